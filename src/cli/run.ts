@@ -1,0 +1,118 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { startHttpServer } from '../http/server.js';
+import type { IncidentRecord } from '../incidents/index.js';
+import { WorkerMetrics } from '../metrics/metrics.js';
+import { runStream } from '../pipeline/run-stream.js';
+import { openInput } from '../source/index.js';
+import { createLogger } from './logger.js';
+import { prepare, reportUserError } from './setup.js';
+import { formatSummaryText, summarize } from './summary.js';
+
+interface RunOptions {
+  config?: string;
+  input?: string;
+  rules?: string;
+  port?: string;
+  exitOnEnd?: boolean;
+  serve?: boolean;
+}
+
+export function registerRun(program: Command, setExit: (code: number) => void): void {
+  program
+    .command('run')
+    .description(
+      'Run the worker. With no Kafka configured it reads NDJSON from the configured input (file or stdin), ' +
+        'writes the configured outputs and serves /healthz, /readyz and /metrics.',
+    )
+    .option('--config <file>', 'config file (YAML or JSON); ALERTGATE_* environment variables override it')
+    .option('--rules <dir>', 'rules directory (overrides the config)')
+    .option('--input <file>', 'NDJSON input, or - for stdin (overrides the config)')
+    .option('--port <port>', 'HTTP port for /healthz, /readyz and /metrics; 0 picks a free one')
+    .option('--exit-on-end', 'stop when the input ends (input.onEnd: exit)')
+    .option('--serve', 'keep serving /metrics after the input ends, until SIGINT/SIGTERM (input.onEnd: serve)')
+    .action(async (opts: RunOptions) => {
+      try {
+        await runWorker(applyFlags(await loadConfig(opts.config), opts));
+      } catch (err) {
+        reportUserError(err, setExit);
+      }
+    });
+}
+
+function applyFlags(config: Config, opts: RunOptions): Config {
+  return {
+    ...config,
+    rules: opts.rules ?? config.rules,
+    input: {
+      ...config.input,
+      path: opts.input ?? config.input.path,
+      onEnd: opts.serve ? 'serve' : opts.exitOnEnd ? 'exit' : config.input.onEnd,
+    },
+    http: { ...config.http, port: opts.port !== undefined ? Number(opts.port) : config.http.port },
+  };
+}
+
+async function runWorker(config: Config): Promise<void> {
+  const log = createLogger(config.log.level);
+  const { ruleset, normalize } = await prepare({ rules: config.rules, format: config.input.format, mapping: config.input.mapping });
+  log.info({ rules: config.rules, fingerprint: ruleset.fingerprint, promoteRules: ruleset.promoteRules.length, suppressRules: ruleset.suppressRules.length }, 'rules loaded');
+  const metrics = new WorkerMetrics();
+  let reading = false;
+  const http = config.http.enabled
+    ? await startHttpServer({ host: config.http.host, port: config.http.port, metrics, ready: () => reading })
+    : undefined;
+  if (http) log.info({ url: http.url }, 'serving /healthz, /readyz and /metrics');
+
+  const incidents: IncidentRecord[] = [];
+  const started = performance.now();
+  const run = runStream(await openInput(config.input.path), {
+    ruleset,
+    normalize,
+    maxLineBytes: config.input.maxLineBytes,
+    maxAlertIdsPerIncident: config.incidents.maxAlertIds,
+    maxOpenIncidents: config.incidents.maxOpen,
+    outputs: config.outputs,
+    onIncident: (incident) => incidents.push(incident),
+  });
+  metrics.attach(run.pipeline, ruleset);
+  reading = true;
+  const stopped = untilSignal();
+  await Promise.race([run.done, stopped.promise]);
+  reading = false;
+  const summary = summarize(run.pipeline.counts, performance.now() - started);
+  log.info({ summary }, 'input ended');
+  process.stdout.write(`${formatSummaryText(summary)}\n${formatIncidents(incidents)}\n`);
+  if (config.input.onEnd === 'serve' && http && !stopped.fired) {
+    process.stdout.write(`serving ${http.url}/metrics until Ctrl-C\n`);
+    await stopped.promise;
+  }
+  stopped.dispose();
+  await http?.server.close();
+  log.flush();
+}
+
+/** The busiest incidents first, for the end-of-input summary. */
+function formatIncidents(incidents: readonly IncidentRecord[], top = 10): string {
+  if (incidents.length === 0) return 'no incidents';
+  const busiest = [...incidents].sort((a, b) => b.alertCount - a.alertCount || (a.id < b.id ? -1 : 1)).slice(0, top);
+  const lines = busiest.map((i) => `  ${i.severity.padEnd(8)} ${String(i.alertCount).padStart(6)} alerts  ${i.title}  (${i.ruleId}, ${i.id})`);
+  return [`incidents: ${incidents.length}${incidents.length > top ? ` (top ${top} by alerts)` : ''}`, ...lines].join('\n');
+}
+
+function untilSignal() {
+  let resolve: () => void = () => {};
+  const state = { fired: false, promise: new Promise<void>((r) => (resolve = r)), dispose: () => {} };
+  const onSignal = () => {
+    state.fired = true;
+    resolve();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  state.dispose = () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+  return state;
+}

@@ -1,0 +1,27 @@
+import type { InputFormat } from '../config/schema.js';
+import { createNormalizer, loadMapping, type Normalizer } from '../normalize/index.js';
+import { loadRules } from '../rules/load.js';
+import { formatProblem } from '../rules/problems.js';
+import type { CompiledRuleSet } from '../rules/ruleset.js';
+
+/** A failure the user can fix from its message alone (exit 1); anything else is exit 2. */
+export class UserError extends Error {
+  override name = 'UserError';
+}
+
+/** Loads rules and the input mapping; invalid rules stop everything here, before any input is read. */
+export async function prepare(options: { rules: string; format: InputFormat; mapping?: string | undefined }): Promise<{
+  ruleset: CompiledRuleSet;
+  normalize: Normalizer;
+}> {
+  const loaded = await loadRules(options.rules);
+  if (!loaded.ok) throw new UserError(`invalid rules in ${options.rules}:\n${loaded.problems.map(formatProblem).join('\n')}`);
+  if (options.format === 'generic' && !options.mapping) throw new UserError('--format generic needs --map <mapping.yaml>');
+  const mapping = options.mapping ? await loadMapping(options.mapping) : undefined;
+  return { ruleset: loaded.ruleset, normalize: createNormalizer({ format: options.format, ...(mapping ? { mapping } : {}) }) };
+}
+
+export function reportUserError(err: unknown, setExit: (code: number) => void): void {
+  process.stderr.write(`alertgate: ${err instanceof Error ? err.message : String(err)}\n`);
+  setExit(err instanceof UserError ? 1 : 2);
+}

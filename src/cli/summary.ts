@@ -1,0 +1,67 @@
+import type { PipelineCounts } from '../pipeline/pipeline.js';
+
+/** The accounting of a run: every input record is one of promoted, suppressed, passed or invalid. */
+export interface RunSummary {
+  alerts: number;
+  promoted: number;
+  suppressed: number;
+  passed: number;
+  invalid: number;
+  incidents: number;
+  grouped: number;
+  late: number;
+  suppressedByException: number;
+  durationMs: number;
+  alertsPerSecond: number;
+}
+
+export function summarize(counts: PipelineCounts, durationMs: number): RunSummary {
+  const { alerts, promoted, suppressed, passed, invalid, incidents, grouped, late, suppressedByException } = counts;
+  return {
+    alerts,
+    promoted,
+    suppressed,
+    passed,
+    invalid,
+    incidents,
+    grouped,
+    late,
+    suppressedByException,
+    durationMs: Math.round(durationMs),
+    alertsPerSecond: durationMs > 0 ? Math.round((alerts * 1000) / durationMs) : 0,
+  };
+}
+
+export function formatSummaryText(s: RunSummary): string {
+  const pct = (n: number) => (s.alerts === 0 ? '0.0' : ((100 * n) / s.alerts).toFixed(1));
+  return [
+    `alerts      ${s.alerts}`,
+    `promoted    ${s.promoted} (${pct(s.promoted)}%) into ${s.incidents} incidents (${s.grouped} alerts joined an open incident)`,
+    `suppressed  ${s.suppressed} (${pct(s.suppressed)}%), ${s.suppressedByException} by exceptions`,
+    `passed      ${s.passed} (${pct(s.passed)}%)`,
+    `invalid     ${s.invalid} (${pct(s.invalid)}%)`,
+    `late        ${s.late}`,
+    `duration    ${s.durationMs} ms (${s.alertsPerSecond} alerts/s)`,
+  ].join('\n');
+}
+
+/** A one-line progress meter on a TTY; nothing when stderr is a file or pipe. */
+export function progressReporter(stream: NodeJS.WriteStream = process.stderr): { tick(counts: PipelineCounts): void; end(): void } {
+  if (!stream.isTTY) return { tick() {}, end() {} };
+  const started = performance.now();
+  let last = 0;
+  let shown = false;
+  return {
+    tick(counts) {
+      const now = performance.now();
+      if (now - last < 500) return;
+      last = now;
+      shown = true;
+      const rate = Math.round((counts.alerts * 1000) / Math.max(1, now - started));
+      stream.write(`\ralertgate: ${counts.alerts} alerts, ${counts.promoted} promoted, ${counts.invalid} invalid (${rate}/s)   `);
+    },
+    end() {
+      if (shown) stream.write('\n');
+    },
+  };
+}

@@ -1,0 +1,33 @@
+import { z } from 'zod';
+
+/** Why an alert got its decision: the rule or exception, the facts and params it saw, the conditions' trace. */
+export const Explanation = z.object({
+  /** rule: a rule decided; exception: an exception silenced it; none: no rule decided (pass). */
+  by: z.enum(['rule', 'exception', 'none']),
+  exception: z.object({ id: z.string(), reason: z.string(), expires: z.string(), file: z.string() }).optional(),
+  rule: z.object({ id: z.string(), version: z.number(), priority: z.number(), file: z.string() }).optional(),
+  /** The rule's window group, `{field: value}`, and its aggregates as of this alert. */
+  window: z.object({ group: z.record(z.string(), z.string()), late: z.boolean() }).optional(),
+  aggregates: z.record(z.string(), z.number()).optional(),
+  params: z.record(z.string(), z.number()).optional(),
+  /** The deciding conditions, leaf by leaf: fact, path, operator, the values compared and the result. */
+  conditions: z.unknown().optional(),
+  /** Other rules of the same decision that also fired on this alert (lower precedence). */
+  alsoFired: z.array(z.string()).optional(),
+  /** For pass: rules whose match held but whose conditions did not, with their aggregates. */
+  nearMisses: z.array(z.object({ ruleId: z.string(), aggregates: z.record(z.string(), z.number()) })).optional(),
+});
+export type Explanation = z.infer<typeof Explanation>;
+
+/** One per input alert. docs/outputs.md documents it. */
+export const DecisionRecord = z.object({
+  alertId: z.string(),
+  time: z.string(),
+  decision: z.enum(['promote', 'suppress', 'pass']),
+  ruleId: z.string().nullable(),
+  ruleVersion: z.number().nullable(),
+  incidentId: z.string().optional(),
+  explanation: Explanation,
+});
+export type DecisionRecord = z.infer<typeof DecisionRecord>;
+export type DecisionKind = DecisionRecord['decision'];

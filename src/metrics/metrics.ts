@@ -1,0 +1,116 @@
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Pipeline } from '../pipeline/pipeline.js';
+import type { CompiledRuleSet } from '../rules/ruleset.js';
+
+/**
+ * Prometheus metrics read from the pipeline's plain counters at scrape time, so the per-alert hot
+ * path never touches prom-client. Labels are rule ids and enums only: never entity values or alert ids.
+ */
+export class WorkerMetrics {
+  readonly registry = new Registry();
+  private pipeline: Pipeline | undefined;
+  private ruleset: CompiledRuleSet | undefined;
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'alertgate_process_' });
+    const metrics = this;
+    const counts = () => metrics.pipeline?.counts;
+
+    new Counter({
+      name: 'alertgate_alerts_received_total',
+      help: 'Input records read (valid or not).',
+      registers: [this.registry],
+      collect() {
+        syncCounter(this, counts()?.alerts);
+      },
+    });
+    new Counter({
+      name: 'alertgate_dead_letters_total',
+      help: 'Input records that could not become alerts and were written as dead letters.',
+      registers: [this.registry],
+      collect() {
+        syncCounter(this, counts()?.invalid);
+      },
+    });
+    new Counter({
+      name: 'alertgate_decisions_total',
+      help: 'Decisions made, by decision.',
+      labelNames: ['decision'] as const,
+      registers: [this.registry],
+      collect() {
+        const c = counts();
+        syncCounter(this, c?.promoted, { decision: 'promote' });
+        syncCounter(this, c?.suppressed, { decision: 'suppress' });
+        syncCounter(this, c?.passed, { decision: 'pass' });
+      },
+    });
+    new Counter({
+      name: 'alertgate_rule_decisions_total',
+      help: 'Decisions made by each rule, by decision.',
+      labelNames: ['rule', 'decision'] as const,
+      registers: [this.registry],
+      collect() {
+        for (const [rule, perRule] of counts()?.byRule ?? []) {
+          syncCounter(this, perRule.promoted, { rule, decision: 'promote' });
+          syncCounter(this, perRule.suppressed, { rule, decision: 'suppress' });
+        }
+      },
+    });
+    new Counter({
+      name: 'alertgate_incidents_opened_total',
+      help: 'Incidents opened.',
+      registers: [this.registry],
+      collect() {
+        syncCounter(this, counts()?.incidents);
+      },
+    });
+    new Counter({
+      name: 'alertgate_alerts_grouped_total',
+      help: 'Promoted alerts that joined an already open incident.',
+      registers: [this.registry],
+      collect() {
+        syncCounter(this, counts()?.grouped);
+      },
+    });
+    new Gauge({
+      name: 'alertgate_rules_loaded',
+      help: 'Enabled rules in the running rule set, by decision.',
+      labelNames: ['decision'] as const,
+      registers: [this.registry],
+      collect() {
+        this.set({ decision: 'promote' }, metrics.ruleset?.promoteRules.length ?? 0);
+        this.set({ decision: 'suppress' }, metrics.ruleset?.suppressRules.length ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'alertgate_window_keys',
+      help: 'Group keys held in each windowed rule\'s state.',
+      labelNames: ['rule'] as const,
+      registers: [this.registry],
+      collect() {
+        for (const { ruleId, stats } of metrics.pipeline?.windowStats() ?? []) this.set({ rule: ruleId }, stats.keys);
+      },
+    });
+  }
+
+  /** Points the metrics at the running pipeline and rule set (again after a reload). */
+  attach(pipeline: Pipeline, ruleset: CompiledRuleSet): void {
+    this.pipeline = pipeline;
+    this.ruleset = ruleset;
+  }
+}
+
+/** prom-client counters only go up: add what the source counter gained since the last scrape. */
+function syncCounter<T extends string>(counter: Counter<T>, value: number | undefined, labels?: Partial<Record<T, string>>): void {
+  if (value === undefined) return;
+  const key = labels ? JSON.stringify(labels) : '';
+  const last = reported.get(counter)?.get(key) ?? 0;
+  if (value > last) {
+    if (labels) counter.inc(labels, value - last);
+    else counter.inc(value - last);
+  }
+  let perCounter = reported.get(counter);
+  if (!perCounter) reported.set(counter, (perCounter = new Map()));
+  perCounter.set(key, Math.max(value, last));
+}
+const reported = new WeakMap<object, Map<string, number>>();

@@ -1,0 +1,21 @@
+import { z } from 'zod';
+
+/** Bytes of the offending input kept in a dead letter: enough to find and fix it, never the whole line. */
+export const DEAD_LETTER_RAW_CHARS = 1024;
+
+/** An input that could not become an alert. docs/outputs.md documents it. */
+export const DeadLetterRecord = z.object({
+  /** 1-based line number in the input. */
+  line: z.number().int().positive(),
+  /** What was wrong and where: `/time: unparseable timestamp "yesterday"`. */
+  reason: z.string(),
+  /** The start of the input, truncated to DEAD_LETTER_RAW_CHARS characters. */
+  raw: z.string(),
+  truncated: z.boolean(),
+});
+export type DeadLetterRecord = z.infer<typeof DeadLetterRecord>;
+
+export function deadLetter(line: number, reason: string, text: string): DeadLetterRecord {
+  const truncated = text.length > DEAD_LETTER_RAW_CHARS;
+  return { line, reason, raw: truncated ? text.slice(0, DEAD_LETTER_RAW_CHARS) : text, truncated };
+}

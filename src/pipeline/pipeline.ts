@@ -1,0 +1,177 @@
+import type { NormalizedAlert } from '../normalize/alert.js';
+import type { InputLine } from '../source/index.js';
+import type { Normalizer } from '../normalize/index.js';
+import type { DecisionRecord } from '../decide/decision-record.js';
+import { Evaluator, type Verdict } from '../decide/evaluator.js';
+import { groupFieldsOf, groupKeyOf } from '../decide/group-key.js';
+import { IncidentTracker, type IncidentRecord } from '../incidents/index.js';
+import type { CompiledRule, CompiledRuleSet } from '../rules/ruleset.js';
+import { deadLetter, type DeadLetterRecord } from './dead-letter.js';
+import { explain } from './explain.js';
+
+/** Where the pipeline's three output streams go. Called synchronously, in a deterministic order. */
+export interface PipelineSinks {
+  decision(record: DecisionRecord): void;
+  incident(record: IncidentRecord): void;
+  deadLetter(record: DeadLetterRecord): void;
+}
+
+export interface PipelineOptions {
+  readonly ruleset: CompiledRuleSet;
+  readonly normalize: Normalizer;
+  readonly sinks: PipelineSinks;
+  /** Alert ids kept per incident record (the rest are counted). */
+  readonly maxAlertIdsPerIncident?: number;
+  /** Open incidents held at once; beyond it the least recently active is closed early. */
+  readonly maxOpenIncidents?: number;
+}
+
+/** Every input record ends in exactly one of these: `alerts = promoted + suppressed + passed + invalid`. */
+export interface PipelineCounts {
+  alerts: number;
+  promoted: number;
+  suppressed: number;
+  passed: number;
+  invalid: number;
+  /** Incidents opened (alerts that joined an open incident are counted in `grouped`). */
+  incidents: number;
+  grouped: number;
+  /** Alerts that arrived later than a rule's allowed lateness (decided, but not counted in that window). */
+  late: number;
+  suppressedByException: number;
+  /** Per rule: alerts it decided, by decision. */
+  byRule: Map<string, { promoted: number; suppressed: number }>;
+}
+
+/**
+ * normalize → suppress → aggregate → evaluate → group → sinks, one input line at a time, synchronously.
+ * Incidents are written when they close (their grouping window passes the newest event time) and,
+ * still open, at finish().
+ */
+export class Pipeline {
+  readonly counts: PipelineCounts = {
+    alerts: 0,
+    promoted: 0,
+    suppressed: 0,
+    passed: 0,
+    invalid: 0,
+    incidents: 0,
+    grouped: 0,
+    late: 0,
+    suppressedByException: 0,
+    byRule: new Map(),
+  };
+  /** Newest event time seen: incidents close relative to it, never to the wall clock. */
+  private watermarkMs = Number.NEGATIVE_INFINITY;
+  private readonly evaluator: Evaluator;
+  private readonly incidents: IncidentTracker;
+
+  constructor(private readonly options: PipelineOptions) {
+    this.evaluator = new Evaluator(options.ruleset);
+    this.incidents = new IncidentTracker({
+      maxAlertIds: options.maxAlertIdsPerIncident ?? 100,
+      maxOpen: options.maxOpenIncidents ?? 100_000,
+    });
+  }
+
+  processBatch(lines: readonly InputLine[]): void {
+    for (const line of lines) this.processLine(line);
+    this.closeIncidents();
+  }
+
+  processLine(input: InputLine): void {
+    this.counts.alerts++;
+    if ('oversized' in input) {
+      this.invalid(input.line, `line is ${input.bytes} bytes, over the limit`, input.head);
+      return;
+    }
+    const result = this.options.normalize(input.text, input.line);
+    if (!result.ok) {
+      this.invalid(input.line, result.reason, input.text);
+      return;
+    }
+    this.decide({ alert: result.alert, timeMs: result.timeMs, line: input.line });
+  }
+
+  /** Writes the incidents still open. Call once, after the last input. */
+  finish(): void {
+    this.closeIncidents();
+    for (const incident of this.incidents.drain()) this.options.sinks.incident(incident);
+  }
+
+  windowStats() {
+    return this.evaluator.windowStats();
+  }
+
+  private decide(normalized: NormalizedAlert): void {
+    const { alert, timeMs } = normalized;
+    if (timeMs > this.watermarkMs) this.watermarkMs = timeMs;
+    const verdict = this.evaluator.evaluate(normalized);
+    let incidentId: string | undefined;
+    const counts = this.counts;
+    if (verdict.kind === 'rule' && verdict.decision === 'promote') {
+      incidentId = this.group(verdict.outcome.rule, normalized);
+      counts.promoted++;
+    } else if (verdict.kind === 'none') {
+      counts.passed++;
+    } else {
+      counts.suppressed++;
+      if (verdict.kind === 'exception') counts.suppressedByException++;
+    }
+    if (verdict.kind === 'rule') this.countRule(verdict);
+    const record: DecisionRecord = {
+      alertId: alert.id,
+      time: alert.time,
+      decision: verdict.kind === 'rule' ? verdict.decision : verdict.kind === 'exception' ? 'suppress' : 'pass',
+      ruleId: verdict.kind === 'rule' ? verdict.outcome.rule.rule.id : verdict.kind === 'exception' ? verdict.exception.exception.id : null,
+      ruleVersion: verdict.kind === 'rule' ? verdict.outcome.rule.rule.version : null,
+      ...(incidentId !== undefined ? { incidentId } : {}),
+      explanation: explain(verdict, alert),
+    };
+    this.options.sinks.decision(record);
+  }
+
+  private countRule(verdict: Extract<Verdict, { kind: 'rule' }>): void {
+    if (verdict.outcome.late) this.counts.late++;
+    const id = verdict.outcome.rule.rule.id;
+    let perRule = this.counts.byRule.get(id);
+    if (!perRule) this.counts.byRule.set(id, (perRule = { promoted: 0, suppressed: 0 }));
+    perRule[verdict.decision === 'promote' ? 'promoted' : 'suppressed']++;
+  }
+
+  private group(compiled: CompiledRule, { alert, timeMs }: NormalizedAlert): string {
+    const spec = compiled.incident!;
+    const { rule } = compiled;
+    const groupFields = groupFieldsOf(spec.groupBy, spec.groupReaders, alert);
+    // Alerts missing a grouping field still get an incident: they group under the empty value.
+    const groupKey = groupKeyOf(spec.groupReaders, alert) ?? JSON.stringify(Object.values(groupFields));
+    const { incidentId, opened } = this.incidents.record(
+      {
+        ruleId: rule.id,
+        ruleVersion: rule.version,
+        severity: rule.severity,
+        category: rule.category,
+        title: spec.title,
+        windowMs: spec.windowMs,
+        ...(spec.maxSpanMs !== undefined ? { maxSpanMs: spec.maxSpanMs } : {}),
+      },
+      groupKey,
+      groupFields,
+      alert,
+      timeMs,
+    );
+    if (opened) this.counts.incidents++;
+    else this.counts.grouped++;
+    return incidentId;
+  }
+
+  private closeIncidents(): void {
+    if (this.watermarkMs === Number.NEGATIVE_INFINITY) return;
+    for (const incident of this.incidents.advance(this.watermarkMs)) this.options.sinks.incident(incident);
+  }
+
+  private invalid(line: number, reason: string, text: string): void {
+    this.counts.invalid++;
+    this.options.sinks.deadLetter(deadLetter(line, reason, text));
+  }
+}

@@ -1,0 +1,61 @@
+import { readLines } from '../source/index.js';
+import type { IncidentRecord } from '../incidents/index.js';
+import { NdjsonWriter } from '../sinks/ndjson-writer.js';
+import { Pipeline, type PipelineOptions, type PipelineSinks } from './pipeline.js';
+
+export interface OutputTargets {
+  readonly decisions?: string | undefined;
+  readonly incidents?: string | undefined;
+  readonly deadLetters?: string | undefined;
+}
+
+export interface StreamRun {
+  readonly pipeline: Pipeline;
+  /** Resolves when the input has ended and every output is flushed and closed. */
+  readonly done: Promise<void>;
+}
+
+/**
+ * Runs the pipeline over an NDJSON stream: each chunk's lines are decided synchronously, then the
+ * outputs are drained before the next chunk is read (backpressure from the slowest output).
+ */
+export function runStream(
+  input: NodeJS.ReadableStream | AsyncIterable<Buffer>,
+  options: Omit<PipelineOptions, 'sinks'> & {
+    readonly outputs: OutputTargets;
+    readonly maxLineBytes: number;
+    readonly onBatch?: (pipeline: Pipeline) => void;
+    /** Sees every incident record written (e.g. for an end-of-run summary). */
+    readonly onIncident?: (incident: IncidentRecord) => void;
+  },
+): StreamRun {
+  const writers = {
+    decisions: options.outputs.decisions ? NdjsonWriter.open(options.outputs.decisions) : undefined,
+    incidents: options.outputs.incidents ? NdjsonWriter.open(options.outputs.incidents) : undefined,
+    deadLetters: options.outputs.deadLetters ? NdjsonWriter.open(options.outputs.deadLetters) : undefined,
+  };
+  const ignore = () => {};
+  const sinks: PipelineSinks = {
+    decision: writers.decisions ? (r) => writers.decisions!.write(r) : ignore,
+    incident: (r) => {
+      writers.incidents?.write(r);
+      options.onIncident?.(r);
+    },
+    deadLetter: writers.deadLetters ? (r) => writers.deadLetters!.write(r) : ignore,
+  };
+  const pipeline = new Pipeline({ ...options, sinks });
+  const open = Object.values(writers).filter((w): w is NdjsonWriter => w !== undefined);
+  const done = (async () => {
+    try {
+      for await (const batch of readLines(input, { maxLineBytes: options.maxLineBytes })) {
+        pipeline.processBatch(batch);
+        options.onBatch?.(pipeline);
+        await Promise.all(open.map((w) => w.drain()));
+      }
+      pipeline.finish();
+    } finally {
+      await Promise.all(open.map((w) => w.close()));
+    }
+  })();
+  return { pipeline, done };
+}

@@ -1,0 +1,295 @@
+import type { z } from 'zod';
+import { ALERT_FACTS } from '../normalize/alert.js';
+import { parseDuration } from '../state/index.js';
+import { compileTitle } from '../incidents/index.js';
+import { CompileError, compileCondition, pinnedValues, type CompileOptions, type FactSource } from './compile/index.js';
+import type { TopLevelCondition } from './conditions.js';
+import { compileFieldPath } from './field-path.js';
+import { RuleLoadError, type RuleProblem } from './problems.js';
+import { listRuleFiles, locate, readRuleFile, type RuleDocument } from './read-files.js';
+import {
+  compareRules,
+  fingerprintOf,
+  type CompiledException,
+  type CompiledIncident,
+  type CompiledRule,
+  type CompiledRuleSet,
+} from './ruleset.js';
+import { Exception, NamedConditions, Rule, type IncidentSpec } from './schema.js';
+
+const KINDS = { rule: Rule, exception: Exception, conditions: NamedConditions } as const;
+type Kind = keyof typeof KINDS;
+
+interface Parsed<T> {
+  readonly doc: RuleDocument;
+  readonly value: T;
+}
+
+/** The result of reading a rules directory: a compiled rule set, or every problem found (never half a set). */
+export type LoadResult =
+  | { readonly ok: true; readonly ruleset: CompiledRuleSet; readonly files: readonly string[] }
+  | { readonly ok: false; readonly problems: readonly RuleProblem[]; readonly files: readonly string[] };
+
+export async function loadRules(dir: string): Promise<LoadResult> {
+  const problems: RuleProblem[] = [];
+  let files: string[];
+  try {
+    files = await listRuleFiles(dir);
+  } catch (err) {
+    return { ok: false, files: [], problems: [{ file: dir, pointer: '', message: (err as Error).message }] };
+  }
+  if (files.length === 0) problems.push({ file: dir, pointer: '', message: 'no rule files (*.yaml, *.yml, *.json) found' });
+
+  const rules: Parsed<Rule>[] = [];
+  const exceptions: Parsed<Exception>[] = [];
+  const named: Parsed<NamedConditions>[] = [];
+  for (const file of files) {
+    for (const doc of await readRuleFile(file, problems)) {
+      const kind = kindOf(doc, problems);
+      if (kind === 'rule') pushParsed(doc, Rule, rules, problems);
+      else if (kind === 'exception') pushParsed(doc, Exception, exceptions, problems);
+      else if (kind === 'conditions') pushParsed(doc, NamedConditions, named, problems);
+    }
+  }
+  reportDuplicateIds([...rules, ...exceptions], problems);
+  const namedConditions = collectNamedConditions(named, problems);
+  const compiledRules = compileRules(rules, namedConditions, problems);
+  const compiledExceptions = exceptions.map(compileException);
+  validateNamedConditions(named, namedConditions, problems);
+
+  if (problems.length > 0) return { ok: false, problems: sortProblems(problems), files };
+  const enabled = compiledRules.filter((r) => r.rule.enabled);
+  return {
+    ok: true,
+    files,
+    ruleset: {
+      suppressRules: enabled.filter((r) => r.rule.decision === 'suppress'),
+      promoteRules: enabled.filter((r) => r.rule.decision === 'promote'),
+      disabledRules: compiledRules.filter((r) => !r.rule.enabled).map((r) => r.rule),
+      exceptions: compiledExceptions.sort((a, b) => (a.exception.id < b.exception.id ? -1 : 1)),
+      fingerprint: fingerprintOf([...rules, ...exceptions, ...named].map((p) => p.value)),
+    },
+  };
+}
+
+/** Like loadRules, but throws a RuleLoadError listing every located problem. */
+export async function loadRulesOrThrow(dir: string): Promise<CompiledRuleSet> {
+  const result = await loadRules(dir);
+  if (!result.ok) throw new RuleLoadError(result.problems);
+  return result.ruleset;
+}
+
+function kindOf(doc: RuleDocument, problems: RuleProblem[]): Kind | undefined {
+  const value = doc.value;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    problems.push(locate(doc, [], 'expected a rule, exception or conditions object'));
+    return undefined;
+  }
+  const kind = (value as { kind?: unknown }).kind ?? 'rule';
+  if (typeof kind === 'string' && Object.hasOwn(KINDS, kind)) return kind as Kind;
+  problems.push(locate(doc, ['kind'], `unknown kind ${JSON.stringify(kind)}; use rule, exception or conditions`));
+  return undefined;
+}
+
+function pushParsed<T>(doc: RuleDocument, schema: z.ZodType<T>, into: Parsed<T>[], problems: RuleProblem[]): void {
+  const parsed = schema.safeParse(doc.value);
+  if (parsed.success) {
+    into.push({ doc, value: parsed.data });
+    return;
+  }
+  for (const issue of parsed.error.issues) {
+    const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0] ?? ''] : issue.path;
+    problems.push(locate(doc, path, issue.message));
+  }
+}
+
+function reportDuplicateIds(parsed: readonly Parsed<{ id: string }>[], problems: RuleProblem[]): void {
+  const seen = new Map<string, RuleDocument>();
+  for (const { doc, value } of parsed) {
+    const first = seen.get(value.id);
+    if (first) problems.push(locate(doc, ['id'], `duplicate id "${value.id}" (first defined in ${first.file})`));
+    else seen.set(value.id, doc);
+  }
+}
+
+function collectNamedConditions(named: readonly Parsed<NamedConditions>[], problems: RuleProblem[]) {
+  const out = new Map<string, TopLevelCondition>();
+  for (const { doc, value } of named) {
+    for (const [name, condition] of Object.entries(value.conditions)) {
+      if (out.has(name)) problems.push(locate(doc, ['conditions', name], `duplicate named condition "${name}"`));
+      else out.set(name, condition);
+    }
+  }
+  return out;
+}
+
+/** Named conditions may only read alert fields (aggregates and params belong to a rule). */
+function validateNamedConditions(
+  named: readonly Parsed<NamedConditions>[],
+  namedConditions: ReadonlyMap<string, TopLevelCondition>,
+  problems: RuleProblem[],
+): void {
+  const options: CompileOptions = { namedConditions, resolveFact: (f) => (ALERT_FACTS.includes(f) ? 'alert' : undefined) };
+  for (const { doc, value } of named) {
+    for (const [name, condition] of Object.entries(value.conditions)) {
+      compileLocated(doc, ['conditions', name], condition, options, problems);
+    }
+  }
+}
+
+function compileRules(
+  rules: readonly Parsed<Rule>[],
+  namedConditions: ReadonlyMap<string, TopLevelCondition>,
+  problems: RuleProblem[],
+): CompiledRule[] {
+  const ordered = [...rules].sort((a, b) => compareRules(a.value, b.value));
+  const out: CompiledRule[] = [];
+  for (const [order, { doc, value: rule }] of ordered.entries()) {
+    for (const name of Object.keys(rule.aggregates)) {
+      if (name === 'params' || ALERT_FACTS.includes(name)) {
+        problems.push(locate(doc, ['aggregates', name], `aggregate name "${name}" shadows a fact; pick another name`));
+      }
+    }
+    const matchOptions: CompileOptions = { namedConditions, resolveFact: factResolver(rule, false) };
+    const conditionOptions: CompileOptions = { namedConditions, resolveFact: factResolver(rule, true) };
+    const match = rule.match ? compileLocated(doc, ['match'], rule.match, matchOptions, problems) : undefined;
+    const conditions = compileLocated(doc, ['conditions'], rule.conditions, conditionOptions, problems);
+    checkParamReferences(doc, rule, problems);
+    const durations = durationsOf(doc, rule, problems);
+    if (!conditions || (rule.match && !match) || !durations) continue;
+    out.push({
+      rule,
+      file: doc.file,
+      order,
+      match,
+      conditions,
+      params: Object.fromEntries(Object.entries(rule.params).map(([k, p]) => [k, p.value])),
+      window: rule.window && {
+        groupBy: rule.window.groupBy,
+        groupReaders: rule.window.groupBy.map(compileFieldPath),
+        sizeMs: durations.windowMs,
+        allowedLatenessMs: durations.latenessMs,
+        maxKeys: rule.window.maxKeys,
+        aggregateNames: Object.keys(rule.aggregates),
+        aggregates: Object.values(rule.aggregates),
+        aggregateReaders: Object.values(rule.aggregates).map((a) => (a.kind === 'count' ? undefined : compileFieldPath(a.field))),
+      },
+      incident: rule.decision === 'promote' ? compileIncident(rule, durations) : undefined,
+      pin: rule.match ? pinnedValues(rule.match, matchOptions) : pinnedValues(rule.conditions, conditionOptions),
+    });
+  }
+  return out;
+}
+
+function compileIncident(rule: Rule, durations: { incidentMs: number; maxSpanMs: number | undefined }): CompiledIncident {
+  // Without an incident block, a windowed rule groups incidents by its window key: one burst, one incident.
+  const spec: IncidentSpec = rule.incident ?? { groupBy: rule.window?.groupBy ?? [], window: '1h' };
+  return {
+    spec,
+    groupBy: spec.groupBy,
+    groupReaders: spec.groupBy.map(compileFieldPath),
+    windowMs: durations.incidentMs,
+    maxSpanMs: durations.maxSpanMs,
+    title: compileTitle(spec.title ?? rule.title),
+  };
+}
+
+/**
+ * Match conditions pick the alerts that feed the window, so they see alert fields and params only;
+ * the deciding conditions also see the rule's aggregates.
+ */
+function factResolver(rule: Rule, withAggregates: boolean): (name: string) => FactSource | undefined {
+  const aggregates = new Set(Object.keys(rule.aggregates));
+  return (name) => {
+    if (name === 'params') return 'params';
+    if (withAggregates && aggregates.has(name)) return 'aggregate';
+    if (ALERT_FACTS.includes(name)) return 'alert';
+    return undefined;
+  };
+}
+
+function compileLocated(
+  doc: RuleDocument,
+  at: readonly (string | number)[],
+  condition: TopLevelCondition,
+  options: CompileOptions,
+  problems: RuleProblem[],
+) {
+  try {
+    return compileCondition(condition, options);
+  } catch (err) {
+    if (!(err instanceof CompileError)) throw err;
+    const inner = err.pointer.split('/').slice(1).map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
+    problems.push(locate(doc, [...at, ...inner], err.message));
+    return undefined;
+  }
+}
+
+/** `{fact: "params", path: "$.minCount"}` must name a declared param: a typo would silently compare with undefined. */
+function checkParamReferences(doc: RuleDocument, rule: Rule, problems: RuleProblem[]): void {
+  const visit = (node: unknown, path: (string | number)[]): void => {
+    if (Array.isArray(node)) {
+      node.forEach((child, i) => visit(child, [...path, i]));
+      return;
+    }
+    if (node === null || typeof node !== 'object') return;
+    const record = node as Record<string, unknown>;
+    if (record.fact === 'params' && typeof record.path === 'string') {
+      const name = /^\$\.([A-Za-z0-9_.-]+)$/.exec(record.path)?.[1];
+      if (name !== undefined && !Object.hasOwn(rule.params, name)) {
+        problems.push(locate(doc, [...path, 'path'], `params has no "${name}"; declared: ${Object.keys(rule.params).join(', ') || 'none'}`));
+      }
+    }
+    for (const [key, child] of Object.entries(record)) visit(child, [...path, key]);
+  };
+  if (rule.match) visit(rule.match, ['match']);
+  visit(rule.conditions, ['conditions']);
+}
+
+function durationsOf(doc: RuleDocument, rule: Rule, problems: RuleProblem[]) {
+  const parse = (text: string | undefined, path: string[]): number | undefined => {
+    if (text === undefined) return undefined;
+    try {
+      return parseDuration(text);
+    } catch (err) {
+      problems.push(locate(doc, path, (err as Error).message));
+      return Number.NaN;
+    }
+  };
+  const windowMs = parse(rule.window?.size, ['window', 'size']) ?? 0;
+  const latenessMs = parse(rule.window?.allowedLateness, ['window', 'allowedLateness']) ?? 0;
+  const incidentMs = parse(rule.incident?.window ?? '1h', ['incident', 'window']) ?? 0;
+  const maxSpanMs = parse(rule.incident?.maxSpan, ['incident', 'maxSpan']);
+  if ([windowMs, latenessMs, incidentMs, maxSpanMs ?? 0].some(Number.isNaN)) return undefined;
+  return { windowMs, latenessMs, incidentMs, maxSpanMs };
+}
+
+function compileException({ doc, value }: Parsed<Exception>): CompiledException {
+  const listOf = (v: string | string[] | undefined) => (v === undefined ? undefined : new Set(typeof v === 'string' ? [v] : v));
+  const names = listOf(value.match.name);
+  const sources = listOf(value.match.source);
+  const entities = Object.entries(value.match.entities ?? {}).map(([kind, v]) => [kind, listOf(v)!] as const);
+  // Date-only expiries mean "through the end of that day", UTC.
+  const expiresMs = /^\d{4}-\d{2}-\d{2}$/.test(value.expires)
+    ? Date.parse(`${value.expires}T00:00:00Z`) + 86_400_000
+    : Date.parse(value.expires);
+  return {
+    exception: value,
+    file: doc.file,
+    expiresMs,
+    matches: (alert) => {
+      if (names && !names.has(alert.name as string)) return false;
+      if (sources && !sources.has(alert.source as string)) return false;
+      const ents = alert.entities as Record<string, string>;
+      for (const [kind, values] of entities) {
+        const v = Object.hasOwn(ents, kind) ? ents[kind] : undefined;
+        if (v === undefined || !values.has(v)) return false;
+      }
+      return true;
+    },
+  };
+}
+
+function sortProblems(problems: RuleProblem[]): RuleProblem[] {
+  return problems.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : (a.line ?? 0) - (b.line ?? 0)));
+}

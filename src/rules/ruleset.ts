@@ -1,0 +1,70 @@
+import { createHash } from 'node:crypto';
+import type { CompiledPredicate } from './compile/index.js';
+import type { FieldReader } from './field-path.js';
+import type { Aggregate, Exception, IncidentSpec, Rule } from './schema.js';
+
+/** A rule ready for the hot path: predicates compiled, paths compiled, durations in ms. */
+export interface CompiledRule {
+  readonly rule: Rule;
+  readonly file: string;
+  /** Position in the evaluation order (priority desc, then id); lower decides first. */
+  readonly order: number;
+  readonly match: CompiledPredicate | undefined;
+  readonly conditions: CompiledPredicate;
+  readonly params: Readonly<Record<string, number>>;
+  readonly window: CompiledWindow | undefined;
+  readonly incident: CompiledIncident | undefined;
+  /** An alert fact the rule pins to constants, for candidate indexing (see decide/candidates). */
+  readonly pin: { readonly fact: string; readonly values: readonly (string | number | boolean)[] } | undefined;
+}
+
+export interface CompiledWindow {
+  readonly groupBy: readonly string[];
+  readonly groupReaders: readonly FieldReader[];
+  readonly sizeMs: number;
+  readonly allowedLatenessMs: number;
+  readonly maxKeys: number;
+  readonly aggregateNames: readonly string[];
+  readonly aggregates: readonly Aggregate[];
+  /** Reads each aggregate's input value (undefined for count). */
+  readonly aggregateReaders: readonly (FieldReader | undefined)[];
+}
+
+export interface CompiledIncident {
+  readonly spec: IncidentSpec;
+  readonly groupBy: readonly string[];
+  readonly groupReaders: readonly FieldReader[];
+  readonly windowMs: number;
+  readonly maxSpanMs: number | undefined;
+  readonly title: (alert: Readonly<Record<string, unknown>>) => string;
+}
+
+export interface CompiledException {
+  readonly exception: Exception;
+  readonly file: string;
+  readonly expiresMs: number;
+  /** True when the alert is one this exception silences (expiry is checked separately). */
+  readonly matches: (alert: Readonly<Record<string, unknown>>) => boolean;
+}
+
+export interface CompiledRuleSet {
+  /** Enabled suppress rules in evaluation order. */
+  readonly suppressRules: readonly CompiledRule[];
+  /** Enabled promote rules in evaluation order. */
+  readonly promoteRules: readonly CompiledRule[];
+  readonly disabledRules: readonly Rule[];
+  readonly exceptions: readonly CompiledException[];
+  /** sha256 of the canonical JSON of every loaded object: identifies a rule set version in logs and the ledger. */
+  readonly fingerprint: string;
+}
+
+/** Priority first (higher runs first, as json-rules-engine), then id for a total, stable order. */
+export function compareRules(a: Rule, b: Rule): number {
+  return b.priority - a.priority || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+export function fingerprintOf(objects: readonly unknown[]): string {
+  const hash = createHash('sha256');
+  for (const o of objects) hash.update(JSON.stringify(o)).update('\n');
+  return hash.digest('hex').slice(0, 16);
+}

@@ -1,0 +1,166 @@
+import { z } from 'zod';
+import { TopLevelCondition } from './conditions.js';
+
+/**
+ * The rule-file language: rules (promote or suppress), exceptions and named conditions.
+ * docs/rules.md documents every field; this file is the validator and the source of the types.
+ */
+
+export const RULE_SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
+/** The SOP's incident classes, plus recon, policy and other. */
+export const RULE_CATEGORIES = [
+  'data-breach',
+  'malware',
+  'dos',
+  'unauthorized-access',
+  'recon',
+  'policy',
+  'other',
+] as const;
+export const AGGREGATE_KINDS = ['count', 'distinct', 'sum'] as const;
+
+const identifier = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]*$/, 'use lowercase letters, digits, ".", "_" or "-", starting with a letter or digit');
+/** A duration such as 500ms, 30s, 10m, 1h or 7d. */
+export const Duration = z
+  .string()
+  .regex(/^\d+(ms|s|m|h|d)$/, 'expected a duration such as 30s, 10m, 1h or 7d');
+/** A dotted path into the canonical alert: `name`, `source`, `entities.src_ip`, `raw.bytes_out`. */
+export const AlertFieldPath = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_@-]+)*$/, 'expected a dotted alert field path such as entities.src_ip');
+
+export const TunableParam = z
+  .object({
+    value: z.number(),
+    min: z.number(),
+    max: z.number(),
+    step: z.number().positive().optional(),
+    description: z.string().optional(),
+  })
+  .strict()
+  .superRefine((p, ctx) => {
+    if (p.min > p.max) ctx.addIssue({ code: 'custom', message: `min (${p.min}) is above max (${p.max})`, path: ['min'] });
+    if (p.value < p.min || p.value > p.max) {
+      ctx.addIssue({ code: 'custom', message: `value ${p.value} is outside its bounds [${p.min}, ${p.max}]`, path: ['value'] });
+    }
+    if (p.step !== undefined && !isOnStep(p.value, p.min, p.step)) {
+      ctx.addIssue({ code: 'custom', message: `value ${p.value} is not min + a multiple of step ${p.step}`, path: ['value'] });
+    }
+  });
+export type TunableParam = z.infer<typeof TunableParam>;
+
+function isOnStep(value: number, min: number, step: number): boolean {
+  const steps = (value - min) / step;
+  return Math.abs(steps - Math.round(steps)) < 1e-9;
+}
+
+export const Aggregate = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('count') }).strict(),
+  z.object({ kind: z.literal('distinct'), field: AlertFieldPath }).strict(),
+  z.object({ kind: z.literal('sum'), field: AlertFieldPath }).strict(),
+]);
+export type Aggregate = z.infer<typeof Aggregate>;
+
+export const WindowSpec = z
+  .object({
+    /** Alert fields whose values together form the window key (Sigma's group-by). */
+    groupBy: z.array(AlertFieldPath).min(1),
+    size: Duration,
+    /** How far behind the newest event time an alert may arrive and still be counted. */
+    allowedLateness: Duration.default('1m'),
+    /** Hard cap on keys held for this rule; the oldest key is evicted (and counted) beyond it. */
+    maxKeys: z.number().int().positive().default(100_000),
+  })
+  .strict();
+export type WindowSpec = z.infer<typeof WindowSpec>;
+
+export const IncidentSpec = z
+  .object({
+    groupBy: z.array(AlertFieldPath).default([]),
+    /** An alert joins the open incident of its group when it comes within this gap of the last one. */
+    window: Duration.default('1h'),
+    /** Optional: no alert joins an incident once it spans this long; a new one opens. */
+    maxSpan: Duration.optional(),
+    /** `{{entities.host}}`-style placeholders; defaults to the rule title. */
+    title: z.string().min(1).optional(),
+  })
+  .strict();
+export type IncidentSpec = z.infer<typeof IncidentSpec>;
+
+export const Rule = z
+  .object({
+    kind: z.literal('rule').default('rule'),
+    id: identifier,
+    version: z.number().int().min(1),
+    title: z.string().min(1),
+    description: z.string().default(''),
+    owner: z.string().min(1),
+    severity: z.enum(RULE_SEVERITIES),
+    category: z.enum(RULE_CATEGORIES),
+    mitre: z.array(z.string().regex(/^(T|TA)\d{4}(\.\d{3})?$/, 'expected a MITRE ATT&CK id such as T1110 or T1110.001')).default([]),
+    enabled: z.boolean().default(true),
+    /** Higher runs first, as in json-rules-engine; ties are broken by rule id. */
+    priority: z.number().int().min(1).default(1),
+    decision: z.enum(['promote', 'suppress']),
+    params: z.record(identifier, TunableParam).default({}),
+    /** Which alerts this rule looks at and feeds to its window; absent = every alert. */
+    match: TopLevelCondition.optional(),
+    window: WindowSpec.optional(),
+    aggregates: z.record(identifier, Aggregate).default({}),
+    /** The deciding conditions, evaluated after the window is updated; facts include the aggregates and params. */
+    conditions: TopLevelCondition,
+    incident: IncidentSpec.optional(),
+  })
+  .strict()
+  .superRefine((rule, ctx) => {
+    const hasAggregates = Object.keys(rule.aggregates).length > 0;
+    if (hasAggregates && !rule.window) {
+      ctx.addIssue({ code: 'custom', message: 'aggregates need a window (groupBy and size)', path: ['window'] });
+    }
+    if (rule.window && !hasAggregates) {
+      ctx.addIssue({ code: 'custom', message: 'a window without aggregates has no effect; declare at least one aggregate', path: ['aggregates'] });
+    }
+    if (hasAggregates && !rule.match) {
+      ctx.addIssue({ code: 'custom', message: 'a windowed rule needs match conditions that pick the alerts it counts', path: ['match'] });
+    }
+    if (rule.incident && rule.decision !== 'promote') {
+      ctx.addIssue({ code: 'custom', message: 'only promote rules open incidents', path: ['incident'] });
+    }
+  });
+export type Rule = z.infer<typeof Rule>;
+export type RuleInput = z.input<typeof Rule>;
+
+const stringOrList = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+
+/** An entity or signature to silence, with a reason and an expiry (compared with the alert's event time). */
+export const Exception = z
+  .object({
+    kind: z.literal('exception'),
+    id: identifier,
+    reason: z.string().min(1),
+    owner: z.string().min(1),
+    expires: z.iso.datetime({ offset: true }).or(z.iso.date()),
+    match: z
+      .object({
+        name: stringOrList.optional(),
+        source: stringOrList.optional(),
+        entities: z.record(z.string().min(1), stringOrList).optional(),
+      })
+      .strict()
+      .refine((m) => m.name !== undefined || m.source !== undefined || (m.entities && Object.keys(m.entities).length > 0), {
+        message: 'an exception must name at least one of name, source or entities',
+      }),
+  })
+  .strict();
+export type Exception = z.infer<typeof Exception>;
+
+/** Conditions shared by name across the rules directory (json-rules-engine's engine.setCondition). */
+export const NamedConditions = z
+  .object({
+    kind: z.literal('conditions'),
+    conditions: z.record(identifier, TopLevelCondition),
+  })
+  .strict();
+export type NamedConditions = z.infer<typeof NamedConditions>;

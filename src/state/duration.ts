@@ -1,0 +1,21 @@
+const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+const DURATION = /^(\d+)(ms|s|m|h|d)$/;
+
+/**
+ * `"500ms" | "30s" | "10m" | "1h" | "7d"` → milliseconds. A whole number and one unit, nothing else:
+ * rule files are read by people, and `"1.5h"` or `"90 m"` invites a second guess at what was meant.
+ */
+export function parseDuration(text: string): number {
+  const match = DURATION.exec(text);
+  if (match === null) {
+    throw new Error(
+      `invalid duration ${JSON.stringify(text)}: write a whole number followed by ms, s, m, h or d (e.g. "500ms", "30s", "10m", "1h", "7d")`,
+    );
+  }
+  const ms = Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
+  if (!Number.isSafeInteger(ms)) {
+    throw new Error(`invalid duration ${JSON.stringify(text)}: too large to count in milliseconds`);
+  }
+  return ms;
+}
