@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { InputFormat } from '../config/schema.js';
 import { runStream } from '../pipeline/run-stream.js';
-import { DEFAULT_MAX_LINE_BYTES, openInput } from '../source/index.js';
-import { prepare, reportUserError, UserError } from './setup.js';
+import { DEFAULT_MAX_LINE_BYTES } from '../source/index.js';
+import { openUserInput, prepare, reportUserError, UserError } from './setup.js';
 import { formatSummaryText, progressReporter, summarize } from './summary.js';
 
 interface ReplayOptions {
@@ -46,7 +46,7 @@ async function replay(opts: ReplayOptions): Promise<void> {
   const maxLineBytes = Number(opts.maxLineBytes);
   if (!Number.isInteger(maxLineBytes) || maxLineBytes <= 0) throw new UserError('--max-line-bytes: expected a positive integer');
   const { ruleset, normalize } = await prepare({ rules: opts.rules, format: format.data, mapping: opts.map });
-  const input = await openInput(opts.input);
+  const input = openUserInput(opts.input);
   const progress = progressReporter();
   const started = performance.now();
   const run = runStream(input, {

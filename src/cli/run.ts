@@ -5,9 +5,8 @@ import { startHttpServer } from '../http/server.js';
 import type { IncidentRecord } from '../incidents/index.js';
 import { WorkerMetrics } from '../metrics/metrics.js';
 import { runStream } from '../pipeline/run-stream.js';
-import { openInput } from '../source/index.js';
 import { createLogger } from './logger.js';
-import { prepare, reportUserError } from './setup.js';
+import { openUserInput, prepare, reportUserError } from './setup.js';
 import { formatSummaryText, summarize } from './summary.js';
 
 interface RunOptions {
@@ -67,7 +66,7 @@ async function runWorker(config: Config): Promise<void> {
 
   const incidents: IncidentRecord[] = [];
   const started = performance.now();
-  const run = runStream(await openInput(config.input.path), {
+  const run = runStream(openUserInput(config.input.path), {
     ruleset,
     normalize,
     maxLineBytes: config.input.maxLineBytes,

@@ -1,6 +1,7 @@
 import type { InputFormat } from '../config/schema.js';
 import { createNormalizer, loadMapping, type Normalizer } from '../normalize/index.js';
 import { loadRules } from '../rules/load.js';
+import { openInput } from '../source/index.js';
 import { formatProblem } from '../rules/problems.js';
 import type { CompiledRuleSet } from '../rules/ruleset.js';
 
@@ -19,6 +20,15 @@ export async function prepare(options: { rules: string; format: InputFormat; map
   if (options.format === 'generic' && !options.mapping) throw new UserError('--format generic needs --map <mapping.yaml>');
   const mapping = options.mapping ? await loadMapping(options.mapping) : undefined;
   return { ruleset: loaded.ruleset, normalize: createNormalizer({ format: options.format, ...(mapping ? { mapping } : {}) }) };
+}
+
+/** Opens the NDJSON input; a wrong path is the user's to fix. */
+export function openUserInput(path: string): ReturnType<typeof openInput> {
+  try {
+    return openInput(path);
+  } catch (err) {
+    throw new UserError((err as Error).message);
+  }
 }
 
 export function reportUserError(err: unknown, setExit: (code: number) => void): void {

@@ -1,3 +1,4 @@
+import { relative } from 'node:path';
 import type { z } from 'zod';
 import { ALERT_FACTS } from '../normalize/alert.js';
 import { parseDuration } from '../state/index.js';
@@ -53,8 +54,8 @@ export async function loadRules(dir: string): Promise<LoadResult> {
   }
   reportDuplicateIds([...rules, ...exceptions], problems);
   const namedConditions = collectNamedConditions(named, problems);
-  const compiledRules = compileRules(rules, namedConditions, problems);
-  const compiledExceptions = exceptions.map(compileException);
+  const compiledRules = compileRules(dir, rules, namedConditions, problems);
+  const compiledExceptions = exceptions.map((e) => compileException(dir, e));
   validateNamedConditions(named, namedConditions, problems);
 
   if (problems.length > 0) return { ok: false, problems: sortProblems(problems), files };
@@ -138,6 +139,7 @@ function validateNamedConditions(
 }
 
 function compileRules(
+  dir: string,
   rules: readonly Parsed<Rule>[],
   namedConditions: ReadonlyMap<string, TopLevelCondition>,
   problems: RuleProblem[],
@@ -159,7 +161,8 @@ function compileRules(
     if (!conditions || (rule.match && !match) || !durations) continue;
     out.push({
       rule,
-      file: doc.file,
+      // Relative to the rules directory, so explanations are identical from any checkout.
+      file: relative(dir, doc.file),
       order,
       match,
       conditions,
@@ -264,7 +267,7 @@ function durationsOf(doc: RuleDocument, rule: Rule, problems: RuleProblem[]) {
   return { windowMs, latenessMs, incidentMs, maxSpanMs };
 }
 
-function compileException({ doc, value }: Parsed<Exception>): CompiledException {
+function compileException(dir: string, { doc, value }: Parsed<Exception>): CompiledException {
   const listOf = (v: string | string[] | undefined) => (v === undefined ? undefined : new Set(typeof v === 'string' ? [v] : v));
   const names = listOf(value.match.name);
   const sources = listOf(value.match.source);
@@ -275,7 +278,7 @@ function compileException({ doc, value }: Parsed<Exception>): CompiledException 
     : Date.parse(value.expires);
   return {
     exception: value,
-    file: doc.file,
+    file: relative(dir, doc.file),
     expiresMs,
     matches: (alert) => {
       if (names && !names.has(alert.name as string)) return false;

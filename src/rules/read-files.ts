@@ -30,7 +30,7 @@ export async function listRuleFiles(dir: string): Promise<string[]> {
 export async function readRuleFile(file: string, problems: RuleProblem[]): Promise<RuleDocument[]> {
   const text = await readFile(file, 'utf8');
   const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false });
+  const docs = parseAllDocuments(text, { lineCounter });
   const out: RuleDocument[] = [];
   const docList = Array.isArray(docs) ? docs : [docs];
   const nonEmpty = docList.filter((d) => d.contents !== null);

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { CanonicalAlert } from '../normalize/alert.js';
 import type { CompiledPredicate } from './compile/index.js';
 import type { FieldReader } from './field-path.js';
 import type { Aggregate, Exception, IncidentSpec, Rule } from './schema.js';
@@ -36,7 +37,7 @@ export interface CompiledIncident {
   readonly groupReaders: readonly FieldReader[];
   readonly windowMs: number;
   readonly maxSpanMs: number | undefined;
-  readonly title: (alert: Readonly<Record<string, unknown>>) => string;
+  readonly title: (alert: CanonicalAlert) => string;
 }
 
 export interface CompiledException {

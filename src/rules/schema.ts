@@ -22,6 +22,8 @@ export const AGGREGATE_KINDS = ['count', 'distinct', 'sum'] as const;
 const identifier = z
   .string()
   .regex(/^[a-z0-9][a-z0-9._-]*$/, 'use lowercase letters, digits, ".", "_" or "-", starting with a letter or digit');
+/** Param and aggregate names are facts read through JSONPath (`$.minCount`), so they are plain identifiers. */
+const factName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'use letters, digits and "_", starting with a letter or "_"');
 /** A duration such as 500ms, 30s, 10m, 1h or 7d. */
 export const Duration = z
   .string()
@@ -104,11 +106,11 @@ export const Rule = z
     /** Higher runs first, as in json-rules-engine; ties are broken by rule id. */
     priority: z.number().int().min(1).default(1),
     decision: z.enum(['promote', 'suppress']),
-    params: z.record(identifier, TunableParam).default({}),
+    params: z.record(factName, TunableParam).default({}),
     /** Which alerts this rule looks at and feeds to its window; absent = every alert. */
     match: TopLevelCondition.optional(),
     window: WindowSpec.optional(),
-    aggregates: z.record(identifier, Aggregate).default({}),
+    aggregates: z.record(factName, Aggregate).default({}),
     /** The deciding conditions, evaluated after the window is updated; facts include the aggregates and params. */
     conditions: TopLevelCondition,
     incident: IncidentSpec.optional(),

@@ -1,4 +1,5 @@
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 
@@ -19,11 +20,11 @@ export class NdjsonWriter {
     private readonly owned: boolean,
   ) {}
 
-  /** `-` writes to stdout; anything else is a file, created or truncated. */
+  /** `-` writes to stdout; anything else is a file, created (with its directory) or truncated. */
   static open(target: string): NdjsonWriter {
-    return target === '-'
-      ? new NdjsonWriter(process.stdout, false)
-      : new NdjsonWriter(createWriteStream(target, { flags: 'w' }), true);
+    if (target === '-') return new NdjsonWriter(process.stdout, false);
+    mkdirSync(dirname(target), { recursive: true });
+    return new NdjsonWriter(createWriteStream(target, { flags: 'w' }), true);
   }
 
   static to(stream: Writable): NdjsonWriter {

@@ -1,0 +1,129 @@
+// bench/eval: alertgate's compiled evaluation beside naive json-rules-engine (one Engine, run() per
+// alert) on the same rule pack and the same alerts, in one process. Prints alerts/s for both and the ratio.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Engine } from 'json-rules-engine';
+import { loadRulesOrThrow } from '../dist/rules/load.js';
+import { Evaluator } from '../dist/decide/evaluator.js';
+import { mulberry32, pick } from './prng.mjs';
+
+const RULES = Number(process.env.BENCH_RULES ?? 60);
+const ALERTS = Number(process.env.BENCH_ALERTS ?? 20_000);
+const random = mulberry32(42);
+
+const SIGNATURES = Array.from({ length: 200 }, (_, i) => `ET POLICY signature ${i}`);
+const HOSTS = Array.from({ length: 50 }, (_, i) => `host-${i}`);
+
+/**
+ * Two packs of the same shape (3 leaves, facts read through paths): "pinned" rules name their
+ * signature with `equal` (indexable, as most real rules are); "unpinned" rules do not, so every rule
+ * runs on every alert.
+ */
+function rulePack(pinned) {
+  return Array.from({ length: RULES }, (_, i) => ({
+    id: `bench-${String(i).padStart(3, '0')}`,
+    version: 1,
+    title: `bench rule ${i}`,
+    owner: 'bench',
+    severity: 'medium',
+    category: 'other',
+    decision: 'promote',
+    priority: 1 + (i % 3),
+    conditions: {
+      all: [
+        pinned
+          ? { fact: 'name', operator: 'equal', value: SIGNATURES[i % SIGNATURES.length] }
+          : { fact: 'raw', path: '$.rule.level', operator: 'greaterThanInclusive', value: 3 + (i % 12) },
+        { fact: 'entities', path: '$.host', operator: 'notIn', value: [HOSTS[i % HOSTS.length], HOSTS[(i + 1) % HOSTS.length]] },
+        { any: [
+          { fact: 'raw', path: '$.dst_port', operator: 'lessThan', value: 1024 + i },
+          { fact: 'severity', operator: 'in', value: ['high', 'critical'] },
+        ] },
+      ],
+    },
+  }));
+}
+
+function makeAlerts(n) {
+  return Array.from({ length: n }, (_, i) => {
+    const raw = { dst_port: Math.floor(random() * 65535), rule: { level: Math.floor(random() * 16) } };
+    return {
+      alert: {
+        id: `a${i}`,
+        time: '2026-11-20T10:00:00.000Z',
+        source: 'suricata',
+        name: pick(random, SIGNATURES),
+        severity: pick(random, ['info', 'low', 'medium', 'high', 'critical']),
+        severityOriginal: null,
+        category: 'policy',
+        entities: { host: pick(random, HOSTS), src_ip: `10.0.${i % 255}.${i % 7}` },
+        tags: [],
+        raw,
+      },
+      timeMs: Date.UTC(2026, 10, 20, 10),
+      line: i + 1,
+    };
+  });
+}
+
+async function runJsonRulesEngine(rules, alerts) {
+  const engine = new Engine([], { allowUndefinedFacts: false });
+  for (const r of rules) engine.addRule({ name: r.id, priority: r.priority, conditions: r.conditions, event: { type: r.decision } });
+  let fired = 0;
+  const started = performance.now();
+  for (const { alert } of alerts) {
+    const { events } = await engine.run({ ...alert, aggregates: {}, params: {} });
+    fired += events.length;
+  }
+  return { seconds: (performance.now() - started) / 1000, fired };
+}
+
+function runAlertgate(ruleset, alerts, rounds) {
+  const evaluator = new Evaluator(ruleset);
+  let fired = 0;
+  const started = performance.now();
+  for (let r = 0; r < rounds; r++) {
+    for (const a of alerts) {
+      const v = evaluator.evaluate(a);
+      if (v.kind === 'rule') fired += 1 + v.alsoFired.length;
+    }
+  }
+  return { seconds: (performance.now() - started) / 1000, fired: fired / rounds };
+}
+
+async function loadPack(rules) {
+  const dir = mkdtempSync(join(tmpdir(), 'alertgate-bench-'));
+  writeFileSync(join(dir, 'pack.json'), JSON.stringify(rules));
+  return loadRulesOrThrow(dir);
+}
+
+const alerts = makeAlerts(ALERTS);
+const results = [];
+for (const pinned of [true, false]) {
+  const rules = rulePack(pinned);
+  const ruleset = await loadPack(rules);
+  const jre = await runJsonRulesEngine(rules, alerts);
+  runAlertgate(ruleset, alerts, 2); // warm-up
+  const rounds = 20;
+  const ag = runAlertgate(ruleset, alerts, rounds);
+  if (ag.fired !== jre.fired) throw new Error(`rules fired differ: alertgate ${ag.fired}, json-rules-engine ${jre.fired}`);
+  const jreRate = ALERTS / jre.seconds;
+  const agRate = (ALERTS * rounds) / ag.seconds;
+  const result = {
+    bench: 'eval',
+    pack: pinned ? 'pinned' : 'unpinned',
+    rules: RULES,
+    alerts: ALERTS,
+    jsonRulesEngineAlertsPerSec: Math.round(jreRate),
+    alertgateAlertsPerSec: Math.round(agRate),
+    ratio: Number((agRate / jreRate).toFixed(1)),
+    firedPerRun: jre.fired,
+  };
+  results.push(result);
+  console.log(
+    `eval (${result.pack}, ${RULES} rules x 3 conditions, ${ALERTS} alerts): json-rules-engine ${result.jsonRulesEngineAlertsPerSec} alerts/s, ` +
+      `alertgate ${result.alertgateAlertsPerSec} alerts/s, ratio ${result.ratio}x (same ${jre.fired} rule firings)`,
+  );
+}
+for (const r of results) console.log(JSON.stringify(r));

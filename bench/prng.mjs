@@ -1,0 +1,15 @@
+// Seeded PRNG for benchmarks: the same seed gives the same data on every machine.
+export function mulberry32(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function pick(random, list) {
+  return list[Math.floor(random() * list.length)];
+}

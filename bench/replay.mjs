@@ -1,0 +1,89 @@
+// bench/replay: end-to-end `alertgate replay` of 1M generated alerts (parse → normalize → decide → write
+// NDJSON) on one core, beside a pass-through baseline (parse → stringify → write, no decisions) run on the
+// same file. Each runs in its own child process so peak RSS is its own.
+import { spawnSync } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, statSync } from 'node:fs';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { mulberry32, pick } from './prng.mjs';
+
+const ALERTS = Number(process.env.BENCH_REPLAY_ALERTS ?? 1_000_000);
+const dataDir = join(import.meta.dirname, '.data');
+const input = join(dataDir, `replay-${ALERTS}.ndjson`);
+mkdirSync(join(dataDir, 'out'), { recursive: true });
+
+const SIGNATURES = [
+  ...Array.from({ length: 150 }, (_, i) => ['ET POLICY signature ' + i, 'low', 'policy']),
+  ...Array.from({ length: 40 }, (_, i) => ['ET SCAN probe ' + i, 'medium', 'recon']),
+  ['sshd: authentication failed', 'low', 'unauthorized-access'],
+  ['ET EXPLOIT Apache Struts RCE attempt', 'high', 'unauthorized-access'],
+  ['ET MALWARE CobaltStrike beacon', 'critical', 'malware'],
+];
+
+async function generate() {
+  const random = mulberry32(7);
+  const out = createWriteStream(input);
+  const start = Date.UTC(2026, 10, 16);
+  let t = start;
+  for (let i = 0; i < ALERTS; i++) {
+    t += Math.floor(random() * 600); // ~3.5 days of alerts at 1M
+    const [name, severity, category] = pick(random, SIGNATURES);
+    const line = JSON.stringify({
+      id: `r-${i}`,
+      time: new Date(t).toISOString(),
+      source: pick(random, ['suricata', 'zeek', 'wazuh']),
+      name,
+      severity,
+      category,
+      entities: {
+        src_ip: `198.51.${Math.floor(random() * 100)}.${Math.floor(random() * 250)}`,
+        dst_ip: `10.0.${Math.floor(random() * 20)}.${Math.floor(random() * 250)}`,
+        host: `host-${Math.floor(random() * 2000)}`,
+        user: pick(random, ['root', 'admin', 'svc-backup', 'alice', 'bob']),
+      },
+      tags: ['bench'],
+      raw: { bytes_out: Math.floor(random() * 100_000), dst_port: Math.floor(random() * 65535) },
+    });
+    if (!out.write(line + '\n')) await once(out, 'drain');
+  }
+  out.end();
+  await once(out, 'close');
+}
+
+function child(script, args) {
+  const r = spawnSync(process.execPath, [join(import.meta.dirname, script), ...args], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (r.status !== 0) throw new Error(`${script} failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop());
+}
+
+if (!existsSync(input)) {
+  console.error(`generating ${ALERTS} alerts into ${input} ...`);
+  await generate();
+}
+const bytes = statSync(input).size;
+const baseline = child('replay-passthrough.mjs', [input, join(dataDir, 'out', 'passthrough.ndjson')]);
+const alertgate = child('replay-child.mjs', [
+  'replay', '--rules', join(import.meta.dirname, '..', 'rules'), '--input', input, '--summary', 'json',
+  '--decisions', join(dataDir, 'out', 'decisions.ndjson'),
+  '--incidents', join(dataDir, 'out', 'incidents.ndjson'),
+  '--dead-letters', join(dataDir, 'out', 'dead-letters.ndjson'),
+]);
+const result = {
+  bench: 'replay',
+  alerts: alertgate.summary.alerts,
+  inputMB: Math.round(bytes / 1e6),
+  alertgateAlertsPerSec: Math.round((alertgate.summary.alerts * 1000) / alertgate.ms),
+  alertgatePeakRssMB: Math.round(alertgate.maxRssKB / 1024),
+  passthroughAlertsPerSec: Math.round((baseline.lines * 1000) / baseline.ms),
+  passthroughPeakRssMB: Math.round(baseline.maxRssKB / 1024),
+  promoted: alertgate.summary.promoted,
+  suppressed: alertgate.summary.suppressed,
+  passed: alertgate.summary.passed,
+  incidents: alertgate.summary.incidents,
+};
+result.ratioToPassthrough = Number((result.alertgateAlertsPerSec / result.passthroughAlertsPerSec).toFixed(2));
+console.log(
+  `replay (${result.alerts} alerts, ${result.inputMB} MB): alertgate ${result.alertgateAlertsPerSec} alerts/s, peak RSS ${result.alertgatePeakRssMB} MB; ` +
+    `pass-through (parse+stringify+write) ${result.passthroughAlertsPerSec} lines/s; alertgate/pass-through ${result.ratioToPassthrough}`,
+);
+console.log(JSON.stringify(result));

@@ -1,0 +1,107 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { alert, at, ndjson, rule, tempDir, writeRules } from '../helpers.js';
+
+const BIN = join(import.meta.dirname, '../../bin/alertgate.js');
+
+function cli(args: string[], input?: string) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { input, encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const rulesDir = () =>
+  writeRules({
+    'high.yaml': rule({ id: 'high', conditions: { all: [{ fact: 'severity', operator: 'in', value: ['high', 'critical'] }] } }),
+  });
+
+const input = ndjson([alert({ id: 'x1', severity: 'high', time: at(0) }), alert({ id: 'x2', severity: 'low', time: at(1) }), 'not json']);
+
+describe('alertgate CLI', () => {
+  it('validate: exit 0 with a summary for valid rules', () => {
+    const r = cli(['validate', rulesDir()]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^ok: 1 files, 1 promote and 0 suppress rules/);
+  });
+
+  it('validate: exit 1 with one located line per problem', () => {
+    const dir = writeRules({ 'broken.yaml': 'id: broken\nversion: 1\ntitle: t\nowner: o\nseverity: high\ncategory: nope\ndecision: promote\nconditions: {all: []}\n' });
+    const r = cli(['validate', dir]);
+    expect(r.code).toBe(1);
+    expect(r.stdout.trim().split('\n')).toEqual([expect.stringMatching(/broken\.yaml: \/category: .*\(line 6\)$/)]);
+  });
+
+  it('replay --summary json prints exactly one accounting object', () => {
+    const dir = tempDir();
+    const file = join(dir, 'in.ndjson');
+    writeFileSync(file, input);
+    const r = cli(['replay', '--rules', rulesDir(), '--input', file, '--summary', 'json', '--decisions', join(dir, 'd.ndjson'), '--incidents', join(dir, 'i.ndjson'), '--dead-letters', join(dir, 'dl.ndjson')]);
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.stdout) as Record<string, number>;
+    expect(summary).toMatchObject({ alerts: 3, promoted: 1, suppressed: 0, passed: 1, invalid: 1, incidents: 1 });
+    expect(typeof summary.durationMs).toBe('number');
+    expect(readFileSync(join(dir, 'd.ndjson'), 'utf8').trim().split('\n')).toHaveLength(2);
+    expect(JSON.parse(readFileSync(join(dir, 'dl.ndjson'), 'utf8'))).toMatchObject({ line: 3, raw: 'not json' });
+  });
+
+  it('replay reads stdin and can write decisions to stdout, moving the summary to stderr', () => {
+    const r = cli(['replay', '--rules', rulesDir(), '--input', '-', '--decisions', '-', '--summary', 'json'], input);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().split('\n').map((l) => JSON.parse(l).alertId)).toEqual(['x1', 'x2']);
+    expect(JSON.parse(r.stderr).alerts).toBe(3);
+  });
+
+  it('replay stops before reading input when the rules are invalid', () => {
+    const dir = writeRules({ 'r.yaml': rule({ severity: 'nope' }) });
+    const r = cli(['replay', '--rules', dir, '--input', '-'], input);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/r\.yaml: \/severity:/);
+  });
+
+  it('replay names a missing input file', () => {
+    const r = cli(['replay', '--rules', rulesDir(), '--input', '/no/such/file.ndjson']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/\/no\/such\/file\.ndjson/);
+  });
+
+  it('has --help on every command', () => {
+    for (const command of ['validate', 'replay', 'run', 'test']) {
+      const r = cli([command, '--help']);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`Usage: alertgate ${command}`));
+    }
+  });
+
+  it('run serves /healthz and /metrics, then stops cleanly on SIGTERM', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'in.ndjson');
+    writeFileSync(file, input);
+    const child = spawn(process.execPath, [BIN, 'run', '--rules', rulesDir(), '--input', file, '--port', '0', '--serve'], {
+      env: { ...process.env, ALERTGATE_LOG_LEVEL: 'info' },
+    });
+    let stderr = '';
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        const m = /"url":"(http:\/\/[^"]+)"/.exec(stderr);
+        if (m) resolve(m[1]!);
+      });
+      child.once('exit', () => reject(new Error(`worker exited early: ${stderr}`)));
+    });
+    await new Promise<void>((resolve) => {
+      const poll = () => (stdout.includes('serving') ? resolve() : setTimeout(poll, 20));
+      poll();
+    });
+    expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ status: 'ok' });
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toMatch(/^alertgate_alerts_received_total 3$/m);
+    expect(metrics).toMatch(/^alertgate_decisions_total\{decision="promote"\} 1$/m);
+    expect(stdout).toMatch(/promoted\s+1/);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+});

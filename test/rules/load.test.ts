@@ -1,0 +1,127 @@
+import { describe, expect, it } from 'vitest';
+import { formatProblem } from '../../src/rules/problems.js';
+import { loadRules } from '../../src/rules/load.js';
+import { problemsOf, rule, ruleset, writeRules } from '../helpers.js';
+
+describe('loading rule files', () => {
+  it('loads YAML and JSON rules, multi-document files and lists, in precedence order', async () => {
+    const set = await ruleset({
+      'a.yaml': rule({ id: 'low-priority', priority: 1 }),
+      'b.json': JSON.stringify([rule({ id: 'high-priority', priority: 5 }), rule({ id: 'suppressor', decision: 'suppress' })]),
+      'c.yaml': `${'id: z-second\nversion: 1\ntitle: t\nowner: o\nseverity: low\ncategory: other\ndecision: promote\nconditions: {all: []}\n'}---\n${'id: a-second\nversion: 1\ntitle: t\nowner: o\nseverity: low\ncategory: other\ndecision: promote\nconditions: {all: []}\n'}`,
+    });
+    expect(set.promoteRules.map((r) => r.rule.id)).toEqual(['high-priority', 'a-second', 'low-priority', 'z-second']);
+    expect(set.suppressRules.map((r) => r.rule.id)).toEqual(['suppressor']);
+  });
+
+  it('skips the tests/ folder, where scenario files live', async () => {
+    const set = await ruleset({ 'r.yaml': rule({}), 'tests/scenario.yaml': { name: 'not a rule' } });
+    expect(set.promoteRules).toHaveLength(1);
+  });
+
+  it('names file, JSON pointer and YAML line for each schema problem', async () => {
+    const dir = writeRules({
+      'bad.yaml': [
+        'id: brute',
+        'version: 1',
+        'title: Brute force',
+        'owner: soc',
+        'severity: urgent',
+        'category: other',
+        'decision: promote',
+        'conditions:',
+        '  all:',
+        '    - fact: severity',
+        '      operator: equalz',
+        '      value: high',
+      ].join('\n'),
+    });
+    const result = await loadRules(dir);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    const lines = result.problems.map(formatProblem);
+    expect(lines).toContainEqual(expect.stringMatching(/bad\.yaml: \/severity: .* \(line 5\)$/));
+    expect(lines).toContainEqual(expect.stringMatching(/bad\.yaml: \/conditions\/all\/0\/operator: unknown operator.* \(line 11\)$/));
+  });
+
+  it('reports YAML syntax errors with their line', async () => {
+    const problems = await problemsOf({ 'broken.yaml': 'id: x\nconditions: [\n  - a\nversion: 1\n' });
+    expect(problems[0]!.message).toMatch(/^syntax: /);
+    expect(problems[0]!.line).toBeGreaterThan(0);
+  });
+
+  it('rejects unknown facts, unknown named conditions and undeclared params with pointers', async () => {
+    const problems = await problemsOf({
+      'r.yaml': rule({
+        params: { minCount: { value: 5, min: 1, max: 10 } },
+        conditions: {
+          all: [
+            { fact: 'sevrity', operator: 'equal', value: 'high' },
+            { condition: 'no-such-condition' },
+            { fact: 'severity', operator: 'equal', value: { fact: 'params', path: '$.minCont' } },
+          ],
+        },
+      }),
+    });
+    const pointers = problems.map((p) => `${p.pointer} ${p.message}`);
+    expect(pointers).toContainEqual(expect.stringMatching(/^\/conditions\/all\/0\/fact .*sevrity/));
+    expect(pointers).toContainEqual(expect.stringMatching(/^\/conditions\/all\/2\/value\/path params has no "minCont"/));
+  });
+
+  it('rejects aggregates read from match conditions, which run before the window', async () => {
+    const problems = await problemsOf({
+      'r.yaml': rule({
+        match: { all: [{ fact: 'hits', operator: 'greaterThan', value: 1 }] },
+        window: { groupBy: ['entities.src_ip'], size: '5m' },
+        aggregates: { hits: { kind: 'count' } },
+      }),
+    });
+    expect(problems.map((p) => p.pointer)).toContain('/match/all/0/fact');
+  });
+
+  it('checks params stay within their bounds and on their step', async () => {
+    const problems = await problemsOf({
+      'r.yaml': rule({ params: { minCount: { value: 50, min: 1, max: 10 }, step: { value: 4, min: 1, max: 10, step: 2 } } }),
+    });
+    expect(problems.map((p) => p.pointer)).toEqual(expect.arrayContaining(['/params/minCount/value', '/params/step/value']));
+  });
+
+  it('rejects duplicate ids across files, and windows without aggregates', async () => {
+    const problems = await problemsOf({
+      'a.yaml': rule({ id: 'same' }),
+      'b.yaml': rule({ id: 'same' }),
+      'c.yaml': rule({ id: 'c', window: { groupBy: ['entities.host'], size: '5m' }, match: { all: [] } }),
+    });
+    const messages = problems.map(formatProblem);
+    expect(messages).toContainEqual(expect.stringMatching(/b\.yaml: \/id: duplicate id "same"/));
+    expect(messages).toContainEqual(expect.stringMatching(/c\.yaml: \/aggregates: a window without aggregates/));
+  });
+
+  it('rejects unknown keys, naming the key', async () => {
+    const problems = await problemsOf({ 'r.yaml': rule({ threshold: 5 }) });
+    expect(problems.map((p) => p.pointer)).toContain('/threshold');
+  });
+
+  it('never half-loads: one bad file fails the whole directory', async () => {
+    const result = await loadRules(writeRules({ 'good.yaml': rule({ id: 'good' }), 'bad.yaml': rule({ id: 'bad', severity: 'nope' }) }));
+    expect(result.ok).toBe(false);
+  });
+
+  it('reports an empty or missing directory', async () => {
+    const result = await loadRules('/nonexistent/rules');
+    expect(result.ok).toBe(false);
+    const empty = await loadRules(writeRules({}));
+    expect(empty.ok ? [] : empty.problems.map((p) => p.message)).toContainEqual(expect.stringMatching(/no rule files/));
+  });
+
+  it('resolves named conditions shared across files', async () => {
+    const set = await ruleset({
+      'conditions.yaml': { kind: 'conditions', conditions: { 'is-high': { any: [{ fact: 'severity', operator: 'in', value: ['high', 'critical'] }] } } },
+      'r.yaml': rule({ conditions: { all: [{ condition: 'is-high' }] } }),
+    });
+    const compiled = set.promoteRules[0]!;
+    const ctx = (severity: string) => ({ alert: { severity }, aggregates: {}, params: {} });
+    expect(compiled.conditions.test(ctx('critical'))).toBe(true);
+    expect(compiled.conditions.test(ctx('low'))).toBe(false);
+  });
+});
