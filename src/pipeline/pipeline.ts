@@ -65,9 +65,13 @@ export class Pipeline {
   private watermarkMs = Number.NEGATIVE_INFINITY;
   private readonly evaluator: Evaluator;
   private readonly incidents: IncidentTracker;
+  /** Incidents close this far behind the watermark, so an alert within its rule's lateness can still join. */
+  private readonly closeDelayMs: number;
 
   constructor(private readonly options: PipelineOptions) {
     this.evaluator = new Evaluator(options.ruleset);
+    const rules = [...options.ruleset.suppressRules, ...options.ruleset.promoteRules];
+    this.closeDelayMs = Math.max(0, ...rules.map((r) => r.window?.allowedLatenessMs ?? 0));
     this.incidents = new IncidentTracker({
       maxAlertIds: options.maxAlertIdsPerIncident ?? 100,
       maxOpen: options.maxOpenIncidents ?? 100_000,
@@ -167,7 +171,7 @@ export class Pipeline {
 
   private closeIncidents(): void {
     if (this.watermarkMs === Number.NEGATIVE_INFINITY) return;
-    for (const incident of this.incidents.advance(this.watermarkMs)) this.options.sinks.incident(incident);
+    for (const incident of this.incidents.advance(this.watermarkMs - this.closeDelayMs)) this.options.sinks.incident(incident);
   }
 
   private invalid(line: number, reason: string, text: string): void {

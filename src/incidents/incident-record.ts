@@ -1,0 +1,41 @@
+import { z } from 'zod';
+
+export const INCIDENT_SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
+export const IncidentSeverity = z.enum(INCIDENT_SEVERITIES);
+export type IncidentSeverity = z.infer<typeof IncidentSeverity>;
+
+/** Default for how many alert ids an incident lists; alertCount keeps counting past it. */
+export const DEFAULT_MAX_ALERT_IDS = 100;
+
+/** One incident as written to sinks: alerts of one rule and one group, close together in event time. */
+export const IncidentRecord = z
+  .object({
+    /** Deterministic: see incidentId(). */
+    id: z.string().regex(/^inc-[0-9a-f]{24}$/),
+    ruleId: z.string().min(1),
+    ruleVersion: z.number().int().min(1),
+    /** Rendered from the rule's title template with the alert that opened the incident. */
+    title: z.string(),
+    severity: IncidentSeverity,
+    category: z.string(),
+    /** Grouping field path → value, e.g. `{"entities.host": "web-1"}`. */
+    groupKey: z.record(z.string(), z.string()),
+    /** Event time of the earliest alert (ISO-8601 UTC). */
+    firstSeen: z.iso.datetime(),
+    /** Event time of the latest alert (ISO-8601 UTC). */
+    lastSeen: z.iso.datetime(),
+    alertCount: z.number().int().min(1),
+    /** The first maxAlertIds alert ids, in the order they were recorded (not by event time). */
+    alertIds: z.array(z.string()),
+    /** True when alertCount exceeds the ids listed. */
+    alertIdsTruncated: z.boolean(),
+    status: z.enum(['open', 'closed']),
+  })
+  .strict();
+export type IncidentRecord = z.infer<typeof IncidentRecord>;
+
+/** A live, read-only view of an incident held by the tracker: it changes as alerts join and when it closes. */
+export type IncidentView = Readonly<Omit<IncidentRecord, 'groupKey' | 'alertIds'>> & {
+  readonly groupKey: Readonly<Record<string, string>>;
+  readonly alertIds: readonly string[];
+};

@@ -1,0 +1,236 @@
+import type { AggregatePlan, AggregateValue } from './aggregate-plan.js';
+
+/** What every key of one store shares: the aggregates, the window size and a scratch set for slow-path distincts. */
+export interface WindowShape {
+  readonly plan: AggregatePlan;
+  readonly sizeMs: number;
+  readonly scratch: Set<AggregateValue>;
+}
+
+/** Below this many forgotten events the array is not compacted: splicing a few slots costs more than it frees. */
+const COMPACT_MIN = 16;
+
+/**
+ * One key's retained events, sorted by time, and the running aggregates of the "running window":
+ * the events within sizeMs of the key's newest event. In-order events (time ≥ newest) slide the
+ * running window in O(1) amortized; out-of-order events are inserted in place (O(events after it)) and
+ * their window is derived from the running one or scanned, whichever touches fewer events. One object
+ * and one small array per key (plus value rows only if an aggregate needs them) keeps a million keys
+ * affordable.
+ */
+export class KeyWindow {
+  /** Links of the store's recency list (least recently recorded first). */
+  older: KeyWindow | undefined = undefined;
+  newer: KeyWindow | undefined = undefined;
+
+  /** Event times, non-decreasing. Entries before `head` are forgotten and dropped at the next compaction. */
+  private readonly times: number[];
+  private head = 0;
+  /** First index of the running window; every index from here to the end is within sizeMs of the newest event. */
+  private winStart = 0;
+  /** `stride` value cells per event, indexed like `times`; undefined for count-only stores. */
+  private readonly cells: AggregateValue[] | undefined;
+  /** Running sum per sum column over the running window. */
+  private readonly sums: number[] | undefined;
+  /** Running value → occurrences per distinct column over the running window. */
+  private readonly seen: Map<AggregateValue, number>[] | undefined;
+
+  constructor(
+    readonly key: string,
+    timeMs: number,
+    values: readonly AggregateValue[],
+    plan: AggregatePlan,
+  ) {
+    // A one-element literal, not push(): V8 would reserve 17 slots on the first push.
+    this.times = [timeMs];
+    const distinctColumns = plan.stride - plan.sumColumns;
+    this.cells = plan.stride > 0 ? plan.row(values) : undefined;
+    this.sums = plan.sumColumns > 0 ? new Array<number>(plan.sumColumns).fill(0) : undefined;
+    this.seen = distinctColumns > 0 ? Array.from({ length: distinctColumns }, () => new Map()) : undefined;
+    this.enter(0, plan);
+  }
+
+  get newestMs(): number {
+    return this.times[this.times.length - 1]!;
+  }
+
+  /** Events not yet forgotten. */
+  get retained(): number {
+    return this.times.length - this.head;
+  }
+
+  /**
+   * Records an event the store accepted (not late) and writes the aggregates over (t - sizeMs, t]
+   * into `out`. `horizon` is the store's retention bound: events at or before it are forgotten.
+   */
+  record(timeMs: number, values: readonly AggregateValue[], horizon: number, out: Float64Array, shape: WindowShape): void {
+    if (timeMs >= this.newestMs) {
+      this.append(timeMs, values, shape);
+      this.writeRunning(out, shape.plan);
+    } else {
+      const at = this.insert(timeMs, values, shape);
+      const from = upperBound(this.times, this.head, at, timeMs - shape.sizeMs);
+      this.writeRange(from, at + 1, undefined, out, shape);
+    }
+    this.forgetThrough(horizon, shape.plan.stride);
+  }
+
+  /**
+   * Writes the aggregates over (fromMs, t] plus one unrecorded event at t, without changing anything:
+   * how a late event is answered.
+   */
+  peek(timeMs: number, values: readonly AggregateValue[], fromMs: number, out: Float64Array, shape: WindowShape): void {
+    const from = upperBound(this.times, this.head, this.times.length, fromMs);
+    const to = upperBound(this.times, from, this.times.length, timeMs);
+    this.writeRange(from, to, shape.plan.row(values), out, shape);
+  }
+
+  /** The fast path: slide the running window to end at t, then add the event at the end. */
+  private append(timeMs: number, values: readonly AggregateValue[], shape: WindowShape): void {
+    const { plan } = shape;
+    const cutoff = timeMs - shape.sizeMs;
+    const times = this.times;
+    let start = this.winStart;
+    while (start < times.length && times[start]! <= cutoff) this.leave(start++, plan);
+    this.winStart = start;
+    times.push(timeMs);
+    if (this.cells !== undefined) {
+      for (let c = 0; c < plan.stride; c++) this.cells.push(plan.cell(values, c));
+    }
+    this.enter(times.length - 1, plan);
+  }
+
+  /** The slow path: sorted insert after any equal times; returns the new event's index. */
+  private insert(timeMs: number, values: readonly AggregateValue[], shape: WindowShape): number {
+    const { plan } = shape;
+    const at = upperBound(this.times, this.head, this.times.length, timeMs);
+    this.times.splice(at, 0, timeMs);
+    this.cells?.splice(at * plan.stride, 0, ...plan.row(values));
+    // The event lands either inside the running window or before it, shifting its start.
+    if (timeMs > this.newestMs - shape.sizeMs) this.enter(at, plan);
+    else this.winStart++;
+    return at;
+  }
+
+  /**
+   * Forgets events at or before `horizon`. Only events before the running window go: the store's
+   * horizon never reaches into the window of an accepted event, and stopping there keeps the running
+   * aggregates exact. Compaction waits until half the array is forgotten, so it is O(1) amortized.
+   */
+  private forgetThrough(horizon: number, stride: number): void {
+    const times = this.times;
+    let head = this.head;
+    while (head < this.winStart && times[head]! <= horizon) head++;
+    if (head >= COMPACT_MIN && head * 2 >= times.length) {
+      times.splice(0, head);
+      this.cells?.splice(0, head * stride);
+      this.winStart -= head;
+      head = 0;
+    }
+    this.head = head;
+  }
+
+  private enter(index: number, plan: AggregatePlan): void {
+    if (this.cells === undefined) return;
+    const base = index * plan.stride;
+    for (let c = 0; c < plan.sumColumns; c++) this.sums![c]! += this.cells[base + c] as number;
+    for (let c = plan.sumColumns; c < plan.stride; c++) tally(this.seen![c - plan.sumColumns]!, this.cells[base + c], 1);
+  }
+
+  private leave(index: number, plan: AggregatePlan): void {
+    if (this.cells === undefined) return;
+    const base = index * plan.stride;
+    // An empty window resets sums to exactly 0, so floating-point residue cannot pile up forever.
+    const emptied = index === this.times.length - 1;
+    for (let c = 0; c < plan.sumColumns; c++) {
+      this.sums![c] = emptied ? 0 : this.sums![c]! - (this.cells[base + c] as number);
+    }
+    for (let c = plan.sumColumns; c < plan.stride; c++) tally(this.seen![c - plan.sumColumns]!, this.cells[base + c], -1);
+  }
+
+  private writeRunning(out: Float64Array, plan: AggregatePlan): void {
+    const count = this.times.length - this.winStart;
+    for (let i = 0; i < plan.kinds.length; i++) {
+      const c = plan.columns[i]!;
+      out[i] = c < 0 ? count : c < plan.sumColumns ? this.sums![c]! : this.seen![c - plan.sumColumns]!.size;
+    }
+  }
+
+  /**
+   * Aggregates over events [from, to) plus an optional unrecorded `extra` row. When the range ends
+   * inside the running window, it is the running window with both ends adjusted: for an event a little
+   * out of order that touches a few events instead of a whole busy window. Otherwise it is scanned.
+   */
+  private writeRange(from: number, to: number, extra: AggregateValue[] | undefined, out: Float64Array, shape: WindowShape): void {
+    const { plan } = shape;
+    const n = this.times.length;
+    const start = this.winStart;
+    const adjusted = to > start && n - to + Math.abs(start - from) < to - from;
+    for (let i = 0; i < plan.kinds.length; i++) {
+      const c = plan.columns[i]!;
+      if (c < 0) {
+        out[i] = to - from + (extra === undefined ? 0 : 1);
+      } else if (c < plan.sumColumns) {
+        const sum = adjusted
+          ? this.sums![c]! - this.sumOf(c, to, n, plan) + (from <= start ? this.sumOf(c, from, start, plan) : -this.sumOf(c, start, from, plan))
+          : this.sumOf(c, from, to, plan);
+        out[i] = sum + (extra === undefined ? 0 : (extra[c] as number));
+      } else {
+        out[i] = adjusted ? this.distinctAdjusted(c, from, to, extra?.[c], plan) : this.distinctScanned(c, from, to, extra?.[c], shape);
+      }
+    }
+  }
+
+  private sumOf(column: number, from: number, to: number, plan: AggregatePlan): number {
+    let sum = 0;
+    for (let e = from; e < to; e++) sum += this.cells![e * plan.stride + column] as number;
+    return sum;
+  }
+
+  private distinctScanned(column: number, from: number, to: number, extra: AggregateValue, shape: WindowShape): number {
+    const { plan, scratch } = shape;
+    if (extra !== undefined) scratch.add(extra);
+    for (let e = from; e < to; e++) {
+      const value = this.cells![e * plan.stride + column];
+      if (value !== undefined) scratch.add(value);
+    }
+    const size = scratch.size;
+    scratch.clear();
+    return size;
+  }
+
+  /** Shifts the running value counts to [from, to), reads the size, and shifts them back. */
+  private distinctAdjusted(column: number, from: number, to: number, extra: AggregateValue, plan: AggregatePlan): number {
+    const seen = this.seen![column - plan.sumColumns]!;
+    const start = this.winStart;
+    const [lo, hi, sign] = from <= start ? [from, start, 1] : [start, from, -1];
+    this.tallyRange(seen, column, to, this.times.length, -1, plan);
+    this.tallyRange(seen, column, lo, hi, sign, plan);
+    const size = seen.size + (extra !== undefined && !seen.has(extra) ? 1 : 0);
+    this.tallyRange(seen, column, lo, hi, -sign, plan);
+    this.tallyRange(seen, column, to, this.times.length, 1, plan);
+    return size;
+  }
+
+  private tallyRange(seen: Map<AggregateValue, number>, column: number, from: number, to: number, delta: number, plan: AggregatePlan): void {
+    for (let e = from; e < to; e++) tally(seen, this.cells![e * plan.stride + column], delta);
+  }
+}
+
+/** Adds `delta` occurrences of a value; a value with none left is removed, so size is the distinct count. */
+function tally(seen: Map<AggregateValue, number>, value: AggregateValue, delta: number): void {
+  if (value === undefined) return;
+  const n = (seen.get(value) ?? 0) + delta;
+  if (n === 0) seen.delete(value);
+  else seen.set(value, n);
+}
+
+/** First index in [lo, hi) whose time is > `timeMs` (hi if none): binary search over sorted times. */
+function upperBound(times: readonly number[], lo: number, hi: number, timeMs: number): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (times[mid]! <= timeMs) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
