@@ -1,6 +1,8 @@
 import type { CanonicalAlert, NormalizedAlert } from '../normalize/alert.js';
 import type { EvalContext } from '../rules/compile/index.js';
+import type { FieldReader } from '../rules/field-path.js';
 import type { CompiledException, CompiledRule, CompiledRuleSet } from '../rules/ruleset.js';
+import type { Aggregate } from '../rules/schema.js';
 import { WindowStore } from '../state/index.js';
 import { RuleCandidates } from './candidates.js';
 import { groupKeyOf } from './group-key.js';
@@ -14,10 +16,17 @@ export interface RuleOutcome {
   readonly late: boolean;
 }
 
+/** `late`: some rule's window saw this alert after its allowed lateness (it was decided but not counted there). */
 export type Verdict =
-  | { readonly kind: 'exception'; readonly exception: CompiledException }
-  | { readonly kind: 'rule'; readonly decision: 'promote' | 'suppress'; readonly outcome: RuleOutcome; readonly alsoFired: readonly CompiledRule[] }
-  | { readonly kind: 'none'; readonly nearMisses: readonly RuleOutcome[] };
+  | { readonly kind: 'exception'; readonly exception: CompiledException; readonly late: false }
+  | {
+      readonly kind: 'rule';
+      readonly decision: 'promote' | 'suppress';
+      readonly outcome: RuleOutcome;
+      readonly alsoFired: readonly CompiledRule[];
+      readonly late: boolean;
+    }
+  | { readonly kind: 'none'; readonly nearMisses: readonly RuleOutcome[]; readonly late: boolean };
 
 const NO_AGGREGATES: Readonly<Record<string, number>> = Object.freeze({});
 
@@ -52,7 +61,7 @@ class RuleRunner {
       const key = groupKeyOf(w.groupReaders, alert);
       // An alert missing a group-by field cannot be counted for any group, so the rule cannot fire on it.
       if (key === undefined) return undefined;
-      for (let i = 0; i < this.values.length; i++) this.values[i] = readAggregateInput(w.aggregateReaders[i], alert);
+      for (let i = 0; i < this.values.length; i++) this.values[i] = readAggregateInput(w.aggregates[i]!.kind, w.aggregateReaders[i], alert);
       late = this.store.observe(key, timeMs, this.values, this.out) === 'late';
       const snapshot: Record<string, number> = {};
       for (let i = 0; i < w.aggregateNames.length; i++) snapshot[w.aggregateNames[i]!] = this.out[i]!;
@@ -63,11 +72,20 @@ class RuleRunner {
   }
 }
 
-function readAggregateInput(read: ((a: Readonly<Record<string, unknown>>) => unknown) | undefined, alert: CanonicalAlert) {
+/**
+ * The value an aggregate takes from an alert: distinct counts strings, numbers and booleans as text;
+ * sum adds numbers and numeric strings (detectors often send byte counts as strings); anything else is
+ * missing (distinct ignores it, sum adds 0).
+ */
+function readAggregateInput(kind: Aggregate['kind'], read: FieldReader | undefined, alert: CanonicalAlert): string | number | undefined {
   if (!read) return undefined;
   const v = read(alert);
-  if (typeof v === 'string' || typeof v === 'number') return v;
-  if (typeof v === 'boolean') return String(v);
+  if (kind === 'sum') {
+    const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : Number.NaN;
+    return Number.isFinite(n) ? n : undefined;
+  }
+  if (typeof v === 'string') return v;
+  if ((typeof v === 'number' && Number.isFinite(v)) || typeof v === 'boolean') return String(v);
   return undefined;
 }
 
@@ -81,6 +99,7 @@ function readAggregateInput(read: ((a: Readonly<Record<string, unknown>>) => unk
 export class Evaluator {
   private readonly suppress: RuleRunner[];
   private readonly promote: RuleRunner[];
+  private readonly windowed: RuleRunner[];
   private readonly suppressCandidates: RuleCandidates;
   private readonly promoteCandidates: RuleCandidates;
   private readonly ctx: EvalContext = { alert: {}, aggregates: NO_AGGREGATES, params: {} };
@@ -88,28 +107,35 @@ export class Evaluator {
   constructor(private readonly ruleset: CompiledRuleSet) {
     this.suppress = ruleset.suppressRules.map((r) => new RuleRunner(r));
     this.promote = ruleset.promoteRules.map((r) => new RuleRunner(r));
+    this.windowed = [...this.suppress, ...this.promote].filter((r) => r.store);
     this.suppressCandidates = new RuleCandidates(ruleset.suppressRules);
     this.promoteCandidates = new RuleCandidates(ruleset.promoteRules);
   }
 
   evaluate({ alert, timeMs }: NormalizedAlert): Verdict {
     for (const exception of this.ruleset.exceptions) {
-      if (timeMs < exception.expiresMs && exception.matches(alert)) return { kind: 'exception', exception };
+      if (timeMs < exception.expiresMs && exception.matches(alert)) return { kind: 'exception', exception, late: false };
     }
     const ctx = this.ctx;
     ctx.alert = alert;
     const suppressed = this.runRules(this.suppress, this.suppressCandidates, alert, timeMs);
-    if (suppressed.winner) return { kind: 'rule', decision: 'suppress', outcome: suppressed.winner, alsoFired: suppressed.alsoFired };
+    if (suppressed.winner) {
+      return { kind: 'rule', decision: 'suppress', outcome: suppressed.winner, alsoFired: suppressed.alsoFired, late: suppressed.late };
+    }
     const promoted = this.runRules(this.promote, this.promoteCandidates, alert, timeMs);
-    if (promoted.winner) return { kind: 'rule', decision: 'promote', outcome: promoted.winner, alsoFired: promoted.alsoFired };
-    return { kind: 'none', nearMisses: [...suppressed.nearMisses, ...promoted.nearMisses] };
+    const late = suppressed.late || promoted.late;
+    if (promoted.winner) return { kind: 'rule', decision: 'promote', outcome: promoted.winner, alsoFired: promoted.alsoFired, late };
+    return { kind: 'none', nearMisses: [...suppressed.nearMisses, ...promoted.nearMisses], late };
+  }
+
+  /** Moves every window to the stream's newest event time, so rules that stopped matching still free idle keys. */
+  advance(watermarkMs: number): void {
+    for (const runner of this.windowed) runner.store!.advance(watermarkMs);
   }
 
   /** Window state of each windowed rule, for metrics. */
   windowStats(): { ruleId: string; stats: ReturnType<WindowStore['stats']> }[] {
-    return [...this.suppress, ...this.promote]
-      .filter((r) => r.store)
-      .map((r) => ({ ruleId: r.compiled.rule.id, stats: r.store!.stats() }));
+    return this.windowed.map((r) => ({ ruleId: r.compiled.rule.id, stats: r.store!.stats() }));
   }
 
   /** Runs every candidate (so every window sees every alert it matches); the first that fires wins. */
@@ -117,13 +143,15 @@ export class Evaluator {
     let winner: RuleOutcome | undefined;
     const alsoFired: CompiledRule[] = [];
     const nearMisses: RuleOutcome[] = [];
+    let late = false;
     for (const i of index.candidates(alert)) {
       const outcome = runners[i]!.run(this.ctx, alert, timeMs);
       if (!outcome) continue;
+      late ||= outcome.late;
       if (!outcome.fired) nearMisses.push(outcome);
       else if (!winner) winner = outcome;
       else alsoFired.push(outcome.rule);
     }
-    return { winner, alsoFired, nearMisses };
+    return { winner, alsoFired, nearMisses, late };
   }
 }

@@ -36,7 +36,7 @@ export interface PipelineCounts {
   /** Incidents opened (alerts that joined an open incident are counted in `grouped`). */
   incidents: number;
   grouped: number;
-  /** Alerts that arrived later than a rule's allowed lateness (decided, but not counted in that window). */
+  /** Alerts that arrived later than some rule's allowed lateness (decided, but not counted in that window). */
   late: number;
   suppressedByException: number;
   /** Per rule: alerts it decided, by decision. */
@@ -122,6 +122,7 @@ export class Pipeline {
       counts.suppressed++;
       if (verdict.kind === 'exception') counts.suppressedByException++;
     }
+    if (verdict.late) counts.late++;
     if (verdict.kind === 'rule') this.countRule(verdict);
     const record: DecisionRecord = {
       alertId: alert.id,
@@ -136,7 +137,6 @@ export class Pipeline {
   }
 
   private countRule(verdict: Extract<Verdict, { kind: 'rule' }>): void {
-    if (verdict.outcome.late) this.counts.late++;
     const id = verdict.outcome.rule.rule.id;
     let perRule = this.counts.byRule.get(id);
     if (!perRule) this.counts.byRule.set(id, (perRule = { promoted: 0, suppressed: 0 }));
@@ -171,6 +171,7 @@ export class Pipeline {
 
   private closeIncidents(): void {
     if (this.watermarkMs === Number.NEGATIVE_INFINITY) return;
+    this.evaluator.advance(this.watermarkMs);
     for (const incident of this.incidents.advance(this.watermarkMs - this.closeDelayMs)) this.options.sinks.incident(incident);
   }
 

@@ -1,0 +1,43 @@
+import type { DecisionRecord } from '../decide/decision-record.js';
+import type { IncidentRecord } from '../incidents/index.js';
+import type { Normalizer } from '../normalize/index.js';
+import type { DeadLetterRecord } from '../pipeline/dead-letter.js';
+import { Pipeline } from '../pipeline/pipeline.js';
+import type { CompiledRuleSet } from '../rules/ruleset.js';
+import type { ScenarioAlert } from './expand-alerts.js';
+
+/** What became of one scenario alert: a decision, or a dead letter. */
+export type AlertOutcome =
+  | { readonly kind: 'decided'; readonly record: DecisionRecord }
+  | { readonly kind: 'invalid'; readonly record: DeadLetterRecord };
+
+export interface ScenarioRun {
+  /** outcomes[n - 1] is the outcome of alert #n. */
+  readonly outcomes: readonly AlertOutcome[];
+  /** Every incident written, closed or still open at the end. */
+  readonly incidents: readonly IncidentRecord[];
+}
+
+/**
+ * Runs the alerts through the real pipeline, one line per batch so each outcome is tied to its alert
+ * (the pipeline emits exactly one decision or dead letter per line, synchronously).
+ */
+export function runScenario(ruleset: CompiledRuleSet, normalize: Normalizer, alerts: readonly ScenarioAlert[]): ScenarioRun {
+  const outcomes: AlertOutcome[] = [];
+  const incidents: IncidentRecord[] = [];
+  const pipeline = new Pipeline({
+    ruleset,
+    normalize,
+    sinks: {
+      decision: (record) => outcomes.push({ kind: 'decided', record }),
+      deadLetter: (record) => outcomes.push({ kind: 'invalid', record }),
+      incident: (record) => incidents.push(record),
+    },
+  });
+  for (const alert of alerts) {
+    pipeline.processBatch([{ line: alert.n, text: alert.text }]);
+    if (outcomes.length !== alert.n) throw new Error(`the pipeline gave ${outcomes.length} outcomes after ${alert.n} alerts`);
+  }
+  pipeline.finish();
+  return { outcomes, incidents };
+}
