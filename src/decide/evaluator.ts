@@ -30,9 +30,19 @@ export type Verdict =
 
 const NO_AGGREGATES: Readonly<Record<string, number>> = Object.freeze({});
 
+const enum RunResult {
+  /** The rule's match did not hold (or a group-by field was missing): not this rule's business. */
+  NotMatched,
+  Missed,
+  Fired,
+}
+
 /** A rule plus its runtime window state. */
 class RuleRunner {
   readonly store: WindowStore | undefined;
+  /** Aggregates as of the last alert run; reused between alerts (copied into an outcome when kept). */
+  private readonly aggregates: Record<string, number>;
+  private late = false;
   private readonly out: Float64Array;
   private readonly values: (string | number | undefined)[];
 
@@ -44,31 +54,43 @@ class RuleRunner {
       maxKeys: w.maxKeys,
       aggregates: w.aggregates.map((a) => ({ kind: a.kind })),
     });
+    this.aggregates = w ? Object.fromEntries(w.aggregateNames.map((n) => [n, 0])) : NO_AGGREGATES;
     this.out = new Float64Array(w?.aggregates.length ?? 0);
     this.values = new Array<string | number | undefined>(w?.aggregates.length ?? 0);
   }
 
-  /** undefined when the rule's match does not hold (the alert is not this rule's business). */
-  run(ctx: EvalContext, alert: CanonicalAlert, timeMs: number): RuleOutcome | undefined {
+  run(ctx: EvalContext, alert: CanonicalAlert, timeMs: number): RunResult {
     const { compiled } = this;
     ctx.params = compiled.params;
     ctx.aggregates = NO_AGGREGATES;
-    if (compiled.match && !compiled.match.test(ctx)) return undefined;
-    let aggregates = NO_AGGREGATES;
-    let late = false;
+    this.late = false;
+    if (compiled.match && !compiled.match.test(ctx)) return RunResult.NotMatched;
     const w = compiled.window;
     if (w && this.store) {
       const key = groupKeyOf(w.groupReaders, alert);
       // An alert missing a group-by field cannot be counted for any group, so the rule cannot fire on it.
-      if (key === undefined) return undefined;
+      if (key === undefined) return RunResult.NotMatched;
       for (let i = 0; i < this.values.length; i++) this.values[i] = readAggregateInput(w.aggregates[i]!.kind, w.aggregateReaders[i], alert);
-      late = this.store.observe(key, timeMs, this.values, this.out) === 'late';
-      const snapshot: Record<string, number> = {};
-      for (let i = 0; i < w.aggregateNames.length; i++) snapshot[w.aggregateNames[i]!] = this.out[i]!;
-      aggregates = snapshot;
+      this.late = this.store.observe(key, timeMs, this.values, this.out) === 'late';
+      for (let i = 0; i < w.aggregateNames.length; i++) this.aggregates[w.aggregateNames[i]!] = this.out[i]!;
+      ctx.aggregates = this.aggregates;
     }
-    ctx.aggregates = aggregates;
-    return { rule: compiled, fired: compiled.conditions.test(ctx), aggregates, late };
+    return compiled.conditions.test(ctx) ? RunResult.Fired : RunResult.Missed;
+  }
+
+  get wasLate(): boolean {
+    return this.late;
+  }
+
+  /** Keeps the last run's result: a copy, since the runner's own state moves on with the next alert. */
+  outcome(fired: boolean): RuleOutcome {
+    const aggregates = this.compiled.window ? { ...this.aggregates } : NO_AGGREGATES;
+    return { rule: this.compiled, fired, aggregates, late: this.late };
+  }
+
+  /** Near misses are worth explaining only where the rule picked the alert (match) or counted it (window). */
+  get explainsMisses(): boolean {
+    return this.compiled.match !== undefined || this.compiled.window !== undefined;
   }
 }
 
@@ -145,12 +167,14 @@ export class Evaluator {
     const nearMisses: RuleOutcome[] = [];
     let late = false;
     for (const i of index.candidates(alert)) {
-      const outcome = runners[i]!.run(this.ctx, alert, timeMs);
-      if (!outcome) continue;
-      late ||= outcome.late;
-      if (!outcome.fired) nearMisses.push(outcome);
-      else if (!winner) winner = outcome;
-      else alsoFired.push(outcome.rule);
+      const runner = runners[i]!;
+      const result = runner.run(this.ctx, alert, timeMs);
+      if (result === RunResult.NotMatched) continue;
+      late ||= runner.wasLate;
+      if (result === RunResult.Missed) {
+        if (runner.explainsMisses) nearMisses.push(runner.outcome(false));
+      } else if (!winner) winner = runner.outcome(true);
+      else alsoFired.push(runner.compiled);
     }
     return { winner, alsoFired, nearMisses, late };
   }

@@ -1,0 +1,68 @@
+import { JSONPath } from 'jsonpath-plus';
+
+/** Reads a condition's `path` out of a fact value. */
+export type PathReader = (factValue: unknown) => unknown;
+
+/**
+ * Compiles a `path` once, with json-rules-engine's semantics: the path applies only to object fact
+ * values (arrays included); any other value is returned as it is, path ignored (almanac.factValue).
+ * Paths that only follow property names run as direct property reads; anything else (wildcards,
+ * filters, recursive descent, slices, unions, ...) is handed to jsonpath-plus exactly as
+ * json-rules-engine calls it.
+ */
+export function compilePath(path: string): PathReader {
+  const keys = nativeKeys(path);
+  const resolve = keys ? propertyReader(keys) : (json: object): unknown => JSONPath({ path, json, wrap: false });
+  return (factValue) => (factValue != null && typeof factValue === 'object' ? resolve(factValue) : factValue);
+}
+
+/**
+ * The property names a path follows, when jsonpath-plus would do nothing but follow them one by
+ * one; otherwise undefined. Tokenizes with jsonpath-plus itself, so `$.a[0]`, `$['a.b']` and `a.b`
+ * mean exactly what they mean there.
+ */
+export function nativeKeys(path: string): readonly string[] | undefined {
+  let tokens: (string | undefined)[];
+  try {
+    tokens = JSONPath.toPathArray(path);
+  } catch {
+    // Paths named like an Object.prototype member ("constructor") break jsonpath-plus's own token
+    // cache; delegating keeps the throw where json-rules-engine has it.
+    return undefined;
+  }
+  // evaluate() drops a leading "$" unless it is the whole path, which selects the value itself.
+  const keys = tokens[0] === '$' ? tokens.slice(1) : tokens;
+  return keys.every(isPlainKey) ? keys : undefined;
+}
+
+/** Tokens that jsonpath-plus's _trace gives a meaning other than "the own property of this name". */
+const OPERATOR_TOKENS: ReadonlySet<string> = new Set(['*', '..', '^', '~', '$']);
+
+function isPlainKey(token: string | undefined): token is string {
+  // Excluded: filters and scripts "?(" "(", type selectors "@", backtick escapes, unions ",", slices ":",
+  // and the undefined token toPathArray yields for a "#0" it has no expression for.
+  return (
+    typeof token === 'string' && !OPERATOR_TOKENS.has(token) && !/^[?(@`]/.test(token) && !token.includes(',') && !token.includes(':')
+  );
+}
+
+/**
+ * jsonpath-plus follows a key only where `value && Object.hasOwn(value, key)`: a falsy value stops the
+ * walk, a string exposes its indices and length, and a missing key gives undefined (wrap: false, no
+ * result). A path of plain keys yields at most one result, so it is never wrapped in an array.
+ */
+function propertyReader(keys: readonly string[]): (json: object) => unknown {
+  if (keys.length === 1) {
+    const key = keys[0]!;
+    return (json) => (Object.hasOwn(json, key) ? (json as Record<string, unknown>)[key] : undefined);
+  }
+  return (json) => {
+    let value: unknown = json;
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
+      if (!value || !Object.hasOwn(value, key)) return undefined;
+      value = (value as Record<string, unknown>)[key];
+    }
+    return value;
+  };
+}
