@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { InputFormat } from '../config/schema.js';
+import { InputFormat } from '../normalize/index.js';
 import { runStream } from '../pipeline/run-stream.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../source/index.js';
 import { openUserInput, prepare, reportUserError, UserError } from './setup.js';

@@ -1,4 +1,4 @@
-import type { InputFormat } from '../config/schema.js';
+import type { InputFormat } from '../normalize/index.js';
 import { createNormalizer, loadMapping, type Normalizer } from '../normalize/index.js';
 import { loadRules } from '../rules/load.js';
 import { openInput } from '../source/index.js';

@@ -1,8 +1,6 @@
 import { z } from 'zod';
 
-/** Input formats the normalize stage understands (`auto` sniffs per record). */
-export const InputFormat = z.enum(['auto', 'canonical', 'generic']);
-export type InputFormat = z.infer<typeof InputFormat>;
+import { InputFormat } from '../normalize/index.js';
 
 /**
  * The worker's configuration (`alertgate run --config file.yaml`), overridable by environment variables

@@ -1,5 +1,5 @@
 import type { NormalizedAlert } from '../normalize/alert.js';
-import type { InputLine } from '../source/index.js';
+import { DEFAULT_MAX_LINE_BYTES, type InputLine } from '../source/index.js';
 import type { Normalizer } from '../normalize/index.js';
 import type { DecisionRecord } from '../decide/decision-record.js';
 import { Evaluator, type Verdict } from '../decide/evaluator.js';
@@ -24,6 +24,8 @@ export interface PipelineOptions {
   readonly maxAlertIdsPerIncident?: number;
   /** Open incidents held at once; beyond it the least recently active is closed early. */
   readonly maxOpenIncidents?: number;
+  /** The input's line limit, named in the dead letters of longer lines. */
+  readonly maxLineBytes?: number;
 }
 
 /** Every input record ends in exactly one of these: `alerts = promoted + suppressed + passed + invalid`. */
@@ -67,9 +69,11 @@ export class Pipeline {
   private readonly incidents: IncidentTracker;
   /** Incidents close this far behind the watermark, so an alert within its rule's lateness can still join. */
   private readonly closeDelayMs: number;
+  private readonly maxLineBytes: number;
 
   constructor(private readonly options: PipelineOptions) {
     this.evaluator = new Evaluator(options.ruleset);
+    this.maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
     const rules = [...options.ruleset.suppressRules, ...options.ruleset.promoteRules];
     this.closeDelayMs = Math.max(0, ...rules.map((r) => r.window?.allowedLatenessMs ?? 0));
     this.incidents = new IncidentTracker({
@@ -86,7 +90,7 @@ export class Pipeline {
   processLine(input: InputLine): void {
     this.counts.alerts++;
     if ('oversized' in input) {
-      this.invalid(input.line, `line is ${input.bytes} bytes, over the limit`, input.head);
+      this.invalid(input.line, `line is ${input.bytes} bytes, over the ${this.maxLineBytes}-byte limit; split the record or raise --max-line-bytes`, input.head);
       return;
     }
     const result = this.options.normalize(input.text, input.line);

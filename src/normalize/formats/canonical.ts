@@ -1,0 +1,100 @@
+import { z } from 'zod';
+import { CanonicalAlert } from '../alert.js';
+import { toPointer } from '../describe.js';
+import { deterministicId } from '../id.js';
+import { locateIssues, strictObject } from '../schema-errors.js';
+import { parseSeverity, unknownSeverityMessage } from '../severity.js';
+import { eventTimeText, parseEventTime } from '../time.js';
+import { DEFAULT_CATEGORY, type FormatAdapter, type JsonObject, type NormalizeResult } from './adapter.js';
+
+const alertField = CanonicalAlert.shape;
+
+const EntityValue = z.union([z.string(), z.number(), z.boolean(), z.null()], {
+  error: 'expected a string, number or boolean; an entity is one value such as a host name or an address',
+});
+
+/**
+ * Canonical-shaped input, as detectors or upstream tools write it. It is the canonical alert with
+ * leniency where writers differ: id, category, entities and tags may be absent (or null); time may
+ * be ISO-8601 or epoch; severity may be any recognized word or a 0–10 number; entity values may be
+ * numbers or booleans. Unknown fields are errors, so a misspelt field cannot go unnoticed.
+ * `severityOriginal` and `raw` are accepted so alertgate's own output can be read back unchanged.
+ */
+export const CanonicalInput = strictObject(
+  {
+    id: alertField.id.nullish(),
+    time: z.union([z.string(), z.number()], {
+      error: 'expected an ISO-8601 string or epoch seconds or milliseconds',
+    }),
+    source: alertField.source,
+    name: alertField.name,
+    severity: z.union([z.string(), z.number()], { error: 'expected a severity word or a number from 0 to 10' }),
+    severityOriginal: alertField.severityOriginal.optional(),
+    category: alertField.category.nullish(),
+    // Same as z.record(z.string(), EntityValue), which zod 4.6 validates about half as fast.
+    entities: z.object({}).catchall(EntityValue).nullish(),
+    tags: alertField.tags.nullish(),
+    raw: alertField.raw.optional(),
+  },
+  '; for other shapes use --format generic with a --map mapping file',
+);
+export type CanonicalInput = z.infer<typeof CanonicalInput>;
+
+type EntityInput = NonNullable<CanonicalInput['entities']>;
+
+export const canonicalFormat: FormatAdapter = {
+  name: 'canonical',
+
+  // The four fields every canonical alert must have; no other supported format has all four at the top level.
+  sniff: (obj) =>
+    obj.time !== undefined && obj.source !== undefined && obj.name !== undefined && obj.severity !== undefined,
+
+  normalize(obj: JsonObject, rawLine: string): NormalizeResult {
+    const parsed = CanonicalInput.safeParse(obj);
+    if (!parsed.success) {
+      const reason = locateIssues(parsed.error.issues, obj)
+        .map((p) => `${toPointer(p.path)}: ${p.message}`)
+        .join('; ');
+      return { ok: false, reason };
+    }
+    const input = parsed.data;
+    const timeMs = parseEventTime(input.time);
+    if (typeof timeMs === 'string') return { ok: false, reason: `/time: ${timeMs}` };
+    const severity = parseSeverity(input.severity);
+    if (severity === undefined) return { ok: false, reason: `/severity: ${unknownSeverityMessage(input.severity)}` };
+    return {
+      ok: true,
+      timeMs,
+      alert: {
+        id: input.id ?? deterministicId(rawLine),
+        time: eventTimeText(input.time, timeMs),
+        source: input.source,
+        name: input.name,
+        severity,
+        // Read-back output already carries the detector's original; keep it rather than the normalized word.
+        severityOriginal: input.severityOriginal !== undefined ? input.severityOriginal : input.severity,
+        category: input.category ?? DEFAULT_CATEGORY,
+        entities: input.entities ? entitiesAsText(input.entities) : {},
+        tags: input.tags ?? [],
+        // Read-back output keeps the detector's record; otherwise the input is the raw record.
+        raw: input.raw !== undefined ? input.raw : obj,
+      },
+    };
+  },
+};
+
+/** Entity values as strings, null ones dropped. zod's output is already a copy, so all-string input is used as is. */
+function entitiesAsText(entities: EntityInput): Record<string, string> {
+  for (const kind in entities) {
+    if (typeof entities[kind] !== 'string') return convertEntities(entities);
+  }
+  return entities as Record<string, string>;
+}
+
+function convertEntities(entities: EntityInput): Record<string, string> {
+  const text: Record<string, string> = {};
+  for (const [kind, value] of Object.entries(entities)) {
+    if (value !== null) text[kind] = String(value);
+  }
+  return text;
+}

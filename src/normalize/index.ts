@@ -1,0 +1,8 @@
+export * from './alert.js';
+export { deterministicId } from './id.js';
+export { loadMapping, Mapping, parseMapping } from './mapping.js';
+export { createNormalizer, InputFormat, type Normalizer, type NormalizerOptions, type NormalizeResult } from './normalize.js';
+export { parseSeverity, severityFromScore } from './severity.js';
+export { EPOCH_SECONDS_BELOW, formatEventTime, parseEventTime } from './time.js';
+export { CanonicalInput } from './formats/canonical.js';
+export type { FormatAdapter, JsonObject, NormalizeFailure, NormalizeSuccess } from './formats/adapter.js';
