@@ -2,8 +2,12 @@ import type { CanonicalAlert } from '../normalize/alert.js';
 import type { Explanation } from '../decide/decision-record.js';
 import { groupFieldsOf } from '../decide/group-key.js';
 import type { RuleOutcome, Verdict } from '../decide/evaluator.js';
+import type { CompiledRule } from '../rules/ruleset.js';
 
-/** Builds the explanation of a verdict: runs once per alert, off the per-rule hot loop. */
+/**
+ * Builds the explanation of a verdict, once per alert. Keys that do not apply are left undefined
+ * (JSON omits them), so every explanation has one object shape.
+ */
 export function explain(verdict: Verdict, alert: CanonicalAlert): Explanation {
   switch (verdict.kind) {
     case 'exception': {
@@ -11,25 +15,24 @@ export function explain(verdict: Verdict, alert: CanonicalAlert): Explanation {
       return { by: 'exception', exception: { id: exception.id, reason: exception.reason, expires: exception.expires, file } };
     }
     case 'rule':
-      return {
-        by: 'rule',
-        ...ruleExplanation(verdict.outcome, alert),
-        ...(verdict.alsoFired.length > 0 ? { alsoFired: verdict.alsoFired.map((r) => r.rule.id) } : {}),
-      };
+      return ruleExplanation(verdict.outcome, alert, verdict.alsoFired);
     case 'none':
-      return verdict.nearMisses.length === 0
-        ? { by: 'none' }
-        : { by: 'none', nearMisses: verdict.nearMisses.map((o) => ({ ruleId: o.rule.rule.id, aggregates: o.aggregates })) };
+      return {
+        by: 'none',
+        nearMisses: verdict.nearMisses.length === 0 ? undefined : verdict.nearMisses.map((o) => ({ ruleId: o.rule.rule.id, aggregates: o.aggregates })),
+      };
   }
 }
 
-function ruleExplanation({ rule: compiled, aggregates, late }: RuleOutcome, alert: CanonicalAlert): Omit<Explanation, 'by'> {
-  const { rule, window } = compiled;
+function ruleExplanation({ rule: compiled, aggregates, late }: RuleOutcome, alert: CanonicalAlert, alsoFired: readonly CompiledRule[]): Explanation {
+  const { window } = compiled;
   return {
-    rule: { id: rule.id, version: rule.version, priority: rule.priority, file: compiled.file },
-    ...(window ? { window: { group: groupFieldsOf(window.groupBy, window.groupReaders, alert), late } } : {}),
-    ...(window ? { aggregates } : {}),
-    ...(Object.keys(compiled.params).length > 0 ? { params: compiled.params } : {}),
+    by: 'rule',
+    rule: compiled.summary,
+    window: window ? { group: groupFieldsOf(window.groupBy, window.groupReaders, alert), late } : undefined,
+    aggregates: window ? aggregates : undefined,
+    params: compiled.hasParams ? compiled.params : undefined,
     conditions: compiled.conditions.explain({ alert, aggregates, params: compiled.params }),
+    alsoFired: alsoFired.length > 0 ? alsoFired.map((r) => r.rule.id) : undefined,
   };
 }

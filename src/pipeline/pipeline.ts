@@ -134,7 +134,7 @@ export class Pipeline {
       decision: verdict.kind === 'rule' ? verdict.decision : verdict.kind === 'exception' ? 'suppress' : 'pass',
       ruleId: verdict.kind === 'rule' ? verdict.outcome.rule.rule.id : verdict.kind === 'exception' ? verdict.exception.exception.id : null,
       ruleVersion: verdict.kind === 'rule' ? verdict.outcome.rule.rule.version : null,
-      ...(incidentId !== undefined ? { incidentId } : {}),
+      incidentId,
       explanation: explain(verdict, alert),
     };
     this.options.sinks.decision(record);

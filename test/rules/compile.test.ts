@@ -240,7 +240,7 @@ describe('condition references', () => {
             {
               kind: 'all',
               result: true,
-              children: [{ kind: 'fact', fact: 'category', operator: 'equal', value: 'scan', factValue: 'scan', compareTo: 'scan', result: true }],
+              children: [{ kind: 'fact', fact: 'category', operator: 'equal', value: 'scan', factValue: 'scan', result: true }],
             },
           ],
         },
@@ -359,7 +359,7 @@ describe('explain', () => {
       kind: 'any',
       result: true,
       children: [
-        { kind: 'fact', name: 'db host', fact: 'entities', path: '$.host', operator: 'equal', value: 'db-1', factValue: 'web-1', compareTo: 'db-1', result: false },
+        { kind: 'fact', name: 'db host', fact: 'entities', path: '$.host', operator: 'equal', value: 'db-1', factValue: 'web-1', result: false },
         {
           kind: 'fact',
           fact: 'count',

@@ -24,6 +24,8 @@ export interface LeafPlan {
   readonly condition: LeafCondition;
   readonly read: Read;
   readonly compareTo: Read;
+  /** True when `value` is a `{fact, path}` reference (its resolved value is then worth showing). */
+  readonly comparesFacts: boolean;
   readonly operator: Operator;
 }
 
@@ -89,6 +91,7 @@ function planLeaf(leaf: LeafCondition, pointer: string, scope: Scope): LeafPlan 
     condition: leaf,
     read: factReader(leaf.fact, leaf.path, sourceOf(leaf.fact, pointerTo(pointer, 'fact'), scope)),
     compareTo: valueReader(leaf.value, pointerTo(pointer, 'value'), scope),
+    comparesFacts: isFactReference(leaf.value),
     operator,
   };
 }

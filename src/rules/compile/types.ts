@@ -32,8 +32,8 @@ export interface FactTrace {
   readonly value: unknown;
   /** The left-hand side: the fact's value after the path. */
   readonly factValue: unknown;
-  /** The right-hand side: the constant, or the referenced fact's value. */
-  readonly compareTo: unknown;
+  /** The right-hand side when `value` is a fact reference: the referenced fact's value (for constants it is `value`). */
+  readonly compareTo?: unknown;
   readonly result: boolean;
   /** Set where json-rules-engine would have thrown; the leaf is then false (docs/engine.md). */
   readonly error?: string;
