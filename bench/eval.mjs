@@ -9,6 +9,7 @@ import { Evaluator } from '../dist/decide/evaluator.js';
 import { mulberry32, pick } from './prng.mjs';
 
 const RULES = Number(process.env.BENCH_RULES ?? 60);
+const SCALING_RULES = [50, 200, 800];
 const ALERTS = Number(process.env.BENCH_ALERTS ?? 20_000);
 const random = mulberry32(42);
 
@@ -20,8 +21,8 @@ const HOSTS = Array.from({ length: 50 }, (_, i) => `host-${i}`);
  * signature with `equal` (indexable, as most real rules are); "unpinned" rules do not, so every rule
  * runs on every alert.
  */
-function rulePack(pinned) {
-  return Array.from({ length: RULES }, (_, i) => ({
+function rulePack(pinned, count = RULES) {
+  return Array.from({ length: count }, (_, i) => ({
     id: `bench-${String(i).padStart(3, '0')}`,
     version: 1,
     title: `bench rule ${i}`,
@@ -126,4 +127,19 @@ for (const pinned of [true, false]) {
       `alertgate ${result.alertgateAlertsPerSec} alerts/s, ratio ${result.ratio}x (same ${jre.fired} rule firings)`,
   );
 }
-for (const r of results) console.log(JSON.stringify(r));
+
+// Rule indexing: with pinned rules, cost should grow far slower than the rule count.
+const scaling = { bench: 'eval-scaling', alerts: ALERTS, alertsPerSec: {} };
+for (const count of SCALING_RULES) {
+  for (const pinned of [true, false]) {
+    const ruleset = await loadPack(rulePack(pinned, count));
+    runAlertgate(ruleset, alerts, 1);
+    const run = runAlertgate(ruleset, alerts, 5);
+    scaling.alertsPerSec[`${count}-${pinned ? 'pinned' : 'unpinned'}`] = Math.round((ALERTS * 5) / run.seconds);
+  }
+}
+console.log(
+  `eval scaling (alertgate alerts/s by rule count): ` +
+    SCALING_RULES.map((n) => `${n} rules: ${scaling.alertsPerSec[`${n}-pinned`]} pinned, ${scaling.alertsPerSec[`${n}-unpinned`]} unpinned`).join('; '),
+);
+for (const r of [...results, scaling]) console.log(JSON.stringify(r));
