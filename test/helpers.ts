@@ -64,7 +64,7 @@ export function ndjson(records: readonly unknown[]): string {
   return records.map((r) => (typeof r === 'string' ? r : JSON.stringify(r))).join('\n') + '\n';
 }
 
-import type { DecisionRecord } from '../src/decide/decision-record.js';
+import { parseDecision, type DecisionRecord } from '../src/decide/decision-record.js';
 import type { IncidentRecord } from '../src/incidents/index.js';
 import { createNormalizer } from '../src/normalize/index.js';
 import type { DeadLetterRecord } from '../src/pipeline/dead-letter.js';
@@ -78,7 +78,7 @@ export function runPipeline(set: CompiledRuleSet, records: readonly unknown[]) {
   const pipeline = new Pipeline({
     ruleset: set,
     normalize: createNormalizer({ format: 'canonical' }),
-    sinks: { decision: (r) => decisions.push(r), incident: (r) => incidents.push(r), deadLetter: (r) => deadLetters.push(r) },
+    sinks: { decision: (json) => decisions.push(parseDecision(json)), incident: (r) => incidents.push(r), deadLetter: (r) => deadLetters.push(r) },
   });
   pipeline.processBatch(records.map((r, i) => ({ line: i + 1, text: typeof r === 'string' ? r : JSON.stringify(r) })));
   pipeline.finish();

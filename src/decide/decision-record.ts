@@ -4,19 +4,19 @@ import { z } from 'zod';
 export const Explanation = z.object({
   /** rule: a rule decided; exception: an exception silenced it; none: no rule decided (pass). */
   by: z.enum(['rule', 'exception', 'none']),
-  exception: z.object({ id: z.string(), reason: z.string(), expires: z.string(), file: z.string() }).optional(),
-  rule: z.object({ id: z.string(), version: z.number(), priority: z.number(), file: z.string() }).optional(),
+  exception: z.object({ id: z.string(), reason: z.string(), expires: z.string(), file: z.string() }).strict().optional(),
+  rule: z.object({ id: z.string(), version: z.number(), priority: z.number(), file: z.string() }).strict().optional(),
   /** The rule's window group, `{field: value}`, and its aggregates as of this alert. */
-  window: z.object({ group: z.record(z.string(), z.string()), late: z.boolean() }).optional(),
+  window: z.object({ group: z.record(z.string(), z.string()), late: z.boolean() }).strict().optional(),
   aggregates: z.record(z.string(), z.number()).optional(),
   params: z.record(z.string(), z.number()).optional(),
-  /** The deciding conditions, leaf by leaf: fact, path, operator, the values compared and the result. */
+  /** The deciding conditions, leaf by leaf: fact, path, operator, the values compared and the result (ConditionTrace, docs/engine.md). */
   conditions: z.unknown().optional(),
   /** Other rules of the same decision that also fired on this alert (lower precedence). */
   alsoFired: z.array(z.string()).optional(),
   /** For pass: rules whose match held but whose conditions did not, with their aggregates. */
-  nearMisses: z.array(z.object({ ruleId: z.string(), aggregates: z.record(z.string(), z.number()) })).optional(),
-});
+  nearMisses: z.array(z.object({ ruleId: z.string(), aggregates: z.record(z.string(), z.number()) }).strict()).optional(),
+}).strict();
 export type Explanation = z.infer<typeof Explanation>;
 
 /** One per input alert. docs/outputs.md documents it. */
@@ -28,6 +28,11 @@ export const DecisionRecord = z.object({
   ruleVersion: z.number().nullable(),
   incidentId: z.string().optional(),
   explanation: Explanation,
-});
+}).strict();
 export type DecisionRecord = z.infer<typeof DecisionRecord>;
+
+/** A decision as written by the pipeline (JSON), validated back into its record. */
+export function parseDecision(json: string): DecisionRecord {
+  return DecisionRecord.parse(JSON.parse(json));
+}
 export type DecisionKind = DecisionRecord['decision'];

@@ -1,17 +1,17 @@
 import type { NormalizedAlert } from '../normalize/alert.js';
 import { DEFAULT_MAX_LINE_BYTES, type InputLine } from '../source/index.js';
 import type { Normalizer } from '../normalize/index.js';
-import type { DecisionRecord } from '../decide/decision-record.js';
 import { Evaluator, type Verdict } from '../decide/evaluator.js';
 import { groupFieldsOf, groupKeyOf } from '../decide/group-key.js';
 import { IncidentTracker, type IncidentRecord } from '../incidents/index.js';
 import type { CompiledRule, CompiledRuleSet } from '../rules/ruleset.js';
 import { deadLetter, type DeadLetterRecord } from './dead-letter.js';
-import { explain } from './explain.js';
+import { DecisionWriter } from './decision-json.js';
 
 /** Where the pipeline's three output streams go. Called synchronously, in a deterministic order. */
 export interface PipelineSinks {
-  decision(record: DecisionRecord): void;
+  /** One per valid alert: the DecisionRecord as JSON (parse it with parseDecision where an object is needed). */
+  decision(json: string, alertId: string): void;
   incident(record: IncidentRecord): void;
   deadLetter(record: DeadLetterRecord): void;
 }
@@ -66,6 +66,7 @@ export class Pipeline {
   /** Newest event time seen: incidents close relative to it, never to the wall clock. */
   private watermarkMs = Number.NEGATIVE_INFINITY;
   private readonly evaluator: Evaluator;
+  private readonly decisions: DecisionWriter;
   private readonly incidents: IncidentTracker;
   /** Incidents close this far behind the watermark, so an alert within its rule's lateness can still join. */
   private readonly closeDelayMs: number;
@@ -73,6 +74,7 @@ export class Pipeline {
 
   constructor(private readonly options: PipelineOptions) {
     this.evaluator = new Evaluator(options.ruleset);
+    this.decisions = new DecisionWriter(options.ruleset);
     this.maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
     const rules = [...options.ruleset.suppressRules, ...options.ruleset.promoteRules];
     this.closeDelayMs = Math.max(0, ...rules.map((r) => r.window?.allowedLatenessMs ?? 0));
@@ -128,16 +130,7 @@ export class Pipeline {
     }
     if (verdict.late) counts.late++;
     if (verdict.kind === 'rule') this.countRule(verdict);
-    const record: DecisionRecord = {
-      alertId: alert.id,
-      time: alert.time,
-      decision: verdict.kind === 'rule' ? verdict.decision : verdict.kind === 'exception' ? 'suppress' : 'pass',
-      ruleId: verdict.kind === 'rule' ? verdict.outcome.rule.rule.id : verdict.kind === 'exception' ? verdict.exception.exception.id : null,
-      ruleVersion: verdict.kind === 'rule' ? verdict.outcome.rule.rule.version : null,
-      incidentId,
-      explanation: explain(verdict, alert),
-    };
-    this.options.sinks.decision(record);
+    this.options.sinks.decision(this.decisions.write(verdict, normalized, incidentId), alert.id);
   }
 
   private countRule(verdict: Extract<Verdict, { kind: 'rule' }>): void {

@@ -36,7 +36,7 @@ export function runStream(
   };
   const ignore = () => {};
   const sinks: PipelineSinks = {
-    decision: writers.decisions ? (r) => writers.decisions!.write(r) : ignore,
+    decision: writers.decisions ? (json) => writers.decisions!.writeJson(json) : ignore,
     incident: (r) => {
       writers.incidents?.write(r);
       options.onIncident?.(r);

@@ -167,8 +167,6 @@ function compileRules(
       match,
       conditions,
       params: Object.fromEntries(Object.entries(rule.params).map(([k, p]) => [k, p.value])),
-      hasParams: Object.keys(rule.params).length > 0,
-      summary: { id: rule.id, version: rule.version, priority: rule.priority, file: relative(dir, doc.file) },
       window: rule.window && {
         groupBy: rule.window.groupBy,
         groupReaders: rule.window.groupBy.map(compileFieldPath),

@@ -13,9 +13,6 @@ export interface CompiledRule {
   readonly match: CompiledPredicate | undefined;
   readonly conditions: CompiledPredicate;
   readonly params: Readonly<Record<string, number>>;
-  readonly hasParams: boolean;
-  /** What decisions name the rule by: `{id, version, priority, file}` (one shared object). */
-  readonly summary: { readonly id: string; readonly version: number; readonly priority: number; readonly file: string };
   readonly window: CompiledWindow | undefined;
   readonly incident: CompiledIncident | undefined;
   /** An alert fact the rule pins to constants, for candidate indexing (see decide/candidates). */

@@ -1,4 +1,4 @@
-import type { DecisionRecord } from '../decide/decision-record.js';
+import { parseDecision, type DecisionRecord } from '../decide/decision-record.js';
 import type { IncidentRecord } from '../incidents/index.js';
 import type { Normalizer } from '../normalize/index.js';
 import type { DeadLetterRecord } from '../pipeline/dead-letter.js';
@@ -29,7 +29,7 @@ export function runScenario(ruleset: CompiledRuleSet, normalize: Normalizer, ale
     ruleset,
     normalize,
     sinks: {
-      decision: (record) => outcomes.push({ kind: 'decided', record }),
+      decision: (json) => outcomes.push({ kind: 'decided', record: parseDecision(json) }),
       deadLetter: (record) => outcomes.push({ kind: 'invalid', record }),
       incident: (record) => incidents.push(record),
     },

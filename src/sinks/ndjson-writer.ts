@@ -32,7 +32,11 @@ export class NdjsonWriter {
   }
 
   write(record: unknown): void {
-    const line = JSON.stringify(record);
+    this.writeJson(JSON.stringify(record));
+  }
+
+  /** Writes a record that is already JSON (one line, no newline). */
+  writeJson(line: string): void {
     this.parts.push(line, '\n');
     this.size += line.length + 1;
     if (this.size >= FLUSH_AT_CHARS) this.flushBuffer();

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { createReadStream, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { DecisionRecord } from '../../src/decide/decision-record.js';
+import { parseDecision, type DecisionRecord } from '../../src/decide/decision-record.js';
 import type { IncidentRecord } from '../../src/incidents/index.js';
 import { createNormalizer } from '../../src/normalize/index.js';
 import type { DeadLetterRecord } from '../../src/pipeline/dead-letter.js';
@@ -35,7 +35,7 @@ async function replayWeek(): Promise<Replay> {
   const pipeline = new Pipeline({
     ruleset: await loadRulesOrThrow(join(ROOT, 'rules')),
     normalize: createNormalizer({ format: 'auto' }),
-    sinks: { decision: (r) => out.decisions.push(r), incident: (r) => out.incidents.push(r), deadLetter: (r) => out.deadLetters.push(r) },
+    sinks: { decision: (json) => out.decisions.push(parseDecision(json)), incident: (r) => out.incidents.push(r), deadLetter: (r) => out.deadLetters.push(r) },
   });
   for await (const batch of readLines(createReadStream(WEEK), { maxLineBytes: DEFAULT_MAX_LINE_BYTES })) pipeline.processBatch(batch);
   pipeline.finish();

@@ -1,8 +1,8 @@
 import type { TopLevelCondition } from '../conditions.js';
-import { explainPlan } from './explain.js';
+import { traceWriterOf } from './explain.js';
 import { planCondition } from './plan.js';
 import { testOf } from './predicate.js';
-import type { CompileOptions, CompiledPredicate } from './types.js';
+import type { CompileOptions, CompiledPredicate, ConditionTrace } from './types.js';
 
 /**
  * Compiles a json-rules-engine condition into a synchronous predicate with json-rules-engine's
@@ -11,5 +11,11 @@ import type { CompileOptions, CompiledPredicate } from './types.js';
  */
 export function compileCondition(condition: TopLevelCondition, options: CompileOptions): CompiledPredicate {
   const { plan, facts } = planCondition(condition, options);
-  return { test: testOf(plan), explain: (ctx) => explainPlan(plan, ctx), facts };
+  const explainJson = traceWriterOf(plan);
+  return {
+    test: testOf(plan),
+    explainJson,
+    explain: (ctx) => JSON.parse(explainJson(ctx)) as ConditionTrace,
+    facts,
+  };
 }

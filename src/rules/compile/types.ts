@@ -62,7 +62,12 @@ export type ConditionTrace = FactTrace | GroupTrace | ReferenceTrace;
 export interface CompiledPredicate {
   /** Hot path: synchronous, no promises, fact sources and paths resolved at compile time. */
   test(ctx: EvalContext): boolean;
-  /** Slow path, used once per decided alert: evaluates every branch (no short-circuit) to show all of them. */
+  /**
+   * Used once per decided alert: evaluates every branch (no short-circuit) to show all of them, and
+   * writes the trace as JSON (a ConditionTrace).
+   */
+  explainJson(ctx: EvalContext): string;
+  /** explainJson, parsed: for callers that want the trace as an object. */
   explain(ctx: EvalContext): ConditionTrace;
   /** Facts this predicate reads, named conditions and fact references included. */
   readonly facts: ReadonlySet<string>;

@@ -1,0 +1,93 @@
+import type { NormalizedAlert } from '../normalize/alert.js';
+import type { DecisionKind } from '../decide/decision-record.js';
+import type { RuleOutcome, Verdict } from '../decide/evaluator.js';
+import { groupFieldsOf } from '../decide/group-key.js';
+import type { CompiledException, CompiledRule, CompiledRuleSet } from '../rules/ruleset.js';
+
+/** The constant JSON of each rule and exception, serialized once per rule set. */
+interface Fragments {
+  readonly id: string;
+  /** `"rule":{...}` or `"exception":{...}` member of the explanation. */
+  readonly source: string;
+  /** `,"params":{...}` or nothing. */
+  readonly params: string;
+  readonly version: string;
+}
+
+/**
+ * Writes decision records (DecisionRecord, docs/outputs.md) straight to JSON. One is written per alert,
+ * and the constant parts (rule ids, summaries, params, condition heads) are serialized once, so this
+ * costs a fraction of building the record as objects and calling JSON.stringify on it. Key order and
+ * omitted keys are those of the DecisionRecord schema; tests parse every written decision with it.
+ */
+export class DecisionWriter {
+  private readonly rules = new Map<CompiledRule, Fragments>();
+  private readonly exceptions = new Map<CompiledException, Fragments>();
+
+  constructor(ruleset: CompiledRuleSet) {
+    for (const compiled of [...ruleset.suppressRules, ...ruleset.promoteRules]) {
+      const { rule } = compiled;
+      const summary = { id: rule.id, version: rule.version, priority: rule.priority, file: compiled.file };
+      this.rules.set(compiled, {
+        id: JSON.stringify(rule.id),
+        source: `"rule":${JSON.stringify(summary)}`,
+        params: Object.keys(compiled.params).length > 0 ? `,"params":${JSON.stringify(compiled.params)}` : '',
+        version: String(rule.version),
+      });
+    }
+    for (const compiled of ruleset.exceptions) {
+      const { exception, file } = compiled;
+      const summary = { id: exception.id, reason: exception.reason, expires: exception.expires, file };
+      this.exceptions.set(compiled, { id: JSON.stringify(exception.id), source: `"exception":${JSON.stringify(summary)}`, params: '', version: 'null' });
+    }
+  }
+
+  write(verdict: Verdict, { alert }: NormalizedAlert, incidentId: string | undefined): string {
+    let decision: DecisionKind;
+    let ruleId = 'null';
+    let ruleVersion = 'null';
+    let explanation: string;
+    switch (verdict.kind) {
+      case 'exception': {
+        decision = 'suppress';
+        const fragments = this.exceptions.get(verdict.exception)!;
+        ruleId = fragments.id;
+        explanation = `{"by":"exception",${fragments.source}}`;
+        break;
+      }
+      case 'rule': {
+        decision = verdict.decision;
+        const fragments = this.rules.get(verdict.outcome.rule)!;
+        ruleId = fragments.id;
+        ruleVersion = fragments.version;
+        explanation = this.ruleExplanation(verdict.outcome, fragments, alert, verdict.alsoFired);
+        break;
+      }
+      case 'none':
+        decision = 'pass';
+        explanation = verdict.nearMisses.length === 0 ? '{"by":"none"}' : `{"by":"none","nearMisses":[${verdict.nearMisses.map(nearMissJson).join(',')}]}`;
+        break;
+    }
+    return (
+      `{"alertId":${JSON.stringify(alert.id)},"time":${JSON.stringify(alert.time)},"decision":"${decision}"` +
+      `,"ruleId":${ruleId},"ruleVersion":${ruleVersion}` +
+      (incidentId === undefined ? '' : `,"incidentId":${JSON.stringify(incidentId)}`) +
+      `,"explanation":${explanation}}`
+    );
+  }
+
+  private ruleExplanation(outcome: RuleOutcome, fragments: Fragments, alert: NormalizedAlert['alert'], alsoFired: readonly CompiledRule[]): string {
+    const { rule: compiled, aggregates, late } = outcome;
+    const { window } = compiled;
+    const windowJson = window
+      ? `,"window":{"group":${JSON.stringify(groupFieldsOf(window.groupBy, window.groupReaders, alert))},"late":${late}},"aggregates":${JSON.stringify(aggregates)}`
+      : '';
+    const conditions = compiled.conditions.explainJson({ alert, aggregates, params: compiled.params });
+    const also = alsoFired.length > 0 ? `,"alsoFired":${JSON.stringify(alsoFired.map((r) => r.rule.id))}` : '';
+    return `{"by":"rule",${fragments.source}${windowJson}${fragments.params},"conditions":${conditions}${also}}`;
+  }
+}
+
+function nearMissJson(o: RuleOutcome): string {
+  return `{"ruleId":${JSON.stringify(o.rule.rule.id)},"aggregates":${JSON.stringify(o.aggregates)}}`;
+}
