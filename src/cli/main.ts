@@ -3,6 +3,7 @@ import { registerReplay } from './replay.js';
 import { registerRun } from './run.js';
 import { registerValidate } from './validate.js';
 import { registerTest } from './test.js';
+import { registerSchema } from './schema.js';
 
 /** Exit codes: 0 success, 1 the input or rules are invalid / tests failed, 2 usage or runtime error. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -21,6 +22,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerReplay(program, setExit);
   registerRun(program, setExit);
   registerTest(program, setExit);
+  registerSchema(program, setExit);
   try {
     await program.parseAsync(argv);
   } catch (err) {

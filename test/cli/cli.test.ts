@@ -66,7 +66,7 @@ describe('alertgate CLI', () => {
   });
 
   it('has --help on every command', () => {
-    for (const command of ['validate', 'replay', 'run', 'test']) {
+    for (const command of ['validate', 'replay', 'run', 'test', 'schema']) {
       const r = cli([command, '--help']);
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(new RegExp(`Usage: alertgate ${command}`));

@@ -1,0 +1,33 @@
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { DecisionRecord } from '../decide/decision-record.js';
+import { IncidentRecord } from '../incidents/index.js';
+import { CanonicalAlert } from '../normalize/alert.js';
+import { DeadLetterRecord } from '../pipeline/dead-letter.js';
+
+/** The external shapes, as JSON Schema generated from their zod schemas (docs/schemas/ holds copies). */
+export const SCHEMAS = {
+  alert: CanonicalAlert,
+  decision: DecisionRecord,
+  incident: IncidentRecord,
+  'dead-letter': DeadLetterRecord,
+} as const;
+
+export function jsonSchemaOf(name: keyof typeof SCHEMAS): string {
+  return `${JSON.stringify(z.toJSONSchema(SCHEMAS[name]), null, 2)}\n`;
+}
+
+export function registerSchema(program: Command, setExit: (code: number) => void): void {
+  program
+    .command('schema')
+    .description('Print the JSON Schema of an output record or of the canonical alert.')
+    .argument('<name>', Object.keys(SCHEMAS).join(' | '))
+    .action((name: string) => {
+      if (!Object.hasOwn(SCHEMAS, name)) {
+        process.stderr.write(`alertgate: unknown schema "${name}"; use one of ${Object.keys(SCHEMAS).join(', ')}\n`);
+        setExit(1);
+        return;
+      }
+      process.stdout.write(jsonSchemaOf(name as keyof typeof SCHEMAS));
+    });
+}
