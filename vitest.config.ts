@@ -1,10 +1,26 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Two projects: unit (everything that needs no broker) and kafka (suites against a real Apache Kafka
+ * broker, started once for all of them by test/kafka/global-setup.ts via scripts/kafka.sh). Kafka
+ * files run one at a time: some stop and restart the shared broker.
+ */
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     reporters: ['default', './test/support/summary-line-reporter.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: ['test/kafka/**'] } },
+      {
+        extends: true,
+        test: {
+          name: 'kafka',
+          include: ['test/kafka/**/*.test.ts'],
+          globalSetup: ['test/kafka/global-setup.ts'],
+          fileParallelism: false,
+        },
+      },
+    ],
   },
 });
