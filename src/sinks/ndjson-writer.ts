@@ -3,6 +3,12 @@ import { dirname } from 'node:path';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 
+/**
+ * How much a file stream may hold before write() asks us to wait: room for a few batches, so the
+ * pipeline only pauses when the disk really falls behind (fs's 16 KiB default paused it every batch).
+ */
+const WRITE_BUFFER_BYTES = 8 << 20;
+
 /** Characters buffered before a write to the stream: few large writes instead of one per record. */
 const FLUSH_AT_CHARS = 1 << 16;
 
@@ -11,8 +17,8 @@ const FLUSH_AT_CHARS = 1 << 16;
  * drain() is awaited at batch boundaries so a slow disk or pipe slows the reader instead of filling memory.
  */
 export class NdjsonWriter {
-  private parts: string[] = [];
-  private size = 0;
+  /** Lines not yet handed to the stream; string concatenation is cheaper here than an array and join. */
+  private buffered = '';
   private pending: Promise<unknown> | undefined;
 
   private constructor(
@@ -24,7 +30,7 @@ export class NdjsonWriter {
   static open(target: string): NdjsonWriter {
     if (target === '-') return new NdjsonWriter(process.stdout, false);
     mkdirSync(dirname(target), { recursive: true });
-    return new NdjsonWriter(createWriteStream(target, { flags: 'w' }), true);
+    return new NdjsonWriter(createWriteStream(target, { flags: 'w', highWaterMark: WRITE_BUFFER_BYTES }), true);
   }
 
   static to(stream: Writable): NdjsonWriter {
@@ -37,9 +43,8 @@ export class NdjsonWriter {
 
   /** Writes a record that is already JSON (one line, no newline). */
   writeJson(line: string): void {
-    this.parts.push(line, '\n');
-    this.size += line.length + 1;
-    if (this.size >= FLUSH_AT_CHARS) this.flushBuffer();
+    this.buffered += line + '\n';
+    if (this.buffered.length >= FLUSH_AT_CHARS) this.flushBuffer();
   }
 
   /** Resolves once the stream has room again. */
@@ -61,10 +66,9 @@ export class NdjsonWriter {
   }
 
   private flushBuffer(): void {
-    if (this.size === 0) return;
-    const chunk = this.parts.join('');
-    this.parts = [];
-    this.size = 0;
+    if (this.buffered.length === 0) return;
+    const chunk = this.buffered;
+    this.buffered = '';
     if (!this.stream.write(chunk) && !this.pending) this.pending = once(this.stream, 'drain');
   }
 }

@@ -50,14 +50,20 @@ export const canonicalFormat: FormatAdapter = {
     obj.time !== undefined && obj.source !== undefined && obj.name !== undefined && obj.severity !== undefined,
 
   normalize(obj: JsonObject, rawLine: string): NormalizeResult {
-    const parsed = CanonicalInput.safeParse(obj);
-    if (!parsed.success) {
-      const reason = locateIssues(parsed.error.issues, obj)
-        .map((p) => `${toPointer(p.path)}: ${p.message}`)
-        .join('; ');
-      return { ok: false, reason };
+    let input: CanonicalInput;
+    if (isPlainCanonical(obj)) {
+      // zod would have returned copies; the alert gets its own entities and tags on this path too.
+      input = { ...obj, entities: obj.entities ? { ...obj.entities } : obj.entities, tags: obj.tags ? obj.tags.slice() : obj.tags };
+    } else {
+      const parsed = CanonicalInput.safeParse(obj);
+      if (!parsed.success) {
+        const reason = locateIssues(parsed.error.issues, obj)
+          .map((p) => `${toPointer(p.path)}: ${p.message}`)
+          .join('; ');
+        return { ok: false, reason };
+      }
+      input = parsed.data;
     }
-    const input = parsed.data;
     const timeMs = parseEventTime(input.time);
     if (typeof timeMs === 'string') return { ok: false, reason: `/time: ${timeMs}` };
     const severity = parseSeverity(input.severity);
@@ -82,6 +88,37 @@ export const canonicalFormat: FormatAdapter = {
     };
   },
 };
+
+const CANONICAL_KEYS: ReadonlySet<string> = new Set(Object.keys(CanonicalInput.shape));
+const MAX_ID_LENGTH = 512;
+
+const isAbsent = (v: unknown) => v === undefined || v === null;
+const isText = (v: unknown) => typeof v === 'string' && v.length > 0;
+const isStringOrFinite = (v: unknown) => typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v));
+
+/**
+ * The common case checked without zod, for speed: every field plainly of its CanonicalInput type, no
+ * unknown keys, entity values already strings. It is conservative: anything else goes through zod,
+ * which stays the validator of record and the source of every error message. A property test checks
+ * that whatever passes here, zod accepts too, and that both paths give the same alert.
+ */
+export function isPlainCanonical(obj: JsonObject): obj is JsonObject & CanonicalInput {
+  for (const key in obj) if (!CANONICAL_KEYS.has(key)) return false;
+  const { id, time, source, name, severity, severityOriginal, category, entities, tags } = obj;
+  if (!(isAbsent(id) || (typeof id === 'string' && id.length > 0 && id.length <= MAX_ID_LENGTH))) return false;
+  if (!isStringOrFinite(time) || !isText(source) || !isText(name) || !isStringOrFinite(severity)) return false;
+  if (!(severityOriginal === undefined || severityOriginal === null || isStringOrFinite(severityOriginal))) return false;
+  if (!(isAbsent(category) || typeof category === 'string')) return false;
+  if (!isAbsent(entities)) {
+    if (typeof entities !== 'object' || Array.isArray(entities)) return false;
+    for (const kind in entities as object) if (typeof (entities as Record<string, unknown>)[kind] !== 'string') return false;
+  }
+  if (!isAbsent(tags)) {
+    if (!Array.isArray(tags)) return false;
+    for (const tag of tags) if (typeof tag !== 'string') return false;
+  }
+  return true;
+}
 
 /** Entity values as strings, null ones dropped. zod's output is already a copy, so all-string input is used as is. */
 function entitiesAsText(entities: EntityInput): Record<string, string> {
