@@ -29,6 +29,8 @@ export type Verdict =
   | { readonly kind: 'none'; readonly nearMisses: readonly RuleOutcome[]; readonly late: boolean };
 
 const NO_AGGREGATES: Readonly<Record<string, number>> = Object.freeze({});
+/** Shared empty list; never pushed to (runRules swaps in a fresh array first). */
+const NONE: never[] = [];
 
 const enum RunResult {
   /** The rule's match did not hold (or a group-by field was missing): not this rule's business. */
@@ -138,16 +140,20 @@ export class Evaluator {
     for (const exception of this.ruleset.exceptions) {
       if (timeMs < exception.expiresMs && exception.matches(alert)) return { kind: 'exception', exception, late: false };
     }
-    const ctx = this.ctx;
-    ctx.alert = alert;
+    this.ctx.alert = alert;
     const suppressed = this.runRules(this.suppress, this.suppressCandidates, alert, timeMs);
+    let late = suppressed.late;
     if (suppressed.winner) {
-      return { kind: 'rule', decision: 'suppress', outcome: suppressed.winner, alsoFired: suppressed.alsoFired, late: suppressed.late };
+      return { kind: 'rule', decision: 'suppress', outcome: suppressed.winner, alsoFired: suppressed.alsoFired, late };
     }
     const promoted = this.runRules(this.promote, this.promoteCandidates, alert, timeMs);
-    const late = suppressed.late || promoted.late;
+    late ||= promoted.late;
     if (promoted.winner) return { kind: 'rule', decision: 'promote', outcome: promoted.winner, alsoFired: promoted.alsoFired, late };
-    return { kind: 'none', nearMisses: [...suppressed.nearMisses, ...promoted.nearMisses], late };
+    const nearMisses =
+      suppressed.nearMisses.length === 0 ? promoted.nearMisses
+      : promoted.nearMisses.length === 0 ? suppressed.nearMisses
+      : [...suppressed.nearMisses, ...promoted.nearMisses];
+    return { kind: 'none', nearMisses, late };
   }
 
   /** Moves every window to the stream's newest event time, so rules that stopped matching still free idle keys. */
@@ -163,8 +169,9 @@ export class Evaluator {
   /** Runs every candidate (so every window sees every alert it matches); the first that fires wins. */
   private runRules(runners: readonly RuleRunner[], index: RuleCandidates, alert: CanonicalAlert, timeMs: number) {
     let winner: RuleOutcome | undefined;
-    const alsoFired: CompiledRule[] = [];
-    const nearMisses: RuleOutcome[] = [];
+    // Most alerts have no second firing rule and few near misses: arrays are made only when needed.
+    let alsoFired: CompiledRule[] = NONE;
+    let nearMisses: RuleOutcome[] = NONE;
     let late = false;
     for (const i of index.candidates(alert)) {
       const runner = runners[i]!;
@@ -172,9 +179,9 @@ export class Evaluator {
       if (result === RunResult.NotMatched) continue;
       late ||= runner.wasLate;
       if (result === RunResult.Missed) {
-        if (runner.explainsMisses) nearMisses.push(runner.outcome(false));
+        if (runner.explainsMisses) (nearMisses === NONE ? (nearMisses = []) : nearMisses).push(runner.outcome(false));
       } else if (!winner) winner = runner.outcome(true);
-      else alsoFired.push(runner.compiled);
+      else (alsoFired === NONE ? (alsoFired = []) : alsoFired).push(runner.compiled);
     }
     return { winner, alsoFired, nearMisses, late };
   }

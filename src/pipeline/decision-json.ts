@@ -1,12 +1,16 @@
 import type { NormalizedAlert } from '../normalize/alert.js';
 import type { DecisionKind } from '../decide/decision-record.js';
 import type { RuleOutcome, Verdict } from '../decide/evaluator.js';
-import { groupFieldsOf } from '../decide/group-key.js';
+import { keyPart, type FieldReader } from '../rules/field-path.js';
 import type { CompiledException, CompiledRule, CompiledRuleSet } from '../rules/ruleset.js';
 
 /** The constant JSON of each rule and exception, serialized once per rule set. */
 interface Fragments {
   readonly id: string;
+  /** Writes the window group as JSON (`{"entities.src_ip":"…"}`), field names serialized once. */
+  readonly group: ((alert: NormalizedAlert['alert']) => string) | undefined;
+  /** Writes the aggregates as JSON, names serialized once. */
+  readonly aggregates: ((aggregates: Readonly<Record<string, number>>) => string) | undefined;
   /** `"rule":{...}` or `"exception":{...}` member of the explanation. */
   readonly source: string;
   /** `,"params":{...}` or nothing. */
@@ -30,6 +34,8 @@ export class DecisionWriter {
       const summary = { id: rule.id, version: rule.version, priority: rule.priority, file: compiled.file };
       this.rules.set(compiled, {
         id: JSON.stringify(rule.id),
+        group: compiled.window && groupWriter(compiled.window.groupBy, compiled.window.groupReaders),
+        aggregates: compiled.window && aggregatesWriter(compiled.window.aggregateNames),
         source: `"rule":${JSON.stringify(summary)}`,
         params: Object.keys(compiled.params).length > 0 ? `,"params":${JSON.stringify(compiled.params)}` : '',
         version: String(rule.version),
@@ -38,7 +44,14 @@ export class DecisionWriter {
     for (const compiled of ruleset.exceptions) {
       const { exception, file } = compiled;
       const summary = { id: exception.id, reason: exception.reason, expires: exception.expires, file };
-      this.exceptions.set(compiled, { id: JSON.stringify(exception.id), source: `"exception":${JSON.stringify(summary)}`, params: '', version: 'null' });
+      this.exceptions.set(compiled, {
+        id: JSON.stringify(exception.id),
+        group: undefined,
+        aggregates: undefined,
+        source: `"exception":${JSON.stringify(summary)}`,
+        params: '',
+        version: 'null',
+      });
     }
   }
 
@@ -65,7 +78,7 @@ export class DecisionWriter {
       }
       case 'none':
         decision = 'pass';
-        explanation = verdict.nearMisses.length === 0 ? '{"by":"none"}' : `{"by":"none","nearMisses":[${verdict.nearMisses.map(nearMissJson).join(',')}]}`;
+        explanation = verdict.nearMisses.length === 0 ? '{"by":"none"}' : `{"by":"none","nearMisses":[${verdict.nearMisses.map((o) => this.nearMissJson(o)).join(',')}]}`;
         break;
     }
     return (
@@ -76,18 +89,44 @@ export class DecisionWriter {
     );
   }
 
+  private nearMissJson(outcome: RuleOutcome): string {
+    const fragments = this.rules.get(outcome.rule)!;
+    const aggregates = fragments.aggregates ? fragments.aggregates(outcome.aggregates) : '{}';
+    return `{"ruleId":${fragments.id},"aggregates":${aggregates}}`;
+  }
+
   private ruleExplanation(outcome: RuleOutcome, fragments: Fragments, alert: NormalizedAlert['alert'], alsoFired: readonly CompiledRule[]): string {
     const { rule: compiled, aggregates, late } = outcome;
-    const { window } = compiled;
-    const windowJson = window
-      ? `,"window":{"group":${JSON.stringify(groupFieldsOf(window.groupBy, window.groupReaders, alert))},"late":${late}},"aggregates":${JSON.stringify(aggregates)}`
-      : '';
+    const windowJson =
+      fragments.group && fragments.aggregates
+        ? `,"window":{"group":${fragments.group(alert)},"late":${late}},"aggregates":${fragments.aggregates(aggregates)}`
+        : '';
     const conditions = compiled.conditions.explainJson({ alert, aggregates, params: compiled.params });
     const also = alsoFired.length > 0 ? `,"alsoFired":${JSON.stringify(alsoFired.map((r) => r.rule.id))}` : '';
     return `{"by":"rule",${fragments.source}${windowJson}${fragments.params},"conditions":${conditions}${also}}`;
   }
 }
 
-function nearMissJson(o: RuleOutcome): string {
-  return `{"ruleId":${JSON.stringify(o.rule.rule.id)},"aggregates":${JSON.stringify(o.aggregates)}}`;
+/** `{"field":"value",…}` as groupFieldsOf would give it, with the field names serialized once. */
+function groupWriter(fields: readonly string[], readers: readonly FieldReader[]): (alert: NormalizedAlert['alert']) => string {
+  const heads = fields.map((field, i) => `${i === 0 ? '{' : ','}${JSON.stringify(field)}:`);
+  return (alert) => {
+    let json = '';
+    for (let i = 0; i < heads.length; i++) json += heads[i]! + JSON.stringify(keyPart(readers[i]!(alert)) ?? '');
+    return `${json}}`;
+  };
+}
+
+/** `{"name":n,…}` for the rule's aggregates, names serialized once. */
+function aggregatesWriter(names: readonly string[]): (aggregates: Readonly<Record<string, number>>) => string {
+  const heads = names.map((name, i) => `${i === 0 ? '{' : ','}${JSON.stringify(name)}:`);
+  return (aggregates) => {
+    let json = '';
+    for (let i = 0; i < heads.length; i++) json += heads[i]! + numberJson(aggregates[names[i]!]!);
+    return `${json}}`;
+  };
+}
+
+function numberJson(n: number): string {
+  return Number.isFinite(n) ? String(n) : 'null';
 }

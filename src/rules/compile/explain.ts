@@ -95,6 +95,8 @@ function jsonMember(key: string, value: unknown): string {
 
 /** JSON of a fact value; values JSON cannot represent (a cycle, a BigInt) are written as a note, never thrown. */
 function safeJson(value: unknown): string | undefined {
+  // Aggregates and params are numbers: the common case skips JSON.stringify (same text for finite numbers).
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'null';
   try {
     return JSON.stringify(value) as string | undefined;
   } catch (err) {
