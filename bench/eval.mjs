@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Engine } from 'json-rules-engine';
 import { loadRulesOrThrow } from '../dist/rules/load.js';
 import { Evaluator } from '../dist/decide/evaluator.js';
-import { mulberry32, pick } from './prng.mjs';
+import { mulberry32, pick } from '../scripts/prng.mjs';
 
 const RULES = Number(process.env.BENCH_RULES ?? 60);
 const SCALING_RULES = [50, 200, 800];

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, statSync } from 'node:fs';
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { mulberry32, pick } from './prng.mjs';
+import { mulberry32, pick } from '../scripts/prng.mjs';
 
 const ALERTS = Number(process.env.BENCH_REPLAY_ALERTS ?? 1_000_000);
 const dataDir = join(import.meta.dirname, '.data');

@@ -17,6 +17,7 @@
 //                              fixtures/mappings/{suricata-eve,wazuh-alerts}.yaml
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { mulberry32 } from './prng.mjs';
 
 const SEED = 20261116;
 const BASE_MS = Date.UTC(2026, 10, 16); // 2026-11-16T00:00:00.000Z, a Monday
@@ -30,17 +31,6 @@ const MIB = 1024 * 1024;
 // ---------------------------------------------------------------------------------------------
 // Deterministic randomness
 
-/** mulberry32: a small, well-distributed 32-bit PRNG; the same seed gives the same sequence everywhere. */
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Helpers over one random stream. */
 function randomness(seed) {

@@ -1,19 +1,7 @@
 import type { PipelineCounts } from '../pipeline/pipeline.js';
 
-/** The accounting of a run: every input record is one of promoted, suppressed, passed or invalid. */
-export interface RunSummary {
-  alerts: number;
-  promoted: number;
-  suppressed: number;
-  passed: number;
-  invalid: number;
-  incidents: number;
-  grouped: number;
-  late: number;
-  suppressedByException: number;
-  durationMs: number;
-  alertsPerSecond: number;
-}
+/** The accounting of a run (every input record is one of promoted, suppressed, passed or invalid), and its speed. */
+export type RunSummary = Omit<PipelineCounts, 'byRule'> & { durationMs: number; alertsPerSecond: number };
 
 export function summarize(counts: PipelineCounts, durationMs: number): RunSummary {
   const { alerts, promoted, suppressed, passed, invalid, incidents, grouped, late, suppressedByException } = counts;

@@ -2,8 +2,13 @@ import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
 import { Config } from './schema.js';
 
-/** Environment variables and the config field each sets; they override the file. */
-export const ENV_VARS: Readonly<Record<string, { path: readonly string[]; type: 'string' | 'number' | 'boolean' }>> = {
+type EnvType = 'string' | 'number' | 'boolean' | 'list';
+
+/**
+ * Environment variables and the config field each sets; they override the file. A `list` is
+ * comma-separated. Any ALERTGATE_KAFKA_* variable turns the `kafka` section on.
+ */
+export const ENV_VARS: Readonly<Record<string, { path: readonly string[]; type: EnvType }>> = {
   ALERTGATE_RULES: { path: ['rules'], type: 'string' },
   ALERTGATE_INPUT: { path: ['input', 'path'], type: 'string' },
   ALERTGATE_INPUT_FORMAT: { path: ['input', 'format'], type: 'string' },
@@ -16,7 +21,25 @@ export const ENV_VARS: Readonly<Record<string, { path: readonly string[]; type: 
   ALERTGATE_HTTP_HOST: { path: ['http', 'host'], type: 'string' },
   ALERTGATE_HTTP_PORT: { path: ['http', 'port'], type: 'number' },
   ALERTGATE_LOG_LEVEL: { path: ['log', 'level'], type: 'string' },
+  ALERTGATE_KAFKA_BROKERS: { path: ['kafka', 'brokers'], type: 'list' },
+  ALERTGATE_KAFKA_CLIENT_ID: { path: ['kafka', 'clientId'], type: 'string' },
+  ALERTGATE_KAFKA_GROUP_ID: { path: ['kafka', 'groupId'], type: 'string' },
+  ALERTGATE_KAFKA_INPUT_TOPICS: { path: ['kafka', 'topics', 'input'], type: 'list' },
+  ALERTGATE_KAFKA_DECISIONS_TOPIC: { path: ['kafka', 'topics', 'decisions'], type: 'string' },
+  ALERTGATE_KAFKA_INCIDENTS_TOPIC: { path: ['kafka', 'topics', 'incidents'], type: 'string' },
+  ALERTGATE_KAFKA_DEAD_LETTERS_TOPIC: { path: ['kafka', 'topics', 'deadLetters'], type: 'string' },
+  ALERTGATE_KAFKA_SSL: { path: ['kafka', 'ssl'], type: 'boolean' },
+  ALERTGATE_KAFKA_SASL_MECHANISM: { path: ['kafka', 'sasl', 'mechanism'], type: 'string' },
+  ALERTGATE_KAFKA_SASL_USERNAME: { path: ['kafka', 'sasl', 'username'], type: 'string' },
+  ALERTGATE_KAFKA_SASL_PASSWORD: { path: ['kafka', 'sasl', 'password'], type: 'string' },
 };
+
+/**
+ * The conventional variable (scripts/kafka.sh prints it): fills in `kafka.brokers` only when Kafka is
+ * configured and neither the file nor ALERTGATE_KAFKA_BROKERS names brokers, so exporting it for other
+ * tools never switches a file-input worker to Kafka.
+ */
+export const KAFKA_BROKERS_FALLBACK = 'KAFKA_BROKERS';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -32,11 +55,19 @@ export async function loadConfig(file: string | undefined, env: NodeJS.ProcessEn
     setIn(raw, path, coerce(name, text, type));
     origin.set(path.join('.'), name);
   }
+  const kafka = raw.kafka;
+  const fallback = env[KAFKA_BROKERS_FALLBACK];
+  if (kafka !== null && typeof kafka === 'object' && !Array.isArray(kafka) && fallback) {
+    const section = kafka as Record<string, unknown>;
+    if (section.brokers === undefined) {
+      section.brokers = coerce(KAFKA_BROKERS_FALLBACK, fallback, 'list');
+      origin.set('kafka.brokers', KAFKA_BROKERS_FALLBACK);
+    }
+  }
   const parsed = Config.safeParse(raw);
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => {
-    const field = issue.path.join('.');
-    const where = origin.get(field) ?? (file ? `${file}: /${issue.path.join('/')}` : `/${issue.path.join('/')}`);
+    const where = variableFor(origin, issue.path) ?? (file ? `${file}: /${issue.path.join('/')}` : `/${issue.path.join('/')}`);
     return `${where}: ${issue.message}`;
   });
   throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
@@ -59,8 +90,23 @@ async function readConfigFile(file: string): Promise<Record<string, unknown>> {
   return value as Record<string, unknown>;
 }
 
-function coerce(name: string, text: string, type: 'string' | 'number' | 'boolean'): unknown {
+/** The variable that set the field at `path` or one of its parents (`kafka.brokers.0` → ALERTGATE_KAFKA_BROKERS). */
+function variableFor(origin: ReadonlyMap<string, string>, path: readonly PropertyKey[]): string | undefined {
+  for (let n = path.length; n > 0; n--) {
+    const name = origin.get(path.slice(0, n).map(String).join('.'));
+    if (name !== undefined) return n === path.length ? name : `${name} (/${path.map(String).join('/')})`;
+  }
+  return undefined;
+}
+
+function coerce(name: string, text: string, type: EnvType): unknown {
   if (type === 'string') return text;
+  if (type === 'list') {
+    return text
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== '');
+  }
   if (type === 'number') {
     const n = Number(text);
     if (!Number.isFinite(n)) throw new ConfigError(`${name}: expected a number, got "${text}"`);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
 import { InputFormat } from '../normalize/index.js';
+import { KafkaConfig } from './kafka.js';
 
 /**
  * The worker's configuration (`alertgate run --config file.yaml`), overridable by environment variables
@@ -17,7 +18,7 @@ export const Config = z
         format: InputFormat.default('auto'),
         /** Mapping file for the generic format. */
         mapping: z.string().min(1).optional(),
-        /** Lines longer than this become dead letters. */
+        /** Lines (Kafka: message values) longer than this become dead letters. */
         maxLineBytes: z.number().int().positive().default(1024 * 1024),
         /** exit: stop when the input ends; serve: keep serving /metrics until SIGINT/SIGTERM. */
         onEnd: z.enum(['exit', 'serve']).default('exit'),
@@ -48,6 +49,8 @@ export const Config = z
       })
       .strict()
       .default({ enabled: true, host: '127.0.0.1', port: 9464 }),
+    /** With it, `run` consumes alerts from Kafka and produces its outputs to Kafka (input.path and outputs are not used). */
+    kafka: KafkaConfig.optional(),
     log: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

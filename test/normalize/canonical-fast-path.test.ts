@@ -12,14 +12,14 @@ const candidate = fc.record(
     id: field(fc.oneof(fc.constant(null), fc.string({ minLength: 0, maxLength: 600 }))),
     time: field(fc.oneof(fc.constant('2026-11-20T10:00:00Z'), fc.integer(), fc.double())),
     source: field(text),
-    name: field(fc.oneof(text, fc.constant(''))),
+    name: field(fc.oneof({ weight: 9, arbitrary: text }, { weight: 1, arbitrary: fc.constant('') })),
     severity: field(fc.oneof(fc.constantFrom('high', 'low'), fc.integer({ min: 0, max: 10 }))),
     severityOriginal: field(fc.oneof(fc.constant(null), text, fc.integer())),
     category: field(fc.oneof(fc.constant(null), text)),
     entities: field(fc.dictionary(fc.constantFrom('host', 'src_ip', 'user'), fc.oneof({ weight: 5, arbitrary: fc.string() }, { weight: 1, arbitrary: fc.integer() }))),
     tags: field(fc.array(fc.oneof({ weight: 5, arbitrary: fc.string() }, { weight: 1, arbitrary: fc.integer() }), { maxLength: 3 })),
     raw: fc.jsonValue(),
-    extra: fc.option(fc.string(), { freq: 10, nil: undefined }),
+    extra: fc.option(fc.string(), { freq: 2, nil: undefined }),
   },
   { requiredKeys: ['time', 'source', 'name', 'severity'] },
 );
@@ -27,8 +27,10 @@ const candidate = fc.record(
 describe('the canonical fast path', () => {
   it('only takes objects zod accepts, and zod would return them unchanged', () => {
     let taken = 0;
+    let runs = 0;
     fc.assert(
       fc.property(candidate, (obj: Record<string, unknown>) => {
+        runs++;
         if (obj.extra === undefined) delete obj.extra;
         if (!isPlainCanonical(obj)) return;
         taken++;
@@ -38,8 +40,8 @@ describe('the canonical fast path', () => {
       }),
       { numRuns: 3000 },
     );
-    // The generator must exercise the fast path, or the property says nothing.
-    expect(taken).toBeGreaterThan(100);
+    // The generator must exercise the fast path (about half its objects take it), or the property says nothing.
+    expect(taken).toBeGreaterThan(runs / 5);
   });
 
   it('leaves to zod what it cannot vouch for', () => {

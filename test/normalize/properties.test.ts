@@ -4,6 +4,7 @@ import { CanonicalAlert } from '../../src/normalize/alert.js';
 import { loadMapping } from '../../src/normalize/mapping.js';
 import { createNormalizer, type Normalizer, type NormalizeResult } from '../../src/normalize/normalize.js';
 import { readLines, type InputLine } from '../../src/source/ndjson.js';
+import { referenceLines } from '../source/reference-lines.js';
 
 /**
  * End-to-end properties of the source and normalize stages: whatever the bytes, reading never
@@ -48,20 +49,7 @@ function chunked(bytes: Buffer, sizes: readonly number[]): Buffer[] {
 
 /** The numbers of the lines that should give a result: not blank, or over the limit. */
 function expectedLineNumbers(input: Buffer): number[] {
-  const numbers: number[] = [];
-  let start = 0;
-  for (let line = 1; start <= input.length; line++) {
-    const newline = input.indexOf(0x0a, start);
-    const end = newline === -1 ? input.length : newline;
-    let segment = input.subarray(start, end);
-    start = end + 1;
-    if (segment.at(-1) === 0x0d) segment = segment.subarray(0, -1);
-    if (segment.length === 0) continue;
-    const text = segment.toString('utf8');
-    const blank = /^[ \t\r]*$/.test(line === 1 ? text.replace(/^\uFEFF/, '') : text);
-    if (segment.length > MAX_LINE_BYTES || !blank) numbers.push(line);
-  }
-  return numbers;
+  return referenceLines(input, MAX_LINE_BYTES).map((l) => l.line);
 }
 
 function expectWellFormed(result: NormalizeResult): void {

@@ -1,4 +1,4 @@
-// Seeded PRNG for benchmarks: the same seed gives the same data on every machine.
+// Seeded PRNG for fixtures and benchmarks (mulberry32): the same seed gives the same data on every machine.
 export function mulberry32(seed) {
   let a = seed >>> 0;
   return () => {

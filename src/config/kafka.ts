@@ -1,0 +1,111 @@
+import { z } from 'zod';
+
+/**
+ * The `kafka` section of the worker's config: with it, `alertgate run` consumes alerts from Kafka and
+ * produces decisions, incidents and dead letters to Kafka. docs/configuration.md documents every field;
+ * src/kafka/client-options.ts maps it onto kafkajs' options.
+ */
+
+/** Kafka's legal topic names: 1–249 of `a-z A-Z 0-9 . _ -`, and not `.` or `..`. */
+export const TopicName = z
+  .string()
+  .regex(/^[a-zA-Z0-9._-]{1,249}$/, 'expected a Kafka topic name: 1 to 249 of a-z, A-Z, 0-9, ".", "_" and "-"')
+  .refine((name) => name !== '.' && name !== '..', 'a topic cannot be named "." or ".."');
+
+/** `host:port`, as kafkajs takes bootstrap brokers. */
+const Broker = z.string().regex(/^[^\s,/]+:\d{1,5}$/, 'expected host:port, e.g. kafka-1.internal:9092');
+
+/** Broker-side default when the request says -1 (needs Kafka ≥ 2.4); otherwise a positive count. */
+const CountOrBrokerDefault = z
+  .number()
+  .int()
+  .min(-1)
+  .refine((n) => n !== 0, 'expected a positive number, or -1 for the broker default');
+
+/**
+ * TLS options, passed through to Node's tls.connect (kafkajs' `ssl`). The common ones are typed so a
+ * typo in them is caught; anything else (ciphers, minVersion, …) is passed as it is.
+ */
+const TlsOptions = z.looseObject({
+  rejectUnauthorized: z.boolean().optional(),
+  /** PEM text (not a file name). */
+  ca: z.union([z.string(), z.array(z.string())]).optional(),
+  cert: z.union([z.string(), z.array(z.string())]).optional(),
+  key: z.union([z.string(), z.array(z.string())]).optional(),
+  passphrase: z.string().optional(),
+  servername: z.string().optional(),
+});
+
+/** SASL with a user name and password (kafkajs' `sasl`). */
+const SaslOptions = z
+  .object({
+    mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
+    username: z.string().min(1),
+    password: z.string(),
+  })
+  .strict();
+
+export const KafkaConfig = z
+  .object({
+    /** Bootstrap brokers; also from ALERTGATE_KAFKA_BROKERS, or KAFKA_BROKERS when nothing else sets them. */
+    brokers: z.array(Broker).min(1, 'expected at least one broker (host:port)'),
+    clientId: z.string().min(1).default('alertgate'),
+    /** Consumer group: workers sharing it share the input's partitions. */
+    groupId: z.string().min(1).default('alertgate'),
+    topics: z
+      .object({
+        /** Alert topics to consume (the messages are NDJSON lines: one alert per message). */
+        input: z.array(TopicName).min(1, 'expected at least one input topic'),
+        decisions: TopicName.default('alertgate-decisions'),
+        incidents: TopicName.default('alertgate-incidents'),
+        deadLetters: TopicName.default('alertgate-dead-letters'),
+      })
+      .strict(),
+    /** Create missing topics at start; off: a missing topic stops the worker at start, naming it. */
+    createTopics: z
+      .object({
+        enabled: z.boolean().default(false),
+        partitions: CountOrBrokerDefault.default(-1),
+        replicationFactor: CountOrBrokerDefault.default(-1),
+      })
+      .strict()
+      .prefault({}),
+    /** true: TLS with Node's defaults; an object: tls.connect options. */
+    ssl: z.union([z.boolean(), TlsOptions]).optional(),
+    sasl: SaslOptions.optional(),
+    consumer: z
+      .object({
+        /**
+         * A member that sends no heartbeat for this long leaves the group. Also how long consumption
+         * stalls after a broker restart, where kafkajs rejoins as a new member (docs/kafka.md).
+         */
+        sessionTimeoutMs: z.number().int().positive().default(10_000),
+        heartbeatIntervalMs: z.number().int().positive().default(1_000),
+        /** Most bytes fetched per partition per request: the size of one batch. */
+        maxBytesPerPartition: z.number().int().positive().default(1024 * 1024),
+        /** Batches (of different partitions) processed at the same time (kafkajs' partitionsConsumedConcurrently). */
+        maxInFlightBatches: z.number().int().min(1).default(1),
+        /** Where a group with no committed offset starts: the earliest message (true) or new messages only. */
+        fromBeginning: z.boolean().default(true),
+      })
+      .strict()
+      .prefault({})
+      .refine((c) => c.heartbeatIntervalMs * 3 <= c.sessionTimeoutMs, {
+        message: 'heartbeatIntervalMs must be at most a third of sessionTimeoutMs',
+        path: ['heartbeatIntervalMs'],
+      }),
+    producer: z
+      .object({
+        /** Broker-side deduplication of the producer's own retries. */
+        idempotent: z.boolean().default(true),
+        /** -1: every in-sync replica has the outputs before the batch's offsets are committed; 1: the leader only. */
+        acks: z.union([z.literal(-1), z.literal(1)]).default(-1),
+      })
+      .strict()
+      .prefault({})
+      .refine((p) => !p.idempotent || p.acks === -1, { message: 'an idempotent producer needs acks: -1', path: ['acks'] }),
+    /** On SIGTERM/SIGINT: time to finish the batch in flight, commit and leave the group before exiting anyway. */
+    shutdownTimeoutMs: z.number().int().positive().default(20_000),
+  })
+  .strict();
+export type KafkaConfig = z.infer<typeof KafkaConfig>;

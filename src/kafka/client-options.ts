@@ -1,0 +1,61 @@
+import { Partitioners, type ConsumerConfig, type ConsumerRunConfig, type KafkaConfig as KafkajsConfig, type ProducerConfig, type SASLOptions } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { KafkaConfig } from '../config/kafka.js';
+import { kafkajsLevel, pinoLogCreator } from './log-creator.js';
+
+/**
+ * The `kafka` config section mapped onto kafkajs' options, in one place, so what each field does to
+ * the client can be read (and tested) without a broker.
+ */
+
+export function clientOptions(config: KafkaConfig, log: Logger): KafkajsConfig {
+  return {
+    clientId: config.clientId,
+    brokers: config.brokers,
+    ...(config.ssl !== undefined ? { ssl: config.ssl } : {}),
+    ...(config.sasl !== undefined ? { sasl: config.sasl as SASLOptions } : {}),
+    logLevel: kafkajsLevel(log.level),
+    logCreator: pinoLogCreator(log),
+  };
+}
+
+export function consumerOptions(config: KafkaConfig): ConsumerConfig {
+  const { sessionTimeoutMs, heartbeatIntervalMs, maxBytesPerPartition } = config.consumer;
+  return {
+    groupId: config.groupId,
+    sessionTimeout: sessionTimeoutMs,
+    // How long the coordinator waits for members to rejoin; kafkajs' default (60 s) would hold a
+    // rebalance far longer than a session.
+    rebalanceTimeout: Math.max(sessionTimeoutMs, 2 * sessionTimeoutMs),
+    heartbeatInterval: heartbeatIntervalMs,
+    maxBytesPerPartition,
+    // Return a fetch as soon as there is something; an idle partition is polled every second.
+    maxWaitTimeInMs: 1_000,
+    // Topics are created (or not) at start by ensureTopics; never implicitly by a metadata request.
+    allowAutoTopicCreation: false,
+  };
+}
+
+/** At-least-once: nothing is resolved or committed by kafkajs; the batch handler does both after the acks. */
+export function runOptions(config: KafkaConfig): Pick<ConsumerRunConfig, 'autoCommit' | 'eachBatchAutoResolve' | 'partitionsConsumedConcurrently'> {
+  return {
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: config.consumer.maxInFlightBatches,
+  };
+}
+
+export function producerOptions(config: KafkaConfig): ProducerConfig {
+  const { idempotent } = config.producer;
+  return {
+    idempotent,
+    // kafkajs' idempotent producer keeps sequence numbers right only with one request in flight.
+    ...(idempotent ? { maxInFlightRequests: 1 } : {}),
+    // The idempotent producer retries retriable errors without end (kafkajs' default); the wait
+    // between attempts is capped at 5 s so outputs go out soon after a broker comes back.
+    retry: { initialRetryTime: 300, maxRetryTime: 5_000, retries: idempotent ? Number.MAX_SAFE_INTEGER : 10 },
+    allowAutoTopicCreation: false,
+    // The Java client's murmur2 partitioning (kafkajs 2's default), named so kafkajs does not warn.
+    createPartitioner: Partitioners.DefaultPartitioner,
+  };
+}
