@@ -52,8 +52,7 @@ export const canonicalFormat: FormatAdapter = {
   normalize(obj: JsonObject, rawLine: string): NormalizeResult {
     let input: CanonicalInput;
     if (isPlainCanonical(obj)) {
-      // zod would have returned copies; the alert gets its own entities and tags on this path too.
-      input = { ...obj, entities: obj.entities ? { ...obj.entities } : obj.entities, tags: obj.tags ? obj.tags.slice() : obj.tags };
+      input = obj;
     } else {
       const parsed = CanonicalInput.safeParse(obj);
       if (!parsed.success) {
@@ -80,8 +79,9 @@ export const canonicalFormat: FormatAdapter = {
         // Read-back output already carries the detector's original; keep it rather than the normalized word.
         severityOriginal: input.severityOriginal !== undefined ? input.severityOriginal : input.severity,
         category: input.category ?? DEFAULT_CATEGORY,
+        // Copies, so the alert never shares entities or tags with raw (the input object).
         entities: input.entities ? entitiesAsText(input.entities) : {},
-        tags: input.tags ?? [],
+        tags: input.tags ? input.tags.slice() : [],
         // Read-back output keeps the detector's record; otherwise the input is the raw record.
         raw: input.raw !== undefined ? input.raw : obj,
       },
@@ -120,18 +120,12 @@ export function isPlainCanonical(obj: JsonObject): obj is JsonObject & Canonical
   return true;
 }
 
-/** Entity values as strings, null ones dropped. zod's output is already a copy, so all-string input is used as is. */
+/** A copy of the entities with values as strings, null ones dropped. */
 function entitiesAsText(entities: EntityInput): Record<string, string> {
-  for (const kind in entities) {
-    if (typeof entities[kind] !== 'string') return convertEntities(entities);
-  }
-  return entities as Record<string, string>;
-}
-
-function convertEntities(entities: EntityInput): Record<string, string> {
   const text: Record<string, string> = {};
-  for (const [kind, value] of Object.entries(entities)) {
-    if (value !== null) text[kind] = String(value);
+  for (const kind in entities) {
+    const value = entities[kind];
+    if (value !== null && value !== undefined) text[kind] = typeof value === 'string' ? value : String(value);
   }
   return text;
 }
