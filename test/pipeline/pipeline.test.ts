@@ -108,3 +108,38 @@ describe('pipeline decisions', () => {
     expect(out.decisions[0]!.decision).toBe('pass');
   });
 });
+
+describe('aggregate inputs and lateness', () => {
+  it('sums numbers and numeric strings, and adds nothing for other values', async () => {
+    const set = await ruleset({
+      'exfil.yaml': rule({
+        id: 'exfil',
+        match: { all: [] },
+        window: { groupBy: ['entities.host'], size: '10m' },
+        aggregates: { bytes: { kind: 'sum', field: 'raw.bytes_out' } },
+        conditions: { all: [{ fact: 'bytes', operator: 'greaterThanInclusive', value: 3000 }] },
+      }),
+    });
+    const out = runPipeline(set, [
+      alert({ id: 'a', time: at(0), raw: { bytes_out: 1000 } }),
+      alert({ id: 'b', time: at(1), raw: { bytes_out: '1500' } }),
+      alert({ id: 'c', time: at(2), raw: { bytes_out: 'lots' } }),
+      alert({ id: 'd', time: at(3), raw: { bytes_out: ' ' } }),
+      alert({ id: 'e', time: at(4), raw: { bytes_out: 500 } }),
+    ]);
+    expect(out.decisions.map((d) => d.decision)).toEqual(['pass', 'pass', 'pass', 'pass', 'promote']);
+    expect(out.decisions[4]!.explanation.aggregates).toEqual({ bytes: 3000 });
+  });
+
+  it('counts an alert later than the allowed lateness as late, decides it, and does not count it in the window', async () => {
+    const set = await ruleset({ 'burst.yaml': burst({ params: { minCount: { value: 2, min: 1, max: 100 } } }) });
+    const out = runPipeline(set, [
+      alert({ id: 'a', time: at(10) }),
+      alert({ id: 'late', time: at(7) }), // 3m behind, allowed lateness 1m
+      alert({ id: 'b', time: at(10.5) }),
+    ]);
+    expect(out.counts.late).toBe(1);
+    expect(out.decisions.map((d) => `${d.alertId}:${d.decision}`)).toEqual(['a:pass', 'late:pass', 'b:promote']);
+    expect(out.decisions[2]!.explanation.aggregates).toEqual({ hits: 2 });
+  });
+});
