@@ -48,14 +48,21 @@ class RuleRunner {
   private readonly out: Float64Array;
   private readonly values: (string | number | undefined)[];
 
-  constructor(readonly compiled: CompiledRule) {
+  /** `carried`: the window state of the rule's previous version, when a reload keeps it. */
+  constructor(
+    readonly compiled: CompiledRule,
+    carried?: WindowStore,
+  ) {
     const w = compiled.window;
-    this.store = w && new WindowStore({
-      sizeMs: w.sizeMs,
-      allowedLatenessMs: w.allowedLatenessMs,
-      maxKeys: w.maxKeys,
-      aggregates: w.aggregates.map((a) => ({ kind: a.kind })),
-    });
+    this.store =
+      carried ??
+      (w &&
+        new WindowStore({
+          sizeMs: w.sizeMs,
+          allowedLatenessMs: w.allowedLatenessMs,
+          maxKeys: w.maxKeys,
+          aggregates: w.aggregates.map((a) => ({ kind: a.kind })),
+        }));
     this.aggregates = w ? Object.fromEntries(w.aggregateNames.map((n) => [n, 0])) : NO_AGGREGATES;
     this.out = new Float64Array(w?.aggregates.length ?? 0);
     this.values = new Array<string | number | undefined>(w?.aggregates.length ?? 0);
@@ -121,16 +128,47 @@ function readAggregateInput(kind: Aggregate['kind'], read: FieldReader | undefin
  * alert does not reach the promote rules' windows.
  */
 export class Evaluator {
-  private readonly suppress: RuleRunner[];
-  private readonly promote: RuleRunner[];
-  private readonly windowed: RuleRunner[];
-  private readonly suppressCandidates: RuleCandidates;
-  private readonly promoteCandidates: RuleCandidates;
+  private ruleset!: CompiledRuleSet;
+  private suppress!: RuleRunner[];
+  private promote!: RuleRunner[];
+  private windowed!: RuleRunner[];
+  private suppressCandidates!: RuleCandidates;
+  private promoteCandidates!: RuleCandidates;
   private readonly ctx: EvalContext = { alert: {}, aggregates: NO_AGGREGATES, params: {} };
 
-  constructor(private readonly ruleset: CompiledRuleSet) {
-    this.suppress = ruleset.suppressRules.map((r) => new RuleRunner(r));
-    this.promote = ruleset.promoteRules.map((r) => new RuleRunner(r));
+  constructor(ruleset: CompiledRuleSet) {
+    this.install(ruleset, new Map());
+  }
+
+  /**
+   * Switches to a new rule set between two alerts. A rule whose window state still means the same
+   * (same window, aggregates and match: see CompiledRule.windowIdentity) keeps its counts, so a tuned
+   * threshold applies at once to the groups already counting; any other windowed rule starts empty.
+   */
+  reload(ruleset: CompiledRuleSet): { kept: string[]; reset: string[] } {
+    const previous = new Map(this.windowed.map((r) => [r.compiled.rule.id, r]));
+    const carried = new Map<string, WindowStore>();
+    const kept: string[] = [];
+    const reset: string[] = [];
+    for (const compiled of [...ruleset.suppressRules, ...ruleset.promoteRules]) {
+      if (!compiled.window) continue;
+      const old = previous.get(compiled.rule.id);
+      if (old && old.compiled.windowIdentity === compiled.windowIdentity) {
+        carried.set(compiled.rule.id, old.store!);
+        kept.push(compiled.rule.id);
+      } else {
+        reset.push(compiled.rule.id);
+      }
+    }
+    this.install(ruleset, carried);
+    return { kept, reset };
+  }
+
+  private install(ruleset: CompiledRuleSet, carried: ReadonlyMap<string, WindowStore>): void {
+    const runner = (r: CompiledRule) => new RuleRunner(r, carried.get(r.rule.id));
+    this.ruleset = ruleset;
+    this.suppress = ruleset.suppressRules.map(runner);
+    this.promote = ruleset.promoteRules.map(runner);
     this.windowed = [...this.suppress, ...this.promote].filter((r) => r.store);
     this.suppressCandidates = new RuleCandidates(ruleset.suppressRules);
     this.promoteCandidates = new RuleCandidates(ruleset.promoteRules);

@@ -66,18 +66,17 @@ export class Pipeline {
   /** Newest event time seen: incidents close relative to it, never to the wall clock. */
   private watermarkMs = Number.NEGATIVE_INFINITY;
   private readonly evaluator: Evaluator;
-  private readonly decisions: DecisionWriter;
+  private decisions: DecisionWriter;
   private readonly incidents: IncidentTracker;
   /** Incidents close this far behind the watermark, so an alert within its rule's lateness can still join. */
-  private readonly closeDelayMs: number;
+  private closeDelayMs: number;
   private readonly maxLineBytes: number;
 
   constructor(private readonly options: PipelineOptions) {
     this.evaluator = new Evaluator(options.ruleset);
     this.decisions = new DecisionWriter(options.ruleset);
     this.maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
-    const rules = [...options.ruleset.suppressRules, ...options.ruleset.promoteRules];
-    this.closeDelayMs = Math.max(0, ...rules.map((r) => r.window?.allowedLatenessMs ?? 0));
+    this.closeDelayMs = closeDelayOf(options.ruleset);
     this.incidents = new IncidentTracker({
       maxAlertIds: options.maxAlertIdsPerIncident ?? 100,
       maxOpen: options.maxOpenIncidents ?? 100_000,
@@ -101,6 +100,17 @@ export class Pipeline {
       return;
     }
     this.decide({ alert: result.alert, timeMs: result.timeMs, line: input.line });
+  }
+
+  /**
+   * Decides the following alerts with a new rule set (hot reload). Windows whose meaning did not change
+   * keep their counts (Evaluator.reload); open incidents stay open and keep joining.
+   */
+  reload(ruleset: CompiledRuleSet): { kept: string[]; reset: string[] } {
+    const report = this.evaluator.reload(ruleset);
+    this.decisions = new DecisionWriter(ruleset);
+    this.closeDelayMs = closeDelayOf(ruleset);
+    return report;
   }
 
   /** Writes the incidents still open. Call once, after the last input. */
@@ -176,4 +186,10 @@ export class Pipeline {
     this.counts.invalid++;
     this.options.sinks.deadLetter(deadLetter(line, reason, text));
   }
+}
+
+/** Incidents close this far behind the watermark: the largest allowed lateness of any rule. */
+function closeDelayOf(ruleset: CompiledRuleSet): number {
+  const rules = [...ruleset.suppressRules, ...ruleset.promoteRules];
+  return Math.max(0, ...rules.map((r) => r.window?.allowedLatenessMs ?? 0));
 }

@@ -177,6 +177,7 @@ function compileRules(
         aggregates: Object.values(rule.aggregates),
         aggregateReaders: Object.values(rule.aggregates).map((a) => (a.kind === 'count' ? undefined : compileFieldPath(a.field))),
       },
+      windowIdentity: rule.window && windowIdentity(rule, namedConditions),
       incident: rule.decision === 'promote' ? compileIncident(rule, durations) : undefined,
       pin: rule.match ? pinnedValues(rule.match, matchOptions) : pinnedValues(rule.conditions, conditionOptions),
     });
@@ -195,6 +196,13 @@ function compileIncident(rule: Rule, durations: { incidentMs: number; maxSpanMs:
     maxSpanMs: durations.maxSpanMs,
     title: compileTitle(spec.title ?? rule.title),
   };
+}
+
+function windowIdentity(rule: Rule, namedConditions: ReadonlyMap<string, TopLevelCondition>): string {
+  const match = JSON.stringify(rule.match ?? null);
+  // A match that references named conditions means what they say; include them (all: cheap and safe).
+  const named = match.includes('"condition":') ? [...namedConditions].sort(([a], [b]) => (a < b ? -1 : 1)) : [];
+  return fingerprintOf([rule.window, rule.aggregates, rule.match ?? null, named]);
 }
 
 /**

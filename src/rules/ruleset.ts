@@ -14,6 +14,11 @@ export interface CompiledRule {
   readonly conditions: CompiledPredicate;
   readonly params: Readonly<Record<string, number>>;
   readonly window: CompiledWindow | undefined;
+  /**
+   * What the window's counts mean: the window, the aggregates and the match conditions (with the named
+   * conditions they may reference). A reload keeps a rule's counts only while this is unchanged.
+   */
+  readonly windowIdentity: string | undefined;
   readonly incident: CompiledIncident | undefined;
   /** An alert fact the rule pins to constants, for candidate indexing (see decide/candidates). */
   readonly pin: { readonly fact: string; readonly values: readonly (string | number | boolean)[] } | undefined;

@@ -143,3 +143,46 @@ describe('aggregate inputs and lateness', () => {
     expect(out.decisions[2]!.explanation.aggregates).toEqual({ hits: 2 });
   });
 });
+
+describe('reloading rules between alerts', () => {
+  async function reloadRun(before: Record<string, unknown>, after: Record<string, unknown>) {
+    const { createNormalizer } = await import('../../src/normalize/index.js');
+    const { Pipeline } = await import('../../src/pipeline/pipeline.js');
+    const { parseDecision } = await import('../../src/decide/decision-record.js');
+    const decisions: ReturnType<typeof parseDecision>[] = [];
+    const incidents: unknown[] = [];
+    const pipeline = new Pipeline({
+      ruleset: await ruleset({ 'burst.yaml': before }),
+      normalize: createNormalizer({ format: 'canonical' }),
+      sinks: { decision: (json) => decisions.push(parseDecision(json)), incident: (r) => incidents.push(r), deadLetter: () => {} },
+    });
+    const line = (n: number, minute: number) => ({ line: n, text: JSON.stringify(alert({ id: `a${n}`, time: at(minute) })) });
+    pipeline.processBatch([line(1, 0), line(2, 1)]);
+    const report = pipeline.reload(await ruleset({ 'burst.yaml': after }));
+    pipeline.processBatch([line(3, 2), line(4, 3)]);
+    pipeline.finish();
+    return { decisions, incidents, report };
+  }
+  const withThreshold = (minCount: number, size = '5m') =>
+    burst({ params: { minCount: { value: minCount, min: 1, max: 100 } }, window: { groupBy: ['entities.src_ip'], size, allowedLateness: '1m' } });
+
+  it('keeps a window’s counts when only a threshold changes, so the new threshold applies at once', async () => {
+    const { decisions, report } = await reloadRun(withThreshold(5), withThreshold(3));
+    expect(report).toEqual({ kept: ['burst'], reset: [] });
+    expect(decisions.map((d) => d.decision)).toEqual(['pass', 'pass', 'promote', 'promote']);
+    expect(decisions[2]!.explanation).toMatchObject({ aggregates: { hits: 3 }, params: { minCount: 3 } });
+  });
+
+  it('starts a window afresh when what it counts changes', async () => {
+    const { decisions, report } = await reloadRun(withThreshold(3), withThreshold(3, '6m'));
+    expect(report).toEqual({ kept: [], reset: ['burst'] });
+    const hits = decisions.map((d) => (d.explanation.aggregates ?? d.explanation.nearMisses?.[0]?.aggregates)?.hits);
+    expect(hits).toEqual([1, 2, 1, 2]);
+  });
+
+  it('keeps open incidents open: alerts after the reload join them', async () => {
+    const { decisions, incidents } = await reloadRun(withThreshold(1), withThreshold(2));
+    expect(new Set(decisions.map((d) => d.incidentId))).toEqual(new Set([decisions[0]!.incidentId]));
+    expect(incidents).toHaveLength(1);
+  });
+});
