@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerProduce } from './produce.js';
 import { registerReplay } from './replay.js';
 import { registerRun } from './run.js';
 import { registerValidate } from './validate.js';
@@ -23,6 +24,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerRun(program, setExit);
   registerTest(program, setExit);
   registerSchema(program, setExit);
+  registerProduce(program, setExit);
   try {
     await program.parseAsync(argv);
   } catch (err) {

@@ -6,7 +6,9 @@ import type { IncidentRecord } from '../incidents/index.js';
 import { WorkerMetrics } from '../metrics/metrics.js';
 import { runStream } from '../pipeline/run-stream.js';
 import { createLogger } from './logger.js';
-import { openUserInput, prepare, reportUserError } from './setup.js';
+import { runKafkaWorker } from './run-kafka.js';
+import { openUserInput, prepare, reportUserError, UserError } from './setup.js';
+import { untilSignal } from './signals.js';
 import { formatSummaryText, summarize } from './summary.js';
 
 interface RunOptions {
@@ -22,8 +24,9 @@ export function registerRun(program: Command, setExit: (code: number) => void): 
   program
     .command('run')
     .description(
-      'Run the worker. With no Kafka configured it reads NDJSON from the configured input (file or stdin), ' +
-        'writes the configured outputs and serves /healthz, /readyz and /metrics.',
+      'Run the worker. With a kafka section in the config it consumes alerts from Kafka and produces decisions, ' +
+        'incidents and dead letters to Kafka until SIGINT/SIGTERM; with no Kafka configured it reads NDJSON from the ' +
+        'configured input (file or stdin) and writes the configured outputs. Both serve /healthz, /readyz and /metrics.',
     )
     .option('--config <file>', 'config file (YAML or JSON); ALERTGATE_* environment variables override it')
     .option('--rules <dir>', 'rules directory (overrides the config)')
@@ -33,7 +36,9 @@ export function registerRun(program: Command, setExit: (code: number) => void): 
     .option('--serve', 'keep serving /metrics after the input ends, until SIGINT/SIGTERM (input.onEnd: serve)')
     .action(async (opts: RunOptions) => {
       try {
-        await runWorker(applyFlags(await loadConfig(opts.config), opts));
+        const config = applyFlags(await loadConfig(opts.config), opts);
+        if (config.kafka) await runKafkaWorker(config, config.kafka);
+        else await runWorker(config);
       } catch (err) {
         reportUserError(err, setExit);
       }
@@ -41,6 +46,9 @@ export function registerRun(program: Command, setExit: (code: number) => void): 
 }
 
 function applyFlags(config: Config, opts: RunOptions): Config {
+  if (config.kafka && (opts.input !== undefined || opts.serve || opts.exitOnEnd)) {
+    throw new UserError('--input, --serve and --exit-on-end are for NDJSON input; with a kafka section the worker reads its input topics until SIGINT/SIGTERM');
+  }
   return {
     ...config,
     rules: opts.rules ?? config.rules,
@@ -83,7 +91,7 @@ async function runWorker(config: Config): Promise<void> {
   const summary = summarize(run.pipeline.counts, performance.now() - started);
   log.info({ summary }, 'input ended');
   process.stdout.write(`${formatSummaryText(summary)}\n${formatIncidents(incidents)}\n`);
-  if (config.input.onEnd === 'serve' && http && !stopped.fired) {
+  if (config.input.onEnd === 'serve' && http && stopped.fired === undefined) {
     process.stdout.write(`serving ${http.url}/metrics until Ctrl-C\n`);
     await stopped.promise;
   }
@@ -98,20 +106,4 @@ function formatIncidents(incidents: readonly IncidentRecord[], top = 10): string
   const busiest = [...incidents].sort((a, b) => b.alertCount - a.alertCount || (a.id < b.id ? -1 : 1)).slice(0, top);
   const lines = busiest.map((i) => `  ${i.severity.padEnd(8)} ${String(i.alertCount).padStart(6)} alerts  ${i.title}  (${i.ruleId}, ${i.id})`);
   return [`incidents: ${incidents.length}${incidents.length > top ? ` (top ${top} by alerts)` : ''}`, ...lines].join('\n');
-}
-
-function untilSignal() {
-  let resolve: () => void = () => {};
-  const state = { fired: false, promise: new Promise<void>((r) => (resolve = r)), dispose: () => {} };
-  const onSignal = () => {
-    state.fired = true;
-    resolve();
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  state.dispose = () => {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  };
-  return state;
 }

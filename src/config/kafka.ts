@@ -13,7 +13,7 @@ export const TopicName = z
   .refine((name) => name !== '.' && name !== '..', 'a topic cannot be named "." or ".."');
 
 /** `host:port`, as kafkajs takes bootstrap brokers. */
-const Broker = z.string().regex(/^[^\s,/]+:\d{1,5}$/, 'expected host:port, e.g. kafka-1.internal:9092');
+export const Broker = z.string().regex(/^[^\s,/]+:\d{1,5}$/, 'expected host:port, e.g. kafka-1.internal:9092');
 
 /** Broker-side default when the request says -1 (needs Kafka ≥ 2.4); otherwise a positive count. */
 const CountOrBrokerDefault = z
@@ -60,7 +60,12 @@ export const KafkaConfig = z
         incidents: TopicName.default('alertgate-incidents'),
         deadLetters: TopicName.default('alertgate-dead-letters'),
       })
-      .strict(),
+      .strict()
+      // A worker that read its own outputs would feed on them without end.
+      .refine((t) => ![t.decisions, t.incidents, t.deadLetters].some((out) => t.input.includes(out)), {
+        message: 'an output topic (decisions, incidents, deadLetters) cannot also be an input topic',
+        path: ['input'],
+      }),
     /** Create missing topics at start; off: a missing topic stops the worker at start, naming it. */
     createTopics: z
       .object({
@@ -100,6 +105,11 @@ export const KafkaConfig = z
         idempotent: z.boolean().default(true),
         /** -1: every in-sync replica has the outputs before the batch's offsets are committed; 1: the leader only. */
         acks: z.union([z.literal(-1), z.literal(1)]).default(-1),
+        /**
+         * Most bytes of output messages per produce request. kafkajs sends a partition's messages in one
+         * request as one record batch, which the broker refuses over its message.max.bytes (1 MiB by default).
+         */
+        maxRequestBytes: z.number().int().positive().default(512 * 1024),
       })
       .strict()
       .prefault({})

@@ -8,7 +8,10 @@ import { kafkajsLevel, pinoLogCreator } from './log-creator.js';
  * the client can be read (and tested) without a broker.
  */
 
-export function clientOptions(config: KafkaConfig, log: Logger): KafkajsConfig {
+/** What a client needs to connect (`alertgate produce` has no more than this). */
+export type ConnectionConfig = Pick<KafkaConfig, 'brokers' | 'clientId' | 'ssl' | 'sasl'>;
+
+export function clientOptions(config: ConnectionConfig, log: Logger): KafkajsConfig {
   return {
     clientId: config.clientId,
     brokers: config.brokers,
@@ -24,9 +27,9 @@ export function consumerOptions(config: KafkaConfig): ConsumerConfig {
   return {
     groupId: config.groupId,
     sessionTimeout: sessionTimeoutMs,
-    // How long the coordinator waits for members to rejoin; kafkajs' default (60 s) would hold a
-    // rebalance far longer than a session.
-    rebalanceTimeout: Math.max(sessionTimeoutMs, 2 * sessionTimeoutMs),
+    // How long the coordinator waits for members to rejoin: a member notices a rebalance only after
+    // its batch in flight, so more than a session, but not kafkajs' 60 s.
+    rebalanceTimeout: 2 * sessionTimeoutMs,
     heartbeatInterval: heartbeatIntervalMs,
     maxBytesPerPartition,
     // Return a fetch as soon as there is something; an idle partition is polled every second.
@@ -45,7 +48,7 @@ export function runOptions(config: KafkaConfig): Pick<ConsumerRunConfig, 'autoCo
   };
 }
 
-export function producerOptions(config: KafkaConfig): ProducerConfig {
+export function producerOptions(config: Pick<KafkaConfig, 'producer'>): ProducerConfig {
   const { idempotent } = config.producer;
   return {
     idempotent,

@@ -18,7 +18,10 @@ export function pinoLogCreator(log: Logger): logCreator {
     ({ namespace, level, log: entry }) => {
       const { message, timestamp: _timestamp, logger: _logger, ...extra } = entry as typeof entry & { logger?: unknown };
       const fields = { kafkajs: namespace, ...extra };
-      if (level === logLevel.ERROR) log.error(fields, message);
+      // An error response to one request ("Response GroupCoordinator…: not available"): kafkajs retries
+      // it, and what still fails after the retries is logged by whoever made the request.
+      if (namespace === 'Connection' && message.startsWith('Response ')) log.debug(fields, message);
+      else if (level === logLevel.ERROR) log.error(fields, message);
       else if (level === logLevel.WARN) log.warn(fields, message);
       else if (level === logLevel.INFO) log.info(fields, message);
       else log.debug(fields, message);

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import type { CompiledRuleSet } from '../rules/ruleset.js';
+import type { KafkaWorkerStats } from '../worker/kafka-worker.js';
 
 /**
  * Prometheus metrics read from the pipeline's plain counters at scrape time, so the per-alert hot
@@ -10,18 +11,23 @@ export class WorkerMetrics {
   readonly registry = new Registry();
   private pipeline: Pipeline | undefined;
   private ruleset: CompiledRuleSet | undefined;
+  private kafka: (() => KafkaWorkerStats) | undefined;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'alertgate_process_' });
     const metrics = this;
     const counts = () => metrics.pipeline?.counts;
+    // Kafka messages dead-lettered before the pipeline (no value, empty, not UTF-8) are input records too.
+    const rejected = () => metrics.kafka?.().rejected ?? 0;
+    const kafkaStat = (name: 'batches' | 'skippedRedelivered' | 'sendRetries' | 'consumerRestarts') => metrics.kafka?.()[name];
 
     new Counter({
       name: 'alertgate_alerts_received_total',
       help: 'Input records read (valid or not).',
       registers: [this.registry],
       collect() {
-        syncCounter(this, counts()?.alerts);
+        const alerts = counts()?.alerts;
+        syncCounter(this, alerts === undefined ? undefined : alerts + rejected());
       },
     });
     new Counter({
@@ -29,7 +35,8 @@ export class WorkerMetrics {
       help: 'Input records that could not become alerts and were written as dead letters.',
       registers: [this.registry],
       collect() {
-        syncCounter(this, counts()?.invalid);
+        const invalid = counts()?.invalid;
+        syncCounter(this, invalid === undefined ? undefined : invalid + rejected());
       },
     });
     new Counter({
@@ -91,6 +98,43 @@ export class WorkerMetrics {
         for (const { ruleId, stats } of metrics.pipeline?.windowStats() ?? []) this.set({ rule: ruleId }, stats.keys);
       },
     });
+    new Counter({
+      name: 'alertgate_kafka_batches_total',
+      help: 'Kafka input batches handled (decided, produced and committed).',
+      registers: [this.registry],
+      collect() {
+        syncCounter(this, kafkaStat('batches'));
+      },
+    });
+    new Counter({
+      name: 'alertgate_kafka_redelivered_skipped_total',
+      help: 'Redelivered Kafka messages whose outputs were acknowledged before: committed, not decided again.',
+      registers: [this.registry],
+      collect() {
+        syncCounter(this, kafkaStat('skippedRedelivered'));
+      },
+    });
+    new Counter({
+      name: 'alertgate_kafka_send_retries_total',
+      help: 'Sends of a batch\'s outputs that failed and were tried again.',
+      registers: [this.registry],
+      collect() {
+        syncCounter(this, kafkaStat('sendRetries'));
+      },
+    });
+    new Counter({
+      name: 'alertgate_kafka_consumer_restarts_total',
+      help: 'Times the worker started its Kafka consumer again after a crash kafkajs did not recover from.',
+      registers: [this.registry],
+      collect() {
+        syncCounter(this, kafkaStat('consumerRestarts'));
+      },
+    });
+  }
+
+  /** Adds the Kafka worker's counters (and its pre-pipeline dead letters to the input and dead-letter totals). */
+  attachKafka(stats: () => KafkaWorkerStats): void {
+    this.kafka = stats;
   }
 
   /** Points the metrics at the running pipeline and rule set (again after a reload). */

@@ -66,11 +66,29 @@ describe('alertgate CLI', () => {
   });
 
   it('has --help on every command', () => {
-    for (const command of ['validate', 'replay', 'run', 'test', 'schema']) {
+    for (const command of ['validate', 'replay', 'run', 'test', 'schema', 'produce']) {
       const r = cli([command, '--help']);
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(new RegExp(`Usage: alertgate ${command}`));
     }
+  });
+
+  it('run with a kafka section refuses --input (the input is Kafka)', () => {
+    const dir = tempDir();
+    const config = join(dir, 'kafka.yaml');
+    writeFileSync(config, 'kafka:\n  brokers: [127.0.0.1:9]\n  topics: {input: [alerts]}\n');
+    const r = cli(['run', '--config', config, '--rules', rulesDir(), '--input', 'x.ndjson']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/--input, --serve and --exit-on-end are for NDJSON input; with a kafka section/);
+  });
+
+  it('produce names a malformed broker address before connecting', () => {
+    const dir = tempDir();
+    const file = join(dir, 'in.ndjson');
+    writeFileSync(file, input);
+    const r = cli(['produce', '--input', file, '--topic', 'alerts', '--brokers', 'k1:9092,no-port']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/--brokers: "no-port": expected host:port/);
   });
 
   it('run serves /healthz and /metrics, then stops cleanly on SIGTERM', async () => {
