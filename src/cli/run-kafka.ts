@@ -4,6 +4,7 @@ import { startHttpServer } from '../http/server.js';
 import { WorkerMetrics } from '../metrics/metrics.js';
 import { KafkaWorker } from '../worker/kafka-worker.js';
 import { createLogger } from './logger.js';
+import { reloadRulesOnChange } from './rule-reload.js';
 import { prepare } from './setup.js';
 import { untilSignal } from './signals.js';
 import { formatSummaryText, summarize } from './summary.js';
@@ -51,9 +52,13 @@ export async function runKafkaWorker(config: Config, kafka: KafkaConfig): Promis
   const running = worker;
   metrics.attach(running.processor.pipeline, ruleset);
   metrics.attachKafka(() => running.stats());
+  const stopWatching = config.watchRules
+    ? reloadRulesOnChange({ dir: config.rules, pipeline: running.processor.pipeline, metrics, log })
+    : () => {};
 
   const received = await signal.promise;
   stopping = true;
+  stopWatching();
   log.info({ signal: received, shutdownTimeoutMs: kafka.shutdownTimeoutMs }, 'stopping: finishing the batch in flight, then leaving the group');
   const deadline = setTimeout(() => {
     log.error({ shutdownTimeoutMs: kafka.shutdownTimeoutMs }, 'shutdown took longer than kafka.shutdownTimeoutMs; exiting now (the batch in flight stays uncommitted and is consumed again)');

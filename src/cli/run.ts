@@ -7,6 +7,7 @@ import { WorkerMetrics } from '../metrics/metrics.js';
 import { runStream } from '../pipeline/run-stream.js';
 import { createLogger } from './logger.js';
 import { runKafkaWorker } from './run-kafka.js';
+import { reloadRulesOnChange } from './rule-reload.js';
 import { openUserInput, prepare, reportUserError, UserError } from './setup.js';
 import { untilSignal } from './signals.js';
 import { formatSummaryText, summarize } from './summary.js';
@@ -84,6 +85,7 @@ async function runWorker(config: Config): Promise<void> {
     onIncident: (incident) => incidents.push(incident),
   });
   metrics.attach(run.pipeline, ruleset);
+  const stopWatching = config.watchRules ? reloadRulesOnChange({ dir: config.rules, pipeline: run.pipeline, metrics, log }) : () => {};
   reading = true;
   const stopped = untilSignal();
   await Promise.race([run.done, stopped.promise]);
@@ -95,6 +97,7 @@ async function runWorker(config: Config): Promise<void> {
     process.stdout.write(`serving ${http.url}/metrics until Ctrl-C\n`);
     await stopped.promise;
   }
+  stopWatching();
   stopped.dispose();
   await http?.server.close();
   log.flush();

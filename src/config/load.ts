@@ -10,6 +10,7 @@ type EnvType = 'string' | 'number' | 'boolean' | 'list';
  */
 export const ENV_VARS: Readonly<Record<string, { path: readonly string[]; type: EnvType }>> = {
   ALERTGATE_RULES: { path: ['rules'], type: 'string' },
+  ALERTGATE_WATCH_RULES: { path: ['watchRules'], type: 'boolean' },
   ALERTGATE_INPUT: { path: ['input', 'path'], type: 'string' },
   ALERTGATE_INPUT_FORMAT: { path: ['input', 'format'], type: 'string' },
   ALERTGATE_INPUT_MAPPING: { path: ['input', 'mapping'], type: 'string' },

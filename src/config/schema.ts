@@ -11,6 +11,8 @@ export const Config = z
   .object({
     /** Directory of rule files. */
     rules: z.string().min(1).default('rules'),
+    /** Reload the rules when their files change (an invalid set is rejected and the running one kept). */
+    watchRules: z.boolean().default(true),
     input: z
       .object({
         /** NDJSON file, or `-` for stdin. Used when no Kafka is configured. */

@@ -12,6 +12,7 @@ export class WorkerMetrics {
   private pipeline: Pipeline | undefined;
   private ruleset: CompiledRuleSet | undefined;
   private kafka: (() => KafkaWorkerStats) | undefined;
+  private readonly reloads: Counter<'result'>;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'alertgate_process_' });
@@ -20,6 +21,13 @@ export class WorkerMetrics {
     // Kafka messages dead-lettered before the pipeline (no value, empty, not UTF-8) are input records too.
     const rejected = () => metrics.kafka?.().rejected ?? 0;
     const kafkaStat = (name: 'batches' | 'skippedRedelivered' | 'sendRetries' | 'consumerRestarts') => metrics.kafka?.()[name];
+
+    this.reloads = new Counter({
+      name: 'alertgate_rule_reloads_total',
+      help: 'Rule reloads after the rule files changed, by result (applied, or rejected as invalid).',
+      labelNames: ['result'] as const,
+      registers: [this.registry],
+    });
 
     new Counter({
       name: 'alertgate_alerts_received_total',
@@ -138,6 +146,11 @@ export class WorkerMetrics {
   }
 
   /** Points the metrics at the running pipeline and rule set (again after a reload). */
+  /** Counts a rules reload: applied (the new set runs) or rejected (invalid; the old set keeps running). */
+  recordReload(result: 'applied' | 'rejected'): void {
+    this.reloads.inc({ result });
+  }
+
   attach(pipeline: Pipeline, ruleset: CompiledRuleSet): void {
     this.pipeline = pipeline;
     this.ruleset = ruleset;
