@@ -1,10 +1,20 @@
+import { readFile } from 'node:fs/promises';
 import { Command, CommanderError } from 'commander';
-import { registerProduce } from './produce.js';
-import { registerReplay } from './replay.js';
-import { registerRun } from './run.js';
-import { registerValidate } from './validate.js';
-import { registerTest } from './test.js';
-import { registerSchema } from './schema.js';
+
+type Register = (program: Command, setExit: (code: number) => void) => void;
+
+/**
+ * Each command's module, loaded on demand: `alertgate replay` should not pay for loading the HTTP
+ * server, Kafka client and metrics libraries that only `run` and `produce` use.
+ */
+const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
+  validate: async () => (await import('./validate.js')).registerValidate,
+  replay: async () => (await import('./replay.js')).registerReplay,
+  run: async () => (await import('./run.js')).registerRun,
+  test: async () => (await import('./test.js')).registerTest,
+  schema: async () => (await import('./schema.js')).registerSchema,
+  produce: async () => (await import('./produce.js')).registerProduce,
+};
 
 /** Exit codes: 0 success, 1 the input or rules are invalid / tests failed, 2 usage or runtime error. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -19,12 +29,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   const setExit = (code: number) => {
     exitCode = code;
   };
-  registerValidate(program, setExit);
-  registerReplay(program, setExit);
-  registerRun(program, setExit);
-  registerTest(program, setExit);
-  registerSchema(program, setExit);
-  registerProduce(program, setExit);
+  // The named command alone, or all of them (for help, and so a misspelt command gets suggestions).
+  const requested = argv[2];
+  const names = requested !== undefined && Object.hasOwn(COMMANDS, requested) ? [requested] : Object.keys(COMMANDS);
+  for (const name of names) (await COMMANDS[name]!())(program, setExit);
   try {
     await program.parseAsync(argv);
   } catch (err) {
@@ -35,7 +43,6 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 async function packageVersion(): Promise<string> {
-  const { readFile } = await import('node:fs/promises');
   const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
 }

@@ -6,6 +6,8 @@ import type { CompiledRule } from '../rules/ruleset.js';
  * constants (`name equal X`, `source in [...]`) is only a candidate for alerts with those values.
  * Pruning is exact: a rule left out could not have matched (the compiler's pinnedValues guarantees it).
  */
+const NO_CANDIDATES: readonly number[] = [];
+
 export class RuleCandidates {
   private readonly byFact = new Map<string, Map<unknown, number[]>>();
   private readonly unpinned: number[] = [];
@@ -30,15 +32,28 @@ export class RuleCandidates {
   /** Indexes (into the rules given to the constructor, ascending = evaluation order) of the candidates. */
   candidates(alert: Readonly<Record<string, unknown>>): readonly number[] {
     if (this.byFact.size === 0) return this.unpinned;
-    const out = this.scratch;
-    out.length = 0;
-    for (const i of this.unpinned) out.push(i);
+    // Usually a single list applies (one pinned fact matched, nothing unpinned): it is already in order.
+    let only: readonly number[] | undefined = this.unpinned.length > 0 ? this.unpinned : undefined;
+    let merged: number[] | undefined;
     for (const [fact, byValue] of this.byFact) {
       const hits = byValue.get(alert[fact]);
-      if (hits) for (const i of hits) out.push(i);
+      if (!hits) continue;
+      if (only === undefined) {
+        only = hits;
+        continue;
+      }
+      merged ??= this.startMerge(only);
+      for (const i of hits) merged.push(i);
     }
+    if (merged === undefined) return only ?? NO_CANDIDATES;
     // Candidate lists are short; a numeric sort restores evaluation order.
-    if (out.length > 1) out.sort((a, b) => a - b);
+    return merged.sort((a, b) => a - b);
+  }
+
+  private startMerge(first: readonly number[]): number[] {
+    const out = this.scratch;
+    out.length = 0;
+    for (const i of first) out.push(i);
     return out;
   }
 

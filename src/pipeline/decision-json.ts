@@ -82,7 +82,8 @@ export class DecisionWriter {
         break;
     }
     return (
-      `{"alertId":${JSON.stringify(alert.id)},"time":${JSON.stringify(alert.time)},"decision":"${decision}"` +
+      // time is canonical ISO-8601 (digits, '-', ':', '.', 'T', 'Z'): nothing in it needs escaping.
+      `{"alertId":${JSON.stringify(alert.id)},"time":"${alert.time}","decision":"${decision}"` +
       `,"ruleId":${ruleId},"ruleVersion":${ruleVersion}` +
       (incidentId === undefined ? '' : `,"incidentId":${JSON.stringify(incidentId)}`) +
       `,"explanation":${explanation}}`
