@@ -21,6 +21,16 @@ export class WorkerMetrics {
     // Kafka messages dead-lettered before the pipeline (no value, empty, not UTF-8) are input records too.
     const rejected = () => metrics.kafka?.().rejected ?? 0;
     const kafkaStat = (name: 'batches' | 'skippedRedelivered' | 'sendRetries' | 'consumerRestarts') => metrics.kafka?.()[name];
+    /** A counter that mirrors one of the worker's own counts at scrape time. */
+    const counter = (name: string, help: string, read: () => number | undefined) =>
+      new Counter({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          syncCounter(this, read());
+        },
+      });
 
     this.reloads = new Counter({
       name: 'alertgate_rule_reloads_total',
@@ -29,24 +39,13 @@ export class WorkerMetrics {
       registers: [this.registry],
     });
 
-    new Counter({
-      name: 'alertgate_alerts_received_total',
-      help: 'Input records read (valid or not).',
-      registers: [this.registry],
-      collect() {
-        const alerts = counts()?.alerts;
-        syncCounter(this, alerts === undefined ? undefined : alerts + rejected());
-      },
-    });
-    new Counter({
-      name: 'alertgate_dead_letters_total',
-      help: 'Input records that could not become alerts and were written as dead letters.',
-      registers: [this.registry],
-      collect() {
-        const invalid = counts()?.invalid;
-        syncCounter(this, invalid === undefined ? undefined : invalid + rejected());
-      },
-    });
+    const withRejected = (n: number | undefined) => (n === undefined ? undefined : n + rejected());
+    counter('alertgate_alerts_received_total', 'Input records read (valid or not).', () => withRejected(counts()?.alerts));
+    counter(
+      'alertgate_dead_letters_total',
+      'Input records that could not become alerts and were written as dead letters.',
+      () => withRejected(counts()?.invalid),
+    );
     new Counter({
       name: 'alertgate_decisions_total',
       help: 'Decisions made, by decision.',
@@ -71,22 +70,8 @@ export class WorkerMetrics {
         }
       },
     });
-    new Counter({
-      name: 'alertgate_incidents_opened_total',
-      help: 'Incidents opened.',
-      registers: [this.registry],
-      collect() {
-        syncCounter(this, counts()?.incidents);
-      },
-    });
-    new Counter({
-      name: 'alertgate_alerts_grouped_total',
-      help: 'Promoted alerts that joined an already open incident.',
-      registers: [this.registry],
-      collect() {
-        syncCounter(this, counts()?.grouped);
-      },
-    });
+    counter('alertgate_incidents_opened_total', 'Incidents opened.', () => counts()?.incidents);
+    counter('alertgate_alerts_grouped_total', 'Promoted alerts that joined an already open incident.', () => counts()?.grouped);
     new Gauge({
       name: 'alertgate_rules_loaded',
       help: 'Enabled rules in the running rule set, by decision.',
@@ -106,38 +91,10 @@ export class WorkerMetrics {
         for (const { ruleId, stats } of metrics.pipeline?.windowStats() ?? []) this.set({ rule: ruleId }, stats.keys);
       },
     });
-    new Counter({
-      name: 'alertgate_kafka_batches_total',
-      help: 'Kafka input batches handled (decided, produced and committed).',
-      registers: [this.registry],
-      collect() {
-        syncCounter(this, kafkaStat('batches'));
-      },
-    });
-    new Counter({
-      name: 'alertgate_kafka_redelivered_skipped_total',
-      help: 'Redelivered Kafka messages whose outputs were acknowledged before: committed, not decided again.',
-      registers: [this.registry],
-      collect() {
-        syncCounter(this, kafkaStat('skippedRedelivered'));
-      },
-    });
-    new Counter({
-      name: 'alertgate_kafka_send_retries_total',
-      help: 'Sends of a batch\'s outputs that failed and were tried again.',
-      registers: [this.registry],
-      collect() {
-        syncCounter(this, kafkaStat('sendRetries'));
-      },
-    });
-    new Counter({
-      name: 'alertgate_kafka_consumer_restarts_total',
-      help: 'Times the worker started its Kafka consumer again after a crash kafkajs did not recover from.',
-      registers: [this.registry],
-      collect() {
-        syncCounter(this, kafkaStat('consumerRestarts'));
-      },
-    });
+    counter('alertgate_kafka_batches_total', 'Kafka input batches handled (decided, produced and committed).', () => kafkaStat('batches'));
+    counter('alertgate_kafka_redelivered_skipped_total', 'Redelivered Kafka messages whose outputs were acknowledged before: committed, not decided again.', () => kafkaStat('skippedRedelivered'));
+    counter('alertgate_kafka_send_retries_total', 'Sends of a batch\'s outputs that failed and were tried again.', () => kafkaStat('sendRetries'));
+    counter('alertgate_kafka_consumer_restarts_total', 'Times the worker started its Kafka consumer again after a crash kafkajs did not recover from.', () => kafkaStat('consumerRestarts'));
   }
 
   /** Adds the Kafka worker's counters (and its pre-pipeline dead letters to the input and dead-letter totals). */
