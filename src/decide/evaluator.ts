@@ -11,7 +11,10 @@ import { groupKeyOf } from './group-key.js';
 export interface RuleOutcome {
   readonly rule: CompiledRule;
   readonly fired: boolean;
-  /** Aggregates as of this alert (a copy; empty for rules without a window). */
+  /**
+   * Aggregates as of this alert (empty for rules without a window). The rule's own live values, so
+   * read them before the next evaluate(): the pipeline writes each decision at once.
+   */
   readonly aggregates: Readonly<Record<string, number>>;
   readonly late: boolean;
 }
@@ -91,10 +94,9 @@ class RuleRunner {
     return this.late;
   }
 
-  /** Keeps the last run's result: a copy, since the runner's own state moves on with the next alert. */
+  /** The last run's result; its aggregates are valid until this rule runs again (RuleOutcome). */
   outcome(fired: boolean): RuleOutcome {
-    const aggregates = this.compiled.window ? { ...this.aggregates } : NO_AGGREGATES;
-    return { rule: this.compiled, fired, aggregates, late: this.late };
+    return { rule: this.compiled, fired, aggregates: this.aggregates, late: this.late };
   }
 
   /** Near misses are worth explaining only where the rule picked the alert (match) or counted it (window). */
@@ -174,6 +176,7 @@ export class Evaluator {
     this.promoteCandidates = new RuleCandidates(ruleset.promoteRules);
   }
 
+  /** Decides one alert. The verdict's aggregates are live window values: use them before the next call. */
   evaluate({ alert, timeMs }: NormalizedAlert): Verdict {
     for (const exception of this.ruleset.exceptions) {
       if (timeMs < exception.expiresMs && exception.matches(alert)) return { kind: 'exception', exception, late: false };
