@@ -38,8 +38,6 @@ export interface NormalizedAlert {
   readonly alert: CanonicalAlert;
   /** Event time in epoch milliseconds. */
   readonly timeMs: number;
-  /** 1-based line number (or record offset) in the input, for dead letters and explanations. */
-  readonly line: number;
 }
 
 /** The names of the canonical alert's top-level fields: the facts every rule can read. */

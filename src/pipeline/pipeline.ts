@@ -99,7 +99,7 @@ export class Pipeline {
       this.invalid(input.line, result.reason, input.text);
       return;
     }
-    this.decide({ alert: result.alert, timeMs: result.timeMs, line: input.line });
+    this.decide(result);
   }
 
   /**
