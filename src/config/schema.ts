@@ -62,4 +62,3 @@ export const Config = z
   })
   .strict();
 export type Config = z.infer<typeof Config>;
-export type ConfigInput = z.input<typeof Config>;

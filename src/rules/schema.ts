@@ -132,7 +132,6 @@ export const Rule = z
     }
   });
 export type Rule = z.infer<typeof Rule>;
-export type RuleInput = z.input<typeof Rule>;
 
 const stringOrList = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
 
