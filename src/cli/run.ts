@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../config/load.js';
+import { loadConfig, type ConfigOverride } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { startHttpServer } from '../http/server.js';
 import type { IncidentRecord } from '../incidents/index.js';
@@ -37,7 +37,10 @@ export function registerRun(program: Command, setExit: (code: number) => void): 
     .option('--serve', 'keep serving /metrics after the input ends, until SIGINT/SIGTERM (input.onEnd: serve)')
     .action(async (opts: RunOptions) => {
       try {
-        const config = applyFlags(await loadConfig(opts.config), opts);
+        const config = await loadConfig(opts.config, process.env, flagOverrides(opts));
+        if (config.kafka && (opts.input !== undefined || opts.serve || opts.exitOnEnd)) {
+          throw new UserError('--input, --serve and --exit-on-end are for NDJSON input; with a kafka section the worker reads its input topics until SIGINT/SIGTERM');
+        }
         if (config.kafka) await runKafkaWorker(config, config.kafka);
         else await runWorker(config);
       } catch (err) {
@@ -46,20 +49,15 @@ export function registerRun(program: Command, setExit: (code: number) => void): 
     });
 }
 
-function applyFlags(config: Config, opts: RunOptions): Config {
-  if (config.kafka && (opts.input !== undefined || opts.serve || opts.exitOnEnd)) {
-    throw new UserError('--input, --serve and --exit-on-end are for NDJSON input; with a kafka section the worker reads its input topics until SIGINT/SIGTERM');
-  }
-  return {
-    ...config,
-    rules: opts.rules ?? config.rules,
-    input: {
-      ...config.input,
-      path: opts.input ?? config.input.path,
-      onEnd: opts.serve ? 'serve' : opts.exitOnEnd ? 'exit' : config.input.onEnd,
-    },
-    http: { ...config.http, port: opts.port !== undefined ? Number(opts.port) : config.http.port },
-  };
+/** The flags that set config fields, validated with the rest of the config (an invalid --port is named). */
+function flagOverrides(opts: RunOptions): ConfigOverride[] {
+  const overrides: ConfigOverride[] = [];
+  if (opts.rules !== undefined) overrides.push({ flag: '--rules', path: ['rules'], value: opts.rules });
+  if (opts.input !== undefined) overrides.push({ flag: '--input', path: ['input', 'path'], value: opts.input });
+  if (opts.serve) overrides.push({ flag: '--serve', path: ['input', 'onEnd'], value: 'serve' });
+  else if (opts.exitOnEnd) overrides.push({ flag: '--exit-on-end', path: ['input', 'onEnd'], value: 'exit' });
+  if (opts.port !== undefined) overrides.push({ flag: '--port', path: ['http', 'port'], value: Number(opts.port) });
+  return overrides;
 }
 
 async function runWorker(config: Config): Promise<void> {

@@ -1,5 +1,6 @@
 import type { InputFormat } from '../normalize/index.js';
 import { createNormalizer, loadMapping, type Normalizer } from '../normalize/index.js';
+import { ConfigError } from '../config/load.js';
 import { loadRules } from '../rules/load.js';
 import { openInput } from '../source/index.js';
 import { formatProblem } from '../rules/problems.js';
@@ -33,5 +34,6 @@ export function openUserInput(path: string): ReturnType<typeof openInput> {
 
 export function reportUserError(err: unknown, setExit: (code: number) => void): void {
   process.stderr.write(`alertgate: ${err instanceof Error ? err.message : String(err)}\n`);
-  setExit(err instanceof UserError ? 1 : 2);
+  // An invalid config is the user's to fix, like invalid rules.
+  setExit(err instanceof UserError || err instanceof ConfigError ? 1 : 2);
 }

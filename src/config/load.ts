@@ -46,8 +46,22 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-/** Reads the optional YAML/JSON file, applies ALERTGATE_* variables, validates; errors name file or variable and field. */
-export async function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<Config> {
+/** A command-line flag that sets a config field; it wins over the file and the environment. */
+export interface ConfigOverride {
+  readonly flag: string;
+  readonly path: readonly string[];
+  readonly value: unknown;
+}
+
+/**
+ * Reads the optional YAML/JSON file, applies ALERTGATE_* variables and then flag overrides, validates
+ * once; errors name the file, variable or flag, and the field.
+ */
+export async function loadConfig(
+  file: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: readonly ConfigOverride[] = [],
+): Promise<Config> {
   const raw = file ? await readConfigFile(file) : {};
   const origin = new Map<string, string>();
   for (const [name, { path, type }] of Object.entries(ENV_VARS)) {
@@ -64,6 +78,10 @@ export async function loadConfig(file: string | undefined, env: NodeJS.ProcessEn
       section.brokers = coerce(KAFKA_BROKERS_FALLBACK, fallback, 'list');
       origin.set('kafka.brokers', KAFKA_BROKERS_FALLBACK);
     }
+  }
+  for (const { flag, path, value } of overrides) {
+    setIn(raw, path, value);
+    origin.set(path.join('.'), flag);
   }
   const parsed = Config.safeParse(raw);
   if (parsed.success) return parsed.data;

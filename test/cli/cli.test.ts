@@ -65,6 +65,12 @@ describe('alertgate CLI', () => {
     expect(r.stderr).toMatch(/\/no\/such\/file\.ndjson/);
   });
 
+  it('run validates its flags with the config: a bad --port is named, exit 1, nothing started', () => {
+    const r = cli(['run', '--rules', rulesDir(), '--input', '-', '--port', 'eighty']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/--port: /);
+  });
+
   it('has --help on every command', () => {
     for (const command of ['validate', 'replay', 'run', 'test', 'schema', 'produce']) {
       const r = cli([command, '--help']);
