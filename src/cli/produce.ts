@@ -4,6 +4,7 @@ import { loadConfig } from '../config/load.js';
 import { Broker, TopicName } from '../config/kafka.js';
 import { clientOptions, producerOptions, type ConnectionConfig } from '../kafka/client-options.js';
 import { requestChunks } from '../sinks/kafka/request-chunks.js';
+import { compileFieldPath, type FieldReader } from '../rules/field-path.js';
 import { readRawLines } from '../source/raw-lines.js';
 import { createLogger } from './logger.js';
 import { openUserInput, reportUserError, UserError } from './setup.js';
@@ -53,6 +54,8 @@ async function produce(opts: ProduceOptions): Promise<void> {
   const batchSize = integerOption('--batch-size', opts.batchSize, 1);
   const keyPath = opts.keyField.split('.').filter(Boolean);
   if (keyPath.length === 0) throw new UserError('--key-field: expected a field name such as id or entities.host');
+  // The same dotted-path reading (own properties only) as rules use for alert fields.
+  const readKey = compileFieldPath(keyPath.join('.'));
 
   const log = createLogger(process.env.ALERTGATE_LOG_LEVEL || 'warn');
   const kafka = new Kafka(clientOptions(await connectionConfig(opts), log));
@@ -67,7 +70,7 @@ async function produce(opts: ProduceOptions): Promise<void> {
     let pending: Message[] = [];
     for await (const lines of readRawLines(input)) {
       for (const line of lines) {
-        const key = keyOf(line, keyPath);
+        const key = keyOf(line, readKey);
         if (key !== undefined) keyed++;
         pending.push({ key: key ?? null, value: line });
         if (pending.length >= batchSize) {
@@ -94,19 +97,17 @@ async function send(producer: Producer, topic: string, messages: Message[]): Pro
 }
 
 /** The alert's key field as text, when the line is a JSON object that has it as a string or number. */
-export function keyOf(line: Buffer, path: readonly string[]): string | undefined {
+export function keyOf(line: Buffer, readKey: FieldReader): string | undefined {
   let value: unknown;
   try {
     value = JSON.parse(line.toString('utf8'));
   } catch {
     return undefined;
   }
-  for (const field of path) {
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
-    value = (value as Record<string, unknown>)[field];
-  }
-  if (typeof value === 'string' && value !== '') return value;
-  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  const key = readKey(value as Record<string, unknown>);
+  if (typeof key === 'string' && key !== '') return key;
+  if (typeof key === 'number' && Number.isFinite(key)) return String(key);
   return undefined;
 }
 
