@@ -91,7 +91,7 @@ export class Pipeline {
   processLine(input: InputLine): void {
     this.counts.alerts++;
     if ('oversized' in input) {
-      this.invalid(input.line, `line is ${input.bytes} bytes, over the ${this.maxLineBytes}-byte limit; split the record or raise --max-line-bytes`, input.head);
+      this.invalid(input.line, `line is ${input.bytes} bytes, over the ${this.maxLineBytes}-byte limit; split the record or raise the limit (replay: --max-line-bytes; run: input.maxLineBytes)`, input.head);
       return;
     }
     const result = this.options.normalize(input.text, input.line);
