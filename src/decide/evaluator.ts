@@ -3,7 +3,8 @@ import type { EvalContext } from '../rules/compile/index.js';
 import type { FieldReader } from '../rules/field-path.js';
 import type { CompiledException, CompiledRule, CompiledRuleSet } from '../rules/ruleset.js';
 import type { Aggregate } from '../rules/schema.js';
-import { WindowStore } from '../state/index.js';
+import { z } from 'zod';
+import { WindowStore, WindowStoreSnapshot } from '../state/index.js';
 import { RuleCandidates } from './candidates.js';
 import { groupKeyOf } from './group-key.js';
 
@@ -30,6 +31,10 @@ export type Verdict =
       readonly late: boolean;
     }
   | { readonly kind: 'none'; readonly nearMisses: readonly RuleOutcome[]; readonly late: boolean };
+
+/** The window state of every windowed rule, tagged with what it counts (CompiledRule.windowIdentity). */
+export const EvaluatorSnapshot = z.array(z.object({ ruleId: z.string(), windowIdentity: z.string(), store: WindowStoreSnapshot }).strict());
+export type EvaluatorSnapshot = z.infer<typeof EvaluatorSnapshot>;
 
 const NO_AGGREGATES: Readonly<Record<string, number>> = Object.freeze({});
 /** Shared empty list; never pushed to (runRules swaps in a fresh array first). */
@@ -200,6 +205,31 @@ export class Evaluator {
   /** Moves every window to the stream's newest event time, so rules that stopped matching still free idle keys. */
   advance(watermarkMs: number): void {
     for (const runner of this.windowed) runner.store!.advance(watermarkMs);
+  }
+
+  snapshot(): EvaluatorSnapshot {
+    return this.windowed.map((r) => ({ ruleId: r.compiled.rule.id, windowIdentity: r.compiled.windowIdentity!, store: r.store!.snapshot() }));
+  }
+
+  /**
+   * Restores window state from a snapshot, under the same rule as reload(): a rule whose window still
+   * counts the same thing (same windowIdentity) gets its state back; any other starts empty.
+   */
+  restore(snapshot: EvaluatorSnapshot): { kept: string[]; reset: string[] } {
+    const saved = new Map(snapshot.map((s) => [s.ruleId, s]));
+    const kept: string[] = [];
+    const reset: string[] = [];
+    for (const runner of this.windowed) {
+      const id = runner.compiled.rule.id;
+      const state = saved.get(id);
+      if (state !== undefined && state.windowIdentity === runner.compiled.windowIdentity) {
+        runner.store!.restore(state.store);
+        kept.push(id);
+      } else {
+        reset.push(id);
+      }
+    }
+    return { kept, reset };
   }
 
   /** Window state of each windowed rule, for metrics. */

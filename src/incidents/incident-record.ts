@@ -30,12 +30,19 @@ export const IncidentRecord = z
     /** True when alertCount exceeds the ids listed. */
     alertIdsTruncated: z.boolean(),
     status: z.enum(['open', 'closed']),
+    /**
+     * The opening rule's aggregates (its thresholded facts): the value at the alert that opened the
+     * incident and the highest value at any of its alerts. What a counterfactual needs: with a higher
+     * `>=` threshold, an incident whose peak stays below it would not have opened (docs/tuning.md).
+     */
+    facts: z.record(z.string(), z.object({ opened: z.number(), peak: z.number() }).strict()),
   })
   .strict();
 export type IncidentRecord = z.infer<typeof IncidentRecord>;
 
 /** A live, read-only view of an incident held by the tracker: it changes as alerts join and when it closes. */
-export type IncidentView = Readonly<Omit<IncidentRecord, 'groupKey' | 'alertIds'>> & {
+export type IncidentView = Readonly<Omit<IncidentRecord, 'groupKey' | 'alertIds' | 'facts'>> & {
   readonly groupKey: Readonly<Record<string, string>>;
   readonly alertIds: readonly string[];
+  readonly facts: Readonly<Record<string, Readonly<{ opened: number; peak: number }>>>;
 };

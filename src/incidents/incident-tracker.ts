@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { CanonicalAlert } from '../normalize/alert.js';
 import { incidentId } from './incident-id.js';
-import { DEFAULT_MAX_ALERT_IDS, type IncidentRecord, type IncidentSeverity, type IncidentView } from './incident-record.js';
+import { DEFAULT_MAX_ALERT_IDS, IncidentRecord, type IncidentSeverity, type IncidentView } from './incident-record.js';
 import { IndexedHeap } from './indexed-heap.js';
 
 export const IncidentTrackerOptions = z.object({
@@ -40,6 +40,35 @@ export interface IncidentTrackerStats {
   /** Closed early to stay within maxOpen. */
   forcedCloses: number;
 }
+
+/** One held incident in a snapshot: its record and what joining and ordering need (Infinity is written as null). */
+const TrackedIncidentSnapshot = z
+  .object({
+    record: IncidentRecord,
+    groupKey: z.string(),
+    firstSeenMs: z.number(),
+    lastSeenMs: z.number(),
+    windowMs: z.number(),
+    maxSpanMs: z.number().nullable(),
+    /** Closed early and not yet returned by advance(): when it closed. */
+    closedAtMs: z.number().nullable(),
+  })
+  .strict();
+
+/** The tracker's whole state: restoring it into a fresh tracker continues exactly where this one was. */
+export const IncidentTrackerSnapshot = z
+  .object({
+    open: z.array(TrackedIncidentSnapshot),
+    pending: z.array(TrackedIncidentSnapshot),
+    recorded: z.number().int().nonnegative(),
+    opened: z.number().int().nonnegative(),
+    forcedCloses: z.number().int().nonnegative(),
+  })
+  .strict();
+export type IncidentTrackerSnapshot = z.infer<typeof IncidentTrackerSnapshot>;
+
+/** advance() with nothing to return: shared, never written to. */
+const NO_INCIDENTS: readonly IncidentRecord[] = Object.freeze([]);
 
 /** An incident while the tracker holds it: the record plus what ordering and joining need. */
 class TrackedIncident {
@@ -114,18 +143,26 @@ export class IncidentTracker {
 
   /**
    * Files one alert under its rule and group. `groupKey` identifies the group (it feeds the id);
-   * `groupFields` is what the record shows. The returned incident is a live view: it keeps changing.
+   * `groupFields` is what the record shows; `facts` are the rule's aggregates as of this alert (read at
+   * once, not kept). The returned incident is a live view: it keeps changing.
    */
-  record(grouping: IncidentGrouping, groupKey: string, groupFields: Record<string, string>, alert: CanonicalAlert, timeMs: number): RecordResult {
+  record(
+    grouping: IncidentGrouping,
+    groupKey: string,
+    groupFields: Record<string, string>,
+    alert: CanonicalAlert,
+    timeMs: number,
+    facts: Readonly<Record<string, number>> = {},
+  ): RecordResult {
     if (!Number.isFinite(timeMs)) throw new RangeError(`alert time must be a finite number of ms, got ${timeMs}`);
     this.recorded++;
     const groups = this.groupsOf(grouping.ruleId);
     const current = groups.get(groupKey);
     if (current !== undefined && current.accepts(timeMs)) {
-      this.join(current, alert, timeMs);
+      this.join(current, alert, timeMs, facts);
       return { incidentId: current.record.id, opened: false, incident: current.record };
     }
-    const incident = this.open(grouping, groupKey, groupFields, alert, timeMs);
+    const incident = this.open(grouping, groupKey, groupFields, alert, timeMs, facts);
     if (current !== undefined && timeMs < current.firstSeenMs) {
       this.queueClosed(incident, Infinity);
     } else {
@@ -143,13 +180,20 @@ export class IncidentTracker {
    * those closed early since the last call, by closing event time, then id. To let late alerts still
    * join, pass a watermark already lowered by the allowed lateness.
    */
-  advance(watermarkMs: number): IncidentRecord[] {
+  advance(watermarkMs: number): readonly IncidentRecord[] {
     for (let top = this.byDeadline.peek(); top !== undefined && top.deadlineMs < watermarkMs; top = this.byDeadline.peek()) {
       this.closeOpen(top, Infinity);
     }
+    // Called for every alert that moves the watermark: most calls close nothing and allocate nothing.
+    if (this.pending.length === 0) return NO_INCIDENTS;
     const closed = this.pending.sort((a, b) => a.closedAtMs - b.closedAtMs || compareIds(a, b));
     this.pending = [];
     return closed.map((i) => i.record);
+  }
+
+  /** Incidents closed early (by record()) that the next advance() returns. */
+  get hasClosed(): boolean {
+    return this.pending.length > 0;
   }
 
   /**
@@ -176,13 +220,56 @@ export class IncidentTracker {
     };
   }
 
+  /** Everything held, as plain data (JSON-safe: Infinity becomes null). */
+  snapshot(): IncidentTrackerSnapshot {
+    const open: TrackedIncident[] = [];
+    for (const groups of this.byRule.values()) open.push(...groups.values());
+    open.sort((a, b) => a.firstSeenMs - b.firstSeenMs || compareIds(a, b));
+    return {
+      open: open.map(snapshotOf),
+      pending: this.pending.map(snapshotOf),
+      recorded: this.recorded,
+      opened: this.opened,
+      forcedCloses: this.forcedCloses,
+    };
+  }
+
+  /** Replaces everything held with a snapshot's state (taken by this class, possibly in another process). */
+  restore(snapshot: IncidentTrackerSnapshot): void {
+    this.byRule.clear();
+    this.byDeadline.clear();
+    this.byLastSeen.clear();
+    const revive = (s: IncidentTrackerSnapshot['open'][number]) => {
+      const incident = new TrackedIncident(structuredClone(s.record), s.groupKey, s.firstSeenMs, s.lastSeenMs, s.windowMs, s.maxSpanMs ?? Infinity);
+      incident.closedAtMs = s.closedAtMs ?? Number.NaN;
+      return incident;
+    };
+    for (const s of snapshot.open) {
+      const incident = revive(s);
+      this.groupsOf(incident.record.ruleId).set(incident.groupKey, incident);
+      this.byDeadline.push(incident);
+      this.byLastSeen.push(incident);
+    }
+    this.pending = snapshot.pending.map(revive);
+    this.recorded = snapshot.recorded;
+    this.opened = snapshot.opened;
+    this.forcedCloses = snapshot.forcedCloses;
+  }
+
   private groupsOf(ruleId: string): Map<string, TrackedIncident> {
     let groups = this.byRule.get(ruleId);
     if (groups === undefined) this.byRule.set(ruleId, (groups = new Map()));
     return groups;
   }
 
-  private open(grouping: IncidentGrouping, groupKey: string, groupFields: Record<string, string>, alert: CanonicalAlert, timeMs: number): TrackedIncident {
+  private open(
+    grouping: IncidentGrouping,
+    groupKey: string,
+    groupFields: Record<string, string>,
+    alert: CanonicalAlert,
+    timeMs: number,
+    facts: Readonly<Record<string, number>>,
+  ): TrackedIncident {
     if (!(grouping.windowMs >= 0)) throw new RangeError(`incident window of rule ${grouping.ruleId} must be ≥ 0 ms, got ${grouping.windowMs}`);
     this.opened++;
     const seen = isoTime(timeMs);
@@ -200,13 +287,20 @@ export class IncidentTracker {
       alertIds: this.maxAlertIds > 0 ? [alert.id] : [],
       alertIdsTruncated: this.maxAlertIds === 0,
       status: 'open',
+      facts: openingFacts(facts),
     };
     return new TrackedIncident(record, groupKey, timeMs, timeMs, grouping.windowMs, grouping.maxSpanMs ?? Infinity);
   }
 
-  private join(incident: TrackedIncident, alert: CanonicalAlert, timeMs: number): void {
+  private join(incident: TrackedIncident, alert: CanonicalAlert, timeMs: number, facts: Readonly<Record<string, number>>): void {
     const { record } = incident;
     record.alertCount++;
+    for (const name in facts) {
+      const fact = record.facts[name];
+      // A reload can give the rule new aggregates while its incident stays open.
+      if (fact === undefined) record.facts[name] = { opened: facts[name]!, peak: facts[name]! };
+      else if (facts[name]! > fact.peak) fact.peak = facts[name]!;
+    }
     if (record.alertIds.length < this.maxAlertIds) record.alertIds.push(alert.id);
     else record.alertIdsTruncated = true;
     if (timeMs > incident.lastSeenMs) {
@@ -244,6 +338,24 @@ export class IncidentTracker {
     incident.record.status = 'closed';
     this.pending.push(incident);
   }
+}
+
+function openingFacts(facts: Readonly<Record<string, number>>): IncidentRecord['facts'] {
+  const out: IncidentRecord['facts'] = {};
+  for (const name in facts) out[name] = { opened: facts[name]!, peak: facts[name]! };
+  return out;
+}
+
+function snapshotOf(incident: TrackedIncident): IncidentTrackerSnapshot['open'][number] {
+  return {
+    record: incident.record,
+    groupKey: incident.groupKey,
+    firstSeenMs: incident.firstSeenMs,
+    lastSeenMs: incident.lastSeenMs,
+    windowMs: incident.windowMs,
+    maxSpanMs: Number.isFinite(incident.maxSpanMs) ? incident.maxSpanMs : null,
+    closedAtMs: Number.isNaN(incident.closedAtMs) ? null : incident.closedAtMs,
+  };
 }
 
 function compareIds(a: TrackedIncident, b: TrackedIncident): number {

@@ -9,6 +9,7 @@ export {
 export {
   IncidentTracker,
   IncidentTrackerOptions,
+  IncidentTrackerSnapshot,
   type IncidentGrouping,
   type IncidentTrackerStats,
   type RecordResult,

@@ -1,10 +1,11 @@
+import { z } from 'zod';
 import type { NormalizedAlert } from '../normalize/alert.js';
 import { DEFAULT_MAX_LINE_BYTES, type InputLine } from '../source/index.js';
 import type { Normalizer } from '../normalize/index.js';
-import { Evaluator, type Verdict } from '../decide/evaluator.js';
+import { Evaluator, EvaluatorSnapshot, type RuleOutcome, type Verdict } from '../decide/evaluator.js';
 import { groupFieldsOf, groupKeyOf } from '../decide/group-key.js';
-import { IncidentTracker, type IncidentRecord } from '../incidents/index.js';
-import type { CompiledRule, CompiledRuleSet } from '../rules/ruleset.js';
+import { IncidentTracker, IncidentTrackerSnapshot, type IncidentRecord, type IncidentView } from '../incidents/index.js';
+import type { CompiledRuleSet } from '../rules/ruleset.js';
 import { deadLetter, type DeadLetterRecord } from './dead-letter.js';
 import { DecisionWriter } from './decision-json.js';
 
@@ -26,6 +27,12 @@ export interface PipelineOptions {
   readonly maxOpenIncidents?: number;
   /** The input's line limit, named in the dead letters of longer lines. */
   readonly maxLineBytes?: number;
+  /**
+   * Also write each incident that alerts opened or joined during a processBatch() call and that is still
+   * open, once, at the end of that call (status "open"): a stream's consumers see incidents as they grow,
+   * not only when they close. Off for files, where an incident is written once, closed (or open at the end).
+   */
+  readonly incidentUpdates?: boolean;
 }
 
 /** Every input record ends in exactly one of these: `alerts = promoted + suppressed + passed + invalid`. */
@@ -45,10 +52,45 @@ export interface PipelineCounts {
   byRule: Map<string, { promoted: number; suppressed: number }>;
 }
 
+const RuleCounts = z.object({ promoted: z.number().int().nonnegative(), suppressed: z.number().int().nonnegative() }).strict();
+
+/**
+ * Everything a pipeline holds between two alerts: windows, open incidents, the watermark and the counts.
+ * A fresh pipeline restored from it decides the following alerts exactly as this one would have
+ * (property-tested); the Kafka worker checkpoints it (docs/kafka.md, "State").
+ */
+export const PipelineSnapshot = z
+  .object({
+    version: z.literal(1),
+    /** The rule set it was taken under (CompiledRuleSet.fingerprint). */
+    rulesFingerprint: z.string(),
+    watermarkMs: z.number().nullable(),
+    counts: z
+      .object({
+        alerts: z.number().int().nonnegative(),
+        promoted: z.number().int().nonnegative(),
+        suppressed: z.number().int().nonnegative(),
+        passed: z.number().int().nonnegative(),
+        invalid: z.number().int().nonnegative(),
+        incidents: z.number().int().nonnegative(),
+        grouped: z.number().int().nonnegative(),
+        late: z.number().int().nonnegative(),
+        suppressedByException: z.number().int().nonnegative(),
+        byRule: z.record(z.string(), RuleCounts),
+      })
+      .strict(),
+    windows: EvaluatorSnapshot,
+    incidents: IncidentTrackerSnapshot,
+  })
+  .strict();
+export type PipelineSnapshot = z.infer<typeof PipelineSnapshot>;
+
 /**
  * normalize → suppress → aggregate → evaluate → group → sinks, one input line at a time, synchronously.
  * Incidents are written when they close (their grouping window passes the newest event time) and,
- * still open, at finish().
+ * still open, at finish(). What is decided depends on the sequence of lines only, never on how they
+ * are split into processBatch() calls: windows and incidents move with each alert that advances the
+ * watermark.
  */
 export class Pipeline {
   readonly counts: PipelineCounts = {
@@ -66,13 +108,17 @@ export class Pipeline {
   /** Newest event time seen: incidents close relative to it, never to the wall clock. */
   private watermarkMs = Number.NEGATIVE_INFINITY;
   private readonly evaluator: Evaluator;
+  private ruleset: CompiledRuleSet;
   private decisions: DecisionWriter;
   private readonly incidents: IncidentTracker;
   /** Incidents close this far behind the watermark, so an alert within its rule's lateness can still join. */
   private closeDelayMs: number;
   private readonly maxLineBytes: number;
+  /** Incidents opened or joined in the current processBatch() call (incidentUpdates only). */
+  private readonly touched: Set<IncidentView> | undefined;
 
   constructor(private readonly options: PipelineOptions) {
+    this.ruleset = options.ruleset;
     this.evaluator = new Evaluator(options.ruleset);
     this.decisions = new DecisionWriter(options.ruleset);
     this.maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
@@ -81,11 +127,12 @@ export class Pipeline {
       maxAlertIds: options.maxAlertIdsPerIncident ?? 100,
       maxOpen: options.maxOpenIncidents ?? 100_000,
     });
+    this.touched = options.incidentUpdates ? new Set() : undefined;
   }
 
   processBatch(lines: readonly InputLine[]): void {
     for (const line of lines) this.processLine(line);
-    this.closeIncidents();
+    if (this.touched !== undefined && this.touched.size > 0) this.writeIncidentUpdates(this.touched);
   }
 
   processLine(input: InputLine): void {
@@ -108,6 +155,7 @@ export class Pipeline {
    */
   reload(ruleset: CompiledRuleSet): { kept: string[]; reset: string[] } {
     const report = this.evaluator.reload(ruleset);
+    this.ruleset = ruleset;
     this.decisions = new DecisionWriter(ruleset);
     this.closeDelayMs = closeDelayOf(ruleset);
     return report;
@@ -115,7 +163,6 @@ export class Pipeline {
 
   /** Writes the incidents still open. Call once, after the last input. */
   finish(): void {
-    this.closeIncidents();
     for (const incident of this.incidents.drain()) this.options.sinks.incident(incident);
   }
 
@@ -123,14 +170,43 @@ export class Pipeline {
     return this.evaluator.windowStats();
   }
 
+  /** The whole state as JSON-safe data. Serialize it before the next alert: it shares live objects. */
+  snapshot(): PipelineSnapshot {
+    const { byRule, ...counts } = this.counts;
+    return {
+      version: 1,
+      rulesFingerprint: this.ruleset.fingerprint,
+      watermarkMs: Number.isFinite(this.watermarkMs) ? this.watermarkMs : null,
+      counts: { ...counts, byRule: Object.fromEntries(byRule) },
+      windows: this.evaluator.snapshot(),
+      incidents: this.incidents.snapshot(),
+    };
+  }
+
+  /**
+   * Takes over a snapshot's state; call on a fresh pipeline, before any input. Windows whose rule still
+   * counts the same thing come back (as on reload); the others start empty, listed in `reset`.
+   */
+  restore(snapshot: PipelineSnapshot): { kept: string[]; reset: string[] } {
+    const { byRule, ...counts } = snapshot.counts;
+    Object.assign(this.counts, counts);
+    this.counts.byRule = new Map(Object.entries(byRule).map(([id, c]) => [id, { ...c }]));
+    this.watermarkMs = snapshot.watermarkMs ?? Number.NEGATIVE_INFINITY;
+    this.incidents.restore(snapshot.incidents);
+    return this.evaluator.restore(snapshot.windows);
+  }
+
   private decide(normalized: NormalizedAlert): void {
     const { alert, timeMs } = normalized;
-    if (timeMs > this.watermarkMs) this.watermarkMs = timeMs;
+    if (timeMs > this.watermarkMs) {
+      this.watermarkMs = timeMs;
+      this.closeIncidents();
+    }
     const verdict = this.evaluator.evaluate(normalized);
     let incidentId: string | undefined;
     const counts = this.counts;
     if (verdict.kind === 'rule' && verdict.decision === 'promote') {
-      incidentId = this.group(verdict.outcome.rule, normalized);
+      incidentId = this.group(verdict.outcome, normalized);
       counts.promoted++;
     } else if (verdict.kind === 'none') {
       counts.passed++;
@@ -150,13 +226,13 @@ export class Pipeline {
     perRule[verdict.decision === 'promote' ? 'promoted' : 'suppressed']++;
   }
 
-  private group(compiled: CompiledRule, { alert, timeMs }: NormalizedAlert): string {
+  private group({ rule: compiled, aggregates }: RuleOutcome, { alert, timeMs }: NormalizedAlert): string {
     const spec = compiled.incident!;
     const { rule } = compiled;
     const groupFields = groupFieldsOf(spec.groupBy, spec.groupReaders, alert);
     // Alerts missing a grouping field still get an incident: they group under the empty value.
     const groupKey = groupKeyOf(spec.groupReaders, alert) ?? JSON.stringify(Object.values(groupFields));
-    const { incidentId, opened } = this.incidents.record(
+    const { incidentId, opened, incident } = this.incidents.record(
       {
         ruleId: rule.id,
         ruleVersion: rule.version,
@@ -170,16 +246,27 @@ export class Pipeline {
       groupFields,
       alert,
       timeMs,
+      aggregates,
     );
+    this.touched?.add(incident);
     if (opened) this.counts.incidents++;
     else this.counts.grouped++;
+    // This alert closed an incident early (a new burst, a straggler, maxOpen): write it now.
+    if (this.incidents.hasClosed) this.closeIncidents();
     return incidentId;
   }
 
+  /** Moves windows and incidents to the watermark: called whenever an alert advances it. */
   private closeIncidents(): void {
-    if (this.watermarkMs === Number.NEGATIVE_INFINITY) return;
     this.evaluator.advance(this.watermarkMs);
     for (const incident of this.incidents.advance(this.watermarkMs - this.closeDelayMs)) this.options.sinks.incident(incident);
+  }
+
+  /** The still-open incidents of this batch, by id, as they are now (the closed ones were written when they closed). */
+  private writeIncidentUpdates(touched: Set<IncidentView>): void {
+    const open = [...touched].filter((i) => i.status === 'open').sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    touched.clear();
+    for (const incident of open) this.options.sinks.incident(incident as IncidentRecord);
   }
 
   private invalid(line: number, reason: string, text: string): void {

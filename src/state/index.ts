@@ -1,3 +1,3 @@
 export { parseDuration } from './duration.js';
 export { AGGREGATE_KINDS, type AggregateKind, type AggregateValue } from './aggregate-plan.js';
-export { WindowStore, WindowStoreOptions, type ObserveVerdict, type WindowStoreStats } from './window-store.js';
+export { WindowStore, WindowStoreOptions, WindowStoreSnapshot, type ObserveVerdict, type WindowStoreStats } from './window-store.js';

@@ -1,4 +1,21 @@
+import { z } from 'zod';
 import type { AggregatePlan, AggregateValue } from './aggregate-plan.js';
+
+/** One key's retained events as plain data (see WindowStore.snapshot). */
+export const KeyWindowSnapshot = z
+  .object({
+    key: z.string(),
+    /** Retained event times, non-decreasing. */
+    times: z.array(z.number()),
+    /** `stride` value cells per event (undefined, a missing distinct value, is written as null). */
+    cells: z.array(z.union([z.string(), z.number(), z.null()])),
+    /** Running sums exactly as accumulated: recomputing them could round differently. */
+    sums: z.array(z.number()),
+    /** Index in `times` where the running window starts. */
+    windowStart: z.number().int().nonnegative(),
+  })
+  .strict();
+export type KeyWindowSnapshot = z.infer<typeof KeyWindowSnapshot>;
 
 /** What every key of one store shares: the aggregates, the window size and a scratch set for slow-path distincts. */
 export interface WindowShape {
@@ -48,6 +65,37 @@ export class KeyWindow {
     this.sums = plan.sumColumns > 0 ? new Array<number>(plan.sumColumns).fill(0) : undefined;
     this.seen = distinctColumns > 0 ? Array.from({ length: distinctColumns }, () => new Map()) : undefined;
     this.enter(0, plan);
+  }
+
+  /** A key's window rebuilt from its snapshot: the same events, running window and sums. */
+  static restore(snapshot: KeyWindowSnapshot, plan: AggregatePlan): KeyWindow {
+    const { times, cells, sums, windowStart } = snapshot;
+    if (times.length === 0 || cells.length !== times.length * plan.stride || sums.length !== plan.sumColumns) {
+      throw new Error(`window snapshot of key ${JSON.stringify(snapshot.key)} does not fit its rule's aggregates`);
+    }
+    const window = new KeyWindow(snapshot.key, times[0]!, [], plan);
+    window.times.length = 0;
+    window.times.push(...times);
+    if (window.cells !== undefined) {
+      window.cells.length = 0;
+      for (const cell of cells) window.cells.push(cell === null ? undefined : cell);
+    }
+    if (window.sums !== undefined) for (let c = 0; c < sums.length; c++) window.sums[c] = sums[c]!;
+    if (window.seen !== undefined) {
+      for (const seen of window.seen) seen.clear();
+      for (let e = windowStart; e < times.length; e++) {
+        for (let c = plan.sumColumns; c < plan.stride; c++) tally(window.seen[c - plan.sumColumns]!, window.cells![e * plan.stride + c], 1);
+      }
+    }
+    window.winStart = windowStart;
+    return window;
+  }
+
+  snapshot(plan: AggregatePlan): KeyWindowSnapshot {
+    const head = this.head;
+    const stride = plan.stride;
+    const cells = this.cells === undefined ? [] : this.cells.slice(head * stride).map((c) => (c === undefined ? null : c));
+    return { key: this.key, times: this.times.slice(head), cells, sums: this.sums ? [...this.sums] : [], windowStart: this.winStart - head };
   }
 
   get newestMs(): number {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AGGREGATE_KINDS, AggregatePlan, type AggregateValue } from './aggregate-plan.js';
-import { KeyWindow, type WindowShape } from './key-window.js';
+import { KeyWindow, KeyWindowSnapshot, type WindowShape } from './key-window.js';
 import { RecencyList } from './recency-list.js';
 
 export const WindowStoreOptions = z.object({
@@ -15,6 +15,20 @@ export const WindowStoreOptions = z.object({
 export type WindowStoreOptions = z.input<typeof WindowStoreOptions>;
 
 export type ObserveVerdict = 'ok' | 'late';
+
+/** A store's whole state: keys from least to most recently recorded, so eviction order survives. */
+export const WindowStoreSnapshot = z
+  .object({
+    /** -Infinity (nothing seen yet) is written as null. */
+    watermarkMs: z.number().nullable(),
+    sweptAtMs: z.number().nullable(),
+    lateEvents: z.number().int().nonnegative(),
+    idleEvictions: z.number().int().nonnegative(),
+    overflowEvictions: z.number().int().nonnegative(),
+    keys: z.array(KeyWindowSnapshot),
+  })
+  .strict();
+export type WindowStoreSnapshot = z.infer<typeof WindowStoreSnapshot>;
 
 export interface WindowStoreStats {
   /** Keys held, idle ones not yet swept included. */
@@ -106,6 +120,38 @@ export class WindowStore {
     if (this.watermark - this.sweptAt >= this.sweepEveryMs) this.sweepIdle();
   }
 
+  /** Everything the store holds, as JSON-safe data; restore() into a store of the same options continues exactly. */
+  snapshot(): WindowStoreSnapshot {
+    const keys: KeyWindowSnapshot[] = [];
+    for (let w = this.recency.oldest; w !== undefined; w = w.newer) keys.push(w.snapshot(this.shape.plan));
+    return {
+      watermarkMs: finiteOrNull(this.watermark),
+      sweptAtMs: finiteOrNull(this.sweptAt),
+      lateEvents: this.lateEvents,
+      idleEvictions: this.idleEvictions,
+      overflowEvictions: this.overflowEvictions,
+      keys,
+    };
+  }
+
+  /** Replaces the store's state with a snapshot's. */
+  restore(snapshot: WindowStoreSnapshot): void {
+    this.keys.clear();
+    while (this.recency.oldest !== undefined) this.recency.remove(this.recency.oldest);
+    this.events = 0;
+    for (const keySnapshot of snapshot.keys) {
+      const window = KeyWindow.restore(keySnapshot, this.shape.plan);
+      this.keys.set(window.key, window);
+      this.recency.pushNewest(window);
+      this.events += window.retained;
+    }
+    this.watermark = snapshot.watermarkMs ?? -Infinity;
+    this.sweptAt = snapshot.sweptAtMs ?? -Infinity;
+    this.lateEvents = snapshot.lateEvents;
+    this.idleEvictions = snapshot.idleEvictions;
+    this.overflowEvictions = snapshot.overflowEvictions;
+  }
+
   stats(): WindowStoreStats {
     return {
       keys: this.keys.size,
@@ -166,4 +212,8 @@ export class WindowStore {
     this.recency.remove(window);
     this.events -= window.retained;
   }
+}
+
+function finiteOrNull(ms: number): number | null {
+  return Number.isFinite(ms) ? ms : null;
 }
