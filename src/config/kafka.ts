@@ -59,13 +59,31 @@ export const KafkaConfig = z
         decisions: TopicName.default('alertgate-decisions'),
         incidents: TopicName.default('alertgate-incidents'),
         deadLetters: TopicName.default('alertgate-dead-letters'),
+        /** The decider's chunk records and checkpoints (one partition); default `<groupId>-state`. */
+        state: TopicName.optional(),
       })
       .strict()
       // A worker that read its own outputs would feed on them without end.
-      .refine((t) => ![t.decisions, t.incidents, t.deadLetters].some((out) => t.input.includes(out)), {
-        message: 'an output topic (decisions, incidents, deadLetters) cannot also be an input topic',
+      .refine((t) => ![t.decisions, t.incidents, t.deadLetters, t.state].some((out) => out !== undefined && t.input.includes(out)), {
+        message: 'an output topic (decisions, incidents, deadLetters, state) cannot also be an input topic',
         path: ['input'],
       }),
+    /**
+     * at-least-once: outputs are acknowledged before input offsets are committed; after a crash some
+     * come again, the same records under the same keys. exactly-once: each chunk's outputs, state and
+     * offsets are one Kafka transaction (read the outputs with isolation.level=read_committed).
+     */
+    delivery: z.enum(['at-least-once', 'exactly-once']).default('at-least-once'),
+    /** How the decider's state survives restarts and moves to another worker (docs/kafka.md, "State"). */
+    state: z
+      .object({
+        /** A checkpoint of windows and open incidents at most this often while alerts flow (and at every stop and rule reload). */
+        checkpointIntervalMs: z.number().int().positive().default(30_000),
+        /** retention.ms of the state topic when the worker creates it: must outlast the gap between two checkpoints by far. */
+        retentionMs: z.number().int().positive().default(7 * 24 * 3600 * 1000),
+      })
+      .strict()
+      .prefault({}),
     /** Create missing topics at start; off: a missing topic stops the worker at start, naming it. */
     createTopics: z
       .object({
@@ -88,8 +106,10 @@ export const KafkaConfig = z
         heartbeatIntervalMs: z.number().int().positive().default(1_000),
         /** Most bytes fetched per partition per request: the size of one batch. */
         maxBytesPerPartition: z.number().int().positive().default(1024 * 1024),
-        /** Batches (of different partitions) processed at the same time (kafkajs' partitionsConsumedConcurrently). */
-        maxInFlightBatches: z.number().int().min(1).default(1),
+        /** Most input messages decided as one chunk (one produce request of outputs, one commit). */
+        maxChunkMessages: z.number().int().positive().default(2_000),
+        /** Messages fetched ahead per partition; past it the partition is paused until the decider catches up. */
+        maxBufferedMessages: z.number().int().positive().default(20_000),
         /** Where a group with no committed offset starts: the earliest message (true) or new messages only. */
         fromBeginning: z.boolean().default(true),
       })
@@ -110,6 +130,8 @@ export const KafkaConfig = z
          * request as one record batch, which the broker refuses over its message.max.bytes (1 MiB by default).
          */
         maxRequestBytes: z.number().int().positive().default(512 * 1024),
+        /** exactly-once only: the transactional id (default `<groupId>-decider`); one decider at a time uses it. */
+        transactionalId: z.string().min(1).optional(),
       })
       .strict()
       .prefault({})
@@ -117,5 +139,14 @@ export const KafkaConfig = z
     /** On SIGTERM/SIGINT: time to finish the batch in flight, commit and leave the group before exiting anyway. */
     shutdownTimeoutMs: z.number().int().positive().default(20_000),
   })
-  .strict();
-export type KafkaConfig = z.infer<typeof KafkaConfig>;
+  .strict()
+  .refine((c) => c.delivery !== 'exactly-once' || c.producer.idempotent, {
+    message: 'exactly-once delivery needs the idempotent producer (producer.idempotent: true)',
+    path: ['delivery'],
+  })
+  .transform((c) => ({
+    ...c,
+    topics: { ...c.topics, state: c.topics.state ?? `${c.groupId}-state` },
+    producer: { ...c.producer, transactionalId: c.producer.transactionalId ?? `${c.groupId}-decider` },
+  }));
+export type KafkaConfig = z.output<typeof KafkaConfig>;

@@ -29,6 +29,8 @@ export const ENV_VARS: Readonly<Record<string, { path: readonly string[]; type: 
   ALERTGATE_KAFKA_DECISIONS_TOPIC: { path: ['kafka', 'topics', 'decisions'], type: 'string' },
   ALERTGATE_KAFKA_INCIDENTS_TOPIC: { path: ['kafka', 'topics', 'incidents'], type: 'string' },
   ALERTGATE_KAFKA_DEAD_LETTERS_TOPIC: { path: ['kafka', 'topics', 'deadLetters'], type: 'string' },
+  ALERTGATE_KAFKA_STATE_TOPIC: { path: ['kafka', 'topics', 'state'], type: 'string' },
+  ALERTGATE_KAFKA_DELIVERY: { path: ['kafka', 'delivery'], type: 'string' },
   ALERTGATE_KAFKA_SSL: { path: ['kafka', 'ssl'], type: 'boolean' },
   ALERTGATE_KAFKA_SASL_MECHANISM: { path: ['kafka', 'sasl', 'mechanism'], type: 'string' },
   ALERTGATE_KAFKA_SASL_USERNAME: { path: ['kafka', 'sasl', 'username'], type: 'string' },

@@ -36,6 +36,8 @@ export type Verdict =
 export const EvaluatorSnapshot = z.array(z.object({ ruleId: z.string(), windowIdentity: z.string(), store: WindowStoreSnapshot }).strict());
 export type EvaluatorSnapshot = z.infer<typeof EvaluatorSnapshot>;
 
+const EMPTY_STORE: WindowStoreSnapshot = { watermarkMs: null, sweptAtMs: null, lateEvents: 0, idleEvictions: 0, overflowEvictions: 0, keys: [] };
+
 const NO_AGGREGATES: Readonly<Record<string, number>> = Object.freeze({});
 /** Shared empty list; never pushed to (runRules swaps in a fresh array first). */
 const NONE: never[] = [];
@@ -213,7 +215,7 @@ export class Evaluator {
 
   /**
    * Restores window state from a snapshot, under the same rule as reload(): a rule whose window still
-   * counts the same thing (same windowIdentity) gets its state back; any other starts empty.
+   * counts the same thing (same windowIdentity) gets its state back; any other is emptied.
    */
   restore(snapshot: EvaluatorSnapshot): { kept: string[]; reset: string[] } {
     const saved = new Map(snapshot.map((s) => [s.ruleId, s]));
@@ -226,6 +228,7 @@ export class Evaluator {
         runner.store!.restore(state.store);
         kept.push(id);
       } else {
+        runner.store!.restore(EMPTY_STORE);
         reset.push(id);
       }
     }

@@ -39,19 +39,20 @@ export function consumerOptions(config: KafkaConfig): ConsumerConfig {
   };
 }
 
-/** At-least-once: nothing is resolved or committed by kafkajs; the batch handler does both after the acks. */
-export function runOptions(config: KafkaConfig): Pick<ConsumerRunConfig, 'autoCommit' | 'eachBatchAutoResolve' | 'partitionsConsumedConcurrently'> {
-  return {
-    autoCommit: false,
-    eachBatchAutoResolve: false,
-    partitionsConsumedConcurrently: config.consumer.maxInFlightBatches,
-  };
+/**
+ * kafkajs never commits: the decider commits offsets itself once a chunk's outputs are on the broker
+ * (or in the chunk's transaction). Batches are only buffered by eachBatch, so one at a time is enough.
+ */
+export function runOptions(): Pick<ConsumerRunConfig, 'autoCommit' | 'eachBatchAutoResolve' | 'partitionsConsumedConcurrently'> {
+  return { autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 1 };
 }
 
-export function producerOptions(config: Pick<KafkaConfig, 'producer'>): ProducerConfig {
+/** `transactionalId`: the exactly-once decider's producer; absent for plain (idempotent) producers. */
+export function producerOptions(config: { producer: Pick<KafkaConfig['producer'], 'idempotent'> }, transactionalId?: string): ProducerConfig {
   const { idempotent } = config.producer;
   return {
     idempotent,
+    ...(transactionalId !== undefined ? { transactionalId } : {}),
     // kafkajs' idempotent producer keeps sequence numbers right only with one request in flight.
     ...(idempotent ? { maxInFlightRequests: 1 } : {}),
     // The idempotent producer retries retriable errors without end (kafkajs' default); the wait

@@ -8,6 +8,8 @@ export interface TopicPlan {
   /** -1: the broker's default (num.partitions / default.replication.factor). */
   readonly partitions: number;
   readonly replicationFactor: number;
+  /** Topics created with settings of their own (the state topic: one partition, its retention). */
+  readonly special?: ReadonlyMap<string, { partitions: number; configEntries: { name: string; value: string }[] }>;
 }
 
 /** Topics are missing and creating them is off: the worker cannot start. */
@@ -33,7 +35,15 @@ export async function ensureTopics(admin: Admin, plan: TopicPlan): Promise<strin
   // false when another worker created them first: they exist either way.
   await admin.createTopics({
     waitForLeaders: true,
-    topics: missing.map((topic) => ({ topic, numPartitions: plan.partitions, replicationFactor: plan.replicationFactor })),
+    topics: missing.map((topic) => {
+      const special = plan.special?.get(topic);
+      return {
+        topic,
+        numPartitions: special?.partitions ?? plan.partitions,
+        replicationFactor: plan.replicationFactor,
+        ...(special ? { configEntries: special.configEntries } : {}),
+      };
+    }),
   });
   return missing;
 }

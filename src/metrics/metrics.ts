@@ -20,7 +20,7 @@ export class WorkerMetrics {
     const counts = () => metrics.pipeline?.counts;
     // Kafka messages dead-lettered before the pipeline (no value, empty, not UTF-8) are input records too.
     const rejected = () => metrics.kafka?.().rejected ?? 0;
-    const kafkaStat = (name: 'batches' | 'skippedRedelivered' | 'sendRetries' | 'consumerRestarts') => metrics.kafka?.()[name];
+    const kafkaStat = (name: 'chunks' | 'replayedChunks' | 'recoveries' | 'checkpoints' | 'commitFailures' | 'sendRetries' | 'consumerRestarts') => metrics.kafka?.()[name];
     /** A counter that mirrors one of the worker's own counts at scrape time. */
     const counter = (name: string, help: string, read: () => number | undefined) =>
       new Counter({
@@ -91,8 +91,11 @@ export class WorkerMetrics {
         for (const { ruleId, stats } of metrics.pipeline?.windowStats() ?? []) this.set({ rule: ruleId }, stats.keys);
       },
     });
-    counter('alertgate_kafka_batches_total', 'Kafka input batches handled (decided, produced and committed).', () => kafkaStat('batches'));
-    counter('alertgate_kafka_redelivered_skipped_total', 'Redelivered Kafka messages whose outputs were acknowledged before: committed, not decided again.', () => kafkaStat('skippedRedelivered'));
+    counter('alertgate_kafka_chunks_total', 'Chunks of merged Kafka input decided and sent.', () => kafkaStat('chunks'));
+    counter('alertgate_kafka_replayed_chunks_total', 'Chunks decided again from the state topic, without sending, to rebuild windows and incidents after a takeover.', () => kafkaStat('replayedChunks'));
+    counter('alertgate_kafka_recoveries_total', 'Times this worker took the input partitions over and restored the state.', () => kafkaStat('recoveries'));
+    counter('alertgate_kafka_checkpoints_total', 'Checkpoints of the state written to the state topic.', () => kafkaStat('checkpoints'));
+    counter('alertgate_kafka_commit_failures_total', 'Offset commits that failed (the next one carries the offsets).', () => kafkaStat('commitFailures'));
     counter('alertgate_kafka_send_retries_total', 'Sends of a batch\'s outputs that failed and were tried again.', () => kafkaStat('sendRetries'));
     counter('alertgate_kafka_consumer_restarts_total', 'Times the worker started its Kafka consumer again after a crash kafkajs did not recover from.', () => kafkaStat('consumerRestarts'));
   }

@@ -170,6 +170,23 @@ export class Pipeline {
     return this.evaluator.windowStats();
   }
 
+  /** The running rule set's fingerprint (changes with reload()). */
+  get rulesFingerprint(): string {
+    return this.ruleset.fingerprint;
+  }
+
+  /** Forgets everything: no windows, no incidents, zero counts, as a new pipeline. */
+  reset(): void {
+    this.restore({
+      version: 1,
+      rulesFingerprint: this.ruleset.fingerprint,
+      watermarkMs: null,
+      counts: { alerts: 0, promoted: 0, suppressed: 0, passed: 0, invalid: 0, incidents: 0, grouped: 0, late: 0, suppressedByException: 0, byRule: {} },
+      windows: [],
+      incidents: { open: [], pending: [], recorded: 0, opened: 0, forcedCloses: 0 },
+    });
+  }
+
   /** The whole state as JSON-safe data. Serialize it before the next alert: it shares live objects. */
   snapshot(): PipelineSnapshot {
     const { byRule, ...counts } = this.counts;
@@ -184,10 +201,11 @@ export class Pipeline {
   }
 
   /**
-   * Takes over a snapshot's state; call on a fresh pipeline, before any input. Windows whose rule still
-   * counts the same thing come back (as on reload); the others start empty, listed in `reset`.
+   * Replaces the whole state with a snapshot's. Windows whose rule still counts the same thing come
+   * back (as on reload); the others start empty, listed in `reset`.
    */
   restore(snapshot: PipelineSnapshot): { kept: string[]; reset: string[] } {
+    this.touched?.clear();
     const { byRule, ...counts } = snapshot.counts;
     Object.assign(this.counts, counts);
     this.counts.byRule = new Map(Object.entries(byRule).map(([id, c]) => [id, { ...c }]));

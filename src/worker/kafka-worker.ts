@@ -1,4 +1,4 @@
-import { Kafka, type Producer } from 'kafkajs';
+import { Kafka, type Admin, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { KafkaConfig } from '../config/kafka.js';
 import { clientOptions, consumerOptions, producerOptions, runOptions } from '../kafka/client-options.js';
@@ -7,8 +7,9 @@ import type { Normalizer } from '../normalize/index.js';
 import type { CompiledRuleSet } from '../rules/ruleset.js';
 import { OutputSender } from '../sinks/kafka/output-sender.js';
 import { ConsumerRunner } from '../source/kafka/consumer-runner.js';
-import { createBatchHandler, type BatchHandlerStats } from './batch-handler.js';
-import { BatchProcessor } from './batch-processor.js';
+import { soleOwnerAssigner } from '../source/kafka/sole-owner-assigner.js';
+import { ChunkProcessor } from './chunk-processor.js';
+import { Decider, type DeciderStats } from './decider.js';
 
 export interface KafkaWorkerOptions {
   readonly kafka: KafkaConfig;
@@ -21,99 +22,144 @@ export interface KafkaWorkerOptions {
 }
 
 /** What the worker has done so far, for metrics and the shutdown summary. */
-export interface KafkaWorkerStats extends BatchHandlerStats {
+export interface KafkaWorkerStats extends DeciderStats {
   /** Messages dead-lettered before the pipeline (no value, empty, not UTF-8). */
   rejected: number;
   produceRequests: number;
   sendRetries: number;
   consumerRestarts: number;
+  /** Whether this worker decides (owns the input partitions) or waits as a standby. */
+  owner: boolean;
 }
 
 /**
- * The worker on Kafka: input topics → BatchProcessor (pipeline) → output topics, at-least-once. One
- * pipeline for all partitions this process is assigned (exact for one worker; docs/kafka.md, "Not yet").
+ * The worker on Kafka: every worker of the group joins it; one, the decider, is given all input
+ * partitions (soleOwnerAssigner) and runs them, merged, through one pipeline; the others stand by and
+ * take over, with the state, when it goes (docs/kafka.md).
  */
 export class KafkaWorker {
   private constructor(
-    readonly processor: BatchProcessor,
+    readonly processor: ChunkProcessor,
+    readonly decider: Decider,
     private readonly runner: ConsumerRunner,
     private readonly producer: Producer,
+    private readonly admin: Admin,
     private readonly sender: OutputSender,
-    private readonly handlerStats: BatchHandlerStats,
   ) {}
 
-  /** Checks or creates the topics, connects the producer, starts consuming. Fails (nothing left running) if any step does. */
+  /** Checks or creates the topics, connects, joins the group. Fails (nothing left running) if any step does. */
   static async start(options: KafkaWorkerOptions): Promise<KafkaWorker> {
     const { kafka: config, log } = options;
     const kafka = new Kafka(clientOptions(config, log));
-    const { input, decisions, incidents, deadLetters } = config.topics;
+    const { input, decisions, incidents, deadLetters, state } = config.topics;
+    const exactlyOnce = config.delivery === 'exactly-once';
 
     const admin = kafka.admin();
     await admin.connect();
+    let producer: Producer | undefined;
+    let runner: ConsumerRunner | undefined;
     try {
       const created = await ensureTopics(admin, {
-        topics: [...input, decisions, incidents, deadLetters],
+        topics: [...input, decisions, incidents, deadLetters, state],
         create: config.createTopics.enabled,
         partitions: config.createTopics.partitions,
         replicationFactor: config.createTopics.replicationFactor,
+        special: new Map([[state, { partitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'delete' }, { name: 'retention.ms', value: String(config.state.retentionMs) }] }]]),
       });
       if (created.length > 0) log.info({ topics: created }, 'created Kafka topics');
-    } finally {
-      await admin.disconnect();
-    }
 
-    const producer = kafka.producer(producerOptions(config));
-    await producer.connect();
-    const processor = new BatchProcessor({
-      ruleset: options.ruleset,
-      normalize: options.normalize,
-      maxLineBytes: options.maxLineBytes,
-      maxAlertIdsPerIncident: options.maxAlertIdsPerIncident,
-      maxOpenIncidents: options.maxOpenIncidents,
-      topics: { decisions, incidents, deadLetters },
-      log,
-    });
-    const sender = new OutputSender(producer, { acks: config.producer.acks, maxRequestBytes: config.producer.maxRequestBytes, log });
-    const handler = createBatchHandler(processor, sender);
-    const runner = new ConsumerRunner({
-      consumer: kafka.consumer(consumerOptions(config)),
-      topics: input,
-      fromBeginning: config.consumer.fromBeginning,
-      run: { ...runOptions(config), eachBatch: handler.eachBatch },
-      log,
-    });
-    try {
+      producer = kafka.producer(producerOptions(config, exactlyOnce ? config.producer.transactionalId : undefined));
+      await producer.connect();
+      const processor = new ChunkProcessor({
+        ruleset: options.ruleset,
+        normalize: options.normalize,
+        maxLineBytes: options.maxLineBytes,
+        maxAlertIdsPerIncident: options.maxAlertIdsPerIncident,
+        maxOpenIncidents: options.maxOpenIncidents,
+        topics: { decisions, incidents, deadLetters },
+        log,
+      });
+      const sender = new OutputSender(producer, { acks: config.producer.acks, maxRequestBytes: config.producer.maxRequestBytes, log });
+      // The assigner asks the decider whether it owns the partitions; the decider needs the consumer.
+      let decider: Decider | undefined;
+      const consumer = kafka.consumer({ ...consumerOptions(config), partitionAssigners: [soleOwnerAssigner(() => decider?.owner ?? false)] });
+      decider = new Decider({
+        consumer,
+        admin,
+        producer,
+        sender,
+        processor,
+        groupId: config.groupId,
+        inputTopics: input,
+        stateTopic: state,
+        outputs: { decisions, incidents, deadLetters },
+        exactlyOnce,
+        fromBeginning: config.consumer.fromBeginning,
+        maxChunkMessages: config.consumer.maxChunkMessages,
+        maxBufferedMessages: config.consumer.maxBufferedMessages,
+        checkpointIntervalMs: config.state.checkpointIntervalMs,
+        checkpointPartBytes: Math.floor(config.producer.maxRequestBytes / 2),
+        log,
+      });
+      const deciding = decider;
+      consumer.on(consumer.events.REBALANCING, () => deciding.onRebalancing());
+      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => deciding.onAssignment(payload.memberAssignment));
+      // Batches of only control records (transaction markers) never reach eachBatch.
+      consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+        if (payload.batchSize === 0) deciding.onSkipped(payload.topic, payload.partition, Number(payload.lastOffset) + 1, Number(payload.highWatermark));
+      });
+      runner = new ConsumerRunner({
+        consumer,
+        topics: [...input, state],
+        fromBeginning: config.consumer.fromBeginning,
+        run: {
+          ...runOptions(),
+          eachBatch: async ({ batch, resolveOffset, isStale }) => {
+            // A seek is pending for this partition: the batch is from before it.
+            if (isStale()) return;
+            const last = batch.lastOffset();
+            deciding.onBatch(batch.topic, batch.partition, batch.messages, Number(last) + 1, Number(batch.highWatermark));
+            // Only fetch positions: the decider commits offsets itself.
+            resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
+          },
+        },
+        log,
+      });
       await runner.start();
+      log.info({ brokers: config.brokers, groupId: config.groupId, input, outputs: { decisions, incidents, deadLetters }, state, delivery: config.delivery }, 'joining the consumer group');
+      return new KafkaWorker(processor, deciding, runner, producer, admin, sender);
     } catch (err) {
-      await runner.stop().catch(() => undefined);
-      await producer.disconnect().catch(() => undefined);
+      await runner?.stop().catch(() => undefined);
+      await producer?.disconnect().catch(() => undefined);
+      await admin.disconnect().catch(() => undefined);
       throw err;
     }
-    log.info({ brokers: config.brokers, groupId: config.groupId, input, outputs: { decisions, incidents, deadLetters } }, 'consuming alerts from Kafka');
-    return new KafkaWorker(processor, runner, producer, sender, handler.stats);
   }
 
-  /** In the group and consuming: not before the first join, not while crashed, restarting or stopping. */
+  /** In the group and consuming, and, if deciding, past the recovery of the state. */
   ready(): boolean {
-    return this.runner.ready();
+    return this.runner.ready() && this.decider.settled;
   }
 
   stats(): KafkaWorkerStats {
     return {
-      ...this.handlerStats,
+      ...this.decider.stats,
       rejected: this.processor.rejected,
       produceRequests: this.sender.requests,
       sendRetries: this.sender.retries,
       consumerRestarts: this.runner.restarts,
+      owner: this.decider.owner,
     };
   }
 
-  /** Stops fetching, lets the batch in flight finish (sends, acks, commit), leaves the group, disconnects. */
+  /** Sends what is decided, checkpoints the state, commits, leaves the group (partitions move at once) and disconnects. */
   async stop(): Promise<void> {
     try {
+      await this.decider.stop();
       await this.runner.stop();
     } finally {
       await this.producer.disconnect();
+      await this.admin.disconnect();
     }
   }
 }

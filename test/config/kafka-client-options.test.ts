@@ -30,7 +30,7 @@ describe('kafka config → kafkajs options', () => {
   });
 
   it('run: kafkajs neither resolves nor commits (the batch handler does, after the acks)', () => {
-    expect(runOptions(config({ consumer: { maxInFlightBatches: 3 } }))).toEqual({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 3 });
+    expect(runOptions()).toEqual({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 1 });
   });
 
   it('producer: idempotent with one request in flight and endless retries by default', () => {

@@ -25,10 +25,12 @@ describe('config: kafka section', () => {
       brokers: ['k1:9092'],
       clientId: 'alertgate',
       groupId: 'alertgate',
-      topics: { input: ['alerts'], decisions: 'alertgate-decisions', incidents: 'alertgate-incidents', deadLetters: 'alertgate-dead-letters' },
+      topics: { input: ['alerts'], decisions: 'alertgate-decisions', incidents: 'alertgate-incidents', deadLetters: 'alertgate-dead-letters', state: 'alertgate-state' },
       createTopics: { enabled: false, partitions: -1, replicationFactor: -1 },
-      consumer: { sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000, maxBytesPerPartition: 1024 * 1024, maxInFlightBatches: 1, fromBeginning: true },
-      producer: { idempotent: true, acks: -1, maxRequestBytes: 512 * 1024 },
+      delivery: 'at-least-once',
+      state: { checkpointIntervalMs: 30_000, retentionMs: 7 * 24 * 3600 * 1000 },
+      consumer: { sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000, maxBytesPerPartition: 1024 * 1024, maxChunkMessages: 2_000, maxBufferedMessages: 20_000, fromBeginning: true },
+      producer: { idempotent: true, acks: -1, maxRequestBytes: 512 * 1024, transactionalId: 'alertgate-decider' },
       shutdownTimeoutMs: 20_000,
     });
   });
@@ -78,6 +80,9 @@ describe('config: kafka section', () => {
     [{ createTopics: { enabled: true, partitions: 0 } }, /\/kafka\/createTopics\/partitions: expected a positive number, or -1/],
     [{ sasl: { mechanism: 'kerberos', username: 'u', password: 'p' } }, /\/kafka\/sasl\/mechanism/],
     [{ consumer: { sessionTimeout: 6000 } }, /\/kafka\/consumer: Unrecognized key: "sessionTimeout"/],
+    [{ topics: { input: ['alerts'], state: 'alerts' } }, /\/kafka\/topics\/input: an output topic .* cannot also be an input topic/],
+    [{ delivery: 'exactly-once', producer: { idempotent: false, acks: 1 } }, /\/kafka\/delivery: exactly-once delivery needs the idempotent producer/],
+    [{ delivery: 'at-most-once' }, /\/kafka\/delivery/],
   ])('rejects %j, naming the file and field', async (override, message) => {
     const file = configFile({ kafka: { ...minimal.kafka, ...override } });
     await expect(loadConfig(file, {})).rejects.toThrow(message);

@@ -49,6 +49,11 @@ export interface WorkerConfigOptions {
   maxLineBytes?: number;
   consumer?: Record<string, unknown>;
   shutdownTimeoutMs?: number;
+  delivery?: 'at-least-once' | 'exactly-once';
+  /** kafka.state (checkpoint interval, retention). */
+  state?: Record<string, unknown>;
+  /** Watch the rules directory and reload it when it changes. */
+  watchRules?: boolean;
 }
 
 /** A worker config file (YAML) on the test broker; output topics are created by the worker. */
@@ -58,6 +63,7 @@ export function writeWorkerConfig(options: WorkerConfigOptions): string {
     input: { maxLineBytes: options.maxLineBytes ?? 1024 * 1024 },
     http: { host: '127.0.0.1', port: 0 },
     log: { level: 'info' },
+    ...(options.watchRules ? { watchRules: true } : {}),
     kafka: {
       brokers: kafkaBrokers(),
       clientId: 'alertgate-test-worker',
@@ -67,6 +73,8 @@ export function writeWorkerConfig(options: WorkerConfigOptions): string {
       createTopics: { enabled: true },
       consumer: { sessionTimeoutMs: 6_000, heartbeatIntervalMs: 500, ...options.consumer },
       shutdownTimeoutMs: options.shutdownTimeoutMs ?? 15_000,
+      ...(options.delivery ? { delivery: options.delivery } : {}),
+      ...(options.state ? { state: options.state } : {}),
     },
   };
   const file = join(tempDir('alertgate-worker-'), 'alertgate.config.yaml');
@@ -224,13 +232,19 @@ export interface TopicReader {
   distinctKeys(count: number, timeoutMs: number): Promise<TopicRecord[]>;
   /** Reads until the topic's end offsets as of now, and returns everything read. */
   toEnd(timeoutMs: number): Promise<TopicRecord[]>;
+  /** Resolves once `done(records)` holds; rejects after timeoutMs with `what()`. */
+  until(done: (records: TopicRecord[]) => boolean, timeoutMs: number, what: () => string): Promise<TopicRecord[]>;
   stop(): Promise<void>;
 }
 
-/** Reads a topic from the beginning with a group of its own, collecting every record. */
+/**
+ * Reads a topic from the beginning with a group of its own, collecting every record. Only committed
+ * transactions' records are read (isolation.level read_committed, kafkajs' default), as a consumer of
+ * an exactly-once worker's outputs must.
+ */
 export async function readTopic(topic: string): Promise<TopicReader> {
   const kafka = kafkaClient();
-  const consumer: Consumer = kafka.consumer({ groupId: uniqueGroup('reader'), maxWaitTimeInMs: 200 });
+  const consumer: Consumer = kafka.consumer({ groupId: uniqueGroup('reader'), maxWaitTimeInMs: 200, readUncommitted: false });
   const records: TopicRecord[] = [];
   const waiters = new Set<() => void>();
   await consumer.connect();
@@ -279,6 +293,7 @@ export async function readTopic(topic: string): Promise<TopicReader> {
 
   return {
     records,
+    until: (done, timeoutMs, what) => until(() => done(records), timeoutMs, what),
     atLeast: (count, timeoutMs) => until(() => records.length >= count, timeoutMs, () => `only ${records.length} of ${count} records arrived`),
     distinctKeys: (count, timeoutMs) => {
       const distinct = () => new Set(records.map((r) => r.key)).size;
@@ -314,4 +329,21 @@ export async function get(url: string): Promise<{ status: number; body: string }
 export function metric(text: string, name: string): number | undefined {
   const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
   return m ? Number(m[1]) : undefined;
+}
+
+/** The last value written under each key: what a compacted topic, or a consumer that dedupes, keeps. */
+export function lastByKey(records: readonly TopicRecord[]): Map<string, string> {
+  const last = new Map<string, string>();
+  for (const r of [...records].sort((a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)))) last.set(r.key!, r.value!);
+  return last;
+}
+
+/** Incident records by id, as replay writes them (the final state of each incident). */
+export function incidentsById(lines: readonly string[]): Map<string, string> {
+  return new Map(lines.map((line) => [(JSON.parse(line) as { id: string }).id, line]));
+}
+
+/** Whether two maps hold the same keys with the same values. */
+export function sameEntries(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {
+  return a.size === b.size && [...a].every(([k, v]) => b.get(k) === v);
 }

@@ -1,7 +1,8 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createNormalizer } from '../../src/normalize/index.js';
-import { BatchProcessor, type SourceBatch } from '../../src/worker/batch-processor.js';
+import type { MergedRecord } from '../../src/source/kafka/merged-partitions.js';
+import { ChunkProcessor } from '../../src/worker/chunk-processor.js';
 import { DEAD_LETTER_HEADERS, KafkaDeadLetterRecord } from '../../src/sinks/kafka/dead-letter-message.js';
 import { alert, at, rule, ruleset } from '../helpers.js';
 
@@ -15,16 +16,17 @@ async function processor() {
       incident: { groupBy: ['entities.host'], window: '10m' },
     }),
   });
-  return new BatchProcessor({ ruleset: rules, normalize: createNormalizer({ format: 'canonical' }), maxLineBytes: 300, topics, log: pino({ level: 'silent' }) });
+  return new ChunkProcessor({ ruleset: rules, normalize: createNormalizer({ format: 'canonical' }), maxLineBytes: 300, topics, log: pino({ level: 'silent' }) }, [
+    { topic: 'other', partition: 0 },
+    { topic: 'alerts', partition: 2 },
+  ]);
 }
 
-const batchOf = (values: (string | Buffer | null)[], firstOffset = 100): SourceBatch => ({
-  topic: 'alerts',
-  partition: 2,
-  messages: values.map((v, i) => ({ offset: String(firstOffset + i), value: typeof v === 'string' ? Buffer.from(v) : v })),
-});
+/** Records of partition alerts-2 (source 1), from `firstOffset` on. */
+const batchOf = (values: (string | Buffer | null)[], firstOffset = 100): MergedRecord[] =>
+  values.map((v, i) => ({ source: 1, message: { offset: String(firstOffset + i), timestamp: '0', value: typeof v === 'string' ? Buffer.from(v) : v } }));
 
-describe('BatchProcessor: one Kafka batch → its output messages', () => {
+describe('ChunkProcessor: one chunk of merged input → its output messages', () => {
   it('keys decisions by alert id and names each dead letter by topic, partition and offset, in offset order', async () => {
     const p = await processor();
     const oversized = JSON.stringify(alert({ id: 'a2', time: at(1), name: 'y'.repeat(400) }));
@@ -37,7 +39,8 @@ describe('BatchProcessor: one Kafka batch → its output messages', () => {
         JSON.stringify(alert({ id: 'a3', time: at(2), severity: 'high' })),
       ]),
     );
-    const [decisions, deadLetters] = outputs.topicMessages();
+    const [decisions, incidents, deadLetters] = outputs.topicMessages();
+    expect(incidents?.topic).toBe('inc');
     expect(decisions?.topic).toBe('dec');
     expect(decisions?.messages.map((m) => m.key)).toEqual(['a1', 'a3']);
     expect(JSON.parse(String(decisions?.messages[1]?.value))).toMatchObject({ alertId: 'a3', decision: 'promote' });
@@ -59,21 +62,26 @@ describe('BatchProcessor: one Kafka batch → its output messages', () => {
     expect(p.pipeline.counts).toMatchObject({ alerts: 4, invalid: 2, promoted: 1, passed: 1 });
   });
 
-  it('emits an incident, keyed by its id, in the batch in which it closes, never at a stop', async () => {
+  it('emits an incident, keyed by its id, open in the chunk that opens or grows it and closed in the chunk in which it closes', async () => {
     const p = await processor();
     const first = p.process(batchOf([JSON.stringify(alert({ id: 'h1', time: at(0), severity: 'high' }))]));
-    expect(first.incidents).toEqual([]);
-    const second = p.process(batchOf([JSON.stringify(alert({ id: 'later', time: at(60) }))], 101));
-    expect(second.incidents).toHaveLength(1);
-    const incident = JSON.parse(String(second.incidents[0]!.value)) as { id: string; status: string; alertIds: string[] };
-    expect(second.incidents[0]!.key).toBe(incident.id);
-    expect(incident).toMatchObject({ status: 'closed', alertIds: ['h1'] });
+    expect(first.incidents).toHaveLength(1);
+    const opened = JSON.parse(String(first.incidents[0]!.value)) as { id: string; status: string; alertIds: string[] };
+    expect(first.incidents[0]!.key).toBe(opened.id);
+    expect(opened).toMatchObject({ status: 'open', alertIds: ['h1'] });
+    const grown = p.process(batchOf([JSON.stringify(alert({ id: 'h2', time: at(5), severity: 'high' }))], 101));
+    expect(grown.incidents.map((m) => JSON.parse(String(m.value)))).toEqual([expect.objectContaining({ id: opened.id, status: 'open', alertIds: ['h1', 'h2'] })]);
+    expect(p.process(batchOf([JSON.stringify(alert({ id: 'quiet', time: at(6) }))], 102)).incidents).toEqual([]);
+    const closing = p.process(batchOf([JSON.stringify(alert({ id: 'later', time: at(60) }))], 103));
+    expect(closing.incidents).toHaveLength(1);
+    expect(closing.incidents[0]!.key).toBe(opened.id);
+    expect(JSON.parse(String(closing.incidents[0]!.value))).toMatchObject({ status: 'closed', alertIds: ['h1', 'h2'] });
   });
 
-  it('processes a batch from a given message on (the rest of a redelivered batch)', async () => {
+  it('names each record by the partition it came from', async () => {
     const p = await processor();
-    const outputs = p.process(batchOf([JSON.stringify(alert({ id: 'old' })), JSON.stringify(alert({ id: 'new' }))]), 1);
-    expect(outputs.decisions.map((m) => m.key)).toEqual(['new']);
-    expect(p.pipeline.counts.alerts).toBe(1);
+    const outputs = p.process([{ source: 0, message: { offset: '7', timestamp: '0', value: Buffer.from('nope') } }, ...batchOf(['also not json'], 3)]);
+    const deadLetters = outputs.topicMessages().find((t) => t.topic === 'dlq')!;
+    expect(deadLetters.messages.map((m) => m.key)).toEqual(['other-0-7', 'alerts-2-3']);
   });
 });

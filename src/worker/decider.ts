@@ -1,0 +1,643 @@
+import type { Admin, Consumer, Message, Producer, TopicMessages } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { CompiledRuleSet } from '../rules/ruleset.js';
+import { BatchOutputs, type OutputTopics } from '../sinks/kafka/batch-outputs.js';
+import { offsetsOf, type OutputSender } from '../sinks/kafka/output-sender.js';
+import { MergedPartitions, type MergedRecord, type SourceMessage, type TopicPartition } from '../source/kafka/merged-partitions.js';
+import type { ChunkProcessor } from './chunk-processor.js';
+import { Wakeup } from './wakeup.js';
+import { checkpointMessages, chunkMessage, StateLogReader, type Checkpoint, type ChunkRecord, type Position } from './state-log.js';
+
+export interface DeciderOptions {
+  readonly consumer: Consumer;
+  readonly admin: Admin;
+  readonly producer: Producer;
+  readonly sender: OutputSender;
+  readonly processor: ChunkProcessor;
+  readonly groupId: string;
+  readonly inputTopics: readonly string[];
+  readonly stateTopic: string;
+  readonly outputs: OutputTopics;
+  readonly exactlyOnce: boolean;
+  readonly fromBeginning: boolean;
+  readonly maxChunkMessages: number;
+  readonly maxBufferedMessages: number;
+  readonly checkpointIntervalMs: number;
+  /** Most bytes per checkpoint part (a message). */
+  readonly checkpointPartBytes: number;
+  readonly log: Logger;
+  readonly now?: () => number;
+}
+
+/** What the decider has done, for metrics and the shutdown summary. */
+export interface DeciderStats {
+  /** Chunks decided and sent (or, replayed from the state topic, decided again). */
+  chunks: number;
+  /** Chunks decided again without sending, to rebuild state after a restart or takeover. */
+  replayedChunks: number;
+  /** Times this worker took the partitions over and rebuilt the state. */
+  recoveries: number;
+  checkpoints: number;
+  lastCheckpointBytes: number;
+  commits: number;
+  commitFailures: number;
+  transactionsAborted: number;
+}
+
+/** One chunk on its way out: its outputs, where it ended and where the input stands after it. */
+interface DecidedChunk {
+  readonly seq: number;
+  readonly outputs: BatchOutputs;
+  /** The partitions it took records from: source → offset after its last record there. */
+  readonly ends: ReadonlyMap<number, number>;
+  readonly positions: Position[];
+}
+
+/** A chunk formed from the merge: new, or formed again from its record in the state topic. */
+interface FormedChunk {
+  readonly records: MergedRecord[];
+  readonly ends: ReadonlyMap<number, number>;
+  readonly seq: number;
+  readonly recorded: boolean;
+  /** Recorded and within the committed offsets: decided only to rebuild the state. */
+  readonly silent: boolean;
+}
+
+/** A period of owning the input partitions, from recovery to the next rebalance that takes them away. */
+class Term {
+  active = true;
+  /** Recovered and deciding (a placeholder while the state is read is not). */
+  started = false;
+  /** The last chunk formed. */
+  seq = 0;
+  /** Chunk records found in the state topic that are still to be formed again (after a recovery). */
+  readonly replay: ChunkRecord[] = [];
+  /** Input positions committed when the term began: a replayed chunk within them is decided silently. */
+  committed = new Map<number, number>();
+  /** The committed offset on the state partition: where the next recovery starts reading. */
+  statePointer: number | undefined;
+  /** State-topic offsets of this term's chunk records, by seq (for the pointer). */
+  readonly chunkOffsets = new Map<number, number>();
+  lastCheckpointSeq = -1;
+  lastCheckpointAt: number;
+  /** State-topic offset of the first part of the checkpoint being written. */
+  checkpointOffset: number | undefined;
+  /** The newest chunk whose outputs are on the broker (a checkpoint after it may be written). */
+  ackedSeq = 0;
+  committing: Promise<void> | undefined;
+  /** Decided, not yet sent (at-least-once sends a chunk's outputs after its chunk record is on the broker). */
+  pending: DecidedChunk | undefined;
+  /** Serialized after a chunk; written once that chunk's outputs are on the broker. */
+  checkpoint: { seq: number; messages: Message[] } | undefined;
+  /** Input positions whose outputs are all on the broker. */
+  ackedPositions: Position[] = [];
+  /** Set when something new is to be committed (acknowledged outputs, a written checkpoint). */
+  commitDue = false;
+  done: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly epoch: number,
+    readonly merged: MergedPartitions,
+    now: number,
+  ) {
+    this.lastCheckpointAt = now;
+  }
+}
+
+/**
+ * The decide loop of the worker that owns the input partitions (soleOwnerAssigner): buffers what the
+ * consumer fetches, merges the partitions into one deterministic sequence of chunks (MergedPartitions),
+ * runs each chunk through the pipeline, and delivers the outputs:
+ *
+ * - at-least-once: a chunk's record (where it ended in each partition) is written to the state topic
+ *   before its outputs are sent; offsets are committed after the outputs are acknowledged. Sends are
+ *   pipelined: each request carries the previous chunk's outputs and the next chunk's record.
+ * - exactly-once: one transaction per chunk with its record, its outputs and its offsets.
+ *
+ * When it takes the partitions over (start, restart, another worker's crash), it reads the state
+ * topic from the committed pointer: the newest checkpoint restores windows and open incidents, and
+ * the chunk records after it are formed again and decided, silently up to the committed offsets and
+ * sent again after them, so every alert gets the decision it would have had without the interruption.
+ */
+export class Decider {
+  readonly stats: DeciderStats = { chunks: 0, replayedChunks: 0, recoveries: 0, checkpoints: 0, lastCheckpointBytes: 0, commits: 0, commitFailures: 0, transactionsAborted: 0 };
+  private term: Term | undefined;
+  /** Reading the state topic for a recovery: records go to `reader` until `until`. */
+  private recovery: { reader: StateLogReader; until: number; done: () => void } | undefined;
+  private readonly wakeup = new Wakeup();
+  private readonly now: () => number;
+  private stopping = false;
+  /** Set between a rebalance starting and the next assignment: no new sends or commits. */
+  private rebalancing = false;
+  private lastEpoch = 0;
+  private pendingReload: { ruleset: CompiledRuleSet; done: (report: { kept: string[]; reset: string[] }) => void } | undefined;
+  /** Partitions paused because their buffer is full. */
+  private readonly full = new Set<number>();
+
+  constructor(private readonly options: DeciderOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Whether this worker owns the input partitions (told to the group's assigner, which keeps them here). */
+  get owner(): boolean {
+    return this.term?.active === true;
+  }
+
+  /** Owning and past the recovery, or a standby: either way able to do its part. */
+  get settled(): boolean {
+    return this.term === undefined || this.recovery === undefined;
+  }
+
+  lag(): { topic: string; partition: number; lag: number }[] {
+    return this.term?.merged.lag() ?? [];
+  }
+
+  onRebalancing(): void {
+    this.rebalancing = true;
+  }
+
+  /**
+   * The group's new assignment (called from the GROUP_JOIN listener, synchronously, before kafkajs
+   * fetches): every assigned partition is paused until the decider has placed it.
+   */
+  onAssignment(assignment: Readonly<Record<string, readonly number[]>>): void {
+    this.rebalancing = false;
+    const { consumer, inputTopics } = this.options;
+    const inputs: TopicPartition[] = inputTopics.flatMap((topic) => (assignment[topic] ?? []).map((partition) => ({ topic, partition })));
+    const paused = Object.entries(assignment).map(([topic, partitions]) => ({ topic, partitions: [...partitions] }));
+    if (paused.length > 0) consumer.pause(paused);
+
+    const term = this.term;
+    if (inputs.length === 0) {
+      if (term) this.endTerm('the partitions moved to another worker');
+      return;
+    }
+    if (term && term.active && term.started && sameInputs(term.merged.partitions, inputs)) {
+      // Kept (sticky assignment): continue from where the buffers end; kafkajs forgot its positions.
+      for (let source = 0; source < term.merged.partitions.length; source++) {
+        const tp = term.merged.partitions[source]!;
+        consumer.seek({ ...tp, offset: String(term.merged.fetchPosition(source)) });
+        if (!this.full.has(source)) consumer.resume([{ topic: tp.topic, partitions: [tp.partition] }]);
+      }
+      this.options.log.info({ partitions: inputs.length }, 'kept the input partitions after a rebalance');
+      this.commitSoon(term);
+      this.wakeup.notify();
+      return;
+    }
+    const previous = term?.done ?? Promise.resolve();
+    if (term) this.endTerm('the assignment changed');
+    // Owner from now on (the assigner keeps the partitions here), deciding once the state is back.
+    const placeholder = new Term(this.lastEpoch, new MergedPartitions(new Map()), this.now());
+    this.term = placeholder;
+    placeholder.done = previous.then(() => this.takeOver(placeholder, inputs));
+  }
+
+  /** A fetched batch (kafkajs eachBatch). Returns whether it was taken (else it is fetched again). */
+  onBatch(topic: string, partition: number, messages: readonly (SourceMessage & { headers?: Message['headers'] })[], nextOffset: number, highWatermark: number): void {
+    if (topic === this.options.stateTopic) {
+      const recovery = this.recovery;
+      if (recovery === undefined) return;
+      for (const message of messages) if (Number(message.offset) < recovery.until) recovery.reader.add(message);
+      if (nextOffset >= recovery.until) recovery.done();
+      return;
+    }
+    const term = this.term;
+    const source = term?.merged.sourceOf(topic, partition);
+    if (term === undefined || source === undefined) return;
+    term.merged.add(source, messages, nextOffset, highWatermark);
+    if (term.merged.buffered(source) >= this.options.maxBufferedMessages && !this.full.has(source)) {
+      this.full.add(source);
+      this.options.consumer.pause([{ topic, partitions: [partition] }]);
+    }
+    this.wakeup.notify();
+  }
+
+  /** kafkajs skipped records it does not hand over (control records, aborted messages). */
+  onSkipped(topic: string, partition: number, nextOffset: number, highWatermark: number): void {
+    if (topic === this.options.stateTopic) {
+      if (this.recovery && nextOffset >= this.recovery.until) this.recovery.done();
+      return;
+    }
+    const source = this.term?.merged.sourceOf(topic, partition);
+    if (source === undefined) return;
+    this.term!.merged.skip(source, nextOffset, highWatermark);
+    this.wakeup.notify();
+  }
+
+  /** Applies a new rule set between two chunks, after checkpointing the state the old rules built. */
+  reload(ruleset: CompiledRuleSet): Promise<{ kept: string[]; reset: string[] }> {
+    if (this.term === undefined) return Promise.resolve(this.options.processor.pipeline.reload(ruleset));
+    return new Promise((done) => {
+      this.pendingReload = { ruleset, done };
+      this.wakeup.notify();
+    });
+  }
+
+  /** Stops forming chunks, sends what is decided, writes a checkpoint and commits. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wakeup.notify();
+    this.recovery?.done();
+    await this.term?.done;
+  }
+
+  private endTerm(why: string): void {
+    const term = this.term!;
+    term.active = false;
+    this.term = undefined;
+    this.recovery?.done();
+    this.full.clear();
+    this.wakeup.notify();
+    this.options.log.warn({ why, lastChunk: term.seq }, 'no longer deciding: another worker owns the input partitions');
+  }
+
+  /** Takes the partitions over, trying again (with backoff) while the assignment stands. */
+  private async takeOver(placeholder: Term, inputs: TopicPartition[]): Promise<void> {
+    for (let attempt = 1; placeholder.active && !this.stopping; attempt++) {
+      try {
+        await this.startTerm(placeholder, inputs);
+        return;
+      } catch (err) {
+        this.options.log.error({ err, attempt }, 'taking over the input partitions failed; trying again');
+        await this.wakeup.wait(Math.min(10_000, 250 * 2 ** Math.min(attempt - 1, 6)));
+      }
+    }
+  }
+
+  private async startTerm(placeholder: Term, inputs: TopicPartition[]): Promise<void> {
+    const { admin, consumer, groupId, stateTopic, log, processor } = this.options;
+    const started = this.now();
+    const topics = [...new Set(inputs.map((tp) => tp.topic))];
+    const [committedByTopic, watermarks, stateWatermarks] = await Promise.all([
+      admin.fetchOffsets({ groupId, topics: [...topics, stateTopic] }),
+      Promise.all(topics.map(async (topic) => ({ topic, offsets: await admin.fetchTopicOffsets(topic) }))),
+      admin.fetchTopicOffsets(stateTopic),
+    ]);
+    const committed = new Map<string, number>();
+    for (const { topic, partitions } of committedByTopic) {
+      for (const p of partitions) if (Number(p.offset) >= 0) committed.set(tpKey(topic, p.partition), Number(p.offset));
+    }
+    const edges = new Map<string, { low: number; high: number }>();
+    for (const { topic, offsets } of watermarks) for (const o of offsets) edges.set(tpKey(topic, o.partition), { low: Number(o.low), high: Number(o.high) });
+    const stateHigh = Number(stateWatermarks.find((o) => o.partition === 0)?.high ?? 0);
+    const statePointer = committed.get(tpKey(stateTopic, 0));
+    const resumed = inputs.some((tp) => committed.has(tpKey(tp.topic, tp.partition)));
+
+    let found: ReturnType<StateLogReader['result']> = { checkpoint: undefined, chunks: [], warnings: [] };
+    if (resumed && statePointer !== undefined && statePointer < stateHigh) found = await this.readState(statePointer, stateHigh);
+    if (this.term !== placeholder || !placeholder.active || this.stopping) return;
+    for (const warning of found.warnings) log.warn({ stateTopic }, warning);
+
+    const checkpoint = found.checkpoint;
+    const saved = new Map((checkpoint?.positions ?? []).map(([topic, partition, offset]) => [tpKey(topic, partition), offset]));
+    const positions = new Map<string, { tp: TopicPartition; offset: number }>();
+    for (const tp of inputs) {
+      const key = tpKey(tp.topic, tp.partition);
+      const edge = edges.get(key) ?? { low: 0, high: 0 };
+      // A checkpoint says where its state ends; without one, a resumed group starts empty at its commits.
+      const offset = saved.get(key) ?? (checkpoint === undefined ? committed.get(key) : undefined) ?? (this.options.fromBeginning ? edge.low : edge.high);
+      positions.set(key, { tp, offset: Math.max(offset, edge.low) });
+    }
+    const epoch = Math.max(this.lastEpoch, checkpoint?.epoch ?? 0, ...found.chunks.map((c) => c.epoch)) + 1;
+    this.lastEpoch = epoch;
+    const term = new Term(epoch, new MergedPartitions(positions), this.now());
+    term.merged.partitions.forEach((tp, source) => {
+      term.merged.setHighWatermark(source, edges.get(tpKey(tp.topic, tp.partition))?.high ?? 0);
+      const c = committed.get(tpKey(tp.topic, tp.partition));
+      if (c !== undefined) term.committed.set(source, c);
+    });
+    term.statePointer = statePointer;
+    processor.setPartitions(term.merged.partitions);
+
+    if (checkpoint) {
+      const { kept, reset } = processor.pipeline.restore(checkpoint.pipeline);
+      term.seq = checkpoint.seq;
+      term.lastCheckpointSeq = checkpoint.seq;
+      term.replay.push(...found.chunks);
+      const rules = processor.pipeline.snapshot().rulesFingerprint;
+      const otherRules = checkpoint.pipeline.rulesFingerprint !== rules || found.chunks.some((c) => c.rules !== rules);
+      log.info(
+        { checkpoint: checkpoint.seq, chunksToReplay: found.chunks.length, windowsKept: kept, windowsReset: reset, ...(otherRules ? { rulesChanged: true } : {}) },
+        otherRules
+          ? 'restored the state from the state topic; it was built with other rules, the replayed chunks are decided with the current ones'
+          : 'restored the state from the state topic',
+      );
+    } else {
+      processor.pipeline.reset();
+      if (resumed) log.warn({ stateTopic }, 'no checkpoint in the state topic: windows and incidents start empty at the committed offsets');
+      // The first checkpoint: where this state (empty) begins, so a crash before the next one can be recovered.
+      term.checkpoint = this.serializeCheckpoint(term);
+    }
+    this.stats.recoveries++;
+    term.started = true;
+    term.ackedSeq = term.seq;
+    term.ackedPositions = positionsOf(term.merged);
+    this.term = term;
+
+    // Place every input partition and let kafkajs fetch: the merge starts at the checkpoint's positions.
+    term.merged.partitions.forEach((tp, source) => {
+      consumer.seek({ ...tp, offset: String(term.merged.fetchPosition(source)) });
+    });
+    consumer.resume(term.merged.partitions.map((tp) => ({ topic: tp.topic, partitions: [tp.partition] })));
+    log.info(
+      { epoch, partitions: term.merged.partitions.length, positions: Object.fromEntries([...positions.values()].map((p) => [`${p.tp.topic}-${p.tp.partition}`, p.offset])), ms: this.now() - started },
+      'took over the input partitions',
+    );
+    term.done = this.runTerm(term).catch((err: unknown) => {
+      // A send cut short because the partitions moved is not a failure.
+      if (term.active) log.error({ err }, 'the decide loop failed; waiting for the next rebalance');
+      term.active = false;
+    });
+    await term.done;
+  }
+
+  /** Reads the state partition from `from` up to `until` through the group's own consumer. */
+  private async readState(from: number, until: number): Promise<ReturnType<StateLogReader['result']>> {
+    const { consumer, stateTopic } = this.options;
+    const reader = new StateLogReader();
+    await new Promise<void>((done) => {
+      this.recovery = { reader, until, done };
+      consumer.seek({ topic: stateTopic, partition: 0, offset: String(from) });
+      consumer.resume([{ topic: stateTopic, partitions: [0] }]);
+    });
+    this.recovery = undefined;
+    consumer.pause([{ topic: stateTopic, partitions: [0] }]);
+    return reader.result();
+  }
+
+  private async runTerm(term: Term): Promise<void> {
+    const { processor, log } = this.options;
+    while (term.active) {
+      if (this.stopping && term.replay.length > 0) {
+        // Stopped while rebuilding: nothing new was decided; the next owner replays the same chunks.
+        log.info({ chunksLeft: term.replay.length }, 'decider stopped during a replay');
+        return;
+      }
+      if (this.pendingReload) this.applyReload(term);
+      const chunk = this.nextChunk(term);
+      if (chunk?.silent) {
+        processor.process(chunk.records);
+        this.stats.replayedChunks++;
+        term.ackedSeq = chunk.seq;
+        term.ackedPositions = positionsOf(term.merged);
+        this.resumeDrained(term);
+        continue;
+      }
+      const decided = chunk && this.decide(term, chunk);
+      if (decided) this.resumeDrained(term);
+      if (decided && this.checkpointDue(term)) term.checkpoint = this.serializeCheckpoint(term);
+      if (this.stopping && !decided && term.pending === undefined && term.checkpoint === undefined && term.lastCheckpointSeq < term.seq) {
+        term.checkpoint = this.serializeCheckpoint(term);
+      }
+      const sent = this.options.exactlyOnce
+        ? await this.sendTransaction(term, decided, chunk?.recorded ?? false)
+        : await this.sendPipelined(term, decided, chunk?.recorded ?? false);
+      if (sent) continue;
+      if (this.stopping) {
+        await this.flushCommit(term);
+        log.info({ lastChunk: term.seq, checkpoint: term.lastCheckpointSeq }, 'decider stopped: outputs sent, state checkpointed, offsets committed');
+        return;
+      }
+      // Nothing to do: wait for input, a stop, a reload or the checkpoint interval.
+      await this.wakeup.wait(this.idleWaitMs(term));
+      if (this.checkpointDue(term) && term.lastCheckpointSeq < term.seq && term.pending === undefined) term.checkpoint = this.serializeCheckpoint(term);
+    }
+  }
+
+  /** The next chunk: one recorded in the state topic (formed again exactly), else a new one from the merge. */
+  private nextChunk(term: Term): FormedChunk | undefined {
+    const recorded = term.replay[0];
+    if (recorded !== undefined) {
+      const ends = new Map<number, number>();
+      for (const [topic, partition, end] of recorded.ends) {
+        const source = term.merged.sourceOf(topic, partition);
+        if (source !== undefined) ends.set(source, end);
+      }
+      const records = term.merged.takeExactly(ends);
+      if (records === undefined) return undefined;
+      term.replay.shift();
+      term.seq = recorded.seq;
+      const silent = [...ends].every(([source, end]) => end <= (term.committed.get(source) ?? -1));
+      return { records, ends, seq: recorded.seq, recorded: true, silent };
+    }
+    if (this.stopping || this.rebalancing) return undefined;
+    const { records, ends } = term.merged.take(this.options.maxChunkMessages);
+    if (records.length === 0) return undefined;
+    term.seq++;
+    return { records, ends, seq: term.seq, recorded: false, silent: false };
+  }
+
+  private decide(term: Term, chunk: FormedChunk): DecidedChunk {
+    const outputs = this.options.processor.process(chunk.records);
+    this.stats.chunks++;
+    return { seq: chunk.seq, outputs, ends: chunk.ends, positions: positionsOf(term.merged) };
+  }
+
+  /**
+   * One at-least-once request: the new chunk's record (so it can be formed again), the outputs of the
+   * chunk before it (whose record is on the broker already), a checkpoint whose chunk's outputs are
+   * acknowledged. A replayed chunk has its record already: its outputs go at once. Returns false when
+   * there was nothing to send.
+   */
+  private async sendPipelined(term: Term, decided: DecidedChunk | undefined, recorded: boolean): Promise<boolean> {
+    const state: Message[] = [];
+    const outputs: DecidedChunk[] = [];
+    if (term.pending) outputs.push(term.pending);
+    term.pending = undefined;
+    if (decided && recorded) outputs.push(decided);
+    else if (decided) {
+      state.push(this.chunkRecord(term, decided));
+      term.pending = decided;
+    }
+    // A checkpoint goes out only once its chunk's outputs are on the broker: else a crash could leave a
+    // checkpoint that includes outputs nobody will send again.
+    const checkpoint = term.checkpoint !== undefined && term.checkpoint.seq <= term.ackedSeq ? term.checkpoint : undefined;
+    if (checkpoint) state.push(...checkpoint.messages);
+    if (state.length === 0 && outputs.length === 0) return false;
+
+    const sent = await this.options.sender.send(this.request(state, outputs), { chunks: outputs.map((o) => o.seq) }, () => term.active);
+    this.noteStateOffsets(term, state, offsetsOf(this.options.stateTopic, 0, sent));
+    if (checkpoint) this.checkpointWritten(term, checkpoint);
+    const last = outputs[outputs.length - 1];
+    if (last) {
+      term.ackedSeq = last.seq;
+      term.ackedPositions = last.positions;
+    }
+    term.commitDue = true;
+    this.commitSoon(term);
+    return true;
+  }
+
+  /** One exactly-once transaction: the chunk's record, outputs and offsets (and a due checkpoint), all or nothing. */
+  private async sendTransaction(term: Term, decided: DecidedChunk | undefined, recorded: boolean): Promise<boolean> {
+    const checkpoint = term.checkpoint;
+    const state: Message[] = [];
+    if (decided && !recorded) state.push(this.chunkRecord(term, decided));
+    if (checkpoint) state.push(...checkpoint.messages);
+    if (state.length === 0 && !decided) return false;
+    const { producer, sender, groupId, log } = this.options;
+    for (let attempt = 1; term.active; attempt++) {
+      const transaction = await producer.transaction();
+      try {
+        const sent = await sender.send(this.request(state, decided ? [decided] : []), { chunks: decided ? [decided.seq] : [] }, () => false, transaction);
+        this.noteStateOffsets(term, state, offsetsOf(this.options.stateTopic, 0, sent));
+        const pointer = checkpoint ? this.pointerAfter(term, checkpoint) : term.statePointer;
+        const positions = decided?.positions ?? positionsOf(term.merged);
+        await transaction.sendOffsets({ consumerGroupId: groupId, topics: commitTopics(positions, this.options.stateTopic, pointer) });
+        await transaction.commit();
+        if (checkpoint) this.checkpointWritten(term, checkpoint);
+        if (decided) term.ackedSeq = decided.seq;
+        this.stats.commits++;
+        return true;
+      } catch (err) {
+        this.stats.transactionsAborted++;
+        await transaction.abort().catch(() => undefined);
+        if (isFenced(err)) {
+          log.error({ err }, 'another worker took over the transactional id: stopping this term');
+          term.active = false;
+          return false;
+        }
+        log.error({ err, attempt, chunk: decided?.seq }, 'the chunk transaction failed; trying it again');
+        await this.wakeup.wait(Math.min(10_000, 250 * 2 ** Math.min(attempt - 1, 6)));
+      }
+    }
+    return false;
+  }
+
+  private request(state: Message[], outputs: readonly DecidedChunk[]): TopicMessages[] {
+    const messages: TopicMessages[] = [];
+    if (state.length > 0) messages.push({ topic: this.options.stateTopic, messages: state });
+    for (const { outputs: o } of outputs) messages.push(...o.topicMessages());
+    return messages;
+  }
+
+  private chunkRecord(term: Term, chunk: DecidedChunk): Message {
+    const ends: Position[] = [...chunk.ends].map(([source, end]) => {
+      const tp = term.merged.partitions[source]!;
+      return [tp.topic, tp.partition, end];
+    });
+    return { ...chunkMessage({ seq: chunk.seq, epoch: term.epoch, ends, rules: this.options.processor.pipeline.rulesFingerprint }), partition: 0 };
+  }
+
+  private noteStateOffsets(term: Term, state: readonly Message[], offsets: readonly number[]): void {
+    state.forEach((message, i) => {
+      const key = String(message.key);
+      if (key.startsWith('chunk-') && offsets[i] !== undefined) term.chunkOffsets.set(Number(key.slice('chunk-'.length)), offsets[i]!);
+    });
+    const firstPart = state.findIndex((m) => String(m.key).startsWith('checkpoint-'));
+    if (firstPart >= 0 && term.checkpoint) term.checkpointOffset = offsets[firstPart];
+  }
+
+  /** A recovery from this checkpoint needs it and the chunk records after it, whichever came first. */
+  private pointerAfter(term: Term, checkpoint: { seq: number }): number | undefined {
+    const candidates = [term.checkpointOffset, term.chunkOffsets.get(checkpoint.seq + 1)].filter((o): o is number => o !== undefined);
+    return candidates.length > 0 ? Math.min(...candidates) : term.statePointer;
+  }
+
+  private checkpointWritten(term: Term, checkpoint: { seq: number; messages: Message[] }): void {
+    term.statePointer = this.pointerAfter(term, checkpoint);
+    term.lastCheckpointSeq = checkpoint.seq;
+    term.lastCheckpointAt = this.now();
+    for (const seq of term.chunkOffsets.keys()) if (seq <= checkpoint.seq) term.chunkOffsets.delete(seq);
+    if (term.checkpoint === checkpoint) term.checkpoint = undefined;
+    this.stats.checkpoints++;
+  }
+
+  private serializeCheckpoint(term: Term): { seq: number; messages: Message[] } {
+    const checkpoint: Checkpoint = {
+      version: 1,
+      seq: term.seq,
+      epoch: term.epoch,
+      positions: positionsOf(term.merged),
+      pipeline: this.options.processor.pipeline.snapshot(),
+    };
+    const messages = checkpointMessages(checkpoint, this.options.checkpointPartBytes).map((m) => ({ ...m, partition: 0 }));
+    this.stats.lastCheckpointBytes = messages.reduce((n, m) => n + (m.value as Buffer).length, 0);
+    return { seq: term.seq, messages };
+  }
+
+  private checkpointDue(term: Term): boolean {
+    return term.checkpoint === undefined && (this.stopping || this.now() - term.lastCheckpointAt >= this.options.checkpointIntervalMs);
+  }
+
+  private idleWaitMs(term: Term): number {
+    return Math.max(50, this.options.checkpointIntervalMs - (this.now() - term.lastCheckpointAt));
+  }
+
+  /** Between chunks: checkpoint what the old rules built (so no replay crosses the change), then switch. */
+  private applyReload(term: Term): void {
+    const { ruleset, done } = this.pendingReload!;
+    this.pendingReload = undefined;
+    if (term.lastCheckpointSeq < term.seq && term.checkpoint === undefined) term.checkpoint = this.serializeCheckpoint(term);
+    done(this.options.processor.pipeline.reload(ruleset));
+  }
+
+  private resumeDrained(term: Term): void {
+    for (const source of this.full) {
+      if (term.merged.buffered(source) < this.options.maxBufferedMessages / 2) {
+        this.full.delete(source);
+        const tp = term.merged.partitions[source]!;
+        this.options.consumer.resume([{ topic: tp.topic, partitions: [tp.partition] }]);
+      }
+    }
+  }
+
+  /** Commits the acknowledged positions and the state pointer; one commit at a time, the newest wins. */
+  private commitSoon(term: Term): void {
+    if (term.committing || !term.commitDue || this.rebalancing) return;
+    term.commitDue = false;
+    const topics = commitTopics(term.ackedPositions, this.options.stateTopic, term.statePointer);
+    term.committing = this.options.consumer
+      .commitOffsets(topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, ...p }))))
+      .then(
+        () => {
+          this.stats.commits++;
+        },
+        (err: unknown) => {
+          this.stats.commitFailures++;
+          this.options.log.warn({ err }, 'committing offsets failed; the next commit carries them');
+          term.commitDue = true;
+        },
+      )
+      .finally(() => {
+        term.committing = undefined;
+        if (term.active) this.commitSoon(term);
+      });
+  }
+
+  private async flushCommit(term: Term): Promise<void> {
+    await term.committing;
+    this.commitSoon(term);
+    await term.committing;
+  }
+}
+
+function commitTopics(positions: readonly Position[], stateTopic: string, statePointer: number | undefined) {
+  const byTopic = new Map<string, { partition: number; offset: string }[]>();
+  for (const [topic, partition, offset] of positions) {
+    let list = byTopic.get(topic);
+    if (!list) byTopic.set(topic, (list = []));
+    list.push({ partition, offset: String(offset) });
+  }
+  if (statePointer !== undefined) byTopic.set(stateTopic, [{ partition: 0, offset: String(statePointer) }]);
+  return [...byTopic].map(([topic, partitions]) => ({ topic, partitions }));
+}
+
+function positionsOf(merged: MergedPartitions): Position[] {
+  return merged.partitions.map((tp, source) => [tp.topic, tp.partition, merged.position(source)]);
+}
+
+function sameInputs(a: readonly TopicPartition[], b: readonly TopicPartition[]): boolean {
+  if (a.length !== b.length) return false;
+  const keys = new Set(a.map((tp) => tpKey(tp.topic, tp.partition)));
+  return b.every((tp) => keys.has(tpKey(tp.topic, tp.partition)));
+}
+
+function isFenced(err: unknown): boolean {
+  const type = (err as { type?: string } | undefined)?.type;
+  return type === 'INVALID_PRODUCER_EPOCH' || type === 'PRODUCER_FENCED' || type === 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED';
+}
+
+function tpKey(topic: string, partition: number): string {
+  return `${topic}\u0000${partition}`;
+}
