@@ -53,7 +53,7 @@ export async function runKafkaWorker(config: Config, kafka: KafkaConfig): Promis
   metrics.attach(running.processor.pipeline, ruleset);
   metrics.attachKafka(() => running.stats());
   const stopWatching = config.watchRules
-    ? reloadRulesOnChange({ dir: config.rules, pipeline: running.processor.pipeline, metrics, log })
+    ? reloadRulesOnChange({ dir: config.rules, pipeline: running.processor.pipeline, reload: (ruleset) => running.decider.reload(ruleset), metrics, log })
     : () => {};
 
   const received = await signal.promise;

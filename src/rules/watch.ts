@@ -11,7 +11,7 @@ const DEFAULT_DEBOUNCE_MS = 250;
  */
 export function watchRules(
   dir: string,
-  onLoad: (result: LoadResult) => void,
+  onLoad: (result: LoadResult) => void | Promise<void>,
   options: { debounceMs?: number } = {},
 ): () => void {
   const debounceMs = options.debounceMs ?? DEFAULT_DEBOUNCE_MS;

@@ -196,6 +196,40 @@ export interface ReplayResult {
   deadLetters: { line: number; reason: string }[];
 }
 
+/**
+ * The input as one sequence, merged the way the decider documents it (docs/kafka.md): partitions in
+ * offset order, the record with the smallest timestamp first, ties to the lower partition. Written
+ * here from the description, not with the worker's code, so the two check each other.
+ */
+export function mergedOrder(records: readonly TopicRecord[]): TopicRecord[] {
+  const byPartition = new Map<number, TopicRecord[]>();
+  for (const r of records) {
+    let list = byPartition.get(r.partition);
+    if (!list) byPartition.set(r.partition, (list = []));
+    list.push(r);
+  }
+  const parts = [...byPartition.entries()].sort((a, b) => a[0] - b[0]).map(([, list]) => list.sort((a, b) => Number(BigInt(a.offset) - BigInt(b.offset))));
+  const heads = parts.map(() => 0);
+  const out: TopicRecord[] = [];
+  for (;;) {
+    let best = -1;
+    parts.forEach((list, p) => {
+      const r = list[heads[p]!];
+      if (r === undefined) return;
+      if (best < 0 || Number(r.timestamp) < Number(parts[best]![heads[best]!]!.timestamp)) best = p;
+    });
+    if (best < 0) return out;
+    out.push(parts[best]![heads[best]!++]!);
+  }
+}
+
+/** `alertgate replay` over messages (their values as the lines of a file, in the given order). */
+export function replayMessages(records: readonly TopicRecord[], rules = RULES): ReplayResult {
+  const file = join(tempDir('alertgate-merged-'), 'input.ndjson');
+  writeFileSync(file, Buffer.concat(records.flatMap((r) => [r.rawValue ?? Buffer.alloc(0), Buffer.from('\n')])));
+  return replay(file, rules);
+}
+
 /** `alertgate replay` over a file, for the expected outputs. */
 export function replay(input: string, rules = RULES): ReplayResult {
   const dir = tempDir('alertgate-replay-');
@@ -218,6 +252,7 @@ export function replay(input: string, rules = RULES): ReplayResult {
 export interface TopicRecord {
   partition: number;
   offset: string;
+  timestamp: string;
   key: string | undefined;
   value: string | undefined;
   rawValue: Buffer | null;
@@ -255,6 +290,7 @@ export async function readTopic(topic: string): Promise<TopicReader> {
         records.push({
           partition: batch.partition,
           offset: m.offset,
+          timestamp: m.timestamp,
           key: m.key?.toString('utf8'),
           value: m.value?.toString('utf8'),
           rawValue: m.value,
