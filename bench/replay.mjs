@@ -2,53 +2,14 @@
 // NDJSON) on one core, beside a pass-through baseline (parse → stringify → write, no decisions) run on the
 // same file. Each runs in its own child process so peak RSS is its own.
 import { spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, statSync } from 'node:fs';
-import { once } from 'node:events';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { mulberry32, pick } from '../scripts/prng.mjs';
+import { generateAlerts } from './generated-alerts.mjs';
 
 const ALERTS = Number(process.env.BENCH_REPLAY_ALERTS ?? 1_000_000);
 const dataDir = join(import.meta.dirname, '.data');
 const input = join(dataDir, `replay-${ALERTS}.ndjson`);
 mkdirSync(join(dataDir, 'out'), { recursive: true });
-
-const SIGNATURES = [
-  ...Array.from({ length: 150 }, (_, i) => ['ET POLICY signature ' + i, 'low', 'policy']),
-  ...Array.from({ length: 40 }, (_, i) => ['ET SCAN probe ' + i, 'medium', 'recon']),
-  ['sshd: authentication failed', 'low', 'unauthorized-access'],
-  ['ET EXPLOIT Apache Struts RCE attempt', 'high', 'unauthorized-access'],
-  ['ET MALWARE CobaltStrike beacon', 'critical', 'malware'],
-];
-
-async function generate() {
-  const random = mulberry32(7);
-  const out = createWriteStream(input);
-  const start = Date.UTC(2026, 10, 16);
-  let t = start;
-  for (let i = 0; i < ALERTS; i++) {
-    t += Math.floor(random() * 600); // ~3.5 days of alerts at 1M
-    const [name, severity, category] = pick(random, SIGNATURES);
-    const line = JSON.stringify({
-      id: `r-${i}`,
-      time: new Date(t).toISOString(),
-      source: pick(random, ['suricata', 'zeek', 'wazuh']),
-      name,
-      severity,
-      category,
-      entities: {
-        src_ip: `198.51.${Math.floor(random() * 100)}.${Math.floor(random() * 250)}`,
-        dst_ip: `10.0.${Math.floor(random() * 20)}.${Math.floor(random() * 250)}`,
-        host: `host-${Math.floor(random() * 2000)}`,
-        user: pick(random, ['root', 'admin', 'svc-backup', 'alice', 'bob']),
-      },
-      tags: ['bench'],
-      raw: { bytes_out: Math.floor(random() * 100_000), dst_port: Math.floor(random() * 65535) },
-    });
-    if (!out.write(line + '\n')) await once(out, 'drain');
-  }
-  out.end();
-  await once(out, 'close');
-}
 
 function child(script, args) {
   const r = spawnSync(process.execPath, [join(import.meta.dirname, script), ...args], { encoding: 'utf8', maxBuffer: 1 << 24 });
@@ -58,7 +19,7 @@ function child(script, args) {
 
 if (!existsSync(input)) {
   console.error(`generating ${ALERTS} alerts into ${input} ...`);
-  await generate();
+  await generateAlerts(input, ALERTS);
 }
 const bytes = statSync(input).size;
 const baseline = child('replay-passthrough.mjs', [input, join(dataDir, 'out', 'passthrough.ndjson')]);

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin, Consumer, Message, Producer, TopicMessages } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { CompiledRuleSet } from '../rules/ruleset.js';
@@ -365,11 +366,17 @@ export class Decider {
     return reader.result();
   }
 
+  /**
+   * Decides chunk after chunk. A chunk is decided while the request before it is in flight, so the
+   * pipeline's CPU time overlaps the broker's round trip; requests themselves go one at a time.
+   */
   private async runTerm(term: Term): Promise<void> {
     const { processor, log } = this.options;
+    let inFlight: Promise<void> | undefined;
     while (term.active) {
       if (this.stopping && term.replay.length > 0) {
         // Stopped while rebuilding: nothing new was decided; the next owner replays the same chunks.
+        await inFlight;
         log.info({ chunksLeft: term.replay.length }, 'decider stopped during a replay');
         return;
       }
@@ -386,13 +393,13 @@ export class Decider {
       const decided = chunk && this.decide(term, chunk);
       if (decided) this.resumeDrained(term);
       if (decided && this.checkpointDue(term)) term.checkpoint = this.serializeCheckpoint(term);
+      await inFlight;
+      inFlight = undefined;
       if (this.stopping && !decided && term.pending === undefined && term.checkpoint === undefined && term.lastCheckpointSeq < term.seq) {
         term.checkpoint = this.serializeCheckpoint(term);
       }
-      const sent = this.options.exactlyOnce
-        ? await this.sendTransaction(term, decided, chunk?.recorded ?? false)
-        : await this.sendPipelined(term, decided, chunk?.recorded ?? false);
-      if (sent) continue;
+      inFlight = this.options.exactlyOnce ? this.startTransaction(term, decided, chunk?.recorded ?? false) : this.startPipelined(term, decided, chunk?.recorded ?? false);
+      if (inFlight) continue;
       if (this.stopping) {
         await this.flushCommit(term);
         log.info({ lastChunk: term.seq, checkpoint: term.lastCheckpointSeq }, 'decider stopped: outputs sent, state checkpointed, offsets committed');
@@ -402,6 +409,7 @@ export class Decider {
       await this.wakeup.wait(this.idleWaitMs(term));
       if (this.checkpointDue(term) && term.lastCheckpointSeq < term.seq && term.pending === undefined) term.checkpoint = this.serializeCheckpoint(term);
     }
+    await inFlight;
   }
 
   /** The next chunk: one recorded in the state topic (formed again exactly), else a new one from the merge. */
@@ -436,10 +444,10 @@ export class Decider {
   /**
    * One at-least-once request: the new chunk's record (so it can be formed again), the outputs of the
    * chunk before it (whose record is on the broker already), a checkpoint whose chunk's outputs are
-   * acknowledged. A replayed chunk has its record already: its outputs go at once. Returns false when
-   * there was nothing to send.
+   * acknowledged. A replayed chunk has its record already: its outputs go at once. Returns the send in
+   * flight, or undefined when there is nothing to send.
    */
-  private async sendPipelined(term: Term, decided: DecidedChunk | undefined, recorded: boolean): Promise<boolean> {
+  private startPipelined(term: Term, decided: DecidedChunk | undefined, recorded: boolean): Promise<void> | undefined {
     const state: Message[] = [];
     const outputs: DecidedChunk[] = [];
     if (term.pending) outputs.push(term.pending);
@@ -453,28 +461,32 @@ export class Decider {
     // checkpoint that includes outputs nobody will send again.
     const checkpoint = term.checkpoint !== undefined && term.checkpoint.seq <= term.ackedSeq ? term.checkpoint : undefined;
     if (checkpoint) state.push(...checkpoint.messages);
-    if (state.length === 0 && outputs.length === 0) return false;
+    if (state.length === 0 && outputs.length === 0) return undefined;
 
-    const sent = await this.options.sender.send(this.request(state, outputs), { chunks: outputs.map((o) => o.seq) }, () => term.active);
-    this.noteStateOffsets(term, state, offsetsOf(this.options.stateTopic, 0, sent));
-    if (checkpoint) this.checkpointWritten(term, checkpoint);
-    const last = outputs[outputs.length - 1];
-    if (last) {
-      term.ackedSeq = last.seq;
-      term.ackedPositions = last.positions;
-    }
-    term.commitDue = true;
-    this.commitSoon(term);
-    return true;
+    return this.options.sender.send(this.request(state, outputs), { chunks: outputs.map((o) => o.seq) }, () => term.active).then((sent) => {
+      this.noteStateOffsets(term, state, offsetsOf(this.options.stateTopic, 0, sent));
+      if (checkpoint) this.checkpointWritten(term, checkpoint);
+      const last = outputs[outputs.length - 1];
+      if (last) {
+        term.ackedSeq = last.seq;
+        term.ackedPositions = last.positions;
+      }
+      term.commitDue = true;
+      this.commitSoon(term);
+    });
   }
 
   /** One exactly-once transaction: the chunk's record, outputs and offsets (and a due checkpoint), all or nothing. */
-  private async sendTransaction(term: Term, decided: DecidedChunk | undefined, recorded: boolean): Promise<boolean> {
+  private startTransaction(term: Term, decided: DecidedChunk | undefined, recorded: boolean): Promise<void> | undefined {
     const checkpoint = term.checkpoint;
     const state: Message[] = [];
     if (decided && !recorded) state.push(this.chunkRecord(term, decided));
     if (checkpoint) state.push(...checkpoint.messages);
-    if (state.length === 0 && !decided) return false;
+    if (state.length === 0 && !decided) return undefined;
+    return this.transact(term, decided, state, checkpoint);
+  }
+
+  private async transact(term: Term, decided: DecidedChunk | undefined, state: Message[], checkpoint: Term['checkpoint']): Promise<void> {
     const { producer, sender, groupId, log } = this.options;
     for (let attempt = 1; term.active; attempt++) {
       const transaction = await producer.transaction();
@@ -488,20 +500,19 @@ export class Decider {
         if (checkpoint) this.checkpointWritten(term, checkpoint);
         if (decided) term.ackedSeq = decided.seq;
         this.stats.commits++;
-        return true;
+        return;
       } catch (err) {
         this.stats.transactionsAborted++;
         await transaction.abort().catch(() => undefined);
         if (isFenced(err)) {
           log.error({ err }, 'another worker took over the transactional id: stopping this term');
           term.active = false;
-          return false;
+          return;
         }
         log.error({ err, attempt, chunk: decided?.seq }, 'the chunk transaction failed; trying it again');
-        await this.wakeup.wait(Math.min(10_000, 250 * 2 ** Math.min(attempt - 1, 6)));
+        await sleep(Math.min(10_000, 250 * 2 ** Math.min(attempt - 1, 6)));
       }
     }
-    return false;
   }
 
   private request(state: Message[], outputs: readonly DecidedChunk[]): TopicMessages[] {

@@ -2,6 +2,7 @@ import { Kafka, type Admin, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { KafkaConfig } from '../config/kafka.js';
 import { clientOptions, consumerOptions, producerOptions, runOptions } from '../kafka/client-options.js';
+import { COMPRESSION_TYPES, useFastGzip } from '../kafka/compression.js';
 import { ensureTopics } from '../kafka/topics.js';
 import type { Normalizer } from '../normalize/index.js';
 import type { CompiledRuleSet } from '../rules/ruleset.js';
@@ -79,7 +80,13 @@ export class KafkaWorker {
         topics: { decisions, incidents, deadLetters },
         log,
       });
-      const sender = new OutputSender(producer, { acks: config.producer.acks, maxRequestBytes: config.producer.maxRequestBytes, log });
+      if (config.producer.compression === 'gzip') useFastGzip();
+      const sender = new OutputSender(producer, {
+        acks: config.producer.acks,
+        compression: COMPRESSION_TYPES[config.producer.compression],
+        maxRequestBytes: config.producer.maxRequestBytes,
+        log,
+      });
       // The assigner asks the decider whether it owns the partitions; the decider needs the consumer.
       let decider: Decider | undefined;
       const consumer = kafka.consumer({ ...consumerOptions(config), partitionAssigners: [soleOwnerAssigner(() => decider?.owner ?? false)] });
@@ -98,7 +105,8 @@ export class KafkaWorker {
         maxChunkMessages: config.consumer.maxChunkMessages,
         maxBufferedMessages: config.consumer.maxBufferedMessages,
         checkpointIntervalMs: config.state.checkpointIntervalMs,
-        checkpointPartBytes: Math.floor(config.producer.maxRequestBytes / 2),
+        // A part is one message: below the broker's 1 MiB limit even if it does not compress.
+        checkpointPartBytes: 512 * 1024,
         log,
       });
       const deciding = decider;

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Message, ProducerBatch, RecordMetadata, TopicMessages } from 'kafkajs';
+import type { CompressionTypes, Message, ProducerBatch, RecordMetadata, TopicMessages } from 'kafkajs';
 import type { Logger } from 'pino';
 import { backoffMs, DEFAULT_BACKOFF, type Backoff } from '../../kafka/backoff.js';
 import { requestChunks } from './request-chunks.js';
@@ -22,6 +22,7 @@ export interface SentRequest {
 
 export interface OutputSenderOptions {
   readonly acks: -1 | 1;
+  readonly compression: CompressionTypes;
   /** Most bytes of messages per produce request (below the broker's message.max.bytes). */
   readonly maxRequestBytes: number;
   readonly log: Logger;
@@ -39,27 +40,43 @@ export class OutputSender {
   requests = 0;
   /** Failed requests that were tried again. */
   retries = 0;
+  /** Requests the broker refused as too large (the request size is halved each time). */
+  splits = 0;
   private readonly backoff: Backoff;
+  /** Starts at maxRequestBytes; halved when the broker refuses a request as too large. */
+  private requestBytes: number;
 
   constructor(
     private readonly producer: Sender,
     private readonly options: OutputSenderOptions,
   ) {
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
+    this.requestBytes = options.maxRequestBytes;
   }
 
   async send(topicMessages: readonly TopicMessages[], context: SendContext, keepTrying: () => boolean, via: Sender = this.producer): Promise<SentRequest[]> {
     const sent: SentRequest[] = [];
-    for (const chunk of requestChunks(topicMessages, this.options.maxRequestBytes)) sent.push(await this.sendOne(chunk, context, keepTrying, via));
+    for (const chunk of requestChunks(topicMessages, this.requestBytes)) sent.push(...(await this.sendOne(chunk, context, keepTrying, via)));
     return sent;
   }
 
-  private async sendOne(topicMessages: TopicMessages[], context: SendContext, keepTrying: () => boolean, via: Sender): Promise<SentRequest> {
+  private async sendOne(topicMessages: TopicMessages[], context: SendContext, keepTrying: () => boolean, via: Sender): Promise<SentRequest[]> {
     for (let attempt = 1; ; attempt++) {
       try {
         this.requests++;
-        return { topicMessages, metadata: await via.sendBatch({ topicMessages, acks: this.options.acks }) };
+        return [{ topicMessages, metadata: await via.sendBatch({ topicMessages, acks: this.options.acks, compression: this.options.compression }) }];
       } catch (err) {
+        if (tooLarge(err) && this.requestBytes > MIN_REQUEST_BYTES) {
+          // Compressed less than expected: over the broker's limit, nothing of it written. Smaller from now on.
+          this.requestBytes = Math.max(MIN_REQUEST_BYTES, Math.floor(this.requestBytes / 2));
+          this.splits++;
+          this.options.log.warn({ ...context, maxRequestBytes: this.requestBytes }, 'the broker refused a produce request as too large; sending smaller ones');
+          // Inside a transaction the whole transaction is sent again (it was aborted); else only this request.
+          if (!keepTrying()) throw err;
+          const sent: SentRequest[] = [];
+          for (const chunk of requestChunks(topicMessages, this.requestBytes)) sent.push(...(await this.sendOne(chunk, context, keepTrying, via)));
+          return sent;
+        }
         // Stopping, or the partitions moved: leave it uncommitted; whoever decides next sends it again.
         if (!keepTrying()) throw err;
         this.retries++;
@@ -69,6 +86,14 @@ export class OutputSender {
       }
     }
   }
+}
+
+/** Requests are not made smaller than this when the broker refuses one as too large. */
+const MIN_REQUEST_BYTES = 64 * 1024;
+
+function tooLarge(err: unknown): boolean {
+  const types = [err, ...((err as { errors?: unknown[] } | undefined)?.errors ?? [])].map((e) => (e as { type?: string } | undefined)?.type);
+  return types.includes('MESSAGE_TOO_LARGE') || types.includes('RECORD_LIST_TOO_LARGE');
 }
 
 /**

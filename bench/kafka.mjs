@@ -1,0 +1,252 @@
+// bench/kafka: `alertgate run` on Kafka beside a raw kafkajs pass-through, on the same local broker and
+// the same messages, in one run:
+//   (a) pass-through: consume a topic and produce every message to another (acks -1, offsets committed
+//       after the acks), no logic;
+//   (b) alertgate, at-least-once: decide, produce decisions/incidents/dead letters, chunk records, commit;
+//   (c) alertgate, exactly-once: the same in one Kafka transaction per chunk;
+// throughput of each (alerts/s, first fetch to the last output acknowledged), the ratios b/a and c/a,
+// and the alert → decision latency at a fixed offered rate (p50/p99), for both delivery modes.
+// Uses KAFKA_BROKERS, or starts the project's broker (scripts/kafka.sh up) and stops it at the end.
+// BENCH_KAFKA_ALERTS (200000), BENCH_RATE (10000), BENCH_SECONDS (15).
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import kafkajs from 'kafkajs';
+import { mulberry32, pick } from '../scripts/prng.mjs';
+import { generateAlerts } from './generated-alerts.mjs';
+import { useFastGzip } from '../dist/kafka/compression.js';
+
+const { Kafka, logLevel, CompressionTypes } = kafkajs;
+const repo = join(import.meta.dirname, '..');
+const bin = join(repo, 'bin', 'alertgate.js');
+const kafkaSh = join(repo, 'scripts', 'kafka.sh');
+const ALERTS = Number(process.env.BENCH_KAFKA_ALERTS ?? 200_000);
+const RATE = Number(process.env.BENCH_RATE ?? 10_000);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
+const MAX_REQUEST_BYTES = 512 * 1024;
+
+/** The brokers, and whether this run started them (and must stop them). */
+function broker() {
+  const given = (process.env.KAFKA_BROKERS ?? '').split(',').filter(Boolean);
+  if (given.length > 0) return { brokers: given, started: false };
+  const running = spawnSync('bash', [kafkaSh, 'env'], { encoding: 'utf8' });
+  const startedNow = running.status !== 0;
+  const up = startedNow ? spawnSync('bash', [kafkaSh, 'up'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }) : running;
+  const m = /KAFKA_BROKERS=(\S+)/.exec(up.stdout ?? '');
+  if (!m) throw new Error('bench/kafka: no broker (set KAFKA_BROKERS, or install Java 17 and Maven for scripts/kafka.sh)');
+  return { brokers: m[1].split(','), started: startedNow };
+}
+
+const { brokers, started: startedBroker } = broker();
+const kafka = new Kafka({ clientId: 'alertgate-bench', brokers, logLevel: logLevel.NOTHING });
+const run = `bench-${Date.now().toString(36)}`;
+const admin = kafka.admin();
+await admin.connect();
+
+async function createTopics(...topics) {
+  await admin.createTopics({ waitForLeaders: true, topics: topics.map((topic) => ({ topic, numPartitions: 1, replicationFactor: 1 })) });
+}
+
+/** Sum of the topic's end offsets: how many records it holds. */
+async function recordsIn(topic) {
+  return (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0);
+}
+
+async function waitUntil(check, what, timeoutMs = 300_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`bench/kafka: ${what} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+// The input: generated alerts (all valid: every one gets a decision), one partition.
+const dataDir = join(import.meta.dirname, '.data');
+mkdirSync(dataDir, { recursive: true });
+const inputFile = join(dataDir, `replay-${ALERTS}.ndjson`);
+if (!existsSync(inputFile)) {
+  console.error(`generating ${ALERTS} alerts into ${inputFile} ...`);
+  await generateAlerts(inputFile, ALERTS);
+}
+const input = `${run}-alerts`;
+await createTopics(input);
+const produced = spawnSync(process.execPath, [bin, 'produce', '--input', inputFile, '--topic', input, '--brokers', brokers.join(',')], { encoding: 'utf8' });
+if (produced.status !== 0) throw new Error(produced.stderr);
+const count = Number(/^sent (\d+)/.exec(produced.stdout)[1]);
+console.log(`input: ${count} alerts (${(statSync(inputFile).size / 1e6).toFixed(1)} MB) from ${inputFile}, 1 partition; brokers ${brokers.join(',')}`);
+
+/** (a) consume → produce each message unchanged → commit after the acks; with the given compression. */
+async function passThrough(compression) {
+  const copy = `${run}-copy-${Math.random().toString(36).slice(2, 6)}`;
+  await createTopics(copy);
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const consumer = kafka.consumer({ groupId: copy, maxWaitTimeInMs: 1000 });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [input], fromBeginning: true });
+  let seen = 0;
+  let started;
+  consumer.on(consumer.events.GROUP_JOIN, () => (started = Date.now()));
+  const ms = await new Promise((resolve) => {
+    consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, resolveOffset, commitOffsetsIfNecessary }) => {
+        let chunk = [];
+        let bytes = 0;
+        for (const m of batch.messages) {
+          if (bytes + m.value.length > MAX_REQUEST_BYTES && chunk.length > 0) {
+            await producer.sendBatch({ acks: -1, compression, topicMessages: [{ topic: copy, messages: chunk }] });
+            chunk = [];
+            bytes = 0;
+          }
+          chunk.push({ key: m.key, value: m.value });
+          bytes += m.value.length;
+        }
+        if (chunk.length > 0) await producer.sendBatch({ acks: -1, compression, topicMessages: [{ topic: copy, messages: chunk }] });
+        resolveOffset(batch.messages[batch.messages.length - 1].offset);
+        await commitOffsetsIfNecessary({ topics: [{ topic: input, partitions: [{ partition: batch.partition, offset: String(BigInt(batch.lastOffset()) + 1n) }] }] });
+        seen += batch.messages.length;
+        if (seen >= count) resolve(Date.now() - started);
+      },
+    });
+  });
+  await consumer.disconnect();
+  await producer.disconnect();
+  return { ms, rate: Math.round((count * 1000) / ms) };
+}
+
+/** Starts `alertgate run` on `topics`; resolves once it has taken the partitions over. */
+async function startWorker(name, topics, delivery) {
+  const dir = mkdtempSync(join(tmpdir(), 'alertgate-bench-'));
+  const config = join(dir, 'config.yaml');
+  writeFileSync(
+    config,
+    JSON.stringify({
+      rules: join(repo, 'rules'),
+      http: { port: 0 },
+      log: { level: 'info' },
+      kafka: { brokers, groupId: `${run}-${name}`, delivery, topics, createTopics: { enabled: true } },
+    }),
+  );
+  const child = spawn(process.execPath, [bin, 'run', '--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  child.stderr.on('data', (d) => (log += d));
+  await waitUntil(async () => log.includes('"msg":"took over the input partitions"'), 'the worker did not take over');
+  const takenOverAt = Number(/"time":(\d+)[^\n]*"msg":"took over the input partitions"/.exec(log)[1]);
+  const url = /"url":"([^"]+)"/.exec(log)[1];
+  return {
+    takenOverAt,
+    rssMB: async () => Math.round(Number(/^alertgate_process_process_resident_memory_bytes (\S+)/m.exec(await (await fetch(`${url}/metrics`)).text())?.[1]) / 1e6),
+    stop: async () => {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    },
+  };
+}
+
+/** (b), (c): the worker over the whole input, until every decision is on the broker. */
+async function worker(delivery) {
+  const name = delivery === 'exactly-once' ? 'eos' : 'alo';
+  const topics = { input: [input], decisions: `${run}-${name}-decisions`, incidents: `${run}-${name}-incidents`, deadLetters: `${run}-${name}-dead-letters` };
+  const w = await startWorker(name, topics, delivery);
+  let doneAt;
+  await waitUntil(async () => (await recordsIn(topics.decisions)) >= count && (doneAt = Date.now()), 'not every decision arrived');
+  const rssMB = await w.rssMB();
+  await w.stop();
+  const ms = doneAt - w.takenOverAt;
+  return { ms, rate: Math.round((count * 1000) / ms), rssMB };
+}
+
+/** Offers alerts at RATE/s in 10 ms ticks for SECONDS; per alert, the time from its produce to its decision's arrival. */
+async function latency(delivery) {
+  const name = `lat-${delivery === 'exactly-once' ? 'eos' : 'alo'}`;
+  const topics = { input: [`${run}-${name}-alerts`], decisions: `${run}-${name}-decisions`, incidents: `${run}-${name}-incidents`, deadLetters: `${run}-${name}-dead-letters` };
+  await createTopics(topics.input[0], topics.decisions);
+  const w = await startWorker(name, topics, delivery);
+  const sentAt = new Map();
+  const latencies = [];
+  const total = RATE * SECONDS;
+  const consumer = kafka.consumer({ groupId: `${run}-${name}-reader`, maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topics.decisions], fromBeginning: true });
+  let joined;
+  const readerJoined = new Promise((r) => (joined = r));
+  consumer.on(consumer.events.GROUP_JOIN, () => joined());
+  const allDecided = new Promise((resolve) => {
+    consumer.run({
+      eachBatch: async ({ batch }) => {
+        const now = performance.now();
+        for (const m of batch.messages) {
+          const sent = sentAt.get(m.key.toString());
+          if (sent !== undefined) latencies.push(now - sent);
+        }
+        if (latencies.length >= total) resolve();
+      },
+    });
+  });
+  await readerJoined;
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const random = mulberry32(11);
+  const TICK_MS = 10;
+  const perTick = Math.round((RATE * TICK_MS) / 1000);
+  const started = performance.now();
+  let sent = 0;
+  for (let tick = 0; sent < total; tick++) {
+    const wait = started + tick * TICK_MS - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const messages = [];
+    for (let i = 0; i < perTick && sent < total; i++, sent++) {
+      const id = `${run}-${name}-${sent}`;
+      messages.push({
+        key: id,
+        value: JSON.stringify({
+          id,
+          time: new Date().toISOString(),
+          source: 'ids',
+          name: pick(random, ['ET POLICY curl User-Agent', 'ET SCAN Nmap', 'sshd: authentication failed', 'ET EXPLOIT attempt']),
+          severity: pick(random, ['low', 'low', 'medium', 'high']),
+          category: pick(random, ['policy', 'recon', 'unauthorized-access']),
+          entities: { src_ip: `198.51.100.${Math.floor(random() * 250)}`, host: `host-${Math.floor(random() * 200)}` },
+        }),
+      });
+    }
+    const at = performance.now();
+    for (const m of messages) sentAt.set(m.key, at);
+    await producer.send({ topic: topics.input[0], acks: -1, messages });
+  }
+  const offeredMs = performance.now() - started;
+  await allDecided;
+  await producer.disconnect();
+  await consumer.disconnect();
+  await w.stop();
+  latencies.sort((a, b) => a - b);
+  const q = (p) => Number(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))].toFixed(1));
+  return { achieved: Math.round((total * 1000) / offeredMs), p50: q(0.5), p90: q(0.9), p99: q(0.99), max: q(1) };
+}
+
+try {
+  // The baseline gets the same fast gzip as the worker, and is measured with and without it: the
+  // ratio is taken against the faster of the two.
+  useFastGzip();
+  const plain = await passThrough(CompressionTypes.None);
+  const gzipped = await passThrough(CompressionTypes.GZIP);
+  const base = plain.rate >= gzipped.rate ? plain : gzipped;
+  const alo = await worker('at-least-once');
+  const eos = await worker('exactly-once');
+  console.log(`(a) kafkajs pass-through (consume → produce → commit):      ${plain.rate} alerts/s uncompressed (${plain.ms} ms), ${gzipped.rate} alerts/s gzip (${gzipped.ms} ms)`);
+  console.log(`(b) alertgate run, at-least-once (decide, produce, commit): ${alo.rate} alerts/s (${alo.ms} ms), RSS ${alo.rssMB} MB; b/a = ${(alo.rate / base.rate).toFixed(2)} (target ≥ 0.7)`);
+  console.log(`(c) alertgate run, exactly-once (one transaction a chunk):  ${eos.rate} alerts/s (${eos.ms} ms), RSS ${eos.rssMB} MB; c/a = ${(eos.rate / base.rate).toFixed(2)}`);
+  const latAlo = await latency('at-least-once');
+  console.log(`alert → decision at ${RATE}/s offered (${latAlo.achieved}/s achieved) for ${SECONDS} s, at-least-once: p50 ${latAlo.p50} ms, p90 ${latAlo.p90} ms, p99 ${latAlo.p99} ms (target < 50), max ${latAlo.max} ms`);
+  const latEos = await latency('exactly-once');
+  console.log(`alert → decision at ${RATE}/s offered (${latEos.achieved}/s achieved) for ${SECONDS} s, exactly-once:  p50 ${latEos.p50} ms, p90 ${latEos.p90} ms, p99 ${latEos.p99} ms, max ${latEos.max} ms`);
+  console.log(
+    JSON.stringify({ bench: 'kafka', alerts: count, passThroughPerSec: plain.rate, passThroughGzipPerSec: gzipped.rate, atLeastOncePerSec: alo.rate, exactlyOncePerSec: eos.rate, ratio: Number((alo.rate / base.rate).toFixed(2)), latencyAtLeastOnce: latAlo, latencyExactlyOnce: latEos }),
+  );
+} finally {
+  await admin.disconnect();
+  if (startedBroker) spawnSync('bash', [kafkaSh, 'down'], { stdio: 'inherit' });
+}
