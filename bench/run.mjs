@@ -1,4 +1,5 @@
-// npm run bench: the three figures the README reports, each beside its baseline, in one run.
+// npm run bench: the figures the README reports, each beside its baseline, in one run. bench/kafka.mjs
+// uses KAFKA_BROKERS or starts the project's broker (scripts/kafka.sh: Java 17 and Maven needed).
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
@@ -6,6 +7,7 @@ const benches = [
   ['eval.mjs', []],
   ['replay.mjs', []],
   ['window-memory.mjs', ['--expose-gc']],
+  ['kafka.mjs', []],
 ];
 for (const [script, flags] of benches) {
   console.log(`\n== ${script}`);

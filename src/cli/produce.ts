@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { Kafka, type Message, type Producer } from 'kafkajs';
+import type { Kafka as KafkaClient, Message, Producer } from 'kafkajs';
+import { Kafka } from '../kafka/kafkajs.js';
 import { loadConfig } from '../config/load.js';
 import { Broker, TopicName } from '../config/kafka.js';
 import { clientOptions, producerOptions, type ConnectionConfig } from '../kafka/client-options.js';
@@ -130,7 +131,7 @@ async function connectionConfig(opts: ProduceOptions): Promise<ConnectionConfig>
   return { brokers, clientId: fromConfig?.clientId ?? 'alertgate-produce', ssl: fromConfig?.ssl, sasl: fromConfig?.sasl };
 }
 
-async function ensureTopic(kafka: Kafka, topic: string, create: boolean, partitions: number, replicationFactor: number): Promise<void> {
+async function ensureTopic(kafka: KafkaClient, topic: string, create: boolean, partitions: number, replicationFactor: number): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {

@@ -79,8 +79,12 @@ export const KafkaConfig = z
       .object({
         /** A checkpoint of windows and open incidents at most this often while alerts flow (and at every stop and rule reload). */
         checkpointIntervalMs: z.number().int().positive().default(30_000),
-        /** retention.ms of the state topic when the worker creates it: must outlast the gap between two checkpoints by far. */
+        /**
+         * retention.ms and retention.bytes of the state topic when the worker creates it. It must keep the
+         * newest checkpoint and the chunk records after it: far more than one checkpoint interval's worth.
+         */
         retentionMs: z.number().int().positive().default(7 * 24 * 3600 * 1000),
+        retentionBytes: z.number().int().positive().default(1024 * 1024 * 1024),
       })
       .strict()
       .prefault({}),

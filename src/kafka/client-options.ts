@@ -1,4 +1,5 @@
-import { Partitioners, type ConsumerConfig, type ConsumerRunConfig, type KafkaConfig as KafkajsConfig, type ProducerConfig, type SASLOptions } from 'kafkajs';
+import type { ConsumerConfig, ConsumerRunConfig, KafkaConfig as KafkajsConfig, ProducerConfig, SASLOptions } from 'kafkajs';
+import { Partitioners } from './kafkajs.js';
 import type { Logger } from 'pino';
 import type { KafkaConfig } from '../config/kafka.js';
 import { kafkajsLevel, pinoLogCreator } from './log-creator.js';

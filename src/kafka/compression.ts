@@ -1,8 +1,6 @@
 import { promisify } from 'node:util';
 import { gzip, unzip } from 'node:zlib';
-import kafkajs from 'kafkajs';
-
-const { CompressionCodecs, CompressionTypes } = kafkajs;
+import { CompressionCodecs, CompressionTypes } from './kafkajs.js';
 const gzipAsync = promisify(gzip);
 const unzipAsync = promisify(unzip);
 

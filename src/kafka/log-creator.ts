@@ -1,11 +1,12 @@
-import { logLevel, type logCreator } from 'kafkajs';
+import type { logCreator, logLevel as LogLevel } from 'kafkajs';
+import { logLevel } from './kafkajs.js';
 import type { Logger } from 'pino';
 
 /**
  * kafkajs' own level for a pino level: kafkajs' info is chatty (every join, every connection), so it
  * only shows at debug and trace; otherwise warnings and errors, such as a consumer crash.
  */
-export function kafkajsLevel(pinoLevel: string): logLevel {
+export function kafkajsLevel(pinoLevel: string): LogLevel {
   if (pinoLevel === 'silent') return logLevel.NOTHING;
   if (pinoLevel === 'fatal' || pinoLevel === 'error') return logLevel.ERROR;
   if (pinoLevel === 'debug' || pinoLevel === 'trace') return logLevel.INFO;

@@ -1,4 +1,5 @@
-import { Kafka, type Admin, type Producer } from 'kafkajs';
+import type { Admin, Producer } from 'kafkajs';
+import { Kafka } from '../kafka/kafkajs.js';
 import type { Logger } from 'pino';
 import type { KafkaConfig } from '../config/kafka.js';
 import { clientOptions, consumerOptions, producerOptions, runOptions } from '../kafka/client-options.js';
@@ -65,7 +66,7 @@ export class KafkaWorker {
         create: config.createTopics.enabled,
         partitions: config.createTopics.partitions,
         replicationFactor: config.createTopics.replicationFactor,
-        special: new Map([[state, { partitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'delete' }, { name: 'retention.ms', value: String(config.state.retentionMs) }] }]]),
+        special: new Map([[state, { partitions: 1, configEntries: stateTopicConfig(config.state) }]]),
       });
       if (created.length > 0) log.info({ topics: created }, 'created Kafka topics');
 
@@ -170,4 +171,14 @@ export class KafkaWorker {
       await this.admin.disconnect();
     }
   }
+}
+
+/** The state topic: one partition, old checkpoints and chunk records deleted by time and size, in small segments so they go soon. */
+function stateTopicConfig(state: KafkaConfig['state']): { name: string; value: string }[] {
+  return [
+    { name: 'cleanup.policy', value: 'delete' },
+    { name: 'retention.ms', value: String(state.retentionMs) },
+    { name: 'retention.bytes', value: String(state.retentionBytes) },
+    { name: 'segment.bytes', value: String(Math.min(64 * 1024 * 1024, Math.max(1024 * 1024, Math.floor(state.retentionBytes / 8)))) },
+  ];
 }

@@ -28,7 +28,7 @@ describe('config: kafka section', () => {
       topics: { input: ['alerts'], decisions: 'alertgate-decisions', incidents: 'alertgate-incidents', deadLetters: 'alertgate-dead-letters', state: 'alertgate-state' },
       createTopics: { enabled: false, partitions: -1, replicationFactor: -1 },
       delivery: 'at-least-once',
-      state: { checkpointIntervalMs: 30_000, retentionMs: 7 * 24 * 3600 * 1000 },
+      state: { checkpointIntervalMs: 30_000, retentionMs: 7 * 24 * 3600 * 1000, retentionBytes: 1024 * 1024 * 1024 },
       consumer: { sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000, maxBytesPerPartition: 1024 * 1024, maxChunkMessages: 2_000, maxBufferedMessages: 20_000, fromBeginning: true },
       producer: { idempotent: true, acks: -1, compression: 'gzip', maxRequestBytes: 4 * 1024 * 1024, transactionalId: 'alertgate-decider' },
       shutdownTimeoutMs: 20_000,

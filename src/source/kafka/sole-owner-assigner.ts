@@ -1,4 +1,5 @@
-import { AssignerProtocol, type PartitionAssigner } from 'kafkajs';
+import type { PartitionAssigner } from 'kafkajs';
+import { AssignerProtocol } from '../../kafka/kafkajs.js';
 
 /** The assigner's protocol name: every member of the group must use it. */
 export const SOLE_OWNER_ASSIGNER = 'AlertgateSoleOwner';
