@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin, Consumer, Message, Producer, TopicMessages } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { CompiledRuleSet } from '../rules/ruleset.js';
-import { BatchOutputs, type OutputTopics } from '../sinks/kafka/batch-outputs.js';
+import type { BatchOutputs } from '../sinks/kafka/batch-outputs.js';
 import { offsetsOf, type OutputSender } from '../sinks/kafka/output-sender.js';
 import { MergedPartitions, type MergedRecord, type SourceMessage, type TopicPartition } from '../source/kafka/merged-partitions.js';
 import type { ChunkProcessor } from './chunk-processor.js';
@@ -18,7 +18,6 @@ export interface DeciderOptions {
   readonly groupId: string;
   readonly inputTopics: readonly string[];
   readonly stateTopic: string;
-  readonly outputs: OutputTopics;
   readonly exactlyOnce: boolean;
   readonly fromBeginning: boolean;
   readonly maxChunkMessages: number;
@@ -515,11 +514,18 @@ export class Decider {
     }
   }
 
+  /** One entry per topic: kafkajs keys a request's topics by name, so a second entry would replace the first. */
   private request(state: Message[], outputs: readonly DecidedChunk[]): TopicMessages[] {
-    const messages: TopicMessages[] = [];
-    if (state.length > 0) messages.push({ topic: this.options.stateTopic, messages: state });
-    for (const { outputs: o } of outputs) messages.push(...o.topicMessages());
-    return messages;
+    const byTopic = new Map<string, Message[]>();
+    if (state.length > 0) byTopic.set(this.options.stateTopic, state);
+    for (const chunk of outputs) {
+      for (const { topic, messages } of chunk.outputs.topicMessages()) {
+        const list = byTopic.get(topic);
+        if (list) list.push(...messages);
+        else byTopic.set(topic, [...messages]);
+      }
+    }
+    return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
   }
 
   private chunkRecord(term: Term, chunk: DecidedChunk): Message {

@@ -100,7 +100,6 @@ export class KafkaWorker {
         groupId: config.groupId,
         inputTopics: input,
         stateTopic: state,
-        outputs: { decisions, incidents, deadLetters },
         exactlyOnce,
         fromBeginning: config.consumer.fromBeginning,
         maxChunkMessages: config.consumer.maxChunkMessages,
