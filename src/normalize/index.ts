@@ -5,4 +5,5 @@ export { createNormalizer, InputFormat, type Normalizer, type NormalizerOptions,
 export { parseSeverity, severityFromScore } from './severity.js';
 export { EPOCH_SECONDS_BELOW, formatEventTime, parseEventTime } from './time.js';
 export { CanonicalInput } from './formats/canonical.js';
-export type { FormatAdapter, JsonObject, NormalizeFailure, NormalizeSuccess } from './formats/adapter.js';
+export { FORMAT_NAMES, NORMALIZE_PROBLEMS } from './formats/adapter.js';
+export type { FormatAdapter, FormatName, JsonObject, NormalizeFailure, NormalizeProblem, NormalizeSuccess } from './formats/adapter.js';

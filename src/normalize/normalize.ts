@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { jsonType } from './describe.js';
-import type { FormatAdapter, JsonObject, NormalizeResult } from './formats/adapter.js';
+import type { FormatAdapter, JsonObject, NormalizeProblem, NormalizeResult } from './formats/adapter.js';
 import { canonicalFormat } from './formats/canonical.js';
 import { genericFormat } from './formats/generic.js';
 import type { Mapping } from './mapping.js';
@@ -35,14 +35,15 @@ export function createNormalizer(opts: NormalizerOptions): Normalizer {
     try {
       value = JSON.parse(text);
     } catch (err) {
-      return failure(`invalid JSON: ${(err as Error).message}`);
+      return failure('invalid_json', `invalid JSON: ${(err as Error).message}`);
     }
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      return failure(`expected a JSON object, got ${jsonType(value)}`);
+      return failure('not_object', `expected a JSON object, got ${jsonType(value)}`);
     }
     const adapter = pickAdapter(value as JsonObject);
     if (adapter === undefined) {
       return failure(
+        'unknown_format',
         'not a canonical alert (it lacks time, source, name or severity); for other shapes pass ' +
           '--format generic --map <mapping.yaml>',
       );
@@ -74,6 +75,6 @@ function adapterPicker(opts: NormalizerOptions): (obj: JsonObject) => FormatAdap
   }
 }
 
-function failure(reason: string): NormalizeResult {
-  return { ok: false, reason };
+function failure(problem: NormalizeProblem, reason: string): NormalizeResult {
+  return { ok: false, problem, reason };
 }

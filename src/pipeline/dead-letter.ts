@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { NORMALIZE_PROBLEMS } from '../normalize/index.js';
 
 /** Bytes of the offending input kept in a dead letter: enough to find and fix it, never the whole line. */
 export const DEAD_LETTER_RAW_CHARS = 1024;
@@ -14,6 +15,14 @@ export const DeadLetterRecord = z.object({
   truncated: z.boolean(),
 });
 export type DeadLetterRecord = z.infer<typeof DeadLetterRecord>;
+
+/**
+ * Why an input became a dead letter, as a small fixed set for counting (metrics labels); the record's
+ * `reason` says it in full, with values from the input. The normalizer's problems, a line over the
+ * limit, and what the Kafka worker rejects before the pipeline (no value, empty, not UTF-8).
+ */
+export const DEAD_LETTER_REASONS = [...NORMALIZE_PROBLEMS, 'oversized', 'no_value', 'empty', 'not_utf8'] as const;
+export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];
 
 export function deadLetter(line: number, reason: string, text: string): DeadLetterRecord {
   const truncated = text.length > DEAD_LETTER_RAW_CHARS;

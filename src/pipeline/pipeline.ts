@@ -6,7 +6,8 @@ import { Evaluator, EvaluatorSnapshot, type RuleOutcome, type Verdict } from '..
 import { groupFieldsOf, groupKeyOf } from '../decide/group-key.js';
 import { IncidentTracker, IncidentTrackerSnapshot, type IncidentRecord, type IncidentView } from '../incidents/index.js';
 import type { CompiledRuleSet } from '../rules/ruleset.js';
-import { deadLetter, type DeadLetterRecord } from './dead-letter.js';
+import { PipelineStats } from '../metrics/pipeline-stats.js';
+import { deadLetter, type DeadLetterReason, type DeadLetterRecord } from './dead-letter.js';
 import { DecisionWriter } from './decision-json.js';
 
 /** Where the pipeline's three output streams go. Called synchronously, in a deterministic order. */
@@ -33,6 +34,8 @@ export interface PipelineOptions {
    * not only when they close. Off for files, where an incident is written once, closed (or open at the end).
    */
   readonly incidentUpdates?: boolean;
+  /** Where the metrics' breakdowns are counted (source labels, clock); a fresh default one if left out. */
+  readonly stats?: PipelineStats;
 }
 
 /** Every input record ends in exactly one of these: `alerts = promoted + suppressed + passed + invalid`. */
@@ -105,6 +108,8 @@ export class Pipeline {
     suppressedByException: 0,
     byRule: new Map(),
   };
+  /** Counted for metrics alongside `counts`: breakdowns and latencies (not part of the snapshot). */
+  readonly stats: PipelineStats;
   /** Newest event time seen: incidents close relative to it, never to the wall clock. */
   private watermarkMs = Number.NEGATIVE_INFINITY;
   private readonly evaluator: Evaluator;
@@ -128,24 +133,28 @@ export class Pipeline {
       maxOpen: options.maxOpenIncidents ?? 100_000,
     });
     this.touched = options.incidentUpdates ? new Set() : undefined;
+    this.stats = options.stats ?? new PipelineStats();
   }
 
   processBatch(lines: readonly InputLine[]): void {
+    this.stats.beginBatch();
     for (const line of lines) this.processLine(line);
     if (this.touched !== undefined && this.touched.size > 0) this.writeIncidentUpdates(this.touched);
+    this.stats.endBatch(lines.length);
   }
 
   processLine(input: InputLine): void {
     this.counts.alerts++;
     if ('oversized' in input) {
-      this.invalid(input.line, `line is ${input.bytes} bytes, over the ${this.maxLineBytes}-byte limit; split the record or raise the limit (replay: --max-line-bytes; run: input.maxLineBytes)`, input.head);
+      this.invalid(input.line, 'oversized', `line is ${input.bytes} bytes, over the ${this.maxLineBytes}-byte limit; split the record or raise the limit (replay: --max-line-bytes; run: input.maxLineBytes)`, input.head);
       return;
     }
     const result = this.options.normalize(input.text, input.line);
     if (!result.ok) {
-      this.invalid(input.line, result.reason, input.text);
+      this.invalid(input.line, result.problem, result.reason, input.text);
       return;
     }
+    this.stats.alert(result.format, result.alert.source, result.timeMs);
     this.decide(result);
   }
 
@@ -168,6 +177,16 @@ export class Pipeline {
 
   windowStats() {
     return this.evaluator.windowStats();
+  }
+
+  /** The rule set deciding now. */
+  get rules(): CompiledRuleSet {
+    return this.ruleset;
+  }
+
+  /** Incidents open now (for metrics). */
+  openIncidents(): number {
+    return this.incidents.stats().open;
   }
 
   /** The running rule set's fingerprint (changes with reload()). */
@@ -230,7 +249,10 @@ export class Pipeline {
       counts.passed++;
     } else {
       counts.suppressed++;
-      if (verdict.kind === 'exception') counts.suppressedByException++;
+      if (verdict.kind === 'exception') {
+        counts.suppressedByException++;
+        this.stats.exception(verdict.exception);
+      }
     }
     if (verdict.late) counts.late++;
     if (verdict.kind === 'rule') this.countRule(verdict);
@@ -269,6 +291,7 @@ export class Pipeline {
     this.touched?.add(incident);
     if (opened) this.counts.incidents++;
     else this.counts.grouped++;
+    this.stats.incident(compiled, opened);
     // This alert closed an incident early (a new burst, a straggler, maxOpen): write it now.
     if (this.incidents.hasClosed) this.closeIncidents();
     return incidentId;
@@ -287,8 +310,9 @@ export class Pipeline {
     for (const incident of open) this.options.sinks.incident(incident as IncidentRecord);
   }
 
-  private invalid(line: number, reason: string, text: string): void {
+  private invalid(line: number, kind: DeadLetterReason, reason: string, text: string): void {
     this.counts.invalid++;
+    this.stats.deadLetter(kind);
     this.options.sinks.deadLetter(deadLetter(line, reason, text));
   }
 }

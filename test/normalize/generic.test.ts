@@ -74,6 +74,7 @@ describe('generic format', () => {
     const result = suricata.normalize(EVE, line);
     expect(result).toEqual({
       ok: true,
+      format: 'generic',
       timeMs: Date.UTC(2026, 10, 20, 10, 0, 0, 123),
       alert: {
         id: deterministicId(line),

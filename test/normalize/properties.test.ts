@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { CanonicalAlert } from '../../src/normalize/alert.js';
 import { loadMapping } from '../../src/normalize/mapping.js';
 import { createNormalizer, type Normalizer, type NormalizeResult } from '../../src/normalize/normalize.js';
+import { NORMALIZE_PROBLEMS } from '../../src/normalize/formats/adapter.js';
 import { readLines, type InputLine } from '../../src/source/ndjson.js';
 import { referenceLines } from '../source/reference-lines.js';
 
@@ -20,15 +21,18 @@ const normalizers: Record<string, Normalizer> = {
 
 const MAX_LINE_BYTES = 200;
 
+/** The normalizer's verdict, or the reader's for an oversized line. */
+type LineResult = NormalizeResult | { readonly ok: false; readonly reason: 'oversized' };
+
 /** One result per line: a reason for an oversized one, the normalizer's verdict for the rest. */
-async function resultsOf(chunks: readonly Buffer[], normalize: Normalizer): Promise<{ line: InputLine; result: NormalizeResult }[]> {
+async function resultsOf(chunks: readonly Buffer[], normalize: Normalizer): Promise<{ line: InputLine; result: LineResult }[]> {
   async function* source(): AsyncGenerator<Buffer> {
     yield* chunks;
   }
-  const out: { line: InputLine; result: NormalizeResult }[] = [];
+  const out: { line: InputLine; result: LineResult }[] = [];
   for await (const batch of readLines(source(), { maxLineBytes: MAX_LINE_BYTES })) {
     for (const line of batch) {
-      const result: NormalizeResult = 'oversized' in line ? { ok: false, reason: 'oversized' } : normalize(line.text, line.line);
+      const result: LineResult = 'oversized' in line ? { ok: false, reason: 'oversized' } : normalize(line.text, line.line);
       out.push({ line, result });
     }
   }
@@ -52,13 +56,15 @@ function expectedLineNumbers(input: Buffer): number[] {
   return referenceLines(input, MAX_LINE_BYTES).map((l) => l.line);
 }
 
-function expectWellFormed(result: NormalizeResult): void {
+function expectWellFormed(result: LineResult): void {
   if (result.ok) {
+    expect(['canonical', 'generic']).toContain(result.format);
     expect(CanonicalAlert.safeParse(result.alert).success).toBe(true);
     expect(Date.parse(result.alert.time)).toBe(result.timeMs);
     expect(result.alert.time).toBe(new Date(result.timeMs).toISOString());
   } else {
     expect(result.reason.length).toBeGreaterThan(0);
+    if ('problem' in result) expect(NORMALIZE_PROBLEMS).toContain(result.problem);
   }
 }
 

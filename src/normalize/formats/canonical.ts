@@ -59,16 +59,17 @@ export const canonicalFormat: FormatAdapter = {
         const reason = locateIssues(parsed.error.issues, obj)
           .map((p) => `${toPointer(p.path)}: ${p.message}`)
           .join('; ');
-        return { ok: false, reason };
+        return { ok: false, problem: 'schema', reason };
       }
       input = parsed.data;
     }
     const timeMs = parseEventTime(input.time);
-    if (typeof timeMs === 'string') return { ok: false, reason: `/time: ${timeMs}` };
+    if (typeof timeMs === 'string') return { ok: false, problem: 'bad_timestamp', reason: `/time: ${timeMs}` };
     const severity = parseSeverity(input.severity);
-    if (severity === undefined) return { ok: false, reason: `/severity: ${unknownSeverityMessage(input.severity)}` };
+    if (severity === undefined) return { ok: false, problem: 'bad_severity', reason: `/severity: ${unknownSeverityMessage(input.severity)}` };
     return {
       ok: true,
+      format: 'canonical',
       timeMs,
       alert: {
         id: input.id ?? deterministicId(rawLine),

@@ -4,7 +4,7 @@ import { deterministicId } from '../id.js';
 import type { Mapping, PathSpec, SeveritySpec, TagsSpec, TextSpec } from '../mapping.js';
 import { parseSeverity, unknownSeverityMessage } from '../severity.js';
 import { eventTimeText, parseEventTime } from '../time.js';
-import { DEFAULT_CATEGORY, type FormatAdapter, type JsonObject, type NormalizeFailure, type NormalizeResult } from './adapter.js';
+import { DEFAULT_CATEGORY, type FormatAdapter, type JsonObject, type NormalizeFailure, type NormalizeProblem, type NormalizeResult } from './adapter.js';
 
 /** Same limit as CanonicalAlert.id. */
 const MAX_ID_CHARS = 512;
@@ -22,7 +22,10 @@ interface FieldReader<Value> {
 /** A field that cannot be read. It is the adapter's failure result too, so it is returned as is. */
 class FieldFailure implements NormalizeFailure {
   readonly ok = false;
-  constructor(readonly reason: string) {}
+  constructor(
+    readonly problem: NormalizeProblem,
+    readonly reason: string,
+  ) {}
 }
 
 /** The `generic` format: any JSON object, read through a mapping (see docs/formats.md). */
@@ -47,7 +50,7 @@ export function genericFormat(mapping: Mapping): FormatAdapter {
       const timeValue = read(obj, time);
       if (timeValue === undefined) return missing(time);
       const timeMs = parseEventTime(timeValue);
-      if (typeof timeMs === 'string') return failure(obj, time, timeMs);
+      if (typeof timeMs === 'string') return failure(obj, time, timeMs, 'bad_timestamp');
       const sourceText = requiredText(obj, source);
       if (sourceText instanceof FieldFailure) return sourceText;
       const nameText = requiredText(obj, name);
@@ -69,6 +72,7 @@ export function genericFormat(mapping: Mapping): FormatAdapter {
       if (tagList instanceof FieldFailure) return tagList;
       return {
         ok: true,
+        format: 'generic',
         timeMs,
         alert: {
           id: idText ?? deterministicId(rawLine),
@@ -152,10 +156,10 @@ function readSeverity(obj: JsonObject, reader: FieldReader<Severity>, original: 
   if (reader.constant !== undefined) return reader.constant;
   if (original === undefined) return missing(reader);
   if (typeof original !== 'string' && typeof original !== 'number') {
-    return failure(obj, reader, `expected a severity word or number, got ${jsonType(original)}`);
+    return failure(obj, reader, `expected a severity word or number, got ${jsonType(original)}`, 'bad_severity');
   }
-  if (reader.map !== undefined) return reader.map.get(String(original)) ?? notInMap(obj, reader, original);
-  return parseSeverity(original) ?? failure(obj, reader, unknownSeverityMessage(original));
+  if (reader.map !== undefined) return reader.map.get(String(original)) ?? notInMap(obj, reader, original, 'bad_severity');
+  return parseSeverity(original) ?? failure(obj, reader, unknownSeverityMessage(original), 'bad_severity');
 }
 
 function readTags(obj: JsonObject, reader: FieldReader<readonly string[]>): string[] | FieldFailure {
@@ -169,18 +173,18 @@ function readTags(obj: JsonObject, reader: FieldReader<readonly string[]>): stri
 }
 
 /** `/alert/signature (name): <message>`: the input place that was read, then the canonical field. */
-function failure(obj: JsonObject, reader: FieldReader<unknown>, message: string): FieldFailure {
-  return new FieldFailure(`${where(obj, reader)} (${reader.field}): ${message}`);
+function failure(obj: JsonObject, reader: FieldReader<unknown>, message: string, problem: NormalizeProblem = 'schema'): FieldFailure {
+  return new FieldFailure(problem, `${where(obj, reader)} (${reader.field}): ${message}`);
 }
 
 function missing(reader: FieldReader<unknown>): FieldFailure {
   const tried = reader.paths.map((path) => toPointer(path)).join(' or ');
-  return new FieldFailure(`${tried} (${reader.field}): missing; every alert needs one, check the mapping's ${reader.field} paths`);
+  return new FieldFailure('schema', `${tried} (${reader.field}): missing; every alert needs one, check the mapping's ${reader.field} paths`);
 }
 
-function notInMap(obj: JsonObject, reader: FieldReader<unknown>, value: unknown): FieldFailure {
+function notInMap(obj: JsonObject, reader: FieldReader<unknown>, value: unknown, problem: NormalizeProblem = 'schema'): FieldFailure {
   const known = [...(reader.map?.keys() ?? [])].join(', ');
-  return failure(obj, reader, `${quote(value)} is not in the mapping's ${reader.field}.map (${known}); add it there`);
+  return failure(obj, reader, `${quote(value)} is not in the mapping's ${reader.field}.map (${known}); add it there`, problem);
 }
 
 /** The pointer of the path the value was read from (the first present one). Constants never fail, so there is one. */
