@@ -1,103 +1,52 @@
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { FORMAT_NAMES } from '../normalize/index.js';
+import { DEAD_LETTER_REASONS } from '../pipeline/dead-letter.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import type { CompiledRuleSet } from '../rules/ruleset.js';
 import type { KafkaWorkerStats } from '../worker/kafka-worker.js';
+import { histogramSamples, registerFamily, type FamilySpec, type MetricType, type Sample } from './collected-metric.js';
+import type { LedgerStats } from './ledger-stats.js';
+
+/** One partition's consumer lag: the partition's high watermark minus the group's next offset. */
+export interface KafkaPartitionLag {
+  readonly topic: string;
+  readonly partition: number;
+  readonly lag: number;
+}
+
+export interface WorkerMetricsOptions {
+  /** Wall clock (epoch ms) for the precision horizon; tests inject it. */
+  readonly now?: () => number;
+}
 
 /**
- * Prometheus metrics read from the pipeline's plain counters at scrape time, so the per-alert hot
- * path never touches prom-client. Labels are rule ids and enums only: never entity values or alert ids.
+ * The worker's Prometheus metrics (docs/metrics.md lists every family). Every value is read at scrape
+ * time from plain counts the pipeline, the windows, the Kafka worker and the ledger keep, so the
+ * per-alert path never touches prom-client. Labels are rule ids and enums only (bounded sources too):
+ * never entity values or alert ids.
  */
 export class WorkerMetrics {
   readonly registry = new Registry();
   private pipeline: Pipeline | undefined;
   private ruleset: CompiledRuleSet | undefined;
   private kafka: (() => KafkaWorkerStats) | undefined;
-  private readonly reloads: Counter<'result'>;
+  private kafkaLag: (() => readonly KafkaPartitionLag[]) | undefined;
+  private ledger: { stats: LedgerStats; precisionHorizonMs: number } | undefined;
+  private readonly reloads = { applied: 0, rejected: 0 };
+  private lastReloadApplied = true;
+  private ledgerErrors = 0;
+  private readonly now: () => number;
 
-  constructor() {
-    collectDefaultMetrics({ register: this.registry, prefix: 'alertgate_process_' });
-    const metrics = this;
-    const counts = () => metrics.pipeline?.counts;
-    // Kafka messages dead-lettered before the pipeline (no value, empty, not UTF-8) are input records too.
-    const rejected = () => metrics.kafka?.().rejected ?? 0;
-    const kafkaStat = (name: 'chunks' | 'replayedChunks' | 'recoveries' | 'checkpoints' | 'commitFailures' | 'sendRetries' | 'consumerRestarts') => metrics.kafka?.()[name];
-    /** A counter that mirrors one of the worker's own counts at scrape time. */
-    const counter = (name: string, help: string, read: () => number | undefined) =>
-      new Counter({
-        name,
-        help,
-        registers: [this.registry],
-        collect() {
-          syncCounter(this, read());
-        },
-      });
+  constructor(options: WorkerMetricsOptions = {}) {
+    this.now = options.now ?? Date.now;
+    registerDefaultMetrics(this.registry);
+    for (const family of this.families()) registerFamily(this.registry, family);
+  }
 
-    this.reloads = new Counter({
-      name: 'alertgate_rule_reloads_total',
-      help: 'Rule reloads after the rule files changed, by result (applied, or rejected as invalid).',
-      labelNames: ['result'] as const,
-      registers: [this.registry],
-    });
-
-    const withRejected = (n: number | undefined) => (n === undefined ? undefined : n + rejected());
-    counter('alertgate_alerts_received_total', 'Input records read (valid or not).', () => withRejected(counts()?.alerts));
-    counter(
-      'alertgate_dead_letters_total',
-      'Input records that could not become alerts and were written as dead letters.',
-      () => withRejected(counts()?.invalid),
-    );
-    new Counter({
-      name: 'alertgate_decisions_total',
-      help: 'Decisions made, by decision.',
-      labelNames: ['decision'] as const,
-      registers: [this.registry],
-      collect() {
-        const c = counts();
-        syncCounter(this, c?.promoted, { decision: 'promote' });
-        syncCounter(this, c?.suppressed, { decision: 'suppress' });
-        syncCounter(this, c?.passed, { decision: 'pass' });
-      },
-    });
-    new Counter({
-      name: 'alertgate_rule_decisions_total',
-      help: 'Decisions made by each rule, by decision.',
-      labelNames: ['rule', 'decision'] as const,
-      registers: [this.registry],
-      collect() {
-        for (const [rule, perRule] of counts()?.byRule ?? []) {
-          syncCounter(this, perRule.promoted, { rule, decision: 'promote' });
-          syncCounter(this, perRule.suppressed, { rule, decision: 'suppress' });
-        }
-      },
-    });
-    counter('alertgate_incidents_opened_total', 'Incidents opened.', () => counts()?.incidents);
-    counter('alertgate_alerts_grouped_total', 'Promoted alerts that joined an already open incident.', () => counts()?.grouped);
-    new Gauge({
-      name: 'alertgate_rules_loaded',
-      help: 'Enabled rules in the running rule set, by decision.',
-      labelNames: ['decision'] as const,
-      registers: [this.registry],
-      collect() {
-        this.set({ decision: 'promote' }, metrics.ruleset?.promoteRules.length ?? 0);
-        this.set({ decision: 'suppress' }, metrics.ruleset?.suppressRules.length ?? 0);
-      },
-    });
-    new Gauge({
-      name: 'alertgate_window_keys',
-      help: 'Group keys held in each windowed rule\'s state.',
-      labelNames: ['rule'] as const,
-      registers: [this.registry],
-      collect() {
-        for (const { ruleId, stats } of metrics.pipeline?.windowStats() ?? []) this.set({ rule: ruleId }, stats.keys);
-      },
-    });
-    counter('alertgate_kafka_chunks_total', 'Chunks of merged Kafka input decided and sent.', () => kafkaStat('chunks'));
-    counter('alertgate_kafka_replayed_chunks_total', 'Chunks decided again from the state topic, without sending, to rebuild windows and incidents after a takeover.', () => kafkaStat('replayedChunks'));
-    counter('alertgate_kafka_recoveries_total', 'Times this worker took the input partitions over and restored the state.', () => kafkaStat('recoveries'));
-    counter('alertgate_kafka_checkpoints_total', 'Checkpoints of the state written to the state topic.', () => kafkaStat('checkpoints'));
-    counter('alertgate_kafka_commit_failures_total', 'Offset commits that failed (the next one carries the offsets).', () => kafkaStat('commitFailures'));
-    counter('alertgate_kafka_send_retries_total', 'Sends of a batch\'s outputs that failed and were tried again.', () => kafkaStat('sendRetries'));
-    counter('alertgate_kafka_consumer_restarts_total', 'Times the worker started its Kafka consumer again after a crash kafkajs did not recover from.', () => kafkaStat('consumerRestarts'));
+  /** Points the metrics at the running pipeline and rule set (again after a reload). */
+  attach(pipeline: Pipeline, ruleset: CompiledRuleSet): void {
+    this.pipeline = pipeline;
+    this.ruleset = ruleset;
   }
 
   /** Adds the Kafka worker's counters (and its pre-pipeline dead letters to the input and dead-letter totals). */
@@ -105,29 +54,281 @@ export class WorkerMetrics {
     this.kafka = stats;
   }
 
-  /** Points the metrics at the running pipeline and rule set (again after a reload). */
+  /** Exports `alertgate_kafka_consumer_lag_messages{topic,partition}` from the worker's latest lag per assigned partition. */
+  attachKafkaLag(read: () => readonly KafkaPartitionLag[]): void {
+    this.kafkaLag = read;
+  }
+
+  /** Exports feedback, per-rule precision over the last `precisionHorizonMs`, and tuning changes from the ledger. */
+  attachLedger(stats: LedgerStats, options: { precisionHorizonMs: number }): void {
+    this.ledger = { stats, precisionHorizonMs: options.precisionHorizonMs };
+  }
+
   /** Counts a rules reload: applied (the new set runs) or rejected (invalid; the old set keeps running). */
   recordReload(result: 'applied' | 'rejected'): void {
-    this.reloads.inc({ result });
+    this.reloads[result]++;
+    this.lastReloadApplied = result === 'applied';
   }
 
-  attach(pipeline: Pipeline, ruleset: CompiledRuleSet): void {
-    this.pipeline = pipeline;
-    this.ruleset = ruleset;
+  private families(): FamilySpec[] {
+    const counts = () => this.pipeline?.counts;
+    const stats = () => this.pipeline?.stats;
+    // Kafka messages dead-lettered before the pipeline (no value, empty, not UTF-8) are input records too.
+    const rejected = () => this.kafka?.().rejected ?? 0;
+    const kafkaCounter = (name: string, help: string, stat: 'chunks' | 'replayedChunks' | 'recoveries' | 'checkpoints' | 'commitFailures' | 'sendRetries' | 'consumerRestarts') =>
+      family(name, 'counter', help, () => [{ value: this.kafka?.()[stat] ?? 0 }]);
+
+    return [
+      family('alertgate_alerts_received_total', 'counter', 'Input records read, valid or not (Kafka: messages).', () => [
+        { value: (counts()?.alerts ?? 0) + rejected() },
+      ]),
+      family(
+        'alertgate_alerts_accepted_total',
+        'counter',
+        'Valid alerts (normalized into canonical alerts), by input format and source; sources beyond the configured and first-seen ones are "other".',
+        () => {
+          const s = stats();
+          if (!s) return [];
+          const samples: Sample[] = [];
+          s.sources.labels.forEach((source, slot) =>
+            FORMAT_NAMES.forEach((format, f) => {
+              const value = s.accepted[slot * FORMAT_NAMES.length + f]!;
+              if (value > 0) samples.push({ labels: { format, source }, value });
+            }),
+          );
+          return samples;
+        },
+        ['format', 'source'],
+      ),
+      family('alertgate_dead_letters_total', 'counter', 'Input records that could not become alerts and were written as dead letters.', () => [
+        { value: (counts()?.invalid ?? 0) + rejected() },
+      ]),
+      family(
+        'alertgate_invalid_records_total',
+        'counter',
+        'Dead letters by reason class (invalid_json, schema, bad_timestamp, oversized, ...): docs/metrics.md.',
+        () => {
+          const s = stats();
+          return s ? DEAD_LETTER_REASONS.flatMap((reason, i) => (s.deadLetters[i]! > 0 ? [{ labels: { reason }, value: s.deadLetters[i]! }] : [])) : [];
+        },
+        ['reason'],
+      ),
+      family(
+        'alertgate_decisions_total',
+        'counter',
+        'Decisions made, by decision (promote, suppress, pass).',
+        () => {
+          const c = counts();
+          return c
+            ? [
+                { labels: { decision: 'promote' }, value: c.promoted },
+                { labels: { decision: 'suppress' }, value: c.suppressed },
+                { labels: { decision: 'pass' }, value: c.passed },
+              ]
+            : [];
+        },
+        ['decision'],
+      ),
+      family(
+        'alertgate_rule_decisions_total',
+        'counter',
+        'Decisions made by each rule, by decision.',
+        () =>
+          [...(counts()?.byRule ?? [])].flatMap(([rule, perRule]) => [
+            { labels: { rule, decision: 'promote' }, value: perRule.promoted },
+            { labels: { rule, decision: 'suppress' }, value: perRule.suppressed },
+          ]),
+        ['rule', 'decision'],
+      ),
+      family(
+        'alertgate_exception_suppressions_total',
+        'counter',
+        'Alerts suppressed by each unexpired exception, by exception id.',
+        () => [...(stats()?.exceptions ?? [])].map(([exception, value]) => ({ labels: { exception }, value })),
+        ['exception'],
+      ),
+      family('alertgate_alerts_late_total', 'counter', "Alerts that arrived later than some rule's allowed lateness (decided, not counted in that window).", () => [
+        { value: counts()?.late ?? 0 },
+      ]),
+      family(
+        'alertgate_incidents_opened_total',
+        'counter',
+        'Incidents opened, by rule, severity and category.',
+        () => this.incidentSamples('opened'),
+        ['rule', 'severity', 'category'],
+      ),
+      family(
+        'alertgate_alerts_grouped_total',
+        'counter',
+        'Promoted alerts that joined an already open incident, by rule, severity and category.',
+        () => this.incidentSamples('grouped'),
+        ['rule', 'severity', 'category'],
+      ),
+      family('alertgate_incidents_open', 'gauge', 'Incidents open now.', () => (this.pipeline ? [{ value: this.pipeline.openIncidents() }] : [])),
+      family('alertgate_alert_to_incident_ratio', 'gauge', 'Valid alerts per incident opened since the counts began (absent before the first incident).', () => {
+        const c = counts();
+        return c && c.incidents > 0 ? [{ value: (c.alerts - c.invalid) / c.incidents }] : [];
+      }),
+      family(
+        'alertgate_alert_evaluation_seconds',
+        'histogram',
+        'Time the pipeline spends on one input record (normalize, rules, grouping, handing outputs to the sinks), measured per input batch and spread over its records.',
+        () => {
+          const s = stats();
+          return s ? histogramSamples(s.evaluationSeconds) : [];
+        },
+      ),
+      family(
+        'alertgate_alert_decision_latency_seconds',
+        'histogram',
+        "Wall-clock time of the decision minus the alert's event time (large when replaying old data; event times ahead of the clock count as 0).",
+        () => {
+          const s = stats();
+          return s ? histogramSamples(s.decisionLatencySeconds) : [];
+        },
+      ),
+      family(
+        'alertgate_rules_loaded',
+        'gauge',
+        'Enabled rules in the running rule set, by decision.',
+        () => [
+          { labels: { decision: 'promote' }, value: this.ruleset?.promoteRules.length ?? 0 },
+          { labels: { decision: 'suppress' }, value: this.ruleset?.suppressRules.length ?? 0 },
+        ],
+        ['decision'],
+      ),
+      family(
+        'alertgate_rule_set_info',
+        'gauge',
+        "The running rule set's fingerprint (always 1).",
+        () => (this.ruleset ? [{ labels: { fingerprint: this.ruleset.fingerprint }, value: 1 }] : []),
+        ['fingerprint'],
+      ),
+      family(
+        'alertgate_rule_reloads_total',
+        'counter',
+        'Rule reloads after the rule files changed, by result (applied, or rejected as invalid).',
+        () => [
+          { labels: { result: 'applied' }, value: this.reloads.applied },
+          { labels: { result: 'rejected' }, value: this.reloads.rejected },
+        ],
+        ['result'],
+      ),
+      family('alertgate_rules_last_reload_successful', 'gauge', 'Whether the last rule reload was applied (1; also before any reload) or rejected (0).', () => [
+        { value: this.lastReloadApplied ? 1 : 0 },
+      ]),
+      family(
+        'alertgate_window_keys',
+        'gauge',
+        "Group keys held in each windowed rule's state.",
+        () => (this.pipeline?.windowStats() ?? []).map(({ ruleId, stats: w }) => ({ labels: { rule: ruleId }, value: w.keys })),
+        ['rule'],
+      ),
+      family(
+        'alertgate_window_keys_evicted_total',
+        'counter',
+        "Group keys dropped from each windowed rule's state, by reason: idle (nothing left that can count) or overflow (maxKeys reached; counts may read low after one).",
+        () =>
+          (this.pipeline?.windowStats() ?? []).flatMap(({ ruleId, stats: w }) => [
+            { labels: { rule: ruleId, reason: 'idle' }, value: w.idleEvictions },
+            { labels: { rule: ruleId, reason: 'overflow' }, value: w.overflowEvictions },
+          ]),
+        ['rule', 'reason'],
+      ),
+      family(
+        'alertgate_window_late_events_total',
+        'counter',
+        "Alerts each windowed rule did not count because they were later than its allowed lateness.",
+        () => (this.pipeline?.windowStats() ?? []).map(({ ruleId, stats: w }) => ({ labels: { rule: ruleId }, value: w.lateEvents })),
+        ['rule'],
+      ),
+      kafkaCounter('alertgate_kafka_chunks_total', 'Chunks of merged Kafka input decided and sent.', 'chunks'),
+      kafkaCounter('alertgate_kafka_replayed_chunks_total', 'Chunks decided again from the state topic, without sending, to rebuild windows and incidents after a takeover.', 'replayedChunks'),
+      kafkaCounter('alertgate_kafka_recoveries_total', 'Times this worker took the input partitions over and restored the state.', 'recoveries'),
+      kafkaCounter('alertgate_kafka_checkpoints_total', 'Checkpoints of the state written to the state topic.', 'checkpoints'),
+      kafkaCounter('alertgate_kafka_commit_failures_total', 'Offset commits that failed (the next one carries the offsets).', 'commitFailures'),
+      kafkaCounter('alertgate_kafka_send_retries_total', "Sends of a batch's outputs that failed and were tried again.", 'sendRetries'),
+      kafkaCounter('alertgate_kafka_consumer_restarts_total', 'Times the worker started its Kafka consumer again after a crash kafkajs did not recover from.', 'consumerRestarts'),
+      family(
+        'alertgate_kafka_consumer_lag_messages',
+        'gauge',
+        "Messages in each assigned input partition that the consumer group has not consumed yet (high watermark minus the group's position).",
+        () => (this.kafkaLag?.() ?? []).map(({ topic, partition, lag }) => ({ labels: { topic, partition: String(partition) }, value: lag })),
+        ['topic', 'partition'],
+      ),
+      ...this.ledgerFamilies(),
+    ];
+  }
+
+  private ledgerFamilies(): FamilySpec[] {
+    /** A ledger read that fails (database down) leaves its family empty for this scrape and is counted. */
+    const fromLedger = async <T>(read: (stats: LedgerStats, horizonMs: number) => Promise<T[]>, sample: (row: T) => Sample): Promise<Sample[]> => {
+      if (!this.ledger) return [];
+      try {
+        return (await read(this.ledger.stats, this.ledger.precisionHorizonMs)).map(sample);
+      } catch {
+        this.ledgerErrors++;
+        return [];
+      }
+    };
+    return [
+      family(
+        'alertgate_feedback_incidents',
+        'gauge',
+        "Incidents with analyst feedback, by rule and current verdict (each incident's latest verdict).",
+        () => fromLedger((l) => l.feedbackCounts(), ({ ruleId, verdict, count }) => ({ labels: { rule: ruleId, verdict }, value: count })),
+        ['rule', 'verdict'],
+      ),
+      family(
+        'alertgate_rule_precision_ratio',
+        'gauge',
+        'Per rule: true positives / (true positives + false positives) among incidents opened within the precision horizon (alertgate_rule_precision_horizon_seconds); rules with neither verdict are absent.',
+        () => fromLedger((l, horizonMs) => l.precision(horizonMs, this.now()), ({ ruleId, precision }) => ({ labels: { rule: ruleId }, value: precision })),
+        ['rule'],
+      ),
+      family('alertgate_rule_precision_horizon_seconds', 'gauge', 'How far back alertgate_rule_precision_ratio looks (metrics.precisionHorizon).', () =>
+        this.ledger ? [{ value: this.ledger.precisionHorizonMs / 1000 }] : [],
+      ),
+      family(
+        'alertgate_tuning_changes_applied',
+        'gauge',
+        'Tuning changes applied to each rule and not reverted.',
+        () => fromLedger((l) => l.tuningChangesApplied(), ({ ruleId, count }) => ({ labels: { rule: ruleId }, value: count })),
+        ['rule'],
+      ),
+      family('alertgate_metrics_ledger_errors_total', 'counter', 'Ledger reads that failed during a scrape (that family was left out of the scrape).', () => [
+        { value: this.ledgerErrors },
+      ]),
+    ];
+  }
+
+  private incidentSamples(which: 'opened' | 'grouped'): Sample[] {
+    return [...(this.pipeline?.stats.incidents.values() ?? [])].map((c) => ({
+      labels: { rule: c.ruleId, severity: c.severity, category: c.category },
+      value: c[which],
+    }));
   }
 }
 
-/** prom-client counters only go up: add what the source counter gained since the last scrape. */
-function syncCounter<T extends string>(counter: Counter<T>, value: number | undefined, labels?: Partial<Record<T, string>>): void {
-  if (value === undefined) return;
-  const key = labels ? JSON.stringify(labels) : '';
-  const last = reported.get(counter)?.get(key) ?? 0;
-  if (value > last) {
-    if (labels) counter.inc(labels, value - last);
-    else counter.inc(value - last);
+/**
+ * Three of prom-client's gauges are named like counters; `promtool check metrics` rejects them, and
+ * their per-type versions (nodejs_active_handles{type}, ...) carry the same numbers.
+ */
+const MISNAMED_DEFAULT_METRICS = new Set(['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']);
+
+/**
+ * prom-client's default process and Node.js metrics, unprefixed as every Prometheus client names them
+ * (process_cpu_seconds_total, process_resident_memory_bytes, nodejs_heap_size_used_bytes, ...).
+ */
+function registerDefaultMetrics(registry: Registry): void {
+  const defaults = new Registry();
+  collectDefaultMetrics({ register: defaults });
+  for (const { name } of defaults.getMetricsAsArray()) {
+    const metric = defaults.getSingleMetric(name);
+    if (metric && !MISNAMED_DEFAULT_METRICS.has(name)) registry.registerMetric(metric);
   }
-  let perCounter = reported.get(counter);
-  if (!perCounter) reported.set(counter, (perCounter = new Map()));
-  perCounter.set(key, Math.max(value, last));
 }
-const reported = new WeakMap<object, Map<string, number>>();
+
+function family(name: string, type: MetricType, help: string, collect: FamilySpec['collect'], labelNames: readonly string[] = []): FamilySpec {
+  return { name, type, help, collect, labelNames };
+}

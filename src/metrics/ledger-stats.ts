@@ -1,0 +1,9 @@
+/** What the ledger tells the metrics: read at scrape time. */
+export interface LedgerStats {
+  /** Incidents with feedback, by rule id and current verdict (the latest verdict per incident). */
+  feedbackCounts(): Promise<{ ruleId: string; verdict: 'true_positive' | 'benign_positive' | 'false_positive'; count: number }[]>;
+  /** Per rule: TP / (TP + FP) over incidents opened within the last horizonMs (rules with no TP or FP verdict left out). */
+  precision(horizonMs: number, nowMs: number): Promise<{ ruleId: string; precision: number }[]>;
+  /** Tuning changes applied and not reverted, by rule id. */
+  tuningChangesApplied(): Promise<{ ruleId: string; count: number }[]>;
+}
