@@ -1,6 +1,43 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
-/** Structured logs on stderr (stdout may carry NDJSON output). */
-export function createLogger(level: string): Logger {
-  return pino({ level, base: { service: 'alertgate' } }, pino.destination({ fd: 2, sync: false }));
+/** What `[redacted]` replaces: pino paths (fast-redact syntax: `a.b`, `*.b`, `a["x-y"]`). docs/logging.md lists them. */
+export const DEFAULT_REDACT_PATHS: readonly string[] = [
+  // kafka.sasl.password, and a SASL or TLS object logged on its own or inside another.
+  ...atDepths('password'),
+  ...atDepths('passphrase'),
+  'ssl.key',
+  '*.ssl.key',
+  '*.*.ssl.key',
+  // HTTP credentials: req.headers.authorization, headers.authorization, authorization.
+  ...atDepths('authorization'),
+  ...atDepths('cookie'),
+  // API tokens (the feedback API's), however they are nested.
+  ...atDepths('token'),
+  ...atDepths('tokens'),
+  ...atDepths('apiToken'),
+  ...atDepths('secret'),
+];
+
+/** `name`, `*.name`, `*.*.name`, `*.*.*.name`: fast-redact wildcards cover one level each. */
+function atDepths(name: string): string[] {
+  return [name, `*.${name}`, `*.*.${name}`, `*.*.*.${name}`];
+}
+
+export interface LoggerOptions {
+  /** Paths redacted on top of DEFAULT_REDACT_PATHS (config `log.redact`). */
+  readonly redact?: readonly string[];
+  /** Where the JSON lines go: stderr unless a test captures them. */
+  readonly destination?: DestinationStream;
+}
+
+/** Structured logs on stderr (stdout may carry NDJSON output), secrets redacted (docs/logging.md). */
+export function createLogger(level: string, options: LoggerOptions = {}): Logger {
+  return pino(
+    {
+      level,
+      base: { service: 'alertgate' },
+      redact: { paths: [...DEFAULT_REDACT_PATHS, ...(options.redact ?? [])], censor: '[redacted]' },
+    },
+    options.destination ?? pino.destination({ fd: 2, sync: false }),
+  );
 }

@@ -1,9 +1,11 @@
 import type { Command } from 'commander';
+import { createAuditLog } from '../audit/audit-log.js';
 import { loadConfig, type ConfigOverride } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { startHttpServer } from '../http/server.js';
 import type { IncidentRecord } from '../incidents/index.js';
 import { WorkerMetrics } from '../metrics/metrics.js';
+import { PipelineStats } from '../metrics/pipeline-stats.js';
 import { runStream } from '../pipeline/run-stream.js';
 import { createLogger } from './logger.js';
 import { runKafkaWorker } from './run-kafka.js';
@@ -61,7 +63,9 @@ function flagOverrides(opts: RunOptions): ConfigOverride[] {
 }
 
 async function runWorker(config: Config): Promise<void> {
-  const log = createLogger(config.log.level);
+  const log = createLogger(config.log.level, { redact: config.log.redact });
+  log.debug({ config }, 'configuration');
+  const audit = createAuditLog(log, { decisions: config.log.audit.decisions });
   const { ruleset, normalize } = await prepare({ rules: config.rules, format: config.input.format, mapping: config.input.mapping });
   log.info({ rules: config.rules, fingerprint: ruleset.fingerprint, promoteRules: ruleset.promoteRules.length, suppressRules: ruleset.suppressRules.length }, 'rules loaded');
   const metrics = new WorkerMetrics();
@@ -81,9 +85,11 @@ async function runWorker(config: Config): Promise<void> {
     maxOpenIncidents: config.incidents.maxOpen,
     outputs: config.outputs,
     onIncident: (incident) => incidents.push(incident),
+    ...(audit.decisions === 'off' ? {} : { onDecision: (json: string) => audit.decision(json) }),
+    stats: new PipelineStats({ sources: config.metrics.sources, maxFirstSeenSources: config.metrics.maxFirstSeenSources }),
   });
   metrics.attach(run.pipeline, ruleset);
-  const stopWatching = config.watchRules ? reloadRulesOnChange({ dir: config.rules, pipeline: run.pipeline, metrics, log }) : () => {};
+  const stopWatching = config.watchRules ? reloadRulesOnChange({ dir: config.rules, pipeline: run.pipeline, metrics, log, audit }) : () => {};
   reading = true;
   const stopped = untilSignal();
   await Promise.race([run.done, stopped.promise]);

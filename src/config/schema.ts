@@ -1,7 +1,27 @@
+import { pino } from 'pino';
 import { z } from 'zod';
 
+import { SOURCE_LABEL_PATTERN } from '../metrics/source-labels.js';
 import { InputFormat } from '../normalize/index.js';
+import { Duration } from '../rules/schema.js';
 import { KafkaConfig } from './kafka.js';
+
+/** How much of the decision stream goes to the audit log: off (default: a firehose), promoted alerts only, or all. */
+export const AuditDecisions = z.enum(['off', 'promoted', 'all']);
+export type AuditDecisions = z.infer<typeof AuditDecisions>;
+
+/** A path pino's redaction (fast-redact) accepts: it is the judge of its own syntax. */
+function isRedactPath(path: string): boolean {
+  try {
+    pino({ redact: [path] }, { write() {} });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const METRICS_DEFAULTS = { precisionHorizon: '30d', sources: [], maxFirstSeenSources: 20, requireToken: false };
+const LOG_DEFAULTS = { level: 'info' as const, redact: [], audit: { decisions: 'off' as const } };
 
 /**
  * The worker's configuration (`alertgate run --config file.yaml`), overridable by environment variables
@@ -53,12 +73,43 @@ export const Config = z
       .default({ enabled: true, host: '127.0.0.1', port: 9464 }),
     /** With it, `run` consumes alerts from Kafka and produces its outputs to Kafka (input.path and outputs are not used). */
     kafka: KafkaConfig.optional(),
+    metrics: z
+      .object({
+        /** How far back alertgate_rule_precision_ratio looks: incidents opened within it. */
+        precisionHorizon: Duration.default('30d'),
+        /** Alert sources that always get their own `source` label. */
+        sources: z.array(z.string().regex(SOURCE_LABEL_PATTERN, 'expected a source name of 1 to 64 letters, digits or _ . : / -')).default([]),
+        /** Other sources labelled in the order they are first seen; the rest share the label "other". */
+        maxFirstSeenSources: z.number().int().min(0).max(1000).default(20),
+        /**
+         * /metrics answers only requests with an API token. The tokens are the feedback API's, which this
+         * version does not have yet: `true` is refused rather than ignored (the seam is startHttpServer's
+         * authorizeMetrics; docs/metrics.md).
+         */
+        requireToken: z
+          .boolean()
+          .refine((required) => !required, 'this version has no API tokens to check /metrics requests against (they come with the feedback API); leave it false')
+          .default(false),
+      })
+      .strict()
+      .default(METRICS_DEFAULTS),
     log: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+        /** Extra pino redaction paths, on top of the defaults (docs/logging.md). */
+        redact: z
+          .array(z.string().min(1).refine(isRedactPath, 'not a redaction path: write it as a.b, *.b or a["x-y"] (docs/logging.md)'))
+          .default([]),
+        audit: z
+          .object({
+            /** Decisions with their explanations in the audit log: off, promoted, all. */
+            decisions: AuditDecisions.default('off'),
+          })
+          .strict()
+          .default({ decisions: 'off' }),
       })
       .strict()
-      .default({ level: 'info' }),
+      .default(LOG_DEFAULTS),
   })
   .strict();
 export type Config = z.infer<typeof Config>;

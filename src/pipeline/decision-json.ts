@@ -108,6 +108,18 @@ export class DecisionWriter {
   }
 }
 
+const DECISION_MEMBER = ',"decision":"';
+
+/**
+ * The decision of a record DecisionWriter wrote, read without parsing it (for the audit log's filter).
+ * Its first `,"decision":"` is the member itself: the id and time before it are JSON strings, in which
+ * a quote is always escaped, so that text cannot occur inside them.
+ */
+export function decisionKindOf(json: string): DecisionKind {
+  const at = json.indexOf(DECISION_MEMBER) + DECISION_MEMBER.length;
+  return json.startsWith('promote', at) ? 'promote' : json.startsWith('suppress', at) ? 'suppress' : 'pass';
+}
+
 /** `{"field":"value",…}` as groupFieldsOf would give it, with the field names serialized once. */
 function groupWriter(fields: readonly string[], readers: readonly FieldReader[]): (alert: NormalizedAlert['alert']) => string {
   const heads = fields.map((field, i) => `${i === 0 ? '{' : ','}${JSON.stringify(field)}:`);

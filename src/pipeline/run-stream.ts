@@ -27,6 +27,8 @@ export function runStream(
     readonly onBatch?: (pipeline: Pipeline) => void;
     /** Sees every incident record written (e.g. for an end-of-run summary). */
     readonly onIncident?: (incident: IncidentRecord) => void;
+    /** Sees every decision record (JSON) written, after the decisions output (e.g. the audit log). */
+    readonly onDecision?: (json: string, alertId: string) => void;
   },
 ): StreamRun {
   const writers = {
@@ -35,8 +37,16 @@ export function runStream(
     deadLetters: options.outputs.deadLetters ? NdjsonWriter.open(options.outputs.deadLetters) : undefined,
   };
   const ignore = () => {};
+  const writeDecision = writers.decisions ? (json: string) => writers.decisions!.writeJson(json) : undefined;
+  const { onDecision } = options;
   const sinks: PipelineSinks = {
-    decision: writers.decisions ? (json) => writers.decisions!.writeJson(json) : ignore,
+    decision:
+      writeDecision && onDecision
+        ? (json, alertId) => {
+            writeDecision(json);
+            onDecision(json, alertId);
+          }
+        : (writeDecision ?? onDecision ?? ignore),
     incident: (r) => {
       writers.incidents?.write(r);
       options.onIncident?.(r);

@@ -1,0 +1,97 @@
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { AuditDecisions } from '../config/schema.js';
+import { decisionKindOf } from '../pipeline/decision-json.js';
+
+const Verdict = z.enum(['true_positive', 'benign_positive', 'false_positive']);
+const RuleSetState = z.object({ fingerprint: z.string(), rules: z.array(z.string()) }).strict();
+
+/**
+ * The audit records (docs/logging.md): one JSON log line each, with `audit: true`, an `event` and the
+ * `actor` who caused it. These schemas are what the lines carry besides pino's own fields.
+ */
+export const ReloadAudit = z
+  .object({
+    /** Who changed the rules: `rules-watcher` for a file change, or the API's user. */
+    actor: z.string(),
+    rulesDir: z.string(),
+    result: z.enum(['applied', 'rejected']),
+    before: RuleSetState,
+    /** The set that runs now (applied only). */
+    after: RuleSetState.optional(),
+    /** Rule ids added, removed, or changed (same id, different definition) by an applied reload. */
+    added: z.array(z.string()).optional(),
+    removed: z.array(z.string()).optional(),
+    changed: z.array(z.string()).optional(),
+    windowsKept: z.array(z.string()).optional(),
+    windowsReset: z.array(z.string()).optional(),
+    /** Located problems of a rejected set. */
+    problems: z.array(z.string()).optional(),
+  })
+  .strict();
+export type ReloadAudit = z.infer<typeof ReloadAudit>;
+
+export const FeedbackAudit = z
+  .object({
+    actor: z.string(),
+    incidentId: z.string(),
+    ruleId: z.string(),
+    verdict: Verdict,
+    /** The incident's verdict before this one (null: its first). */
+    previousVerdict: Verdict.nullable(),
+    note: z.string().optional(),
+  })
+  .strict();
+export type FeedbackAudit = z.infer<typeof FeedbackAudit>;
+
+export const TuningAudit = z
+  .object({
+    actor: z.string(),
+    ruleId: z.string(),
+    /** The ledger's id of the change. */
+    changeId: z.string(),
+    action: z.enum(['applied', 'reverted']),
+    /** The rule's tunable params before and after. */
+    before: z.record(z.string(), z.number()),
+    after: z.record(z.string(), z.number()),
+    reason: z.string().optional(),
+  })
+  .strict();
+export type TuningAudit = z.infer<typeof TuningAudit>;
+
+export const AUDIT_EVENTS = ['rules.reload', 'decision', 'feedback', 'tuning'] as const;
+export type AuditEvent = (typeof AUDIT_EVENTS)[number];
+
+/**
+ * The audit trail: who changed what, with before and after. Reloads come from the worker; feedback and
+ * tuning changes from the ledger, feedback API and tuner, which call these methods; decisions with
+ * their explanations only as far as `log.audit.decisions` asks (a decision stream is a firehose).
+ */
+export interface AuditLog {
+  /** Which decisions decision() records: callers skip the call entirely when this is `off`. */
+  readonly decisions: AuditDecisions;
+  reload(event: ReloadAudit): void;
+  /** One decision record as the pipeline wrote it (JSON). */
+  decision(json: string): void;
+  feedback(event: FeedbackAudit): void;
+  tuningChange(event: TuningAudit): void;
+}
+
+/**
+ * Audit records go through the worker's logger as a child with `audit: true`, always at `info`: they are
+ * written even when `log.level` is `warn` or `error` (only `silent` stops them, with everything else).
+ */
+export function createAuditLog(log: Logger, options: { decisions?: AuditDecisions } = {}): AuditLog {
+  const audit = log.child({ audit: true }, { level: log.level === 'silent' ? 'silent' : 'info' });
+  const decisions = options.decisions ?? 'off';
+  return {
+    decisions,
+    reload: (event) => audit.info({ event: 'rules.reload', ...event }, event.result === 'applied' ? 'audit: rules reloaded' : 'audit: rules reload rejected'),
+    decision(json) {
+      if (decisions === 'off' || (decisions === 'promoted' && decisionKindOf(json) !== 'promote')) return;
+      audit.info({ event: 'decision', actor: 'alertgate', decision: JSON.parse(json) as unknown }, 'audit: decision');
+    },
+    feedback: (event) => audit.info({ event: 'feedback', ...event }, 'audit: feedback recorded'),
+    tuningChange: (event) => audit.info({ event: 'tuning', ...event }, event.action === 'applied' ? 'audit: tuning change applied' : 'audit: tuning change reverted'),
+  };
+}
