@@ -14,6 +14,13 @@ export interface KafkaPartitionLag {
   readonly lag: number;
 }
 
+/** One scrape's reads of the ledger. */
+interface LedgerRows {
+  feedback: Awaited<ReturnType<LedgerStats['feedbackCounts']>>;
+  precision: Awaited<ReturnType<LedgerStats['precision']>>;
+  tuning: Awaited<ReturnType<LedgerStats['tuningChangesApplied']>>;
+}
+
 export interface WorkerMetricsOptions {
   /** Wall clock (epoch ms) for the precision horizon; tests inject it. */
   readonly now?: () => number;
@@ -35,6 +42,7 @@ export class WorkerMetrics {
   private readonly reloads = { applied: 0, rejected: 0 };
   private lastReloadApplied = true;
   private ledgerErrors = 0;
+  private ledgerRead: Promise<Partial<LedgerRows>> | undefined;
   private readonly now: () => number;
 
   constructor(options: WorkerMetricsOptions = {}) {
@@ -261,29 +269,21 @@ export class WorkerMetrics {
   }
 
   private ledgerFamilies(): FamilySpec[] {
-    /** A ledger read that fails (database down) leaves its family empty for this scrape and is counted. */
-    const fromLedger = async <T>(read: (stats: LedgerStats, horizonMs: number) => Promise<T[]>, sample: (row: T) => Sample): Promise<Sample[]> => {
-      if (!this.ledger) return [];
-      try {
-        return (await read(this.ledger.stats, this.ledger.precisionHorizonMs)).map(sample);
-      } catch {
-        this.ledgerErrors++;
-        return [];
-      }
-    };
+    const rows = async <K extends keyof LedgerRows>(key: K, sample: (row: LedgerRows[K][number]) => Sample): Promise<Sample[]> =>
+      ((await this.readLedger())?.[key] ?? []).map(sample as (row: unknown) => Sample);
     return [
       family(
         'alertgate_feedback_incidents',
         'gauge',
         "Incidents with analyst feedback, by rule and current verdict (each incident's latest verdict).",
-        () => fromLedger((l) => l.feedbackCounts(), ({ ruleId, verdict, count }) => ({ labels: { rule: ruleId, verdict }, value: count })),
+        () => rows('feedback', ({ ruleId, verdict, count }) => ({ labels: { rule: ruleId, verdict }, value: count })),
         ['rule', 'verdict'],
       ),
       family(
         'alertgate_rule_precision_ratio',
         'gauge',
         'Per rule: true positives / (true positives + false positives) among incidents opened within the precision horizon (alertgate_rule_precision_horizon_seconds); rules with neither verdict are absent.',
-        () => fromLedger((l, horizonMs) => l.precision(horizonMs, this.now()), ({ ruleId, precision }) => ({ labels: { rule: ruleId }, value: precision })),
+        () => rows('precision', ({ ruleId, precision }) => ({ labels: { rule: ruleId }, value: precision })),
         ['rule'],
       ),
       family('alertgate_rule_precision_horizon_seconds', 'gauge', 'How far back alertgate_rule_precision_ratio looks (metrics.precisionHorizon).', () =>
@@ -293,13 +293,40 @@ export class WorkerMetrics {
         'alertgate_tuning_changes_applied',
         'gauge',
         'Tuning changes applied to each rule and not reverted.',
-        () => fromLedger((l) => l.tuningChangesApplied(), ({ ruleId, count }) => ({ labels: { rule: ruleId }, value: count })),
+        () => rows('tuning', ({ ruleId, count }) => ({ labels: { rule: ruleId }, value: count })),
         ['rule'],
       ),
-      family('alertgate_metrics_ledger_errors_total', 'counter', 'Ledger reads that failed during a scrape (that family was left out of the scrape).', () => [
-        { value: this.ledgerErrors },
-      ]),
+      family('alertgate_metrics_ledger_errors_total', 'counter', 'Ledger reads that failed during a scrape (what they would have exported was left out of that scrape).', async () => {
+        await this.readLedger();
+        return [{ value: this.ledgerErrors }];
+      }),
     ];
+  }
+
+  /**
+   * The ledger's three reads, once per scrape: prom-client collects every family at once, so the first
+   * family to ask starts them and the others (the error counter too) wait for the same reads. A read
+   * that fails (database down) leaves its families empty for that scrape and is counted.
+   */
+  private readLedger(): Promise<Partial<LedgerRows> | undefined> {
+    const ledger = this.ledger;
+    if (!ledger) return Promise.resolve(undefined);
+    this.ledgerRead ??= (async () => {
+      const [feedback, precision, tuning] = await Promise.allSettled([
+        ledger.stats.feedbackCounts(),
+        ledger.stats.precision(ledger.precisionHorizonMs, this.now()),
+        ledger.stats.tuningChangesApplied(),
+      ]);
+      const value = <T>(result: PromiseSettledResult<T>): T | undefined => {
+        if (result.status === 'fulfilled') return result.value;
+        this.ledgerErrors++;
+        return undefined;
+      };
+      return { feedback: value(feedback), precision: value(precision), tuning: value(tuning) };
+    })().finally(() => {
+      this.ledgerRead = undefined;
+    });
+    return this.ledgerRead;
   }
 
   private incidentSamples(which: 'opened' | 'grouped'): Sample[] {
