@@ -71,6 +71,13 @@ describe('docker-compose.yml', () => {
     expect(alertgate!.ports).toContain(`${config.http.port}:${config.http.port}`);
     expect(prometheus!.volumes).toContain('./deploy/prometheus.yml:/etc/prometheus/prometheus.yml:ro');
   });
+
+  it("has Prometheus load alertgate's rules from where the compose file mounts them, for the job the alerts select", () => {
+    const config = parse(read('deploy/prometheus.yml')) as { rule_files: string[]; scrape_configs: { job_name: string }[] };
+    for (const ruleFile of config.rule_files) expect(prometheus!.volumes).toContain(`./prometheus/alertgate.rules.yml:${ruleFile}:ro`);
+    expect(config.scrape_configs.map((c) => c.job_name)).toContain('alertgate');
+    expect(read('prometheus/alertgate.rules.yml')).toMatch(/up\{job="alertgate"\}/);
+  });
 });
 
 describe('Dockerfile', () => {

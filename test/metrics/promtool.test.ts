@@ -147,6 +147,19 @@ describe.runIf(hasPromtool)('promtool', () => {
     expect(r.code).toBe(0);
   });
 
+  it("passes `promtool check config` on the README's scrape configuration, with the rules file beside it", () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const monitoring = readme.slice(readme.indexOf('## Monitoring'));
+    const snippet = /```yaml\n(# prometheus\.yml\n[\s\S]*?)```/.exec(monitoring)?.[1];
+    expect(snippet).toBeDefined();
+    const dir = tempDir();
+    writeFileSync(join(dir, 'prometheus.yml'), snippet!);
+    writeFileSync(join(dir, 'alertgate.rules.yml'), readFileSync(RULES_FILE, 'utf8'));
+    const r = promtool(['check', 'config', join(dir, 'prometheus.yml')]);
+    expect(r.out).toMatch(/SUCCESS: 1 rule files found/);
+    expect(r.code).toBe(0);
+  });
+
   it('has only dashboard queries promtool parses', () => {
     const dir = tempDir();
     const file = join(dir, 'dashboard-queries.yml');
@@ -155,6 +168,16 @@ describe.runIf(hasPromtool)('promtool', () => {
     const r = promtool(['check', 'rules', file]);
     expect(r.out).toMatch(new RegExp(`SUCCESS: ${rules.length} rules found`));
     expect(r.code).toBe(0);
+  });
+});
+
+describe('docs/metrics.md', () => {
+  it('lists every alertgate family the worker exports, with its type and HELP text, and no other', async () => {
+    const families = [...parseExposition(await everyFamilyScrape()).values()].filter((f) => f.name.startsWith('alertgate_'));
+    const doc = readFileSync(join(ROOT, 'docs/metrics.md'), 'utf8');
+    const rows = new Map([...doc.matchAll(/^\| `(alertgate_\w+)` \| (\w+) \|[^|]*\|[^|]*\| (.*) \|$/gm)].map((m) => [m[1]!, { type: m[2], help: m[3] }]));
+    expect([...rows.keys()].sort()).toEqual(families.map((f) => f.name).sort());
+    for (const f of families) expect(rows.get(f.name), f.name).toEqual({ type: f.type, help: f.help });
   });
 });
 
