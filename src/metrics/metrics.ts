@@ -83,6 +83,11 @@ export class WorkerMetrics {
     const stats = () => this.pipeline?.stats;
     // Kafka messages dead-lettered before the pipeline (no value, empty, not UTF-8) are input records too.
     const rejected = () => this.kafka?.().rejected ?? 0;
+    const histogram = (name: string, help: string, which: 'evaluationSeconds' | 'decisionLatencySeconds') =>
+      family(name, 'histogram', help, () => {
+        const s = stats();
+        return s ? histogramSamples(s[which]) : [];
+      });
     const kafkaCounter = (name: string, help: string, stat: 'chunks' | 'replayedChunks' | 'recoveries' | 'checkpoints' | 'commitFailures' | 'sendRetries' | 'consumerRestarts') =>
       family(name, 'counter', help, () => [{ value: this.kafka?.()[stat] ?? 0 }]);
 
@@ -177,23 +182,15 @@ export class WorkerMetrics {
         const c = counts();
         return c && c.incidents > 0 ? [{ value: (c.alerts - c.invalid) / c.incidents }] : [];
       }),
-      family(
+      histogram(
         'alertgate_alert_evaluation_seconds',
-        'histogram',
         'Time the pipeline spends on one input record (normalize, rules, grouping, handing outputs to the sinks), measured per input batch and spread over its records.',
-        () => {
-          const s = stats();
-          return s ? histogramSamples(s.evaluationSeconds) : [];
-        },
+        'evaluationSeconds',
       ),
-      family(
+      histogram(
         'alertgate_alert_decision_latency_seconds',
-        'histogram',
         "Wall-clock time of the decision minus the alert's event time (large when replaying old data; event times ahead of the clock count as 0).",
-        () => {
-          const s = stats();
-          return s ? histogramSamples(s.decisionLatencySeconds) : [];
-        },
+        'decisionLatencySeconds',
       ),
       family(
         'alertgate_rules_loaded',
