@@ -21,7 +21,8 @@ export class FixedHistogram {
   /** Records `times` observations of `value` (a finite number: the caller clamps). */
   observe(value: number, times = 1): void {
     const bounds = this.bounds;
-    let i = 0;
+    // Beyond the top bound at once: a replay of old data puts every alert there.
+    let i = value > bounds[bounds.length - 1]! ? bounds.length : 0;
     while (i < bounds.length && value > bounds[i]!) i++;
     this.counts[i]! += times;
     this.sum += value * times;
