@@ -52,6 +52,11 @@ export interface PipelineStatsOptions {
  * alerts, so it is the decision time to within that).
  */
 export class PipelineStats {
+  /**
+   * Off while the pipeline decides alerts again only to rebuild its state (the Kafka worker's replay
+   * after a takeover): they were counted when they were first decided.
+   */
+  recording = true;
   readonly sources: SourceLabels;
   /** Valid alerts by [source slot * formats + format]. */
   readonly accepted: Float64Array;
@@ -78,29 +83,33 @@ export class PipelineStats {
   }
 
   beginBatch(): void {
+    if (!this.recording) return;
     this.batchWallMs = this.clock.wallMs();
     this.batchStartMs = this.clock.monotonicMs();
   }
 
   /** `lines`: the input lines the batch held (valid or not). */
   endBatch(lines: number): void {
-    if (lines === 0) return;
+    if (lines === 0 || !this.recording) return;
     const seconds = Math.max(0, this.clock.monotonicMs() - this.batchStartMs) / 1000;
     this.evaluationSeconds.observe(seconds / lines, lines);
   }
 
   /** A valid alert about to be decided. Event times ahead of the clock count as 0 s. */
   alert(format: FormatName, source: string, timeMs: number): void {
+    if (!this.recording) return;
     this.accepted[this.sources.slotOf(source) * FORMAT_NAMES.length + FORMAT_INDEX[format]]!++;
     const delayMs = this.batchWallMs - timeMs;
     this.decisionLatencySeconds.observe(delayMs > 0 ? delayMs / 1000 : 0);
   }
 
   deadLetter(reason: DeadLetterReason): void {
+    if (!this.recording) return;
     this.deadLetters[DEAD_LETTER_REASONS.indexOf(reason)]!++;
   }
 
   incident(rule: CompiledRule, opened: boolean): void {
+    if (!this.recording) return;
     let counts = this.incidentsOfRule.get(rule);
     if (counts === undefined) this.incidentsOfRule.set(rule, (counts = this.incidentCounts(rule)));
     if (opened) counts.opened++;
@@ -108,6 +117,7 @@ export class PipelineStats {
   }
 
   exception({ exception }: CompiledException): void {
+    if (!this.recording) return;
     this.exceptions.set(exception.id, (this.exceptions.get(exception.id) ?? 0) + 1);
   }
 

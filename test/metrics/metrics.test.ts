@@ -250,9 +250,15 @@ describe('WorkerMetrics', () => {
     expect(valueOf(text, 'alertgate_alert_decision_latency_seconds_sum')).toBe(168);
     expect(valueOf(text, 'alertgate_alert_decision_latency_seconds_bucket', { le: '30' })).toBe(0);
     expect(valueOf(text, 'alertgate_alert_decision_latency_seconds_bucket', { le: '60' })).toBe(4);
+    // Alerts decided again to rebuild state (a replay) are not counted twice.
+    pipeline.stats.recording = false;
+    pipeline.processBatch(lines([alert({ id: 'again', time: at(0) })], 5));
+    pipeline.stats.recording = true;
+    expect(valueOf(await scrape(metrics), 'alertgate_alert_decision_latency_seconds_count')).toBe(4);
+    expect(valueOf(await scrape(metrics), 'alertgate_alerts_accepted_total', { format: 'canonical', source: 'suricata' })).toBe(4);
     // An alert from the future (clock skew) counts as decided at once, not as negative time.
     clock.wall = eventMs - 10_000;
-    pipeline.processBatch(lines([alert({ id: 'future', time: at(0) })], 5));
+    pipeline.processBatch(lines([alert({ id: 'future', time: at(0) })], 6));
     const later = await scrape(metrics);
     expect(valueOf(later, 'alertgate_alert_decision_latency_seconds_sum')).toBe(168);
     expect(valueOf(later, 'alertgate_alert_decision_latency_seconds_bucket', { le: '0.01' })).toBe(1);
