@@ -272,12 +272,27 @@ describe('WorkerMetrics', () => {
       { topic: 'alerts', partition: 1, lag: 0 },
     ];
     metrics.attachKafkaLag(() => lag);
-    const stats: KafkaWorkerStats = { batches: 7, skippedRedelivered: 1, rejected: 2, produceRequests: 3, sendRetries: 4, consumerRestarts: 5 } as KafkaWorkerStats;
+    const stats: KafkaWorkerStats = {
+      chunks: 7,
+      replayedChunks: 1,
+      recoveries: 1,
+      checkpoints: 2,
+      lastCheckpointBytes: 100,
+      commits: 7,
+      commitFailures: 0,
+      transactionsAborted: 0,
+      rejected: 2,
+      produceRequests: 3,
+      sendRetries: 4,
+      consumerRestarts: 5,
+      owner: true,
+    };
     metrics.attachKafka(() => stats);
     let text = await scrape(metrics);
     expect(valueOf(text, 'alertgate_kafka_consumer_lag_messages', { topic: 'alerts', partition: '0' })).toBe(12);
     expect(valueOf(text, 'alertgate_kafka_consumer_lag_messages', { topic: 'alerts', partition: '1' })).toBe(0);
-    expect(valueOf(text, 'alertgate_kafka_batches_total')).toBe(7);
+    expect(valueOf(text, 'alertgate_kafka_chunks_total')).toBe(7);
+    expect(valueOf(text, 'alertgate_kafka_checkpoints_total')).toBe(2);
     expect(valueOf(text, 'alertgate_kafka_send_retries_total')).toBe(4);
     expect(valueOf(text, 'alertgate_alerts_received_total')).toBe(2);
     expect(valueOf(text, 'alertgate_dead_letters_total')).toBe(2);

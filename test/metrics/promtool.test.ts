@@ -67,7 +67,22 @@ async function everyFamilyScrape(): Promise<string> {
   pipeline.processBatch(lines.map((text, i) => ({ line: i + 1, text })));
   const metrics = new WorkerMetrics();
   metrics.attach(pipeline, set);
-  metrics.attachKafka(() => ({ batches: 1, skippedRedelivered: 0, rejected: 0, produceRequests: 1, sendRetries: 0, consumerRestarts: 0 }) as KafkaWorkerStats);
+  const kafka: KafkaWorkerStats = {
+    chunks: 1,
+    replayedChunks: 0,
+    recoveries: 0,
+    checkpoints: 1,
+    lastCheckpointBytes: 10,
+    commits: 1,
+    commitFailures: 0,
+    transactionsAborted: 0,
+    rejected: 0,
+    produceRequests: 1,
+    sendRetries: 0,
+    consumerRestarts: 0,
+    owner: true,
+  };
+  metrics.attachKafka(() => kafka);
   metrics.attachKafkaLag(() => [{ topic: 'alerts', partition: 0, lag: 3 }]);
   const ledger: LedgerStats = {
     feedbackCounts: async () => [{ ruleId: 'recon-scan', verdict: 'false_positive', count: 2 }],
