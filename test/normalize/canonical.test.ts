@@ -69,6 +69,13 @@ describe('canonical format', () => {
     expect(alert.entities).toEqual({ dst_port: '443', internal: 'true', host: 'h' });
   });
 
+  it('keeps an entity named "__proto__" as an entity (found by the read-back property)', () => {
+    const { alert } = alertOf(JSON.parse('{"time":"2026-11-20T10:00:00Z","source":"s","name":"n","severity":"low","entities":{"__proto__":"x","host":"h"}}') as JsonObject);
+    expect(Object.keys(alert.entities)).toEqual(['__proto__', 'host']);
+    expect(Object.getPrototypeOf(alert.entities)).toBe(Object.prototype);
+    expect(JSON.parse(JSON.stringify(alert.entities))).toEqual(JSON.parse('{"__proto__":"x","host":"h"}'));
+  });
+
   it('gives the alert its own entities and tags, so changing them leaves raw untouched', () => {
     const input = structuredClone(FULL);
     const { alert } = alertOf(input);

@@ -126,7 +126,11 @@ function entitiesAsText(entities: EntityInput): Record<string, string> {
   const text: Record<string, string> = {};
   for (const kind in entities) {
     const value = entities[kind];
-    if (value !== null && value !== undefined) text[kind] = typeof value === 'string' ? value : String(value);
+    if (value === null || value === undefined) continue;
+    const asText = typeof value === 'string' ? value : String(value);
+    // JSON.parse makes "__proto__" an own key; assigning it would set the prototype and lose the entity.
+    if (kind === '__proto__') Object.defineProperty(text, kind, { value: asText, enumerable: true, writable: true, configurable: true });
+    else text[kind] = asText;
   }
   return text;
 }
