@@ -1,6 +1,8 @@
 import type { KafkaConfig } from '../config/kafka.js';
 import type { Config } from '../config/schema.js';
 import { startHttpServer } from '../http/server.js';
+import { createAuditLog } from '../audit/audit-log.js';
+import { PipelineStats } from '../metrics/pipeline-stats.js';
 import { WorkerMetrics } from '../metrics/metrics.js';
 import { KafkaWorker } from '../worker/kafka-worker.js';
 import { createLogger } from './logger.js';
@@ -13,12 +15,14 @@ import { formatSummaryText, summarize } from './summary.js';
 const SHUTDOWN_TIMED_OUT = 2;
 
 /**
- * `alertgate run` with a kafka section: consumes the input topics until SIGINT/SIGTERM, then finishes
- * the batch in flight (its sends and commit), leaves the group and exits 0, or exits 2 if that takes
- * longer than kafka.shutdownTimeoutMs.
+ * `alertgate run` with a kafka section: consumes the input topics until SIGINT/SIGTERM, then sends what
+ * is decided, checkpoints, commits, leaves the group and exits 0, or exits 2 if that takes longer than
+ * kafka.shutdownTimeoutMs.
  */
 export async function runKafkaWorker(config: Config, kafka: KafkaConfig): Promise<void> {
-  const log = createLogger(config.log.level);
+  const log = createLogger(config.log.level, { redact: config.log.redact });
+  log.debug({ config }, 'configuration');
+  const audit = createAuditLog(log, { decisions: config.log.audit.decisions });
   const { ruleset, normalize } = await prepare({ rules: config.rules, format: config.input.format, mapping: config.input.mapping });
   log.info({ rules: config.rules, fingerprint: ruleset.fingerprint, promoteRules: ruleset.promoteRules.length, suppressRules: ruleset.suppressRules.length }, 'rules loaded');
 
@@ -42,6 +46,8 @@ export async function runKafkaWorker(config: Config, kafka: KafkaConfig): Promis
       maxAlertIdsPerIncident: config.incidents.maxAlertIds,
       maxOpenIncidents: config.incidents.maxOpen,
       log,
+      stats: new PipelineStats({ sources: config.metrics.sources, maxFirstSeenSources: config.metrics.maxFirstSeenSources }),
+      ...(audit.decisions === 'off' ? {} : { onDecision: (json: string) => audit.decision(json) }),
     });
   } catch (err) {
     signal.dispose();
@@ -52,16 +58,17 @@ export async function runKafkaWorker(config: Config, kafka: KafkaConfig): Promis
   const running = worker;
   metrics.attach(running.processor.pipeline, ruleset);
   metrics.attachKafka(() => running.stats());
+  metrics.attachKafkaLag(() => running.decider.lag());
   const stopWatching = config.watchRules
-    ? reloadRulesOnChange({ dir: config.rules, pipeline: running.processor.pipeline, reload: (ruleset) => running.decider.reload(ruleset), metrics, log })
+    ? reloadRulesOnChange({ dir: config.rules, pipeline: running.processor.pipeline, reload: (ruleset) => running.decider.reload(ruleset), metrics, log, audit })
     : () => {};
 
   const received = await signal.promise;
   stopping = true;
   stopWatching();
-  log.info({ signal: received, shutdownTimeoutMs: kafka.shutdownTimeoutMs }, 'stopping: finishing the batch in flight, then leaving the group');
+  log.info({ signal: received, shutdownTimeoutMs: kafka.shutdownTimeoutMs }, 'stopping: sending what is decided, checkpointing, then leaving the group');
   const deadline = setTimeout(() => {
-    log.error({ shutdownTimeoutMs: kafka.shutdownTimeoutMs }, 'shutdown took longer than kafka.shutdownTimeoutMs; exiting now (the batch in flight stays uncommitted and is consumed again)');
+    log.error({ shutdownTimeoutMs: kafka.shutdownTimeoutMs }, 'shutdown took longer than kafka.shutdownTimeoutMs; exiting now (what is not committed is decided again by the next decider)');
     log.flush();
     process.exit(SHUTDOWN_TIMED_OUT);
   }, kafka.shutdownTimeoutMs);

@@ -9,6 +9,8 @@ import { BatchOutputs, type OutputTopics } from '../sinks/kafka/batch-outputs.js
 import type { MessageSource } from '../sinks/kafka/dead-letter-message.js';
 
 export interface ChunkProcessorOptions extends Omit<PipelineOptions, 'sinks' | 'incidentUpdates'> {
+  /** Sees every decision's JSON as it is written (the audit trail). */
+  readonly onDecision?: ((json: string) => void) | undefined;
   readonly topics: OutputTopics;
   readonly maxLineBytes: number;
   readonly log: Logger;
@@ -43,7 +45,12 @@ export class ChunkProcessor {
       ...options,
       incidentUpdates: true,
       sinks: {
-        decision: (json, alertId) => this.current().outputs.decision(json, alertId),
+        decision: options.onDecision
+          ? (json, alertId) => {
+              this.current().outputs.decision(json, alertId);
+              options.onDecision!(json);
+            }
+          : (json, alertId) => this.current().outputs.decision(json, alertId),
         incident: (record: IncidentRecord) => this.current().outputs.incident(record),
         deadLetter: (record: DeadLetterRecord) => {
           const { records, outputs, positions } = this.current();
@@ -67,6 +74,7 @@ export class ChunkProcessor {
       const input = messageInput(records[i]!.message.value, lines.length + 1, this.options.maxLineBytes);
       if ('rejected' in input) {
         this.rejected++;
+        this.pipeline.stats.deadLetter(input.problem);
         this.deadLetter(outputs, i, this.sourceOf(records[i]!), deadLetter(1, input.reason, input.text));
         continue;
       }

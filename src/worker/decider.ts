@@ -382,7 +382,13 @@ export class Decider {
       if (this.pendingReload) this.applyReload(term);
       const chunk = this.nextChunk(term);
       if (chunk?.silent) {
-        processor.process(chunk.records);
+        // Decided before, by this worker or another: the state is rebuilt, the metrics count it once.
+        processor.pipeline.stats.recording = false;
+        try {
+          processor.process(chunk.records);
+        } finally {
+          processor.pipeline.stats.recording = true;
+        }
         this.stats.replayedChunks++;
         term.ackedSeq = chunk.seq;
         term.ackedPositions = positionsOf(term.merged);

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { KafkaConfig } from '../config/kafka.js';
 import { clientOptions, consumerOptions, producerOptions, runOptions } from '../kafka/client-options.js';
 import { COMPRESSION_TYPES, useFastGzip } from '../kafka/compression.js';
+import type { PipelineStats } from '../metrics/pipeline-stats.js';
 import { ensureTopics } from '../kafka/topics.js';
 import type { Normalizer } from '../normalize/index.js';
 import type { CompiledRuleSet } from '../rules/ruleset.js';
@@ -21,6 +22,10 @@ export interface KafkaWorkerOptions {
   readonly maxAlertIdsPerIncident: number;
   readonly maxOpenIncidents: number;
   readonly log: Logger;
+  /** The pipeline's metric breakdowns (bounded source labels). */
+  readonly stats?: PipelineStats;
+  /** Sees every decision's JSON (the audit trail). */
+  readonly onDecision?: (json: string) => void;
 }
 
 /** What the worker has done so far, for metrics and the shutdown summary. */
@@ -80,6 +85,8 @@ export class KafkaWorker {
         maxOpenIncidents: options.maxOpenIncidents,
         topics: { decisions, incidents, deadLetters },
         log,
+        ...(options.stats ? { stats: options.stats } : {}),
+        onDecision: options.onDecision,
       });
       if (config.producer.compression === 'gzip') useFastGzip();
       const sender = new OutputSender(producer, {

@@ -78,6 +78,11 @@ describeKafka('alertgate run on Kafka, poison messages', () => {
     const metrics = (await get(`${await worker.url()}/metrics`)).body;
     expect(metric(metrics, 'alertgate_alerts_received_total')).toBe(13);
     expect(metric(metrics, 'alertgate_dead_letters_total')).toBe(6);
+    // By reason class, those rejected before the pipeline included; and the partition's lag, caught up.
+    for (const [reason, count] of [['invalid_json', 2], ['not_utf8', 1], ['oversized', 1], ['empty', 1], ['no_value', 1]] as const) {
+      expect(metrics).toMatch(new RegExp(`^alertgate_invalid_records_total\\{reason="${reason}"\\} ${count}$`, 'm'));
+    }
+    expect(metrics).toMatch(new RegExp(`^alertgate_kafka_consumer_lag_messages\\{topic="${input}",partition="0"\\} 0$`, 'm'));
     expect((await worker.stop()).code).toBe(0);
   }, 60_000);
 });

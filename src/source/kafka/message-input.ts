@@ -10,6 +10,8 @@ import { OVERSIZED_HEAD_BYTES, type InputLine } from '../ndjson.js';
 /** A message that is not an alert's text at all: no value, empty, or not UTF-8. */
 export interface RejectedMessage {
   readonly rejected: true;
+  /** The reason as a class, for counting (metrics labels). */
+  readonly problem: 'no_value' | 'empty' | 'not_utf8';
   readonly reason: string;
   /** The value as text (invalid UTF-8 sequences as U+FFFD), for the dead letter. */
   readonly text: string;
@@ -22,13 +24,14 @@ const BYTE_ORDER_MARK = 0xfeff;
  * message's offset. Longer values than `maxLineBytes` are passed on as oversized, only their head decoded.
  */
 export function messageInput(value: Buffer | null, line: number, maxLineBytes: number): InputLine | RejectedMessage {
-  if (value === null) return { rejected: true, reason: 'message has no value (a tombstone); expected one alert as JSON', text: '' };
+  if (value === null) return { rejected: true, problem: 'no_value', reason: 'message has no value (a tombstone); expected one alert as JSON', text: '' };
   if (value.length > maxLineBytes) {
     return { line, oversized: true, bytes: value.length, head: value.toString('utf8', 0, Math.min(value.length, OVERSIZED_HEAD_BYTES)) };
   }
   if (!isUtf8(value)) {
     return {
       rejected: true,
+      problem: 'not_utf8',
       reason: `message is not UTF-8 text (invalid byte sequence at byte ${firstInvalidUtf8Byte(value)}); expected one alert as JSON`,
       text: value.toString('utf8'),
     };
@@ -36,7 +39,7 @@ export function messageInput(value: Buffer | null, line: number, maxLineBytes: n
   let text = value.toString('utf8');
   // A producer that writes files' first lines as they are may send a byte order mark, which JSON.parse rejects.
   if (text.charCodeAt(0) === BYTE_ORDER_MARK) text = text.slice(1);
-  if (text.trim() === '') return { rejected: true, reason: 'message is empty; expected one alert as JSON', text };
+  if (text.trim() === '') return { rejected: true, problem: 'empty', reason: 'message is empty; expected one alert as JSON', text };
   return { line, text };
 }
 
