@@ -138,7 +138,7 @@ async function startWorker(name, topics, delivery) {
   const url = /"url":"([^"]+)"/.exec(log)[1];
   return {
     takenOverAt,
-    rssMB: async () => Math.round(Number(/^alertgate_process_process_resident_memory_bytes (\S+)/m.exec(await (await fetch(`${url}/metrics`)).text())?.[1]) / 1e6),
+    rssMB: async () => Math.round(Number(/^process_resident_memory_bytes (\S+)/m.exec(await (await fetch(`${url}/metrics`)).text())?.[1]) / 1e6),
     stop: async () => {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));

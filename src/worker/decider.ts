@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Admin, Consumer, Message, Producer, TopicMessages } from 'kafkajs';
+import type { Admin, Consumer, Message, TopicMessages } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { CompiledRuleSet } from '../rules/ruleset.js';
 import type { BatchOutputs } from '../sinks/kafka/batch-outputs.js';
-import { offsetsOf, type OutputSender } from '../sinks/kafka/output-sender.js';
+import type { ProducerThread } from '../sinks/kafka/producer-thread.js';
 import { MergedPartitions, type MergedRecord, type SourceMessage, type TopicPartition } from '../source/kafka/merged-partitions.js';
 import type { ChunkProcessor } from './chunk-processor.js';
 import { Wakeup } from './wakeup.js';
@@ -12,8 +12,8 @@ import { checkpointMessages, chunkMessage, StateLogReader, type Checkpoint, type
 export interface DeciderOptions {
   readonly consumer: Consumer;
   readonly admin: Admin;
-  readonly producer: Producer;
-  readonly sender: OutputSender;
+  /** Sends outputs and state records (and, exactly-once, runs the transactions) on a thread of its own. */
+  readonly producer: ProducerThread;
   readonly processor: ChunkProcessor;
   readonly groupId: string;
   readonly inputTopics: readonly string[];
@@ -244,6 +244,7 @@ export class Decider {
   private endTerm(why: string): void {
     const term = this.term!;
     term.active = false;
+    this.options.producer.cancel(term.epoch);
     this.term = undefined;
     this.recovery?.done();
     this.full.clear();
@@ -468,8 +469,8 @@ export class Decider {
     if (checkpoint) state.push(...checkpoint.messages);
     if (state.length === 0 && outputs.length === 0) return undefined;
 
-    return this.options.sender.send(this.request(state, outputs), { chunks: outputs.map((o) => o.seq) }, () => term.active).then((sent) => {
-      this.noteStateOffsets(term, state, offsetsOf(this.options.stateTopic, 0, sent));
+    return this.options.producer.send(this.request(state, outputs), { chunks: outputs.map((o) => o.seq) }, term.epoch).then((stateOffsets) => {
+      this.noteStateOffsets(term, state, stateOffsets);
       if (checkpoint) this.checkpointWritten(term, checkpoint);
       const last = outputs[outputs.length - 1];
       if (last) {
@@ -492,29 +493,30 @@ export class Decider {
   }
 
   private async transact(term: Term, decided: DecidedChunk | undefined, state: Message[], checkpoint: Term['checkpoint']): Promise<void> {
-    const { producer, sender, groupId, log } = this.options;
+    const { producer, groupId, log } = this.options;
+    const firstPart = state.findIndex((m) => String(m.key).startsWith('checkpoint-'));
     for (let attempt = 1; term.active; attempt++) {
-      const transaction = await producer.transaction();
       try {
-        const sent = await sender.send(this.request(state, decided ? [decided] : []), { chunks: decided ? [decided.seq] : [] }, () => false, transaction);
-        this.noteStateOffsets(term, state, offsetsOf(this.options.stateTopic, 0, sent));
-        const pointer = checkpoint ? this.pointerAfter(term, checkpoint) : term.statePointer;
-        const positions = decided?.positions ?? positionsOf(term.merged);
-        await transaction.sendOffsets({ consumerGroupId: groupId, topics: commitTopics(positions, this.options.stateTopic, pointer) });
-        await transaction.commit();
+        const { stateOffsets, statePointer } = await producer.transaction(this.request(state, decided ? [decided] : []), { chunks: decided ? [decided.seq] : [] }, term.epoch, {
+          consumerGroupId: groupId,
+          positions: decided?.positions ?? positionsOf(term.merged),
+          statePointer: term.statePointer,
+          pointerAtCheckpoint: firstPart >= 0 ? { index: firstPart } : undefined,
+        });
+        this.noteStateOffsets(term, state, stateOffsets);
         if (checkpoint) this.checkpointWritten(term, checkpoint);
+        term.statePointer = statePointer;
         if (decided) term.ackedSeq = decided.seq;
         this.stats.commits++;
         return;
       } catch (err) {
         this.stats.transactionsAborted++;
-        await transaction.abort().catch(() => undefined);
         if (isFenced(err)) {
           log.error({ err }, 'another worker took over the transactional id: stopping this term');
           term.active = false;
           return;
         }
-        log.error({ err, attempt, chunk: decided?.seq }, 'the chunk transaction failed; trying it again');
+        log.error({ err, attempt, chunk: decided?.seq }, 'the chunk transaction failed (aborted); trying it again');
         await sleep(Math.min(10_000, 250 * 2 ** Math.min(attempt - 1, 6)));
       }
     }

@@ -1,14 +1,13 @@
-import type { Admin, Producer } from 'kafkajs';
+import type { Admin } from 'kafkajs';
 import { Kafka } from '../kafka/kafkajs.js';
 import type { Logger } from 'pino';
 import type { KafkaConfig } from '../config/kafka.js';
-import { clientOptions, consumerOptions, producerOptions, runOptions } from '../kafka/client-options.js';
-import { COMPRESSION_TYPES, useFastGzip } from '../kafka/compression.js';
+import { clientOptions, consumerOptions, runOptions } from '../kafka/client-options.js';
 import type { PipelineStats } from '../metrics/pipeline-stats.js';
 import { ensureTopics } from '../kafka/topics.js';
 import type { Normalizer } from '../normalize/index.js';
 import type { CompiledRuleSet } from '../rules/ruleset.js';
-import { OutputSender } from '../sinks/kafka/output-sender.js';
+import { ProducerThread } from '../sinks/kafka/producer-thread.js';
 import { ConsumerRunner } from '../source/kafka/consumer-runner.js';
 import { soleOwnerAssigner } from '../source/kafka/sole-owner-assigner.js';
 import { ChunkProcessor } from './chunk-processor.js';
@@ -49,9 +48,8 @@ export class KafkaWorker {
     readonly processor: ChunkProcessor,
     readonly decider: Decider,
     private readonly runner: ConsumerRunner,
-    private readonly producer: Producer,
+    private readonly producer: ProducerThread,
     private readonly admin: Admin,
-    private readonly sender: OutputSender,
   ) {}
 
   /** Checks or creates the topics, connects, joins the group. Fails (nothing left running) if any step does. */
@@ -63,7 +61,7 @@ export class KafkaWorker {
 
     const admin = kafka.admin();
     await admin.connect();
-    let producer: Producer | undefined;
+    let producer: ProducerThread | undefined;
     let runner: ConsumerRunner | undefined;
     try {
       const created = await ensureTopics(admin, {
@@ -75,7 +73,19 @@ export class KafkaWorker {
       });
       if (created.length > 0) log.info({ topics: created }, 'created Kafka topics');
 
-      producer = kafka.producer(producerOptions(config, exactlyOnce ? config.producer.transactionalId : undefined));
+      producer = new ProducerThread(
+        {
+          connection: { brokers: config.brokers, clientId: config.clientId, ssl: config.ssl, sasl: config.sasl },
+          logLevel: log.level,
+          idempotent: config.producer.idempotent,
+          transactionalId: exactlyOnce ? config.producer.transactionalId : undefined,
+          acks: config.producer.acks,
+          compression: config.producer.compression,
+          maxRequestBytes: config.producer.maxRequestBytes,
+          stateTopic: state,
+        },
+        log,
+      );
       await producer.connect();
       const processor = new ChunkProcessor({
         ruleset: options.ruleset,
@@ -88,13 +98,6 @@ export class KafkaWorker {
         ...(options.stats ? { stats: options.stats } : {}),
         onDecision: options.onDecision,
       });
-      if (config.producer.compression === 'gzip') useFastGzip();
-      const sender = new OutputSender(producer, {
-        acks: config.producer.acks,
-        compression: COMPRESSION_TYPES[config.producer.compression],
-        maxRequestBytes: config.producer.maxRequestBytes,
-        log,
-      });
       // The assigner asks the decider whether it owns the partitions; the decider needs the consumer.
       let decider: Decider | undefined;
       const consumer = kafka.consumer({ ...consumerOptions(config), partitionAssigners: [soleOwnerAssigner(() => decider?.owner ?? false)] });
@@ -102,7 +105,6 @@ export class KafkaWorker {
         consumer,
         admin,
         producer,
-        sender,
         processor,
         groupId: config.groupId,
         inputTopics: input,
@@ -142,7 +144,7 @@ export class KafkaWorker {
       });
       await runner.start();
       log.info({ brokers: config.brokers, groupId: config.groupId, input, outputs: { decisions, incidents, deadLetters }, state, delivery: config.delivery }, 'joining the consumer group');
-      return new KafkaWorker(processor, deciding, runner, producer, admin, sender);
+      return new KafkaWorker(processor, deciding, runner, producer, admin);
     } catch (err) {
       await runner?.stop().catch(() => undefined);
       await producer?.disconnect().catch(() => undefined);
@@ -160,8 +162,8 @@ export class KafkaWorker {
     return {
       ...this.decider.stats,
       rejected: this.processor.rejected,
-      produceRequests: this.sender.requests,
-      sendRetries: this.sender.retries,
+      produceRequests: this.producer.requests,
+      sendRetries: this.producer.retries,
       consumerRestarts: this.runner.restarts,
       owner: this.decider.owner,
     };

@@ -1,0 +1,88 @@
+/**
+ * The producer thread (see producer-thread.ts): a kafkajs producer and an OutputSender, driven by
+ * messages from the decider's thread. Encoding records and compressing them costs about as much CPU
+ * as deciding them; here it runs beside the decide loop, on the other core.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { pino } from 'pino';
+import { clientOptions, producerOptions } from '../../kafka/client-options.js';
+import { COMPRESSION_TYPES, useFastGzip } from '../../kafka/compression.js';
+import { Kafka } from '../../kafka/kafkajs.js';
+import { OutputSender, offsetsOf } from './output-sender.js';
+import type { TopicMessages } from 'kafkajs';
+import type { FromProducer, ProducerThreadConfig, ToProducer } from './producer-thread.js';
+
+const config = workerData as ProducerThreadConfig;
+const port = parentPort!;
+const log = pino({ level: config.logLevel, base: { service: 'alertgate', thread: 'producer' } }, pino.destination({ dest: 2, sync: false }));
+if (config.compression === 'gzip') useFastGzip();
+const kafka = new Kafka(clientOptions(config.connection, log));
+const producer = kafka.producer(producerOptions({ producer: { idempotent: config.idempotent } }, config.transactionalId));
+const sender = new OutputSender(producer, { acks: config.acks, compression: COMPRESSION_TYPES[config.compression], maxRequestBytes: config.maxRequestBytes, log });
+/** Sends of terms at or below this are given up (the decider lost the partitions). */
+let cancelledThrough = -1;
+
+const reply = (message: FromProducer) => port.postMessage({ ...message, stats: { requests: sender.requests, retries: sender.retries, splits: sender.splits } });
+
+async function handle(message: ToProducer): Promise<void> {
+  if (message.type === 'cancel') {
+    cancelledThrough = Math.max(cancelledThrough, message.term);
+    return;
+  }
+  try {
+    if (message.type === 'connect') {
+      await producer.connect();
+      reply({ type: 'done', id: message.id });
+      return;
+    }
+    if (message.type === 'disconnect') {
+      await producer.disconnect();
+      reply({ type: 'done', id: message.id });
+      log.flush();
+      return;
+    }
+    if (message.type === 'send') {
+      const sent = await sender.send(revive(message.topicMessages), message.context, () => message.term > cancelledThrough);
+      reply({ type: 'sent', id: message.id, stateOffsets: offsetsOf(config.stateTopic, 0, sent) });
+    } else if (message.type === 'transaction') {
+      const transaction = await producer.transaction();
+      try {
+        const sent = await sender.send(revive(message.topicMessages), message.context, () => false, transaction);
+        const stateOffsets = offsetsOf(config.stateTopic, 0, sent);
+        const { consumerGroupId, positions, statePointer, pointerAtCheckpoint } = message.offsets;
+        const stateTopic = config.stateTopic;
+        // A checkpoint in this transaction is where a recovery starts reading from now on.
+        const firstPart = pointerAtCheckpoint ? stateOffsets[pointerAtCheckpoint.index] : undefined;
+        const pointer = firstPart ?? statePointer;
+        const byTopic = new Map<string, { partition: number; offset: string }[]>();
+        for (const [topic, partition, offset] of positions) {
+          if (!byTopic.has(topic)) byTopic.set(topic, []);
+          byTopic.get(topic)!.push({ partition, offset: String(offset) });
+        }
+        if (pointer !== undefined) byTopic.set(stateTopic, [{ partition: 0, offset: String(pointer) }]);
+        await transaction.sendOffsets({ consumerGroupId, topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) });
+        await transaction.commit();
+        reply({ type: 'sent', id: message.id, stateOffsets, statePointer: pointer });
+      } catch (err) {
+        await transaction.abort().catch(() => undefined);
+        throw err;
+      }
+    }
+  } catch (err) {
+    const e = err as { message?: string; name?: string; type?: string };
+    reply({ type: 'failed', id: message.id, error: { message: String(e.message ?? err), name: e.name, type: e.type } });
+  }
+}
+
+/** Buffers arrive as Uint8Arrays (structured clone); kafkajs wants Buffers. */
+function revive(topicMessages: TopicMessages[]): TopicMessages[] {
+  for (const { messages } of topicMessages) {
+    for (const m of messages) {
+      const value = m.value as unknown;
+      if (value instanceof Uint8Array && !Buffer.isBuffer(value)) m.value = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+    }
+  }
+  return topicMessages;
+}
+
+port.on('message', (message: ToProducer) => void handle(message));
