@@ -76,15 +76,18 @@ export const FeedbackRecord = z
   .strict();
 export type FeedbackRecord = z.infer<typeof FeedbackRecord>;
 
-/** What recording one feedback did. */
-export type FeedbackResult =
-  | { readonly status: 'not_found'; readonly incidentId: string }
-  | {
-      /** created: a new record; duplicate: this exact feedback was already recorded (nothing changed). */
-      readonly status: 'created' | 'duplicate';
-      readonly feedback: FeedbackRecord;
-      /** The incident's current verdict after this call (the latest by `at`). */
-      readonly current: FeedbackRecord;
-      /** The verdict this one replaced as current, if it did. */
-      readonly superseded?: FeedbackRecord | undefined;
-    };
+/** What recording one feedback did, for a known incident. */
+export const FeedbackOutcome = z
+  .object({
+    /** created: a new record; duplicate: this exact feedback was already recorded (nothing changed). */
+    status: z.enum(['created', 'duplicate']),
+    feedback: FeedbackRecord,
+    /** The incident's current verdict after this call (the latest by `at`). */
+    current: FeedbackRecord,
+    /** The verdict this one replaced as current, if it did. */
+    superseded: FeedbackRecord.optional(),
+  })
+  .strict();
+export type FeedbackOutcome = z.infer<typeof FeedbackOutcome>;
+
+export type FeedbackResult = FeedbackOutcome | { readonly status: 'not_found'; readonly incidentId: string };

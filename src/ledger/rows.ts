@@ -81,7 +81,7 @@ export type RuleVersionRow = z.infer<typeof RuleVersionRow>;
 export const TuningChangeRow = z.object({
   id: z.string(),
   rule_id: z.string(),
-  /** The rule file, as given to the tuner (relative to the working directory or absolute). */
+  /** The rule file, relative to the rules directory. */
   file: z.string(),
   param: z.string(),
   from_value: z.coerce.number(),
