@@ -4,7 +4,7 @@ import { Explanation } from '../decide/decision-record.js';
 import { FeedbackRecord, type FeedbackLine, type FeedbackResult, type Verdict } from '../feedback/feedback.js';
 import { IncidentRecord } from '../incidents/index.js';
 import type { LedgerStats } from '../metrics/ledger-stats.js';
-import { connect, type LedgerLocation } from './connect.js';
+import { connect, describeLocation, type LedgerLocation } from './connect.js';
 import { LedgerIncident, OpeningAlert, RuleStats, TuningChange, type TuningIncident } from './records.js';
 import {
   DecisionCountRow,
@@ -66,6 +66,11 @@ export class Ledger implements LedgerStats {
   /** Connects and migrates to the latest schema. */
   static async open(location: LedgerLocation, options: LedgerOptions = {}): Promise<Ledger> {
     return new Ledger(await connect(location), location, options.now ?? Date.now);
+  }
+
+  /** Where it is, for people: a PostgreSQL URL without its password. */
+  describe(): string {
+    return describeLocation(this.location);
   }
 
   get backend(): LedgerLocation['backend'] {

@@ -42,7 +42,8 @@ type Evaluate = (value: number) => ReadonlyMap<string, Survival>;
 export function tune(input: TuneInput): TuneReport {
   const { ruleset, guardrails } = input;
   const maxStepShare = parsePercent(guardrails.maxStep);
-  const days = periodDays(input.period, input.incidents);
+  const period = effectivePeriod(input.period, input.incidents);
+  const days = period.days;
   const byRule = new Map<string, TuningIncident[]>();
   for (const incident of input.incidents) {
     let list = byRule.get(incident.record.ruleId);
@@ -62,8 +63,8 @@ export function tune(input: TuneInput): TuneReport {
   return {
     mode: input.replay ? 'replay' : 'counterfactual',
     period: {
-      from: input.period.fromMs !== undefined ? new Date(input.period.fromMs).toISOString() : null,
-      to: input.period.toMs !== undefined ? new Date(input.period.toMs).toISOString() : null,
+      from: period.fromMs !== undefined ? new Date(period.fromMs).toISOString() : null,
+      to: period.toMs !== undefined ? new Date(period.toMs).toISOString() : null,
       days: round(days, 2),
     },
     guardrails: { minRecall: guardrails.minRecall, maxStep: guardrails.maxStep, minVerdicts: guardrails.minVerdicts },
@@ -290,11 +291,13 @@ function bestOf(params: readonly ParamEvaluation[]): ParamEvaluation | undefined
   return moves.sort((a, b) => b.falsePositiveRemoved - a.falsePositiveRemoved || relative(a) - relative(b) || (a.param < b.param ? -1 : 1))[0];
 }
 
-function periodDays(period: TuneInput['period'], incidents: readonly TuningIncident[]): number {
+/** What the incidents cover: from the later of `since` and the first incident to the newest event; at least a day. */
+function effectivePeriod(period: TuneInput['period'], incidents: readonly TuningIncident[]): { fromMs: number | undefined; toMs: number | undefined; days: number } {
   const firsts = incidents.map((i) => Date.parse(i.record.firstSeen));
   const from = Math.max(period.fromMs ?? -Infinity, firsts.length > 0 ? Math.min(...firsts) : -Infinity);
-  const to = period.toMs ?? (incidents.length > 0 ? Math.max(...incidents.map((i) => Date.parse(i.record.lastSeen))) : from);
-  return Number.isFinite(from) && Number.isFinite(to) ? Math.max(1, (to - from) / DAY_MS) : 1;
+  const to = period.toMs ?? (incidents.length > 0 ? Math.max(...incidents.map((i) => Date.parse(i.record.lastSeen))) : -Infinity);
+  if (!Number.isFinite(from) || !Number.isFinite(to)) return { fromMs: undefined, toMs: undefined, days: 1 };
+  return { fromMs: from, toMs: to, days: Math.max(1, (to - from) / DAY_MS) };
 }
 
 function round(n: number, places: number): number {
