@@ -68,9 +68,10 @@ export function registerFeedback(program: Command, setExit: (code: number) => vo
       .command('import')
       .description('Record verdicts in bulk from NDJSON, one {incidentId, verdict, reason, analyst, entity?, at?} per line (e.g. exported from a ticket system). Invalid lines stop the import before anything is recorded; re-importing a file records nothing new.')
       .argument('<file>', 'NDJSON file'),
-  ).action(async (file: string, opts: TargetOptions) => {
+  ).action(async (file: string, _opts: TargetOptions, command: Command) => {
     try {
-      setExit(await importFile(file, opts));
+      // The target options are the parent's too: commander hands them to whichever command it parses first.
+      setExit(await importFile(file, command.optsWithGlobals<TargetOptions>()));
     } catch (err) {
       reportUserError(err, setExit);
     }

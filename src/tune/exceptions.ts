@@ -16,8 +16,9 @@ export interface ExceptionOptions {
 type Key = string;
 
 /**
- * What an incident is about, as exception keys: its group (entities.* fields and name), the alert that
- * opened it (signature and entities) and the entity its verdict names.
+ * What an incident is about, as exception keys: what its rule grouped it by (entities.* fields and
+ * name: the source of the noise, not every entity its alerts carried), the signature of the alert
+ * that opened it, and the entity its verdict names.
  */
 function keysOf(incident: TuningIncident): Set<Key> {
   const keys = new Set<Key>();
@@ -26,10 +27,7 @@ function keysOf(incident: TuningIncident): Set<Key> {
     if (field === 'name') keys.add(`name=${value}`);
     else if (field.startsWith('entities.') && !field.slice(9).includes('.')) keys.add(`${field.slice(9)}=${value}`);
   }
-  if (incident.openingAlert) {
-    keys.add(`name=${incident.openingAlert.name}`);
-    for (const [kind, value] of Object.entries(incident.openingAlert.entities)) keys.add(`${kind}=${value}`);
-  }
+  if (incident.openingAlert) keys.add(`name=${incident.openingAlert.name}`);
   if (incident.entity) keys.add(`${incident.entity.kind}=${incident.entity.value}`);
   return keys;
 }
@@ -38,7 +36,8 @@ function keysOf(incident: TuningIncident): Set<Key> {
  * Exceptions worth proposing: entities or signatures in at least minIncidents false-positive incidents
  * and in no true- or benign-positive incident (of any rule). Keys found in exactly the same incidents
  * make one exception that must match all of them: the narrowest one that still covers those incidents.
- * Proposals are printed, not written: an exception silences its alerts for every rule.
+ * A proposal covering only incidents that a bigger one covers is left out. Proposals are printed, not
+ * written: an exception silences its alerts for every rule.
  */
 export function proposeExceptions(incidents: readonly TuningIncident[], ruleset: CompiledRuleSet, options: ExceptionOptions): ExceptionProposal[] {
   const guarded = new Set<Key>();
@@ -62,11 +61,14 @@ export function proposeExceptions(incidents: readonly TuningIncident[], ruleset:
     if (!group) groups.set(signature, (group = { keys: [], incidents: list }));
     group.keys.push(key);
   }
+  const kept: { keys: Key[]; incidents: TuningIncident[] }[] = [];
+  for (const group of [...groups.values()].sort((a, b) => b.incidents.length - a.incidents.length || (a.keys[0]! < b.keys[0]! ? -1 : 1))) {
+    const ids = new Set(group.incidents.map((i) => i.record.id));
+    if (!kept.some((k) => [...ids].every((id) => k.incidents.some((i) => i.record.id === id)))) kept.push(group);
+  }
   const taken = new Set([...ruleset.promoteRules, ...ruleset.suppressRules].map((r) => r.rule.id).concat(ruleset.exceptions.map((e) => e.exception.id)));
   const expires = new Date(options.expiresAtMs).toISOString().slice(0, 10);
-  return [...groups.values()]
-    .sort((a, b) => b.incidents.length - a.incidents.length || (a.keys[0]! < b.keys[0]! ? -1 : 1))
-    .map((group) => proposal(group.keys.sort(), group.incidents, expires, options.owner, taken));
+  return kept.map((group) => proposal(group.keys.sort(), group.incidents, expires, options.owner, taken));
 }
 
 function proposal(keys: readonly Key[], incidents: readonly TuningIncident[], expires: string, owner: string, taken: Set<string>): ExceptionProposal {

@@ -211,7 +211,7 @@ function evaluateParam(
 }
 
 function whyNoChange(fpTotal: number, best: Score | undefined, nearest: Score, minRecall: number): string {
-  if (fpTotal === 0) return 'no false-positive incidents';
+  if (fpTotal === 0) return 'no false-positive incidents (among those the current value still opens)';
   if (best === undefined && !nearest.feasible) {
     return nearest.tpUnknown > 0
       ? `the counterfactual cannot show that the true positives survive the smallest step (--replay decides it exactly)`
