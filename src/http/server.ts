@@ -4,14 +4,11 @@ import type { ApiConfig } from '../config/api.js';
 import type { WorkerMetrics } from '../metrics/metrics.js';
 import { ApiError, badRequest } from './api-error.js';
 import { allows, TokenAuthority, type Principal } from './auth.js';
-import { incidentRoutes } from './incident-routes.js';
+import { API_ROUTES } from './api-routes.js';
 import { openApiDocument } from './openapi.js';
 import type { ApiContext, Route } from './route.js';
-import { ruleRoutes } from './rule-routes.js';
-import { tuningRoutes } from './tuning-routes.js';
 
-/** Every API route, in the order the OpenAPI document lists them. */
-export const API_ROUTES: readonly Route[] = [...incidentRoutes, ...ruleRoutes, ...tuningRoutes];
+export { API_ROUTES };
 
 export interface HttpOptions {
   readonly host: string;

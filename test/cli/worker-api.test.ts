@@ -1,0 +1,93 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+// @ts-expect-error: a plain ESM script without types
+import { tuningWeek } from '../../scripts/tuning-fixture.mjs';
+import { tempDir } from '../helpers.js';
+
+const ROOT = join(import.meta.dirname, '../..');
+const BIN = join(ROOT, 'bin/alertgate.js');
+const TOKENS = { viewer: 'viewer-secret-7c1e9a04d2', analyst: 'analyst-secret-4b8f0e61aa', engineer: 'engineer-secret-93d2c7f015' };
+
+interface Week {
+  lines: string[];
+  truth: { scenarios: Record<string, { label: string; reason: string; alertIds: string[] }> };
+}
+
+describe('alertgate run: the loop through the worker API', () => {
+  it('records the run, takes verdicts over HTTP (and from the CLI via --api), applies the tuner, reloads, reverts; no token in its logs', async () => {
+    const dir = tempDir('alertgate-worker-api-');
+    const rules = join(dir, 'rules');
+    cpSync(join(ROOT, 'rules'), rules, { recursive: true });
+    const week = tuningWeek('train') as Week;
+    writeFileSync(join(dir, 'train.ndjson'), `${week.lines.join('\n')}\n`);
+    const env = {
+      ...process.env,
+      ALERTGATE_LEDGER: join(dir, 'ledger.sqlite'),
+      ALERTGATE_API_TOKENS: Object.entries(TOKENS).map(([role, token]) => `${role}-bot:${role}:${token}`).join(','),
+      ALERTGATE_LOG_LEVEL: 'trace',
+    };
+    const child = spawn(process.execPath, [BIN, 'run', '--rules', rules, '--input', join(dir, 'train.ndjson'), '--port', '0', '--serve'], { env });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const serving = new Promise<string>((resolve) =>
+      child.stdout.on('data', (d: Buffer) => {
+        stdout += d.toString();
+        const match = /serving (http:\/\/\S+)\/metrics and the API/.exec(stdout);
+        if (match) resolve(match[1]!);
+      }),
+    );
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const url = await Promise.race([serving, exited.then((code) => Promise.reject(new Error(`worker exited ${code}: ${stderr}`)))]);
+
+    const api = async (method: string, path: string, role: keyof typeof TOKENS, body?: unknown) => {
+      const response = await fetch(`${url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${TOKENS[role]}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+      return { status: response.status, body: (await response.json()) as any };
+    };
+
+    // Analysts: every incident of the week, from the ground truth.
+    const scenarioOf = new Map(Object.entries(week.truth.scenarios).flatMap(([name, s]) => s.alertIds.map((id) => [id, name] as const)));
+    const { body: listed } = await api('GET', '/incidents?limit=1000', 'viewer');
+    expect(listed.incidents.length).toBe(51);
+    const [first, ...rest] = listed.incidents as { id: string; alertIds: string[] }[];
+    const verdictOf = (i: { alertIds: string[] }) => week.truth.scenarios[scenarioOf.get(i.alertIds[0]!)!]!;
+    // One verdict from the CLI, against the running worker's API.
+    const cli = spawnSync(process.execPath, [BIN, 'feedback', first!.id, '--verdict', verdictOf(first!).label, '--reason', verdictOf(first!).reason, '--analyst', 'cli-analyst', '--api', url], {
+      env: { ...process.env, ALERTGATE_API_TOKEN: TOKENS.analyst },
+      encoding: 'utf8',
+    });
+    expect(cli.status, cli.stderr).toBe(0);
+    expect(cli.stdout).toMatch(new RegExp(`^recorded fb-[0-9a-f]{24} on ${first!.id}: ${verdictOf(first!).label}`));
+    for (const incident of rest) {
+      const { status } = await api('POST', `/incidents/${incident.id}/feedback`, 'analyst', { verdict: verdictOf(incident).label, reason: verdictOf(incident).reason, analyst: 'soc-analyst' });
+      expect(status).toBe(201);
+    }
+
+    // An engineer applies the tuner; the worker reloads the rules it wrote.
+    const before = readFileSync(join(rules, 'signature-burst.yaml'), 'utf8');
+    const applied = await api('POST', '/tuning/apply', 'engineer', { reason: 'noise from the week' });
+    expect(applied.status).toBe(200);
+    expect(applied.body.changes.map((c: { ruleId: string }) => c.ruleId).sort()).toEqual(['auth-brute-force', 'exfil-volume', 'signature-burst']);
+    expect(applied.body.reload).toMatchObject({ applied: true });
+    const { body: running } = await api('GET', '/rules', 'viewer');
+    expect(running.rules.find((r: { id: string }) => r.id === 'signature-burst')).toMatchObject({ version: 2, params: { minCount: { value: 30 } } });
+    const stats = await api('GET', '/rules/signature-burst/stats', 'viewer');
+    expect(stats.body).toMatchObject({ falsePositive: 19, truePositive: 1, tuningChanges: [expect.objectContaining({ to: 30, author: 'engineer-bot' })] });
+
+    const change = applied.body.changes.find((c: { ruleId: string }) => c.ruleId === 'signature-burst');
+    expect((await api('POST', `/tuning/changes/${change.id}/revert`, 'engineer', { reason: 'check' })).status).toBe(200);
+    expect(readFileSync(join(rules, 'signature-burst.yaml'), 'utf8')).toBe(before);
+    expect(readFileSync(join(rules, 'CHANGELOG.md'), 'utf8')).toContain(`${change.id} reverted`);
+
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(stderr).toContain('"msg":"API request"');
+    for (const token of Object.values(TOKENS)) expect(stderr + stdout, 'a token in the output').not.toContain(token);
+  });
+});
