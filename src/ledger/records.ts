@@ -66,10 +66,9 @@ export const TuningChange = z
   .strict();
 export type TuningChange = z.infer<typeof TuningChange>;
 
-/** A rule's record in the ledger over a period. */
-export const RuleStats = z
+/** A rule's incidents by current verdict. */
+export const VerdictCounts = z
   .object({
-    ruleId: z.string(),
     incidents: z.number().int(),
     truePositive: z.number().int(),
     benignPositive: z.number().int(),
@@ -77,12 +76,17 @@ export const RuleStats = z
     unreviewed: z.number().int(),
     /** TP / (TP + FP); null without a TP or FP verdict. */
     precision: z.number().nullable(),
-    /** Event time of the first and last incident in the period (ISO), null without incidents. */
-    firstSeen: z.iso.datetime().nullable(),
-    lastSeen: z.iso.datetime().nullable(),
-    /** Decisions by this rule per event-time day (UTC): promote and suppress counts. */
-    decisionsByDay: z.array(z.object({ day: z.iso.date(), promote: z.number().int(), suppress: z.number().int() }).strict()),
-    tuningChanges: z.array(TuningChange.omit({ beforeText: true, afterText: true })),
   })
   .strict();
+
+/** A rule's record in the ledger over a period. */
+export const RuleStats = VerdictCounts.extend({
+  ruleId: z.string(),
+  /** Event time of the first and last incident in the period (ISO), null without incidents. */
+  firstSeen: z.iso.datetime().nullable(),
+  lastSeen: z.iso.datetime().nullable(),
+  /** Decisions by this rule per event-time day (UTC): promote and suppress counts. */
+  decisionsByDay: z.array(z.object({ day: z.iso.date(), promote: z.number().int(), suppress: z.number().int() }).strict()),
+  tuningChanges: z.array(TuningChange.omit({ beforeText: true, afterText: true })),
+}).strict();
 export type RuleStats = z.infer<typeof RuleStats>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { VerdictCounts } from '../ledger/records.js';
 
 /** One param of one rule, evaluated: the value the tuner would move it to (or why not), and the evidence. */
 export const ParamEvaluation = z
@@ -27,25 +28,16 @@ export const ParamEvaluation = z
   .strict();
 export type ParamEvaluation = z.infer<typeof ParamEvaluation>;
 
-export const RuleReport = z
-  .object({
-    ruleId: z.string(),
-    version: z.number().int(),
-    /** The rule's file, relative to the rules directory. */
-    file: z.string(),
-    incidents: z.number().int(),
-    truePositive: z.number().int(),
-    benignPositive: z.number().int(),
-    falsePositive: z.number().int(),
-    unreviewed: z.number().int(),
-    /** TP / (TP + FP), null without either. */
-    precision: z.number().nullable(),
-    incidentsPerDay: z.number(),
-    params: z.array(ParamEvaluation),
-    /** Why the rule is not tuned at all (too few verdicts, no tunable params). */
-    note: z.string().optional(),
-  })
-  .strict();
+export const RuleReport = VerdictCounts.extend({
+  ruleId: z.string(),
+  version: z.number().int(),
+  /** The rule's file, relative to the rules directory. */
+  file: z.string(),
+  incidentsPerDay: z.number(),
+  params: z.array(ParamEvaluation),
+  /** Why the rule is not tuned at all (too few verdicts, no tunable params). */
+  note: z.string().optional(),
+}).strict();
 export type RuleReport = z.infer<typeof RuleReport>;
 
 /** A change the tuner proposes: one param of one rule (the best one of that rule). */
