@@ -44,6 +44,8 @@ export class LedgerRecorder {
   private lastBucket = Number.NaN;
   private lastBucketCounts: Map<string, number[]> | undefined;
   private lastFlushMs: number;
+  /** Off while a worker decides alerts again only to rebuild its state (their decisions were counted the first time). */
+  private counting = true;
   private flushing: Promise<void> = Promise.resolve();
   private readonly flushIntervalMs: number;
   private readonly maxBuffered: number;
@@ -63,8 +65,22 @@ export class LedgerRecorder {
     return this.options.source;
   }
 
+  /**
+   * Counting on or off: a Kafka worker that re-decides recorded chunks after a takeover (silently, to
+   * rebuild windows and incidents) turns it off for them, so their decisions are not counted twice.
+   * Incidents and openings are still recorded: writing them again changes nothing.
+   */
+  setCounting(on: boolean): void {
+    this.counting = on;
+  }
+
   /** A PipelineSinks decision: counts it, and keeps it when it opened an incident. */
   decision(json: string, alertId: string, facts: Readonly<DecisionFacts>): void {
+    if (facts.opened && facts.incidentId !== undefined) {
+      const { name, source, severity, entities } = facts.alert;
+      this.openings.push({ incidentId: facts.incidentId, alertId, decisionJson: json, alert: { name, source, severity, entities } });
+    }
+    if (!this.counting) return;
     const bucket = Math.floor(facts.timeMs / HOUR_MS) * HOUR_MS;
     let perRule = this.lastBucketCounts;
     if (bucket !== this.lastBucket || perRule === undefined) {
@@ -77,10 +93,6 @@ export class LedgerRecorder {
     let tally = perRule.get(key);
     if (tally === undefined) perRule.set(key, (tally = [0, 0, 0]));
     tally[DECISION_INDEX[facts.decision]]!++;
-    if (facts.opened && facts.incidentId !== undefined) {
-      const { name, source, severity, entities } = facts.alert;
-      this.openings.push({ incidentId: facts.incidentId, alertId, decisionJson: json, alert: { name, source, severity, entities } });
-    }
   }
 
   /** A PipelineSinks incident: the last record of each id before a flush is the one written. */

@@ -78,6 +78,20 @@ describe('LedgerRecorder buffering', () => {
     expect(batches).toHaveLength(1);
   });
 
+  it('with counting off (a silent re-decision) records openings and incidents but counts nothing', async () => {
+    const batches: LedgerBatch[] = [];
+    const recorder = new LedgerRecorder({ writeBatch: async (b) => void batches.push(b) }, { source: 's' });
+    recorder.setCounting(false);
+    recorder.decision('{}', 'a1', facts('r', 'promote', 0, true));
+    recorder.incident(incidentRecord());
+    recorder.setCounting(true);
+    recorder.decision('{}', 'a2', facts('r', 'promote', 0));
+    await recorder.flush();
+    expect(batches[0]!.counts).toEqual([{ ruleId: 'r', decision: 'promote', bucketMs: 0, count: 1 }]);
+    expect(batches[0]!.openings.map((o) => o.alertId)).toEqual(['a1']);
+    expect(batches[0]!.incidents).toHaveLength(1);
+  });
+
   it('keeps a failed flush for the next one, under what arrived since', async () => {
     const batches: LedgerBatch[] = [];
     let fail = true;
