@@ -32,7 +32,8 @@ export function registerRun(program: Command, setExit: (code: number) => void): 
     .description(
       'Run the worker. With a kafka section in the config it consumes alerts from Kafka and produces decisions, ' +
         'incidents and dead letters to Kafka until SIGINT/SIGTERM; with no Kafka configured it reads NDJSON from the ' +
-        'configured input (file or stdin) and writes the configured outputs. Both serve /healthz, /readyz and /metrics.',
+        'configured input (file or stdin) and writes the configured outputs. Both serve /healthz, /readyz and /metrics; ' +
+        'with a ledger (ledger.url) the file worker records into it and serves the API (incidents, feedback, rules, tuning: docs/api.md).',
     )
     .option('--config <file>', 'config file (YAML or JSON); ALERTGATE_* environment variables override it')
     .option('--rules <dir>', 'rules directory (overrides the config)')
