@@ -1,9 +1,10 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain ESM script without types
 import { tuningWeek } from '../../scripts/tuning-fixture.mjs';
+import { stringify } from 'yaml';
 import { tempDir } from '../helpers.js';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -89,5 +90,48 @@ describe('alertgate run: the loop through the worker API', () => {
     expect(await exited).toBe(0);
     expect(stderr).toContain('"msg":"API request"');
     for (const token of Object.values(TOKENS)) expect(stderr + stdout, 'a token in the output').not.toContain(token);
+  });
+
+  it('auto-tune: with tuning.auto on, the worker applies the proposals itself, as its author, and reloads them', async () => {
+    const dir = tempDir('alertgate-auto-tune-');
+    const rules = join(dir, 'rules');
+    cpSync(join(ROOT, 'rules'), rules, { recursive: true });
+    const week = tuningWeek('train') as Week;
+    const input = join(dir, 'train.ndjson');
+    writeFileSync(input, `${week.lines.join('\n')}\n`);
+    const db = join(dir, 'ledger.sqlite');
+    const cli = (...args: string[]) => {
+      const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+    };
+    cli('replay', '--rules', rules, '--input', input, '--db', db, '--incidents', join(dir, 'incidents.ndjson'));
+    const scenarioOf = new Map(Object.entries(week.truth.scenarios).flatMap(([name, s]) => s.alertIds.map((id) => [id, name] as const)));
+    const verdicts = readFileSync(join(dir, 'incidents.ndjson'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: string; alertIds: string[] })
+      .map((i) => {
+        const s = week.truth.scenarios[scenarioOf.get(i.alertIds[0]!)!]!;
+        return JSON.stringify({ incidentId: i.id, verdict: s.label, reason: s.reason, analyst: 'a' });
+      });
+    writeFileSync(join(dir, 'verdicts.ndjson'), `${verdicts.join('\n')}\n`);
+    cli('feedback', 'import', join(dir, 'verdicts.ndjson'), '--db', db);
+
+    const config = join(dir, 'alertgate.yaml');
+    writeFileSync(config, stringify({ rules, input: { path: input, onEnd: 'serve' }, ledger: { url: db }, http: { port: 0 }, tuning: { auto: { enabled: true, every: '200ms' } } }));
+    const child = spawn(process.execPath, [BIN, 'run', '--config', config]) as ChildProcessWithoutNullStreams;
+    let stderr = '';
+    const applied = new Promise<void>((resolve) =>
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        if ((stderr.match(/"msg":"auto-tune applied a change"/g) ?? []).length >= 3 && /"msg":"rules reloaded"/.test(stderr)) resolve();
+      }),
+    );
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    await Promise.race([applied, exited.then((code) => Promise.reject(new Error(`worker exited ${code}: ${stderr}`)))]);
+    expect(readFileSync(join(rules, 'signature-burst.yaml'), 'utf8')).toMatch(/^version: 2$/m);
+    expect(readFileSync(join(rules, 'CHANGELOG.md'), 'utf8')).toMatch(/signature-burst minCount 20 → 30 \(version 1 → 2\)\n\n- by alertgate-auto-tune: /);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
   });
 });
