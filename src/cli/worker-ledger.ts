@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { AuditLog } from '../audit/audit-log.js';
 import type { Config } from '../config/schema.js';
 import { parseLedgerLocation } from '../ledger/connect.js';
 import { Ledger } from '../ledger/ledger.js';
@@ -17,14 +18,14 @@ export interface WorkerLedger {
   readonly tuning: TuningService;
   /** Records the versions of a rule set the worker decides with (at start and after each reload). */
   recordRules(ruleset: CompiledRuleSet): void;
-  /** Starts the periodic auto-tune if `tuning.auto.enabled`; returns a function that stops it. */
-  startAutoTune(onApplied: () => void): () => void;
+  /** Starts the periodic auto-tune if `tuning.auto.enabled`; `onApplied` gets its author (to reload as); returns a function that stops it. */
+  startAutoTune(onApplied: (actor: string) => void): () => void;
   /** Flushes the recorder and closes the ledger. */
   close(): Promise<void>;
 }
 
 /** Opens `ledger.url` with its recorder (undefined without a url). `source` names the run's decision counts. */
-export async function openWorkerLedger(config: Config, source: string, log: Logger): Promise<WorkerLedger | undefined> {
+export async function openWorkerLedger(config: Config, source: string, log: Logger, audit?: AuditLog): Promise<WorkerLedger | undefined> {
   if (!config.ledger.url) return undefined;
   let ledger: Ledger;
   try {
@@ -34,7 +35,7 @@ export async function openWorkerLedger(config: Config, source: string, log: Logg
   }
   log.info({ ledger: ledger.describe(), source }, 'ledger open');
   const recorder = new LedgerRecorder(ledger, { source, flushIntervalMs: config.ledger.flushIntervalMs });
-  const tuning = new TuningService({ rulesDir: config.rules, ledger, tuning: config.tuning });
+  const tuning = new TuningService({ rulesDir: config.rules, ledger, tuning: config.tuning, audit });
   return {
     ledger,
     recorder,
@@ -50,7 +51,7 @@ export async function openWorkerLedger(config: Config, source: string, log: Logg
           .apply({ author: auto.author })
           .then(({ changes }) => {
             for (const c of changes) log.info({ change: c.id, rule: c.ruleId, param: c.param, from: c.from, to: c.to }, 'auto-tune applied a change');
-            if (changes.length > 0) onApplied();
+            if (changes.length > 0) onApplied(auto.author);
           })
           .catch((err: Error) => log.error({ err: err.message }, 'auto-tune failed'));
       }, parseDuration(auto.every));

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { FeedbackAudit } from '../audit/audit-log.js';
 
 /**
  * An analyst's verdict on an incident, in Microsoft Sentinel's classification: a true positive is
@@ -81,6 +82,10 @@ export const FeedbackOutcome = z
   .object({
     /** created: a new record; duplicate: this exact feedback was already recorded (nothing changed). */
     status: z.enum(['created', 'duplicate']),
+    /** The rule that opened the incident. */
+    ruleId: z.string(),
+    /** The incident's current verdict before this call (null: it had none). */
+    previousVerdict: Verdict.nullable(),
     feedback: FeedbackRecord,
     /** The incident's current verdict after this call (the latest by `at`). */
     current: FeedbackRecord,
@@ -91,3 +96,16 @@ export const FeedbackOutcome = z
 export type FeedbackOutcome = z.infer<typeof FeedbackOutcome>;
 
 export type FeedbackResult = FeedbackOutcome | { readonly status: 'not_found'; readonly incidentId: string };
+
+/** The audit record of a recorded verdict (docs/logging.md); `actor`: who gave it (a token's name, `kafka:<topic>`). */
+export function feedbackAuditOf(outcome: FeedbackOutcome, actor: string): FeedbackAudit {
+  const { feedback } = outcome;
+  return {
+    actor,
+    incidentId: feedback.incidentId,
+    ruleId: outcome.ruleId,
+    verdict: feedback.verdict,
+    previousVerdict: outcome.previousVerdict,
+    note: `${feedback.analyst}: ${feedback.reason}${outcome.current.id === feedback.id ? '' : ` (kept in the history: a later verdict, ${outcome.current.verdict}, stays current)`}`,
+  };
+}

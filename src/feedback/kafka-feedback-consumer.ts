@@ -1,7 +1,9 @@
 import type { Consumer, EachMessagePayload, Kafka, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
+import type { AuditLog } from '../audit/audit-log.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { deadLetter } from '../pipeline/dead-letter.js';
+import { feedbackAuditOf } from './feedback.js';
 import { parseFeedback } from './import-file.js';
 
 export interface FeedbackConsumerOptions {
@@ -14,6 +16,8 @@ export interface FeedbackConsumerOptions {
   readonly deadLetterTopic?: string | undefined;
   readonly ledger: Pick<Ledger, 'addFeedback'>;
   readonly log: Logger;
+  /** Recorded verdicts go to the audit trail (actor `kafka:<topic>`). */
+  readonly audit?: AuditLog | undefined;
   /** Where a group with no committed offset starts (default: the earliest message). */
   readonly fromBeginning?: boolean;
   readonly sessionTimeoutMs?: number;
@@ -94,7 +98,10 @@ export class KafkaFeedbackConsumer {
         this.stats.unknownIncident++;
         await this.reject(source, text, `unknown incident ${parsed.feedback.incidentId}`);
       } else if (result.status === 'duplicate') this.stats.duplicates++;
-      else this.stats.recorded++;
+      else {
+        this.stats.recorded++;
+        this.options.audit?.feedback(feedbackAuditOf(result, `kafka:${topic}`));
+      }
     }
     this.stats.received++;
     for (const w of [...this.waiters]) {

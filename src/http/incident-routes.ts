@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { FeedbackBody, FeedbackOutcome, Verdict } from '../feedback/feedback.js';
+import { feedbackAuditOf, FeedbackBody, FeedbackOutcome, Verdict } from '../feedback/feedback.js';
 import { IncidentRecord } from '../incidents/index.js';
 import { LedgerIncident } from '../ledger/records.js';
 import { SINCE_PATTERN, sinceMsOf } from '../ledger/since.js';
@@ -87,6 +87,7 @@ export const incidentRoutes: readonly Route[] = [
     async handle({ params, body, principal }, ctx) {
       const result = await ledgerOf(ctx).addFeedback({ ...body, incidentId: params.id }, `api:${principal.name}`);
       if (result.status === 'not_found') throw notFound(params.id);
+      if (result.status === 'created') ctx.audit?.feedback(feedbackAuditOf(result, principal.name));
       return { status: result.status === 'created' ? 201 : 200, body: result };
     },
   }),

@@ -26,9 +26,9 @@ const OPEN_PATHS: Json = {
   },
   '/metrics': {
     get: {
-      summary: 'Prometheus metrics (text format). Needs a viewer token when api.protectMetrics is true.',
+      summary: 'Prometheus metrics (text format). Needs a token when metrics.requireToken is true.',
       tags: ['health'],
-      responses: { 200: { description: 'metrics', content: { 'text/plain': { schema: { type: 'string' } } } }, 401: { description: 'api.protectMetrics and no valid token' } },
+      responses: { 200: { description: 'metrics', content: { 'text/plain': { schema: { type: 'string' } } } }, 401: { description: 'metrics.requireToken and no valid token' } },
     },
   },
   '/openapi.json': { get: { summary: 'This document.', tags: ['health'], responses: { 200: { description: 'the OpenAPI document' } } } },

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { AuditLog } from '../audit/audit-log.js';
 import type { Role } from '../config/api.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { CompiledRuleSet } from '../rules/ruleset.js';
@@ -13,9 +14,11 @@ export interface ApiContext {
   readonly ledger: Ledger | undefined;
   /** The rule set deciding now. */
   readonly rules: () => CompiledRuleSet;
-  /** Reloads the rules directory (POST /rules/reload); undefined when the worker cannot. */
-  readonly reloadRules?: (() => Promise<ReloadOutcome>) | undefined;
+  /** Reloads the rules directory (POST /rules/reload), `actor` named in the audit log; undefined when the worker cannot. */
+  readonly reloadRules?: ((actor: string) => Promise<ReloadOutcome>) | undefined;
   readonly tuning?: TuningService | undefined;
+  /** Where recorded feedback goes in the audit trail (tuning changes are audited by the tuning service). */
+  readonly audit?: AuditLog | undefined;
 }
 
 export interface RouteInput<P, Q, B> {

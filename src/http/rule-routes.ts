@@ -92,9 +92,9 @@ export const ruleRoutes: readonly Route[] = [
       422: { description: 'the rules on disk are invalid; the running rules stay', schema: ReloadAnswer },
       501: { description: 'this worker cannot reload', schema: ErrorBody },
     },
-    async handle(_input, ctx) {
+    async handle({ principal }, ctx) {
       if (!ctx.reloadRules) throw new ApiError(501, 'not_implemented', 'this worker does not reload its rules');
-      const outcome = await ctx.reloadRules();
+      const outcome = await ctx.reloadRules(principal.name);
       return { status: outcome.applied ? 200 : 422, body: outcome };
     },
   }),

@@ -70,7 +70,7 @@ export const tuningRoutes: readonly Route[] = [
     },
     async handle({ body, principal }, ctx) {
       const { report, changes } = await conflictsAs409(() => tuningOf(ctx).apply({ ...body, author: principal.name }));
-      const reload = changes.length > 0 && ctx.reloadRules ? await ctx.reloadRules() : null;
+      const reload = changes.length > 0 && ctx.reloadRules ? await ctx.reloadRules(principal.name) : null;
       return { status: 200, body: { report, changes: changes.map(summary), reload } };
     },
   }),
@@ -101,7 +101,7 @@ export const tuningRoutes: readonly Route[] = [
       const tuning = tuningOf(ctx);
       if (!(await ledgerOf(ctx).tuningChange(params.id))) throw new ApiError(404, 'not_found', `no tuning change ${params.id} in the ledger`, '/id');
       const change = await conflictsAs409(() => tuning.revert(params.id, principal.name, body.reason));
-      const reload = ctx.reloadRules ? await ctx.reloadRules() : null;
+      const reload = ctx.reloadRules ? await ctx.reloadRules(principal.name) : null;
       return { status: 200, body: { change: summary(change), reload } };
     },
   }),

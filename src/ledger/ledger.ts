@@ -229,7 +229,7 @@ export class Ledger implements LedgerStats {
     const atMs = line.at !== undefined ? Date.parse(line.at) : recordedAt;
     const id = feedbackId(line, line.at !== undefined ? atMs : undefined);
     return this.db.transaction().execute(async (trx) => {
-      let incident = trx.selectFrom('incidents').select(['id', 'feedback_id']).where('id', '=', line.incidentId);
+      let incident = trx.selectFrom('incidents').select(['id', 'rule_id', 'verdict', 'feedback_id']).where('id', '=', line.incidentId);
       // Writers of one incident's feedback queue on its row (PostgreSQL); SQLite runs one writer at a time anyway.
       if (this.backend === 'postgres') incident = incident.forUpdate();
       const exists = await incident.executeTakeFirst();
@@ -279,6 +279,8 @@ export class Ledger implements LedgerStats {
           : undefined;
       return {
         status: found ? 'duplicate' : 'created',
+        ruleId: exists.rule_id,
+        previousVerdict: IncidentRow.shape.verdict.parse(exists.verdict),
         feedback: feedbackOf(mine),
         current: feedbackOf(current),
         ...(superseded ? { superseded: feedbackOf(superseded) } : {}),

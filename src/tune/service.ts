@@ -1,7 +1,9 @@
 import { join } from 'node:path';
+import type { AuditLog } from '../audit/audit-log.js';
 import type { TuningConfig } from '../config/tuning.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { TuningChange } from '../ledger/records.js';
+import type { CompiledRuleSet } from '../rules/ruleset.js';
 import { sinceMsOf } from '../ledger/since.js';
 import { loadRules } from '../rules/load.js';
 import { formatProblem } from '../rules/problems.js';
@@ -16,6 +18,8 @@ export interface TuningServiceOptions {
   readonly ledger: Ledger;
   readonly tuning: TuningConfig;
   readonly now?: () => number;
+  /** Applied and reverted changes go to the audit trail too (the worker's); the ledger always has them. */
+  readonly audit?: AuditLog | undefined;
 }
 
 /** Overrides of the configured guardrails, and what to look at. */
@@ -49,13 +53,22 @@ export class TuningService {
   }
 
   async report(request: TuneRequest = {}): Promise<TuneReport> {
-    const { ledger, tuning, rulesDir } = this.options;
-    const loaded = await loadRules(rulesDir);
-    if (!loaded.ok) throw new TuningConflict(`invalid rules in ${rulesDir}:\n${loaded.problems.map(formatProblem).join('\n')}`);
+    return (await this.evaluate(request)).report;
+  }
+
+  private async rules(): Promise<CompiledRuleSet> {
+    const loaded = await loadRules(this.options.rulesDir);
+    if (!loaded.ok) throw new TuningConflict(`invalid rules in ${this.options.rulesDir}:\n${loaded.problems.map(formatProblem).join('\n')}`);
+    return loaded.ruleset;
+  }
+
+  private async evaluate(request: TuneRequest): Promise<{ report: TuneReport; ruleset: CompiledRuleSet }> {
+    const { ledger, tuning } = this.options;
+    const ruleset = await this.rules();
     const newestMs = await ledger.latestEventTimeMs();
     const sinceMs = sinceMsOf(request.since ?? tuning.since, newestMs);
     const report = tune({
-      ruleset: loaded.ruleset,
+      ruleset,
       incidents: await ledger.tuningIncidents(sinceMs),
       guardrails: {
         minRecall: request.minRecall ?? tuning.minRecall,
@@ -71,26 +84,41 @@ export class TuningService {
       },
     });
     const only = request.rules && new Set(request.rules);
-    return only ? { ...report, proposals: report.proposals.filter((p) => only.has(p.ruleId)) } : report;
+    return { report: only ? { ...report, proposals: report.proposals.filter((p) => only.has(p.ruleId)) } : report, ruleset };
   }
 
   /** Proposes and applies every proposal (one param per rule). */
   apply(request: TuneRequest & { author: string; reason?: string | undefined }): Promise<{ report: TuneReport; changes: TuningChange[] }> {
     return this.serially(async () => {
-      const report = await this.report(request);
+      const { report, ruleset } = await this.evaluate(request);
       const changes: TuningChange[] = [];
       for (const proposal of report.proposals) {
         const reason =
           request.reason ??
           `${proposal.falsePositiveRemoved} of ${proposal.falsePositiveTotal} false-positive incidents removed, ${proposal.truePositiveKept} of ${proposal.truePositiveTotal} true positives kept (${report.mode})`;
-        changes.push(await applyProposal(proposal, this.applyOptions(request.author, reason)));
+        const change = await applyProposal(proposal, this.applyOptions(request.author, reason));
+        this.auditChange(change, 'applied', paramsOf(ruleset, change.ruleId, change.param, change.from));
+        changes.push(change);
       }
       return { report, changes };
     });
   }
 
   revert(changeId: string, author: string, reason: string): Promise<TuningChange> {
-    return this.serially(() => revertChange(changeId, this.applyOptions(author, reason)));
+    return this.serially(async () => {
+      const ruleset = await this.rules().catch(() => undefined);
+      const change = await revertChange(changeId, this.applyOptions(author, reason));
+      this.auditChange(change, 'reverted', paramsOf(ruleset, change.ruleId, change.param, change.to));
+      return change;
+    });
+  }
+
+  /** The audit record: the rule's params before and after (the changed one at least, if the rules could not be read). */
+  private auditChange(change: TuningChange, action: 'applied' | 'reverted', before: Record<string, number>): void {
+    const after = { ...before, [change.param]: action === 'applied' ? change.to : change.from };
+    const actor = action === 'applied' ? change.author : change.reverted!.by;
+    const reason = action === 'applied' ? change.reason : change.reverted!.reason;
+    this.options.audit?.tuningChange({ actor, ruleId: change.ruleId, changeId: change.id, action, before, after, reason });
   }
 
   private applyOptions(author: string, reason: string) {
@@ -102,4 +130,10 @@ export class TuningService {
     this.queue = next.catch(() => undefined);
     return next;
   }
+}
+
+/** A rule's params as a rule set has them, with `param` at `value` (what the file says before the change). */
+function paramsOf(ruleset: CompiledRuleSet | undefined, ruleId: string, param: string, value: number): Record<string, number> {
+  const compiled = ruleset && [...ruleset.promoteRules, ...ruleset.suppressRules].find((r) => r.rule.id === ruleId);
+  return { ...(compiled?.params ?? {}), [param]: value };
 }

@@ -19,7 +19,7 @@ describe('config: ledger, api, tuning, feedback', () => {
   it('has defaults: no ledger, no tokens, guardrails, auto-tune off', async () => {
     const config = await loadConfig(undefined, {});
     expect(config.ledger).toEqual({ flushIntervalMs: 1000 });
-    expect(config.api).toEqual({ tokens: [], protectMetrics: false, bodyLimitBytes: 65536 });
+    expect(config.api).toEqual({ tokens: [], bodyLimitBytes: 65536 });
     expect(config.tuning).toEqual({
       minVerdicts: 5,
       maxStep: '50%',
@@ -37,7 +37,7 @@ describe('config: ledger, api, tuning, feedback', () => {
       ALERTGATE_LEDGER: 'postgres://alertgate@db:5432/soc',
       ALERTGATE_LEDGER_SCHEMA: 'alertgate',
       ALERTGATE_TUNING_AUTO: 'true',
-      ALERTGATE_API_PROTECT_METRICS: '1',
+      ALERTGATE_METRICS_REQUIRE_TOKEN: '1',
     });
     expect(config.api.tokens).toEqual([
       { name: 'ana', role: 'analyst', token: SECRET },
@@ -45,7 +45,7 @@ describe('config: ledger, api, tuning, feedback', () => {
     ]);
     expect(config.ledger).toMatchObject({ url: 'postgres://alertgate@db:5432/soc', schema: 'alertgate' });
     expect(config.tuning.auto.enabled).toBe(true);
-    expect(config.api.protectMetrics).toBe(true);
+    expect(config.metrics.requireToken).toBe(true);
   });
 
   it('names a bad token entry by position and field, never by its text', async () => {

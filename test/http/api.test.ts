@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAuditLog } from '../../src/audit/audit-log.js';
 import { createLogger } from '../../src/cli/logger.js';
 import { RuleReloader } from '../../src/cli/rule-reload.js';
 import { ApiConfig } from '../../src/config/api.js';
@@ -43,7 +44,7 @@ interface World {
 }
 
 /** A worker's API over a real SQLite ledger: bursts on six hosts, one incident each, recorded through the pipeline. */
-async function world(options: { api?: Partial<ApiConfig>; ledger?: boolean } = {}): Promise<World> {
+async function world(options: { api?: Partial<ApiConfig>; ledger?: boolean; requireMetricsToken?: boolean } = {}): Promise<World> {
   const rulesDir = writeRules({ 'burst.yaml': burst(1, 10) });
   const ruleset = await loadRulesOrThrow(rulesDir);
   const ledger = await Ledger.open(parseLedgerLocation(join(tempDir(), 'ledger.sqlite')));
@@ -60,18 +61,20 @@ async function world(options: { api?: Partial<ApiConfig>; ledger?: boolean } = {
   pipeline.finish();
   await recorder.flush();
   const logs: string[] = [];
-  const log = createLogger('trace', new Writable({ write: (chunk, _enc, done) => (logs.push(String(chunk)), done()) }));
+  const log = createLogger('trace', { destination: new Writable({ write: (chunk, _enc, done) => (logs.push(String(chunk)), done()) }) });
+  const audit = createAuditLog(log);
   const metrics = new WorkerMetrics();
   metrics.attach(pipeline, ruleset);
-  const reloader = new RuleReloader({ dir: rulesDir, pipeline, metrics, log, ruleset });
+  const reloader = new RuleReloader({ dir: rulesDir, pipeline, metrics, log, audit });
   const context: ApiContext = {
     ledger: options.ledger === false ? undefined : ledger,
-    rules: () => reloader.current!,
-    reloadRules: () => reloader.reload(),
-    tuning: new TuningService({ rulesDir, ledger, tuning: TuningConfig.parse({ minVerdicts: 3 }) }),
+    rules: () => reloader.current,
+    reloadRules: (actor) => reloader.reload(actor),
+    tuning: new TuningService({ rulesDir, ledger, tuning: TuningConfig.parse({ minVerdicts: 3 }), audit }),
+    audit,
   };
   const config = ApiConfig.parse({ tokens: Object.entries(TOKENS).map(([role, token]) => ({ name: `${role}-1`, role, token })), ...options.api });
-  const server = await buildHttpServer({ host: '127.0.0.1', port: 0, metrics, ready: () => true, log, api: { config, context } });
+  const server = await buildHttpServer({ host: '127.0.0.1', port: 0, metrics, ready: () => true, log, api: { config, context, requireMetricsToken: options.requireMetricsToken ?? false } });
   return { server, ledger, rulesDir, incidents, logs, pipeline };
 }
 
@@ -215,6 +218,16 @@ describe('API', () => {
     expect(served.paths['/incidents/{id}/feedback'].post['x-alertgate-role']).toBe('analyst');
   });
 
+  it('writes the audit trail: feedback recorded (with the verdict it replaced), tuning applied and reverted (params before and after), reloads by whom', async () => {
+    const audit = w.logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.audit === true);
+    expect(audit.find((l) => l.event === 'feedback' && l.verdict === 'true_positive' && l.actor === 'analyst-1')).toMatchObject({ ruleId: 'burst', previousVerdict: 'false_positive', msg: 'audit: feedback recorded' });
+    expect(audit.filter((l) => l.event === 'tuning').map((l) => [l.action, l.actor, l.before, l.after])).toEqual([
+      ['applied', 'engineer-1', { minCount: 10 }, { minCount: 16 }],
+      ['reverted', 'engineer-1', { minCount: 16 }, { minCount: 10 }],
+    ]);
+    expect(audit.filter((l) => l.event === 'rules.reload').map((l) => [l.actor, l.result])).toContainEqual(['engineer-1', 'applied']);
+  });
+
   it('never logs a token, whichever route, role or failure', async () => {
     expect(w.logs.join('')).toContain('"msg":"API request"');
     for (const token of [...Object.values(TOKENS), 'not-a-token-at-all-000']) expect(w.logs.join(''), token).not.toContain(token);
@@ -241,8 +254,8 @@ describe('API without a ledger, without tokens, with protected metrics', () => {
     await w.server.close();
   });
 
-  it('protectMetrics: /metrics needs a viewer token', async () => {
-    const w = await world({ api: { protectMetrics: true } });
+  it('metrics.requireToken: /metrics needs a token', async () => {
+    const w = await world({ requireMetricsToken: true });
     expect((await w.server.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(401);
     expect((await w.server.inject({ method: 'GET', url: '/metrics', headers: auth('viewer') })).statusCode).toBe(200);
     expect((await w.server.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
