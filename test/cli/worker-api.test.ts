@@ -81,6 +81,13 @@ describe('alertgate run: the loop through the worker API', () => {
     const stats = await api('GET', '/rules/signature-burst/stats', 'viewer');
     expect(stats.body).toMatchObject({ falsePositive: 19, truePositive: 1, tuningChanges: [expect.objectContaining({ to: 30, author: 'engineer-bot' })] });
 
+    // The metrics read the same ledger at scrape time.
+    const scraped = await (await fetch(`${url}/metrics`)).text();
+    expect(scraped).toMatch(/^alertgate_feedback_incidents\{rule="signature-burst",verdict="false_positive"\} 19$/m);
+    expect(scraped).toMatch(/^alertgate_tuning_changes_applied\{rule="signature-burst"\} 1$/m);
+    // (Precision is over a wall-clock horizon: the fixture's incidents may be older than it, so it is not checked here.)
+    expect(scraped).toMatch(/^alertgate_rule_precision_horizon_seconds 2592000$/m);
+
     const change = applied.body.changes.find((c: { ruleId: string }) => c.ruleId === 'signature-burst');
     expect((await api('POST', `/tuning/changes/${change.id}/revert`, 'engineer', { reason: 'check' })).status).toBe(200);
     expect(readFileSync(join(rules, 'signature-burst.yaml'), 'utf8')).toBe(before);
