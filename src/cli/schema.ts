@@ -20,7 +20,7 @@ export function jsonSchemaOf(name: keyof typeof SCHEMAS): string {
 }
 
 /** The worker API's OpenAPI document (docs/openapi.json holds a copy). */
-export function openApiText(): string {
+function openApiText(): string {
   return `${JSON.stringify(openApiDocument(API_ROUTES), null, 2)}\n`;
 }
 

@@ -5,7 +5,7 @@ import type { Route } from './route.js';
 type Json = Record<string, unknown>;
 
 /** The API's version: bump it when a route or schema changes incompatibly. */
-export const API_VERSION = '1.0.0';
+const API_VERSION = '1.0.0';
 
 function schemaOf(schema: z.ZodType, io: 'input' | 'output'): Json {
   const { $schema: _dialect, ...json } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Json;

@@ -28,7 +28,7 @@ function gridValue(param: TunableParam, step: number, k: number): number {
   return Number((param.min + k * step).toFixed(places));
 }
 
-export function stepOf(param: TunableParam): number {
+function stepOf(param: TunableParam): number {
   return param.step ?? 1;
 }
 
@@ -50,7 +50,7 @@ export function candidateRange(param: TunableParam, direction: 'raise' | 'lower'
 }
 
 /** Whether `value` lies in the range (between nearest and furthest, inclusive). */
-export function inRange(range: CandidateRange, value: number): boolean {
+function inRange(range: CandidateRange, value: number): boolean {
   return range.direction === 'raise' ? value >= range.nearest && value <= range.furthest : value <= range.nearest && value >= range.furthest;
 }
 

@@ -12,7 +12,7 @@ function table(format: 'text' | 'md', head: Row, rows: readonly Row[]): string {
 const pct = (n: number | null) => (n === null ? '-' : `${(n * 100).toFixed(0)}%`);
 
 /** The rows of the proposals table: what `alertgate tune` prints and the README shows. */
-export function proposalRows(report: TuneReport): Row[] {
+function proposalRows(report: TuneReport): Row[] {
   return report.proposals.map((p) => [
     p.ruleId,
     p.param,
@@ -23,7 +23,7 @@ export function proposalRows(report: TuneReport): Row[] {
   ]);
 }
 
-export const PROPOSAL_HEAD = ['rule', 'param', 'old → new', 'FP incidents removed', 'TP kept', 'incidents/day before → after'] as const;
+const PROPOSAL_HEAD = ['rule', 'param', 'old → new', 'FP incidents removed', 'TP kept', 'incidents/day before → after'] as const;
 
 /** The report for people: per-rule evidence, the proposals (or what was applied), notes and exception proposals. */
 export function formatReport(report: TuneReport, format: 'text' | 'md', applied?: readonly TuningChange[]): string {
