@@ -14,7 +14,8 @@ export default defineConfig({
       {
         extends: true,
         // --expose-gc: memory-bound tests measure what is retained after a collection, not GC timing.
-        test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: ['test/kafka/**'], execArgv: ['--expose-gc'] },
+        // The ledger's PostgreSQL suites run against the real database; test/ledger/postgres-setup.ts finds it.
+        test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: ['test/kafka/**'], execArgv: ['--expose-gc'], globalSetup: ['test/ledger/postgres-setup.ts'] },
       },
       {
         extends: true,

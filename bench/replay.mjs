@@ -1,8 +1,9 @@
 // bench/replay: end-to-end `alertgate replay` of 1M generated alerts (parse → normalize → decide → write
 // NDJSON) on one core, beside a pass-through baseline (parse → stringify → write, no decisions) run on the
-// same file. Each runs in its own child process so peak RSS is its own.
+// same file, and the same replay again recording into a SQLite ledger (--db). Each runs in its own child
+// process so peak RSS is its own.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateAlerts } from './generated-alerts.mjs';
 
@@ -23,12 +24,16 @@ if (!existsSync(input)) {
 }
 const bytes = statSync(input).size;
 const baseline = child('replay-passthrough.mjs', [input, join(dataDir, 'out', 'passthrough.ndjson')]);
-const alertgate = child('replay-child.mjs', [
+const replayArgs = [
   'replay', '--rules', join(import.meta.dirname, '..', 'rules'), '--input', input, '--summary', 'json',
   '--decisions', join(dataDir, 'out', 'decisions.ndjson'),
   '--incidents', join(dataDir, 'out', 'incidents.ndjson'),
   '--dead-letters', join(dataDir, 'out', 'dead-letters.ndjson'),
-]);
+];
+const alertgate = child('replay-child.mjs', replayArgs);
+const ledgerFile = join(dataDir, 'out', 'ledger.sqlite');
+for (const suffix of ['', '-wal', '-shm']) rmSync(ledgerFile + suffix, { force: true });
+const withLedger = child('replay-child.mjs', [...replayArgs, '--db', ledgerFile]);
 const result = {
   bench: 'replay',
   alerts: alertgate.summary.alerts,
@@ -41,10 +46,14 @@ const result = {
   suppressed: alertgate.summary.suppressed,
   passed: alertgate.summary.passed,
   incidents: alertgate.summary.incidents,
+  withLedgerAlertsPerSec: Math.round((withLedger.summary.alerts * 1000) / withLedger.ms),
+  withLedgerPeakRssMB: Math.round(withLedger.maxRssKB / 1024),
 };
 result.ratioToPassthrough = Number((result.alertgateAlertsPerSec / result.passthroughAlertsPerSec).toFixed(2));
+result.ledgerRatio = Number((result.withLedgerAlertsPerSec / result.alertgateAlertsPerSec).toFixed(2));
 console.log(
   `replay (${result.alerts} alerts, ${result.inputMB} MB): alertgate ${result.alertgateAlertsPerSec} alerts/s, peak RSS ${result.alertgatePeakRssMB} MB; ` +
-    `pass-through (parse+stringify+write) ${result.passthroughAlertsPerSec} lines/s; alertgate/pass-through ${result.ratioToPassthrough}`,
+    `pass-through (parse+stringify+write) ${result.passthroughAlertsPerSec} lines/s; alertgate/pass-through ${result.ratioToPassthrough}; ` +
+    `with --db (SQLite ledger) ${result.withLedgerAlertsPerSec} alerts/s, ${result.ledgerRatio} of without`,
 );
 console.log(JSON.stringify(result));

@@ -17,66 +17,13 @@
 //                              fixtures/mappings/{suricata-eve,wazuh-alerts}.yaml
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { mulberry32 } from './prng.mjs';
+import { alertAt, calendar, DMZ, host, HOSTS, HOUR, MIB, MINUTE, ndjson, pad, randomness, SECOND, SERVERS, WORKSTATIONS } from './fixture-kit.mjs';
 
 const SEED = 20261116;
 const BASE_MS = Date.UTC(2026, 10, 16); // 2026-11-16T00:00:00.000Z, a Monday
 const DAYS = 5;
-const SECOND = 1000;
-const MINUTE = 60 * SECOND;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
-const MIB = 1024 * 1024;
 
-// ---------------------------------------------------------------------------------------------
-// Deterministic randomness
-
-
-/** Helpers over one random stream. */
-function randomness(seed) {
-  const next = mulberry32(seed);
-  const int = (lo, hi) => lo + Math.floor(next() * (hi - lo + 1));
-  return {
-    next,
-    int,
-    pick: (list) => list[Math.floor(next() * list.length)],
-    chance: (p) => next() < p,
-    /** Milliseconds, whole. */
-    jitter: (maxMs) => Math.floor(next() * maxMs),
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// The estate
-
-const pad = (n, width) => String(n).padStart(width, '0');
-const WORKSTATIONS = Array.from({ length: 80 }, (_, i) => ({ host: `ws-${pad(i + 1, 3)}`, ip: `10.0.10.${i + 1}` }));
-const SERVERS = [
-  ...Array.from({ length: 4 }, (_, i) => ({ host: `web-${pad(i + 1, 2)}`, ip: `10.0.1.${i + 10}` })),
-  ...Array.from({ length: 6 }, (_, i) => ({ host: `app-${pad(i + 1, 2)}`, ip: `10.0.2.${i + 10}` })),
-  ...Array.from({ length: 3 }, (_, i) => ({ host: `db-${pad(i + 1, 2)}`, ip: `10.0.3.${i + 10}` })),
-  { host: 'fs-01', ip: '10.0.4.10' },
-  { host: 'fs-02', ip: '10.0.4.11' },
-  { host: 'bastion-01', ip: '10.0.5.10' },
-  { host: 'backup-01', ip: '10.0.6.10' },
-];
-const HOSTS = [...WORKSTATIONS, ...SERVERS];
-const DMZ = SERVERS.filter((s) => s.host.startsWith('web-'));
-const host = (name) => HOSTS.find((h) => h.host === name);
-
-const at = (day, h, m = 0, s = 0) => BASE_MS + day * DAY + h * HOUR + m * MINUTE + s * SECOND;
-/** A time in the working day (07:00–19:00) of a random day. */
-const workingHours = (r) => at(r.int(0, DAYS - 1), 7) + r.jitter(12 * HOUR);
-const anyTime = (r) => BASE_MS + r.jitter(DAYS * DAY);
-
-// ---------------------------------------------------------------------------------------------
-// Alert constructors: each returns { timeMs, alert } with the fields in canonical order.
-
-function alertAt(timeMs, fields, timeFormat = 'iso') {
-  const time = timeFormat === 'epoch-seconds' ? Math.round(timeMs) / 1000 : timeFormat === 'epoch-ms' ? timeMs : new Date(timeMs).toISOString();
-  const { source, name, severity, category, entities, tags = [], raw } = fields;
-  return { timeMs, alert: { time, source, name, severity, category, entities, tags, ...(raw === undefined ? {} : { raw }) } };
-}
+const { at, workingHours, anyTime } = calendar(BASE_MS, DAYS);
 
 // ---------------------------------------------------------------------------------------------
 // Scenarios. Each yields its alerts; truePositive is what an analyst would conclude about all of them.
@@ -472,10 +419,6 @@ function generateWeek() {
 
 function lineOf(entry) {
   return entry.bytes ? Buffer.from(entry.bytes) : Buffer.from(entry.text);
-}
-
-function ndjson(lines) {
-  return Buffer.concat(lines.flatMap((l) => [l, Buffer.from('\n')]));
 }
 
 function expectedOf(week) {

@@ -14,6 +14,8 @@ const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   test: async () => (await import('./test.js')).registerTest,
   schema: async () => (await import('./schema.js')).registerSchema,
   produce: async () => (await import('./produce.js')).registerProduce,
+  feedback: async () => (await import('./feedback.js')).registerFeedback,
+  tune: async () => (await import('./tune.js')).registerTune,
 };
 
 /** Exit codes: 0 success, 1 the input or rules are invalid / tests failed, 2 usage or runtime error. */

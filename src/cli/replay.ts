@@ -1,4 +1,6 @@
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import type { Ledger } from '../ledger/ledger.js';
 import { InputFormat } from '../normalize/index.js';
 import { runStream } from '../pipeline/run-stream.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../source/index.js';
@@ -15,6 +17,8 @@ interface ReplayOptions {
   deadLetters?: string;
   summary: string;
   maxLineBytes: string;
+  db?: string;
+  dbSchema?: string;
 }
 
 export function registerReplay(program: Command, setExit: (code: number) => void): void {
@@ -30,6 +34,8 @@ export function registerReplay(program: Command, setExit: (code: number) => void
     .option('--dead-letters <file>', 'write invalid input records (NDJSON; - for stdout)')
     .option('--summary <format>', 'summary format: text or json', 'text')
     .option('--max-line-bytes <n>', 'longer input lines become dead letters', String(DEFAULT_MAX_LINE_BYTES))
+    .option('--db <ledger>', 'also record incidents, opening decisions and decision counts in a ledger: a SQLite file or a postgres:// URL (docs/ledger.md)')
+    .option('--db-schema <schema>', 'PostgreSQL schema of the ledger (default public)')
     .action(async (opts: ReplayOptions) => {
       try {
         await replay(opts);
@@ -46,6 +52,20 @@ async function replay(opts: ReplayOptions): Promise<void> {
   const maxLineBytes = Number(opts.maxLineBytes);
   if (!Number.isInteger(maxLineBytes) || maxLineBytes <= 0) throw new UserError('--max-line-bytes: expected a positive integer');
   const { ruleset, normalize } = await prepare({ rules: opts.rules, format: format.data, mapping: opts.map });
+  // The ledger's modules (Kysely, the database drivers) load only when asked for.
+  const ledger = opts.db !== undefined ? await (await import('./ledger-cli.js')).openLedger(opts.db, opts.dbSchema) : undefined;
+  try {
+    await replayInto(opts, { ruleset, normalize, maxLineBytes }, ledger);
+  } finally {
+    await ledger?.close();
+  }
+}
+
+async function replayInto(opts: ReplayOptions, prepared: Awaited<ReturnType<typeof prepare>> & { maxLineBytes: number }, ledger: Ledger | undefined): Promise<void> {
+  const { ruleset, normalize, maxLineBytes } = prepared;
+  // A replay of the same input replaces its decision counts rather than adding to them.
+  const source = `replay:${opts.input === '-' ? '-' : resolve(opts.input)}`;
+  const recorder = ledger && (await (await import('./ledger-cli.js')).startRecording(ledger, ruleset, source));
   const input = openUserInput(opts.input);
   const progress = progressReporter();
   const started = performance.now();
@@ -55,6 +75,7 @@ async function replay(opts: ReplayOptions): Promise<void> {
     maxLineBytes,
     outputs: { decisions: opts.decisions, incidents: opts.incidents, deadLetters: opts.deadLetters },
     onBatch: (p) => progress.tick(p.counts),
+    recorder,
   });
   await run.done;
   progress.end();
@@ -62,5 +83,6 @@ async function replay(opts: ReplayOptions): Promise<void> {
   // When an output goes to stdout, the summary moves to stderr so stdout stays pure NDJSON.
   const toStdout = [opts.decisions, opts.incidents, opts.deadLetters].includes('-');
   const out = toStdout ? process.stderr : process.stdout;
-  out.write(opts.summary === 'json' ? `${JSON.stringify(summary)}\n` : `${formatSummaryText(summary)}\n`);
+  const ledgerLine = ledger && recorder ? `\nledger      ${ledger.describe()}: ${recorder.stats.incidentsWritten} incident records written` : '';
+  out.write(opts.summary === 'json' ? `${JSON.stringify(summary)}\n` : `${formatSummaryText(summary)}${ledgerLine}\n`);
 }

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { createAuditLog, type AuditLog } from '../audit/audit-log.js';
 import type { WorkerMetrics } from '../metrics/metrics.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
+import { loadRules, type LoadResult } from '../rules/load.js';
 import { formatProblem } from '../rules/problems.js';
 import type { CompiledRuleSet } from '../rules/ruleset.js';
 import { watchRules } from '../rules/watch.js';
@@ -9,40 +10,79 @@ import { watchRules } from '../rules/watch.js';
 /** The actor of reloads caused by a change to the rule files. */
 export const RULES_WATCHER = 'rules-watcher';
 
+export interface RuleReloadOptions {
+  readonly dir: string;
+  readonly pipeline: Pipeline;
+  /**
+   * Switches the rules (default: Pipeline.reload at once; the Kafka decider waits for the end of its
+   * chunk and checkpoints first).
+   */
+  readonly reload?: (ruleset: CompiledRuleSet) => Promise<{ kept: string[]; reset: string[] }>;
+  readonly metrics: WorkerMetrics;
+  readonly log: Logger;
+  readonly audit?: AuditLog;
+  /** Called after a valid set is applied (e.g. to record its versions in the ledger). */
+  readonly onApplied?: (ruleset: CompiledRuleSet) => void;
+}
+
+export type ReloadOutcome =
+  | { readonly applied: true; readonly fingerprint: string; readonly windowsKept: string[]; readonly windowsReset: string[] }
+  | { readonly applied: false; readonly problems: string[] };
+
 /**
- * Hot reload for a running worker: when the rule files change, a valid set replaces the running one
- * between two alerts (windows keep their counts where their meaning is unchanged: Pipeline.reload);
- * an invalid set is rejected with its located problems in the log and the old rules keep deciding.
- * Either way the audit log records it, with the rule sets before and after. `reload` switches the
- * rules (default: Pipeline.reload at once; the Kafka decider waits for the end of its chunk and
- * checkpoints first). Returns a function that stops watching.
+ * Hot reload for a running worker: a valid set replaces the running one between two alerts (windows
+ * keep their counts where their meaning is unchanged: Pipeline.reload); an invalid set is rejected
+ * with its located problems in the log and the old rules keep deciding. Either way the audit log
+ * records it, with the rule sets before and after. Reloads come from file changes (watch, actor
+ * `rules-watcher`) or on demand (`POST /rules/reload`, actor: the token's name), one after another.
  */
-export function reloadRulesOnChange(options: {
-  dir: string;
-  pipeline: Pipeline;
-  reload?: (ruleset: CompiledRuleSet) => Promise<{ kept: string[]; reset: string[] }>;
-  metrics: WorkerMetrics;
-  log: Logger;
-  audit?: AuditLog;
-}): () => void {
-  const { dir, pipeline, metrics, log } = options;
-  const reload = options.reload ?? (async (ruleset: CompiledRuleSet) => pipeline.reload(ruleset));
-  const audit = options.audit ?? createAuditLog(log);
-  return watchRules(dir, async (result) => {
+export class RuleReloader {
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly audit: AuditLog;
+
+  constructor(private readonly options: RuleReloadOptions) {
+    this.audit = options.audit ?? createAuditLog(options.log);
+  }
+
+  /** The rule set deciding now. */
+  get current(): CompiledRuleSet {
+    return this.options.pipeline.rules;
+  }
+
+  /** Loads the directory now and applies it if valid. */
+  reload(actor: string): Promise<ReloadOutcome> {
+    return this.serially(async () => this.apply(await loadRules(this.options.dir), actor));
+  }
+
+  /** Reloads whenever the files change; returns a function that stops watching. */
+  watch(): () => void {
+    return watchRules(this.options.dir, async (result) => {
+      await this.serially(() => this.apply(result, RULES_WATCHER));
+    });
+  }
+
+  private serially<T>(task: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(task);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async apply(result: LoadResult, actor: string): Promise<ReloadOutcome> {
+    const { dir, pipeline, metrics, log } = this.options;
     const before = pipeline.rules;
     if (!result.ok) {
       const problems = result.problems.map(formatProblem);
       metrics.recordReload('rejected');
       log.error({ rules: dir, problems }, 'rules changed but are invalid; the running rules stay');
-      audit.reload({ actor: RULES_WATCHER, rulesDir: dir, result: 'rejected', before: ruleSetState(before), problems });
-      return;
+      this.audit.reload({ actor, rulesDir: dir, result: 'rejected', before: ruleSetState(before), problems });
+      return { applied: false, problems };
     }
-    const { kept, reset } = await reload(result.ruleset);
+    const { kept, reset } = this.options.reload ? await this.options.reload(result.ruleset) : pipeline.reload(result.ruleset);
     metrics.attach(pipeline, result.ruleset);
     metrics.recordReload('applied');
     log.info({ rules: dir, fingerprint: result.ruleset.fingerprint, windowsKept: kept, windowsReset: reset }, 'rules reloaded');
-    audit.reload({
-      actor: RULES_WATCHER,
+    this.audit.reload({
+      actor,
       rulesDir: dir,
       result: 'applied',
       before: ruleSetState(before),
@@ -51,7 +91,14 @@ export function reloadRulesOnChange(options: {
       windowsKept: kept,
       windowsReset: reset,
     });
-  });
+    this.options.onApplied?.(result.ruleset);
+    return { applied: true, fingerprint: result.ruleset.fingerprint, windowsKept: kept, windowsReset: reset };
+  }
+}
+
+/** Watches the rules directory and applies valid changes (RuleReloader.watch). Returns a function that stops watching. */
+export function reloadRulesOnChange(options: RuleReloadOptions): () => void {
+  return new RuleReloader(options).watch();
 }
 
 function ruleSetState(ruleset: CompiledRuleSet): { fingerprint: string; rules: string[] } {

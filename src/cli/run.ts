@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { createAuditLog } from '../audit/audit-log.js';
 import { loadConfig, type ConfigOverride } from '../config/load.js';
@@ -7,12 +8,14 @@ import type { IncidentRecord } from '../incidents/index.js';
 import { WorkerMetrics } from '../metrics/metrics.js';
 import { PipelineStats } from '../metrics/pipeline-stats.js';
 import { runStream } from '../pipeline/run-stream.js';
+import { parseDuration } from '../state/index.js';
 import { createLogger } from './logger.js';
 import { runKafkaWorker } from './run-kafka.js';
-import { reloadRulesOnChange } from './rule-reload.js';
+import { RuleReloader } from './rule-reload.js';
 import { openUserInput, prepare, reportUserError, UserError } from './setup.js';
 import { untilSignal } from './signals.js';
 import { formatSummaryText, summarize } from './summary.js';
+import { openWorkerLedger } from './worker-ledger.js';
 
 interface RunOptions {
   config?: string;
@@ -29,7 +32,8 @@ export function registerRun(program: Command, setExit: (code: number) => void): 
     .description(
       'Run the worker. With a kafka section in the config it consumes alerts from Kafka and produces decisions, ' +
         'incidents and dead letters to Kafka until SIGINT/SIGTERM; with no Kafka configured it reads NDJSON from the ' +
-        'configured input (file or stdin) and writes the configured outputs. Both serve /healthz, /readyz and /metrics.',
+        'configured input (file or stdin) and writes the configured outputs. Both serve /healthz, /readyz and /metrics; ' +
+        'with a ledger (ledger.url) the file worker records into it and serves the API (incidents, feedback, rules, tuning: docs/api.md).',
     )
     .option('--config <file>', 'config file (YAML or JSON); ALERTGATE_* environment variables override it')
     .option('--rules <dir>', 'rules directory (overrides the config)')
@@ -68,12 +72,36 @@ async function runWorker(config: Config): Promise<void> {
   const audit = createAuditLog(log, { decisions: config.log.audit.decisions });
   const { ruleset, normalize } = await prepare({ rules: config.rules, format: config.input.format, mapping: config.input.mapping });
   log.info({ rules: config.rules, fingerprint: ruleset.fingerprint, promoteRules: ruleset.promoteRules.length, suppressRules: ruleset.suppressRules.length }, 'rules loaded');
+  // A file's decision counts replace those of an earlier run of the same file; stdin runs add up.
+  const fromFile = config.input.path !== '-';
+  const worker = await openWorkerLedger(config, fromFile ? `run:${resolve(config.input.path)}` : `run:stdin:${new Date().toISOString()}`, log, audit);
+  if (worker && fromFile) await worker.ledger.resetDecisionCounts(worker.recorder.source);
+  worker?.recordRules(ruleset);
   const metrics = new WorkerMetrics();
+  if (worker) metrics.attachLedger(worker.ledger, { precisionHorizonMs: parseDuration(config.metrics.precisionHorizon) });
   let reading = false;
+  let reloader: RuleReloader | undefined;
   const http = config.http.enabled
-    ? await startHttpServer({ host: config.http.host, port: config.http.port, metrics, ready: () => reading })
+    ? await startHttpServer({
+        host: config.http.host,
+        port: config.http.port,
+        metrics,
+        ready: () => reading,
+        log,
+        api: {
+          config: config.api,
+          requireMetricsToken: config.metrics.requireToken,
+          context: {
+            ledger: worker?.ledger,
+            rules: () => reloader?.current ?? ruleset,
+            reloadRules: async (actor) => reloader?.reload(actor) ?? { applied: false, problems: ['the worker is still starting'] },
+            tuning: worker?.tuning,
+            audit,
+          },
+        },
+      })
     : undefined;
-  if (http) log.info({ url: http.url }, 'serving /healthz, /readyz and /metrics');
+  if (http) log.info({ url: http.url }, 'serving /healthz, /readyz, /metrics and the API');
 
   const incidents: IncidentRecord[] = [];
   const started = performance.now();
@@ -87,23 +115,30 @@ async function runWorker(config: Config): Promise<void> {
     onIncident: (incident) => incidents.push(incident),
     ...(audit.decisions === 'off' ? {} : { onDecision: (json: string) => audit.decision(json) }),
     stats: new PipelineStats({ sources: config.metrics.sources, maxFirstSeenSources: config.metrics.maxFirstSeenSources }),
+    recorder: worker?.recorder,
   });
   metrics.attach(run.pipeline, ruleset);
-  const stopWatching = config.watchRules ? reloadRulesOnChange({ dir: config.rules, pipeline: run.pipeline, metrics, log, audit }) : () => {};
+  reloader = new RuleReloader({ dir: config.rules, pipeline: run.pipeline, metrics, log, audit, onApplied: (applied) => worker?.recordRules(applied) });
+  const stopWatching = config.watchRules ? reloader.watch() : () => {};
+  const stopAutoTune = worker?.startAutoTune((actor) => void reloader?.reload(actor)) ?? (() => {});
   reading = true;
   const stopped = untilSignal();
   await Promise.race([run.done, stopped.promise]);
   reading = false;
+  // Stopped by a signal mid-input: what was decided so far still reaches the ledger.
+  await worker?.recorder.flush();
   const summary = summarize(run.pipeline.counts, performance.now() - started);
   log.info({ summary }, 'input ended');
   process.stdout.write(`${formatSummaryText(summary)}\n${formatIncidents(incidents)}\n`);
   if (config.input.onEnd === 'serve' && http && stopped.fired === undefined) {
-    process.stdout.write(`serving ${http.url}/metrics until Ctrl-C\n`);
+    process.stdout.write(`serving ${http.url}/metrics${worker ? ' and the API' : ''} until Ctrl-C\n`);
     await stopped.promise;
   }
   stopWatching();
+  stopAutoTune();
   stopped.dispose();
   await http?.server.close();
+  await worker?.close();
   log.flush();
 }
 

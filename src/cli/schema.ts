@@ -4,6 +4,8 @@ import { DecisionRecord } from '../decide/decision-record.js';
 import { IncidentRecord } from '../incidents/index.js';
 import { CanonicalAlert } from '../normalize/alert.js';
 import { DeadLetterRecord } from '../pipeline/dead-letter.js';
+import { API_ROUTES } from '../http/api-routes.js';
+import { openApiDocument } from '../http/openapi.js';
 
 /** The external shapes, as JSON Schema generated from their zod schemas (docs/schemas/ holds copies). */
 export const SCHEMAS = {
@@ -17,14 +19,24 @@ export function jsonSchemaOf(name: keyof typeof SCHEMAS): string {
   return `${JSON.stringify(z.toJSONSchema(SCHEMAS[name]), null, 2)}\n`;
 }
 
+/** The worker API's OpenAPI document (docs/openapi.json holds a copy). */
+function openApiText(): string {
+  return `${JSON.stringify(openApiDocument(API_ROUTES), null, 2)}\n`;
+}
+
 export function registerSchema(program: Command, setExit: (code: number) => void): void {
+  const names = [...Object.keys(SCHEMAS), 'openapi'];
   program
     .command('schema')
-    .description('Print the JSON Schema of an output record or of the canonical alert.')
-    .argument('<name>', Object.keys(SCHEMAS).join(' | '))
+    .description('Print the JSON Schema of an output record or of the canonical alert, or the OpenAPI document of the worker API.')
+    .argument('<name>', names.join(' | '))
     .action((name: string) => {
+      if (name === 'openapi') {
+        process.stdout.write(openApiText());
+        return;
+      }
       if (!Object.hasOwn(SCHEMAS, name)) {
-        process.stderr.write(`alertgate: unknown schema "${name}"; use one of ${Object.keys(SCHEMAS).join(', ')}\n`);
+        process.stderr.write(`alertgate: unknown schema "${name}"; use one of ${names.join(', ')}\n`);
         setExit(1);
         return;
       }

@@ -2,11 +2,12 @@ import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
 import { Config } from './schema.js';
 
-type EnvType = 'string' | 'number' | 'boolean' | 'list';
+type EnvType = 'string' | 'number' | 'boolean' | 'list' | 'tokens';
 
 /**
  * Environment variables and the config field each sets; they override the file. A `list` is
- * comma-separated. Any ALERTGATE_KAFKA_* variable turns the `kafka` section on.
+ * comma-separated; `tokens` is a comma-separated list of `name:role:token`. Any ALERTGATE_KAFKA_*
+ * variable turns the `kafka` section on.
  */
 export const ENV_VARS: Readonly<Record<string, { path: readonly string[]; type: EnvType }>> = {
   ALERTGATE_RULES: { path: ['rules'], type: 'string' },
@@ -28,6 +29,13 @@ export const ENV_VARS: Readonly<Record<string, { path: readonly string[]; type: 
   ALERTGATE_METRICS_SOURCES: { path: ['metrics', 'sources'], type: 'list' },
   ALERTGATE_METRICS_MAX_FIRST_SEEN_SOURCES: { path: ['metrics', 'maxFirstSeenSources'], type: 'number' },
   ALERTGATE_METRICS_REQUIRE_TOKEN: { path: ['metrics', 'requireToken'], type: 'boolean' },
+  ALERTGATE_LEDGER: { path: ['ledger', 'url'], type: 'string' },
+  ALERTGATE_LEDGER_SCHEMA: { path: ['ledger', 'schema'], type: 'string' },
+  ALERTGATE_API_TOKENS: { path: ['api', 'tokens'], type: 'tokens' },
+  ALERTGATE_API_BODY_LIMIT: { path: ['api', 'bodyLimitBytes'], type: 'number' },
+  ALERTGATE_TUNING_MIN_VERDICTS: { path: ['tuning', 'minVerdicts'], type: 'number' },
+  ALERTGATE_TUNING_AUTO: { path: ['tuning', 'auto', 'enabled'], type: 'boolean' },
+  ALERTGATE_FEEDBACK_TOPIC: { path: ['feedback', 'kafka', 'topic'], type: 'string' },
   ALERTGATE_KAFKA_BROKERS: { path: ['kafka', 'brokers'], type: 'list' },
   ALERTGATE_KAFKA_CLIENT_ID: { path: ['kafka', 'clientId'], type: 'string' },
   ALERTGATE_KAFKA_GROUP_ID: { path: ['kafka', 'groupId'], type: 'string' },
@@ -128,6 +136,7 @@ function variableFor(origin: ReadonlyMap<string, string>, path: readonly Propert
 
 function coerce(name: string, text: string, type: EnvType): unknown {
   if (type === 'string') return text;
+  if (type === 'tokens') return tokensOf(name, text);
   if (type === 'list') {
     return text
       .split(',')
@@ -142,6 +151,22 @@ function coerce(name: string, text: string, type: EnvType): unknown {
   if (text === 'true' || text === '1') return true;
   if (text === 'false' || text === '0') return false;
   throw new ConfigError(`${name}: expected true or false, got "${text}"`);
+}
+
+/** `name:role:token,...`; a bad entry is named by position, never by its text (it holds a secret). */
+function tokensOf(name: string, text: string): { name: string; role: string; token: string }[] {
+  return text
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '')
+    .map((entry, i) => {
+      const first = entry.indexOf(':');
+      const second = entry.indexOf(':', first + 1);
+      if (first <= 0 || second <= first + 1 || second === entry.length - 1) {
+        throw new ConfigError(`${name}: entry ${i + 1} is not name:role:token`);
+      }
+      return { name: entry.slice(0, first), role: entry.slice(first + 1, second), token: entry.slice(second + 1) };
+    });
 }
 
 function setIn(target: Record<string, unknown>, path: readonly string[], value: unknown): void {

@@ -4,7 +4,11 @@ import { z } from 'zod';
 import { SOURCE_LABEL_PATTERN } from '../metrics/source-labels.js';
 import { InputFormat } from '../normalize/index.js';
 import { Duration } from '../rules/schema.js';
+import { ApiConfig } from './api.js';
+import { FeedbackConfig } from './feedback.js';
 import { KafkaConfig } from './kafka.js';
+import { LedgerConfig } from './ledger.js';
+import { TuningConfig } from './tuning.js';
 
 /** How much of the decision stream goes to the audit log: off (default: a firehose), promoted alerts only, or all. */
 export const AuditDecisions = z.enum(['off', 'promoted', 'all']);
@@ -81,18 +85,17 @@ export const Config = z
         sources: z.array(z.string().regex(SOURCE_LABEL_PATTERN, 'expected a source name of 1 to 64 letters, digits or _ . : / -')).default([]),
         /** Other sources labelled in the order they are first seen; the rest share the label "other". */
         maxFirstSeenSources: z.number().int().min(0).max(1000).default(20),
-        /**
-         * /metrics answers only requests with an API token. The tokens are the feedback API's, which this
-         * version does not have yet: `true` is refused rather than ignored (the seam is startHttpServer's
-         * authorizeMetrics; docs/metrics.md).
-         */
-        requireToken: z
-          .boolean()
-          .refine((required) => !required, 'this version has no API tokens to check /metrics requests against (they come with the feedback API); leave it false')
-          .default(false),
+        /** /metrics answers only requests with an API token of any role (api.tokens; docs/api.md). */
+        requireToken: z.boolean().default(false),
       })
       .strict()
       .default(METRICS_DEFAULTS),
+    /** Where decisions, incidents, feedback and tuning changes are recorded; off without a url. */
+    ledger: LedgerConfig.default({ flushIntervalMs: 1000 }),
+    /** Tokens and limits of the HTTP API. */
+    api: ApiConfig.default({ tokens: [], bodyLimitBytes: 64 * 1024 }),
+    tuning: TuningConfig.default(TuningConfig.parse({})),
+    feedback: FeedbackConfig.default({}),
     log: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -111,5 +114,15 @@ export const Config = z
       .strict()
       .default(LOG_DEFAULTS),
   })
-  .strict();
+  .strict()
+  .superRefine((config, ctx) => {
+    // Checking /metrics requests against no token would refuse every scrape; say so at start instead.
+    if (config.metrics.requireToken && config.api.tokens.length === 0) {
+      ctx.addIssue({ code: 'custom', message: 'needs API tokens to check /metrics requests against: set api.tokens (or ALERTGATE_API_TOKENS)', path: ['metrics', 'requireToken'] });
+    }
+    // The Kafka worker does not serve the API (nor check tokens) yet: refused rather than served openly.
+    if (config.metrics.requireToken && config.kafka) {
+      ctx.addIssue({ code: 'custom', message: 'not yet with a kafka section: the Kafka worker does not check API tokens yet (docs/ledger.md, "Not yet")', path: ['metrics', 'requireToken'] });
+    }
+  });
 export type Config = z.infer<typeof Config>;

@@ -1,5 +1,14 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { ApiConfig } from '../config/api.js';
 import type { WorkerMetrics } from '../metrics/metrics.js';
+import { ApiError, badRequest } from './api-error.js';
+import { allows, TokenAuthority, type Principal } from './auth.js';
+import { API_ROUTES } from './api-routes.js';
+import { openApiDocument } from './openapi.js';
+import type { ApiContext, Route } from './route.js';
+
+export { API_ROUTES };
 
 export interface HttpOptions {
   readonly host: string;
@@ -8,27 +17,112 @@ export interface HttpOptions {
   /** True while the worker can take input (readiness, not liveness). */
   readonly ready: () => boolean;
   /**
-   * With it, /metrics answers only requests it accepts (401 otherwise), given their Authorization
-   * header: config `metrics.requireToken`, checked against the API's tokens.
+   * The API routes (incidents, feedback, rules, tuning); without it only health and metrics are served.
+   * `requireMetricsToken` (config metrics.requireToken): /metrics too needs a token (any role).
    */
-  readonly authorizeMetrics?: (authorization: string | undefined) => boolean | Promise<boolean>;
+  readonly api?: { readonly config: ApiConfig; readonly context: ApiContext; readonly requireMetricsToken?: boolean } | undefined;
+  /** Where API requests are logged (method, path, status, token name: never the token). */
+  readonly log?: Logger | undefined;
 }
 
-/** The worker's HTTP surface: liveness, readiness and Prometheus metrics. */
-export async function startHttpServer(options: HttpOptions): Promise<{ server: FastifyInstance; url: string }> {
-  const server = Fastify({ logger: false, bodyLimit: 64 * 1024 });
+const DEFAULT_BODY_LIMIT = 64 * 1024;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+/** Fastify's own errors (bad JSON, too large, wrong content type) in the API's error shape. */
+function fastifyErrorAsApi(error: FastifyError): ApiError {
+  const status = error.statusCode ?? 500;
+  if (status === 413) return new ApiError(413, 'payload_too_large', `request body too large: ${error.message}`);
+  if (status === 415) return new ApiError(415, 'unsupported_media_type', `${error.message}; send application/json`);
+  if (error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError) return new ApiError(400, 'invalid_json', `body: invalid JSON: ${error.message}`);
+  if (status >= 400 && status < 500) return new ApiError(status, 'bad_request', error.message);
+  return new ApiError(500, 'internal', 'internal error (logged)');
+}
+
+/**
+ * The worker's HTTP surface: /healthz and /readyz (open), /metrics (open unless metrics.requireToken),
+ * /openapi.json, and with `api` the routes of docs/api.md behind bearer tokens with roles.
+ */
+export async function buildHttpServer(options: HttpOptions): Promise<FastifyInstance> {
+  const api = options.api;
+  const authority = new TokenAuthority(api?.config.tokens ?? []);
+  const log = options.log;
+  const server = Fastify({ logger: false, bodyLimit: api?.config.bodyLimitBytes ?? DEFAULT_BODY_LIMIT });
+
+  server.setErrorHandler((error: FastifyError, request, reply) => {
+    const answer = error instanceof ApiError ? error : fastifyErrorAsApi(error);
+    if (answer.status >= 500) log?.error({ err: { message: error.message, stack: error.stack }, method: request.method, url: request.url }, 'API request failed');
+    return reply.code(answer.status).send(answer.body());
+  });
+  server.setNotFoundHandler((request, reply) => {
+    const answer = new ApiError(404, 'not_found', `no route ${request.method} ${request.url.split('?')[0]}`);
+    return reply.code(404).send(answer.body());
+  });
+
+  const authorize = (role: Route['role']) => async (request: FastifyRequest, reply: FastifyReply) => {
+    if (!authority.configured) {
+      throw new ApiError(401, 'unauthorized', 'this worker has no API tokens: configure api.tokens or ALERTGATE_API_TOKENS');
+    }
+    const result = authority.authenticate(request.headers.authorization);
+    if (!result.ok) {
+      reply.header('www-authenticate', 'Bearer');
+      throw new ApiError(401, 'unauthorized', result.reason === 'missing' ? 'send an API token: Authorization: Bearer <token>' : 'the token is not valid');
+    }
+    if (!allows(result.principal.role, role)) {
+      throw new ApiError(403, 'forbidden', `this needs the ${role} role; token ${result.principal.name} is ${result.principal.role}`);
+    }
+    request.principal = result.principal;
+  };
+
   server.get('/healthz', async () => ({ status: 'ok' }));
   server.get('/readyz', async (_req, reply) => {
     const ready = options.ready();
     return reply.code(ready ? 200 : 503).send({ ready });
   });
-  server.get('/metrics', async (req, reply) => {
-    if (options.authorizeMetrics && !(await options.authorizeMetrics(req.headers.authorization))) {
-      return reply.code(401).header('www-authenticate', 'Bearer realm="alertgate"').send({ error: 'a valid API token is required (metrics.requireToken)' });
-    }
+  server.get('/metrics', { ...(api?.requireMetricsToken ? { onRequest: authorize('viewer') } : {}) }, async (_req, reply) => {
     const body = await options.metrics.registry.metrics();
     return reply.type(options.metrics.registry.contentType).send(body);
   });
+
+  if (api) {
+    const document = openApiDocument(API_ROUTES);
+    server.get('/openapi.json', async () => document);
+    for (const route of API_ROUTES) {
+      server.route({
+        method: route.method,
+        url: route.path,
+        onRequest: authorize(route.role),
+        handler: async (request, reply) => {
+          const params = route.params.safeParse(request.params);
+          if (!params.success) throw badRequest('params', params.error);
+          const query = route.query.safeParse(request.query ?? {});
+          if (!query.success) throw badRequest('query', query.error);
+          let body: unknown;
+          if (route.body) {
+            const parsed = route.body.safeParse(request.body);
+            if (!parsed.success) throw badRequest('body', parsed.error);
+            body = parsed.data;
+          }
+          const answer = await route.handle({ params: params.data, query: query.data, body, principal: request.principal! }, api.context);
+          return reply.code(answer.status).send(answer.body);
+        },
+      });
+    }
+    server.addHook('onResponse', async (request, reply) => {
+      if (!request.routeOptions.url || ['/healthz', '/readyz', '/metrics'].includes(request.routeOptions.url)) return;
+      // The path and the token's name only: never headers, bodies or the token.
+      log?.info({ method: request.method, route: request.routeOptions.url, status: reply.statusCode, tokenName: request.principal?.name ?? null, ms: Math.round(reply.elapsedTime) }, 'API request');
+    });
+  }
+  return server;
+}
+
+export async function startHttpServer(options: HttpOptions): Promise<{ server: FastifyInstance; url: string }> {
+  const server = await buildHttpServer(options);
   const url = await server.listen({ host: options.host, port: options.port });
   return { server, url };
 }

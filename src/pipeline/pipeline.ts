@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { NormalizedAlert } from '../normalize/alert.js';
+import type { CanonicalAlert, NormalizedAlert } from '../normalize/alert.js';
+import type { DecisionKind } from '../decide/decision-record.js';
 import { DEFAULT_MAX_LINE_BYTES, type InputLine } from '../source/index.js';
 import type { Normalizer } from '../normalize/index.js';
 import { Evaluator, EvaluatorSnapshot, type RuleOutcome, type Verdict } from '../decide/evaluator.js';
@@ -10,10 +11,30 @@ import { PipelineStats } from '../metrics/pipeline-stats.js';
 import { deadLetter, type DeadLetterReason, type DeadLetterRecord } from './dead-letter.js';
 import { DecisionWriter } from './decision-json.js';
 
+/**
+ * What a decision was, for sinks that count or index decisions without parsing their JSON (the ledger).
+ * One object, reused from alert to alert: read it during the sink call, do not keep it.
+ */
+export interface DecisionFacts {
+  /** The deciding rule or exception; null for pass. */
+  ruleId: string | null;
+  decision: DecisionKind;
+  /** The alert's event time (epoch ms). */
+  timeMs: number;
+  /** The incident a promoted alert opened or joined. */
+  incidentId: string | undefined;
+  /** True when this alert opened incidentId. */
+  opened: boolean;
+  alert: CanonicalAlert;
+}
+
 /** Where the pipeline's three output streams go. Called synchronously, in a deterministic order. */
 export interface PipelineSinks {
-  /** One per valid alert: the DecisionRecord as JSON (parse it with parseDecision where an object is needed). */
-  decision(json: string, alertId: string): void;
+  /**
+   * One per valid alert: the DecisionRecord as JSON (parse it with parseDecision where an object is
+   * needed), and the same decision's key facts (valid during the call only).
+   */
+  decision(json: string, alertId: string, facts: Readonly<DecisionFacts>): void;
   incident(record: IncidentRecord): void;
   deadLetter(record: DeadLetterRecord): void;
 }
@@ -121,6 +142,10 @@ export class Pipeline {
   private readonly maxLineBytes: number;
   /** Incidents opened or joined in the current processBatch() call (incidentUpdates only). */
   private readonly touched: Set<IncidentView> | undefined;
+  /** Handed to the decision sink with every decision; refilled per alert rather than allocated. */
+  private readonly facts: DecisionFacts = { ruleId: null, decision: 'pass', timeMs: 0, incidentId: undefined, opened: false, alert: undefined as unknown as CanonicalAlert };
+  /** Whether the last group() call opened its incident. */
+  private openedIncident = false;
 
   constructor(private readonly options: PipelineOptions) {
     this.ruleset = options.ruleset;
@@ -242,8 +267,11 @@ export class Pipeline {
     const verdict = this.evaluator.evaluate(normalized);
     let incidentId: string | undefined;
     const counts = this.counts;
+    const facts = this.facts;
+    facts.opened = false;
     if (verdict.kind === 'rule' && verdict.decision === 'promote') {
       incidentId = this.group(verdict.outcome, normalized);
+      facts.opened = this.openedIncident;
       counts.promoted++;
     } else if (verdict.kind === 'none') {
       counts.passed++;
@@ -256,7 +284,12 @@ export class Pipeline {
     }
     if (verdict.late) counts.late++;
     if (verdict.kind === 'rule') this.countRule(verdict);
-    this.options.sinks.decision(this.decisions.write(verdict, normalized, incidentId), alert.id);
+    facts.ruleId = verdict.kind === 'rule' ? verdict.outcome.rule.rule.id : verdict.kind === 'exception' ? verdict.exception.exception.id : null;
+    facts.decision = verdict.kind === 'rule' ? verdict.decision : verdict.kind === 'exception' ? 'suppress' : 'pass';
+    facts.timeMs = timeMs;
+    facts.incidentId = incidentId;
+    facts.alert = alert;
+    this.options.sinks.decision(this.decisions.write(verdict, normalized, incidentId), alert.id, facts);
   }
 
   private countRule(verdict: Extract<Verdict, { kind: 'rule' }>): void {
@@ -289,6 +322,7 @@ export class Pipeline {
       aggregates,
     );
     this.touched?.add(incident);
+    this.openedIncident = opened;
     if (opened) this.counts.incidents++;
     else this.counts.grouped++;
     this.stats.incident(compiled, opened);

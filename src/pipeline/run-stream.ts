@@ -1,5 +1,6 @@
 import { readLines } from '../source/index.js';
 import type { IncidentRecord } from '../incidents/index.js';
+import { recordingSinks, type LedgerRecorder } from '../ledger/recorder.js';
 import { NdjsonWriter } from '../sinks/ndjson-writer.js';
 import { Pipeline, type PipelineOptions, type PipelineSinks } from './pipeline.js';
 
@@ -29,6 +30,8 @@ export function runStream(
     readonly onIncident?: (incident: IncidentRecord) => void;
     /** Sees every decision record (JSON) written, after the decisions output (e.g. the audit log). */
     readonly onDecision?: (json: string, alertId: string) => void;
+    /** Also records decisions and incidents in the ledger: flushed when due after a chunk, and at the end. */
+    readonly recorder?: LedgerRecorder | undefined;
   },
 ): StreamRun {
   const writers = {
@@ -53,7 +56,8 @@ export function runStream(
     },
     deadLetter: writers.deadLetters ? (r) => writers.deadLetters!.write(r) : ignore,
   };
-  const pipeline = new Pipeline({ ...options, sinks });
+  const recorder = options.recorder;
+  const pipeline = new Pipeline({ ...options, sinks: recordingSinks(sinks, recorder) });
   const open = Object.values(writers).filter((w): w is NdjsonWriter => w !== undefined);
   const done = (async () => {
     try {
@@ -61,8 +65,10 @@ export function runStream(
         pipeline.processBatch(batch);
         options.onBatch?.(pipeline);
         await Promise.all(open.map((w) => w.drain()));
+        if (recorder?.due) await recorder.flush();
       }
       pipeline.finish();
+      await recorder?.flush();
     } finally {
       await Promise.all(open.map((w) => w.close()));
     }

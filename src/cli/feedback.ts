@@ -1,0 +1,173 @@
+import { basename } from 'node:path';
+import { userInfo } from 'node:os';
+import type { Command } from 'commander';
+import { loadConfig } from '../config/load.js';
+import { ApiRequestError, FeedbackApiClient } from '../feedback/api-client.js';
+import { EntityRef, FeedbackLine, verdictOf, VERDICTS, type FeedbackResult } from '../feedback/feedback.js';
+import { readFeedbackFile } from '../feedback/import-file.js';
+import { openLedger } from './ledger-cli.js';
+import { reportUserError, UserError } from './setup.js';
+
+/** Where verdicts go: the ledger itself, or a running worker's API. */
+interface TargetOptions {
+  db?: string;
+  dbSchema?: string;
+  api?: string;
+  token?: string;
+  config?: string;
+}
+
+interface FeedbackOptions extends TargetOptions {
+  verdict?: string;
+  reason?: string;
+  analyst?: string;
+  entity?: string;
+  at?: string;
+  json?: boolean;
+}
+
+interface Target {
+  readonly where: string;
+  submit(line: FeedbackLine, source: string): Promise<FeedbackResult>;
+  close(): Promise<void>;
+}
+
+const withTarget = (command: Command) =>
+  command
+    .option('--db <ledger>', 'the ledger: a SQLite file or a postgres:// URL (default: ledger.url of --config, or ALERTGATE_LEDGER)')
+    .option('--db-schema <schema>', 'PostgreSQL schema of the ledger')
+    .option('--api <url>', "a running worker's API instead of the ledger (e.g. http://127.0.0.1:9464)")
+    .option('--token <token>', 'API token (analyst or engineer) for --api; better from ALERTGATE_API_TOKEN')
+    .option('--config <file>', 'config file whose ledger section to use');
+
+export function registerFeedback(program: Command, setExit: (code: number) => void): void {
+  const feedback = withTarget(
+    program
+      .command('feedback')
+      .description(
+        'Record an analyst\'s verdict on an incident, in the ledger or through a running worker\'s API. The same feedback twice is one record; a later verdict supersedes an earlier one and the history is kept.',
+      )
+      .argument('[incidentId]', 'the incident (inc-…)')
+      .option('--verdict <verdict>', `${VERDICTS.join(', ')} (or tp, bp, fp)`)
+      .option('--reason <text>', 'what the analyst found')
+      .option('--analyst <name>', 'who gives the verdict (default: the current user)')
+      .option('--entity <kind=value>', 'the entity the verdict is about, e.g. host=backup-01 (name=<signature> for the signature)')
+      .option('--at <time>', 'when the verdict was given (ISO-8601); default now')
+      .option('--json', 'print the result as JSON'),
+  ).action(async (incidentId: string | undefined, opts: FeedbackOptions) => {
+    try {
+      if (incidentId === undefined) throw new UserError('feedback: give an incident id (alertgate feedback <incidentId> --verdict fp --reason "...") or use feedback import <file>');
+      await single(incidentId, opts);
+    } catch (err) {
+      reportUserError(err, setExit);
+    }
+  });
+
+  withTarget(
+    feedback
+      .command('import')
+      .description('Record verdicts in bulk from NDJSON, one {incidentId, verdict, reason, analyst, entity?, at?} per line (e.g. exported from a ticket system). Invalid lines stop the import before anything is recorded; re-importing a file records nothing new.')
+      .argument('<file>', 'NDJSON file'),
+  ).action(async (file: string, _opts: TargetOptions, command: Command) => {
+    try {
+      // The target options are the parent's too: commander hands them to whichever command it parses first.
+      setExit(await importFile(file, command.optsWithGlobals<TargetOptions>()));
+    } catch (err) {
+      reportUserError(err, setExit);
+    }
+  });
+}
+
+async function single(incidentId: string, opts: FeedbackOptions): Promise<void> {
+  const verdict = opts.verdict !== undefined ? verdictOf(opts.verdict) : undefined;
+  if (verdict === undefined) throw new UserError(`--verdict: expected one of ${VERDICTS.join(', ')}, tp, bp, fp${opts.verdict !== undefined ? `, got "${opts.verdict}"` : ''}`);
+  if (opts.reason === undefined) throw new UserError('--reason: say what the analyst found');
+  const parsed = FeedbackLine.safeParse({
+    incidentId,
+    verdict,
+    reason: opts.reason,
+    analyst: opts.analyst ?? userInfo().username,
+    ...(opts.entity !== undefined ? { entity: entityOf(opts.entity) } : {}),
+    ...(opts.at !== undefined ? { at: opts.at } : {}),
+  });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new UserError(`--${String(issue.path[0])}: ${issue.message}`);
+  }
+  const target = await openTarget(opts);
+  try {
+    const result = await target.submit(parsed.data, 'cli');
+    if (result.status === 'not_found') throw new UserError(`no incident ${incidentId} in ${target.where}`);
+    process.stdout.write(opts.json ? `${JSON.stringify(result)}\n` : `${describe(result)}\n`);
+  } finally {
+    await target.close();
+  }
+}
+
+function describe(result: Exclude<FeedbackResult, { status: 'not_found' }>): string {
+  const { feedback, current, superseded } = result;
+  if (result.status === 'duplicate') return `already recorded: ${feedback.id} (${feedback.verdict} by ${feedback.analyst}, ${feedback.at}); nothing changed`;
+  const now = current.id === feedback.id ? `now ${current.verdict}` : `kept in the history; the current verdict stays ${current.verdict} (given later, ${current.at})`;
+  return `recorded ${feedback.id} on ${feedback.incidentId}: ${feedback.verdict}; ${now}${superseded ? ` (was ${superseded.verdict} by ${superseded.analyst})` : ''}`;
+}
+
+function entityOf(text: string): EntityRef {
+  const at = text.indexOf('=');
+  const parsed = EntityRef.safeParse(at > 0 ? { kind: text.slice(0, at), value: text.slice(at + 1) } : undefined);
+  if (!parsed.success) throw new UserError(`--entity: expected kind=value such as host=backup-01, got "${text}"`);
+  return parsed.data;
+}
+
+async function importFile(file: string, opts: TargetOptions): Promise<number> {
+  const read = await readFeedbackFile(file).catch((err: NodeJS.ErrnoException) => {
+    throw new UserError(`${file}: cannot read: ${err.code ?? err.message}`);
+  });
+  if (!read.ok) {
+    for (const p of read.problems) process.stderr.write(`${file}: line ${p.line}: ${p.message}\n`);
+    process.stderr.write(`alertgate: ${read.problems.length} problems in ${file}; nothing imported\n`);
+    return 1;
+  }
+  const target = await openTarget(opts);
+  const tally = { created: 0, duplicate: 0 };
+  const unknown: number[] = [];
+  try {
+    for (const { line, feedback } of read.lines) {
+      const result = await target.submit(feedback, `import:${basename(file)}`);
+      if (result.status === 'not_found') unknown.push(line);
+      else tally[result.status]++;
+    }
+  } finally {
+    await target.close();
+  }
+  process.stdout.write(`imported ${read.lines.length} lines into ${target.where}: ${tally.created} recorded, ${tally.duplicate} already recorded, ${unknown.length} on unknown incidents\n`);
+  if (unknown.length === 0) return 0;
+  process.stderr.write(`alertgate: ${file}: unknown incidents on lines ${unknown.join(', ')} (not in ${target.where}); those were not recorded\n`);
+  return 1;
+}
+
+async function openTarget(opts: TargetOptions): Promise<Target> {
+  if (opts.api !== undefined) {
+    if (opts.db !== undefined) throw new UserError('give --db or --api, not both');
+    const token = opts.token ?? process.env.ALERTGATE_API_TOKEN;
+    if (!token) throw new UserError('--api needs a token: --token or ALERTGATE_API_TOKEN');
+    const client = new FeedbackApiClient(opts.api, token);
+    return {
+      where: client.url,
+      submit: async (line) => {
+        const { incidentId, ...body } = line;
+        try {
+          return await client.submit(incidentId, body);
+        } catch (err) {
+          if (err instanceof ApiRequestError && err.status < 500) throw new UserError(`${client.url}: ${err.message}`);
+          throw err;
+        }
+      },
+      close: async () => {},
+    };
+  }
+  const config = opts.db === undefined ? await loadConfig(opts.config) : undefined;
+  const db = opts.db ?? config?.ledger.url;
+  if (db === undefined) throw new UserError('no ledger: give --db <ledger> or --api <url>, or a config with ledger.url (or ALERTGATE_LEDGER)');
+  const ledger = await openLedger(db, opts.dbSchema ?? config?.ledger.schema);
+  return { where: ledger.describe(), submit: (line, source) => ledger.addFeedback(line, source), close: () => ledger.close() };
+}

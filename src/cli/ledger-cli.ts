@@ -1,0 +1,31 @@
+import { LedgerLocationError, parseLedgerLocation } from '../ledger/connect.js';
+import { Ledger } from '../ledger/ledger.js';
+import { LedgerRecorder } from '../ledger/recorder.js';
+import { ruleVersionsOf } from '../ledger/rule-versions.js';
+import type { CompiledRuleSet } from '../rules/ruleset.js';
+import { UserError } from './setup.js';
+
+/** A PostgreSQL URL without its password, for messages. */
+export function withoutPassword(location: string): string {
+  return location.replace(/(\/\/[^:/@]*:)[^@/]*@/, '$1***@');
+}
+
+/** Opens the ledger named on the command line; a bad location or an unreachable database is the user's to fix (exit 1). */
+export async function openLedger(db: string, schema?: string): Promise<Ledger> {
+  try {
+    return await Ledger.open(parseLedgerLocation(db, schema));
+  } catch (err) {
+    if (err instanceof LedgerLocationError) throw new UserError(`--db: ${err.message}`);
+    throw new UserError(`ledger ${withoutPassword(db)}: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Starts recording a run: the run's earlier decision counts under `source` are dropped (a replay of
+ * the same input replaces them) and the rule versions are recorded.
+ */
+export async function startRecording(ledger: Ledger, ruleset: CompiledRuleSet, source: string): Promise<LedgerRecorder> {
+  await ledger.resetDecisionCounts(source);
+  await ledger.recordRuleVersions(ruleVersionsOf(ruleset));
+  return new LedgerRecorder(ledger, { source });
+}

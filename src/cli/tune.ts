@@ -1,0 +1,119 @@
+import { userInfo } from 'node:os';
+import type { Command } from 'commander';
+import { loadConfig } from '../config/load.js';
+import { Percent } from '../config/tuning.js';
+import { SINCE_PATTERN } from '../ledger/since.js';
+import { InputFormat } from '../normalize/index.js';
+import { DEFAULT_MAX_LINE_BYTES } from '../source/index.js';
+import { TuningConflict } from '../tune/apply.js';
+import { formatReport } from '../tune/format.js';
+import { ReplayEvaluator } from '../tune/replay.js';
+import { TuningService } from '../tune/service.js';
+import { openLedger } from './ledger-cli.js';
+import { prepare, reportUserError, UserError } from './setup.js';
+
+interface TuneOptions {
+  rules?: string;
+  db?: string;
+  dbSchema?: string;
+  config?: string;
+  since?: string;
+  minRecall?: string;
+  maxStep?: string;
+  minVerdicts?: string;
+  replay?: string;
+  inputFormat: string;
+  map?: string;
+  apply?: boolean;
+  revert?: string;
+  author?: string;
+  reason?: string;
+  changelog?: string;
+  format: string;
+}
+
+export function registerTune(program: Command, setExit: (code: number) => void): void {
+  program
+    .command('tune')
+    .description(
+      'Propose threshold changes from the analysts\' verdicts in the ledger: per rule and param, the value that removes the most false-positive incidents while keeping the confirmed true positives (--min-recall). Dry run unless --apply; --revert undoes one change.',
+    )
+    .option('--rules <dir>', 'rules directory (default: rules of --config, or rules)')
+    .option('--db <ledger>', 'the ledger: a SQLite file or a postgres:// URL (default: ledger.url of --config, or ALERTGATE_LEDGER)')
+    .option('--db-schema <schema>', 'PostgreSQL schema of the ledger')
+    .option('--config <file>', 'config file: its ledger, rules and tuning sections')
+    .option('--since <when>', 'incidents first seen since: a duration back from the newest incident (30d) or an ISO date-time (default tuning.since, 30d)')
+    .option('--min-recall <share>', 'share of confirmed true positives every change must keep, 0..1 (default tuning.minRecall, 1.0)')
+    .option('--max-step <percent>', 'the most a param moves in one apply, e.g. 50% (default tuning.maxStep)')
+    .option('--min-verdicts <n>', 'verdicts a rule needs before it is changed (default tuning.minVerdicts, 5)')
+    .option('--replay <alerts>', 'NDJSON of the alerts the ledger saw: re-run candidates over them for exact counterfactuals (windows and grouping included)')
+    .option('--input-format <format>', 'format of the --replay alerts: auto, canonical or generic', 'auto')
+    .option('--map <mapping>', 'mapping file for --input-format generic')
+    .option('--apply', 'write the proposals to the rule files (version bumped), record them in the ledger and the changelog')
+    .option('--revert <changeId>', 'write a change\'s rule file back as it was before it, byte for byte')
+    .option('--author <name>', 'who applies or reverts (default: the current user)')
+    .option('--reason <text>', 'why (recorded with the change); default: the evidence')
+    .option('--changelog <file>', 'changelog to append to (default tuning.changelog, or CHANGELOG.md in the rules directory)')
+    .option('--format <format>', 'output: text, md or json', 'text')
+    .action(async (opts: TuneOptions) => {
+      try {
+        await runTune(opts);
+      } catch (err) {
+        reportUserError(err instanceof TuningConflict ? new UserError(err.message) : err, setExit);
+      }
+    });
+}
+
+function check(opts: TuneOptions): { minRecall?: number; minVerdicts?: number } {
+  if (!['text', 'md', 'json'].includes(opts.format)) throw new UserError(`--format: expected text, md or json, got "${opts.format}"`);
+  if (opts.since !== undefined && !SINCE_PATTERN.test(opts.since)) throw new UserError(`--since: expected a duration such as 30d or an ISO date-time, got "${opts.since}"`);
+  if (opts.maxStep !== undefined && !Percent.safeParse(opts.maxStep).success) throw new UserError(`--max-step: expected a percentage such as 50%, got "${opts.maxStep}"`);
+  const minRecall = opts.minRecall === undefined ? undefined : Number(opts.minRecall);
+  if (minRecall !== undefined && !(minRecall >= 0 && minRecall <= 1)) throw new UserError(`--min-recall: expected a number from 0 to 1, got "${opts.minRecall}"`);
+  const minVerdicts = opts.minVerdicts === undefined ? undefined : Number(opts.minVerdicts);
+  if (minVerdicts !== undefined && !(Number.isInteger(minVerdicts) && minVerdicts >= 1)) throw new UserError(`--min-verdicts: expected a whole number ≥ 1, got "${opts.minVerdicts}"`);
+  if (opts.revert !== undefined && (opts.apply || opts.replay)) throw new UserError('--revert goes alone: not with --apply or --replay');
+  return { ...(minRecall !== undefined ? { minRecall } : {}), ...(minVerdicts !== undefined ? { minVerdicts } : {}) };
+}
+
+async function runTune(opts: TuneOptions): Promise<void> {
+  const numbers = check(opts);
+  const config = await loadConfig(opts.config);
+  const db = opts.db ?? config.ledger.url;
+  if (db === undefined) throw new UserError('no ledger: give --db <ledger>, or a config with ledger.url (or ALERTGATE_LEDGER)');
+  const rulesDir = opts.rules ?? config.rules;
+  const tuning = { ...config.tuning, ...(opts.changelog !== undefined ? { changelog: opts.changelog } : {}) };
+  const ledger = await openLedger(db, opts.dbSchema ?? config.ledger.schema);
+  try {
+    const service = new TuningService({ rulesDir, ledger, tuning });
+    const author = opts.author ?? userInfo().username;
+    if (opts.revert !== undefined) {
+      const change = await service.revert(opts.revert, author, opts.reason ?? 'reverted with alertgate tune --revert');
+      process.stdout.write(
+        opts.format === 'json'
+          ? `${JSON.stringify({ reverted: change })}\n`
+          : `reverted ${change.id}: ${change.file} is back to version ${change.versionBefore} (${change.param} ${change.from}); changelog ${service.changelog}\n`,
+      );
+      return;
+    }
+    const request = { since: opts.since, maxStep: opts.maxStep, ...numbers, replay: opts.replay ? await loadReplay(opts, rulesDir) : undefined, owner: author };
+    if (opts.apply) {
+      const { report, changes } = await service.apply({ ...request, author, reason: opts.reason });
+      process.stdout.write(opts.format === 'json' ? `${JSON.stringify({ report, changes })}\n` : formatReport(report, opts.format as 'text' | 'md', changes));
+    } else {
+      const report = await service.report(request);
+      process.stdout.write(opts.format === 'json' ? `${JSON.stringify(report)}\n` : formatReport(report, opts.format as 'text' | 'md'));
+    }
+  } finally {
+    await ledger.close();
+  }
+}
+
+async function loadReplay(opts: TuneOptions, rulesDir: string): Promise<ReplayEvaluator> {
+  const format = InputFormat.safeParse(opts.inputFormat);
+  if (!format.success) throw new UserError(`--input-format: expected auto, canonical or generic, got "${opts.inputFormat}"`);
+  const { normalize } = await prepare({ rules: rulesDir, format: format.data, mapping: opts.map });
+  return ReplayEvaluator.load(opts.replay!, normalize, DEFAULT_MAX_LINE_BYTES).catch((err: NodeJS.ErrnoException) => {
+    throw new UserError(`--replay ${opts.replay}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`);
+  });
+}

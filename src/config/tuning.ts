@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { Duration } from '../rules/schema.js';
+
+/** `50%`: a share of the current value. */
+export const Percent = z.string().regex(/^\d+(\.\d+)?%$/, 'expected a percentage such as 50%');
+
+/** The `tuning` section: the tuner's guardrails and the worker's optional auto-tune (docs/tuning.md). */
+export const TuningConfig = z
+  .object({
+    /** Verdicts (TP, BP or FP) a rule needs before the tuner changes it. */
+    minVerdicts: z.number().int().min(1).default(5),
+    /** The most a param moves in one apply, as a share of its current value. */
+    maxStep: Percent.default('50%'),
+    /** Share of confirmed true positives a change must keep; 1 keeps every one. */
+    minRecall: z.number().min(0).max(1).default(1),
+    /** How far back (event time, before the newest incident) the tuner reads the ledger. */
+    since: Duration.default('30d'),
+    /** Where applied and reverted changes are logged; default CHANGELOG.md in the rules directory. */
+    changelog: z.string().min(1).optional(),
+    exceptions: z
+      .object({
+        /** An entity or signature is proposed for an exception once it is in this many false-positive incidents (and in no TP or BP one). */
+        minIncidents: z.number().int().min(1).default(3),
+        /** A proposed exception's lifetime. */
+        expiresAfter: Duration.default('30d'),
+      })
+      .strict()
+      .default({ minIncidents: 3, expiresAfter: '30d' }),
+    auto: z
+      .object({
+        /** Let the worker apply the tuner's proposals itself, with the same guardrails. */
+        enabled: z.boolean().default(false),
+        /** How often (wall clock). */
+        every: Duration.default('1d'),
+        /** The author recorded for its changes. */
+        author: z.string().min(1).default('alertgate-auto-tune'),
+      })
+      .strict()
+      .default({ enabled: false, every: '1d', author: 'alertgate-auto-tune' }),
+  })
+  .strict();
+export type TuningConfig = z.infer<typeof TuningConfig>;

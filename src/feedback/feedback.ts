@@ -1,0 +1,111 @@
+import { z } from 'zod';
+import type { FeedbackAudit } from '../audit/audit-log.js';
+
+/**
+ * An analyst's verdict on an incident, in Microsoft Sentinel's classification: a true positive is
+ * malicious activity, a benign positive is real but expected activity (a pentest, an admin's script),
+ * a false positive is the detection being wrong.
+ */
+export const VERDICTS = ['true_positive', 'benign_positive', 'false_positive'] as const;
+export const Verdict = z.enum(VERDICTS);
+export type Verdict = z.infer<typeof Verdict>;
+
+/** Short forms accepted on the command line (`--verdict fp`). */
+export const VERDICT_ALIASES: Readonly<Record<string, Verdict>> = { tp: 'true_positive', bp: 'benign_positive', fp: 'false_positive' };
+
+/** A verdict or its short form (tp, bp, fp) → the verdict; undefined for anything else. */
+export function verdictOf(text: string): Verdict | undefined {
+  const parsed = Verdict.safeParse(text);
+  return parsed.success ? parsed.data : VERDICT_ALIASES[text];
+}
+
+const nonBlank = (max: number) => z.string().max(max).regex(/\S/, 'must not be blank');
+
+/**
+ * What the verdict is about, when the analyst names it: an entity kind of the alerts (`host`,
+ * `src_ip`, `user`, ...) and its value, or `name` for the signature. The tuner's exception proposals
+ * read it (docs/tuning.md).
+ */
+export const EntityRef = z
+  .object({
+    kind: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an entity kind such as host, src_ip or user, or name for the signature').max(64),
+    value: z.string().min(1).max(512),
+  })
+  .strict();
+export type EntityRef = z.infer<typeof EntityRef>;
+
+/** `POST /incidents/:id/feedback` body. */
+export const FeedbackBody = z
+  .object({
+    verdict: Verdict,
+    /** Why: what the analyst found. Part of the feedback's identity (the same verdict with the same reason twice is one record). */
+    reason: nonBlank(4000),
+    /** Who gave the verdict. */
+    analyst: nonBlank(200),
+    entity: EntityRef.optional(),
+    /**
+     * When the verdict was given (ISO-8601 with offset), e.g. from a ticket system's export; default: when
+     * it is received. The latest verdict by this time is an incident's current one. When given, it is part
+     * of the feedback's identity.
+     */
+    at: z.iso.datetime({ offset: true }).optional(),
+  })
+  .strict();
+export type FeedbackBody = z.infer<typeof FeedbackBody>;
+
+/** One line of `alertgate feedback import`, and one message of the Kafka feedback topic: a body plus its incident. */
+export const FeedbackLine = FeedbackBody.extend({ incidentId: z.string().min(1).max(200) }).strict();
+export type FeedbackLine = z.infer<typeof FeedbackLine>;
+
+/** A recorded verdict, as the ledger keeps it (history included). */
+export const FeedbackRecord = z
+  .object({
+    /** `fb-` + a hash of the incident, verdict, reason, analyst, entity and (when given) at: the same feedback always has the same id. */
+    id: z.string(),
+    incidentId: z.string(),
+    verdict: Verdict,
+    reason: z.string(),
+    analyst: z.string(),
+    entity: EntityRef.optional(),
+    /** When the verdict was given (ISO-8601 UTC). */
+    at: z.iso.datetime(),
+    /** Where it came from: `api:<token name>`, `cli`, `import:<file>`, `kafka:<topic>`. */
+    source: z.string(),
+    /** When the ledger recorded it (ISO-8601 UTC). */
+    recordedAt: z.iso.datetime(),
+  })
+  .strict();
+export type FeedbackRecord = z.infer<typeof FeedbackRecord>;
+
+/** What recording one feedback did, for a known incident. */
+export const FeedbackOutcome = z
+  .object({
+    /** created: a new record; duplicate: this exact feedback was already recorded (nothing changed). */
+    status: z.enum(['created', 'duplicate']),
+    /** The rule that opened the incident. */
+    ruleId: z.string(),
+    /** The incident's current verdict before this call (null: it had none). */
+    previousVerdict: Verdict.nullable(),
+    feedback: FeedbackRecord,
+    /** The incident's current verdict after this call (the latest by `at`). */
+    current: FeedbackRecord,
+    /** The verdict this one replaced as current, if it did. */
+    superseded: FeedbackRecord.optional(),
+  })
+  .strict();
+export type FeedbackOutcome = z.infer<typeof FeedbackOutcome>;
+
+export type FeedbackResult = FeedbackOutcome | { readonly status: 'not_found'; readonly incidentId: string };
+
+/** The audit record of a recorded verdict (docs/logging.md); `actor`: who gave it (a token's name, `kafka:<topic>`). */
+export function feedbackAuditOf(outcome: FeedbackOutcome, actor: string): FeedbackAudit {
+  const { feedback } = outcome;
+  return {
+    actor,
+    incidentId: feedback.incidentId,
+    ruleId: outcome.ruleId,
+    verdict: feedback.verdict,
+    previousVerdict: outcome.previousVerdict,
+    note: `${feedback.analyst}: ${feedback.reason}${outcome.current.id === feedback.id ? '' : ` (kept in the history: a later verdict, ${outcome.current.verdict}, stays current)`}`,
+  };
+}

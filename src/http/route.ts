@@ -1,0 +1,85 @@
+import { z } from 'zod';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { Role } from '../config/api.js';
+import type { Ledger } from '../ledger/ledger.js';
+import type { CompiledRuleSet } from '../rules/ruleset.js';
+import type { ReloadOutcome } from '../cli/rule-reload.js';
+import type { TuningService } from '../tune/service.js';
+import { ApiError } from './api-error.js';
+import type { Principal } from './auth.js';
+
+/** What the API routes work with: the worker's ledger, rules and tuner. */
+export interface ApiContext {
+  /** Undefined when no ledger is configured: the routes that need one answer 503. */
+  readonly ledger: Ledger | undefined;
+  /** The rule set deciding now. */
+  readonly rules: () => CompiledRuleSet;
+  /** Reloads the rules directory (POST /rules/reload), `actor` named in the audit log; undefined when the worker cannot. */
+  readonly reloadRules?: ((actor: string) => Promise<ReloadOutcome>) | undefined;
+  readonly tuning?: TuningService | undefined;
+  /** Where recorded feedback goes in the audit trail (tuning changes are audited by the tuning service). */
+  readonly audit?: AuditLog | undefined;
+}
+
+export interface RouteInput<P, Q, B> {
+  readonly params: P;
+  readonly query: Q;
+  readonly body: B;
+  readonly principal: Principal;
+}
+
+export interface Reply {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+/**
+ * One API route: its method and path, the role it needs, and zod schemas for what it reads and
+ * answers. The server validates requests with the schemas and the OpenAPI document is generated
+ * from them, so the two cannot drift.
+ */
+export interface Route {
+  readonly method: 'GET' | 'POST';
+  /** Fastify syntax: `/incidents/:id`. */
+  readonly path: string;
+  readonly role: Role;
+  readonly summary: string;
+  readonly params: z.ZodObject;
+  readonly query: z.ZodObject;
+  readonly body: z.ZodType | undefined;
+  readonly responses: Readonly<Record<number, { readonly description: string; readonly schema?: z.ZodType }>>;
+  handle(input: RouteInput<unknown, unknown, unknown>, ctx: ApiContext): Promise<Reply>;
+}
+
+export const NoParams = z.object({}).strict();
+
+/** Declares a route with its handler typed from its schemas. */
+export function defineRoute<P extends z.ZodObject = typeof NoParams, Q extends z.ZodObject = typeof NoParams, B extends z.ZodType | undefined = undefined>(spec: {
+  method: 'GET' | 'POST';
+  path: string;
+  role: Role;
+  summary: string;
+  params?: P;
+  query?: Q;
+  body?: B;
+  responses: Route['responses'];
+  handle(input: RouteInput<z.infer<P>, z.infer<Q>, B extends z.ZodType ? z.infer<B> : undefined>, ctx: ApiContext): Promise<Reply>;
+}): Route {
+  return {
+    method: spec.method,
+    path: spec.path,
+    role: spec.role,
+    summary: spec.summary,
+    params: spec.params ?? NoParams,
+    query: spec.query ?? NoParams,
+    body: spec.body,
+    responses: spec.responses,
+    handle: spec.handle as Route['handle'],
+  };
+}
+
+/** The ledger, or 503 when the worker runs without one. */
+export function ledgerOf(ctx: ApiContext): Ledger {
+  if (!ctx.ledger) throw new ApiError(503, 'no_ledger', 'this worker has no ledger: set ledger.url (or ALERTGATE_LEDGER) in its config');
+  return ctx.ledger;
+}

@@ -1,0 +1,14 @@
+import type { Migration, MigrationProvider } from 'kysely';
+import { init } from './0001-init.js';
+
+/**
+ * Every migration, by name, applied in name order when a ledger opens. Append new ones (0002-…);
+ * never edit one that has shipped: ledgers in the field have already run it.
+ */
+export const MIGRATIONS: Readonly<Record<string, Migration>> = {
+  '0001-init': init,
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: async () => ({ ...MIGRATIONS }),
+};

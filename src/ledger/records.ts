@@ -1,0 +1,92 @@
+import { z } from 'zod';
+import { Explanation } from '../decide/decision-record.js';
+import { EntityRef, FeedbackRecord, Verdict } from '../feedback/feedback.js';
+import { IncidentRecord } from '../incidents/index.js';
+
+/** What the ledger keeps of the alert that opened an incident (the alert itself is not stored). */
+export const OpeningAlert = z
+  .object({
+    name: z.string(),
+    source: z.string(),
+    severity: z.string(),
+    entities: z.record(z.string(), z.string()),
+  })
+  .strict();
+export type OpeningAlert = z.infer<typeof OpeningAlert>;
+
+/** One incident as the ledger knows it: the record, why it opened, and the analysts' verdicts. */
+export const LedgerIncident = z
+  .object({
+    incident: IncidentRecord,
+    /** The current verdict (the latest feedback by time), or null while unreviewed. */
+    verdict: Verdict.nullable(),
+    /** The decision of the alert that opened it (absent when the ledger did not see it open). */
+    opening: z
+      .object({
+        alertId: z.string(),
+        alert: OpeningAlert,
+        explanation: Explanation,
+      })
+      .strict()
+      .optional(),
+    /** Every verdict given, oldest first; the last is not necessarily current (a verdict can be back-dated). */
+    feedback: z.array(FeedbackRecord),
+  })
+  .strict();
+export type LedgerIncident = z.infer<typeof LedgerIncident>;
+
+/** What the tuner reads of an incident. */
+export interface TuningIncident {
+  readonly record: IncidentRecord;
+  readonly verdict: Verdict | null;
+  /** The entity the current verdict names, if any. */
+  readonly entity: EntityRef | undefined;
+  readonly openingAlert: OpeningAlert | undefined;
+}
+
+/** A threshold change the tuner applied (or an engineer through it), and its revert. */
+export const TuningChange = z
+  .object({
+    id: z.string(),
+    ruleId: z.string(),
+    file: z.string(),
+    param: z.string(),
+    from: z.number(),
+    to: z.number(),
+    versionBefore: z.number().int(),
+    versionAfter: z.number().int(),
+    beforeText: z.string(),
+    afterText: z.string(),
+    author: z.string(),
+    reason: z.string(),
+    evidence: z.record(z.string(), z.unknown()),
+    appliedAt: z.iso.datetime(),
+    reverted: z.object({ at: z.iso.datetime(), by: z.string(), reason: z.string() }).strict().nullable(),
+  })
+  .strict();
+export type TuningChange = z.infer<typeof TuningChange>;
+
+/** A rule's incidents by current verdict. */
+export const VerdictCounts = z
+  .object({
+    incidents: z.number().int(),
+    truePositive: z.number().int(),
+    benignPositive: z.number().int(),
+    falsePositive: z.number().int(),
+    unreviewed: z.number().int(),
+    /** TP / (TP + FP); null without a TP or FP verdict. */
+    precision: z.number().nullable(),
+  })
+  .strict();
+
+/** A rule's record in the ledger over a period. */
+export const RuleStats = VerdictCounts.extend({
+  ruleId: z.string(),
+  /** Event time of the first and last incident in the period (ISO), null without incidents. */
+  firstSeen: z.iso.datetime().nullable(),
+  lastSeen: z.iso.datetime().nullable(),
+  /** Decisions by this rule per event-time day (UTC): promote and suppress counts. */
+  decisionsByDay: z.array(z.object({ day: z.iso.date(), promote: z.number().int(), suppress: z.number().int() }).strict()),
+  tuningChanges: z.array(TuningChange.omit({ beforeText: true, afterText: true })),
+}).strict();
+export type RuleStats = z.infer<typeof RuleStats>;

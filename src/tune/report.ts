@@ -1,0 +1,75 @@
+import { z } from 'zod';
+import { VerdictCounts } from '../ledger/records.js';
+
+/** One param of one rule, evaluated: the value the tuner would move it to (or why not), and the evidence. */
+export const ParamEvaluation = z
+  .object({
+    param: z.string(),
+    from: z.number(),
+    /** The proposed value; null when there is no change to propose. */
+    to: z.number().nullable(),
+    /** What happens at `to` (at `from` when there is no proposal): over the incidents that `from` still opens. */
+    falsePositiveRemoved: z.number().int(),
+    falsePositiveTotal: z.number().int(),
+    benignPositiveRemoved: z.number().int(),
+    unreviewedRemoved: z.number().int(),
+    truePositiveKept: z.number().int(),
+    truePositiveTotal: z.number().int(),
+    /** True positives the counterfactual cannot decide about (counted as not kept). */
+    truePositiveUnknown: z.number().int(),
+    recall: z.number(),
+    incidentsPerDayBefore: z.number(),
+    incidentsPerDayAfter: z.number(),
+    /** Ids of the incidents the change removes. */
+    removedIncidents: z.array(z.string()),
+    /** Why there is no proposal, or what to know about it. */
+    note: z.string().optional(),
+  })
+  .strict();
+export type ParamEvaluation = z.infer<typeof ParamEvaluation>;
+
+export const RuleReport = VerdictCounts.extend({
+  ruleId: z.string(),
+  version: z.number().int(),
+  /** The rule's file, relative to the rules directory. */
+  file: z.string(),
+  incidentsPerDay: z.number(),
+  params: z.array(ParamEvaluation),
+  /** Why the rule is not tuned at all (too few verdicts, no tunable params). */
+  note: z.string().optional(),
+}).strict();
+export type RuleReport = z.infer<typeof RuleReport>;
+
+/** A change the tuner proposes: one param of one rule (the best one of that rule). */
+export const Proposal = ParamEvaluation.extend({ ruleId: z.string(), file: z.string(), version: z.number().int(), to: z.number() }).strict();
+export type Proposal = z.infer<typeof Proposal>;
+
+export const ExceptionProposal = z
+  .object({
+    id: z.string(),
+    /** The exception's match: every field given must fit (docs/rules.md, "Exceptions"). */
+    match: z.object({ name: z.string().optional(), entities: z.record(z.string(), z.string()).optional() }).strict(),
+    expires: z.iso.date(),
+    falsePositiveIncidents: z.array(z.string()),
+    rules: z.array(z.string()),
+    /** The exception as a rule file, ready to review and commit. */
+    yaml: z.string(),
+  })
+  .strict();
+export type ExceptionProposal = z.infer<typeof ExceptionProposal>;
+
+/** What `alertgate tune` prints (`--format json`) and GET /tuning/proposals answers. */
+export const TuneReport = z
+  .object({
+    /** counterfactual: from the recorded facts; replay: by re-running the stored alerts. */
+    mode: z.enum(['counterfactual', 'replay']),
+    period: z.object({ from: z.iso.datetime().nullable(), to: z.iso.datetime().nullable(), days: z.number() }).strict(),
+    guardrails: z
+      .object({ minRecall: z.number(), maxStep: z.string(), minVerdicts: z.number().int() })
+      .strict(),
+    rules: z.array(RuleReport),
+    proposals: z.array(Proposal),
+    exceptions: z.array(ExceptionProposal),
+  })
+  .strict();
+export type TuneReport = z.infer<typeof TuneReport>;

@@ -1,0 +1,306 @@
+import type { Verdict } from '../feedback/feedback.js';
+import type { TuningIncident } from '../ledger/records.js';
+import type { CompiledRule, CompiledRuleSet } from '../rules/ruleset.js';
+import { candidateRange, firstBeyond, gridValues, parsePercent, type CandidateRange } from './candidates.js';
+import { analyzeParams, breakpoint, survives, type Survival, type ThresholdUse } from './counterfactual.js';
+import { proposeExceptions, type ExceptionOptions } from './exceptions.js';
+import { withParam, type ReplayEvaluator } from './replay.js';
+import type { ParamEvaluation, Proposal, RuleReport, TuneReport } from './report.js';
+
+const DAY_MS = 86_400_000;
+
+export interface Guardrails {
+  /** Share of the confirmed true positives a change must certainly keep (1: every one). */
+  readonly minRecall: number;
+  /** `50%`: the most a param moves in one apply. */
+  readonly maxStep: string;
+  /** Verdicts a rule needs before it is changed. */
+  readonly minVerdicts: number;
+}
+
+export interface TuneInput {
+  readonly ruleset: CompiledRuleSet;
+  /** The ledger's incidents over the period, with their current verdicts. */
+  readonly incidents: readonly TuningIncident[];
+  readonly guardrails: Guardrails;
+  /** The period the incidents cover (event time); for incidents per day. */
+  readonly period: { readonly fromMs: number | undefined; readonly toMs: number | undefined };
+  /** Exact counterfactuals by re-running these alerts; without it, from the recorded facts. */
+  readonly replay?: ReplayEvaluator | undefined;
+  readonly exceptions: ExceptionOptions;
+}
+
+/** incident id → survival under one candidate value. */
+type Evaluate = (value: number) => ReadonlyMap<string, Survival>;
+
+/**
+ * The tuner: for each promote rule with verdicts enough, each tunable param is moved in its stricter
+ * direction (within bounds, grid and max step) to the value that removes the most false-positive
+ * incidents while certainly keeping the share of confirmed true positives that minRecall asks for,
+ * and the rule's best param becomes a proposal. Pure: the same ledger and rules give the same report.
+ */
+export function tune(input: TuneInput): TuneReport {
+  const { ruleset, guardrails } = input;
+  const maxStepShare = parsePercent(guardrails.maxStep);
+  const period = effectivePeriod(input.period, input.incidents);
+  const days = period.days;
+  const byRule = new Map<string, TuningIncident[]>();
+  for (const incident of input.incidents) {
+    let list = byRule.get(incident.record.ruleId);
+    if (!list) byRule.set(incident.record.ruleId, (list = []));
+    list.push(incident);
+  }
+  const rules: RuleReport[] = [];
+  const proposals: Proposal[] = [];
+  for (const compiled of [...ruleset.promoteRules].sort((a, b) => (a.rule.id < b.rule.id ? -1 : 1))) {
+    const incidents = byRule.get(compiled.rule.id) ?? [];
+    if (incidents.length === 0) continue;
+    const report = tuneRule(compiled, incidents, { ...input, maxStepShare, days });
+    rules.push(report);
+    const best = bestOf(report.params);
+    if (best) proposals.push({ ...best, to: best.to!, ruleId: report.ruleId, file: report.file, version: report.version });
+  }
+  return {
+    mode: input.replay ? 'replay' : 'counterfactual',
+    period: {
+      from: period.fromMs !== undefined ? new Date(period.fromMs).toISOString() : null,
+      to: period.toMs !== undefined ? new Date(period.toMs).toISOString() : null,
+      days: round(days, 2),
+    },
+    guardrails: { minRecall: guardrails.minRecall, maxStep: guardrails.maxStep, minVerdicts: guardrails.minVerdicts },
+    rules,
+    proposals,
+    exceptions: proposeExceptions(input.incidents, ruleset, input.exceptions),
+  };
+}
+
+function tuneRule(compiled: CompiledRule, incidents: readonly TuningIncident[], ctx: TuneInput & { maxStepShare: number; days: number }): RuleReport {
+  const { rule, file } = compiled;
+  const count = (v: Verdict | null) => incidents.filter((i) => i.verdict === v).length;
+  const tp = count('true_positive');
+  const fp = count('false_positive');
+  const bp = count('benign_positive');
+  const report: RuleReport = {
+    ruleId: rule.id,
+    version: rule.version,
+    file,
+    incidents: incidents.length,
+    truePositive: tp,
+    benignPositive: bp,
+    falsePositive: fp,
+    unreviewed: count(null),
+    precision: tp + fp > 0 ? round(tp / (tp + fp), 4) : null,
+    incidentsPerDay: round(incidents.length / ctx.days, 2),
+    params: [],
+  };
+  if (Object.keys(rule.params).length === 0) return { ...report, note: 'no tunable params' };
+  if (tp + fp + bp < ctx.guardrails.minVerdicts) {
+    return { ...report, note: `${tp + fp + bp} verdicts, fewer than the ${ctx.guardrails.minVerdicts} a change needs (tuning.minVerdicts, --min-verdicts)` };
+  }
+  for (const analysis of analyzeParams(rule)) {
+    const declared = rule.params[analysis.param]!;
+    if (!analysis.tunable) {
+      report.params.push(unchanged(analysis.param, declared.value, incidents, ctx.days, `not tunable: ${analysis.why}`));
+      continue;
+    }
+    const range = candidateRange(declared, analysis.stricter, ctx.maxStepShare);
+    if (!range) {
+      const where = analysis.stricter === 'raise' ? 'max' : 'min';
+      report.params.push(unchanged(analysis.param, declared.value, incidents, ctx.days, `at its ${where} (${declared[where]}) or maxStep allows no step`));
+      continue;
+    }
+    const evaluate = ctx.replay ? replayEvaluate(ctx.replay, ctx.ruleset, compiled, analysis.param, incidents) : factEvaluate(compiled, analysis, incidents);
+    report.params.push(evaluateParam(analysis, declared.value, range, incidents, evaluate, ctx, compiled));
+  }
+  return report;
+}
+
+function factEvaluate(compiled: CompiledRule, use: ThresholdUse, incidents: readonly TuningIncident[]): Evaluate {
+  return (value) => new Map(incidents.map((i) => [i.record.id, survives(compiled.rule, use, i.record.facts, compiled.params, value)]));
+}
+
+function replayEvaluate(replay: ReplayEvaluator, ruleset: CompiledRuleSet, compiled: CompiledRule, param: string, incidents: readonly TuningIncident[]): Evaluate {
+  return (value) => {
+    const candidate = value === compiled.params[param] ? ruleset : withParam(ruleset, compiled.rule.id, param, value);
+    return new Map(incidents.map((i) => [i.record.id, replay.survival(candidate, i.record)]));
+  };
+}
+
+interface Score {
+  readonly value: number;
+  readonly fpRemoved: number;
+  readonly bpRemoved: number;
+  readonly unreviewedRemoved: number;
+  readonly tpKept: number;
+  readonly tpUnknown: number;
+  readonly removed: string[];
+  readonly feasible: boolean;
+}
+
+function evaluateParam(
+  use: ThresholdUse,
+  current: number,
+  range: CandidateRange,
+  incidents: readonly TuningIncident[],
+  evaluate: Evaluate,
+  ctx: TuneInput & { days: number },
+  compiled: CompiledRule,
+): ParamEvaluation {
+  // Incidents the current value no longer opens (from an older, looser version) say nothing about this change.
+  const baseline = evaluate(current);
+  const considered = incidents.filter((i) => baseline.get(i.record.id) !== 'removed');
+  const tpTotal = considered.filter((i) => i.verdict === 'true_positive').length;
+  const fpTotal = considered.filter((i) => i.verdict === 'false_positive').length;
+  const cache = new Map<number, Score>();
+  const score = (value: number): Score => {
+    const cached = cache.get(value);
+    if (cached) return cached;
+    const status = evaluate(value);
+    const tally = { fp: 0, bp: 0, unreviewed: 0, tpKept: 0, tpUnknown: 0 };
+    const removed: string[] = [];
+    for (const i of considered) {
+      const s = status.get(i.record.id) ?? 'unknown';
+      if (s === 'removed') {
+        removed.push(i.record.id);
+        if (i.verdict === 'false_positive') tally.fp++;
+        else if (i.verdict === 'benign_positive') tally.bp++;
+        else if (i.verdict === null) tally.unreviewed++;
+      }
+      if (i.verdict === 'true_positive') {
+        if (s === 'kept') tally.tpKept++;
+        else if (s === 'unknown') tally.tpUnknown++;
+      }
+    }
+    const recall = tpTotal === 0 ? 1 : tally.tpKept / tpTotal;
+    const result: Score = {
+      value,
+      fpRemoved: tally.fp,
+      bpRemoved: tally.bp,
+      unreviewedRemoved: tally.unreviewed,
+      tpKept: tally.tpKept,
+      tpUnknown: tally.tpUnknown,
+      removed,
+      feasible: recall >= ctx.guardrails.minRecall - 1e-12,
+    };
+    cache.set(value, result);
+    return result;
+  };
+
+  const best = ctx.replay ? searchGrid(gridValues(compiled.rule.params[use.param]!, range), score) : scanBreakpoints(use, range, considered, compiled, score);
+  const chosen = best && best.fpRemoved > 0 ? best : undefined;
+  const shown = chosen ?? score(current);
+  const evaluation: ParamEvaluation = {
+    param: use.param,
+    from: current,
+    to: chosen ? chosen.value : null,
+    falsePositiveRemoved: shown.fpRemoved,
+    falsePositiveTotal: fpTotal,
+    benignPositiveRemoved: shown.bpRemoved,
+    unreviewedRemoved: shown.unreviewedRemoved,
+    truePositiveKept: shown.tpKept,
+    truePositiveTotal: tpTotal,
+    truePositiveUnknown: shown.tpUnknown,
+    recall: round(tpTotal === 0 ? 1 : shown.tpKept / tpTotal, 4),
+    incidentsPerDayBefore: round(considered.length / ctx.days, 2),
+    incidentsPerDayAfter: round((considered.length - shown.removed.length) / ctx.days, 2),
+    removedIncidents: chosen ? chosen.removed : [],
+  };
+  if (!chosen) evaluation.note = whyNoChange(fpTotal, best, score(range.nearest), ctx.guardrails.minRecall);
+  else if (chosen.tpUnknown > 0) evaluation.note = `${chosen.tpUnknown} true positives undecidable from the facts (run with --replay for an exact answer)`;
+  return evaluation;
+}
+
+function whyNoChange(fpTotal: number, best: Score | undefined, nearest: Score, minRecall: number): string {
+  if (fpTotal === 0) return 'no false-positive incidents (among those the current value still opens)';
+  if (best === undefined && !nearest.feasible) {
+    return nearest.tpUnknown > 0
+      ? `the counterfactual cannot show that the true positives survive the smallest step (--replay decides it exactly)`
+      : `even the smallest step loses a confirmed true positive (min recall ${minRecall})`;
+  }
+  return 'no false-positive incident can be removed within the bounds and max step';
+}
+
+/** Counterfactual: only the values just past a false positive's breakpoint can remove more; try each (cheap). */
+function scanBreakpoints(use: ThresholdUse, range: CandidateRange, considered: readonly TuningIncident[], compiled: CompiledRule, score: (v: number) => Score): Score | undefined {
+  const declared = compiled.rule.params[use.param]!;
+  const values = new Set<number>();
+  for (const i of considered) {
+    if (i.verdict !== 'false_positive') continue;
+    const point = breakpoint(use, i.record.facts);
+    const value = point && firstBeyond(declared, range, point.value, point.inclusive);
+    if (value !== undefined) values.add(value);
+  }
+  let best: Score | undefined;
+  for (const value of [...values].sort((a, b) => Math.abs(a - range.current) - Math.abs(b - range.current))) {
+    const s = score(value);
+    if (s.feasible && (best === undefined || s.fpRemoved > best.fpRemoved)) best = s;
+  }
+  return best;
+}
+
+/**
+ * Replay: the grid, nearest first. Feasibility only falls and removals only grow as the value gets
+ * stricter (a stricter threshold never promotes more alerts: property-tested), so two binary searches
+ * find the furthest feasible value and then the nearest one that removes as many false positives.
+ */
+function searchGrid(grid: readonly number[], score: (v: number) => Score): Score | undefined {
+  if (grid.length === 0 || !score(grid[0]!).feasible) return undefined;
+  let lo = 0;
+  let hi = grid.length - 1;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (score(grid[mid]!).feasible) lo = mid;
+    else hi = mid - 1;
+  }
+  const most = score(grid[lo]!).fpRemoved;
+  let first = 0;
+  let last = lo;
+  while (first < last) {
+    const mid = Math.floor((first + last) / 2);
+    if (score(grid[mid]!).fpRemoved >= most) last = mid;
+    else first = mid + 1;
+  }
+  return score(grid[first]!);
+}
+
+function unchanged(param: string, value: number, incidents: readonly TuningIncident[], days: number, note: string): ParamEvaluation {
+  const tpTotal = incidents.filter((i) => i.verdict === 'true_positive').length;
+  return {
+    param,
+    from: value,
+    to: null,
+    falsePositiveRemoved: 0,
+    falsePositiveTotal: incidents.filter((i) => i.verdict === 'false_positive').length,
+    benignPositiveRemoved: 0,
+    unreviewedRemoved: 0,
+    truePositiveKept: tpTotal,
+    truePositiveTotal: tpTotal,
+    truePositiveUnknown: 0,
+    recall: 1,
+    incidentsPerDayBefore: round(incidents.length / days, 2),
+    incidentsPerDayAfter: round(incidents.length / days, 2),
+    removedIncidents: [],
+    note,
+  };
+}
+
+/** The rule's param that removes the most false positives; ties go to the smaller relative move, then the name. */
+function bestOf(params: readonly ParamEvaluation[]): ParamEvaluation | undefined {
+  const moves = params.filter((p) => p.to !== null && p.falsePositiveRemoved > 0);
+  const relative = (p: ParamEvaluation) => Math.abs(p.to! - p.from) / (Math.abs(p.from) || 1);
+  return moves.sort((a, b) => b.falsePositiveRemoved - a.falsePositiveRemoved || relative(a) - relative(b) || (a.param < b.param ? -1 : 1))[0];
+}
+
+/** What the incidents cover: from the later of `since` and the first incident to the newest event; at least a day. */
+function effectivePeriod(period: TuneInput['period'], incidents: readonly TuningIncident[]): { fromMs: number | undefined; toMs: number | undefined; days: number } {
+  const firsts = incidents.map((i) => Date.parse(i.record.firstSeen));
+  const from = Math.max(period.fromMs ?? -Infinity, firsts.length > 0 ? Math.min(...firsts) : -Infinity);
+  const to = period.toMs ?? (incidents.length > 0 ? Math.max(...incidents.map((i) => Date.parse(i.record.lastSeen))) : -Infinity);
+  if (!Number.isFinite(from) || !Number.isFinite(to)) return { fromMs: undefined, toMs: undefined, days: 1 };
+  return { fromMs: from, toMs: to, days: Math.max(1, (to - from) / DAY_MS) };
+}
+
+function round(n: number, places: number): number {
+  const f = 10 ** places;
+  return Math.round(n * f) / f;
+}

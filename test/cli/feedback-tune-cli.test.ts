@@ -1,0 +1,117 @@
+import { spawnSync } from 'node:child_process';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+// @ts-expect-error: a plain ESM script without types
+import { tuningWeek } from '../../scripts/tuning-fixture.mjs';
+import { tempDir } from '../helpers.js';
+
+const ROOT = join(import.meta.dirname, '../..');
+const BIN = join(ROOT, 'bin/alertgate.js');
+
+function cli(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 1 << 26 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+interface Week {
+  lines: string[];
+  truth: { scenarios: Record<string, { label: string; reason: string; alertIds: string[] }> };
+}
+
+describe('alertgate feedback and tune on the command line', () => {
+  const dir = tempDir('alertgate-feedback-cli-');
+  const db = join(dir, 'ledger.sqlite');
+  const rules = join(dir, 'rules');
+  const input = join(dir, 'train.ndjson');
+  let incidents: { id: string; alertIds: string[] }[];
+  let feedbackFile: string;
+
+  beforeAll(() => {
+    cpSync(join(ROOT, 'rules'), rules, { recursive: true });
+    const week = tuningWeek('train') as Week;
+    writeFileSync(input, `${week.lines.join('\n')}\n`);
+    const replay = cli(['replay', '--rules', rules, '--input', input, '--db', db, '--incidents', join(dir, 'incidents.ndjson')]);
+    expect(replay.code, replay.stderr).toBe(0);
+    expect(replay.stdout).toMatch(/^ledger {6}sqlite:.*: 51 incident records written$/m);
+    incidents = readFileSync(join(dir, 'incidents.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const scenarioOf = new Map(Object.entries(week.truth.scenarios).flatMap(([name, s]) => s.alertIds.map((id) => [id, name] as const)));
+    feedbackFile = join(dir, 'verdicts.ndjson');
+    const short = { true_positive: 'tp', benign_positive: 'bp', false_positive: 'fp' } as Record<string, string>;
+    writeFileSync(
+      feedbackFile,
+      incidents
+        .map((i, n) => {
+          const s = week.truth.scenarios[scenarioOf.get(i.alertIds[0]!)!]!;
+          // Ticket exports abbreviate; both forms are read.
+          return JSON.stringify({ incidentId: i.id, verdict: n % 2 === 0 ? short[s.label] : s.label, reason: s.reason, analyst: 'ticket-export', at: '2026-11-07T09:00:00Z' });
+        })
+        .join('\n') + '\n',
+    );
+  });
+
+  it('feedback import: records every line once; importing the same file again records nothing new', () => {
+    const first = cli(['feedback', 'import', feedbackFile, '--db', db]);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toBe(`imported 51 lines into sqlite:${db}: 51 recorded, 0 already recorded, 0 on unknown incidents\n`);
+    expect(cli(['feedback', 'import', feedbackFile, '--db', db]).stdout).toBe(`imported 51 lines into sqlite:${db}: 0 recorded, 51 already recorded, 0 on unknown incidents\n`);
+  });
+
+  it('feedback import: malformed lines stop it before anything is recorded, each named by line and field', () => {
+    const bad = join(dir, 'bad.ndjson');
+    writeFileSync(bad, [JSON.stringify({ incidentId: incidents[0]!.id, verdict: 'fp', reason: 'r', analyst: 'a', extra: 1 }), '{not json', JSON.stringify({ incidentId: incidents[1]!.id, verdict: 'nope', reason: 'r', analyst: 'a' }), ''].join('\n'));
+    const r = cli(['feedback', 'import', bad, '--db', db]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.split('\n').slice(0, 3)).toEqual([
+      `${bad}: line 1: /extra: unknown field`,
+      expect.stringMatching(new RegExp(`^${bad}: line 2: invalid JSON`)),
+      expect.stringMatching(new RegExp(`^${bad}: line 3: /verdict: `)),
+    ]);
+    expect(r.stderr).toContain('3 problems in');
+  });
+
+  it('feedback import: unknown incidents are listed by line, the others recorded', () => {
+    const mixed = join(dir, 'mixed.ndjson');
+    writeFileSync(mixed, [JSON.stringify({ incidentId: 'inc-ffffffffffffffffffffffff', verdict: 'fp', reason: 'r', analyst: 'a' }), JSON.stringify({ incidentId: incidents[2]!.id, verdict: 'fp', reason: 'second look', analyst: 'b' })].join('\n'));
+    const r = cli(['feedback', 'import', mixed, '--db', db]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('1 recorded, 0 already recorded, 1 on unknown incidents');
+    expect(r.stderr).toContain('unknown incidents on lines 1');
+  });
+
+  it('feedback: one verdict, supersedes with the history kept; clear errors for an unknown incident, a bad verdict, no ledger', () => {
+    const id = incidents[3]!.id;
+    const r = cli(['feedback', id, '--verdict', 'bp', '--reason', 'pentest', '--analyst', 'ana', '--entity', 'src_ip=10.0.8.20', '--json', '--db', db]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ status: 'created', feedback: { verdict: 'benign_positive', entity: { kind: 'src_ip', value: '10.0.8.20' }, source: 'cli' }, superseded: {} });
+    expect(cli(['feedback', 'inc-ffffffffffffffffffffffff', '--verdict', 'fp', '--reason', 'x', '--db', db])).toMatchObject({ code: 1, stderr: `alertgate: no incident inc-ffffffffffffffffffffffff in sqlite:${db}\n` });
+    expect(cli(['feedback', id, '--verdict', 'wrong', '--reason', 'x', '--db', db]).stderr).toMatch(/--verdict: expected one of true_positive, benign_positive, false_positive, tp, bp, fp, got "wrong"/);
+    expect(cli(['feedback', id, '--verdict', 'fp', '--reason', 'x', '--entity', 'host', '--db', db]).stderr).toMatch(/--entity: expected kind=value/);
+    expect(cli(['feedback', id, '--verdict', 'fp', '--reason', 'x'], { ALERTGATE_LEDGER: '' })).toMatchObject({ code: 1, stderr: expect.stringMatching(/no ledger: give --db/) });
+    expect(cli(['feedback', id, '--verdict', 'fp', '--reason', 'x', '--api', 'http://127.0.0.1:9'], { ALERTGATE_API_TOKEN: '' }).stderr).toMatch(/--api needs a token/);
+  });
+
+  it('tune --replay: exact counterfactuals by re-running the alerts agree with the recorded facts here', () => {
+    const facts = JSON.parse(cli(['tune', '--rules', rules, '--db', db, '--format', 'json']).stdout);
+    const exact = cli(['tune', '--rules', rules, '--db', db, '--format', 'json', '--replay', input]);
+    expect(exact.code, exact.stderr).toBe(0);
+    const report = JSON.parse(exact.stdout);
+    expect(report.mode).toBe('replay');
+    const key = (r: { proposals: { ruleId: string; param: string; to: number; truePositiveKept: number; truePositiveTotal: number }[] }) =>
+      r.proposals.map((p) => `${p.ruleId}.${p.param}=${p.to} (${p.truePositiveKept}/${p.truePositiveTotal})`);
+    expect(key(report)).toEqual(key(facts));
+    expect(key(report)).toHaveLength(3);
+  });
+
+  it('tune: text and markdown tables; usage errors exit 1', () => {
+    const text = cli(['tune', '--rules', rules, '--db', db]);
+    expect(text.stdout).toMatch(/^rule +param +old → new +FP incidents removed +TP kept +incidents\/day before → after$/m);
+    expect(text.stdout).toMatch(/^signature-burst +minCount +20 → 30 /m);
+    expect(cli(['tune', '--rules', rules, '--db', db, '--format', 'md']).stdout).toContain('| signature-burst | minCount | 20 → 30 |');
+    expect(cli(['tune', '--rules', rules, '--db', db, '--format', 'xml'])).toMatchObject({ code: 1, stderr: expect.stringMatching(/--format: expected text, md or json/) });
+    expect(cli(['tune', '--rules', rules, '--db', db, '--max-step', '50'])).toMatchObject({ code: 1, stderr: expect.stringMatching(/--max-step: expected a percentage/) });
+    expect(cli(['tune', '--rules', rules, '--db', db, '--min-recall', '2'])).toMatchObject({ code: 1 });
+    expect(cli(['tune', '--rules', rules, '--db', db, '--revert', 'tc-nope'])).toMatchObject({ code: 1, stderr: 'alertgate: no tuning change tc-nope in the ledger\n' });
+    expect(cli(['tune', '--rules', rules], { ALERTGATE_LEDGER: '' })).toMatchObject({ code: 1, stderr: expect.stringMatching(/no ledger/) });
+  });
+});

@@ -1,0 +1,264 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAuditLog } from '../../src/audit/audit-log.js';
+import { createLogger } from '../../src/cli/logger.js';
+import { RuleReloader } from '../../src/cli/rule-reload.js';
+import { ApiConfig } from '../../src/config/api.js';
+import type { Role } from '../../src/config/api.js';
+import { API_ROUTES, buildHttpServer } from '../../src/http/server.js';
+import type { ApiContext } from '../../src/http/route.js';
+import type { IncidentRecord } from '../../src/incidents/index.js';
+import { parseLedgerLocation } from '../../src/ledger/connect.js';
+import { Ledger } from '../../src/ledger/ledger.js';
+import { LedgerRecorder, recordingSinks } from '../../src/ledger/recorder.js';
+import { WorkerMetrics } from '../../src/metrics/metrics.js';
+import { createNormalizer } from '../../src/normalize/index.js';
+import { Pipeline } from '../../src/pipeline/pipeline.js';
+import { loadRulesOrThrow } from '../../src/rules/load.js';
+import { TuningConfig } from '../../src/config/tuning.js';
+import { TuningService } from '../../src/tune/service.js';
+import { alert, at, rule, tempDir, writeRules } from '../helpers.js';
+
+const TOKENS = { viewer: 'viewer-token-0123456789', analyst: 'analyst-token-0123456789', engineer: 'engineer-token-0123456789' } as const;
+const burst = (version: number, minCount: number) =>
+  rule({
+    id: 'burst',
+    version,
+    params: { minCount: { value: minCount, min: 2, max: 100, step: 1 } },
+    match: { all: [] },
+    window: { groupBy: ['entities.host'], size: '5m' },
+    aggregates: { hits: { kind: 'count' } },
+    conditions: { all: [{ fact: 'hits', operator: 'greaterThanInclusive', value: { fact: 'params', path: '$.minCount' } }] },
+  });
+
+interface World {
+  server: FastifyInstance;
+  ledger: Ledger;
+  rulesDir: string;
+  incidents: IncidentRecord[];
+  logs: string[];
+  pipeline: Pipeline;
+}
+
+/** A worker's API over a real SQLite ledger: bursts on six hosts, one incident each, recorded through the pipeline. */
+async function world(options: { api?: Partial<ApiConfig>; ledger?: boolean; requireMetricsToken?: boolean } = {}): Promise<World> {
+  const rulesDir = writeRules({ 'burst.yaml': burst(1, 10) });
+  const ruleset = await loadRulesOrThrow(rulesDir);
+  const ledger = await Ledger.open(parseLedgerLocation(join(tempDir(), 'ledger.sqlite')));
+  const recorder = new LedgerRecorder(ledger, { source: 'test' });
+  const incidents: IncidentRecord[] = [];
+  const pipeline = new Pipeline({
+    ruleset,
+    normalize: createNormalizer({ format: 'canonical' }),
+    sinks: recordingSinks({ decision: () => {}, incident: (r) => incidents.push(r), deadLetter: () => {} }, recorder),
+  });
+  const sizes = [12, 13, 14, 15, 40, 30];
+  const lines = sizes.flatMap((size, h) => Array.from({ length: size }, (_, k) => alert({ id: `h${h}-${k}`, time: at(h * 60 + k * 0.1), entities: { host: `host-${h}` } })));
+  pipeline.processBatch(lines.map((a, i) => ({ line: i + 1, text: JSON.stringify(a) })));
+  pipeline.finish();
+  await recorder.flush();
+  const logs: string[] = [];
+  const log = createLogger('trace', { destination: new Writable({ write: (chunk, _enc, done) => (logs.push(String(chunk)), done()) }) });
+  const audit = createAuditLog(log);
+  const metrics = new WorkerMetrics();
+  metrics.attach(pipeline, ruleset);
+  const reloader = new RuleReloader({ dir: rulesDir, pipeline, metrics, log, audit });
+  const context: ApiContext = {
+    ledger: options.ledger === false ? undefined : ledger,
+    rules: () => reloader.current,
+    reloadRules: (actor) => reloader.reload(actor),
+    tuning: new TuningService({ rulesDir, ledger, tuning: TuningConfig.parse({ minVerdicts: 3 }), audit }),
+    audit,
+  };
+  const config = ApiConfig.parse({ tokens: Object.entries(TOKENS).map(([role, token]) => ({ name: `${role}-1`, role, token })), ...options.api });
+  const server = await buildHttpServer({ host: '127.0.0.1', port: 0, metrics, ready: () => true, log, api: { config, context, requireMetricsToken: options.requireMetricsToken ?? false } });
+  return { server, ledger, rulesDir, incidents, logs, pipeline };
+}
+
+const auth = (role: Role | 'invalid' | 'none') => (role === 'none' ? {} : { authorization: `Bearer ${role === 'invalid' ? 'not-a-token-at-all-000' : TOKENS[role]}` });
+
+describe('API', () => {
+  let w: World;
+  beforeAll(async () => {
+    w = await world();
+  });
+  afterAll(async () => {
+    await w.server.close();
+    await w.ledger.close();
+  });
+  const call = (method: 'GET' | 'POST', url: string, role: Role | 'invalid' | 'none', payload?: unknown) =>
+    w.server.inject({ method, url, headers: auth(role), ...(payload !== undefined ? { payload: payload as object } : {}) });
+
+  it('every route × every role: 401 without a valid token, 403 below the route\'s role, through otherwise', async () => {
+    const id = w.incidents[0]!.id;
+    const requests: Record<string, { url: string; payload?: unknown; ok: number[] }> = {
+      'GET /incidents': { url: '/incidents', ok: [200] },
+      'GET /incidents/:id': { url: `/incidents/${id}`, ok: [200] },
+      'POST /incidents/:id/feedback': { url: `/incidents/${id}/feedback`, payload: { verdict: 'false_positive', reason: 'matrix', analyst: 'ana' }, ok: [200, 201] },
+      'GET /rules': { url: '/rules', ok: [200] },
+      'GET /rules/:id/stats': { url: '/rules/burst/stats', ok: [200] },
+      'POST /rules/reload': { url: '/rules/reload', ok: [200] },
+      'GET /tuning/proposals': { url: '/tuning/proposals', ok: [200] },
+      'POST /tuning/apply': { url: '/tuning/apply', payload: { rules: ['no-such-rule'] }, ok: [200] },
+      'GET /tuning/changes': { url: '/tuning/changes', ok: [200] },
+      'POST /tuning/changes/:id/revert': { url: '/tuning/changes/tc-none/revert', payload: { reason: 'matrix' }, ok: [404] },
+    };
+    expect(Object.keys(requests).sort()).toEqual(API_ROUTES.map((r) => `${r.method} ${r.path}`).sort());
+    const rank: Role[] = ['viewer', 'analyst', 'engineer'];
+    for (const route of API_ROUTES) {
+      const request = requests[`${route.method} ${route.path}`]!;
+      for (const role of ['none', 'invalid', ...rank] as const) {
+        const response = await call(route.method, request.url, role, request.payload);
+        const where = `${route.method} ${route.path} as ${role}`;
+        if (role === 'none' || role === 'invalid') {
+          expect(response.statusCode, where).toBe(401);
+          expect(response.headers['www-authenticate'], where).toBe('Bearer');
+        } else if (rank.indexOf(role) < rank.indexOf(route.role)) {
+          expect(response.statusCode, where).toBe(403);
+          expect(response.json().error.message, where).toContain(`needs the ${route.role} role`);
+        } else expect(request.ok, `${where}: ${response.body}`).toContain(response.statusCode);
+      }
+    }
+  });
+
+  it('feedback: 201 created, 200 duplicate, a later verdict supersedes with history; 404 for an unknown incident', async () => {
+    const id = w.incidents[1]!.id;
+    const body = { verdict: 'false_positive', reason: 'noise from the scanner', analyst: 'ana', entity: { kind: 'host', value: 'host-1' } };
+    const first = await call('POST', `/incidents/${id}/feedback`, 'analyst', body);
+    expect(first.statusCode).toBe(201);
+    expect(first.json()).toMatchObject({ status: 'created', feedback: { verdict: 'false_positive', source: 'api:analyst-1', entity: { kind: 'host', value: 'host-1' } } });
+    expect((await call('POST', `/incidents/${id}/feedback`, 'engineer', body)).json()).toMatchObject({ status: 'duplicate' });
+    const later = await call('POST', `/incidents/${id}/feedback`, 'analyst', { ...body, verdict: 'true_positive', reason: 'it was real' });
+    expect(later.json()).toMatchObject({ status: 'created', current: { verdict: 'true_positive' }, superseded: { verdict: 'false_positive' } });
+    const incident = (await call('GET', `/incidents/${id}`, 'viewer')).json();
+    expect(incident.verdict).toBe('true_positive');
+    expect(incident.feedback.map((f: { verdict: string }) => f.verdict)).toEqual(['false_positive', 'true_positive']);
+    const unknown = await call('POST', '/incidents/inc-000000000000000000000000/feedback', 'analyst', body);
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json()).toEqual({ error: { status: 404, code: 'not_found', message: 'no incident inc-000000000000000000000000 in the ledger', field: '/id' } });
+  });
+
+  it('bad bodies are 400 naming the field; bad JSON is 400; oversized bodies are 413', async () => {
+    const url = `/incidents/${w.incidents[2]!.id}/feedback`;
+    const bad = async (payload: unknown) => (await call('POST', url, 'analyst', payload)).json().error;
+    expect(await bad({ verdict: 'maybe', reason: 'r', analyst: 'a' })).toMatchObject({ status: 400, code: 'bad_request', field: '/verdict', message: expect.stringMatching(/^body\/verdict: /) });
+    expect(await bad({ verdict: 'false_positive', analyst: 'a' })).toMatchObject({ field: '/reason' });
+    expect(await bad({ verdict: 'false_positive', reason: '   ', analyst: 'a' })).toMatchObject({ field: '/reason', message: 'body/reason: must not be blank' });
+    expect(await bad({ verdict: 'false_positive', reason: 'r', analyst: 'a', colour: 'red' })).toMatchObject({ field: '/colour', message: 'body/colour: unknown field' });
+    expect(await bad({ verdict: 'false_positive', reason: 'r', analyst: 'a', entity: { kind: 'host' } })).toMatchObject({ field: '/entity/value' });
+    expect(await bad({ verdict: 'false_positive', reason: 'r', analyst: 'a', at: 'yesterday' })).toMatchObject({ field: '/at' });
+    const both = await bad({ reason: 'r' });
+    expect(both.problems.map((p: { field: string }) => p.field)).toEqual(['/verdict', '/analyst']);
+    const notJson = await w.server.inject({ method: 'POST', url, headers: { ...auth('analyst'), 'content-type': 'application/json' }, payload: '{"verdict": ' });
+    expect(notJson.statusCode).toBe(400);
+    expect(notJson.json().error.code).toBe('invalid_json');
+    const huge = await call('POST', url, 'analyst', { verdict: 'false_positive', reason: 'x'.repeat(70 * 1024), analyst: 'a' });
+    expect(huge.statusCode).toBe(413);
+    expect(huge.json().error.code).toBe('payload_too_large');
+    expect((await call('GET', '/incidents?limit=0', 'viewer')).json().error).toMatchObject({ field: '/limit', message: expect.stringMatching(/^query\/limit: /) });
+    expect((await call('GET', '/incidents?since=yesterday', 'viewer')).json().error).toMatchObject({ field: '/since' });
+    expect((await call('GET', '/nowhere', 'viewer')).statusCode).toBe(404);
+  });
+
+  it('GET /incidents filters by status, verdict, rule and since; GET /incidents/:id has the alert ids and the opening explanation', async () => {
+    const all = (await call('GET', '/incidents', 'viewer')).json();
+    expect(all.incidents).toHaveLength(w.incidents.length);
+    expect((await call('GET', '/incidents?rule=burst&status=closed', 'viewer')).json().incidents.length).toBeGreaterThan(0);
+    expect((await call('GET', '/incidents?rule=other', 'viewer')).json().incidents).toEqual([]);
+    expect((await call('GET', '/incidents?verdict=unreviewed&limit=2', 'viewer')).json()).toMatchObject({ limit: 2, offset: 0 });
+    // The newest incident opened 5 hours after the first: since=3h keeps the last ones only.
+    const recent = (await call('GET', '/incidents?since=3h', 'viewer')).json().incidents;
+    expect(recent.length).toBeGreaterThan(0);
+    expect(recent.length).toBeLessThan(w.incidents.length);
+    const one = (await call('GET', `/incidents/${w.incidents[4]!.id}`, 'viewer')).json();
+    expect(one.incident.alertIds).toEqual(w.incidents[4]!.alertIds);
+    expect(one.opening).toMatchObject({ alertId: 'h4-9', alert: { entities: { host: 'host-4' } }, explanation: { by: 'rule', rule: { id: 'burst' }, aggregates: { hits: 10 }, params: { minCount: 10 } } });
+  });
+
+  it('rules: the running set with params; stats per rule; 404 for an unknown rule', async () => {
+    expect((await call('GET', '/rules', 'viewer')).json().rules).toEqual([expect.objectContaining({ id: 'burst', version: 1, file: 'burst.yaml', params: { minCount: { value: 10, min: 2, max: 100, step: 1 } } })]);
+    expect((await call('GET', '/rules/burst/stats', 'viewer')).json()).toMatchObject({ ruleId: 'burst', incidents: w.incidents.length });
+    expect((await call('GET', '/rules/nope/stats', 'viewer')).statusCode).toBe(404);
+  });
+
+  it('tuning: proposals, apply (the file changes and the worker reloads it), revert (byte for byte), revert again is 409', async () => {
+    const id = (n: number) => w.incidents[n]!.id;
+    // Given after every earlier test's verdicts, so these are the current ones.
+    for (const [n, verdict] of [[0, 'false_positive'], [1, 'false_positive'], [2, 'false_positive'], [3, 'false_positive'], [4, 'true_positive'], [5, 'true_positive']] as const) {
+      await call('POST', `/incidents/${id(n)}/feedback`, 'analyst', { verdict, reason: `verdict ${n}`, analyst: 'ana', at: '2030-01-01T00:00:00Z' });
+    }
+    const before = readFileSync(join(w.rulesDir, 'burst.yaml'), 'utf8');
+    const report = (await call('GET', '/tuning/proposals?maxStep=60%25', 'viewer')).json();
+    expect(report.proposals).toEqual([expect.objectContaining({ ruleId: 'burst', param: 'minCount', from: 10, to: 16, falsePositiveRemoved: 4, truePositiveKept: 2 })]);
+    const applied = await call('POST', '/tuning/apply', 'engineer', { maxStep: '60%', reason: 'scanner noise' });
+    expect(applied.statusCode).toBe(200);
+    const { changes, reload } = applied.json();
+    expect(changes).toEqual([expect.objectContaining({ ruleId: 'burst', from: 10, to: 16, versionBefore: 1, versionAfter: 2, author: 'engineer-1', reason: 'scanner noise' })]);
+    expect(reload).toMatchObject({ applied: true });
+    expect((await call('GET', '/rules', 'viewer')).json().rules[0]).toMatchObject({ version: 2, params: { minCount: { value: 16 } } });
+    expect((await call('GET', '/tuning/changes', 'viewer')).json().changes).toHaveLength(1);
+    const reverted = await call('POST', `/tuning/changes/${changes[0].id}/revert`, 'engineer', { reason: 'too strict' });
+    expect(reverted.json()).toMatchObject({ change: { reverted: { by: 'engineer-1', reason: 'too strict' } }, reload: { applied: true } });
+    expect(readFileSync(join(w.rulesDir, 'burst.yaml'), 'utf8')).toBe(before);
+    expect((await call('GET', '/rules', 'viewer')).json().rules[0]).toMatchObject({ version: 1 });
+    const again = await call('POST', `/tuning/changes/${changes[0].id}/revert`, 'engineer', { reason: 'again' });
+    expect(again.statusCode).toBe(409);
+    expect(again.json().error.message).toMatch(/reverted already/);
+    expect((await call('POST', '/tuning/changes/x/revert', 'engineer', {})).json().error).toMatchObject({ status: 400, field: '/reason' });
+  });
+
+  it('serves its OpenAPI document, equal to the committed docs/openapi.json', async () => {
+    const served = (await w.server.inject({ method: 'GET', url: '/openapi.json' })).json();
+    // Regenerate with: node bin/alertgate.js schema openapi > docs/openapi.json
+    expect(served).toEqual(JSON.parse(readFileSync(join(import.meta.dirname, '../../docs/openapi.json'), 'utf8')));
+    expect(Object.keys(served.paths)).toContain('/incidents/{id}/feedback');
+    expect(served.paths['/incidents/{id}/feedback'].post['x-alertgate-role']).toBe('analyst');
+  });
+
+  it('writes the audit trail: feedback recorded (with the verdict it replaced), tuning applied and reverted (params before and after), reloads by whom', async () => {
+    const audit = w.logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.audit === true);
+    expect(audit.find((l) => l.event === 'feedback' && l.verdict === 'true_positive' && l.actor === 'analyst-1')).toMatchObject({ ruleId: 'burst', previousVerdict: 'false_positive', msg: 'audit: feedback recorded' });
+    expect(audit.filter((l) => l.event === 'tuning').map((l) => [l.action, l.actor, l.before, l.after])).toEqual([
+      ['applied', 'engineer-1', { minCount: 10 }, { minCount: 16 }],
+      ['reverted', 'engineer-1', { minCount: 16 }, { minCount: 10 }],
+    ]);
+    expect(audit.filter((l) => l.event === 'rules.reload').map((l) => [l.actor, l.result])).toContainEqual(['engineer-1', 'applied']);
+  });
+
+  it('never logs a token, whichever route, role or failure', async () => {
+    expect(w.logs.join('')).toContain('"msg":"API request"');
+    for (const token of [...Object.values(TOKENS), 'not-a-token-at-all-000']) expect(w.logs.join(''), token).not.toContain(token);
+  });
+});
+
+describe('API without a ledger, without tokens, with protected metrics', () => {
+  it('routes that need the ledger answer 503 no_ledger', async () => {
+    const w = await world({ ledger: false });
+    const response = await w.server.inject({ method: 'GET', url: '/incidents', headers: auth('viewer') });
+    expect(response.statusCode).toBe(503);
+    expect(response.json().error.code).toBe('no_ledger');
+    expect((await w.server.inject({ method: 'GET', url: '/rules', headers: auth('viewer') })).statusCode).toBe(200);
+    expect((await w.server.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(200);
+    await w.server.close();
+  });
+
+  it('without tokens every API route is 401, saying how to configure them; health stays open', async () => {
+    const w = await world({ api: { tokens: [] } });
+    const response = await w.server.inject({ method: 'GET', url: '/rules', headers: auth('viewer') });
+    expect(response.statusCode).toBe(401);
+    expect(response.json().error.message).toMatch(/api\.tokens or ALERTGATE_API_TOKENS/);
+    expect((await w.server.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+    await w.server.close();
+  });
+
+  it('metrics.requireToken: /metrics needs a token', async () => {
+    const w = await world({ requireMetricsToken: true });
+    expect((await w.server.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(401);
+    expect((await w.server.inject({ method: 'GET', url: '/metrics', headers: auth('viewer') })).statusCode).toBe(200);
+    expect((await w.server.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
+    await w.server.close();
+  });
+});
