@@ -1,15 +1,20 @@
+import { createAuditLog } from '../audit/audit-log.js';
 import type { KafkaConfig } from '../config/kafka.js';
 import type { Config } from '../config/schema.js';
+import { KafkaFeedbackConsumer } from '../feedback/kafka-feedback-consumer.js';
 import { startHttpServer } from '../http/server.js';
-import { createAuditLog } from '../audit/audit-log.js';
-import { PipelineStats } from '../metrics/pipeline-stats.js';
+import { clientOptions } from '../kafka/client-options.js';
+import { Kafka } from '../kafka/kafkajs.js';
 import { WorkerMetrics } from '../metrics/metrics.js';
+import { PipelineStats } from '../metrics/pipeline-stats.js';
+import { parseDuration } from '../state/index.js';
 import { KafkaWorker } from '../worker/kafka-worker.js';
 import { createLogger } from './logger.js';
-import { reloadRulesOnChange } from './rule-reload.js';
+import { RuleReloader } from './rule-reload.js';
 import { prepare } from './setup.js';
 import { untilSignal } from './signals.js';
 import { formatSummaryText, summarize } from './summary.js';
+import { openWorkerLedger } from './worker-ledger.js';
 
 /** Exit code when shutdown outlasts kafka.shutdownTimeoutMs (a runtime error, as elsewhere in the CLI). */
 const SHUTDOWN_TIMED_OUT = 2;
@@ -17,7 +22,8 @@ const SHUTDOWN_TIMED_OUT = 2;
 /**
  * `alertgate run` with a kafka section: consumes the input topics until SIGINT/SIGTERM, then sends what
  * is decided, checkpoints, commits, leaves the group and exits 0, or exits 2 if that takes longer than
- * kafka.shutdownTimeoutMs.
+ * kafka.shutdownTimeoutMs. With a ledger: records decisions and incidents, serves the API, consumes the
+ * feedback topic and auto-tunes as configured, as the file worker does.
  */
 export async function runKafkaWorker(config: Config, kafka: KafkaConfig): Promise<void> {
   const log = createLogger(config.log.level, { redact: config.log.redact });
@@ -25,18 +31,40 @@ export async function runKafkaWorker(config: Config, kafka: KafkaConfig): Promis
   const audit = createAuditLog(log, { decisions: config.log.audit.decisions });
   const { ruleset, normalize } = await prepare({ rules: config.rules, format: config.input.format, mapping: config.input.mapping });
   log.info({ rules: config.rules, fingerprint: ruleset.fingerprint, promoteRules: ruleset.promoteRules.length, suppressRules: ruleset.suppressRules.length }, 'rules loaded');
+  const ledger = await openWorkerLedger(config, `kafka:${kafka.groupId}`, log, audit);
+  ledger?.recordRules(ruleset);
 
   const metrics = new WorkerMetrics();
+  if (ledger) metrics.attachLedger(ledger.ledger, { precisionHorizonMs: parseDuration(config.metrics.precisionHorizon) });
   let worker: KafkaWorker | undefined;
+  let reloader: RuleReloader | undefined;
   let stopping = false;
   const http = config.http.enabled
-    ? await startHttpServer({ host: config.http.host, port: config.http.port, metrics, ready: () => !stopping && (worker?.ready() ?? false) })
+    ? await startHttpServer({
+        host: config.http.host,
+        port: config.http.port,
+        metrics,
+        ready: () => !stopping && (worker?.ready() ?? false),
+        log,
+        api: {
+          config: config.api,
+          requireMetricsToken: config.metrics.requireToken,
+          context: {
+            ledger: ledger?.ledger,
+            rules: () => reloader?.current ?? ruleset,
+            reloadRules: async (actor) => reloader?.reload(actor) ?? { applied: false, problems: ['the worker is still starting'] },
+            tuning: ledger?.tuning,
+            audit,
+          },
+        },
+      })
     : undefined;
-  if (http) log.info({ url: http.url }, 'serving /healthz, /readyz and /metrics');
+  if (http) log.info({ url: http.url }, 'serving /healthz, /readyz, /metrics and the API');
 
   // Listening before the worker starts, so a signal during startup stops it right after.
   const signal = untilSignal();
   const started = performance.now();
+  let feedback: KafkaFeedbackConsumer | undefined;
   try {
     worker = await KafkaWorker.start({
       kafka,
@@ -48,10 +76,29 @@ export async function runKafkaWorker(config: Config, kafka: KafkaConfig): Promis
       log,
       stats: new PipelineStats({ sources: config.metrics.sources, maxFirstSeenSources: config.metrics.maxFirstSeenSources }),
       ...(audit.decisions === 'off' ? {} : { onDecision: (json: string) => audit.decision(json) }),
+      recorder: ledger?.recorder,
+      extraTopics: feedbackTopics(config),
     });
+    const verdicts = config.feedback.kafka;
+    if (verdicts && ledger) {
+      feedback = await KafkaFeedbackConsumer.start({
+        kafka: new Kafka(clientOptions(kafka, log)),
+        topic: verdicts.topic,
+        groupId: verdicts.groupId,
+        deadLetterTopic: verdicts.deadLetterTopic,
+        ledger: ledger.ledger,
+        log,
+        audit,
+        sessionTimeoutMs: kafka.consumer.sessionTimeoutMs,
+      });
+    } else if (verdicts) {
+      log.warn({ topic: verdicts.topic }, 'feedback.kafka is set but there is no ledger (ledger.url): verdicts are not consumed');
+    }
   } catch (err) {
     signal.dispose();
+    await worker?.stop().catch(() => undefined);
     await http?.server.close();
+    await ledger?.close().catch(() => undefined);
     log.flush();
     throw err;
   }
@@ -59,13 +106,22 @@ export async function runKafkaWorker(config: Config, kafka: KafkaConfig): Promis
   metrics.attach(running.processor.pipeline, ruleset);
   metrics.attachKafka(() => running.stats());
   metrics.attachKafkaLag(() => running.decider.lag());
-  const stopWatching = config.watchRules
-    ? reloadRulesOnChange({ dir: config.rules, pipeline: running.processor.pipeline, reload: (ruleset) => running.decider.reload(ruleset), metrics, log, audit })
-    : () => {};
+  reloader = new RuleReloader({
+    dir: config.rules,
+    pipeline: running.processor.pipeline,
+    reload: (rules) => running.decider.reload(rules),
+    metrics,
+    log,
+    audit,
+    onApplied: (applied) => ledger?.recordRules(applied),
+  });
+  const stopWatching = config.watchRules ? reloader.watch() : () => {};
+  const stopAutoTune = ledger?.startAutoTune((actor) => void reloader?.reload(actor)) ?? (() => {});
 
   const received = await signal.promise;
   stopping = true;
   stopWatching();
+  stopAutoTune();
   log.info({ signal: received, shutdownTimeoutMs: kafka.shutdownTimeoutMs }, 'stopping: sending what is decided, checkpointing, then leaving the group');
   const deadline = setTimeout(() => {
     log.error({ shutdownTimeoutMs: kafka.shutdownTimeoutMs }, 'shutdown took longer than kafka.shutdownTimeoutMs; exiting now (what is not committed is decided again by the next decider)');
@@ -73,7 +129,9 @@ export async function runKafkaWorker(config: Config, kafka: KafkaConfig): Promis
     process.exit(SHUTDOWN_TIMED_OUT);
   }, kafka.shutdownTimeoutMs);
   try {
+    await feedback?.stop();
     await running.stop();
+    await ledger?.close();
   } finally {
     clearTimeout(deadline);
   }
@@ -88,4 +146,10 @@ export async function runKafkaWorker(config: Config, kafka: KafkaConfig): Promis
   log.flush();
   // kafkajs can leave a timer behind after disconnecting; it must not hold the exit.
   setTimeout(() => process.exit(), 2_000).unref();
+}
+
+/** The feedback topics the worker checks (and creates, with createTopics) at start. */
+function feedbackTopics(config: Config): string[] {
+  const verdicts = config.feedback.kafka;
+  return verdicts ? [verdicts.topic, ...(verdicts.deadLetterTopic ? [verdicts.deadLetterTopic] : [])] : [];
 }

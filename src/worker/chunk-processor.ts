@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { IncidentRecord } from '../incidents/index.js';
+import { recordingSinks, type LedgerRecorder } from '../ledger/recorder.js';
 import { deadLetter, type DeadLetterRecord } from '../pipeline/dead-letter.js';
 import { Pipeline, type PipelineOptions } from '../pipeline/pipeline.js';
 import type { InputLine } from '../source/index.js';
@@ -11,6 +12,8 @@ import type { MessageSource } from '../sinks/kafka/dead-letter-message.js';
 export interface ChunkProcessorOptions extends Omit<PipelineOptions, 'sinks' | 'incidentUpdates'> {
   /** Sees every decision's JSON as it is written (the audit trail). */
   readonly onDecision?: ((json: string) => void) | undefined;
+  /** Records decisions and incidents in the ledger (flushed by the decider before it commits). */
+  readonly recorder?: LedgerRecorder | undefined;
   readonly topics: OutputTopics;
   readonly maxLineBytes: number;
   readonly log: Logger;
@@ -44,7 +47,7 @@ export class ChunkProcessor {
     this.pipeline = new Pipeline({
       ...options,
       incidentUpdates: true,
-      sinks: {
+      sinks: recordingSinks({
         decision: options.onDecision
           ? (json, alertId) => {
               this.current().outputs.decision(json, alertId);
@@ -57,8 +60,12 @@ export class ChunkProcessor {
           const position = positions[record.line - 1]!;
           this.deadLetter(outputs, position, this.sourceOf(records[position]!), record);
         },
-      },
+      }, options.recorder),
     });
+  }
+
+  get recorder(): LedgerRecorder | undefined {
+    return this.options.recorder;
   }
 
   /** The input partitions that records' `source` indexes refer to (they change with the assignment). */

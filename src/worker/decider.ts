@@ -383,12 +383,14 @@ export class Decider {
       if (this.pendingReload) this.applyReload(term);
       const chunk = this.nextChunk(term);
       if (chunk?.silent) {
-        // Decided before, by this worker or another: the state is rebuilt, the metrics count it once.
+        // Decided before, by this worker or another: the state is rebuilt, the metrics and the ledger count it once.
         processor.pipeline.stats.recording = false;
+        processor.recorder?.setCounting(false);
         try {
           processor.process(chunk.records);
         } finally {
           processor.pipeline.stats.recording = true;
+          processor.recorder?.setCounting(true);
         }
         this.stats.replayedChunks++;
         term.ackedSeq = chunk.seq;
@@ -497,6 +499,8 @@ export class Decider {
     const firstPart = state.findIndex((m) => String(m.key).startsWith('checkpoint-'));
     for (let attempt = 1; term.active; attempt++) {
       try {
+        // The ledger is not part of the transaction: written first, it is at-least-once.
+        await this.options.processor.recorder?.flush();
         const { stateOffsets, statePointer } = await producer.transaction(this.request(state, decided ? [decided] : []), { chunks: decided ? [decided.seq] : [] }, term.epoch, {
           consumerGroupId: groupId,
           positions: decided?.positions ?? positionsOf(term.merged),
@@ -612,8 +616,10 @@ export class Decider {
     if (term.committing || !term.commitDue || this.rebalancing) return;
     term.commitDue = false;
     const topics = commitTopics(term.ackedPositions, this.options.stateTopic, term.statePointer);
-    term.committing = this.options.consumer
-      .commitOffsets(topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, ...p }))))
+    const recorder = this.options.processor.recorder;
+    // The ledger has what the outputs have before their input is committed (at-least-once there too).
+    term.committing = (recorder ? recorder.flush() : Promise.resolve())
+      .then(() => this.options.consumer.commitOffsets(topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, ...p })))))
       .then(
         () => {
           this.stats.commits++;

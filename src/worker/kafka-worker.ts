@@ -3,6 +3,7 @@ import { Kafka } from '../kafka/kafkajs.js';
 import type { Logger } from 'pino';
 import type { KafkaConfig } from '../config/kafka.js';
 import { clientOptions, consumerOptions, runOptions } from '../kafka/client-options.js';
+import type { LedgerRecorder } from '../ledger/recorder.js';
 import type { PipelineStats } from '../metrics/pipeline-stats.js';
 import { ensureTopics } from '../kafka/topics.js';
 import type { Normalizer } from '../normalize/index.js';
@@ -25,6 +26,10 @@ export interface KafkaWorkerOptions {
   readonly stats?: PipelineStats;
   /** Sees every decision's JSON (the audit trail). */
   readonly onDecision?: (json: string) => void;
+  /** Records decisions and incidents in the ledger. */
+  readonly recorder?: LedgerRecorder | undefined;
+  /** Other topics to check (or create) at start, e.g. the feedback topic. */
+  readonly extraTopics?: readonly string[];
 }
 
 /** What the worker has done so far, for metrics and the shutdown summary. */
@@ -65,7 +70,7 @@ export class KafkaWorker {
     let runner: ConsumerRunner | undefined;
     try {
       const created = await ensureTopics(admin, {
-        topics: [...input, decisions, incidents, deadLetters, state],
+        topics: [...input, decisions, incidents, deadLetters, state, ...(options.extraTopics ?? [])],
         create: config.createTopics.enabled,
         partitions: config.createTopics.partitions,
         replicationFactor: config.createTopics.replicationFactor,
@@ -97,6 +102,7 @@ export class KafkaWorker {
         log,
         ...(options.stats ? { stats: options.stats } : {}),
         onDecision: options.onDecision,
+        recorder: options.recorder,
       });
       // The assigner asks the decider whether it owns the partitions; the decider needs the consumer.
       let decider: Decider | undefined;

@@ -36,13 +36,13 @@ describe('config: metrics and log sections', () => {
     await expect(loadConfig(undefined, { ALERTGATE_METRICS_MAX_FIRST_SEEN_SOURCES: '-1' })).rejects.toThrow(/ALERTGATE_METRICS_MAX_FIRST_SEEN_SOURCES: /);
   });
 
-  it('refuses metrics.requireToken without API tokens to check, rather than refusing every scrape; takes it with tokens', async () => {
+  it('refuses metrics.requireToken without API tokens to check, rather than refusing every scrape; takes it with tokens, on Kafka too', async () => {
     await expect(loadConfig(configFile({ metrics: { requireToken: true } }), {})).rejects.toThrow(/\/metrics\/requireToken: needs API tokens/);
     await expect(loadConfig(undefined, { ALERTGATE_METRICS_REQUIRE_TOKEN: 'true' })).rejects.toThrow(/ALERTGATE_METRICS_REQUIRE_TOKEN: needs API tokens/);
     const config = await loadConfig(undefined, { ALERTGATE_METRICS_REQUIRE_TOKEN: 'true', ALERTGATE_API_TOKENS: 'prom:viewer:scrape-token-0123456789' });
     expect(config.metrics.requireToken).toBe(true);
-    await expect(
-      loadConfig(undefined, { ALERTGATE_METRICS_REQUIRE_TOKEN: 'true', ALERTGATE_API_TOKENS: 'prom:viewer:scrape-token-0123456789', ALERTGATE_KAFKA_BROKERS: 'k:9092', ALERTGATE_KAFKA_INPUT_TOPICS: 'alerts' }),
-    ).rejects.toThrow(/ALERTGATE_METRICS_REQUIRE_TOKEN: not yet with a kafka section/);
+    // The Kafka worker serves the same API and checks the same tokens.
+    const kafka = await loadConfig(undefined, { ALERTGATE_METRICS_REQUIRE_TOKEN: 'true', ALERTGATE_API_TOKENS: 'prom:viewer:scrape-token-0123456789', ALERTGATE_KAFKA_BROKERS: 'k:9092', ALERTGATE_KAFKA_INPUT_TOPICS: 'alerts' });
+    expect(kafka.metrics.requireToken).toBe(true);
   });
 });

@@ -54,6 +54,8 @@ export interface WorkerConfigOptions {
   state?: Record<string, unknown>;
   /** Watch the rules directory and reload it when it changes. */
   watchRules?: boolean;
+  /** More top-level config sections (ledger, api, feedback, metrics). */
+  extra?: Record<string, unknown>;
 }
 
 /** A worker config file (YAML) on the test broker; output topics are created by the worker. */
@@ -64,6 +66,7 @@ export function writeWorkerConfig(options: WorkerConfigOptions): string {
     http: { host: '127.0.0.1', port: 0 },
     log: { level: 'info' },
     ...(options.watchRules ? { watchRules: true } : {}),
+    ...options.extra,
     kafka: {
       brokers: kafkaBrokers(),
       clientId: 'alertgate-test-worker',
