@@ -2,7 +2,6 @@ import { createAuditLog } from '../audit/audit-log.js';
 import type { KafkaConfig } from '../config/kafka.js';
 import type { Config } from '../config/schema.js';
 import { KafkaFeedbackConsumer } from '../feedback/kafka-feedback-consumer.js';
-import { startHttpServer } from '../http/server.js';
 import { clientOptions } from '../kafka/client-options.js';
 import { Kafka } from '../kafka/kafkajs.js';
 import { WorkerMetrics } from '../metrics/metrics.js';
@@ -14,6 +13,7 @@ import { RuleReloader } from './rule-reload.js';
 import { prepare } from './setup.js';
 import { untilSignal } from './signals.js';
 import { formatSummaryText, summarize } from './summary.js';
+import { serveWorker } from './worker-http.js';
 import { openWorkerLedger } from './worker-ledger.js';
 
 /** Exit code when shutdown outlasts kafka.shutdownTimeoutMs (a runtime error, as elsewhere in the CLI). */
@@ -39,27 +39,7 @@ export async function runKafkaWorker(config: Config, kafka: KafkaConfig): Promis
   let worker: KafkaWorker | undefined;
   let reloader: RuleReloader | undefined;
   let stopping = false;
-  const http = config.http.enabled
-    ? await startHttpServer({
-        host: config.http.host,
-        port: config.http.port,
-        metrics,
-        ready: () => !stopping && (worker?.ready() ?? false),
-        log,
-        api: {
-          config: config.api,
-          requireMetricsToken: config.metrics.requireToken,
-          context: {
-            ledger: ledger?.ledger,
-            rules: () => reloader?.current ?? ruleset,
-            reloadRules: async (actor) => reloader?.reload(actor) ?? { applied: false, problems: ['the worker is still starting'] },
-            tuning: ledger?.tuning,
-            audit,
-          },
-        },
-      })
-    : undefined;
-  if (http) log.info({ url: http.url }, 'serving /healthz, /readyz, /metrics and the API');
+  const http = await serveWorker({ config, metrics, ready: () => !stopping && (worker?.ready() ?? false), log, audit, ledger, ruleset, reloader: () => reloader });
 
   // Listening before the worker starts, so a signal during startup stops it right after.
   const signal = untilSignal();

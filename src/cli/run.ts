@@ -3,7 +3,6 @@ import type { Command } from 'commander';
 import { createAuditLog } from '../audit/audit-log.js';
 import { loadConfig, type ConfigOverride } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { startHttpServer } from '../http/server.js';
 import type { IncidentRecord } from '../incidents/index.js';
 import { WorkerMetrics } from '../metrics/metrics.js';
 import { PipelineStats } from '../metrics/pipeline-stats.js';
@@ -15,6 +14,7 @@ import { RuleReloader } from './rule-reload.js';
 import { openUserInput, prepare, reportUserError, UserError } from './setup.js';
 import { untilSignal } from './signals.js';
 import { formatSummaryText, summarize } from './summary.js';
+import { serveWorker } from './worker-http.js';
 import { openWorkerLedger } from './worker-ledger.js';
 
 interface RunOptions {
@@ -81,27 +81,7 @@ async function runWorker(config: Config): Promise<void> {
   if (worker) metrics.attachLedger(worker.ledger, { precisionHorizonMs: parseDuration(config.metrics.precisionHorizon) });
   let reading = false;
   let reloader: RuleReloader | undefined;
-  const http = config.http.enabled
-    ? await startHttpServer({
-        host: config.http.host,
-        port: config.http.port,
-        metrics,
-        ready: () => reading,
-        log,
-        api: {
-          config: config.api,
-          requireMetricsToken: config.metrics.requireToken,
-          context: {
-            ledger: worker?.ledger,
-            rules: () => reloader?.current ?? ruleset,
-            reloadRules: async (actor) => reloader?.reload(actor) ?? { applied: false, problems: ['the worker is still starting'] },
-            tuning: worker?.tuning,
-            audit,
-          },
-        },
-      })
-    : undefined;
-  if (http) log.info({ url: http.url }, 'serving /healthz, /readyz, /metrics and the API');
+  const http = await serveWorker({ config, metrics, ready: () => reading, log, audit, ledger: worker, ruleset, reloader: () => reloader });
 
   const incidents: IncidentRecord[] = [];
   const started = performance.now();

@@ -1,0 +1,46 @@
+import type { Logger } from 'pino';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { Config } from '../config/schema.js';
+import { startHttpServer } from '../http/server.js';
+import type { WorkerMetrics } from '../metrics/metrics.js';
+import type { CompiledRuleSet } from '../rules/ruleset.js';
+import type { RuleReloader } from './rule-reload.js';
+import type { WorkerLedger } from './worker-ledger.js';
+
+/**
+ * The worker's HTTP surface (health, readiness, metrics and, with a ledger, the API), the same for the
+ * file and the Kafka worker. `reloader` is read when a request comes: it exists once the pipeline does.
+ */
+export async function serveWorker(options: {
+  config: Config;
+  metrics: WorkerMetrics;
+  ready: () => boolean;
+  log: Logger;
+  audit: AuditLog;
+  ledger: WorkerLedger | undefined;
+  ruleset: CompiledRuleSet;
+  reloader: () => RuleReloader | undefined;
+}) {
+  const { config, metrics, ready, log, audit, ledger, ruleset, reloader } = options;
+  if (!config.http.enabled) return undefined;
+  const http = await startHttpServer({
+    host: config.http.host,
+    port: config.http.port,
+    metrics,
+    ready,
+    log,
+    api: {
+      config: config.api,
+      requireMetricsToken: config.metrics.requireToken,
+      context: {
+        ledger: ledger?.ledger,
+        rules: () => reloader()?.current ?? ruleset,
+        reloadRules: async (actor) => reloader()?.reload(actor) ?? { applied: false, problems: ['the worker is still starting'] },
+        tuning: ledger?.tuning,
+        audit,
+      },
+    },
+  });
+  log.info({ url: http.url }, 'serving /healthz, /readyz, /metrics and the API');
+  return http;
+}
