@@ -3,9 +3,10 @@ import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
 import { ApiRequestError, FeedbackApiClient } from '../feedback/api-client.js';
-import { EntityRef, FeedbackLine, verdictOf, VERDICTS, type FeedbackResult } from '../feedback/feedback.js';
+import { EntityRef, FeedbackLine, feedbackAuditOf, verdictOf, VERDICTS, type FeedbackResult } from '../feedback/feedback.js';
 import { readFeedbackFile } from '../feedback/import-file.js';
 import { openLedger } from './ledger-cli.js';
+import { cliAuditLog } from './logger.js';
 import { reportUserError, UserError } from './setup.js';
 
 /** Where verdicts go: the ledger itself, or a running worker's API. */
@@ -169,5 +170,16 @@ async function openTarget(opts: TargetOptions): Promise<Target> {
   const db = opts.db ?? config?.ledger.url;
   if (db === undefined) throw new UserError('no ledger: give --db <ledger> or --api <url>, or a config with ledger.url (or ALERTGATE_LEDGER)');
   const ledger = await openLedger(db, opts.dbSchema ?? config?.ledger.schema);
-  return { where: ledger.describe(), submit: (line, source) => ledger.addFeedback(line, source), close: () => ledger.close() };
+  // Straight into the ledger: the audit trail is written here (through --api, the worker writes it).
+  const audit = cliAuditLog(config);
+  const actor = `cli:${userInfo().username}`;
+  return {
+    where: ledger.describe(),
+    submit: async (line, source) => {
+      const result = await ledger.addFeedback(line, source);
+      if (result.status === 'created') audit.feedback(feedbackAuditOf(result, actor));
+      return result;
+    },
+    close: () => ledger.close(),
+  };
 }

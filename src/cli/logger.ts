@@ -1,4 +1,6 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { createAuditLog, type AuditLog } from '../audit/audit-log.js';
+import type { Config } from '../config/schema.js';
 
 /** What `[redacted]` replaces: pino paths (fast-redact syntax: `a.b`, `*.b`, `a["x-y"]`). docs/logging.md lists them. */
 export const DEFAULT_REDACT_PATHS: readonly string[] = [
@@ -40,4 +42,14 @@ export function createLogger(level: string, options: LoggerOptions = {}): Logger
     },
     options.destination ?? pino.destination({ fd: 2, sync: false }),
   );
+}
+
+/**
+ * The audit trail of a CLI command that changes the ledger or the rules (feedback, tune): the same
+ * records as a worker's, on stderr, with the config's redaction (or the defaults without a config).
+ */
+export function cliAuditLog(config: Pick<Config, 'log'> | undefined): AuditLog {
+  // Written synchronously: the command exits right after.
+  const destination = pino.destination({ fd: 2, sync: true });
+  return createAuditLog(createLogger(config?.log.level ?? 'info', { redact: config?.log.redact ?? [], destination }));
 }

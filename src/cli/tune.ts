@@ -9,6 +9,7 @@ import { TuningConflict } from '../tune/apply.js';
 import { formatReport } from '../tune/format.js';
 import { ReplayEvaluator } from '../tune/replay.js';
 import { TuningService } from '../tune/service.js';
+import { cliAuditLog } from './logger.js';
 import { openLedger } from './ledger-cli.js';
 import { prepare, reportUserError, UserError } from './setup.js';
 
@@ -85,7 +86,7 @@ async function runTune(opts: TuneOptions): Promise<void> {
   const tuning = { ...config.tuning, ...(opts.changelog !== undefined ? { changelog: opts.changelog } : {}) };
   const ledger = await openLedger(db, opts.dbSchema ?? config.ledger.schema);
   try {
-    const service = new TuningService({ rulesDir, ledger, tuning });
+    const service = new TuningService({ rulesDir, ledger, tuning, audit: cliAuditLog(config) });
     const author = opts.author ?? userInfo().username;
     if (opts.revert !== undefined) {
       const change = await service.revert(opts.revert, author, opts.reason ?? 'reverted with alertgate tune --revert');

@@ -114,4 +114,27 @@ describe('alertgate feedback and tune on the command line', () => {
     expect(cli(['tune', '--rules', rules, '--db', db, '--revert', 'tc-nope'])).toMatchObject({ code: 1, stderr: 'alertgate: no tuning change tc-nope in the ledger\n' });
     expect(cli(['tune', '--rules', rules], { ALERTGATE_LEDGER: '' })).toMatchObject({ code: 1, stderr: expect.stringMatching(/no ledger/) });
   });
+
+  it('feedback and tune --apply / --revert straight into the ledger write the audit trail on stderr (who, what, before and after)', () => {
+    const auditOf = (stderr: string) => stderr.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.audit === true);
+    const id = incidents[5]!.id;
+    const given = cli(['feedback', id, '--verdict', 'fp', '--reason', 'noisy backup job', '--analyst', 'ana', '--db', db]);
+    expect(given.code, given.stderr).toBe(0);
+    expect(auditOf(given.stderr)).toEqual([expect.objectContaining({ event: 'feedback', incidentId: id, verdict: 'false_positive', actor: expect.stringMatching(/^cli:/), note: expect.stringContaining('ana: noisy backup job') })]);
+    // The same verdict again changes nothing, and says nothing to the audit trail.
+    expect(auditOf(cli(['feedback', id, '--verdict', 'fp', '--reason', 'noisy backup job', '--analyst', 'ana', '--db', db]).stderr)).toEqual([]);
+
+    const tuned = join(dir, 'rules-audit');
+    cpSync(rules, tuned, { recursive: true });
+    const applied = cli(['tune', '--rules', tuned, '--db', db, '--apply', '--author', 'eve', '--format', 'json']);
+    expect(applied.code, applied.stderr).toBe(0);
+    const changes = auditOf(applied.stderr);
+    expect(changes.length).toBeGreaterThan(0);
+    for (const change of changes) expect(change).toMatchObject({ event: 'tuning', action: 'applied', actor: 'eve', before: expect.any(Object), after: expect.any(Object) });
+    const first = changes[0] as { changeId: string; before: Record<string, number>; after: Record<string, number> };
+    expect(first.before).not.toEqual(first.after);
+    const reverted = cli(['tune', '--rules', tuned, '--db', db, '--revert', first.changeId, '--author', 'eve']);
+    expect(reverted.code, reverted.stderr).toBe(0);
+    expect(auditOf(reverted.stderr)).toEqual([expect.objectContaining({ event: 'tuning', action: 'reverted', changeId: first.changeId, before: first.after, after: first.before })]);
+  });
 });
