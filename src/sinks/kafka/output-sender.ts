@@ -27,6 +27,11 @@ export interface OutputSenderOptions {
   readonly maxRequestBytes: number;
   readonly log: Logger;
   readonly backoff?: Backoff;
+  /**
+   * Called with a failed request's error before it is tried again outside a transaction (e.g. to
+   * replace a producer whose idempotence state the broker no longer accepts).
+   */
+  readonly beforeRetry?: (err: unknown) => Promise<void>;
 }
 
 /**
@@ -83,6 +88,7 @@ export class OutputSender {
         const retryInMs = backoffMs(attempt, this.backoff);
         this.options.log.error({ err, ...context, attempt, retryInMs }, 'producing outputs failed; trying again (their input stays uncommitted)');
         await sleep(retryInMs);
+        if (via === this.producer) await this.options.beforeRetry?.(err);
       }
     }
   }

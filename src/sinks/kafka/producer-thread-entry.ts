@@ -17,8 +17,37 @@ const port = parentPort!;
 const log = pino({ level: config.logLevel, base: { service: 'alertgate', thread: 'producer' } }, pino.destination({ dest: 2, sync: false }));
 if (config.compression === 'gzip') useFastGzip();
 const kafka = new Kafka(clientOptions(config.connection, log));
-const producer = kafka.producer(producerOptions({ producer: { idempotent: config.idempotent } }, config.transactionalId));
-const sender = new OutputSender(producer, { acks: config.acks, compression: COMPRESSION_TYPES[config.compression], maxRequestBytes: config.maxRequestBytes, log });
+const newProducer = () => kafka.producer(producerOptions({ producer: { idempotent: config.idempotent } }, config.transactionalId));
+let producer = newProducer();
+/**
+ * The broker no longer accepts the idempotent producer's sequence numbers (kafkajs can fall out of
+ * step with a restarted broker, and does not start over by itself): a new producer, with a new
+ * producer id, sends the same messages again. At-least-once allows that; the records are identical.
+ * Transactions are not renewed here: a failed transaction is aborted and sent again whole.
+ */
+const PRODUCER_STATE_LOST = new Set(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_ID_MAPPING']);
+async function renewProducerIfStateLost(err: unknown): Promise<void> {
+  const type = (err as { type?: unknown }).type;
+  if (config.transactionalId !== undefined || typeof type !== 'string' || !PRODUCER_STATE_LOST.has(type)) return;
+  log.warn({ type }, 'the broker refused the producer\'s sequence numbers; starting a new producer');
+  await producer.disconnect().catch(() => undefined);
+  producer = newProducer();
+  renewed = true;
+}
+/** Set when the producer was replaced: it connects on its first send, which retries if it cannot. */
+let renewed = false;
+const sender = new OutputSender(
+  {
+    sendBatch: async (batch) => {
+      if (renewed) {
+        await producer.connect();
+        renewed = false;
+      }
+      return producer.sendBatch(batch);
+    },
+  },
+  { acks: config.acks, compression: COMPRESSION_TYPES[config.compression], maxRequestBytes: config.maxRequestBytes, log, beforeRetry: renewProducerIfStateLost },
+);
 /** Sends of terms at or below this are given up (the decider lost the partitions). */
 let cancelledThrough = -1;
 
