@@ -108,6 +108,11 @@ export const KafkaConfig = z
          */
         sessionTimeoutMs: z.number().int().positive().default(10_000),
         heartbeatIntervalMs: z.number().int().positive().default(1_000),
+        /**
+         * Longest a fetch waits on the broker for new messages, and how long kafkajs sleeps before it
+         * fetches again once every partition is paused: short, so a resumed partition is fetched at once.
+         */
+        maxWaitTimeMs: z.number().int().positive().default(100),
         /** Most bytes fetched per partition per request: the size of one batch. */
         maxBytesPerPartition: z.number().int().positive().default(1024 * 1024),
         /** Most input messages decided as one chunk (one produce request of outputs, one commit). */

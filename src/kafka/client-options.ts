@@ -24,7 +24,7 @@ export function clientOptions(config: ConnectionConfig, log: Logger): KafkajsCon
 }
 
 export function consumerOptions(config: KafkaConfig): ConsumerConfig {
-  const { sessionTimeoutMs, heartbeatIntervalMs, maxBytesPerPartition } = config.consumer;
+  const { sessionTimeoutMs, heartbeatIntervalMs, maxBytesPerPartition, maxWaitTimeMs } = config.consumer;
   return {
     groupId: config.groupId,
     sessionTimeout: sessionTimeoutMs,
@@ -33,8 +33,9 @@ export function consumerOptions(config: KafkaConfig): ConsumerConfig {
     rebalanceTimeout: 2 * sessionTimeoutMs,
     heartbeatInterval: heartbeatIntervalMs,
     maxBytesPerPartition,
-    // Return a fetch as soon as there is something; an idle partition is polled every second.
-    maxWaitTimeInMs: 1_000,
+    // A fetch returns as soon as there is something. With every partition paused (backpressure),
+    // kafkajs sleeps this long before it fetches again: a resumed partition waits at most that.
+    maxWaitTimeInMs: maxWaitTimeMs,
     // Topics are created (or not) at start by ensureTopics; never implicitly by a metadata request.
     allowAutoTopicCreation: false,
   };

@@ -18,13 +18,13 @@ describe('kafka config → kafkajs options', () => {
   });
 
   it('consumer: group, session and heartbeat, fetch size; never creates topics', () => {
-    expect(consumerOptions(config({ groupId: 'soc', consumer: { sessionTimeoutMs: 6000, heartbeatIntervalMs: 500, maxBytesPerPartition: 4096 } }))).toEqual({
+    expect(consumerOptions(config({ groupId: 'soc', consumer: { sessionTimeoutMs: 6000, heartbeatIntervalMs: 500, maxBytesPerPartition: 4096, maxWaitTimeMs: 250 } }))).toEqual({
       groupId: 'soc',
       sessionTimeout: 6000,
       rebalanceTimeout: 12_000,
       heartbeatInterval: 500,
       maxBytesPerPartition: 4096,
-      maxWaitTimeInMs: 1000,
+      maxWaitTimeInMs: 250,
       allowAutoTopicCreation: false,
     });
   });

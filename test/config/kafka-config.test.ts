@@ -29,7 +29,7 @@ describe('config: kafka section', () => {
       createTopics: { enabled: false, partitions: -1, replicationFactor: -1 },
       delivery: 'at-least-once',
       state: { checkpointIntervalMs: 30_000, retentionMs: 7 * 24 * 3600 * 1000, retentionBytes: 1024 * 1024 * 1024 },
-      consumer: { sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000, maxBytesPerPartition: 1024 * 1024, maxChunkMessages: 2_000, maxBufferedMessages: 20_000, fromBeginning: true },
+      consumer: { sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000, maxWaitTimeMs: 100, maxBytesPerPartition: 1024 * 1024, maxChunkMessages: 2_000, maxBufferedMessages: 20_000, fromBeginning: true },
       producer: { idempotent: true, acks: -1, compression: 'gzip', maxRequestBytes: 4 * 1024 * 1024, transactionalId: 'alertgate-decider' },
       shutdownTimeoutMs: 20_000,
     });
