@@ -44,6 +44,24 @@ export interface TuningIncident {
   readonly openingAlert: OpeningAlert | undefined;
 }
 
+/** What a report reads of an incident. */
+export interface ReportIncident {
+  readonly record: IncidentRecord;
+  readonly verdict: Verdict | null;
+  readonly openingAlert: OpeningAlert | undefined;
+  /** When the first verdict on it was given (epoch ms), undefined while unreviewed. */
+  readonly firstFeedbackMs: number | undefined;
+}
+
+/** Decisions of one rule ('' for pass) in one event-time hour, over every source. */
+export interface DecisionCount {
+  readonly ruleId: string;
+  readonly decision: 'promote' | 'suppress' | 'pass';
+  /** Start of the hour (epoch ms). */
+  readonly bucketMs: number;
+  readonly count: number;
+}
+
 /** A threshold change the tuner applied (or an engineer through it), and its revert. */
 export const TuningChange = z
   .object({
