@@ -1,8 +1,9 @@
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
-import { SINCE_PATTERN, sinceMsOf } from '../ledger/since.js';
+import { SINCE_PATTERN } from '../ledger/since.js';
 import { buildReport } from '../report/build.js';
+import { REPORT_DEFAULTS, reportPeriod, ReportPeriodError } from '../report/period.js';
 import { renderReport, ReportFormat } from '../report/render.js';
 import { openLedger } from './ledger-cli.js';
 import { reportUserError, UserError } from './setup.js';
@@ -30,10 +31,10 @@ export function registerReport(program: Command, setExit: (code: number) => void
     .option('--db <ledger>', 'the ledger: a SQLite file or a postgres:// URL (default: ledger.url of --config, or ALERTGATE_LEDGER)')
     .option('--db-schema <schema>', 'PostgreSQL schema of the ledger')
     .option('--config <file>', 'config file whose ledger section to use')
-    .option('--since <when>', 'start of the period: a duration back from its end (7d, 36h) or an ISO date-time', '7d')
+    .option('--since <when>', 'start of the period: a duration back from its end (7d, 36h) or an ISO date-time', REPORT_DEFAULTS.since)
     .option('--now <time>', 'end of the period (ISO date-time; default: the newest event time in the ledger)')
-    .option('--minutes-per-incident <n>', 'analyst minutes one reviewed incident costs', '15')
-    .option('--top <n>', 'signatures and entities listed per rule', '5')
+    .option('--minutes-per-incident <n>', 'analyst minutes one reviewed incident costs', String(REPORT_DEFAULTS.minutesPerIncident))
+    .option('--top <n>', 'signatures and entities listed per rule', String(REPORT_DEFAULTS.top))
     .option('--format <format>', 'output: text, md, html or json', 'text')
     .option('--out <file>', 'write the report to this file instead of stdout')
     .action(async (opts: ReportCliOptions) => {
@@ -66,12 +67,10 @@ async function runReport(opts: ReportCliOptions): Promise<void> {
   const ledger = await openLedger(db, opts.dbSchema ?? config?.ledger.schema, { existing: true });
   let text: string;
   try {
-    // Event time, not the wall clock: a report over a replayed ledger reads the same every time.
-    const toMs = nowMs ?? (await ledger.latestEventTimeMs());
-    if (toMs === undefined) throw new UserError(`${ledger.describe()} has no incidents to take the period's end from: give --now`);
-    const fromMs = sinceMsOf(opts.since, toMs)!;
-    if (fromMs > toMs) throw new UserError(`--since ${opts.since} is after the period's end ${new Date(toMs).toISOString()}`);
-    text = renderReport(await buildReport(ledger, { fromMs, toMs, ...numbers }), format);
+    const period = await reportPeriod(ledger, opts.since, nowMs).catch((err: unknown) => {
+      throw err instanceof ReportPeriodError ? new UserError(err.message) : err;
+    });
+    text = renderReport(await buildReport(ledger, { ...period, ...numbers }), format);
   } finally {
     await ledger.close();
   }

@@ -97,7 +97,7 @@ describe('alertgate report on a replayed, reviewed and tuned fortnight (scripts/
 
     const empty = join(dir, 'empty.sqlite');
     await (await Ledger.open(parseLedgerLocation(empty))).close();
-    expect(cli(['report', '--db', empty])).toMatchObject({ code: 1, stderr: expect.stringContaining('has no incidents to take the period\'s end from: give --now') });
+    expect(cli(['report', '--db', empty])).toMatchObject({ code: 1, stderr: expect.stringContaining('has no incidents to take the period\'s end from: give now') });
     const r = cli(['report', '--db', empty, '--now', '2026-11-13T00:00:00Z', '--format', 'json']);
     expect(r.code, r.stderr).toBe(0);
     expect(Report.parse(JSON.parse(r.stdout))).toMatchObject({ rules: [], totals: { incidents: 0 } });
