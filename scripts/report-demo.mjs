@@ -8,7 +8,7 @@
 //  2. alertgate tune --apply, recorded as applied at the end of that week (2026-11-07T00:00:00Z)
 //  3. the held-out week replayed into the same ledger with the tuned rules, and its verdicts
 //  4. alertgate report over both weeks in every format: report.txt, .md, .html, .json in --out
-//  5. with --screenshot: headless chromium's screenshot of the top of report.html (1200 × 1450)
+//  5. with --screenshot: headless chromium's screenshot of the top of report.html (1200 × 1000)
 //
 // Deterministic: the same build gives the same ledger numbers and report bytes. Needs a build.
 import { spawnSync } from 'node:child_process';
@@ -67,7 +67,7 @@ function main() {
   for (const format of ['text', 'md', 'html', 'json']) {
     alertgate('report', '--db', db, ...REPORT_PERIOD, '--format', format, '--out', join(opts.out, `report.${format === 'text' ? 'txt' : format}`));
   }
-  if (opts.screenshot) runChromium(join(opts.out, 'report.html'), [`--screenshot=${opts.screenshot}`], { width: 1200, height: 1450 });
+  if (opts.screenshot) runChromium(join(opts.out, 'report.html'), [`--screenshot=${opts.screenshot}`], { width: 1200, height: 1000 });
   process.stdout.write(`ledger ${db}; reports ${join(opts.out, 'report.{txt,md,html,json}')}${opts.screenshot ? `; screenshot ${opts.screenshot}` : ''}\n`);
 }
 
