@@ -97,6 +97,23 @@ export const VerdictCounts = z
   })
   .strict();
 
+export type VerdictCounts = z.infer<typeof VerdictCounts>;
+
+/** Incidents counted by their current verdict; precision to 4 decimals. */
+export function verdictCountsOf(incidents: readonly { readonly verdict: Verdict | null }[]): VerdictCounts {
+  const count = (v: Verdict | null) => incidents.filter((i) => i.verdict === v).length;
+  const tp = count('true_positive');
+  const fp = count('false_positive');
+  return {
+    incidents: incidents.length,
+    truePositive: tp,
+    benignPositive: count('benign_positive'),
+    falsePositive: fp,
+    unreviewed: count(null),
+    precision: tp + fp > 0 ? Math.round((tp / (tp + fp)) * 10_000) / 10_000 : null,
+  };
+}
+
 /** A rule's record in the ledger over a period. */
 export const RuleStats = VerdictCounts.extend({
   ruleId: z.string(),

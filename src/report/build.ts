@@ -1,5 +1,5 @@
 import type { Ledger } from '../ledger/ledger.js';
-import type { DecisionCount, ReportIncident, TuningChange } from '../ledger/records.js';
+import { verdictCountsOf, type DecisionCount, type ReportIncident, type TuningChange } from '../ledger/records.js';
 import { Report, type ChangeSection, type DaySection, type EffectWindow, type NoisyKey, type RuleSection } from './report.js';
 
 const HOUR_MS = 3_600_000;
@@ -139,19 +139,9 @@ function sumOf(counts: readonly DecisionCount[], decision: DecisionCount['decisi
 }
 
 function verdictsOf(incidents: readonly ReportIncident[]) {
-  const count = (v: ReportIncident['verdict']) => incidents.filter((i) => i.verdict === v).length;
-  const tp = count('true_positive');
-  const bp = count('benign_positive');
-  const fp = count('false_positive');
-  return {
-    incidents: incidents.length,
-    truePositive: tp,
-    benignPositive: bp,
-    falsePositive: fp,
-    unreviewed: count(null),
-    precision: tp + fp > 0 ? round(tp / (tp + fp), 4) : null,
-    falsePositiveRate: tp + bp + fp > 0 ? round(fp / (tp + bp + fp), 4) : null,
-  };
+  const counts = verdictCountsOf(incidents);
+  const reviewed = counts.truePositive + counts.benignPositive + counts.falsePositive;
+  return { ...counts, falsePositiveRate: reviewed > 0 ? round(counts.falsePositive / reviewed, 4) : null };
 }
 
 function triageOf(incidents: readonly ReportIncident[], minutesPerIncident: number) {

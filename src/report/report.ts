@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { VerdictCounts } from '../ledger/records.js';
 
 /**
  * What `alertgate report` prints with `--format json` (docs/schemas/report.schema.json): a period of
@@ -8,13 +9,7 @@ import { z } from 'zod';
 
 /** Incidents by current verdict, and the shares a team watches. */
 const Verdicts = {
-  incidents: z.number().int(),
-  truePositive: z.number().int(),
-  benignPositive: z.number().int(),
-  falsePositive: z.number().int(),
-  unreviewed: z.number().int(),
-  /** TP / (TP + FP); null without a TP or FP verdict. */
-  precision: z.number().nullable(),
+  ...VerdictCounts.shape,
   /** FP / (TP + BP + FP): the share of reviewed incidents that were false positives; null when none was reviewed. */
   falsePositiveRate: z.number().nullable(),
 };

@@ -16,6 +16,12 @@ export function duration(minutes: number | null): string {
 
 const n = (value: number) => String(value);
 
+type Counted = Report['days'][number] | Report['rules'][number];
+
+/** The columns every table of decisions and incidents has, in order: matched … unreviewed. */
+const COUNT_HEAD = ['matched', 'promoted', 'suppressed', 'incidents', 'TP', 'BP', 'FP', 'unreviewed'] as const;
+const countCells = (c: Counted) => [c.alertsMatched, c.promoted, c.suppressed, c.incidents, c.truePositive, c.benignPositive, c.falsePositive, c.unreviewed].map(n);
+
 /** The line above the tables: the period and the totals. */
 export function headline(report: Report): string {
   const t = report.totals;
@@ -31,17 +37,10 @@ export function headline(report: Report): string {
 function ruleTable(report: Report): Table {
   return {
     title: 'Rules',
-    head: ['rule', 'matched', 'promoted', 'suppressed', 'incidents', 'TP', 'BP', 'FP', 'unreviewed', 'precision', 'FP rate', 'median to feedback', 'analyst time', 'on FP'],
+    head: ['rule', ...COUNT_HEAD, 'precision', 'FP rate', 'median to feedback', 'analyst time', 'on FP'],
     rows: report.rules.map((r) => [
       r.ruleId,
-      n(r.alertsMatched),
-      n(r.promoted),
-      n(r.suppressed),
-      n(r.incidents),
-      n(r.truePositive),
-      n(r.benignPositive),
-      n(r.falsePositive),
-      n(r.unreviewed),
+      ...countCells(r),
       pct(r.precision),
       pct(r.falsePositiveRate),
       duration(r.medianMinutesToFeedback),
@@ -65,20 +64,8 @@ function noiseTable(report: Report): Table {
 function dayTable(report: Report): Table {
   return {
     title: 'Per day (UTC)',
-    head: ['day', 'alerts', 'matched', 'promoted', 'suppressed', 'incidents', 'TP', 'BP', 'FP', 'unreviewed', 'FP rate'],
-    rows: report.days.map((d) => [
-      d.day,
-      n(d.alerts),
-      n(d.alertsMatched),
-      n(d.promoted),
-      n(d.suppressed),
-      n(d.incidents),
-      n(d.truePositive),
-      n(d.benignPositive),
-      n(d.falsePositive),
-      n(d.unreviewed),
-      pct(d.falsePositiveRate),
-    ]),
+    head: ['day', 'alerts', ...COUNT_HEAD, 'FP rate'],
+    rows: report.days.map((d) => [d.day, n(d.alerts), ...countCells(d), pct(d.falsePositiveRate)]),
   };
 }
 
