@@ -7,11 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-export const CHROMIUM = process.env.ALERTGATE_CHROMIUM ?? 'chromium';
-
 /** True when `chromium --version` runs. */
 export function hasChromium() {
-  return spawnSync(CHROMIUM, ['--version'], { encoding: 'utf8' }).status === 0;
+  return spawnSync('chromium', ['--version'], { encoding: 'utf8' }).status === 0;
 }
 
 /**
@@ -23,7 +21,7 @@ export function runChromium(htmlFile, extra, { width = 1280, height = 2000 } = {
   const profile = mkdtempSync(join(tmpdir(), 'alertgate-chromium-'));
   try {
     const r = spawnSync(
-      CHROMIUM,
+      'chromium',
       [
         '--headless',
         '--no-sandbox',

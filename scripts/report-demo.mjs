@@ -11,35 +11,14 @@
 //  5. with --screenshot: headless chromium's screenshot of the top of report.html (1200 × 1000)
 //
 // Deterministic: the same build gives the same ledger numbers and report bytes. Needs a build.
-import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runChromium } from './chromium.mjs';
+import { alertgate, parseArgs, readNdjson, ROOT } from './demo-kit.mjs';
 import { simulatedVerdicts, tuningWeek } from './tuning-fixture.mjs';
 
-const ROOT = join(import.meta.dirname, '..');
-const BIN = join(ROOT, 'bin', 'alertgate.js');
-export const REPORT_PERIOD = ['--since', '2026-11-02T00:00:00Z', '--now', '2026-11-13T23:59:59.999Z'];
-export const APPLIED_AT = '2026-11-07T00:00:00.000Z';
-
-function args() {
-  const out = { out: join(ROOT, 'out', 'report-demo'), screenshot: undefined };
-  const argv = process.argv.slice(2);
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--out') out.out = argv[++i];
-    else if (argv[i] === '--screenshot') out.screenshot = argv[++i];
-    else throw new Error(`unknown argument ${argv[i]}`);
-  }
-  return out;
-}
-
-function alertgate(...argv) {
-  const r = spawnSync(process.execPath, [BIN, ...argv], { encoding: 'utf8', maxBuffer: 1 << 26 });
-  if (r.status !== 0) throw new Error(`alertgate ${argv.join(' ')} exited ${r.status}:\n${r.stderr}${r.stdout}`);
-  return r.stdout;
-}
-
-const readNdjson = (file) => readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+const REPORT_PERIOD = ['--since', '2026-11-02T00:00:00Z', '--now', '2026-11-13T23:59:59.999Z'];
+const APPLIED_AT = '2026-11-07T00:00:00.000Z';
 
 /** Replays one week into the ledger and gives its incidents their simulated verdicts. */
 function recordWeek(name, rules, db, out) {
@@ -53,7 +32,7 @@ function recordWeek(name, rules, db, out) {
 }
 
 function main() {
-  const opts = args();
+  const opts = parseArgs({ out: join(ROOT, 'out', 'report-demo'), screenshot: undefined });
   rmSync(opts.out, { recursive: true, force: true });
   mkdirSync(opts.out, { recursive: true });
   const rules = join(opts.out, 'rules');

@@ -12,37 +12,13 @@
 //
 // Prints the tuner's table and the held-out before/after table (markdown); --json also prints one
 // JSON line with every number, for test/e2e/tuning-loop.test.ts. Needs a build (npm run build).
-import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { alertgate, parseArgs, readNdjson, ROOT } from './demo-kit.mjs';
 import { simulatedVerdicts, tallyIncidents, tuningWeek } from './tuning-fixture.mjs';
 
-const ROOT = join(import.meta.dirname, '..');
-const BIN = join(ROOT, 'bin', 'alertgate.js');
-
-function args() {
-  const out = { out: join(ROOT, 'out', 'tuning-demo'), db: undefined, dbSchema: undefined, json: false };
-  const argv = process.argv.slice(2);
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--out') out.out = argv[++i];
-    else if (argv[i] === '--db') out.db = argv[++i];
-    else if (argv[i] === '--db-schema') out.dbSchema = argv[++i];
-    else if (argv[i] === '--json') out.json = true;
-    else throw new Error(`unknown argument ${argv[i]}`);
-  }
-  return out;
-}
-
-function alertgate(...argv) {
-  const r = spawnSync(process.execPath, [BIN, ...argv], { encoding: 'utf8', maxBuffer: 1 << 26 });
-  if (r.status !== 0) throw new Error(`alertgate ${argv.join(' ')} exited ${r.status}:\n${r.stderr}${r.stdout}`);
-  return r.stdout;
-}
-
-const readNdjson = (file) => readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
-
 function main() {
-  const opts = args();
+  const opts = parseArgs({ out: join(ROOT, 'out', 'tuning-demo'), db: undefined, dbSchema: undefined, json: false });
   rmSync(opts.out, { recursive: true, force: true });
   mkdirSync(opts.out, { recursive: true });
   const weeks = { train: tuningWeek('train'), holdout: tuningWeek('holdout') };
