@@ -29,12 +29,13 @@ svg.chart { width: 100%; height: auto; display: block; }
 svg .grid { stroke: #eaeef2; stroke-width: 1; } svg .tick, svg .legend { font-size: 12px; fill: #57606a; } svg .muted { font-style: italic; }
 table { border-collapse: collapse; width: 100%; font-size: 12.5px; font-variant-numeric: tabular-nums; }
 th, td { border-bottom: 1px solid #eaeef2; padding: 4px 6px; text-align: right; white-space: nowrap; }
-th { background: #f6f8fa; font-weight: 600; } th:first-child, td:first-child, .text { text-align: left; }
+th { background: #f6f8fa; font-weight: 600; white-space: normal; vertical-align: bottom; } th:first-child, td:first-child, .text { text-align: left; }
 td.text { white-space: normal; }
 .note { color: #57606a; font-size: 12px; }
 @page { size: A4 landscape; margin: 12mm; }
 @media print {
   body { margin: 0; max-width: none; font-size: 11px; }
+  table { font-size: 10.5px; } th, td { padding: 3px 4px; }
   * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
   h2 { break-after: avoid; } figure, tr, .kpis div { break-inside: avoid; }
   .charts { grid-template-columns: 1fr 1fr; }

@@ -73,6 +73,19 @@ describe.skipIf(!available && !CI)('the HTML report in headless chromium', () =>
     for (const colour of ['#1f5fa8', '#6e7781', '#2e7d32', '#b3261e']) expect(colours.get(hex(colour)) ?? 0, colour).toBeGreaterThan(20);
   });
 
+  it('prints: a PDF of A4 landscape pages (its @page rule), a few of them', () => {
+    const pdf = join(dir, 'report.pdf');
+    const { stderr } = chromium(page, [`--print-to-pdf=${pdf}`, '--no-pdf-header-footer']);
+    expect(consoleOf(stderr)).toEqual([]);
+    const text = readFileSync(pdf).toString('latin1');
+    expect(text.startsWith('%PDF-')).toBe(true);
+    const pages = [...text.matchAll(/\/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]/g)].map((m) => [Math.round(Number(m[1])), Math.round(Number(m[2]))]);
+    expect(pages.length).toBeGreaterThanOrEqual(1);
+    expect(pages.length).toBeLessThanOrEqual(6);
+    // A4 landscape in points: 297 × 210 mm.
+    for (const size of pages) expect(size).toEqual([842, 595]);
+  });
+
   it('shows a signature with markup as text: no element made of it, nothing run', async () => {
     const file = join(dir, 'hostile.html');
     writeFileSync(file, renderReport(await buildReport(ledger, { ...PERIOD, minutesPerIncident: 15, top: 5 }), 'html'));
