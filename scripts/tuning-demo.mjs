@@ -12,64 +12,13 @@
 //
 // Prints the tuner's table and the held-out before/after table (markdown); --json also prints one
 // JSON line with every number, for test/e2e/tuning-loop.test.ts. Needs a build (npm run build).
-import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tuningWeek } from './tuning-fixture.mjs';
-
-const ROOT = join(import.meta.dirname, '..');
-const BIN = join(ROOT, 'bin', 'alertgate.js');
-
-function args() {
-  const out = { out: join(ROOT, 'out', 'tuning-demo'), db: undefined, dbSchema: undefined, json: false };
-  const argv = process.argv.slice(2);
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--out') out.out = argv[++i];
-    else if (argv[i] === '--db') out.db = argv[++i];
-    else if (argv[i] === '--db-schema') out.dbSchema = argv[++i];
-    else if (argv[i] === '--json') out.json = true;
-    else throw new Error(`unknown argument ${argv[i]}`);
-  }
-  return out;
-}
-
-function alertgate(...argv) {
-  const r = spawnSync(process.execPath, [BIN, ...argv], { encoding: 'utf8', maxBuffer: 1 << 26 });
-  if (r.status !== 0) throw new Error(`alertgate ${argv.join(' ')} exited ${r.status}:\n${r.stderr}${r.stdout}`);
-  return r.stdout;
-}
-
-const readNdjson = (file) => readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
-
-/** The scenario most of an incident's alerts come from, and its label. */
-function classify(incident, scenarioOf, truth) {
-  const tally = new Map();
-  for (const id of incident.alertIds) tally.set(scenarioOf.get(id), (tally.get(scenarioOf.get(id)) ?? 0) + 1);
-  const scenario = [...tally].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0][0];
-  return { scenario, label: truth.scenarios[scenario].label };
-}
-
-function scenarioIndex(truth) {
-  return new Map(Object.entries(truth.scenarios).flatMap(([name, s]) => s.alertIds.map((id) => [id, name])));
-}
-
-/** Per rule: incidents by label; and which true-positive scenarios some incident covers. */
-function tally(incidents, truth) {
-  const scenarioOf = scenarioIndex(truth);
-  const byRule = {};
-  const detected = new Set();
-  for (const incident of incidents) {
-    const { label } = classify(incident, scenarioOf, truth);
-    const r = (byRule[incident.ruleId] ??= { true_positive: 0, benign_positive: 0, false_positive: 0 });
-    r[label]++;
-    for (const id of incident.alertIds) if (truth.scenarios[scenarioOf.get(id)].label === 'true_positive') detected.add(scenarioOf.get(id));
-  }
-  return { byRule, detected: [...detected].sort() };
-}
+import { alertgate, parseArgs, readNdjson, ROOT } from './demo-kit.mjs';
+import { simulatedVerdicts, tallyIncidents, tuningWeek } from './tuning-fixture.mjs';
 
 function main() {
-  const opts = args();
+  const opts = parseArgs({ out: join(ROOT, 'out', 'tuning-demo'), db: undefined, dbSchema: undefined, json: false });
   rmSync(opts.out, { recursive: true, force: true });
   mkdirSync(opts.out, { recursive: true });
   const weeks = { train: tuningWeek('train'), holdout: tuningWeek('holdout') };
@@ -83,14 +32,8 @@ function main() {
   alertgate('replay', '--rules', rules, '--input', join(opts.out, 'train.ndjson'), '--incidents', join(opts.out, 'train-incidents.ndjson'), '--summary', 'json', ...dbArgs);
   const trainIncidents = readNdjson(join(opts.out, 'train-incidents.ndjson'));
 
-  // 3. Analysts review 4 of every 5 incidents (which ones: by a hash of the id, so it is the same every run).
-  const scenarioOf = scenarioIndex(weeks.train.truth);
-  const feedback = trainIncidents
-    .filter((i) => createHash('sha256').update(i.id).digest()[0] % 5 !== 0)
-    .map((i) => {
-      const { scenario, label } = classify(i, scenarioOf, weeks.train.truth);
-      return { incidentId: i.id, verdict: label, reason: weeks.train.truth.scenarios[scenario].reason, analyst: 'simulated-analyst' };
-    });
+  // 3. Analysts review 4 of every 5 incidents.
+  const feedback = simulatedVerdicts(trainIncidents, weeks.train.truth);
   writeFileSync(join(opts.out, 'feedback.ndjson'), feedback.map((f) => JSON.stringify(f)).join('\n') + '\n');
   const imported = alertgate('feedback', 'import', join(opts.out, 'feedback.ndjson'), ...dbArgs).trim();
 
@@ -103,7 +46,7 @@ function main() {
   for (const [name, dir] of [['before', join(ROOT, 'rules')], ['after', rules]]) {
     const file = join(opts.out, `holdout-${name}-incidents.ndjson`);
     alertgate('replay', '--rules', dir, '--input', join(opts.out, 'holdout.ndjson'), '--incidents', file, '--summary', 'json');
-    holdout[name] = tally(readNdjson(file), weeks.holdout.truth);
+    holdout[name] = tallyIncidents(readNdjson(file), weeks.holdout.truth);
   }
 
   const applied = tuned.report.proposals.map((p) => ({

@@ -7,6 +7,7 @@
 //   node scripts/tuning-fixture.mjs <outDir>    writes train.ndjson, holdout.ndjson, truth.json
 //
 // Deterministic: seeded randomness, fixed base times, no clock.
+import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { alertAt, calendar, host, MIB, MINUTE, pad, randomness, SECOND, WORKSTATIONS } from './fixture-kit.mjs';
@@ -207,6 +208,48 @@ export function tuningWeek(week) {
     return JSON.stringify({ id, ...item.alert });
   });
   return { lines, truth: { week, baseTime: new Date(baseMs).toISOString(), days: DAYS, alerts: lines.length, scenarios } };
+}
+
+function scenarioIndex(truth) {
+  return new Map(Object.entries(truth.scenarios).flatMap(([name, s]) => s.alertIds.map((id) => [id, name])));
+}
+
+/** The scenario most of an incident's alerts come from, and its label. */
+function classify(incident, scenarioOf, truth) {
+  const tally = new Map();
+  for (const id of incident.alertIds) tally.set(scenarioOf.get(id), (tally.get(scenarioOf.get(id)) ?? 0) + 1);
+  const scenario = [...tally].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0][0];
+  return { scenario, label: truth.scenarios[scenario].label };
+}
+
+/** Per rule: incidents by label; and which true-positive scenarios some incident covers. */
+export function tallyIncidents(incidents, truth) {
+  const scenarioOf = scenarioIndex(truth);
+  const byRule = {};
+  const detected = new Set();
+  for (const incident of incidents) {
+    const { label } = classify(incident, scenarioOf, truth);
+    const r = (byRule[incident.ruleId] ??= { true_positive: 0, benign_positive: 0, false_positive: 0 });
+    r[label]++;
+    for (const id of incident.alertIds) if (truth.scenarios[scenarioOf.get(id)].label === 'true_positive') detected.add(scenarioOf.get(id));
+  }
+  return { byRule, detected: [...detected].sort() };
+}
+
+/**
+ * Simulated analysts: a verdict from the ground truth for 4 of every 5 incidents (which ones: by a
+ * hash of the id, so it is the same every run), given 10 minutes to 8 hours after the incident's
+ * last alert (also from the hash), as feedback import lines.
+ */
+export function simulatedVerdicts(incidents, truth) {
+  const scenarioOf = scenarioIndex(truth);
+  return incidents.flatMap((incident) => {
+    const hash = createHash('sha256').update(incident.id).digest();
+    if (hash[0] % 5 === 0) return [];
+    const { scenario, label } = classify(incident, scenarioOf, truth);
+    const at = new Date(Date.parse(incident.lastSeen) + (10 + (hash.readUInt16BE(1) % 470)) * MINUTE).toISOString();
+    return [{ incidentId: incident.id, verdict: label, reason: truth.scenarios[scenario].reason, analyst: 'simulated-analyst', at }];
+  });
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { LedgerLocationError, parseLedgerLocation } from '../ledger/connect.js';
 import { Ledger } from '../ledger/ledger.js';
 import { LedgerRecorder } from '../ledger/recorder.js';
@@ -10,11 +11,20 @@ export function withoutPassword(location: string): string {
   return location.replace(/(\/\/[^:/@]*:)[^@/]*@/, '$1***@');
 }
 
-/** Opens the ledger named on the command line; a bad location or an unreachable database is the user's to fix (exit 1). */
-export async function openLedger(db: string, schema?: string): Promise<Ledger> {
+/**
+ * Opens the ledger named on the command line; a bad location or an unreachable database is the user's
+ * to fix (exit 1). `existing`: a SQLite file that is not there is an error rather than a new, empty ledger
+ * (for commands that only read).
+ */
+export async function openLedger(db: string, schema?: string, options: { existing?: boolean } = {}): Promise<Ledger> {
   try {
-    return await Ledger.open(parseLedgerLocation(db, schema));
+    const location = parseLedgerLocation(db, schema);
+    if (options.existing && location.backend === 'sqlite' && location.path !== ':memory:' && !existsSync(location.path)) {
+      throw new UserError(`--db ${db}: no such ledger file (record one with alertgate replay --db or run --config with ledger.url)`);
+    }
+    return await Ledger.open(location);
   } catch (err) {
+    if (err instanceof UserError) throw err;
     if (err instanceof LedgerLocationError) throw new UserError(`--db: ${err.message}`);
     throw new UserError(`ledger ${withoutPassword(db)}: ${(err as Error).message}`);
   }

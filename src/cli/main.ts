@@ -16,6 +16,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   produce: async () => (await import('./produce.js')).registerProduce,
   feedback: async () => (await import('./feedback.js')).registerFeedback,
   tune: async () => (await import('./tune.js')).registerTune,
+  report: async () => (await import('./report.js')).registerReport,
 };
 
 /** Exit codes: 0 success, 1 the input or rules are invalid / tests failed, 2 usage or runtime error. */

@@ -4,15 +4,17 @@ import { DecisionRecord } from '../decide/decision-record.js';
 import { IncidentRecord } from '../incidents/index.js';
 import { CanonicalAlert } from '../normalize/alert.js';
 import { DeadLetterRecord } from '../pipeline/dead-letter.js';
+import { Report } from '../report/report.js';
 import { API_ROUTES } from '../http/api-routes.js';
 import { openApiDocument } from '../http/openapi.js';
 
-/** The external shapes, as JSON Schema generated from their zod schemas (docs/schemas/ holds copies). */
+/** The external shapes (records and the report), as JSON Schema generated from their zod schemas (docs/schemas/ holds copies). */
 export const SCHEMAS = {
   alert: CanonicalAlert,
   decision: DecisionRecord,
   incident: IncidentRecord,
   'dead-letter': DeadLetterRecord,
+  report: Report,
 } as const;
 
 export function jsonSchemaOf(name: keyof typeof SCHEMAS): string {

@@ -29,6 +29,7 @@ interface TuneOptions {
   revert?: string;
   author?: string;
   reason?: string;
+  at?: string;
   changelog?: string;
   format: string;
 }
@@ -54,6 +55,7 @@ export function registerTune(program: Command, setExit: (code: number) => void):
     .option('--revert <changeId>', 'write a change\'s rule file back as it was before it, byte for byte')
     .option('--author <name>', 'who applies or reverts (default: the current user)')
     .option('--reason <text>', 'why (recorded with the change); default: the evidence')
+    .option('--at <time>', 'with --apply: when the changes are recorded as applied (ISO date-time; default now), e.g. when tuning a ledger of replayed history')
     .option('--changelog <file>', 'changelog to append to (default tuning.changelog, or CHANGELOG.md in the rules directory)')
     .option('--format <format>', 'output: text, md or json', 'text')
     .action(async (opts: TuneOptions) => {
@@ -65,7 +67,7 @@ export function registerTune(program: Command, setExit: (code: number) => void):
     });
 }
 
-function check(opts: TuneOptions): { minRecall?: number; minVerdicts?: number } {
+function check(opts: TuneOptions): { minRecall?: number; minVerdicts?: number; atMs?: number } {
   if (!['text', 'md', 'json'].includes(opts.format)) throw new UserError(`--format: expected text, md or json, got "${opts.format}"`);
   if (opts.since !== undefined && !SINCE_PATTERN.test(opts.since)) throw new UserError(`--since: expected a duration such as 30d or an ISO date-time, got "${opts.since}"`);
   if (opts.maxStep !== undefined && !Percent.safeParse(opts.maxStep).success) throw new UserError(`--max-step: expected a percentage such as 50%, got "${opts.maxStep}"`);
@@ -74,11 +76,14 @@ function check(opts: TuneOptions): { minRecall?: number; minVerdicts?: number } 
   const minVerdicts = opts.minVerdicts === undefined ? undefined : Number(opts.minVerdicts);
   if (minVerdicts !== undefined && !(Number.isInteger(minVerdicts) && minVerdicts >= 1)) throw new UserError(`--min-verdicts: expected a whole number ≥ 1, got "${opts.minVerdicts}"`);
   if (opts.revert !== undefined && (opts.apply || opts.replay)) throw new UserError('--revert goes alone: not with --apply or --replay');
-  return { ...(minRecall !== undefined ? { minRecall } : {}), ...(minVerdicts !== undefined ? { minVerdicts } : {}) };
+  if (opts.at !== undefined && !opts.apply) throw new UserError('--at goes with --apply');
+  const atMs = opts.at === undefined ? undefined : Date.parse(opts.at);
+  if (atMs !== undefined && (!/^\d{4}-\d{2}-\d{2}T/.test(opts.at!) || Number.isNaN(atMs))) throw new UserError(`--at: expected an ISO date-time such as 2026-11-07T00:00:00Z, got "${opts.at}"`);
+  return { ...(minRecall !== undefined ? { minRecall } : {}), ...(minVerdicts !== undefined ? { minVerdicts } : {}), ...(atMs !== undefined ? { atMs } : {}) };
 }
 
 async function runTune(opts: TuneOptions): Promise<void> {
-  const numbers = check(opts);
+  const { atMs, ...numbers } = check(opts);
   const config = await loadConfig(opts.config);
   const db = opts.db ?? config.ledger.url;
   if (db === undefined) throw new UserError('no ledger: give --db <ledger>, or a config with ledger.url (or ALERTGATE_LEDGER)');
@@ -86,7 +91,7 @@ async function runTune(opts: TuneOptions): Promise<void> {
   const tuning = { ...config.tuning, ...(opts.changelog !== undefined ? { changelog: opts.changelog } : {}) };
   const ledger = await openLedger(db, opts.dbSchema ?? config.ledger.schema);
   try {
-    const service = new TuningService({ rulesDir, ledger, tuning, audit: cliAuditLog(config) });
+    const service = new TuningService({ rulesDir, ledger, tuning, audit: cliAuditLog(config), ...(atMs !== undefined ? { now: () => atMs } : {}) });
     const author = opts.author ?? userInfo().username;
     if (opts.revert !== undefined) {
       const change = await service.revert(opts.revert, author, opts.reason ?? 'reverted with alertgate tune --revert');

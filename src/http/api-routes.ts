@@ -1,7 +1,8 @@
 import { incidentRoutes } from './incident-routes.js';
+import { reportRoutes } from './report-routes.js';
 import type { Route } from './route.js';
 import { ruleRoutes } from './rule-routes.js';
 import { tuningRoutes } from './tuning-routes.js';
 
 /** Every API route, in the order the OpenAPI document lists them. */
-export const API_ROUTES: readonly Route[] = [...incidentRoutes, ...ruleRoutes, ...tuningRoutes];
+export const API_ROUTES: readonly Route[] = [...incidentRoutes, ...ruleRoutes, ...tuningRoutes, ...reportRoutes];

@@ -51,7 +51,10 @@ export function openApiDocument(routes: readonly Route[]): Json {
       }),
     ];
     const responses: Record<string, Json> = {};
-    for (const [status, r] of Object.entries(route.responses)) responses[status] = { description: r.description, ...(r.schema ? { content: json(schemaOf(r.schema, 'output')) } : {}) };
+    for (const [status, r] of Object.entries(route.responses)) {
+      const content = { ...(r.schema ? json(schemaOf(r.schema, 'output')) : {}), ...Object.fromEntries((r.text ?? []).map((type) => [type, { schema: { type: 'string' } }])) };
+      responses[status] = { description: r.description, ...(Object.keys(content).length > 0 ? { content } : {}) };
+    }
     responses['401'] ??= { description: 'no token, or not a valid one', content: json(errors) };
     responses['403'] ??= { description: `the token's role is below ${route.role}`, content: json(errors) };
     paths[path] ??= {};

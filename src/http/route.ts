@@ -30,7 +30,10 @@ export interface RouteInput<P, Q, B> {
 
 export interface Reply {
   readonly status: number;
+  /** JSON, or text when `type` says which. */
   readonly body: unknown;
+  /** The media type of a text body (`text/html; charset=utf-8`); JSON without it. */
+  readonly type?: string;
 }
 
 /**
@@ -47,8 +50,16 @@ export interface Route {
   readonly params: z.ZodObject;
   readonly query: z.ZodObject;
   readonly body: z.ZodType | undefined;
-  readonly responses: Readonly<Record<number, { readonly description: string; readonly schema?: z.ZodType }>>;
+  readonly responses: Readonly<Record<number, RouteResponse>>;
   handle(input: RouteInput<unknown, unknown, unknown>, ctx: ApiContext): Promise<Reply>;
+}
+
+export interface RouteResponse {
+  readonly description: string;
+  /** The JSON answer's schema. */
+  readonly schema?: z.ZodType;
+  /** Text media types the route can answer with instead (a string body). */
+  readonly text?: readonly string[];
 }
 
 export const NoParams = z.object({}).strict();

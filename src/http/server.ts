@@ -108,6 +108,7 @@ export async function buildHttpServer(options: HttpOptions): Promise<FastifyInst
             body = parsed.data;
           }
           const answer = await route.handle({ params: params.data, query: query.data, body, principal: request.principal! }, api.context);
+          if (answer.type !== undefined) reply.type(answer.type);
           return reply.code(answer.status).send(answer.body);
         },
       });

@@ -5,7 +5,7 @@ import { FeedbackRecord, type FeedbackLine, type FeedbackResult, type Verdict } 
 import { IncidentRecord } from '../incidents/index.js';
 import type { LedgerStats } from '../metrics/ledger-stats.js';
 import { connect, describeLocation, type LedgerLocation } from './connect.js';
-import { LedgerIncident, OpeningAlert, RuleStats, TuningChange, type TuningIncident } from './records.js';
+import { LedgerIncident, OpeningAlert, RuleStats, TuningChange, type DecisionCount, type ReportIncident, type TuningIncident } from './records.js';
 import {
   DecisionCountRow,
   FeedbackRow,
@@ -211,6 +211,55 @@ export class Ledger implements LedgerStats {
       entity: r.entity_kind !== null && r.entity_value !== null ? { kind: r.entity_kind, value: r.entity_value } : undefined,
       openingAlert: r.alert !== null ? OpeningAlert.parse(JSON.parse(r.alert)) : undefined,
     }));
+  }
+
+  /**
+   * What a report reads of the incidents first seen in [fromMs, toMs] (event time): the record, the
+   * current verdict, the opening alert and when the first verdict was given.
+   */
+  async reportIncidents(fromMs: number, toMs: number): Promise<ReportIncident[]> {
+    const firstFeedback = this.db
+      .selectFrom('feedback')
+      .select((eb) => ['incident_id', eb.fn.min('at_ms').as('first_at_ms')])
+      .groupBy('incident_id')
+      .as('first_feedback');
+    const rows = await this.db
+      .selectFrom('incidents')
+      .leftJoin('incident_openings', 'incident_openings.incident_id', 'incidents.id')
+      .leftJoin(firstFeedback, 'first_feedback.incident_id', 'incidents.id')
+      .select(['incidents.record', 'incidents.verdict', 'incident_openings.alert', 'first_feedback.first_at_ms'])
+      .where('incidents.first_seen_ms', '>=', fromMs)
+      .where('incidents.first_seen_ms', '<=', toMs)
+      .orderBy('incidents.first_seen_ms')
+      .orderBy('incidents.id')
+      .execute();
+    return rows.map((r) => ({
+      record: IncidentRecord.parse(JSON.parse(r.record)),
+      verdict: IncidentRow.shape.verdict.parse(r.verdict),
+      openingAlert: r.alert !== null ? OpeningAlert.parse(JSON.parse(r.alert)) : undefined,
+      firstFeedbackMs: r.first_at_ms === null ? undefined : Number(r.first_at_ms),
+    }));
+  }
+
+  /**
+   * Decisions per (rule, decision, event-time hour) with the hour starting in [fromMs rounded down to
+   * its hour, toMs], summed over every source, oldest hour first. Pass decisions have rule id ''.
+   */
+  async decisionCountsBetween(fromMs: number, toMs: number): Promise<DecisionCount[]> {
+    const rows = await this.db
+      .selectFrom('decision_counts')
+      .select((eb) => ['rule_id', 'decision', 'bucket_ms', eb.fn.sum<number>('count').as('count')])
+      .where('bucket_ms', '>=', Math.floor(fromMs / HOUR_MS) * HOUR_MS)
+      .where('bucket_ms', '<=', toMs)
+      .groupBy(['rule_id', 'decision', 'bucket_ms'])
+      .orderBy('bucket_ms')
+      .orderBy('rule_id')
+      .orderBy('decision')
+      .execute();
+    return rows.map((row) => {
+      const r = DecisionCountRow.omit({ source: true }).parse(row);
+      return { ruleId: r.rule_id, decision: r.decision, bucketMs: r.bucket_ms, count: r.count };
+    });
   }
 
   /** The newest event time of any incident (the tuner's "now" for offline ledgers), or undefined when empty. */

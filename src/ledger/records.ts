@@ -44,6 +44,24 @@ export interface TuningIncident {
   readonly openingAlert: OpeningAlert | undefined;
 }
 
+/** What a report reads of an incident. */
+export interface ReportIncident {
+  readonly record: IncidentRecord;
+  readonly verdict: Verdict | null;
+  readonly openingAlert: OpeningAlert | undefined;
+  /** When the first verdict on it was given (epoch ms), undefined while unreviewed. */
+  readonly firstFeedbackMs: number | undefined;
+}
+
+/** Decisions of one rule ('' for pass) in one event-time hour, over every source. */
+export interface DecisionCount {
+  readonly ruleId: string;
+  readonly decision: 'promote' | 'suppress' | 'pass';
+  /** Start of the hour (epoch ms). */
+  readonly bucketMs: number;
+  readonly count: number;
+}
+
 /** A threshold change the tuner applied (or an engineer through it), and its revert. */
 export const TuningChange = z
   .object({
@@ -78,6 +96,23 @@ export const VerdictCounts = z
     precision: z.number().nullable(),
   })
   .strict();
+
+export type VerdictCounts = z.infer<typeof VerdictCounts>;
+
+/** Incidents counted by their current verdict; precision to 4 decimals. */
+export function verdictCountsOf(incidents: readonly { readonly verdict: Verdict | null }[]): VerdictCounts {
+  const count = (v: Verdict | null) => incidents.filter((i) => i.verdict === v).length;
+  const tp = count('true_positive');
+  const fp = count('false_positive');
+  return {
+    incidents: incidents.length,
+    truePositive: tp,
+    benignPositive: count('benign_positive'),
+    falsePositive: fp,
+    unreviewed: count(null),
+    precision: tp + fp > 0 ? Math.round((tp / (tp + fp)) * 10_000) / 10_000 : null,
+  };
+}
 
 /** A rule's record in the ledger over a period. */
 export const RuleStats = VerdictCounts.extend({

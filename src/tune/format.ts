@@ -3,13 +3,13 @@ import type { TuneReport } from './report.js';
 
 type Row = readonly string[];
 
-function table(format: 'text' | 'md', head: Row, rows: readonly Row[]): string {
+export function table(format: 'text' | 'md', head: Row, rows: readonly Row[]): string {
   if (format === 'md') return [head, head.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   return [head, ...rows].map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
 }
 
-const pct = (n: number | null) => (n === null ? '-' : `${(n * 100).toFixed(0)}%`);
+export const pct = (n: number | null) => (n === null ? '-' : `${(n * 100).toFixed(0)}%`);
 
 /** The rows of the proposals table: what `alertgate tune` prints and the README shows. */
 function proposalRows(report: TuneReport): Row[] {

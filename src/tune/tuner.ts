@@ -1,5 +1,4 @@
-import type { Verdict } from '../feedback/feedback.js';
-import type { TuningIncident } from '../ledger/records.js';
+import { verdictCountsOf, type TuningIncident } from '../ledger/records.js';
 import type { CompiledRule, CompiledRuleSet } from '../rules/ruleset.js';
 import { candidateRange, firstBeyond, gridValues, parsePercent, type CandidateRange } from './candidates.js';
 import { analyzeParams, breakpoint, survives, type Survival, type ThresholdUse } from './counterfactual.js';
@@ -76,20 +75,13 @@ export function tune(input: TuneInput): TuneReport {
 
 function tuneRule(compiled: CompiledRule, incidents: readonly TuningIncident[], ctx: TuneInput & { maxStepShare: number; days: number }): RuleReport {
   const { rule, file } = compiled;
-  const count = (v: Verdict | null) => incidents.filter((i) => i.verdict === v).length;
-  const tp = count('true_positive');
-  const fp = count('false_positive');
-  const bp = count('benign_positive');
+  const counts = verdictCountsOf(incidents);
+  const { truePositive: tp, falsePositive: fp, benignPositive: bp } = counts;
   const report: RuleReport = {
     ruleId: rule.id,
     version: rule.version,
     file,
-    incidents: incidents.length,
-    truePositive: tp,
-    benignPositive: bp,
-    falsePositive: fp,
-    unreviewed: count(null),
-    precision: tp + fp > 0 ? round(tp / (tp + fp), 4) : null,
+    ...counts,
     incidentsPerDay: round(incidents.length / ctx.days, 2),
     params: [],
   };

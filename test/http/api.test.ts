@@ -19,6 +19,7 @@ import { createNormalizer } from '../../src/normalize/index.js';
 import { Pipeline } from '../../src/pipeline/pipeline.js';
 import { loadRulesOrThrow } from '../../src/rules/load.js';
 import { TuningConfig } from '../../src/config/tuning.js';
+import { Report } from '../../src/report/report.js';
 import { TuningService } from '../../src/tune/service.js';
 import { alert, at, rule, tempDir, writeRules } from '../helpers.js';
 
@@ -105,6 +106,7 @@ describe('API', () => {
       'POST /tuning/apply': { url: '/tuning/apply', payload: { rules: ['no-such-rule'] }, ok: [200] },
       'GET /tuning/changes': { url: '/tuning/changes', ok: [200] },
       'POST /tuning/changes/:id/revert': { url: '/tuning/changes/tc-none/revert', payload: { reason: 'matrix' }, ok: [404] },
+      'GET /report': { url: '/report', ok: [200] },
     };
     expect(Object.keys(requests).sort()).toEqual(API_ROUTES.map((r) => `${r.method} ${r.path}`).sort());
     const rank: Role[] = ['viewer', 'analyst', 'engineer'];
@@ -226,6 +228,28 @@ describe('API', () => {
       ['reverted', 'engineer-1', { minCount: 16 }, { minCount: 10 }],
     ]);
     expect(audit.filter((l) => l.event === 'rules.reload').map((l) => [l.actor, l.result])).toContainEqual(['engineer-1', 'applied']);
+  });
+
+  it('report: the Report as JSON by default, markdown, HTML and text with their media types; bad parameters are 400', async () => {
+    const json = await call('GET', '/report?since=1d', 'viewer');
+    expect(json.statusCode).toBe(200);
+    const report = Report.parse(json.json());
+    expect(report.rules.map((r) => r.ruleId)).toEqual(['burst']);
+    expect(report.totals.incidents).toBe(w.incidents.length);
+    for (const [format, type, start] of [['html', 'text/html', '<!doctype html>'], ['md', 'text/markdown', '## alertgate report'], ['text', 'text/plain', 'alertgate report']] as const) {
+      const response = await call('GET', `/report?since=1d&format=${format}&top=1`, 'viewer');
+      expect(response.headers['content-type'], format).toBe(`${type}; charset=utf-8`);
+      expect(response.body.startsWith(start), format).toBe(true);
+    }
+    // The same period given explicitly is the same report.
+    const explicit = await call('GET', `/report?since=1d&now=${encodeURIComponent(report.period.to)}`, 'viewer');
+    expect(explicit.json()).toEqual(report);
+    const bad = await call('GET', '/report?since=yesterday&format=pdf', 'viewer');
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.problems.map((p: { field: string }) => p.field)).toEqual(['/since', '/format']);
+    const inverted = await call('GET', '/report?since=2030-01-01T00:00:00Z', 'viewer');
+    expect(inverted.statusCode).toBe(400);
+    expect(inverted.json().error.message).toMatch(/after the period's end/);
   });
 
   it('never logs a token, whichever route, role or failure', async () => {

@@ -86,6 +86,36 @@ describeLedger('ledger', (fresh, backend) => {
     expect(await ledger.ruleIds()).toEqual(['r1']);
   });
 
+  it('report reads: incidents in a closed range with their opening alert and first verdict time; decision counts per hour summed over sources', async () => {
+    const ledger = await fresh();
+    const records = [1, 2, 3].map((n) => incidentRecord({ n, firstSeen: new Date(T0 + n * HOUR).toISOString() }));
+    const alert = { name: 'ET SCAN x', source: 'suricata', severity: 'medium', entities: { host: 'host-1' } };
+    await ledger.writeBatch({ incidents: records, openings: [{ incidentId: records[0]!.id, alertId: 'a-1', decisionJson: '{}', alert }], counts: [], source: 's' });
+    const at = (h: number) => new Date(T0 + h * HOUR).toISOString();
+    await ledger.addFeedback(fb(records[0]!.id, { at: at(5) }), 'test');
+    await ledger.addFeedback(fb(records[0]!.id, { verdict: 'true_positive', reason: 'attack', at: at(4) }), 'test');
+    const read = await ledger.reportIncidents(T0 + HOUR, T0 + 2 * HOUR);
+    expect(read.map((r) => r.record.id)).toEqual([records[0]!.id, records[1]!.id]);
+    // The current verdict is the latest by time (FP at +5h); the first one was given at +4h.
+    expect(read[0]).toMatchObject({ verdict: 'false_positive', openingAlert: alert, firstFeedbackMs: T0 + 4 * HOUR });
+    expect(read[1]).toMatchObject({ verdict: null, openingAlert: undefined, firstFeedbackMs: undefined });
+
+    const counts = [
+      { ruleId: 'r1', decision: 'promote' as const, bucketMs: T0, count: 3 },
+      { ruleId: 'r1', decision: 'promote' as const, bucketMs: T0 + HOUR, count: 1 },
+      { ruleId: '', decision: 'pass' as const, bucketMs: T0 + HOUR, count: 7 },
+      { ruleId: 'r1', decision: 'suppress' as const, bucketMs: T0 + 3 * HOUR, count: 2 },
+    ];
+    await ledger.writeBatch({ incidents: [], openings: [], counts, source: 'a' });
+    await ledger.writeBatch({ incidents: [], openings: [], counts: counts.slice(0, 1), source: 'b' });
+    // From the middle of the first hour: that hour counts; the hour at +3h starts after the end.
+    expect(await ledger.decisionCountsBetween(T0 + HOUR / 2, T0 + 3 * HOUR - 1)).toEqual([
+      { ruleId: 'r1', decision: 'promote', bucketMs: T0, count: 6 },
+      { ruleId: '', decision: 'pass', bucketMs: T0 + HOUR, count: 7 },
+      { ruleId: 'r1', decision: 'promote', bucketMs: T0 + HOUR, count: 1 },
+    ]);
+  });
+
   it('feedback: unknown incident, created, duplicate, superseded with history, back-dated', async () => {
     const ledger = await fresh({ now: () => T0 + 10 * HOUR });
     const incident = incidentRecord();

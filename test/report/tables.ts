@@ -1,0 +1,39 @@
+/**
+ * Reads the pipe tables back out of a markdown report, as GitHub-flavoured markdown does: a header
+ * row, a `| --- |` delimiter row with as many cells, then body rows; `\|` is a pipe inside a cell.
+ */
+export interface MarkdownTable {
+  readonly head: string[];
+  readonly rows: string[][];
+}
+
+export function cellsOf(line: string): string[] {
+  const cells: string[] = [];
+  let cell = '';
+  for (let i = 0; i < line.length; i++) {
+    if (line[i] === '\\' && i + 1 < line.length) {
+      cell += line[i]! + line[i + 1]!;
+      i++;
+    } else if (line[i] === '|') {
+      cells.push(cell.trim());
+      cell = '';
+    } else cell += line[i];
+  }
+  cells.push(cell.trim());
+  // The leading and trailing pipes open and close the row.
+  return cells.slice(1, -1);
+}
+
+export function markdownTables(markdown: string): MarkdownTable[] {
+  const lines = markdown.split('\n');
+  const tables: MarkdownTable[] = [];
+  for (let i = 0; i + 1 < lines.length; i++) {
+    if (!/^\|( --- \|)+$/.test(lines[i + 1]!)) continue;
+    const head = cellsOf(lines[i]!);
+    if (cellsOf(lines[i + 1]!).length !== head.length) throw new Error(`delimiter row of "${lines[i]}" has another number of cells`);
+    const rows: string[][] = [];
+    for (i += 2; i < lines.length && lines[i]!.startsWith('|'); i++) rows.push(cellsOf(lines[i]!));
+    tables.push({ head, rows });
+  }
+  return tables;
+}
