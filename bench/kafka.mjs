@@ -66,23 +66,26 @@ async function waitUntil(check, what, timeoutMs = 300_000) {
   }
 }
 
-// The input: generated alerts (all valid: every one gets a decision), one partition.
-const dataDir = join(import.meta.dirname, '.data');
-mkdirSync(dataDir, { recursive: true });
-const inputFile = join(dataDir, `replay-${ALERTS}.ndjson`);
-if (!existsSync(inputFile)) {
-  console.error(`generating ${ALERTS} alerts into ${inputFile} ...`);
-  await generateAlerts(inputFile, ALERTS);
+/** The throughput input: generated alerts (all valid: every one gets a decision) in a topic of one partition. */
+async function produceInput() {
+  const dataDir = join(import.meta.dirname, '.data');
+  mkdirSync(dataDir, { recursive: true });
+  const inputFile = join(dataDir, `replay-${ALERTS}.ndjson`);
+  if (!existsSync(inputFile)) {
+    console.error(`generating ${ALERTS} alerts into ${inputFile} ...`);
+    await generateAlerts(inputFile, ALERTS);
+  }
+  const topic = `${run}-alerts`;
+  await createTopics(topic);
+  const produced = spawnSync(process.execPath, [bin, 'produce', '--input', inputFile, '--topic', topic, '--brokers', brokers.join(',')], { encoding: 'utf8' });
+  if (produced.status !== 0) throw new Error(produced.stderr);
+  const count = Number(/^sent (\d+)/.exec(produced.stdout)[1]);
+  console.log(`input: ${count} alerts (${(statSync(inputFile).size / 1e6).toFixed(1)} MB) from ${inputFile}, 1 partition; brokers ${brokers.join(',')}`);
+  return { topic, count };
 }
-const input = `${run}-alerts`;
-await createTopics(input);
-const produced = spawnSync(process.execPath, [bin, 'produce', '--input', inputFile, '--topic', input, '--brokers', brokers.join(',')], { encoding: 'utf8' });
-if (produced.status !== 0) throw new Error(produced.stderr);
-const count = Number(/^sent (\d+)/.exec(produced.stdout)[1]);
-console.log(`input: ${count} alerts (${(statSync(inputFile).size / 1e6).toFixed(1)} MB) from ${inputFile}, 1 partition; brokers ${brokers.join(',')}`);
 
 /** (a) consume → produce each message unchanged → commit after the acks; with the given compression. */
-async function passThrough(compression) {
+async function passThrough({ topic: input, count }, compression) {
   const copy = `${run}-copy-${Math.random().toString(36).slice(2, 6)}`;
   await createTopics(copy);
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
@@ -152,7 +155,7 @@ async function startWorker(name, topics, delivery) {
 }
 
 /** (b), (c): the worker over the whole input, until every decision is on the broker. */
-async function worker(delivery) {
+async function worker({ topic: input, count }, delivery) {
   const name = delivery === 'exactly-once' ? 'eos' : 'alo';
   const topics = { input: [input], decisions: `${run}-${name}-decisions`, incidents: `${run}-${name}-incidents`, deadLetters: `${run}-${name}-dead-letters` };
   const w = await startWorker(name, topics, delivery);
@@ -253,11 +256,12 @@ function latencyLine(l, delivery) {
 async function all() {
   // The baseline gets the same fast gzip as the worker, and is measured with and without it: the
   // ratio is taken against the faster of the two.
-  const plain = await passThrough(CompressionTypes.None);
-  const gzipped = await passThrough(CompressionTypes.GZIP);
+  const input = await produceInput();
+  const plain = await passThrough(input, CompressionTypes.None);
+  const gzipped = await passThrough(input, CompressionTypes.GZIP);
   const base = plain.rate >= gzipped.rate ? plain : gzipped;
-  const alo = await worker('at-least-once');
-  const eos = await worker('exactly-once');
+  const alo = await worker(input, 'at-least-once');
+  const eos = await worker(input, 'exactly-once');
   console.log(`(a) kafkajs pass-through (consume → produce → commit):      ${plain.rate} alerts/s uncompressed (${plain.ms} ms), ${gzipped.rate} alerts/s gzip (${gzipped.ms} ms)`);
   console.log(`(b) alertgate run, at-least-once (decide, produce, commit): ${alo.rate} alerts/s (${alo.ms} ms), RSS ${alo.rssMB} MB; b/a = ${(alo.rate / base.rate).toFixed(2)} (target ≥ 0.7)`);
   console.log(`(c) alertgate run, exactly-once (one transaction a chunk):  ${eos.rate} alerts/s (${eos.ms} ms), RSS ${eos.rssMB} MB; c/a = ${(eos.rate / base.rate).toFixed(2)}`);
@@ -268,7 +272,7 @@ async function all() {
   console.log(`(worst latency by second of sending, at-least-once: ${latAlo.worstBySecond.join(' ')}; exactly-once: ${latEos.worstBySecond.join(' ')})`);
   const summary = ({ worstBySecond, ...l }) => l;
   console.log(
-    JSON.stringify({ bench: 'kafka', alerts: count, passThroughPerSec: plain.rate, passThroughGzipPerSec: gzipped.rate, atLeastOncePerSec: alo.rate, exactlyOncePerSec: eos.rate, ratio: Number((alo.rate / base.rate).toFixed(2)), latencyAtLeastOnce: summary(latAlo), latencyExactlyOnce: summary(latEos) }),
+    JSON.stringify({ bench: 'kafka', alerts: input.count, passThroughPerSec: plain.rate, passThroughGzipPerSec: gzipped.rate, atLeastOncePerSec: alo.rate, exactlyOncePerSec: eos.rate, ratio: Number((alo.rate / base.rate).toFixed(2)), latencyAtLeastOnce: summary(latAlo), latencyExactlyOnce: summary(latEos) }),
   );
 }
 
@@ -277,7 +281,7 @@ try {
   const only = process.env.BENCH_KAFKA_ONLY;
   const delivery = process.env.BENCH_DELIVERY ?? 'at-least-once';
   if (only === undefined) await all();
-  else if (only === 'throughput') console.log(JSON.stringify({ bench: 'kafka-throughput', delivery, ...(await worker(delivery)) }));
+  else if (only === 'throughput') console.log(JSON.stringify({ bench: 'kafka-throughput', delivery, ...(await worker(await produceInput(), delivery)) }));
   else if (only === 'latency') console.log(latencyLine(await latency(delivery), delivery));
   else throw new Error(`BENCH_KAFKA_ONLY is throughput or latency, not ${only}`);
 } finally {
