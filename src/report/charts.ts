@@ -24,6 +24,8 @@ export function escapeHtml(text: string): string {
 }
 
 const fixed = (n: number) => String(Math.round(n * 10) / 10);
+/** A share (0..1) as a whole percentage, for labels and tooltips. */
+const percent = (v: number) => `${Math.round(v * 100)}%`;
 
 /** A round upper bound for an axis, and its ticks (0 and four more). */
 function axisOf(max: number): number[] {
@@ -113,11 +115,10 @@ export function shareLine(id: string, title: string, labels: readonly string[], 
     }
     path += `${drawing ? 'L' : 'M'}${fixed(x(i))} ${fixed(y(v))} `;
     drawing = true;
-    dots.push(`<circle class="dot" cx="${fixed(x(i))}" cy="${fixed(y(v))}" r="3.5" fill="${color}"><title>${escapeHtml(`${labels[i]}: ${Math.round(v * 100)}%`)}</title></circle>`);
+    dots.push(`<circle class="dot" cx="${fixed(x(i))}" cy="${fixed(y(v))}" r="3.5" fill="${color}"><title>${escapeHtml(`${labels[i]}: ${percent(v)}`)}</title></circle>`);
   });
   const line = path === '' ? '' : `<path class="line" d="${path.trimEnd()}" fill="none" stroke="${color}" stroke-width="2"/>`;
-  const pctLabel = (v: number) => `${Math.round(v * 100)}%`;
-  return frame(id, title, height, `${yAxis([0, 0.25, 0.5, 0.75, 1], y, pctLabel)}${line}${dots.join('')}${marks(marked, (i) => x(i) - slot / 2, height)}${xLabels(labels, x, height)}`);
+  return frame(id, title, height, `${yAxis([0, 0.25, 0.5, 0.75, 1], y, percent)}${line}${dots.join('')}${marks(marked, (i) => x(i) - slot / 2, height)}${xLabels(labels, x, height)}`);
 }
 
 /** A share (0..1) per item as a horizontal bar; null values are said in words. */
@@ -131,7 +132,7 @@ export function shareBars(id: string, title: string, items: readonly { label: st
     const label = `<text x="${labelWidth - 8}" y="${y + 15}" class="tick" text-anchor="end">${escapeHtml(item.label)}</text>`;
     if (item.value === null) return `${label}<text x="${labelWidth}" y="${y + 15}" class="tick muted">no TP or FP verdict</text>`;
     const w = fixed(Math.max(1, item.value * barWidth));
-    return `${label}<rect class="bar" x="${labelWidth}" y="${y + 3}" width="${w}" height="${row - 8}" fill="${color}"><title>${escapeHtml(`${item.label}: ${Math.round(item.value * 100)}%`)}</title></rect><text x="${fixed(labelWidth + Number(w) + 6)}" y="${y + 15}" class="tick">${Math.round(item.value * 100)}%</text>`;
+    return `${label}<rect class="bar" x="${labelWidth}" y="${y + 3}" width="${w}" height="${row - 8}" fill="${color}"><title>${escapeHtml(`${item.label}: ${percent(item.value)}`)}</title></rect><text x="${fixed(labelWidth + Number(w) + 6)}" y="${y + 15}" class="tick">${percent(item.value)}</text>`;
   });
   const axis = `<line x1="${labelWidth}" x2="${labelWidth}" y1="${MARGIN.top - 4}" y2="${height - 4}" class="grid"/>`;
   return frame(id, title, height, `${axis}${rows.join('')}`);
