@@ -1,5 +1,6 @@
 import type { Ledger } from '../ledger/ledger.js';
 import { verdictCountsOf, type DecisionCount, type ReportIncident, type TuningChange } from '../ledger/records.js';
+import { round } from '../tune/format.js';
 import { Report, type ChangeSection, type DaySection, type EffectWindow, type NoisyKey, type RuleSection } from './report.js';
 
 const HOUR_MS = 3_600_000;
@@ -203,4 +204,3 @@ const inPeriod = (ms: number, options: ReportOptions) => ms >= options.fromMs &&
 const firstSeenMs = (i: ReportIncident) => Date.parse(i.record.firstSeen);
 const hourOf = (ms: number) => Math.floor(ms / HOUR_MS) * HOUR_MS;
 const iso = (ms: number) => new Date(ms).toISOString();
-const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;

@@ -9,6 +9,12 @@ export function table(format: 'text' | 'md', head: Row, rows: readonly Row[]): s
   return [head, ...rows].map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
 }
 
+/** `n` rounded to `places` decimal places: the precision figures are reported at. */
+export function round(n: number, places: number): number {
+  const f = 10 ** places;
+  return Math.round(n * f) / f;
+}
+
 export const pct = (n: number | null) => (n === null ? '-' : `${(n * 100).toFixed(0)}%`);
 
 /** The rows of the proposals table: what `alertgate tune` prints and the README shows. */

@@ -3,6 +3,7 @@ import type { CompiledRule, CompiledRuleSet } from '../rules/ruleset.js';
 import { candidateRange, firstBeyond, gridValues, parsePercent, type CandidateRange } from './candidates.js';
 import { analyzeParams, breakpoint, survives, type Survival, type ThresholdUse } from './counterfactual.js';
 import { proposeExceptions, type ExceptionOptions } from './exceptions.js';
+import { round } from './format.js';
 import { withParam, type ReplayEvaluator } from './replay.js';
 import type { ParamEvaluation, Proposal, RuleReport, TuneReport } from './report.js';
 
@@ -290,9 +291,4 @@ function effectivePeriod(period: TuneInput['period'], incidents: readonly Tuning
   const to = period.toMs ?? (incidents.length > 0 ? Math.max(...incidents.map((i) => Date.parse(i.record.lastSeen))) : -Infinity);
   if (!Number.isFinite(from) || !Number.isFinite(to)) return { fromMs: undefined, toMs: undefined, days: 1 };
   return { fromMs: from, toMs: to, days: Math.max(1, (to - from) / DAY_MS) };
-}
-
-function round(n: number, places: number): number {
-  const f = 10 ** places;
-  return Math.round(n * f) / f;
 }
