@@ -5,7 +5,7 @@ import { FeedbackRecord, type FeedbackLine, type FeedbackResult, type Verdict } 
 import { IncidentRecord } from '../incidents/index.js';
 import type { LedgerStats } from '../metrics/ledger-stats.js';
 import { connect, describeLocation, type LedgerLocation } from './connect.js';
-import { LedgerIncident, OpeningAlert, RuleStats, TuningChange, type DecisionCount, type ReportIncident, type TuningIncident } from './records.js';
+import { hourBucketMs, LedgerIncident, OpeningAlert, RuleStats, TuningChange, type DecisionCount, type ReportIncident, type TuningIncident } from './records.js';
 import {
   DecisionCountRow,
   FeedbackRow,
@@ -18,7 +18,6 @@ import {
 
 /** Rows per INSERT statement: well inside SQLite's and PostgreSQL's bound-parameter limits. */
 const CHUNK = 200;
-const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 
 /** One flush of a LedgerRecorder: written in one transaction. */
@@ -249,7 +248,7 @@ export class Ledger implements LedgerStats {
     const rows = await this.db
       .selectFrom('decision_counts')
       .select((eb) => ['rule_id', 'decision', 'bucket_ms', eb.fn.sum<number>('count').as('count')])
-      .where('bucket_ms', '>=', Math.floor(fromMs / HOUR_MS) * HOUR_MS)
+      .where('bucket_ms', '>=', hourBucketMs(fromMs))
       .where('bucket_ms', '<=', toMs)
       .groupBy(['rule_id', 'decision', 'bucket_ms'])
       .orderBy('bucket_ms')
@@ -361,7 +360,7 @@ export class Ledger implements LedgerStats {
       .where('rule_id', '=', ruleId)
       .groupBy(['bucket_ms', 'decision'])
       .orderBy('bucket_ms');
-    if (sinceMs !== undefined) decisions = decisions.where('bucket_ms', '>=', Math.floor(sinceMs / HOUR_MS) * HOUR_MS);
+    if (sinceMs !== undefined) decisions = decisions.where('bucket_ms', '>=', hourBucketMs(sinceMs));
     const byDay = new Map<number, { promote: number; suppress: number }>();
     for (const row of await decisions.execute()) {
       const { bucket_ms, decision, count: n } = DecisionCountRow.pick({ bucket_ms: true, decision: true, count: true }).parse(row);

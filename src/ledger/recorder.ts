@@ -1,8 +1,8 @@
 import type { IncidentRecord } from '../incidents/index.js';
 import type { DecisionFacts, PipelineSinks } from '../pipeline/pipeline.js';
 import type { Ledger, LedgerBatch } from './ledger.js';
+import { hourBucketMs } from './records.js';
 
-const HOUR_MS = 3_600_000;
 const DECISIONS = ['promote', 'suppress', 'pass'] as const;
 const DECISION_INDEX = { promote: 0, suppress: 1, pass: 2 } as const;
 
@@ -81,7 +81,7 @@ export class LedgerRecorder {
       this.openings.push({ incidentId: facts.incidentId, alertId, decisionJson: json, alert: { name, source, severity, entities } });
     }
     if (!this.counting) return;
-    const bucket = Math.floor(facts.timeMs / HOUR_MS) * HOUR_MS;
+    const bucket = hourBucketMs(facts.timeMs);
     let perRule = this.lastBucketCounts;
     if (bucket !== this.lastBucket || perRule === undefined) {
       perRule = this.counts.get(bucket);

@@ -53,7 +53,14 @@ export interface ReportIncident {
   readonly firstFeedbackMs: number | undefined;
 }
 
-/** Decisions of one rule ('' for pass) in one event-time hour, over every source. */
+const HOUR_MS = 3_600_000;
+
+/** The decision-count bucket an event time falls in: the start of its hour (epoch ms). */
+export function hourBucketMs(timeMs: number): number {
+  return Math.floor(timeMs / HOUR_MS) * HOUR_MS;
+}
+
+/** Decisions of one rule ('' for pass) in one event-time hour (hourBucketMs), over every source. */
 export interface DecisionCount {
   readonly ruleId: string;
   readonly decision: 'promote' | 'suppress' | 'pass';

@@ -1,9 +1,8 @@
 import type { Ledger } from '../ledger/ledger.js';
-import { verdictCountsOf, type DecisionCount, type ReportIncident, type TuningChange } from '../ledger/records.js';
+import { hourBucketMs, verdictCountsOf, type DecisionCount, type ReportIncident, type TuningChange } from '../ledger/records.js';
 import { round } from '../tune/format.js';
 import { Report, type ChangeSection, type DaySection, type EffectWindow, type NoisyKey, type RuleSection } from './report.js';
 
-const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 /** The longest before/after window of a tuning change's measured effect. */
 const EFFECT_WINDOW_MS = 7 * DAY_MS;
@@ -40,7 +39,7 @@ export async function buildReport(ledger: Ledger, options: ReportOptions): Promi
 /** The report from what was read: pure. */
 export function reportOf(data: ReportData, options: ReportOptions): Report {
   const incidents = data.incidents.filter((i) => inPeriod(firstSeenMs(i), options));
-  const counts = data.counts.filter((c) => c.bucketMs >= hourOf(options.fromMs) && c.bucketMs <= options.toMs);
+  const counts = data.counts.filter((c) => c.bucketMs >= hourBucketMs(options.fromMs) && c.bucketMs <= options.toMs);
   const ruleIds = [...new Set([...incidents.map((i) => i.record.ruleId), ...counts.filter((c) => c.ruleId !== '').map((c) => c.ruleId)])].sort();
   return Report.parse({
     period: { from: iso(options.fromMs), to: iso(options.toMs), days: round((options.toMs - options.fromMs) / DAY_MS, 2) },
@@ -95,7 +94,7 @@ function changeSection(change: TuningChange, data: ReportData, options: ReportOp
     const within = (ms: number) => ms >= fromMs && (endIncluded ? ms <= toMs : ms < toMs);
     const incidents = data.incidents.filter((i) => i.record.ruleId === change.ruleId && within(firstSeenMs(i)));
     // Decisions are counted per hour: a window takes the hours that start in it, its start rounded down to the hour.
-    const counts = data.counts.filter((c) => c.ruleId === change.ruleId && c.bucketMs >= hourOf(fromMs) && (endIncluded ? c.bucketMs <= toMs : c.bucketMs < hourOf(toMs)));
+    const counts = data.counts.filter((c) => c.ruleId === change.ruleId && c.bucketMs >= hourBucketMs(fromMs) && (endIncluded ? c.bucketMs <= toMs : c.bucketMs < hourBucketMs(toMs)));
     const days = (toMs - fromMs) / DAY_MS;
     return {
       from: iso(fromMs),
@@ -202,5 +201,4 @@ function daysOf(options: ReportOptions): number[] {
 
 const inPeriod = (ms: number, options: ReportOptions) => ms >= options.fromMs && ms <= options.toMs;
 const firstSeenMs = (i: ReportIncident) => Date.parse(i.record.firstSeen);
-const hourOf = (ms: number) => Math.floor(ms / HOUR_MS) * HOUR_MS;
 const iso = (ms: number) => new Date(ms).toISOString();
