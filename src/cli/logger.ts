@@ -18,6 +18,11 @@ export const DEFAULT_REDACT_PATHS: readonly string[] = [
   ...atDepths('tokens'),
   ...atDepths('apiToken'),
   ...atDepths('secret'),
+  // Receivers' secrets (docs/receivers.md): held as references in the config, redacted wherever a value turns up.
+  ...atDepths('routingKey'),
+  ...atDepths('webhookUrl'),
+  'receivers.named.*.headers',
+  'receivers.named.*.url',
 ];
 
 /** `name`, `*.name`, `*.*.name`, `*.*.*.name`: fast-redact wildcards cover one level each. */
