@@ -228,7 +228,7 @@ export function outcomeOf(what: string, err: unknown, nowMs: number): DeliveryRe
     case 'slack_webapi_rate_limited_error':
       return retry(`${what}: rate limited`, (e.retryAfter ?? 0) * 1000);
     case 'slack_webapi_http_error':
-      return fromHttpStatus(what, e.statusCode ?? 0, e.headers?.['retry-after'], nowMs, typeof e.body === 'string' ? e.body : '');
+      return fromHttpStatus(what, e.statusCode ?? 0, e.headers?.['retry-after'], nowMs, e.body === undefined ? '' : typeof e.body === 'string' ? e.body : JSON.stringify(e.body));
     case 'slack_webapi_platform_error': {
       const error = e.data?.error ?? 'unknown_error';
       return TRANSIENT_ERRORS.has(error) ? retry(`${what}: ${error}`) : failed(`${what}: ${error}`);
