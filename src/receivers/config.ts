@@ -31,7 +31,7 @@ export type ReceiverOptions = z.infer<typeof ReceiverOptions>;
 export type ReceiverType = ReceiverOptions['type'];
 
 /** Names appear in metrics labels, escalation policies and logs: short and plain. */
-export const ReceiverName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'use 1 to 64 lowercase letters, digits, "-" or "_", starting with a letter or digit');
+export const RECEIVER_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
 const CASE_ID_PLACEHOLDER = '{{caseId}}';
 
@@ -61,7 +61,15 @@ export const ReceiversConfig = z
     timeoutMs: z.number().int().min(100).max(120_000).default(10_000),
     /** Dry run: every receiver writes what it would send to this NDJSON file instead of sending (no secret is read). */
     capture: z.string().min(1).optional(),
-    named: z.record(ReceiverName, ReceiverOptions).default({}),
+    named: z
+      .record(z.string(), ReceiverOptions)
+      .superRefine((named, ctx) => {
+        // Checked here rather than as the record's key schema, whose error would not say what is wrong.
+        for (const name of Object.keys(named)) {
+          if (!RECEIVER_NAME.test(name)) ctx.addIssue({ code: 'custom', message: 'use 1 to 64 lowercase letters, digits, "-" or "_", starting with a letter or digit', path: [name] });
+        }
+      })
+      .default({}),
   })
   .strict();
 export type ReceiversConfig = z.infer<typeof ReceiversConfig>;

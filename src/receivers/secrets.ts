@@ -113,9 +113,42 @@ export function secretsIn(root: unknown, path: (string | number)[] = []): { secr
 /** Shorter values are not searched for: replacing every "a" in a message would hide more than it protects. */
 const MIN_SCRUB_LENGTH = 4;
 
-/** The values of the resolved secrets, to scrub from error messages. */
+/** URL parts shorter than this are not secrets of their own (api-version=1); path segments are words below the longer bound (/workflows/). */
+const MIN_URL_PART_LENGTH = 8;
+const MIN_PATH_SEGMENT_LENGTH = 16;
+
+/**
+ * The values of the resolved secrets, to scrub from error messages. A secret that is a URL (a Teams
+ * workflow, a webhook with a token) also gives its parts that carry the token, since an error may quote
+ * only those: the query values, the user and password, the path and each long path segment.
+ */
 export function secretValues(secrets: readonly Secret[]): string[] {
-  return secrets.filter((secret) => secret.resolved).map((secret) => secret.reveal());
+  const values: string[] = [];
+  for (const secret of secrets) {
+    if (!secret.resolved) continue;
+    const value = secret.reveal();
+    values.push(value);
+    if (!/^https?:\/\//i.test(value)) continue;
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      continue;
+    }
+    const parts = [url.username, url.password, url.pathname + url.search, url.search.slice(1), ...url.searchParams.values()];
+    const segments = url.pathname.split('/').filter((segment) => segment.length >= MIN_PATH_SEGMENT_LENGTH);
+    values.push(...[...parts, ...segments].map(decodeURIComponentSafe).filter((part) => part.length >= MIN_URL_PART_LENGTH));
+  }
+  // Longest first, so a whole value is replaced before a part of it.
+  return [...new Set(values)].sort((a, b) => b.length - a.length);
+}
+
+function decodeURIComponentSafe(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 /**

@@ -23,6 +23,7 @@ export const EVENT_HEADER = 'x-alertgate-event';
 export const DEFAULT_TOLERANCE_SECONDS = 300;
 
 /** Header names a webhook may not set: the transport's own and the signature's. */
+const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 const RESERVED_HEADERS = new Set(['content-type', 'content-length', 'host', 'connection', 'transfer-encoding', SIGNATURE_HEADER, DELIVERY_HEADER, EVENT_HEADER]);
 
 export const WebhookOptions = z
@@ -34,13 +35,14 @@ export const WebhookOptions = z
     secret: SecretRef.optional(),
     /** Extra headers (an Authorization header, a tenant id); a value may be env:/file: too. */
     headers: z
-      .record(
-        z
-          .string()
-          .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'not an HTTP header name')
-          .refine((h) => !RESERVED_HEADERS.has(h.toLowerCase()), 'set by alertgate itself'),
-        MaybeSecret,
-      )
+      .record(z.string(), MaybeSecret)
+      .superRefine((headers, ctx) => {
+        // Checked here rather than as the record's key schema, whose error would not say what is wrong.
+        for (const header of Object.keys(headers)) {
+          if (!HEADER_NAME.test(header)) ctx.addIssue({ code: 'custom', message: 'not an HTTP header name', path: [header] });
+          else if (RESERVED_HEADERS.has(header.toLowerCase())) ctx.addIssue({ code: 'custom', message: 'set by alertgate itself', path: [header] });
+        }
+      })
       .default({}),
   })
   .strict()
