@@ -108,7 +108,10 @@ describe('secrets never in logs or error messages', () => {
     expect(results.filter((r) => r.includes('[redacted]')).length).toBeGreaterThanOrEqual(12);
     expect(leaks(results.join('\n'))).toEqual([]);
     expect(logged).toContain('notification not delivered');
-    expect(logged).toContain('env:SLACK_TOKEN');
+    const configLine = JSON.parse(logged.split('\n').find((line) => line.includes('"msg":"configuration"'))!) as { config: { receivers: { named: Record<string, Record<string, unknown>> } } };
+    expect(configLine.config.receivers.named.slack).toMatchObject({ token: '[redacted]', channel: 'C0SOCALERTS' });
+    expect(configLine.config.receivers.named.hook).toMatchObject({ url: '[redacted]', secret: '[redacted]', headers: '[redacted]' });
+    expect(configLine.config.receivers.named.mail).toMatchObject({ smtp: { password: '[redacted]', user: 'bot' } });
     expect(leaks(logged)).toEqual([]);
   });
 });
