@@ -15,7 +15,8 @@ export default defineConfig({
         extends: true,
         // --expose-gc: memory-bound tests measure what is retained after a collection, not GC timing.
         // The ledger's PostgreSQL suites run against the real database; test/ledger/postgres-setup.ts finds it.
-        test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: ['test/kafka/**'], execArgv: ['--expose-gc'], globalSetup: ['test/ledger/postgres-setup.ts'] },
+        // The receiver suites check requests against the vendors' contracts; test/receivers/contracts-setup.ts finds them.
+        test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: ['test/kafka/**'], execArgv: ['--expose-gc'], globalSetup: ['test/ledger/postgres-setup.ts', 'test/receivers/contracts-setup.ts'] },
       },
       {
         extends: true,

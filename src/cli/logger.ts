@@ -18,6 +18,12 @@ export const DEFAULT_REDACT_PATHS: readonly string[] = [
   ...atDepths('tokens'),
   ...atDepths('apiToken'),
   ...atDepths('secret'),
+  // Receivers' secrets (docs/receivers.md): the config holds them as references (env:…, file:…) that
+  // serialize as such; their fields are redacted too, in the config section or a config logged whole.
+  ...['token', 'routingKey', 'webhookUrl', 'apiToken', 'secret', 'url', 'headers', 'smtp.password'].flatMap((field) => [
+    `receivers.named.*.${field}`,
+    `*.receivers.named.*.${field}`,
+  ]),
 ];
 
 /** `name`, `*.name`, `*.*.name`, `*.*.*.name`: fast-redact wildcards cover one level each. */

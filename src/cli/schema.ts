@@ -4,6 +4,7 @@ import { DecisionRecord } from '../decide/decision-record.js';
 import { IncidentRecord } from '../incidents/index.js';
 import { CanonicalAlert } from '../normalize/alert.js';
 import { DeadLetterRecord } from '../pipeline/dead-letter.js';
+import { Notification } from '../receivers/receiver.js';
 import { Report } from '../report/report.js';
 import { API_ROUTES } from '../http/api-routes.js';
 import { openApiDocument } from '../http/openapi.js';
@@ -15,6 +16,8 @@ export const SCHEMAS = {
   incident: IncidentRecord,
   'dead-letter': DeadLetterRecord,
   report: Report,
+  /** The body of a generic webhook (docs/receivers.md). */
+  notification: Notification,
 } as const;
 
 export function jsonSchemaOf(name: keyof typeof SCHEMAS): string {

@@ -1,5 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
+import { resolveReceiverSecrets } from '../receivers/config.js';
+import { ConfigError } from './error.js';
 import { Config } from './schema.js';
 
 type EnvType = 'string' | 'number' | 'boolean' | 'list' | 'tokens';
@@ -23,6 +25,8 @@ export const ENV_VARS: Readonly<Record<string, { path: readonly string[]; type: 
   ALERTGATE_HTTP_HOST: { path: ['http', 'host'], type: 'string' },
   ALERTGATE_HTTP_PORT: { path: ['http', 'port'], type: 'number' },
   ALERTGATE_LOG_LEVEL: { path: ['log', 'level'], type: 'string' },
+  ALERTGATE_RECEIVERS_LINK: { path: ['receivers', 'link'], type: 'string' },
+  ALERTGATE_RECEIVERS_CAPTURE: { path: ['receivers', 'capture'], type: 'string' },
   ALERTGATE_LOG_REDACT: { path: ['log', 'redact'], type: 'list' },
   ALERTGATE_LOG_AUDIT_DECISIONS: { path: ['log', 'audit', 'decisions'], type: 'string' },
   ALERTGATE_METRICS_PRECISION_HORIZON: { path: ['metrics', 'precisionHorizon'], type: 'string' },
@@ -58,9 +62,7 @@ export const ENV_VARS: Readonly<Record<string, { path: readonly string[]; type: 
  */
 export const KAFKA_BROKERS_FALLBACK = 'KAFKA_BROKERS';
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
+export { ConfigError };
 
 /** A command-line flag that sets a config field; it wins over the file and the environment. */
 export interface ConfigOverride {
@@ -100,12 +102,17 @@ export async function loadConfig(
     origin.set(path.join('.'), flag);
   }
   const parsed = Config.safeParse(raw);
-  if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => {
-    const where = variableFor(origin, issue.path) ?? (file ? `${file}: /${issue.path.join('/')}` : `/${issue.path.join('/')}`);
-    return `${where}: ${issue.message}`;
-  });
-  throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
+  const where = (path: readonly PropertyKey[]): string =>
+    variableFor(origin, path) ?? (file ? `${file}: /${path.map(String).join('/')}` : `/${path.map(String).join('/')}`);
+  if (!parsed.success) {
+    throw new ConfigError(`invalid configuration:\n${parsed.error.issues.map((issue) => `${where(issue.path)}: ${issue.message}`).join('\n')}`);
+  }
+  // Receivers' secrets are read once, here, so a missing one stops the worker at start.
+  const secretProblems = resolveReceiverSecrets(parsed.data.receivers, env);
+  if (secretProblems.length > 0) {
+    throw new ConfigError(`invalid configuration:\n${secretProblems.map((p) => `${where(['receivers', ...p.path])}: ${p.message}`).join('\n')}`);
+  }
+  return parsed.data;
 }
 
 async function readConfigFile(file: string): Promise<Record<string, unknown>> {

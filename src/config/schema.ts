@@ -3,6 +3,7 @@ import { z } from 'zod';
 
 import { SOURCE_LABEL_PATTERN } from '../metrics/source-labels.js';
 import { InputFormat } from '../normalize/index.js';
+import { ReceiversConfig, RECEIVERS_DEFAULTS } from '../receivers/config.js';
 import { Duration } from '../rules/schema.js';
 import { ApiConfig } from './api.js';
 import { FeedbackConfig } from './feedback.js';
@@ -96,6 +97,8 @@ export const Config = z
     api: ApiConfig.default({ tokens: [], bodyLimitBytes: 64 * 1024 }),
     tuning: TuningConfig.default(TuningConfig.parse({})),
     feedback: FeedbackConfig.default({}),
+    /** Where cases are told: Slack, Teams, PagerDuty, Jira, email, webhooks (docs/receivers.md). */
+    receivers: ReceiversConfig.default(RECEIVERS_DEFAULTS),
     log: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
