@@ -5,6 +5,7 @@ import { loadConfig } from '../config/load.js';
 import { ApiRequestError, FeedbackApiClient } from '../feedback/api-client.js';
 import { EntityRef, FeedbackLine, feedbackAuditOf, verdictOf, VERDICTS, type FeedbackResult } from '../feedback/feedback.js';
 import { readFeedbackFile } from '../feedback/import-file.js';
+import { EXIT, type ExitCode } from './exit-codes.js';
 import { openLedger } from './ledger-cli.js';
 import { cliAuditLog } from './logger.js';
 import { reportUserError, UserError } from './setup.js';
@@ -119,14 +120,14 @@ function entityOf(text: string): EntityRef {
   return parsed.data;
 }
 
-async function importFile(file: string, opts: TargetOptions): Promise<number> {
+async function importFile(file: string, opts: TargetOptions): Promise<ExitCode> {
   const read = await readFeedbackFile(file).catch((err: NodeJS.ErrnoException) => {
     throw new UserError(`${file}: cannot read: ${err.code ?? err.message}`);
   });
   if (!read.ok) {
     for (const p of read.problems) process.stderr.write(`${file}: line ${p.line}: ${p.message}\n`);
     process.stderr.write(`alertgate: ${read.problems.length} problems in ${file}; nothing imported\n`);
-    return 1;
+    return EXIT.invalid;
   }
   const target = await openTarget(opts);
   const tally = { created: 0, duplicate: 0 };
@@ -141,9 +142,9 @@ async function importFile(file: string, opts: TargetOptions): Promise<number> {
     await target.close();
   }
   process.stdout.write(`imported ${read.lines.length} lines into ${target.where}: ${tally.created} recorded, ${tally.duplicate} already recorded, ${unknown.length} on unknown incidents\n`);
-  if (unknown.length === 0) return 0;
+  if (unknown.length === 0) return EXIT.ok;
   process.stderr.write(`alertgate: ${file}: unknown incidents on lines ${unknown.join(', ')} (not in ${target.where}); those were not recorded\n`);
-  return 1;
+  return EXIT.invalid;
 }
 
 async function openTarget(opts: TargetOptions): Promise<Target> {
