@@ -3,7 +3,7 @@ import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
 import { ApiRequestError, FeedbackApiClient } from '../feedback/api-client.js';
-import { EntityRef, FeedbackLine, feedbackAuditOf, verdictOf, VERDICTS, type FeedbackResult } from '../feedback/feedback.js';
+import { EntityRef, FeedbackLine, feedbackAuditOf, VerdictInput, VERDICTS, type FeedbackResult } from '../feedback/feedback.js';
 import { readFeedbackFile } from '../feedback/import-file.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { openLedger } from './ledger-cli.js';
@@ -81,12 +81,12 @@ export function registerFeedback(program: Command, setExit: (code: number) => vo
 }
 
 async function single(incidentId: string, opts: FeedbackOptions): Promise<void> {
-  const verdict = opts.verdict !== undefined ? verdictOf(opts.verdict) : undefined;
-  if (verdict === undefined) throw new UserError(`--verdict: expected one of ${VERDICTS.join(', ')}, tp, bp, fp${opts.verdict !== undefined ? `, got "${opts.verdict}"` : ''}`);
+  const verdict = VerdictInput.safeParse(opts.verdict);
+  if (!verdict.success) throw new UserError(`--verdict: ${verdict.error.issues[0]!.message}`);
   if (opts.reason === undefined) throw new UserError('--reason: say what the analyst found');
   const parsed = FeedbackLine.safeParse({
     incidentId,
-    verdict,
+    verdict: verdict.data,
     reason: opts.reason,
     analyst: opts.analyst ?? userInfo().username,
     ...(opts.entity !== undefined ? { entity: entityOf(opts.entity) } : {}),

@@ -70,6 +70,14 @@ describe('alertgate feedback and tune on the command line', () => {
     expect(r.stderr).toContain('3 problems in');
   });
 
+  it('feedback import: a wrong verdict is told every accepted spelling, the short ones included (they were left out)', () => {
+    const wrong = join(dir, 'wrong-verdict.ndjson');
+    writeFileSync(wrong, `${JSON.stringify({ incidentId: incidents[1]!.id, verdict: 'false-positive', reason: 'r', analyst: 'a' })}\n`);
+    const r = cli(['feedback', 'import', wrong, '--db', db]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.split('\n')[0]).toBe(`${wrong}: line 1: /verdict: expected one of true_positive, benign_positive, false_positive, tp, bp, fp, got "false-positive"`);
+  });
+
   it('feedback import: unknown incidents are listed by line, the others recorded', () => {
     const mixed = join(dir, 'mixed.ndjson');
     writeFileSync(mixed, [JSON.stringify({ incidentId: 'inc-ffffffffffffffffffffffff', verdict: 'fp', reason: 'r', analyst: 'a' }), JSON.stringify({ incidentId: incidents[2]!.id, verdict: 'fp', reason: 'second look', analyst: 'b' })].join('\n'));
