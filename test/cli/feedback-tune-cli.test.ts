@@ -111,6 +111,12 @@ describe('alertgate feedback and tune on the command line', () => {
     expect(key(report)).toHaveLength(3);
   });
 
+  it('tune on an empty ledger says there is nothing to tune and why (it printed an empty table and nothing else)', () => {
+    const r = cli(['tune', '--rules', rules, '--db', join(tempDir(), 'empty.sqlite')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.split('\n').slice(1)).toEqual(['', 'nothing to tune: the ledger has no incidents (record some: alertgate replay --db, or a worker with ledger.url)', '']);
+  });
+
   it('tune: text and markdown tables; usage errors exit 1', () => {
     const text = cli(['tune', '--rules', rules, '--db', db]);
     expect(text.stdout).toMatch(/^rule +param +old → new +FP incidents removed +TP kept +incidents\/day before → after$/m);
