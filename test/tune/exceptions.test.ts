@@ -9,19 +9,12 @@ import { formatReport, nothingToTune } from '../../src/tune/format.js';
 import { tune, type TuneInput } from '../../src/tune/tuner.js';
 import { incidentRecord } from '../ledger/fixtures.js';
 import { rule, ruleset } from '../helpers.js';
+import { BURST_RULES } from './fixtures.js';
 
 const OPTIONS = { minIncidents: 3, expiresAtMs: Date.UTC(2026, 11, 31), owner: 'soc' };
 /** An id as the Exception schema takes it, and ending in a letter or digit. */
 const TIDY_ID = /^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$/;
 
-const burstRule = rule({
-  id: 'burst',
-  params: { minCount: { value: 10, min: 2, max: 100, step: 1 } },
-  match: { all: [] },
-  window: { groupBy: ['entities.host'], size: '5m' },
-  aggregates: { hits: { kind: 'count' } },
-  conditions: { all: [{ fact: 'hits', operator: 'greaterThanInclusive', value: { fact: 'params', path: '$.minCount' } }] },
-});
 
 /** An incident of rule burst on `host`, opened by an alert named `name`, with a verdict that may name an entity. */
 function incident(n: number, host: string, name: string, verdict: Verdict | null, entity?: EntityRef): TuningIncident {
@@ -42,7 +35,7 @@ const falsePositivesOf = (name: string, first = 0) => [
 
 describe('exception proposals', () => {
   it('generated exception ids end in a letter or digit, never in a dot or dash (they ended in a dot), and each proposal is a valid exception', async () => {
-    const set = await ruleset({ 'burst.yaml': burstRule });
+    const set = await ruleset(BURST_RULES);
     const ids = (name: string) => proposeExceptions([...falsePositivesOf(name), incident(9, 'tp-1', 'other', 'true_positive')], set, OPTIONS);
     expect(ids('ET POLICY Outbound connection to port 3306.').map((p) => p.id)).toEqual(['tune-et-policy-outbound-connection-to-port-3306']);
     // Cut at 60 characters right after a dot.
@@ -58,7 +51,7 @@ describe('exception proposals', () => {
   });
 
   it('an id taken by a rule or exception gets the next free suffix', async () => {
-    const set = await ruleset({ 'burst.yaml': burstRule, 'taken.yaml': rule({ id: 'tune-backup' }) });
+    const set = await ruleset({ ...BURST_RULES, 'taken.yaml': rule({ id: 'tune-backup' }) });
     expect(proposeExceptions(falsePositivesOf('Backup.'), set, OPTIONS).map((p) => p.id)).toEqual(['tune-backup-2']);
   });
 });
@@ -66,7 +59,7 @@ describe('exception proposals', () => {
 describe('alertgate tune text output', () => {
   async function report(incidents: readonly TuningIncident[], minVerdicts = 100) {
     const input: TuneInput = {
-      ruleset: await ruleset({ 'burst.yaml': burstRule }),
+      ruleset: await ruleset(BURST_RULES),
       incidents,
       guardrails: { minRecall: 1, maxStep: '50%', minVerdicts },
       period: { fromMs: Date.UTC(2026, 10, 1), toMs: Date.UTC(2026, 10, 30) },
