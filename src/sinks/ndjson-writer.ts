@@ -27,7 +27,7 @@ export class NdjsonWriter {
   private constructor(
     private readonly stream: Writable,
     private readonly owned: boolean,
-    private readonly target: string,
+    target: string,
   ) {
     // Kept, not thrown from the event: an unhandled 'error' would crash with a stack, and a drain
     // awaited after it would wait forever (a destroyed stream never drains).
