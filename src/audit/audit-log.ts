@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { AuditDecisions } from '../config/schema.js';
+import { Verdict } from '../feedback/feedback.js';
 import { decisionKindOf } from '../pipeline/decision-json.js';
 
-const Verdict = z.enum(['true_positive', 'benign_positive', 'false_positive']);
 const RuleSetState = z.object({ fingerprint: z.string(), rules: z.array(z.string()) }).strict();
 
 /**

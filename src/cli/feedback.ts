@@ -1,10 +1,12 @@
 import { basename } from 'node:path';
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
+import type { AuditLog } from '../audit/audit-log.js';
 import { loadConfig } from '../config/load.js';
 import { ApiRequestError, FeedbackApiClient } from '../feedback/api-client.js';
-import { EntityRef, FeedbackLine, feedbackAuditOf, verdictOf, VERDICTS, type FeedbackResult } from '../feedback/feedback.js';
+import { EntityRef, FeedbackLine, feedbackAuditOf, VerdictInput, VERDICTS, type FeedbackResult } from '../feedback/feedback.js';
 import { readFeedbackFile } from '../feedback/import-file.js';
+import { EXIT, type ExitCode } from './exit-codes.js';
 import { openLedger } from './ledger-cli.js';
 import { cliAuditLog } from './logger.js';
 import { reportUserError, UserError } from './setup.js';
@@ -16,6 +18,10 @@ interface TargetOptions {
   api?: string;
   token?: string;
   config?: string;
+}
+
+interface ImportOptions extends TargetOptions {
+  auditLog?: string;
 }
 
 interface FeedbackOptions extends TargetOptions {
@@ -67,12 +73,15 @@ export function registerFeedback(program: Command, setExit: (code: number) => vo
   withTarget(
     feedback
       .command('import')
-      .description('Record verdicts in bulk from NDJSON, one {incidentId, verdict, reason, analyst, entity?, at?} per line (e.g. exported from a ticket system). Invalid lines stop the import before anything is recorded; re-importing a file records nothing new.')
-      .argument('<file>', 'NDJSON file'),
-  ).action(async (file: string, _opts: TargetOptions, command: Command) => {
+      .description(
+        'Record verdicts in bulk from NDJSON, one {incidentId, verdict, reason, analyst, entity?, at?} per line (e.g. exported from a ticket system). Invalid lines stop the import before anything is recorded; re-importing a file records nothing new. Prints one summary line.',
+      )
+      .argument('<file>', 'NDJSON file')
+      .option('--audit-log <file>', 'with --db: append the audit record of each recorded verdict to this file (- for stderr); the ledger keeps every verdict either way'),
+  ).action(async (file: string, _opts: ImportOptions, command: Command) => {
     try {
       // The target options are the parent's too: commander hands them to whichever command it parses first.
-      setExit(await importFile(file, command.optsWithGlobals<TargetOptions>()));
+      setExit(await importFile(file, command.optsWithGlobals<ImportOptions>()));
     } catch (err) {
       reportUserError(err, setExit);
     }
@@ -80,12 +89,12 @@ export function registerFeedback(program: Command, setExit: (code: number) => vo
 }
 
 async function single(incidentId: string, opts: FeedbackOptions): Promise<void> {
-  const verdict = opts.verdict !== undefined ? verdictOf(opts.verdict) : undefined;
-  if (verdict === undefined) throw new UserError(`--verdict: expected one of ${VERDICTS.join(', ')}, tp, bp, fp${opts.verdict !== undefined ? `, got "${opts.verdict}"` : ''}`);
+  const verdict = VerdictInput.safeParse(opts.verdict);
+  if (!verdict.success) throw new UserError(`--verdict: ${verdict.error.issues[0]!.message}`);
   if (opts.reason === undefined) throw new UserError('--reason: say what the analyst found');
   const parsed = FeedbackLine.safeParse({
     incidentId,
-    verdict,
+    verdict: verdict.data,
     reason: opts.reason,
     analyst: opts.analyst ?? userInfo().username,
     ...(opts.entity !== undefined ? { entity: entityOf(opts.entity) } : {}),
@@ -95,7 +104,8 @@ async function single(incidentId: string, opts: FeedbackOptions): Promise<void> 
     const issue = parsed.error.issues[0]!;
     throw new UserError(`--${String(issue.path[0])}: ${issue.message}`);
   }
-  const target = await openTarget(opts);
+  // One verdict, one audit record on stderr.
+  const target = await openTarget(opts, '-');
   try {
     const result = await target.submit(parsed.data, 'cli');
     if (result.status === 'not_found') throw new UserError(`no incident ${incidentId} in ${target.where}`);
@@ -119,34 +129,41 @@ function entityOf(text: string): EntityRef {
   return parsed.data;
 }
 
-async function importFile(file: string, opts: TargetOptions): Promise<number> {
+async function importFile(file: string, opts: ImportOptions): Promise<ExitCode> {
+  if (opts.auditLog !== undefined && opts.api !== undefined) throw new UserError('--audit-log goes with --db: through --api the worker writes the audit trail');
   const read = await readFeedbackFile(file).catch((err: NodeJS.ErrnoException) => {
     throw new UserError(`${file}: cannot read: ${err.code ?? err.message}`);
   });
   if (!read.ok) {
     for (const p of read.problems) process.stderr.write(`${file}: line ${p.line}: ${p.message}\n`);
     process.stderr.write(`alertgate: ${read.problems.length} problems in ${file}; nothing imported\n`);
-    return 1;
+    return EXIT.invalid;
   }
-  const target = await openTarget(opts);
-  const tally = { created: 0, duplicate: 0 };
+  // Hundreds of verdicts: one summary line here; their audit records only where --audit-log says.
+  const target = await openTarget(opts, opts.auditLog);
+  const tally = { created: 0, superseding: 0, duplicate: 0 };
   const unknown: number[] = [];
   try {
     for (const { line, feedback } of read.lines) {
       const result = await target.submit(feedback, `import:${basename(file)}`);
       if (result.status === 'not_found') unknown.push(line);
       else tally[result.status]++;
+      if (result.status === 'created' && result.superseded !== undefined) tally.superseding++;
     }
   } finally {
     await target.close();
   }
-  process.stdout.write(`imported ${read.lines.length} lines into ${target.where}: ${tally.created} recorded, ${tally.duplicate} already recorded, ${unknown.length} on unknown incidents\n`);
-  if (unknown.length === 0) return 0;
+  process.stdout.write(
+    `imported ${read.lines.length} lines into ${target.where}: ${tally.created} recorded, ${tally.duplicate} already recorded, ${unknown.length} on unknown incidents; ` +
+      `${tally.superseding} of those recorded superseded an earlier verdict\n`,
+  );
+  if (unknown.length === 0) return EXIT.ok;
   process.stderr.write(`alertgate: ${file}: unknown incidents on lines ${unknown.join(', ')} (not in ${target.where}); those were not recorded\n`);
-  return 1;
+  return EXIT.invalid;
 }
 
-async function openTarget(opts: TargetOptions): Promise<Target> {
+/** `auditTo`: where the audit records of verdicts written straight into the ledger go (`-` stderr, a file), or nowhere. */
+async function openTarget(opts: TargetOptions, auditTo: string | undefined): Promise<Target> {
   if (opts.api !== undefined) {
     if (opts.db !== undefined) throw new UserError('give --db or --api, not both');
     const token = opts.token ?? process.env.ALERTGATE_API_TOKEN;
@@ -169,17 +186,25 @@ async function openTarget(opts: TargetOptions): Promise<Target> {
   const config = opts.db === undefined ? await loadConfig(opts.config) : undefined;
   const db = opts.db ?? config?.ledger.url;
   if (db === undefined) throw new UserError('no ledger: give --db <ledger> or --api <url>, or a config with ledger.url (or ALERTGATE_LEDGER)');
-  const ledger = await openLedger(db, opts.dbSchema ?? config?.ledger.schema);
   // Straight into the ledger: the audit trail is written here (through --api, the worker writes it).
-  const audit = cliAuditLog(config);
+  const audit = auditTo === undefined ? undefined : openAuditLog(config, auditTo);
+  const ledger = await openLedger(db, opts.dbSchema ?? config?.ledger.schema);
   const actor = `cli:${userInfo().username}`;
   return {
     where: ledger.describe(),
     submit: async (line, source) => {
       const result = await ledger.addFeedback(line, source);
-      if (result.status === 'created') audit.feedback(feedbackAuditOf(result, actor));
+      if (result.status === 'created') audit?.feedback(feedbackAuditOf(result, actor));
       return result;
     },
     close: () => ledger.close(),
   };
+}
+
+function openAuditLog(config: Parameters<typeof cliAuditLog>[0], to: string): AuditLog {
+  try {
+    return cliAuditLog(config, to);
+  } catch (err) {
+    throw new UserError(`--audit-log ${to}: cannot write: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
 }

@@ -52,10 +52,11 @@ export function createLogger(level: string, options: LoggerOptions = {}): Logger
 
 /**
  * The audit trail of a CLI command that changes the ledger or the rules (feedback, tune): the same
- * records as a worker's, on stderr, with the config's redaction (or the defaults without a config).
+ * records as a worker's, with the config's redaction (or the defaults without a config), on stderr
+ * (`-`) or appended to a file.
  */
-export function cliAuditLog(config: Pick<Config, 'log'> | undefined): AuditLog {
+export function cliAuditLog(config: Pick<Config, 'log'> | undefined, to = '-'): AuditLog {
   // Written synchronously: the command exits right after.
-  const destination = pino.destination({ fd: 2, sync: true });
+  const destination = to === '-' ? pino.destination({ fd: 2, sync: true }) : pino.destination({ dest: to, append: true, mkdir: true, sync: true });
   return createAuditLog(createLogger(config?.log.level ?? 'info', { redact: config?.log.redact ?? [], destination }));
 }

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { Command, CommanderError } from 'commander';
+import { EXIT, exitCodeOf, exitOnStdoutError } from './exit-codes.js';
 
 type Register = (program: Command, setExit: (code: number) => void) => void;
 
@@ -19,8 +20,9 @@ const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   report: async () => (await import('./report.js')).registerReport,
 };
 
-/** Exit codes: 0 success, 1 the input or rules are invalid / tests failed, 2 usage or runtime error. */
+/** The command's exit code (src/cli/exit-codes.ts). */
 export async function main(argv: readonly string[]): Promise<number> {
+  exitOnStdoutError();
   const program = new Command()
     .name('alertgate')
     .description('Promote security alerts to incidents, or suppress them, with json-rules-engine threshold rules.')
@@ -28,7 +30,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .exitOverride()
     .showHelpAfterError()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  let exitCode = 0;
+  let exitCode: number = EXIT.ok;
   const setExit = (code: number) => {
     exitCode = code;
   };
@@ -39,8 +41,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     await program.parseAsync(argv);
   } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
-    throw err;
+    // Commander has printed its own message (usage, --help, --version); anything else is said here.
+    if (!(err instanceof CommanderError)) process.stderr.write(`alertgate: ${err instanceof Error ? err.message : String(err)}\n`);
+    return exitCodeOf(err);
   }
   return exitCode;
 }

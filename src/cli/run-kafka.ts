@@ -8,6 +8,7 @@ import { WorkerMetrics } from '../metrics/metrics.js';
 import { PipelineStats } from '../metrics/pipeline-stats.js';
 import { parseDuration } from '../state/index.js';
 import { KafkaWorker } from '../worker/kafka-worker.js';
+import { EXIT } from './exit-codes.js';
 import { createLogger } from './logger.js';
 import { RuleReloader } from './rule-reload.js';
 import { prepare } from './setup.js';
@@ -15,9 +16,6 @@ import { untilSignal } from './signals.js';
 import { formatSummaryText, summarize } from './summary.js';
 import { serveWorker } from './worker-http.js';
 import { openWorkerLedger } from './worker-ledger.js';
-
-/** Exit code when shutdown outlasts kafka.shutdownTimeoutMs (a runtime error, as elsewhere in the CLI). */
-const SHUTDOWN_TIMED_OUT = 2;
 
 /**
  * `alertgate run` with a kafka section: consumes the input topics until SIGINT/SIGTERM, then sends what
@@ -106,7 +104,8 @@ export async function runKafkaWorker(config: Config, kafka: KafkaConfig): Promis
   const deadline = setTimeout(() => {
     log.error({ shutdownTimeoutMs: kafka.shutdownTimeoutMs }, 'shutdown took longer than kafka.shutdownTimeoutMs; exiting now (what is not committed is decided again by the next decider)');
     log.flush();
-    process.exit(SHUTDOWN_TIMED_OUT);
+    // A shutdown that outlasts kafka.shutdownTimeoutMs is a runtime failure.
+    process.exit(EXIT.failure);
   }, kafka.shutdownTimeoutMs);
   try {
     await feedback?.stop();

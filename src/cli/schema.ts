@@ -8,6 +8,7 @@ import { Notification } from '../receivers/receiver.js';
 import { Report } from '../report/report.js';
 import { API_ROUTES } from '../http/api-routes.js';
 import { openApiDocument } from '../http/openapi.js';
+import { EXIT } from './exit-codes.js';
 
 /** The external shapes (records and the report), as JSON Schema generated from their zod schemas (docs/schemas/ holds copies). */
 export const SCHEMAS = {
@@ -42,7 +43,7 @@ export function registerSchema(program: Command, setExit: (code: number) => void
       }
       if (!Object.hasOwn(SCHEMAS, name)) {
         process.stderr.write(`alertgate: unknown schema "${name}"; use one of ${names.join(', ')}\n`);
-        setExit(1);
+        setExit(EXIT.invalid);
         return;
       }
       process.stdout.write(jsonSchemaOf(name as keyof typeof SCHEMAS));

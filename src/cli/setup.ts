@@ -1,15 +1,12 @@
 import type { InputFormat } from '../normalize/index.js';
 import { createNormalizer, loadMapping, type Normalizer } from '../normalize/index.js';
-import { ConfigError } from '../config/load.js';
 import { loadRules } from '../rules/load.js';
 import { openInput } from '../source/index.js';
 import { formatProblem } from '../rules/problems.js';
 import type { CompiledRuleSet } from '../rules/ruleset.js';
+import { exitCodeOf, UserError } from './exit-codes.js';
 
-/** A failure the user can fix from its message alone (exit 1); anything else is exit 2. */
-export class UserError extends Error {
-  override name = 'UserError';
-}
+export { UserError } from './exit-codes.js';
 
 /** Loads rules and the input mapping; invalid rules stop everything here, before any input is read. */
 export async function prepare(options: { rules: string; format: InputFormat; mapping?: string | undefined }): Promise<{
@@ -19,7 +16,12 @@ export async function prepare(options: { rules: string; format: InputFormat; map
   const loaded = await loadRules(options.rules);
   if (!loaded.ok) throw new UserError(`invalid rules in ${options.rules}:\n${loaded.problems.map(formatProblem).join('\n')}`);
   if (options.format === 'generic' && !options.mapping) throw new UserError('--format generic needs --map <mapping.yaml>');
-  const mapping = options.mapping ? await loadMapping(options.mapping) : undefined;
+  // A mapping file's problems are the user's to fix, like the rules' (its message names file, pointer and line).
+  const mapping = options.mapping
+    ? await loadMapping(options.mapping).catch((err: unknown) => {
+        throw new UserError((err as Error).message);
+      })
+    : undefined;
   return { ruleset: loaded.ruleset, normalize: createNormalizer({ format: options.format, ...(mapping ? { mapping } : {}) }) };
 }
 
@@ -34,6 +36,5 @@ export function openUserInput(path: string): ReturnType<typeof openInput> {
 
 export function reportUserError(err: unknown, setExit: (code: number) => void): void {
   process.stderr.write(`alertgate: ${err instanceof Error ? err.message : String(err)}\n`);
-  // An invalid config is the user's to fix, like invalid rules.
-  setExit(err instanceof UserError || err instanceof ConfigError ? 1 : 2);
+  setExit(exitCodeOf(err));
 }

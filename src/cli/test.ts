@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { runScenarioFiles, formatScenarioReport } from '../ruletest/index.js';
+import { EXIT } from './exit-codes.js';
 import { reportUserError } from './setup.js';
 
 export function registerTest(program: Command, setExit: (code: number) => void): void {
@@ -13,7 +14,7 @@ export function registerTest(program: Command, setExit: (code: number) => void):
       try {
         const report = await runScenarioFiles({ rulesDir, testsDir: opts.tests ?? `${rulesDir}/tests` });
         process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : `${formatScenarioReport(report)}\n`);
-        if (report.failed > 0) setExit(1);
+        if (report.failed > 0) setExit(EXIT.invalid);
       } catch (err) {
         reportUserError(err, setExit);
       }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadRules } from '../rules/load.js';
 import { formatProblem } from '../rules/problems.js';
+import { EXIT } from './exit-codes.js';
 
 export function registerValidate(program: Command, setExit: (code: number) => void): void {
   program
@@ -13,7 +14,7 @@ export function registerValidate(program: Command, setExit: (code: number) => vo
       if (!result.ok) {
         if (opts.json) process.stdout.write(`${JSON.stringify({ ok: false, problems: result.problems })}\n`);
         else for (const p of result.problems) process.stdout.write(`${formatProblem(p)}\n`);
-        setExit(1);
+        setExit(EXIT.invalid);
         return;
       }
       const { ruleset } = result;

@@ -10,14 +10,22 @@ export const VERDICTS = ['true_positive', 'benign_positive', 'false_positive'] a
 export const Verdict = z.enum(VERDICTS);
 export type Verdict = z.infer<typeof Verdict>;
 
-/** Short forms accepted on the command line (`--verdict fp`). */
-export const VERDICT_ALIASES: Readonly<Record<string, Verdict>> = { tp: 'true_positive', bp: 'benign_positive', fp: 'false_positive' };
+/** The short forms, as analysts type them and ticket-system exports and pipelines often write them. */
+const VERDICT_ALIASES = { tp: 'true_positive', bp: 'benign_positive', fp: 'false_positive' } as const satisfies Record<string, Verdict>;
+type VerdictAlias = keyof typeof VERDICT_ALIASES;
+const VERDICT_SPELLINGS = [...VERDICTS, ...(Object.keys(VERDICT_ALIASES) as VerdictAlias[])];
+const isAlias = (text: string): text is VerdictAlias => Object.hasOwn(VERDICT_ALIASES, text);
 
-/** A verdict or its short form (tp, bp, fp) → the verdict; undefined for anything else. */
-export function verdictOf(text: string): Verdict | undefined {
-  const parsed = Verdict.safeParse(text);
-  return parsed.success ? parsed.data : VERDICT_ALIASES[text];
-}
+/**
+ * A verdict as it is given: the full form or its short form (tp, bp, fp), read as the full form. The
+ * one schema of a given verdict: `--verdict`, the API's feedback body, import files and the Kafka
+ * feedback topic all accept the same spellings, and a wrong one is told all of them.
+ */
+export const VerdictInput = z
+  .enum(VERDICT_SPELLINGS, {
+    error: (issue) => `expected one of ${VERDICT_SPELLINGS.join(', ')}${issue.input === undefined ? '' : `, got ${JSON.stringify(issue.input)}`}`,
+  })
+  .transform((text): Verdict => (isAlias(text) ? VERDICT_ALIASES[text] : text));
 
 const nonBlank = (max: number) => z.string().max(max).regex(/\S/, 'must not be blank');
 
@@ -37,7 +45,7 @@ export type EntityRef = z.infer<typeof EntityRef>;
 /** `POST /incidents/:id/feedback` body. */
 export const FeedbackBody = z
   .object({
-    verdict: Verdict,
+    verdict: VerdictInput,
     /** Why: what the analyst found. Part of the feedback's identity (the same verdict with the same reason twice is one record). */
     reason: nonBlank(4000),
     /** Who gave the verdict. */

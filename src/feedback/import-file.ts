@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { FeedbackLine, VERDICT_ALIASES } from './feedback.js';
+import { FeedbackLine } from './feedback.js';
 
 export interface ImportProblem {
   readonly line: number;
@@ -8,8 +8,8 @@ export interface ImportProblem {
 
 /**
  * One feedback record as text (a line of an import file, a Kafka message): the FeedbackLine, or what
- * is wrong with it, each problem as `/field: message`. tp, bp and fp are read as the verdicts they
- * abbreviate, as ticket-system exports and pipelines often write them.
+ * is wrong with it, each problem as `/field: message`. Verdicts are read by VerdictInput (tp, bp and
+ * fp as the verdicts they abbreviate).
  */
 export function parseFeedback(text: string): { ok: true; feedback: FeedbackLine } | { ok: false; problems: string[] } {
   let value: unknown;
@@ -17,10 +17,6 @@ export function parseFeedback(text: string): { ok: true; feedback: FeedbackLine 
     value = JSON.parse(text);
   } catch (err) {
     return { ok: false, problems: [`invalid JSON: ${(err as Error).message}`] };
-  }
-  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-    const verdict = (value as { verdict?: unknown }).verdict;
-    if (typeof verdict === 'string' && Object.hasOwn(VERDICT_ALIASES, verdict)) value = { ...value, verdict: VERDICT_ALIASES[verdict] };
   }
   const parsed = FeedbackLine.safeParse(value);
   if (parsed.success) return { ok: true, feedback: parsed.data };

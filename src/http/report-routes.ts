@@ -17,7 +17,7 @@ const ReportQuery = z
       .regex(SINCE_PATTERN, 'expected an ISO date-time or a duration such as 7d')
       .default(REPORT_DEFAULTS.since)
       .describe('start of the period: a duration back from its end, or an ISO date-time'),
-    now: z.iso.datetime({ offset: true }).optional().describe('end of the period (ISO date-time); default: the newest event time in the ledger'),
+    now: z.iso.datetime({ offset: true }).optional().describe('end of the period (ISO date-time); default: the newest decision in the ledger, to the end of its hour'),
     format: ReportFormat.default('json').describe('json (the Report), md, html or text'),
     minutesPerIncident: z.coerce.number().min(0).max(1440).default(REPORT_DEFAULTS.minutesPerIncident).describe('analyst minutes one reviewed incident costs'),
     top: z.coerce.number().int().min(0).max(100).default(REPORT_DEFAULTS.top).describe('signatures and entities listed per rule'),

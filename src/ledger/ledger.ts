@@ -5,7 +5,7 @@ import { FeedbackRecord, type FeedbackLine, type FeedbackResult, type Verdict } 
 import { IncidentRecord } from '../incidents/index.js';
 import type { LedgerStats } from '../metrics/ledger-stats.js';
 import { connect, describeLocation, type LedgerLocation } from './connect.js';
-import { hourBucketMs, LedgerIncident, OpeningAlert, RuleStats, TuningChange, type DecisionCount, type ReportIncident, type TuningIncident } from './records.js';
+import { hourBucketEndMs, hourBucketMs, LedgerIncident, OpeningAlert, RuleStats, TuningChange, type DecisionCount, type ReportIncident, type TuningIncident } from './records.js';
 import {
   DecisionCountRow,
   FeedbackRow,
@@ -265,6 +265,18 @@ export class Ledger implements LedgerStats {
   async latestEventTimeMs(): Promise<number | undefined> {
     const row = await this.db.selectFrom('incidents').select((eb) => eb.fn.max('last_seen_ms').as('latest')).executeTakeFirst();
     return row?.latest === null || row?.latest === undefined ? undefined : Number(row.latest);
+  }
+
+  /**
+   * The event time of the newest decision, as far as the ledger knows it: decisions are counted per
+   * hour, so the end of the newest decision-count hour (or the newest incident's last alert, if later).
+   * Undefined when the ledger holds no decisions.
+   */
+  async latestDecisionTimeMs(): Promise<number | undefined> {
+    const row = await this.db.selectFrom('decision_counts').select((eb) => eb.fn.max('bucket_ms').as('latest')).executeTakeFirst();
+    const incident = await this.latestEventTimeMs();
+    if (row?.latest === null || row?.latest === undefined) return incident;
+    return Math.max(hourBucketEndMs(Number(row.latest)), incident ?? -Infinity);
   }
 
   /**

@@ -60,6 +60,11 @@ export function hourBucketMs(timeMs: number): number {
   return Math.floor(timeMs / HOUR_MS) * HOUR_MS;
 }
 
+/** The last millisecond of a decision-count bucket: as close as the ledger knows the time of its newest decision. */
+export function hourBucketEndMs(bucketMs: number): number {
+  return bucketMs + HOUR_MS - 1;
+}
+
 /** Decisions of one rule ('' for pass) in one event-time hour (hourBucketMs), over every source. */
 export interface DecisionCount {
   readonly ruleId: string;

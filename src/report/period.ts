@@ -10,13 +10,15 @@ export class ReportPeriodError extends Error {
 }
 
 /**
- * The period [from, to] of event time: it ends at `nowMs`, by default at the newest event time in
- * the ledger (so a report over a replayed ledger reads the same every time), and starts `since`
- * before that (a duration) or at `since` (an ISO date-time).
+ * The period [from, to] of event time: it ends at `nowMs`, by default at the newest decision in the
+ * ledger (the end of its event-time hour, the ledger's resolution for decisions: so every decision
+ * recorded is in a default period, and a report over a replayed ledger reads the same every time),
+ * and starts `since` before that (a duration) or at `since` (an ISO date-time).
  */
 export async function reportPeriod(ledger: Ledger, since: string, nowMs: number | undefined): Promise<{ fromMs: number; toMs: number }> {
-  const toMs = nowMs ?? (await ledger.latestEventTimeMs());
-  if (toMs === undefined) throw new ReportPeriodError(`${ledger.describe()} has no incidents to take the period's end from: give now (--now, ?now=)`);
+  // Not the newest incident: the decisions after it (passes, suppressions) belong in the period too.
+  const toMs = nowMs ?? (await ledger.latestDecisionTimeMs());
+  if (toMs === undefined) throw new ReportPeriodError(`${ledger.describe()} has no decisions to take the period's end from: give now (--now, ?now=)`);
   const fromMs = sinceMsOf(since, toMs)!;
   if (fromMs > toMs) throw new ReportPeriodError(`since ${since} is after the period's end ${new Date(toMs).toISOString()}`);
   return { fromMs, toMs };

@@ -1,10 +1,11 @@
 import { relative } from 'node:path';
 import type { z } from 'zod';
 import { ALERT_FACTS } from '../normalize/alert.js';
+import { locateIssues } from '../normalize/schema-errors.js';
 import { parseDuration } from '../state/index.js';
 import { compileTitle } from '../incidents/index.js';
-import { CompileError, compileCondition, pinnedValues, type CompileOptions, type FactSource } from './compile/index.js';
-import type { TopLevelCondition } from './conditions.js';
+import { CompileError, compileCondition, pinnedValues, type CompiledPredicate, type CompileOptions, type FactSource } from './compile/index.js';
+import { TopLevelCondition } from './conditions.js';
 import { compileFieldPath } from './field-path.js';
 import { RuleLoadError, type RuleProblem } from './problems.js';
 import { listRuleFiles, locate, readRuleFile, type RuleDocument } from './read-files.js';
@@ -26,6 +27,21 @@ interface Parsed<T> {
   readonly value: T;
 }
 
+/**
+ * What a rule's references are checked against: the names of its params and aggregates, and its
+ * conditions. For a rule that failed its schema these are the parts that still parse on their own
+ * (undefined: unknown, so the checks that need it are skipped rather than guessed).
+ */
+interface RuleReferences {
+  readonly params: readonly string[] | undefined;
+  readonly aggregates: readonly string[] | undefined;
+  readonly match: TopLevelCondition | undefined;
+  readonly conditions: TopLevelCondition | undefined;
+}
+
+/** Stands in for a named condition whose file failed its schema, so that references to it are not reported as unknown too. */
+const UNPARSED_CONDITION: TopLevelCondition = { all: [] };
+
 /** The result of reading a rules directory: a compiled rule set, or every problem found (never half a set). */
 export type LoadResult =
   | { readonly ok: true; readonly ruleset: CompiledRuleSet; readonly files: readonly string[] }
@@ -44,17 +60,22 @@ export async function loadRules(dir: string): Promise<LoadResult> {
   const rules: Parsed<Rule>[] = [];
   const exceptions: Parsed<Exception>[] = [];
   const named: Parsed<NamedConditions>[] = [];
+  // Documents that failed their schema: their references are still checked, in the same pass.
+  const unparsedRules: Parsed<RuleReferences>[] = [];
+  const unparsedNames: string[] = [];
   for (const file of files) {
     for (const doc of await readRuleFile(file, problems)) {
       const kind = kindOf(doc, problems);
-      if (kind === 'rule') pushParsed(doc, Rule, rules, problems);
+      if (kind === 'rule' && !pushParsed(doc, Rule, rules, problems)) unparsedRules.push({ doc, value: partialReferences(doc) });
       else if (kind === 'exception') pushParsed(doc, Exception, exceptions, problems);
-      else if (kind === 'conditions') pushParsed(doc, NamedConditions, named, problems);
+      else if (kind === 'conditions' && !pushParsed(doc, NamedConditions, named, problems)) unparsedNames.push(...(declaredNames((doc.value as { conditions?: unknown }).conditions) ?? []));
     }
   }
   reportDuplicateIds([...rules, ...exceptions], problems);
   const namedConditions = collectNamedConditions(named, problems);
+  for (const name of unparsedNames) if (!namedConditions.has(name)) namedConditions.set(name, UNPARSED_CONDITION);
   const compiledRules = compileRules(dir, rules, namedConditions, problems);
+  for (const { doc, value } of unparsedRules) checkReferences(doc, value, namedConditions, problems);
   const compiledExceptions = exceptions.map((e) => compileException(dir, e));
   validateNamedConditions(named, namedConditions, problems);
 
@@ -92,16 +113,37 @@ function kindOf(doc: RuleDocument, problems: RuleProblem[]): Kind | undefined {
   return undefined;
 }
 
-function pushParsed<T>(doc: RuleDocument, schema: z.ZodType<T>, into: Parsed<T>[], problems: RuleProblem[]): void {
+/** Parses a document with its kind's schema: true when it is valid, else its problems are reported. */
+function pushParsed<T>(doc: RuleDocument, schema: z.ZodType<T>, into: Parsed<T>[], problems: RuleProblem[]): boolean {
   const parsed = schema.safeParse(doc.value);
   if (parsed.success) {
     into.push({ doc, value: parsed.data });
-    return;
+    return true;
   }
-  for (const issue of parsed.error.issues) {
-    const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0] ?? ''] : issue.path;
-    problems.push(locate(doc, path, issue.message));
-  }
+  // One problem per place, and a required key that is absent says "missing" (not "expected string, received undefined").
+  for (const { path, message } of locateIssues(parsed.error.issues, doc.value)) problems.push(locate(doc, path, message));
+  return false;
+}
+
+/** The names an optional record declares: its keys, none when absent; undefined when it is not a record (nothing can be said). */
+function declaredNames(value: unknown): string[] | undefined {
+  if (value === undefined) return [];
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? Object.keys(value) : undefined;
+}
+
+/**
+ * The references of a rule that failed its schema, from the parts that parse on their own: a missing
+ * owner or a bad severity should not hide an unknown fact until the next run. Params and aggregates
+ * count as declared by their keys, valid or not; conditions that do not parse are not checked (their
+ * schema problems are reported already).
+ */
+function partialReferences(doc: RuleDocument): RuleReferences {
+  const raw = doc.value as Record<string, unknown>;
+  const condition = (value: unknown) => {
+    const parsed = value === undefined ? undefined : TopLevelCondition.safeParse(value);
+    return parsed?.success ? parsed.data : undefined;
+  };
+  return { params: declaredNames(raw.params), aggregates: declaredNames(raw.aggregates), match: condition(raw.match), conditions: condition(raw.conditions) };
 }
 
 function reportDuplicateIds(parsed: readonly Parsed<{ id: string }>[], problems: RuleProblem[]): void {
@@ -147,16 +189,8 @@ function compileRules(
   const ordered = [...rules].sort((a, b) => compareRules(a.value, b.value));
   const out: CompiledRule[] = [];
   for (const [order, { doc, value: rule }] of ordered.entries()) {
-    for (const name of Object.keys(rule.aggregates)) {
-      if (name === 'params' || ALERT_FACTS.includes(name)) {
-        problems.push(locate(doc, ['aggregates', name], `aggregate name "${name}" shadows a fact; pick another name`));
-      }
-    }
-    const matchOptions: CompileOptions = { namedConditions, resolveFact: factResolver(rule, false) };
-    const conditionOptions: CompileOptions = { namedConditions, resolveFact: factResolver(rule, true) };
-    const match = rule.match ? compileLocated(doc, ['match'], rule.match, matchOptions, problems) : undefined;
-    const conditions = compileLocated(doc, ['conditions'], rule.conditions, conditionOptions, problems);
-    checkParamReferences(doc, rule, problems);
+    const references = { params: Object.keys(rule.params), aggregates: Object.keys(rule.aggregates), match: rule.match, conditions: rule.conditions };
+    const { match, conditions, matchOptions, conditionOptions } = checkReferences(doc, references, namedConditions, problems);
     const durations = durationsOf(doc, rule, problems);
     if (!conditions || (rule.match && !match) || !durations) continue;
     out.push({
@@ -206,11 +240,35 @@ function windowIdentity(rule: Rule, namedConditions: ReadonlyMap<string, TopLeve
 }
 
 /**
+ * Compiles a rule's match and conditions against its facts, params and aggregates and the named
+ * conditions, reporting unknown facts, conditions and params, and aggregates that shadow a fact.
+ */
+function checkReferences(
+  doc: RuleDocument,
+  references: RuleReferences,
+  namedConditions: ReadonlyMap<string, TopLevelCondition>,
+  problems: RuleProblem[],
+): { match?: CompiledPredicate | undefined; conditions?: CompiledPredicate | undefined; matchOptions: CompileOptions; conditionOptions: CompileOptions } {
+  for (const name of references.aggregates ?? []) {
+    if (name === 'params' || ALERT_FACTS.includes(name)) {
+      problems.push(locate(doc, ['aggregates', name], `aggregate name "${name}" shadows a fact; pick another name`));
+    }
+  }
+  const matchOptions: CompileOptions = { namedConditions, resolveFact: factResolver(references.aggregates ?? [], false) };
+  const conditionOptions: CompileOptions = { namedConditions, resolveFact: factResolver(references.aggregates ?? [], true) };
+  const match = references.match && compileLocated(doc, ['match'], references.match, matchOptions, problems);
+  // Without the aggregates' names, every aggregate would read as an unknown fact.
+  const conditions = references.conditions && references.aggregates && compileLocated(doc, ['conditions'], references.conditions, conditionOptions, problems);
+  if (references.params) checkParamReferences(doc, references, references.params, problems);
+  return { match, conditions, matchOptions, conditionOptions };
+}
+
+/**
  * Match conditions pick the alerts that feed the window, so they see alert fields and params only;
  * the deciding conditions also see the rule's aggregates.
  */
-function factResolver(rule: Rule, withAggregates: boolean): (name: string) => FactSource | undefined {
-  const aggregates = new Set(Object.keys(rule.aggregates));
+function factResolver(aggregateNames: readonly string[], withAggregates: boolean): (name: string) => FactSource | undefined {
+  const aggregates = new Set(aggregateNames);
   return (name) => {
     if (name === 'params') return 'params';
     if (withAggregates && aggregates.has(name)) return 'aggregate';
@@ -237,7 +295,7 @@ function compileLocated(
 }
 
 /** `{fact: "params", path: "$.minCount"}` must name a declared param: a typo would silently compare with undefined. */
-function checkParamReferences(doc: RuleDocument, rule: Rule, problems: RuleProblem[]): void {
+function checkParamReferences(doc: RuleDocument, rule: Pick<RuleReferences, 'match' | 'conditions'>, params: readonly string[], problems: RuleProblem[]): void {
   const visit = (node: unknown, path: (string | number)[]): void => {
     if (Array.isArray(node)) {
       node.forEach((child, i) => visit(child, [...path, i]));
@@ -247,14 +305,14 @@ function checkParamReferences(doc: RuleDocument, rule: Rule, problems: RuleProbl
     const record = node as Record<string, unknown>;
     if (record.fact === 'params' && typeof record.path === 'string') {
       const name = /^\$\.([A-Za-z0-9_.-]+)$/.exec(record.path)?.[1];
-      if (name !== undefined && !Object.hasOwn(rule.params, name)) {
-        problems.push(locate(doc, [...path, 'path'], `params has no "${name}"; declared: ${Object.keys(rule.params).join(', ') || 'none'}`));
+      if (name !== undefined && !params.includes(name)) {
+        problems.push(locate(doc, [...path, 'path'], `params has no "${name}"; declared: ${params.join(', ') || 'none'}`));
       }
     }
     for (const [key, child] of Object.entries(record)) visit(child, [...path, key]);
   };
   if (rule.match) visit(rule.match, ['match']);
-  visit(rule.conditions, ['conditions']);
+  if (rule.conditions) visit(rule.conditions, ['conditions']);
 }
 
 function durationsOf(doc: RuleDocument, rule: Rule, problems: RuleProblem[]) {

@@ -2,6 +2,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 
 /**
  * How much a file stream may hold before write() asks us to wait: room for a few batches, so the
@@ -20,21 +21,30 @@ export class NdjsonWriter {
   /** Lines not yet handed to the stream; string concatenation is cheaper here than an array and join. */
   private buffered = '';
   private pending: Promise<unknown> | undefined;
+  /** The stream's error (a full disk, a directory in the way): every later drain and close throws it. */
+  private failed: Error | undefined;
 
   private constructor(
     private readonly stream: Writable,
     private readonly owned: boolean,
-  ) {}
+    target: string,
+  ) {
+    // Kept, not thrown from the event: an unhandled 'error' would crash with a stack, and a drain
+    // awaited after it would wait forever (a destroyed stream never drains).
+    stream.on('error', (err: Error) => {
+      this.failed ??= new Error(`cannot write ${target}: ${err.message}`);
+    });
+  }
 
   /** `-` writes to stdout; anything else is a file, created (with its directory) or truncated. */
   static open(target: string): NdjsonWriter {
-    if (target === '-') return new NdjsonWriter(process.stdout, false);
+    if (target === '-') return new NdjsonWriter(process.stdout, false, 'stdout');
     mkdirSync(dirname(target), { recursive: true });
-    return new NdjsonWriter(createWriteStream(target, { flags: 'w', highWaterMark: WRITE_BUFFER_BYTES }), true);
+    return new NdjsonWriter(createWriteStream(target, { flags: 'w', highWaterMark: WRITE_BUFFER_BYTES }), true, target);
   }
 
   static to(stream: Writable): NdjsonWriter {
-    return new NdjsonWriter(stream, false);
+    return new NdjsonWriter(stream, false, 'the output stream');
   }
 
   write(record: unknown): void {
@@ -53,20 +63,21 @@ export class NdjsonWriter {
     if (this.pending) {
       const pending = this.pending;
       this.pending = undefined;
-      await pending;
+      await pending.catch(() => undefined);
     }
+    if (this.failed) throw this.failed;
   }
 
   async close(): Promise<void> {
     await this.drain();
     if (!this.owned) return;
-    const closed = once(this.stream, 'close');
     this.stream.end();
-    await closed;
+    await finished(this.stream).catch(() => undefined);
+    if (this.failed) throw this.failed;
   }
 
   private flushBuffer(): void {
-    if (this.buffered.length === 0) return;
+    if (this.buffered.length === 0 || this.failed) return;
     const chunk = this.buffered;
     this.buffered = '';
     if (!this.stream.write(chunk) && !this.pending) this.pending = once(this.stream, 'drain');

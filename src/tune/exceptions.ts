@@ -92,13 +92,15 @@ function proposal(keys: readonly Key[], incidents: readonly TuningIncident[], ex
   return { id, match, expires, falsePositiveIncidents: ids, rules, yaml };
 }
 
+/** An id part from an entity value or a signature: lowercase, at most 60 characters, starting and ending with a letter or digit. */
 function slug(text: string): string {
   return (
     text
       .toLowerCase()
       .replace(/[^a-z0-9._-]+/g, '-')
-      .replace(/^[^a-z0-9]+|-+$/g, '')
-      .slice(0, 60) || 'exception'
+      // Cut first, then trim: a cut can end on a "." or "-" (and a signature can end with one).
+      .slice(0, 60)
+      .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '') || 'exception'
   );
 }
 

@@ -31,6 +31,34 @@ function proposalRows(report: TuneReport): Row[] {
 
 const PROPOSAL_HEAD = ['rule', 'param', 'old → new', 'FP incidents removed', 'TP kept', 'incidents/day before → after'] as const;
 
+/**
+ * Why the tuner has nothing to go on, when that is why it proposes nothing: no incidents in the
+ * period, no verdicts, or fewer verdicts per rule than a change needs, with the numbers and what to
+ * change. Undefined when the evidence is there (the notes then say why each param stays).
+ */
+export function nothingToTune(report: TuneReport): string | undefined {
+  if (report.proposals.length > 0) return undefined;
+  const { period, guardrails, rules } = report;
+  if (rules.length === 0) {
+    return period.to === null
+      ? 'nothing to tune: the ledger has no incidents (record some: alertgate replay --db, or a worker with ledger.url)'
+      : `nothing to tune: no incidents of a promote rule first seen from ${period.from ?? 'the start'} to ${period.to} (--since widens the period)`;
+  }
+  const verdicts = rules.map((r) => ({ ruleId: r.ruleId, n: r.truePositive + r.benignPositive + r.falsePositive }));
+  const incidents = rules.reduce((sum, r) => sum + r.incidents, 0);
+  if (verdicts.every((v) => v.n === 0)) {
+    return `nothing to tune: ${incidents} incidents in the period, none with a verdict (give verdicts: alertgate feedback, feedback import, or POST /incidents/:id/feedback)`;
+  }
+  if (verdicts.every((v) => v.n < guardrails.minVerdicts)) {
+    const most = verdicts.reduce((a, b) => (b.n > a.n ? b : a));
+    return (
+      `nothing to tune: too few verdicts per rule; a rule needs ${guardrails.minVerdicts} (--min-verdicts, tuning.minVerdicts) ` +
+      `and the most any has is ${most.n} (${most.ruleId}): ${verdicts.map((v) => `${v.ruleId} ${v.n}`).join(', ')}`
+    );
+  }
+  return undefined;
+}
+
 /** The report for people: per-rule evidence, the proposals (or what was applied), notes and exception proposals. */
 export function formatReport(report: TuneReport, format: 'text' | 'md', applied?: readonly TuningChange[]): string {
   const h = (title: string) => (format === 'md' ? `### ${title}` : `${title}:`);
@@ -39,6 +67,12 @@ export function formatReport(report: TuneReport, format: 'text' | 'md', applied?
   out.push(
     `${report.mode === 'replay' ? 'exact (replay of the stored alerts)' : 'counterfactual (recorded facts)'} over ${period} (${report.period.days} days); ` +
       `guardrails: min recall ${report.guardrails.minRecall}, max step ${report.guardrails.maxStep}, min verdicts ${report.guardrails.minVerdicts}`,
+  );
+  const nothing = nothingToTune(report);
+  if (nothing !== undefined) out.push('', nothing);
+  // Without incidents there is no table to show, only that.
+  if (report.rules.length === 0) return `${out.join('\n')}\n`;
+  out.push(
     '',
     h('rules'),
     table(
@@ -58,9 +92,9 @@ export function formatReport(report: TuneReport, format: 'text' | 'md', applied?
   if (notes.length > 0) out.push('', h('notes'), ...notes.map((n) => `${format === 'md' ? '- ' : '  '}${n}`));
   if (report.exceptions.length > 0) {
     out.push('', h(`proposed exceptions (review, then add to the rules directory: an exception silences its alerts for every rule)`));
-    for (const e of report.exceptions) {
-      out.push(format === 'md' ? `\`\`\`yaml\n${e.yaml.trimEnd()}\n\`\`\`` : e.yaml.trimEnd().replace(/^/gm, '  '));
-    }
+    // One YAML stream, each exception its own document: copied as it is, it is a valid rules file.
+    const documents = report.exceptions.map((e) => `---\n${e.yaml.trimEnd()}`).join('\n');
+    out.push(format === 'md' ? `\`\`\`yaml\n${documents}\n\`\`\`` : documents.replace(/^/gm, '  '));
   }
   return `${out.join('\n')}\n`;
 }

@@ -287,7 +287,8 @@ export class Decider {
     let found: ReturnType<StateLogReader['result']> = { checkpoint: undefined, chunks: [], warnings: [] };
     if (resumed && statePointer !== undefined && statePointer < stateHigh) found = await this.readState(statePointer, stateHigh);
     if (this.term !== placeholder || !placeholder.active || this.stopping) return;
-    for (const warning of found.warnings) log.warn({ stateTopic }, warning);
+    // One stable message (docs/logging.md); what was wrong with the record is in `problem`.
+    for (const problem of found.warnings) log.warn({ stateTopic, problem }, 'a state topic record could not be used');
 
     const checkpoint = found.checkpoint;
     const saved = new Map((checkpoint?.positions ?? []).map(([topic, partition, offset]) => [tpKey(topic, partition), offset]));

@@ -32,6 +32,28 @@ describe('alertgate CLI', () => {
     expect(r.stdout.trim().split('\n')).toEqual([expect.stringMatching(/broken\.yaml: \/category: .*\(line 6\)$/)]);
   });
 
+  it('validate: a schema error and a reference error in one rule are both reported in one run (the second came only after fixing the first)', () => {
+    const dir = writeRules({
+      'two.yaml': [
+        'id: two-problems',
+        'version: 1',
+        'title: t',
+        'severity: high',
+        'category: other',
+        'decision: promote',
+        'conditions:',
+        '  all:',
+        '    - {fact: sevrity, operator: equal, value: high}',
+      ].join('\n'),
+    });
+    const r = cli(['validate', dir]);
+    expect(r.code).toBe(1);
+    expect(r.stdout.trim().split('\n')).toEqual([
+      `${dir}/two.yaml: /owner: missing; this key is required (line 1)`,
+      expect.stringMatching(new RegExp(`^${dir}/two\\.yaml: /conditions/all/0/fact: unknown fact "sevrity"; .* \\(line 9\\)$`)),
+    ]);
+  });
+
   it('replay --summary json prints exactly one accounting object', () => {
     const dir = tempDir();
     const file = join(dir, 'in.ndjson');

@@ -33,6 +33,7 @@ describe('alertgate feedback and tune on the command line', () => {
     writeFileSync(input, `${week.lines.join('\n')}\n`);
     const replay = cli(['replay', '--rules', rules, '--input', input, '--db', db, '--incidents', join(dir, 'incidents.ndjson')]);
     expect(replay.code, replay.stderr).toBe(0);
+    cpSync(db, join(dir, 'unreviewed.sqlite'));
     expect(replay.stdout).toMatch(/^ledger {6}sqlite:.*: 51 incident records written$/m);
     incidents = readFileSync(join(dir, 'incidents.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     const scenarioOf = new Map(Object.entries(week.truth.scenarios).flatMap(([name, s]) => s.alertIds.map((id) => [id, name] as const)));
@@ -53,8 +54,32 @@ describe('alertgate feedback and tune on the command line', () => {
   it('feedback import: records every line once; importing the same file again records nothing new', () => {
     const first = cli(['feedback', 'import', feedbackFile, '--db', db]);
     expect(first.code, first.stderr).toBe(0);
-    expect(first.stdout).toBe(`imported 51 lines into sqlite:${db}: 51 recorded, 0 already recorded, 0 on unknown incidents\n`);
-    expect(cli(['feedback', 'import', feedbackFile, '--db', db]).stdout).toBe(`imported 51 lines into sqlite:${db}: 0 recorded, 51 already recorded, 0 on unknown incidents\n`);
+    expect(first.stdout).toBe(`imported 51 lines into sqlite:${db}: 51 recorded, 0 already recorded, 0 on unknown incidents; 0 of those recorded superseded an earlier verdict\n`);
+    expect(cli(['feedback', 'import', feedbackFile, '--db', db]).stdout).toBe(
+      `imported 51 lines into sqlite:${db}: 0 recorded, 51 already recorded, 0 on unknown incidents; 0 of those recorded superseded an earlier verdict\n`,
+    );
+  });
+
+  it('feedback import: one summary line, not an audit line per verdict on stderr (51 lines for 51 verdicts); --audit-log keeps them in a file', () => {
+    // A copy of the reviewed ledger: these verdicts must not change what the tune tests below see.
+    const copy = join(dir, 'import-audit.sqlite');
+    cpSync(db, copy);
+    const fresh = join(dir, 'fresh.sqlite');
+    cpSync(join(dir, 'unreviewed.sqlite'), fresh);
+    const first = cli(['feedback', 'import', feedbackFile, '--db', fresh]);
+    expect(first).toMatchObject({ code: 0, stderr: '' });
+    expect(first.stdout.trim().split('\n')).toHaveLength(1);
+
+    const second = join(dir, 'second-look.ndjson');
+    writeFileSync(second, incidents.slice(0, 4).map((i) => JSON.stringify({ incidentId: i.id, verdict: 'tp', reason: 'second look', analyst: 'lead', at: '2026-11-08T09:00:00Z' })).join('\n') + '\n');
+    const auditFile = join(dir, 'audit', 'feedback.log');
+    const r = cli(['feedback', 'import', second, '--db', copy, '--audit-log', auditFile]);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    // Each of the four had a verdict given the day before: the new one is later, so it becomes current.
+    expect(r.stdout).toBe(`imported 4 lines into sqlite:${copy}: 4 recorded, 0 already recorded, 0 on unknown incidents; 4 of those recorded superseded an earlier verdict\n`);
+    const audit = readFileSync(auditFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(audit.map((l) => [l.audit, l.event, l.incidentId, l.verdict])).toEqual(incidents.slice(0, 4).map((i) => [true, 'feedback', i.id, 'true_positive']));
+    expect(cli(['feedback', 'import', second, '--api', 'http://127.0.0.1:9', '--token', 'x'.repeat(16), '--audit-log', auditFile])).toMatchObject({ code: 1, stderr: expect.stringMatching(/--audit-log goes with --db/) });
   });
 
   it('feedback import: malformed lines stop it before anything is recorded, each named by line and field', () => {
@@ -68,6 +93,14 @@ describe('alertgate feedback and tune on the command line', () => {
       expect.stringMatching(new RegExp(`^${bad}: line 3: /verdict: `)),
     ]);
     expect(r.stderr).toContain('3 problems in');
+  });
+
+  it('feedback import: a wrong verdict is told every accepted spelling, the short ones included (they were left out)', () => {
+    const wrong = join(dir, 'wrong-verdict.ndjson');
+    writeFileSync(wrong, `${JSON.stringify({ incidentId: incidents[1]!.id, verdict: 'false-positive', reason: 'r', analyst: 'a' })}\n`);
+    const r = cli(['feedback', 'import', wrong, '--db', db]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.split('\n')[0]).toBe(`${wrong}: line 1: /verdict: expected one of true_positive, benign_positive, false_positive, tp, bp, fp, got "false-positive"`);
   });
 
   it('feedback import: unknown incidents are listed by line, the others recorded', () => {
@@ -101,6 +134,12 @@ describe('alertgate feedback and tune on the command line', () => {
       r.proposals.map((p) => `${p.ruleId}.${p.param}=${p.to} (${p.truePositiveKept}/${p.truePositiveTotal})`);
     expect(key(report)).toEqual(key(facts));
     expect(key(report)).toHaveLength(3);
+  });
+
+  it('tune on an empty ledger says there is nothing to tune and why (it printed an empty table and nothing else)', () => {
+    const r = cli(['tune', '--rules', rules, '--db', join(tempDir(), 'empty.sqlite')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.split('\n').slice(1)).toEqual(['', 'nothing to tune: the ledger has no incidents (record some: alertgate replay --db, or a worker with ledger.url)', '']);
   });
 
   it('tune: text and markdown tables; usage errors exit 1', () => {

@@ -165,6 +165,21 @@ describe('API', () => {
     expect((await call('GET', '/nowhere', 'viewer')).statusCode).toBe(404);
   });
 
+  it('feedback takes the short verdicts the CLI and import files take (fp was 400), and a wrong one is told every accepted form', async () => {
+    const url = `/incidents/${w.incidents[3]!.id}/feedback`;
+    for (const [short, verdict] of [['bp', 'benign_positive'], ['tp', 'true_positive'], ['fp', 'false_positive']] as const) {
+      const given = await call('POST', url, 'analyst', { verdict: short, reason: `short form ${short}`, analyst: 'ana' });
+      expect(given.statusCode, given.body).toBe(201);
+      expect(given.json()).toMatchObject({ feedback: { verdict }, current: { verdict } });
+    }
+    expect((await call('POST', url, 'analyst', { verdict: 'FP', reason: 'r', analyst: 'a' })).json().error).toEqual({
+      status: 400,
+      code: 'bad_request',
+      field: '/verdict',
+      message: 'body/verdict: expected one of true_positive, benign_positive, false_positive, tp, bp, fp, got "FP"',
+    });
+  });
+
   it('GET /incidents filters by status, verdict, rule and since; GET /incidents/:id has the alert ids and the opening explanation', async () => {
     const all = (await call('GET', '/incidents', 'viewer')).json();
     expect(all.incidents).toHaveLength(w.incidents.length);

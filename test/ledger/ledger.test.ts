@@ -47,6 +47,18 @@ describeLedger('ledger', (fresh, backend) => {
     expect(await ledger.latestEventTimeMs()).toBe(Date.parse(closed.lastSeen));
   });
 
+  it('the newest decision time is the end of the newest decision-count hour, or the newest incident if later; undefined when empty', async () => {
+    const ledger = await fresh();
+    expect(await ledger.latestDecisionTimeMs()).toBeUndefined();
+    const incident = incidentRecord({ firstSeen: new Date(T0).toISOString(), lastSeen: new Date(T0 + 10 * 60_000).toISOString() });
+    await ledger.writeBatch(incidentsBatch([incident]));
+    expect(await ledger.latestDecisionTimeMs()).toBe(T0 + 10 * 60_000);
+    // Passes three hours after the incident's last alert.
+    await ledger.writeBatch({ incidents: [], openings: [], counts: [{ ruleId: '', decision: 'pass', bucketMs: T0 + 3 * HOUR, count: 4 }], source: 'test' });
+    expect(await ledger.latestDecisionTimeMs()).toBe(T0 + 4 * HOUR - 1);
+    expect(await ledger.latestEventTimeMs()).toBe(T0 + 10 * 60_000);
+  });
+
   it('keeps the opening decision: explanation and alert', async () => {
     const ledger = await fresh();
     const incident = incidentRecord();

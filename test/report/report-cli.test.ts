@@ -70,11 +70,13 @@ describe('alertgate report on a replayed, reviewed and tuned fortnight (scripts/
     ]);
   });
 
-  it('by default: the 7 days up to the newest event time in the ledger, 15 minutes per incident, top 5', () => {
+  it('by default: the 7 days up to the newest decision in the ledger (the end of its hour), 15 minutes per incident, top 5', () => {
     const r = cli(['report', '--db', db, '--format', 'json']);
     expect(r.code, r.stderr).toBe(0);
     const report = Report.parse(JSON.parse(r.stdout));
-    const newest = Math.max(...readNdjson(join(out, 'holdout-incidents.ndjson')).map((i) => Date.parse(i.lastSeen)));
+    // The held-out week is the newest; decisions are counted per event-time hour.
+    const newestAlert = Math.max(...readFileSync(join(out, 'holdout.ndjson'), 'utf8').trim().split('\n').map((l) => Date.parse((JSON.parse(l) as { time: string }).time)));
+    const newest = Math.floor(newestAlert / 3_600_000) * 3_600_000 + 3_600_000 - 1;
     expect(report.period).toEqual({ from: new Date(newest - 7 * 86_400_000).toISOString(), to: new Date(newest).toISOString(), days: 7 });
     expect([report.minutesPerIncident, report.top]).toEqual([15, 5]);
     expect(cli(['report', '--db', db, '--since', '36h', '--minutes-per-incident', '30', '--top', '1', '--format', 'json']).stdout).toMatch(/"days":1\.5\b.*"minutesPerIncident":30,"top":1/);
@@ -97,9 +99,30 @@ describe('alertgate report on a replayed, reviewed and tuned fortnight (scripts/
 
     const empty = join(dir, 'empty.sqlite');
     await (await Ledger.open(parseLedgerLocation(empty))).close();
-    expect(cli(['report', '--db', empty])).toMatchObject({ code: 1, stderr: expect.stringContaining('has no incidents to take the period\'s end from: give now') });
+    expect(cli(['report', '--db', empty])).toMatchObject({ code: 1, stderr: expect.stringContaining('has no decisions to take the period\'s end from: give now') });
     const r = cli(['report', '--db', empty, '--now', '2026-11-13T00:00:00Z', '--format', 'json']);
     expect(r.code, r.stderr).toBe(0);
     expect(Report.parse(JSON.parse(r.stdout))).toMatchObject({ rules: [], totals: { incidents: 0 } });
+  });
+});
+
+describe('alertgate report over a replayed fixtures/soc-week.ndjson', () => {
+  it('--since 7d counts every decided alert and every incident: the period ends at the newest decision, not the newest incident (8,487 of 8,905 alerts were counted)', () => {
+    const db = join(tempDir('alertgate-report-soc-week-'), 'ledger.sqlite');
+    const replay = cli(['replay', '--rules', 'rules', '--input', 'fixtures/soc-week.ndjson', '--db', db, '--summary', 'json']);
+    expect(replay.code, replay.stderr).toBe(0);
+    const summary = JSON.parse(replay.stdout.split('\n')[0]!) as { alerts: number; invalid: number; promoted: number; suppressed: number; passed: number; incidents: number };
+    const r = cli(['report', '--db', db, '--since', '7d', '--format', 'json']);
+    expect(r.code, r.stderr).toBe(0);
+    const { totals, period } = Report.parse(JSON.parse(r.stdout));
+    expect(totals.alertsMatched + totals.passed).toBe(summary.alerts - summary.invalid);
+    expect({ promoted: totals.promoted, suppressed: totals.suppressed, passed: totals.passed, incidents: totals.incidents }).toEqual({
+      promoted: summary.promoted,
+      suppressed: summary.suppressed,
+      passed: summary.passed,
+      incidents: summary.incidents,
+    });
+    // The newest alert of the week is decided at 23:42 on the 20th; its hour is the period's last.
+    expect(period.to).toBe('2026-11-20T23:59:59.999Z');
   });
 });

@@ -1,6 +1,7 @@
 /**
- * Reads the pipe tables back out of a markdown report, as GitHub-flavoured markdown does: a header
- * row, a `| --- |` delimiter row with as many cells, then body rows; `\|` is a pipe inside a cell.
+ * Reads the pipe tables back out of markdown (a report, the README, the docs), as GitHub-flavoured
+ * markdown does: a header row, a `| --- |` (or `|---|`) delimiter row with as many cells, then body
+ * rows; `\|` is a pipe inside a cell.
  */
 export interface MarkdownTable {
   readonly head: string[];
@@ -28,7 +29,7 @@ export function markdownTables(markdown: string): MarkdownTable[] {
   const lines = markdown.split('\n');
   const tables: MarkdownTable[] = [];
   for (let i = 0; i + 1 < lines.length; i++) {
-    if (!/^\|( --- \|)+$/.test(lines[i + 1]!)) continue;
+    if (!/^\|( ?:?-{3,}:? ?\|)+$/.test(lines[i + 1]!)) continue;
     const head = cellsOf(lines[i]!);
     if (cellsOf(lines[i + 1]!).length !== head.length) throw new Error(`delimiter row of "${lines[i]}" has another number of cells`);
     const rows: string[][] = [];

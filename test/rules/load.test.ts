@@ -125,3 +125,54 @@ describe('loading rule files', () => {
     expect(compiled.conditions.test(ctx('low'))).toBe(false);
   });
 });
+
+describe('schema and reference problems in one pass (validate said the reference ones only once the schema ones were fixed)', () => {
+  const pointersOf = async (files: Record<string, unknown>) => (await problemsOf(files)).map((p) => `${p.pointer}: ${p.message}`);
+
+  it('a rule without its owner that reads an unknown fact and an undeclared param: all three at once', async () => {
+    const { owner: _owner, ...ownerless } = rule({
+      params: { minCount: { value: 5, min: 1, max: 10 } },
+      match: { all: [{ fact: 'sevrity', operator: 'equal', value: 'high' }] },
+      window: { groupBy: ['entities.host'], size: '5m' },
+      aggregates: { hits: { kind: 'count' } },
+      conditions: { all: [{ fact: 'hits', operator: 'greaterThanInclusive', value: { fact: 'params', path: '$.minCont' } }] },
+    });
+    // In the order of their lines: the missing owner at the rule's first line, then conditions, then match.
+    expect(await pointersOf({ 'r.yaml': ownerless })).toEqual([
+      '/owner: missing; this key is required',
+      '/conditions/all/0/value/path: params has no "minCont"; declared: minCount',
+      expect.stringMatching(/^\/match\/all\/0\/fact: unknown fact "sevrity"/),
+    ]);
+  });
+
+  it('checks what parsed and only that: a broken condition, params or aggregates add no second, invented problem', async () => {
+    // The schema problem is inside the conditions: it is reported once, and the conditions are not compiled.
+    expect(await pointersOf({ 'r.yaml': rule({ severity: 'urgent', conditions: { all: [{ fact: 'nope', operator: 'equalz', value: 1 }] } }) })).toEqual([
+      expect.stringMatching(/^\/severity: /),
+      expect.stringMatching(/^\/conditions\/all\/0\/operator: unknown operator/),
+    ]);
+    // Declared names count even when their definitions are wrong; a params that is not a map is not guessed at.
+    expect(
+      await pointersOf({
+        'r.yaml': rule({
+          params: { minCount: { value: 50, min: 1, max: 10 } },
+          match: { all: [] },
+          window: { groupBy: ['entities.host'], size: '5m' },
+          aggregates: { hits: { kind: 'median' } },
+          conditions: { all: [{ fact: 'hits', operator: 'greaterThanInclusive', value: { fact: 'params', path: '$.minCount' } }] },
+        }),
+      }),
+    ).toEqual([expect.stringMatching(/^\/params\/minCount\/value: /), expect.stringMatching(/^\/aggregates\/hits\/kind: /)]);
+    expect(await pointersOf({ 'r.yaml': rule({ params: [1], conditions: { all: [{ fact: 'severity', operator: 'equal', value: { fact: 'params', path: '$.x' } }] } }) })).toEqual([
+      expect.stringMatching(/^\/params: /),
+    ]);
+  });
+
+  it('a reference to a named condition whose file failed its schema is not reported as unknown too', async () => {
+    const problems = await problemsOf({
+      'conditions.yaml': { kind: 'conditions', conditions: { 'is-high': { any: [{ fact: 'severity', operator: 'in', value: ['high'] }] } }, extra: true },
+      'r.yaml': rule({ conditions: { all: [{ condition: 'is-high' }] } }),
+    });
+    expect(problems.map(formatProblem)).toEqual([expect.stringMatching(/conditions\.yaml: \/extra: /)]);
+  });
+});

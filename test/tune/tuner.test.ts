@@ -4,18 +4,9 @@ import type { TuningIncident } from '../../src/ledger/records.js';
 import { createNormalizer } from '../../src/normalize/index.js';
 import { ReplayEvaluator } from '../../src/tune/replay.js';
 import { tune, type TuneInput } from '../../src/tune/tuner.js';
-import { alert, at, rule, ruleset, runPipeline } from '../helpers.js';
+import { alert, at, ruleset, runPipeline } from '../helpers.js';
+import { BURST_RULES } from './fixtures.js';
 
-const files = {
-  'burst.yaml': rule({
-    id: 'burst',
-    params: { minCount: { value: 10, min: 2, max: 100, step: 1 } },
-    match: { all: [] },
-    window: { groupBy: ['entities.host'], size: '5m' },
-    aggregates: { hits: { kind: 'count' } },
-    conditions: { all: [{ fact: 'hits', operator: 'greaterThanInclusive', value: { fact: 'params', path: '$.minCount' } }] },
-  }),
-};
 
 /** Bursts of `size` alerts on one host, an hour apart from each other; the verdict an analyst gave each. */
 const BURSTS: { host: string; size: number; user: string; verdict: Verdict | null }[] = [
@@ -34,7 +25,7 @@ function alertsOf(bursts: typeof BURSTS) {
 }
 
 async function scenario(bursts = BURSTS) {
-  const set = await ruleset(files);
+  const set = await ruleset(BURST_RULES);
   const alerts = alertsOf(bursts);
   const { incidents } = runPipeline(set, alerts);
   const verdictOf = new Map(bursts.map((b) => [b.host, b.verdict]));
