@@ -1,5 +1,4 @@
-import type { InputFormat } from '../normalize/index.js';
-import { createNormalizer, loadMapping, type Normalizer } from '../normalize/index.js';
+import { createNormalizer, InputFormat, loadMapping, type Normalizer } from '../normalize/index.js';
 import { ConfigError } from '../config/load.js';
 import { loadRules } from '../rules/load.js';
 import { openInput } from '../source/index.js';
@@ -18,9 +17,21 @@ export async function prepare(options: { rules: string; format: InputFormat; map
 }> {
   const loaded = await loadRules(options.rules);
   if (!loaded.ok) throw new UserError(`invalid rules in ${options.rules}:\n${loaded.problems.map(formatProblem).join('\n')}`);
-  if (options.format === 'generic' && !options.mapping) throw new UserError('--format generic needs --map <mapping.yaml>');
-  const mapping = options.mapping ? await loadMapping(options.mapping) : undefined;
-  return { ruleset: loaded.ruleset, normalize: createNormalizer({ format: options.format, ...(mapping ? { mapping } : {}) }) };
+  return { ruleset: loaded.ruleset, normalize: await prepareNormalizer(options.format, options.mapping) };
+}
+
+/** The normalizer for --format and --map (loaded and validated here, before any input is read). */
+export async function prepareNormalizer(format: InputFormat, mappingFile: string | undefined): Promise<Normalizer> {
+  if (format === 'generic' && !mappingFile) throw new UserError('--format generic needs --map <mapping.yaml>');
+  const mapping = mappingFile ? await loadMapping(mappingFile) : undefined;
+  return createNormalizer({ format, ...(mapping ? { mapping } : {}) });
+}
+
+/** `--format`, validated. */
+export function parseFormatOption(value: string): InputFormat {
+  const format = InputFormat.safeParse(value);
+  if (!format.success) throw new UserError(`--format: expected one of ${InputFormat.options.join(', ')}, got "${value}"; docs/formats.md describes each`);
+  return format.data;
 }
 
 /** Opens the NDJSON input; a wrong path is the user's to fix. */
