@@ -6,6 +6,16 @@ import type { AlertResult, JsonObject, NormalizeResult } from '../../src/normali
 import { canonicalFormat } from '../../src/normalize/formats/canonical.js';
 import { deterministicId } from '../../src/normalize/id.js';
 import { BUILTIN_FORMATS, createNormalizer } from '../../src/normalize/normalize.js';
+import { ALERTMANAGER_ALERT_MAPPING } from '../../src/normalize/formats/alertmanager.js';
+import { ECS_MAPPING } from '../../src/normalize/formats/ecs.js';
+import { FALCO_MAPPING } from '../../src/normalize/formats/falco.js';
+import { OCSF_MAPPING } from '../../src/normalize/formats/ocsf.js';
+import { SIGMA_MATCH_MAPPING } from '../../src/normalize/formats/sigma-match.js';
+import { SURICATA_EVE_MAPPING } from '../../src/normalize/formats/suricata-eve.js';
+import { WAZUH_MAPPING } from '../../src/normalize/formats/wazuh.js';
+import { ZEEK_NOTICE_MAPPING } from '../../src/normalize/formats/zeek-notice.js';
+import { Mapping } from '../../src/normalize/mapping.js';
+import { parse } from 'yaml';
 
 const ROOT = join(import.meta.dirname, '../..');
 const SNIFFERS = [canonicalFormat, ...BUILTIN_FORMATS];
@@ -264,5 +274,29 @@ describe('alertmanager: one alert per element of alerts[]', () => {
       reason: '/alerts: empty; the payload holds no alert to decide',
     });
     expect(am(JSON.stringify({ receiver: 'x' }), 1)).toMatchObject({ ok: false, reason: expect.stringMatching(/^\/alerts: expected the webhook's list of alerts, got undefined/) });
+  });
+});
+
+describe('docs/formats.md', () => {
+  const MAPPINGS: Record<string, unknown> = {
+    ecs: ECS_MAPPING,
+    ocsf: OCSF_MAPPING,
+    'suricata-eve': SURICATA_EVE_MAPPING,
+    wazuh: WAZUH_MAPPING,
+    falco: FALCO_MAPPING,
+    'zeek-notice': ZEEK_NOTICE_MAPPING,
+    'sigma-match': SIGMA_MATCH_MAPPING,
+    alertmanager: ALERTMANAGER_ALERT_MAPPING,
+  };
+  const doc = readFileSync(join(ROOT, 'docs/formats.md'), 'utf8');
+  const shown = new Map([...doc.matchAll(/```yaml\n# the built-in (\S+) mapping[^\n]*\n([\s\S]*?)```/g)].map((m) => [m[1]!, parse(m[2]!) as unknown]));
+
+  it('has a section with its mapping for every built-in format', () => {
+    expect([...shown.keys()].sort()).toEqual(BUILTIN_FORMATS.map((f) => f.name).sort());
+    for (const { name } of BUILTIN_FORMATS) expect(doc).toContain(`\n### \`${name}\`\n`);
+  });
+
+  it.each(Object.keys(MAPPINGS))('shows the built-in %s mapping exactly as the code reads it', (name) => {
+    expect(Mapping.parse(shown.get(name))).toEqual(Mapping.parse(MAPPINGS[name]));
   });
 });
