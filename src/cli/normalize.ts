@@ -1,10 +1,12 @@
 import type { Command } from 'commander';
 import { describeAbsence } from '../metrics/field-absence.js';
-import { PipelineStats } from '../metrics/pipeline-stats.js';
-import { FORMAT_NAMES, type AlertResult } from '../normalize/index.js';
-import { DEAD_LETTER_REASONS, deadLetter, oversizedReason } from '../pipeline/dead-letter.js';
+import type { PipelineStats } from '../metrics/pipeline-stats.js';
+import { FORMAT_NAMES } from '../normalize/index.js';
+import { DEAD_LETTER_REASONS } from '../pipeline/dead-letter.js';
+import { Pipeline } from '../pipeline/pipeline.js';
+import { EMPTY_RULESET } from '../rules/ruleset.js';
 import { NdjsonWriter } from '../sinks/ndjson-writer.js';
-import { DEFAULT_MAX_LINE_BYTES, readLines, type InputLine } from '../source/index.js';
+import { DEFAULT_MAX_LINE_BYTES, readLines } from '../source/index.js';
 import { openUserInput, parseFormatOption, prepareNormalizer, reportUserError, UserError } from './setup.js';
 
 interface NormalizeOptions {
@@ -48,39 +50,27 @@ async function normalize(opts: NormalizeOptions): Promise<number> {
   const format = parseFormatOption(opts.format);
   const maxLineBytes = Number(opts.maxLineBytes);
   if (!Number.isInteger(maxLineBytes) || maxLineBytes <= 0) throw new UserError('--max-line-bytes: expected a positive integer');
-  const normalizer = await prepareNormalizer(format, opts.map);
+  const normalize = await prepareNormalizer(format, opts.map);
   const out = opts.summary ? undefined : NdjsonWriter.open('-');
-  // The pipeline's own counters, so the summary counts exactly what replay and the metrics count.
-  const stats = new PipelineStats();
-  let alerts = 0;
-  let invalid = 0;
-  const emit = (line: InputLine & { text: string }, result: AlertResult) => {
-    if (result.ok) {
-      alerts++;
-      stats.alert(result.format, result.alert.source, result.timeMs, result.absent);
-      if (out) out.write(opts.raw ? result.alert : { ...result.alert, raw: undefined });
-    } else {
-      invalid++;
-      stats.deadLetter(result.problem);
-      out?.write(deadLetter(line.line, result.reason, line.text));
-    }
-  };
+  // The real pipeline with no rules: every alert passes, so its decisions are the input's alerts in
+  // order, and its counts and stats are exactly what replay and the metrics count.
+  const pipeline = new Pipeline({
+    ruleset: EMPTY_RULESET,
+    normalize,
+    maxLineBytes,
+    sinks: {
+      decision: (_json, _id, { alert }) => out?.write(opts.raw ? alert : { ...alert, raw: undefined }),
+      incident: () => {},
+      deadLetter: (record) => out?.write(record),
+    },
+  });
   for await (const batch of readLines(openUserInput(opts.input), { maxLineBytes })) {
-    for (const line of batch) {
-      if ('oversized' in line) {
-        invalid++;
-        stats.deadLetter('oversized');
-        out?.write(deadLetter(line.line, oversizedReason(line.bytes, maxLineBytes), line.head));
-        continue;
-      }
-      const result = normalizer(line.text, line.line);
-      if (result.ok === 'split') for (const part of result.parts) emit(line, part);
-      else emit(line, result);
-    }
+    pipeline.processBatch(batch);
     await out?.drain();
   }
   await out?.close();
-  if (opts.summary) process.stdout.write(`${formatNormalizeSummary(stats, alerts, invalid)}\n`);
+  const { alerts, invalid } = pipeline.counts;
+  if (opts.summary) process.stdout.write(`${formatNormalizeSummary(pipeline.stats, alerts - invalid, invalid)}\n`);
   return invalid > 0 ? 1 : 0;
 }
 

@@ -85,11 +85,20 @@ export function fieldPath(text: string): FieldPath {
 }
 
 /**
- * A reader for a path, compiled once: the common shapes (one key; keys without any flat dotted key
- * in the input) cost a few property loads per read.
+ * A reader for a path, compiled once: the common shapes (one key, two keys) cost a few property
+ * loads per read. `rootKeys`: the keys the root object can have, when they are fixed and none holds
+ * a dot (the canonical alert's fields): a path starting with one of them reads it directly, without
+ * first trying a flat dotted key that cannot be there.
  */
-export function compileFieldPath(path: FieldPath | string): FieldPathReader {
+export function compileFieldPath(path: FieldPath | string, rootKeys?: ReadonlySet<string>): FieldPathReader {
   const { runs } = typeof path === 'string' ? fieldPath(path) : path;
+  const first = runs[0]!;
+  if (rootKeys !== undefined && first.joined !== undefined && first.keys.length > 1 && rootKeys.has(first.keys[0]!)) {
+    const [key, ...rest] = first.keys as [string, ...string[]];
+    const text = typeof path === 'string' ? path : path.text;
+    const below = compileFieldPath({ text: text.slice(key.length + 1), runs: [dottedRun(rest), ...runs.slice(1)] });
+    return (root) => (root !== null && typeof root === 'object' && Object.hasOwn(root, key) ? below((root as Record<string, unknown>)[key]) : undefined);
+  }
   if (runs.length === 1 && runs[0]!.keys.length === 1) {
     const key = runs[0]!.keys[0]!;
     return (root) => {

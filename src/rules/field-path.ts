@@ -1,3 +1,4 @@
+import { ALERT_FACTS } from '../normalize/alert.js';
 import { compileFieldPath as compilePath } from '../normalize/field-path.js';
 
 /**
@@ -9,8 +10,11 @@ import { compileFieldPath as compilePath } from '../normalize/field-path.js';
  */
 export type FieldReader = (alert: Readonly<Record<string, unknown>>) => unknown;
 
+/** The canonical alert's own fields: fixed, and none holds a dot. */
+const ALERT_FIELDS: ReadonlySet<string> = new Set(ALERT_FACTS);
+
 export function compileFieldPath(path: string): FieldReader {
-  return compilePath(path);
+  return compilePath(path, ALERT_FIELDS);
 }
 
 /** A value usable as part of a group key: strings, finite numbers and booleans; anything else is missing. */

@@ -110,6 +110,18 @@ describe('field paths', () => {
     );
   });
 
+  it('reads the same with the root keys known, when the root has only those keys', () => {
+    const rootKeys = new Set(['a', 'b']);
+    const root = fc.dictionary(fc.constantFrom('a', 'b'), input, { maxKeys: 2 });
+    fc.assert(
+      fc.property(root, fc.array(segment, { minLength: 1, maxLength: 5 }), (r, segments) => {
+        const text = render(segments);
+        expect(compileFieldPath(text, rootKeys)(r)).toEqual(compileFieldPath(text)(r));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
   it('names the keys it read through, and those keys lead to the value read', () => {
     fc.assert(
       fc.property(input, fc.array(segment, { minLength: 1, maxLength: 4 }), (root, segments) => {

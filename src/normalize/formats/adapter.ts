@@ -23,9 +23,9 @@ export interface NormalizeSuccess {
   readonly timeMs: number;
   /**
    * Mapping-based formats: the canonical fields (`entities.process`, `category`, ...) none of whose
-   * paths was present in this input; left out when every mapped field was found.
+   * paths was present in this input; undefined when every mapped field was found.
    */
-  readonly absent?: readonly string[];
+  readonly absent?: readonly string[] | undefined;
 }
 
 export interface NormalizeFailure {

@@ -13,7 +13,6 @@ import {
   type JsonObject,
   type NormalizeFailure,
   type NormalizeProblem,
-  type NormalizeSuccess,
   type SingleAlertFormat,
 } from './adapter.js';
 
@@ -48,10 +47,12 @@ const ROOT: Base = [];
 
 /** A mapping compiled for reading objects; `read` gives one alert or a reason. */
 export interface MappingReader {
-  /** `base`: the pointer of `obj` inside the input line (empty for a whole record). */
+  /**
+   * `base`: the pointer of `obj` inside the input line (empty for a whole record). An alert lists
+   * the fields none of whose paths was present (`absent`: optional and defaulted fields only, since
+   * a required one makes a dead letter).
+   */
   read(obj: JsonObject, rawLine: string, base?: Base): AlertResult;
-  /** The fields read from the input that an alert may lack (counted as absent): optional and defaulted ones. */
-  readonly optionalFields: readonly string[];
 }
 
 /** The `generic` format: any JSON object, read through the user's mapping (see docs/formats.md). */
@@ -61,9 +62,9 @@ export function genericFormat(mapping: Mapping): SingleAlertFormat {
 }
 
 /** A format that is a mapping: the generic format, and the built-in formats whose reading is a fixed mapping. */
-export function mappedFormat(name: FormatName, mapping: Mapping, sniff: (obj: JsonObject) => boolean): SingleAlertFormat & { readonly reader: MappingReader } {
+export function mappedFormat(name: FormatName, mapping: Mapping, sniff: (obj: JsonObject) => boolean): SingleAlertFormat {
   const reader = compileMapping(name, mapping);
-  return { name, sniff, reader, normalize: (obj, rawLine) => reader.read(obj, rawLine) };
+  return { name, sniff, normalize: (obj, rawLine) => reader.read(obj, rawLine) };
 }
 
 export function compileMapping(format: FormatName, mapping: Mapping): MappingReader {
@@ -75,13 +76,7 @@ export function compileMapping(format: FormatName, mapping: Mapping): MappingRea
   const category = mapping.category === undefined ? undefined : compileField('category', mapping.category);
   const entities = Object.entries(mapping.entities ?? {}).map(([kind, spec]) => [kind, compileField(`entities.${kind}`, spec)] as const);
   const tags = mapping.tags === undefined ? undefined : compileField<readonly string[]>('tags', mapping.tags);
-  const optionalFields = [id, source, name, severity, category, ...entities.map(([, e]) => e), tags].flatMap((f) =>
-    // Required fields without a default make a dead letter when absent, so only these can be absent from an alert.
-    f === undefined || f.constant !== undefined || (f.fallback === undefined && (f === source || f === name || f === severity)) ? [] : [f.field],
-  );
-
   return {
-    optionalFields,
     read(obj: JsonObject, rawLine: string, base: Base = ROOT): AlertResult {
       let absent: string[] | undefined;
       // The field's value from the input, noting it when no path is present.
@@ -113,7 +108,7 @@ export function compileMapping(format: FormatName, mapping: Mapping): MappingRea
       }
       const tagList = tags === undefined ? [] : readTags(obj, tags, base, take(tags));
       if (tagList instanceof FieldFailure) return tagList;
-      const result: NormalizeSuccess = {
+      return {
         ok: true,
         format,
         timeMs,
@@ -130,8 +125,8 @@ export function compileMapping(format: FormatName, mapping: Mapping): MappingRea
           tags: tagList,
           raw: obj,
         },
+        absent,
       };
-      return absent === undefined ? result : { ...result, absent };
     },
   };
 }
