@@ -66,18 +66,18 @@ export function ndjson(records: readonly unknown[]): string {
 
 import { parseDecision, type DecisionRecord } from '../src/decide/decision-record.js';
 import type { IncidentRecord } from '../src/incidents/index.js';
-import { createNormalizer } from '../src/normalize/index.js';
+import { createNormalizer, type InputFormat } from '../src/normalize/index.js';
 import type { DeadLetterRecord } from '../src/pipeline/dead-letter.js';
 import { Pipeline } from '../src/pipeline/pipeline.js';
 
 /** Runs the real pipeline over in-memory input lines; records (objects) are serialized as NDJSON lines. */
-export function runPipeline(set: CompiledRuleSet, records: readonly unknown[]) {
+export function runPipeline(set: CompiledRuleSet, records: readonly unknown[], format: InputFormat = 'canonical') {
   const decisions: DecisionRecord[] = [];
   const incidents: IncidentRecord[] = [];
   const deadLetters: DeadLetterRecord[] = [];
   const pipeline = new Pipeline({
     ruleset: set,
-    normalize: createNormalizer({ format: 'canonical' }),
+    normalize: createNormalizer({ format }),
     sinks: { decision: (json) => decisions.push(parseDecision(json)), incident: (r) => incidents.push(r), deadLetter: (r) => deadLetters.push(r) },
   });
   pipeline.processBatch(records.map((r, i) => ({ line: i + 1, text: typeof r === 'string' ? r : JSON.stringify(r) })));

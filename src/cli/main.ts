@@ -11,6 +11,7 @@ type Register = (program: Command, setExit: (code: number) => void) => void;
 const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   validate: async () => (await import('./validate.js')).registerValidate,
   replay: async () => (await import('./replay.js')).registerReplay,
+  normalize: async () => (await import('./normalize.js')).registerNormalize,
   run: async () => (await import('./run.js')).registerRun,
   test: async () => (await import('./test.js')).registerTest,
   schema: async () => (await import('./schema.js')).registerSchema,

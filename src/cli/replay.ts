@@ -4,7 +4,7 @@ import type { Ledger } from '../ledger/ledger.js';
 import { InputFormat } from '../normalize/index.js';
 import { runStream } from '../pipeline/run-stream.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../source/index.js';
-import { openUserInput, prepare, reportUserError, UserError } from './setup.js';
+import { openUserInput, parseFormatOption, prepare, reportUserError, UserError } from './setup.js';
 import { formatSummaryText, progressReporter, summarize } from './summary.js';
 
 interface ReplayOptions {
@@ -27,7 +27,7 @@ export function registerReplay(program: Command, setExit: (code: number) => void
     .description('Run the pipeline over NDJSON alerts (a file or stdin) and write decisions, incidents and dead letters as NDJSON.')
     .requiredOption('--rules <dir>', 'rules directory')
     .requiredOption('--input <file>', 'NDJSON input file, or - for stdin')
-    .option('--format <format>', 'input format: auto, canonical or generic', 'auto')
+    .option('--format <format>', `input format: ${InputFormat.options.join(', ')} (docs/formats.md)`, 'auto')
     .option('--map <mapping>', 'mapping file (YAML) for the generic format')
     .option('--decisions <file>', 'write one decision per alert (NDJSON; - for stdout)')
     .option('--incidents <file>', 'write incidents (NDJSON; - for stdout)')
@@ -46,12 +46,11 @@ export function registerReplay(program: Command, setExit: (code: number) => void
 }
 
 async function replay(opts: ReplayOptions): Promise<void> {
-  const format = InputFormat.safeParse(opts.format);
-  if (!format.success) throw new UserError(`--format: expected auto, canonical or generic, got "${opts.format}"`);
+  const format = parseFormatOption(opts.format);
   if (opts.summary !== 'text' && opts.summary !== 'json') throw new UserError(`--summary: expected text or json, got "${opts.summary}"`);
   const maxLineBytes = Number(opts.maxLineBytes);
   if (!Number.isInteger(maxLineBytes) || maxLineBytes <= 0) throw new UserError('--max-line-bytes: expected a positive integer');
-  const { ruleset, normalize } = await prepare({ rules: opts.rules, format: format.data, mapping: opts.map });
+  const { ruleset, normalize } = await prepare({ rules: opts.rules, format, mapping: opts.map });
   // The ledger's modules (Kysely, the database drivers) load only when asked for.
   const ledger = opts.db !== undefined ? await (await import('./ledger-cli.js')).openLedger(opts.db, opts.dbSchema) : undefined;
   try {
@@ -79,7 +78,7 @@ async function replayInto(opts: ReplayOptions, prepared: Awaited<ReturnType<type
   });
   await run.done;
   progress.end();
-  const summary = summarize(run.pipeline.counts, performance.now() - started);
+  const summary = summarize(run.pipeline.counts, performance.now() - started, run.pipeline.stats);
   // When an output goes to stdout, the summary moves to stderr so stdout stays pure NDJSON.
   const toStdout = [opts.decisions, opts.incidents, opts.deadLetters].includes('-');
   const out = toStdout ? process.stderr : process.stdout;

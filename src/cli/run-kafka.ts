@@ -5,6 +5,7 @@ import { KafkaFeedbackConsumer } from '../feedback/kafka-feedback-consumer.js';
 import { clientOptions } from '../kafka/client-options.js';
 import { Kafka } from '../kafka/kafkajs.js';
 import { WorkerMetrics } from '../metrics/metrics.js';
+import { ABSENCE_CHECK_MS, FieldAbsenceWarner } from '../metrics/field-absence.js';
 import { PipelineStats } from '../metrics/pipeline-stats.js';
 import { parseDuration } from '../state/index.js';
 import { KafkaWorker } from '../worker/kafka-worker.js';
@@ -81,6 +82,7 @@ export async function runKafkaWorker(config: Config, kafka: KafkaConfig): Promis
     throw err;
   }
   const running = worker;
+  const stopAbsenceChecks = new FieldAbsenceWarner(running.processor.pipeline.stats, log).every(ABSENCE_CHECK_MS);
   metrics.attach(running.processor.pipeline, ruleset);
   metrics.attachKafka(() => running.stats());
   metrics.attachKafkaLag(() => running.decider.lag());
@@ -98,6 +100,7 @@ export async function runKafkaWorker(config: Config, kafka: KafkaConfig): Promis
 
   const received = await signal.promise;
   stopping = true;
+  stopAbsenceChecks();
   stopWatching();
   stopAutoTune();
   log.info({ signal: received, shutdownTimeoutMs: kafka.shutdownTimeoutMs }, 'stopping: sending what is decided, checkpointing, then leaving the group');
@@ -119,7 +122,7 @@ export async function runKafkaWorker(config: Config, kafka: KafkaConfig): Promis
   const stats = running.stats();
   const counts = running.processor.pipeline.counts;
   // Messages rejected before the pipeline are input records and dead letters all the same.
-  const summary = summarize({ ...counts, alerts: counts.alerts + stats.rejected, invalid: counts.invalid + stats.rejected }, performance.now() - started);
+  const summary = summarize({ ...counts, alerts: counts.alerts + stats.rejected, invalid: counts.invalid + stats.rejected }, performance.now() - started, running.processor.pipeline.stats);
   log.info({ summary, kafka: stats }, 'stopped');
   process.stdout.write(`${formatSummaryText(summary)}\n`);
   log.flush();

@@ -5,6 +5,7 @@ import { loadConfig, type ConfigOverride } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import type { IncidentRecord } from '../incidents/index.js';
 import { WorkerMetrics } from '../metrics/metrics.js';
+import { ABSENCE_CHECK_MS, FieldAbsenceWarner } from '../metrics/field-absence.js';
 import { PipelineStats } from '../metrics/pipeline-stats.js';
 import { runStream } from '../pipeline/run-stream.js';
 import { parseDuration } from '../state/index.js';
@@ -85,6 +86,9 @@ async function runWorker(config: Config): Promise<void> {
 
   const incidents: IncidentRecord[] = [];
   const started = performance.now();
+  const stats = new PipelineStats({ sources: config.metrics.sources, maxFirstSeenSources: config.metrics.maxFirstSeenSources });
+  const absences = new FieldAbsenceWarner(stats, log);
+  const stopAbsenceChecks = absences.every(ABSENCE_CHECK_MS);
   const run = runStream(openUserInput(config.input.path), {
     ruleset,
     normalize,
@@ -94,7 +98,7 @@ async function runWorker(config: Config): Promise<void> {
     outputs: config.outputs,
     onIncident: (incident) => incidents.push(incident),
     ...(audit.decisions === 'off' ? {} : { onDecision: (json: string) => audit.decision(json) }),
-    stats: new PipelineStats({ sources: config.metrics.sources, maxFirstSeenSources: config.metrics.maxFirstSeenSources }),
+    stats,
     recorder: worker?.recorder,
   });
   metrics.attach(run.pipeline, ruleset);
@@ -107,7 +111,9 @@ async function runWorker(config: Config): Promise<void> {
   reading = false;
   // Stopped by a signal mid-input: what was decided so far still reaches the ledger.
   await worker?.recorder.flush();
-  const summary = summarize(run.pipeline.counts, performance.now() - started);
+  stopAbsenceChecks();
+  absences.check(1);
+  const summary = summarize(run.pipeline.counts, performance.now() - started, stats);
   log.info({ summary }, 'input ended');
   process.stdout.write(`${formatSummaryText(summary)}\n${formatIncidents(incidents)}\n`);
   if (config.input.onEnd === 'serve' && http && stopped.fired === undefined) {

@@ -1,5 +1,4 @@
-import type { InputFormat } from '../normalize/index.js';
-import { createNormalizer, loadMapping, type Normalizer } from '../normalize/index.js';
+import { createNormalizer, InputFormat, loadMapping, type Normalizer } from '../normalize/index.js';
 import { loadRules } from '../rules/load.js';
 import { openInput } from '../source/index.js';
 import { formatProblem } from '../rules/problems.js';
@@ -15,14 +14,26 @@ export async function prepare(options: { rules: string; format: InputFormat; map
 }> {
   const loaded = await loadRules(options.rules);
   if (!loaded.ok) throw new UserError(`invalid rules in ${options.rules}:\n${loaded.problems.map(formatProblem).join('\n')}`);
-  if (options.format === 'generic' && !options.mapping) throw new UserError('--format generic needs --map <mapping.yaml>');
+  return { ruleset: loaded.ruleset, normalize: await prepareNormalizer(options.format, options.mapping) };
+}
+
+/** The normalizer for --format and --map (loaded and validated here, before any input is read). */
+export async function prepareNormalizer(format: InputFormat, mappingFile: string | undefined): Promise<Normalizer> {
+  if (format === 'generic' && !mappingFile) throw new UserError('--format generic needs --map <mapping.yaml>');
   // A mapping file's problems are the user's to fix, like the rules' (its message names file, pointer and line).
-  const mapping = options.mapping
-    ? await loadMapping(options.mapping).catch((err: unknown) => {
+  const mapping = mappingFile
+    ? await loadMapping(mappingFile).catch((err: unknown) => {
         throw new UserError((err as Error).message);
       })
     : undefined;
-  return { ruleset: loaded.ruleset, normalize: createNormalizer({ format: options.format, ...(mapping ? { mapping } : {}) }) };
+  return createNormalizer({ format, ...(mapping ? { mapping } : {}) });
+}
+
+/** `--format`, validated. */
+export function parseFormatOption(value: string): InputFormat {
+  const format = InputFormat.safeParse(value);
+  if (!format.success) throw new UserError(`--format: expected one of ${InputFormat.options.join(', ')}, got "${value}"; docs/formats.md describes each`);
+  return format.data;
 }
 
 /** Opens the NDJSON input; a wrong path is the user's to fix. */

@@ -1,9 +1,14 @@
+import { describeAbsence, mostlyAbsentFields } from '../metrics/field-absence.js';
+import type { FieldAbsence, PipelineStats } from '../metrics/pipeline-stats.js';
 import type { PipelineCounts } from '../pipeline/pipeline.js';
 
-/** The accounting of a run (every input record is one of promoted, suppressed, passed or invalid), and its speed. */
-export type RunSummary = Omit<PipelineCounts, 'byRule'> & { durationMs: number; alertsPerSecond: number };
+/**
+ * The accounting of a run (every alert is one of promoted, suppressed, passed or invalid), its speed,
+ * and the user mapping's fields that found nothing in most alerts (docs/formats.md, "Absent fields").
+ */
+export type RunSummary = Omit<PipelineCounts, 'byRule'> & { durationMs: number; alertsPerSecond: number; mostlyAbsent: FieldAbsence[] };
 
-export function summarize(counts: PipelineCounts, durationMs: number): RunSummary {
+export function summarize(counts: PipelineCounts, durationMs: number, stats?: PipelineStats): RunSummary {
   const { alerts, promoted, suppressed, passed, invalid, incidents, grouped, late, suppressedByException } = counts;
   return {
     alerts,
@@ -17,6 +22,7 @@ export function summarize(counts: PipelineCounts, durationMs: number): RunSummar
     suppressedByException,
     durationMs: Math.round(durationMs),
     alertsPerSecond: durationMs > 0 ? Math.round((alerts * 1000) / durationMs) : 0,
+    mostlyAbsent: stats ? mostlyAbsentFields(stats) : [],
   };
 }
 
@@ -29,6 +35,7 @@ export function formatSummaryText(s: RunSummary): string {
     `passed      ${s.passed} (${pct(s.passed)}%)`,
     `invalid     ${s.invalid} (${pct(s.invalid)}%)`,
     `late        ${s.late}`,
+    ...s.mostlyAbsent.map((a) => `absent      ${describeAbsence(a)}; check the mapping`),
     `duration    ${s.durationMs} ms (${s.alertsPerSecond} alerts/s)`,
   ].join('\n');
 }

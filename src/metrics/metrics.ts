@@ -92,7 +92,7 @@ export class WorkerMetrics {
       family(name, 'counter', help, () => [{ value: this.kafka?.()[stat] ?? 0 }]);
 
     return [
-      family('alertgate_alerts_received_total', 'counter', 'Input records read, valid or not (Kafka: messages).', () => [
+      family('alertgate_alerts_received_total', 'counter', 'Alerts read, valid or not: one per input record (Kafka: message), one per element of a multi-alert record (Alertmanager payload).', () => [
         { value: (counts()?.alerts ?? 0) + rejected() },
       ]),
       family(
@@ -113,7 +113,15 @@ export class WorkerMetrics {
         },
         ['format', 'source'],
       ),
-      family('alertgate_dead_letters_total', 'counter', 'Input records that could not become alerts and were written as dead letters.', () => [
+      family(
+        'alertgate_mapping_field_absent_total',
+        'counter',
+        "Valid alerts of a mapping-based format (generic and the built-in formats) whose input had none of a mapped field's paths, by format and canonical field (entities.process, category, ...).",
+        () =>
+          (stats()?.fieldAbsences() ?? []).map(({ format, field, absent }) => ({ labels: { format, field }, value: absent })),
+        ['format', 'field'],
+      ),
+      family('alertgate_dead_letters_total', 'counter', 'Input records (or elements of a multi-alert record) that could not become alerts and were written as dead letters.', () => [
         { value: (counts()?.invalid ?? 0) + rejected() },
       ]),
       family(

@@ -21,6 +21,17 @@ export const DECISION_LATENCY_BUCKETS_SECONDS = [0.01, 0.025, 0.05, 0.1, 0.25, 0
 
 const FORMAT_INDEX = Object.fromEntries(FORMAT_NAMES.map((f, i) => [f, i])) as Record<FormatName, number>;
 
+/** How often one mapped field found nothing, among the alerts of its format. */
+export interface FieldAbsence {
+  readonly format: FormatName;
+  /** The canonical field: `entities.process`, `category`, `tags`, ... */
+  readonly field: string;
+  /** Alerts of the format whose input had none of the field's paths. */
+  readonly absent: number;
+  /** Alerts of the format (valid ones, all sources). */
+  readonly alerts: number;
+}
+
 /** Incidents opened and alerts that joined one, for one rule's (id, severity, category). */
 export interface IncidentCounts {
   readonly ruleId: string;
@@ -68,6 +79,8 @@ export class PipelineStats {
   readonly incidents = new Map<string, IncidentCounts>();
   /** Alerts suppressed by each exception, by exception id. */
   readonly exceptions = new Map<string, number>();
+  /** Mapping-based formats: alerts whose input had none of a mapped field's paths, by format and field. */
+  readonly absentFields = new Map<FormatName, Map<string, number>>();
   private readonly incidentsOfRule = new WeakMap<CompiledRule, IncidentCounts>();
   private readonly clock: StatsClock;
   private batchWallMs: number;
@@ -95,12 +108,31 @@ export class PipelineStats {
     this.evaluationSeconds.observe(seconds / lines, lines);
   }
 
-  /** A valid alert about to be decided. Event times ahead of the clock count as 0 s. */
-  alert(format: FormatName, source: string, timeMs: number): void {
+  /**
+   * A valid alert about to be decided, with the mapped fields its input lacked (NormalizeSuccess.absent).
+   * Event times ahead of the clock count as 0 s.
+   */
+  alert(format: FormatName, source: string, timeMs: number, absent?: readonly string[]): void {
     if (!this.recording) return;
     this.accepted[this.sources.slotOf(source) * FORMAT_NAMES.length + FORMAT_INDEX[format]]!++;
     const delayMs = this.batchWallMs - timeMs;
     this.decisionLatencySeconds.observe(delayMs > 0 ? delayMs / 1000 : 0);
+    if (absent !== undefined) this.countAbsent(format, absent);
+  }
+
+  /** Valid alerts of a format, all sources together. */
+  acceptedOf(format: FormatName): number {
+    let total = 0;
+    for (let i = FORMAT_INDEX[format]; i < this.accepted.length; i += FORMAT_NAMES.length) total += this.accepted[i]!;
+    return total;
+  }
+
+  /** Every mapped field that was absent at least once, by format then field (in first-seen order). */
+  fieldAbsences(): FieldAbsence[] {
+    return [...this.absentFields].flatMap(([format, fields]) => {
+      const alerts = this.acceptedOf(format);
+      return [...fields].map(([field, absent]) => ({ format, field, absent, alerts }));
+    });
   }
 
   deadLetter(reason: DeadLetterReason): void {
@@ -119,6 +151,13 @@ export class PipelineStats {
   exception({ exception }: CompiledException): void {
     if (!this.recording) return;
     this.exceptions.set(exception.id, (this.exceptions.get(exception.id) ?? 0) + 1);
+  }
+
+  private countAbsent(format: FormatName, absent: readonly string[]): void {
+    // Fields come from the mapping (user configuration or a built-in), so the map stays bounded.
+    let fields = this.absentFields.get(format);
+    if (fields === undefined) this.absentFields.set(format, (fields = new Map()));
+    for (const field of absent) fields.set(field, (fields.get(field) ?? 0) + 1);
   }
 
   private incidentCounts({ rule }: CompiledRule): IncidentCounts {

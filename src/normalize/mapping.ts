@@ -3,38 +3,53 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type
 import { z } from 'zod';
 import { Severity } from './alert.js';
 import { toPointer } from './describe.js';
+import { parseFieldPath } from './field-path.js';
 import { locateIssues, strictObject } from './schema-errors.js';
+import { valueMapProblems } from './value-map.js';
 
 /**
  * The mapping file of the `generic` format: for each canonical field, where its value is in the
  * input object. docs/formats.md is the reference; fixtures/mappings/ has examples.
  */
 
-/** `alert.signature`: object keys joined by dots (array elements by index: `tags.0`). */
-const DotPath = z.string().regex(/^[^.]+(?:\.[^.]+)*$/, { error: 'expected a dot path such as alert.signature' });
-const PATHS_HINT = 'a dot path such as alert.signature, or a list of them (the first present wins)';
-const Paths = z.union([DotPath, z.array(DotPath).min(1)], { error: `expected ${PATHS_HINT}` });
+/** `alert.signature`, `id.orig_h`, `output_fields["proc.name"]`: see field-path.ts and docs/formats.md. */
+const FieldPathText = z.string().superRefine((text, ctx) => {
+  const parsed = parseFieldPath(text);
+  if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
+});
+const PATHS_HINT = 'a field path such as alert.signature, or a list of them (the first present wins)';
+const Paths = z.union([FieldPathText, z.array(FieldPathText).min(1)], { error: `expected ${PATHS_HINT}` });
 
 /** Fields read only from the input: `time: timestamp`, `[timestamp, "@timestamp"]` or `{path: ...}`. */
-const PathSpec = z.union([DotPath, z.array(DotPath).min(1), strictObject({ path: Paths })], {
+const PathSpec = z.union([FieldPathText, z.array(FieldPathText).min(1), strictObject({ path: Paths })], {
   error: `expected ${PATHS_HINT}, or {path}`,
 });
 
-/** Fields that may also be constants and may translate values: `{path, map}` or `{const}`. */
+/** `{from: to}` with exact keys and `lo-hi` ranges (value-map.ts); bad bounds and overlaps are errors at their key. */
+function valueMap<Value extends z.ZodType>(value: Value) {
+  return z.record(z.string(), value).superRefine((map, ctx) => {
+    for (const { key, message } of valueMapProblems(Object.keys(map))) ctx.addIssue({ code: 'custom', message, path: [key] });
+  });
+}
+
+/**
+ * Fields that may also be constants and may translate values: `{path, map, default}` or `{const}`.
+ * `default` stands in when no path is present or the value read cannot be translated.
+ */
 function valueSpec<Value extends z.ZodType>(value: Value) {
   return z.union(
     [
-      DotPath,
-      z.array(DotPath).min(1),
-      strictObject({ path: Paths.optional(), map: z.record(z.string(), value).optional(), const: value.optional() })
+      FieldPathText,
+      z.array(FieldPathText).min(1),
+      strictObject({ path: Paths.optional(), map: valueMap(value).optional(), default: value.optional(), const: value.optional() })
         .refine((spec) => (spec.path === undefined) !== (spec.const === undefined), {
           error: 'give either path (read from the input) or const (the same for every alert)',
         })
-        .refine((spec) => spec.map === undefined || spec.const === undefined, {
-          error: 'map translates values read from path; with const, write the final value',
+        .refine((spec) => spec.const === undefined || (spec.map === undefined && spec.default === undefined), {
+          error: 'map and default translate values read from path; with const, write the final value',
         }),
     ],
-    { error: `expected ${PATHS_HINT}, {path, map} or {const}` },
+    { error: `expected ${PATHS_HINT}, {path, map, default} or {const}` },
   );
 }
 
@@ -42,8 +57,8 @@ const TextSpec = valueSpec(z.string().min(1, { error: 'must not be empty' }));
 
 const TagsSpec = z.union(
   [
-    DotPath,
-    z.array(DotPath).min(1),
+    FieldPathText,
+    z.array(FieldPathText).min(1),
     strictObject({ path: Paths.optional(), const: z.array(z.string().min(1)).optional() }).refine(
       (spec) => (spec.path === undefined) !== (spec.const === undefined),
       { error: 'give either path (read from the input) or const (a list of tags for every alert)' },
@@ -58,7 +73,7 @@ export const Mapping = strictObject({
   time: PathSpec,
   source: TextSpec,
   name: TextSpec,
-  /** With `map`, every value the detector uses must be listed; otherwise words and 0–10 numbers are read. */
+  /** With `map`, every value the detector uses must be listed (or `default` set); otherwise words and 0–10 numbers are read. */
   severity: valueSpec(Severity),
   /** Absent: "other". */
   category: TextSpec.optional(),

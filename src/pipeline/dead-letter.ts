@@ -28,3 +28,8 @@ export function deadLetter(line: number, reason: string, text: string): DeadLett
   const truncated = text.length > DEAD_LETTER_RAW_CHARS;
   return { line, reason, raw: truncated ? text.slice(0, DEAD_LETTER_RAW_CHARS) : text, truncated };
 }
+
+/** The reason of a line over the input's byte limit (it is never read into memory: only its head is kept). */
+export function oversizedReason(bytes: number, maxLineBytes: number): string {
+  return `line is ${bytes} bytes, over the ${maxLineBytes}-byte limit; split the record or raise the limit (replay, normalize: --max-line-bytes; run: input.maxLineBytes)`;
+}

@@ -2,13 +2,13 @@ import { z } from 'zod';
 import type { CanonicalAlert, NormalizedAlert } from '../normalize/alert.js';
 import type { DecisionKind } from '../decide/decision-record.js';
 import { DEFAULT_MAX_LINE_BYTES, type InputLine } from '../source/index.js';
-import type { Normalizer } from '../normalize/index.js';
+import type { AlertResult, Normalizer } from '../normalize/index.js';
 import { Evaluator, EvaluatorSnapshot, type RuleOutcome, type Verdict } from '../decide/evaluator.js';
 import { groupFieldsOf, groupKeyOf } from '../decide/group-key.js';
 import { IncidentTracker, IncidentTrackerSnapshot, type IncidentRecord, type IncidentView } from '../incidents/index.js';
 import type { CompiledRuleSet } from '../rules/ruleset.js';
 import { PipelineStats } from '../metrics/pipeline-stats.js';
-import { deadLetter, type DeadLetterReason, type DeadLetterRecord } from './dead-letter.js';
+import { deadLetter, oversizedReason, type DeadLetterReason, type DeadLetterRecord } from './dead-letter.js';
 import { DecisionWriter } from './decision-json.js';
 
 /**
@@ -59,7 +59,10 @@ export interface PipelineOptions {
   readonly stats?: PipelineStats;
 }
 
-/** Every input record ends in exactly one of these: `alerts = promoted + suppressed + passed + invalid`. */
+/**
+ * Every alert ends in exactly one of these: `alerts = promoted + suppressed + passed + invalid`. An input
+ * record is one alert, except a multi-alert record (an Alertmanager payload), which is one per element.
+ */
 export interface PipelineCounts {
   alerts: number;
   promoted: number;
@@ -171,16 +174,36 @@ export class Pipeline {
   processLine(input: InputLine): void {
     this.counts.alerts++;
     if ('oversized' in input) {
-      this.invalid(input.line, 'oversized', `line is ${input.bytes} bytes, over the ${this.maxLineBytes}-byte limit; split the record or raise the limit (replay: --max-line-bytes; run: input.maxLineBytes)`, input.head);
+      this.invalid(input.line, 'oversized', oversizedReason(input.bytes, this.maxLineBytes), input.head);
       return;
     }
     const result = this.options.normalize(input.text, input.line);
-    if (!result.ok) {
+    if (result.ok === true) {
+      this.stats.alert(result.format, result.alert.source, result.timeMs, result.absent);
+      this.decide(result);
+    } else if (result.ok === false) {
       this.invalid(input.line, result.problem, result.reason, input.text);
-      return;
+    } else {
+      this.processParts(input.line, input.text, result.parts);
     }
-    this.stats.alert(result.format, result.alert.source, result.timeMs);
-    this.decide(result);
+  }
+
+  /**
+   * A record holding several alerts (an Alertmanager payload): each is an alert of its own, decided or
+   * dead-lettered in order, so `alerts` counts them all and the accounting still adds up. They share
+   * the record's line; a dead letter's reason names its element (`/alerts/2/...`).
+   */
+  private processParts(line: number, text: string, parts: readonly AlertResult[]): void {
+    // The record was counted once already.
+    this.counts.alerts += parts.length - 1;
+    for (const part of parts) {
+      if (part.ok) {
+        this.stats.alert(part.format, part.alert.source, part.timeMs, part.absent);
+        this.decide(part);
+      } else {
+        this.invalid(line, part.problem, part.reason, text);
+      }
+    }
   }
 
   /**

@@ -64,6 +64,9 @@ export interface CompiledRuleSet {
   readonly fingerprint: string;
 }
 
+/** No rules: every alert passes. For running the pipeline only to read its input (tune's probe, `alertgate normalize`). */
+export const EMPTY_RULESET: CompiledRuleSet = { suppressRules: [], promoteRules: [], disabledRules: [], exceptions: [], fingerprint: 'none' };
+
 /** Priority first (higher runs first, as json-rules-engine), then id for a total, stable order. */
 export function compareRules(a: Rule, b: Rule): number {
   return b.priority - a.priority || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { TopLevelCondition } from './conditions.js';
+import { FIELD_PATH_HINT, parseFieldPath } from '../normalize/field-path.js';
 
 /**
  * The rule-file language: rules (promote or suppress), exceptions and named conditions.
@@ -28,10 +29,15 @@ const factName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'use letters, digi
 export const Duration = z
   .string()
   .regex(/^\d+(ms|s|m|h|d)$/, 'expected a duration such as 30s, 10m, 1h or 7d');
-/** A dotted path into the canonical alert: `name`, `source`, `entities.src_ip`, `raw.bytes_out`. */
-export const AlertFieldPath = z
-  .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_@-]+)*$/, 'expected a dotted alert field path such as entities.src_ip');
+/**
+ * A field path into the canonical alert: `name`, `source`, `entities.src_ip`, `raw.bytes_out`,
+ * `raw.output_fields["proc.name"]` (src/normalize/field-path.ts). It starts with one of the alert's fields.
+ */
+export const AlertFieldPath = z.string().superRefine((text, ctx) => {
+  const parsed = parseFieldPath(text);
+  if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed.replace(FIELD_PATH_HINT, 'an alert field path such as entities.src_ip') });
+  else if (!/^[A-Za-z_][A-Za-z0-9_]*(?:[.[]|$)/.test(text)) ctx.addIssue({ code: 'custom', message: 'expected an alert field path such as entities.src_ip' });
+});
 
 export const TunableParam = z
   .object({

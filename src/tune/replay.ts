@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import type { Normalizer } from '../normalize/index.js';
 import { Pipeline } from '../pipeline/pipeline.js';
-import type { CompiledRule, CompiledRuleSet } from '../rules/ruleset.js';
+import { EMPTY_RULESET, type CompiledRule, type CompiledRuleSet } from '../rules/ruleset.js';
 import { readLines, type InputLine } from '../source/index.js';
 import type { Survival } from './counterfactual.js';
 
@@ -70,8 +70,6 @@ export class ReplayEvaluator {
     return incident.alertIdsTruncated ? 'unknown' : 'removed';
   }
 }
-
-const EMPTY_RULESET: CompiledRuleSet = { suppressRules: [], promoteRules: [], disabledRules: [], exceptions: [], fingerprint: 'none' };
 
 /** The rule set with one param of one rule set to `value` (the compiled conditions read params at run time). */
 export function withParam(ruleset: CompiledRuleSet, ruleId: string, param: string, value: number): CompiledRuleSet {

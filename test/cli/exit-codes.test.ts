@@ -46,7 +46,7 @@ describe('exit codes: one table (README.md "CLI", src/cli/exit-codes.ts) for eve
 
   it('a bad option value exits 1, naming the option', () => {
     const r = cli(['replay', '--rules', goodRules(), '--input', '-', '--format', 'xml'], alerts);
-    expect(r).toMatchObject({ code: EXIT.invalid, stderr: expect.stringMatching(/^alertgate: --format: expected auto, canonical or generic/) });
+    expect(r).toMatchObject({ code: EXIT.invalid, stderr: expect.stringMatching(/^alertgate: --format: expected one of auto, canonical, generic, ecs, /) });
     expect(cli(['schema', 'nope']).code).toBe(EXIT.invalid);
   });
 

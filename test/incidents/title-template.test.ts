@@ -23,6 +23,13 @@ describe('title templates', () => {
     expect(renderTitle('{{constructor}}|{{entities.__proto__}}|{{name.length}}|{{entities.toString}}', alert)).toBe('?|?|?|?');
   });
 
+  it('reads keys that hold dots, bracketed or as a flat dotted key (Falco output_fields, Zeek id.orig_h)', () => {
+    const falco = { ...alert, raw: { output_fields: { 'proc.name': 'bash' }, 'id.orig_h': '10.0.0.9' } };
+    expect(renderTitle('{{raw.output_fields["proc.name"]}} {{raw.output_fields.proc.name}} {{raw.id.orig_h}} {{raw["id.orig_h"]}}', falco)).toBe(
+      'bash bash 10.0.0.9 10.0.0.9',
+    );
+  });
+
   it('keeps text that is not a well-formed placeholder literally', () => {
     expect(renderTitle('{{ }} {{a b}} {{entities.host} {{{entities.host}}}', alert)).toBe('{{ }} {{a b}} {{entities.host} {web-1}');
     expect(renderTitle('plain title', alert)).toBe('plain title');

@@ -64,6 +64,8 @@ async function everyFamilyScrape(): Promise<string> {
   const set = await loadRulesOrThrow(join(ROOT, 'rules'));
   const pipeline = new Pipeline({ ruleset: set, normalize: createNormalizer({ format: 'auto' }), sinks: { decision() {}, incident() {}, deadLetter() {} } });
   const lines = readFileSync(join(ROOT, 'fixtures/soc-week.ndjson'), 'utf8').trim().split('\n');
+  // And a Falco alert without output_fields, so the mapped fields' absence counts have a series.
+  lines.push(JSON.stringify({ output: 'x', priority: 'Notice', rule: 'Terminal shell in container', time: '2026-11-27T10:00:00Z' }));
   pipeline.processBatch(lines.map((text, i) => ({ line: i + 1, text })));
   const metrics = new WorkerMetrics();
   metrics.attach(pipeline, set);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CanonicalAlert } from '../../src/normalize/alert.js';
-import type { JsonObject, NormalizeResult } from '../../src/normalize/formats/adapter.js';
+import type { JsonObject, AlertResult } from '../../src/normalize/formats/adapter.js';
 import { canonicalFormat } from '../../src/normalize/formats/canonical.js';
 import { deterministicId } from '../../src/normalize/id.js';
 
@@ -15,7 +15,7 @@ const FULL = {
   tags: ['ids'],
 };
 
-function normalize(obj: JsonObject): NormalizeResult {
+function normalize(obj: JsonObject): AlertResult {
   return canonicalFormat.normalize(obj, JSON.stringify(obj));
 }
 

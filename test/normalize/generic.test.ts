@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CanonicalAlert } from '../../src/normalize/alert.js';
-import type { JsonObject, NormalizeResult } from '../../src/normalize/formats/adapter.js';
+import type { JsonObject, AlertResult } from '../../src/normalize/formats/adapter.js';
 import { genericFormat } from '../../src/normalize/formats/generic.js';
 import { deterministicId } from '../../src/normalize/id.js';
 import { loadMapping, parseMapping } from '../../src/normalize/mapping.js';
@@ -48,12 +48,12 @@ const WAZUH = {
   location: '/var/log/auth.log',
 };
 
-function alertOf(result: NormalizeResult) {
+function alertOf(result: AlertResult) {
   if (!result.ok) throw new Error(`expected an alert, got: ${result.reason}`);
   return result.alert;
 }
 
-function reasonOf(result: NormalizeResult): string {
+function reasonOf(result: AlertResult): string {
   if (result.ok) throw new Error('expected a reason, got an alert');
   return result.reason;
 }
@@ -167,6 +167,52 @@ describe('generic format', () => {
     expect(alertOf(adapter.normalize({ ...MINIMAL, cat: 2 }, '')).category).toBe('recon');
   });
 
+  describe('value maps with ranges and a default', () => {
+    const ecs = withMapping(
+      'severity: { path: sev, map: { 0-21: low, 22-47: medium, 48-73: high, 74-100: critical }, default: medium }',
+      'source: { path: module, default: ecs }',
+    );
+
+    it('reads a 0–100 score through four ranges', () => {
+      expect([0, 21, 22, 47, 73, 74, 100].map((sev) => alertOf(ecs.normalize({ ...MINIMAL, sev }, '')).severity)).toEqual([
+        'low', 'low', 'medium', 'medium', 'high', 'critical', 'critical',
+      ]);
+    });
+
+    it('uses the default for a value the map does not hold, keeping the original', () => {
+      expect(alertOf(ecs.normalize({ ...MINIMAL, sev: 250 }, ''))).toMatchObject({ severity: 'medium', severityOriginal: 250 });
+    });
+
+    it('uses the default when no path is present, with no original, and counts the field as absent', () => {
+      const { sev: _, ...noSeverity } = MINIMAL;
+      const result = ecs.normalize(noSeverity, '');
+      expect(alertOf(result)).toMatchObject({ severity: 'medium', severityOriginal: null, source: 'ecs' });
+      expect(result.ok && result.absent).toEqual(['source', 'severity']);
+    });
+
+    it('still rejects a value of the wrong type', () => {
+      expect(reasonOf(ecs.normalize({ ...MINIMAL, sev: { score: 5 } }, ''))).toBe('/sev (severity): expected a severity word or number, got object');
+    });
+
+    it('without a default, names the value and the map keys', () => {
+      const strict = withMapping('severity: { path: sev, map: { 0-21: low, 22-100: high } }');
+      expect(reasonOf(strict.normalize({ ...MINIMAL, sev: 101 }, ''))).toBe(
+        "/sev (severity): 101 is not in the mapping's severity.map (0-21, 22-100); add it there, or give a default",
+      );
+    });
+
+    it('a default without a map stands in for an unrecognized severity word', () => {
+      const words = withMapping('severity: { path: sev, default: low }');
+      expect(alertOf(words.normalize({ ...MINIMAL, sev: 'page' }, ''))).toMatchObject({ severity: 'low', severityOriginal: 'page' });
+    });
+
+    it('lists the mapped fields an alert lacked, and only those', () => {
+      const adapter = withMapping('id: event_id', 'category: cat', 'entities: { user: u, host: h, site: { const: dmz } }', 'tags: t');
+      expect(adapter.normalize({ ...MINIMAL, h: 'web-1' }, '')).toMatchObject({ absent: ['id', 'category', 'entities.user', 'tags'] });
+      expect(adapter.normalize({ ...MINIMAL, event_id: 'e', cat: 'c', u: 'bob', h: 'web-1', t: ['x'] }, '')).toMatchObject({ ok: true, absent: undefined });
+    });
+  });
+
   describe('reasons name the input path and the canonical field', () => {
     it.each<[string, JsonObject, string]>([
       ['a missing time', { ...EVE, timestamp: undefined }, '/timestamp (time): missing; every alert needs one, check the mapping\'s time paths'],
@@ -199,7 +245,7 @@ describe('generic format', () => {
     it('rejects a value missing from a text map', () => {
       const adapter = withMapping('category: { path: cat, map: { "1": malware } }');
       expect(reasonOf(adapter.normalize({ ...MINIMAL, cat: 3 }, ''))).toBe(
-        "/cat (category): 3 is not in the mapping's category.map (1); add it there",
+        "/cat (category): 3 is not in the mapping's category.map (1); add it there, or give a default",
       );
     });
   });

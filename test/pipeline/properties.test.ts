@@ -112,4 +112,50 @@ describe('pipeline invariants', () => {
       { numRuns: 60 },
     );
   });
+
+  it('loses nothing in multi-alert records: each element of an Alertmanager payload is a decision or a dead letter', async () => {
+    const set = await ruleset(rulesWithThresholds(2, 2));
+    const element = fc.oneof(
+      fc.record({
+        status: fc.constantFrom('firing', 'resolved'),
+        labels: fc.record({ alertname: fc.constantFrom(...NAMES), severity: fc.constantFrom('critical', 'warning', 'page') }, { requiredKeys: [] }),
+        startsAt: fc.oneof(fc.integer({ min: 0, max: 120 }).map(at), fc.constant('yesterday')),
+        endsAt: fc.oneof(fc.integer({ min: 0, max: 120 }).map(at), fc.constant('0001-01-01T00:00:00Z')),
+        fingerprint: fc.option(fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: 2, maxLength: 2 }), { nil: undefined }),
+      }),
+      fc.jsonValue(),
+    );
+    const payload = fc.array(element, { maxLength: 6 }).map((alerts) => ({ receiver: 'soc', groupKey: '{}:{}', status: 'firing', version: '4', alerts }));
+    await fc.assert(
+      fc.asyncProperty(alertStream, fc.array(payload, { maxLength: 8 }), async (alerts, payloads) => {
+        const lines: unknown[] = [...alerts, ...payloads];
+        const out = runPipeline(set, lines, 'auto');
+        const c = out.counts;
+        // An empty payload is one dead letter; any other record is one alert per element.
+        const expected = alerts.length + payloads.reduce((n, p) => n + Math.max(1, p.alerts.length), 0);
+        expect(c.alerts).toBe(expected);
+        expect(c.promoted + c.suppressed + c.passed + c.invalid).toBe(c.alerts);
+        expect(out.decisions.length + out.deadLetters.length).toBe(c.alerts);
+        expect(new Set(out.decisions.map((d) => d.alertId)).size).toBe(out.decisions.length - duplicateIds(payloads));
+      }),
+      { numRuns: 60 },
+    );
+  });
 });
+
+/** Elements of the generated payloads that repeat an earlier element's fingerprint, status and start (the same alert sent again). */
+function duplicateIds(payloads: readonly { alerts: unknown[] }[]): number {
+  const seen = new Set<string>();
+  let duplicates = 0;
+  for (const p of payloads) {
+    for (const a of p.alerts) {
+      if (a === null || typeof a !== 'object' || Array.isArray(a)) continue;
+      const { fingerprint, status, startsAt, labels } = a as Record<string, unknown>;
+      if (typeof fingerprint !== 'string' || startsAt === 'yesterday' || !(labels as { alertname?: string }).alertname) continue;
+      const key = `${fingerprint}|${status}|${startsAt}`;
+      if (seen.has(key)) duplicates++;
+      seen.add(key);
+    }
+  }
+  return duplicates;
+}

@@ -97,6 +97,17 @@ describe('loading rule files', () => {
     expect(messages).toContainEqual(expect.stringMatching(/c\.yaml: \/aggregates: a window without aggregates/));
   });
 
+  it('takes field paths with bracketed keys, and names a malformed one', async () => {
+    const incident = { groupBy: ['raw.output_fields["container.name"]', 'entities.host'], window: '1h' };
+    await expect(ruleset({ 'r.yaml': rule({ incident }) })).resolves.toBeDefined();
+    const problems = await problemsOf({ 'r.yaml': rule({ incident: { groupBy: ['raw.output_fields["proc.name"'], window: '1h' } }) });
+    expect(problems.map(formatProblem)).toContainEqual(
+      expect.stringMatching(/r\.yaml: \/incident\/groupBy\/0: a quoted key not followed by "]" at character 18; expected an alert field path such as entities\.src_ip/),
+    );
+    const notAField = await problemsOf({ 'r.yaml': rule({ incident: { groupBy: ['["entities"].host'], window: '1h' } }) });
+    expect(notAField.map(formatProblem)).toContainEqual(expect.stringMatching(/\/incident\/groupBy\/0: expected an alert field path such as entities\.src_ip/));
+  });
+
   it('rejects unknown keys, naming the key', async () => {
     const problems = await problemsOf({ 'r.yaml': rule({ threshold: 5 }) });
     expect(problems.map((p) => p.pointer)).toContain('/threshold');

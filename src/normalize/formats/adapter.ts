@@ -3,8 +3,8 @@ import type { CanonicalAlert } from '../alert.js';
 /** A parsed JSON object: what adapters read. */
 export type JsonObject = Record<string, unknown>;
 
-/** The input formats with an adapter: a bounded label for metrics. */
-export const FORMAT_NAMES = ['canonical', 'generic'] as const;
+/** The input formats with an adapter: a bounded label for metrics. docs/formats.md describes each. */
+export const FORMAT_NAMES = ['canonical', 'generic', 'ecs', 'ocsf', 'suricata-eve', 'wazuh', 'falco', 'zeek-notice', 'sigma-match', 'alertmanager'] as const;
 export type FormatName = (typeof FORMAT_NAMES)[number];
 
 /**
@@ -21,6 +21,11 @@ export interface NormalizeSuccess {
   readonly alert: CanonicalAlert;
   /** Event time in epoch milliseconds (the same instant as alert.time). */
   readonly timeMs: number;
+  /**
+   * Mapping-based formats: the canonical fields (`entities.process`, `category`, ...) none of whose
+   * paths was present in this input; undefined when every mapped field was found.
+   */
+  readonly absent?: readonly string[] | undefined;
 }
 
 export interface NormalizeFailure {
@@ -30,19 +35,36 @@ export interface NormalizeFailure {
   readonly reason: string;
 }
 
-export type NormalizeResult = NormalizeSuccess | NormalizeFailure;
+/**
+ * One input record that holds several alerts (an Alertmanager webhook payload: one per element of
+ * `alerts[]`): one result per alert, in order, at least one. Each ends as its own decision or dead
+ * letter; a failure's reason names its element (`/alerts/2/startsAt: ...`).
+ */
+export interface NormalizeSplit {
+  readonly ok: 'split';
+  readonly parts: readonly AlertResult[];
+}
+
+/** What reading one alert gives. */
+export type AlertResult = NormalizeSuccess | NormalizeFailure;
+
+/** What reading one input record gives: one alert, a reason, or (multi-alert formats) several of those. */
+export type NormalizeResult = AlertResult | NormalizeSplit;
 
 /**
- * One input format. Adding a format (OCSF, ECS, Suricata EVE, ...) means adding one file that
- * implements this and one entry in the auto-detection order in ../normalize.ts.
+ * One input format. Adding a format means adding one file that implements this and one entry in the
+ * auto-detection order in ../normalize.ts.
  */
-export interface FormatAdapter {
+export interface FormatAdapter<Result extends NormalizeResult = NormalizeResult> {
   readonly name: FormatName;
   /** Cheap check: does this object look like this format? Used by `--format auto`, per alert. */
   sniff(obj: JsonObject): boolean;
   /** Maps the object to a canonical alert; `rawLine` is the input line, for ids derived from it. */
-  normalize(obj: JsonObject, rawLine: string): NormalizeResult;
+  normalize(obj: JsonObject, rawLine: string): Result;
 }
+
+/** A format whose records each hold one alert (all but alertmanager). */
+export type SingleAlertFormat = FormatAdapter<AlertResult>;
 
 /** The category of alerts whose input names none. */
 export const DEFAULT_CATEGORY = 'other';

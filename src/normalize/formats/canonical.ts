@@ -5,7 +5,7 @@ import { deterministicId } from '../id.js';
 import { locateIssues, strictObject } from '../schema-errors.js';
 import { parseSeverity, unknownSeverityMessage } from '../severity.js';
 import { eventTimeText, parseEventTime } from '../time.js';
-import { DEFAULT_CATEGORY, type FormatAdapter, type JsonObject, type NormalizeResult } from './adapter.js';
+import { DEFAULT_CATEGORY, type AlertResult, type JsonObject, type SingleAlertFormat } from './adapter.js';
 
 const alertField = CanonicalAlert.shape;
 
@@ -42,14 +42,14 @@ export type CanonicalInput = z.infer<typeof CanonicalInput>;
 
 type EntityInput = NonNullable<CanonicalInput['entities']>;
 
-export const canonicalFormat: FormatAdapter = {
+export const canonicalFormat: SingleAlertFormat = {
   name: 'canonical',
 
   // The four fields every canonical alert must have; no other supported format has all four at the top level.
   sniff: (obj) =>
     obj.time !== undefined && obj.source !== undefined && obj.name !== undefined && obj.severity !== undefined,
 
-  normalize(obj: JsonObject, rawLine: string): NormalizeResult {
+  normalize(obj: JsonObject, rawLine: string): AlertResult {
     let input: CanonicalInput;
     if (isPlainCanonical(obj)) {
       input = obj;
