@@ -21,6 +21,18 @@ export const DECISION_LATENCY_BUCKETS_SECONDS = [0.01, 0.025, 0.05, 0.1, 0.25, 0
 
 const FORMAT_INDEX = Object.fromEntries(FORMAT_NAMES.map((f, i) => [f, i])) as Record<FormatName, number>;
 
+/** How many watermark changes PipelineStats.watermarks keeps. */
+export const WATERMARK_HISTORY = 50;
+
+/** A change of the watermark: after a batch of alerts that moved it, or by an operator's reset. */
+export interface WatermarkChange {
+  /** Wall clock when it was seen (epoch ms). */
+  readonly atMs: number;
+  readonly fromMs: number;
+  readonly toMs: number;
+  readonly cause: 'alerts' | 'reset';
+}
+
 /** Incidents opened and alerts that joined one, for one rule's (id, severity, category). */
 export interface IncidentCounts {
   readonly ruleId: string;
@@ -68,6 +80,9 @@ export class PipelineStats {
   readonly incidents = new Map<string, IncidentCounts>();
   /** Alerts suppressed by each exception, by exception id. */
   readonly exceptions = new Map<string, number>();
+  /** The last WATERMARK_HISTORY changes of the watermark, oldest first (GET /watermark). */
+  readonly watermarks: WatermarkChange[] = [];
+  private lastWatermarkMs = Number.NEGATIVE_INFINITY;
   private readonly incidentsOfRule = new WeakMap<CompiledRule, IncidentCounts>();
   private readonly clock: StatsClock;
   private batchWallMs: number;
@@ -88,9 +103,10 @@ export class PipelineStats {
     this.batchStartMs = this.clock.monotonicMs();
   }
 
-  /** `lines`: the input lines the batch held (valid or not). */
-  endBatch(lines: number): void {
+  /** `lines`: the input lines the batch held (valid or not); `watermarkMs`: the pipeline's after it. */
+  endBatch(lines: number, watermarkMs: number): void {
     if (lines === 0 || !this.recording) return;
+    if (watermarkMs !== this.lastWatermarkMs) this.watermarkChanged(this.lastWatermarkMs, watermarkMs, 'alerts');
     const seconds = Math.max(0, this.clock.monotonicMs() - this.batchStartMs) / 1000;
     this.evaluationSeconds.observe(seconds / lines, lines);
   }
@@ -101,6 +117,11 @@ export class PipelineStats {
     this.accepted[this.sources.slotOf(source) * FORMAT_NAMES.length + FORMAT_INDEX[format]]!++;
     const delayMs = this.batchWallMs - timeMs;
     this.decisionLatencySeconds.observe(delayMs > 0 ? delayMs / 1000 : 0);
+  }
+
+  /** An operator moved the watermark back (Pipeline.resetWatermark). */
+  watermarkReset(fromMs: number, toMs: number): void {
+    this.watermarkChanged(fromMs, toMs, 'reset');
   }
 
   deadLetter(reason: DeadLetterReason): void {
@@ -119,6 +140,12 @@ export class PipelineStats {
   exception({ exception }: CompiledException): void {
     if (!this.recording) return;
     this.exceptions.set(exception.id, (this.exceptions.get(exception.id) ?? 0) + 1);
+  }
+
+  private watermarkChanged(fromMs: number, toMs: number, cause: WatermarkChange['cause']): void {
+    this.lastWatermarkMs = toMs;
+    if (this.watermarks.length === WATERMARK_HISTORY) this.watermarks.shift();
+    this.watermarks.push({ atMs: this.clock.wallMs(), fromMs, toMs, cause });
   }
 
   private incidentCounts({ rule }: CompiledRule): IncidentCounts {

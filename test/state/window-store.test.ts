@@ -218,6 +218,35 @@ describe('WindowStore agrees with a brute-force reference', () => {
     );
   });
 
+  it('after rewind (a watermark moved back): as if the events after it had never come, and what the old watermark let go is gone', () => {
+    fc.assert(
+      fc.property(scenarioArb(['a', 'b', 'c'], 200), scenarioArb(['a', 'b', 'c'], 100), fc.nat(80), (s, more, back) => {
+        const { store, reference, clock } = replay(s, 1_000_000, (got, want) => expect(got).toEqual(want));
+        const to = clock - back;
+        const events = store.stats().events;
+        const dropped = store.rewind(to);
+        reference.rewind(to);
+        expect(store.watermarkMs).toBeLessThanOrEqual(to);
+        expect(dropped).toBeLessThanOrEqual(events);
+        expect(store.stats().events).toBe(reference.liveEvents());
+        const out = new Float64Array(s.kinds.length);
+        let now = to;
+        for (const step of more.steps) {
+          now += step.forward;
+          if (step.op === 'advance') {
+            store.advance(now);
+            reference.advance(now);
+          } else {
+            const values = s.kinds.map((_, i) => step.values[i]);
+            const verdict = store.observe(step.key, now - step.back, values, out);
+            expect({ verdict, out: [...out] }).toEqual(reference.observe(step.key, now - step.back, values));
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('under the maxKeys cap: same verdicts, and eviction only ever forgets', () => {
     fc.assert(
       fc.property(scenarioArb(['a', 'b', 'c', 'd', 'e'], 200), fc.integer({ min: 1, max: 3 }), (s, maxKeys) => {
