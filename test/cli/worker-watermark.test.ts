@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createAuditLog } from '../../src/audit/audit-log.js';
+import { createAuditLog, WatermarkAudit } from '../../src/audit/audit-log.js';
 import { createLogger } from '../../src/cli/logger.js';
 import { FUTURE_DATED_LOG_INTERVAL_MS, RECENT_FUTURE_DATED, WorkerWatermark } from '../../src/cli/worker-watermark.js';
 import { tempDir } from '../helpers.js';
@@ -75,10 +75,10 @@ describe('alertgate run (file input): repairing a poisoned watermark through the
     const lateBefore = (JSON.parse(replayed.stdout) as { late: number }).late;
     expect(lateBefore).toBeGreaterThan(1000);
     expect(Number(/^late\s+(\d+)$/m.exec(stdout)?.[1])).toBe(lateBefore);
-    const audit = stderr.split('\n').filter((l) => l.includes('"event":"watermark.reset"')).map((l) => JSON.parse(l));
-    expect(audit).toEqual([
-      expect.objectContaining({ audit: true, actor: 'engineer-bot', requested: 'recent', from: '9999-12-31T23:59:59.000Z', to: poisoned.body.streamTime, windowEventsDropped: 1 }),
-    ]);
+    const audit = stderr.split('\n').filter((l) => l.includes('"event":"watermark.reset"')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(audit).toHaveLength(1);
+    const { level: _l, time: _t, service: _s, msg: _m, audit: _a, event: _e, ...fields } = audit[0]!;
+    expect(WatermarkAudit.parse(fields)).toEqual({ actor: 'engineer-bot', requested: 'recent', from: '9999-12-31T23:59:59.000Z', to: poisoned.body.streamTime, windowEventsDropped: 1, incidentsClosed: [] });
   }, 60_000);
 });
 
