@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { createAuditLog, WatermarkAudit } from '../../src/audit/audit-log.js';
 import { createLogger } from '../../src/cli/logger.js';
 import { FUTURE_DATED_LOG_INTERVAL_MS, RECENT_FUTURE_DATED, WorkerWatermark } from '../../src/cli/worker-watermark.js';
-import { tempDir } from '../helpers.js';
+import { callApi, tempDir } from '../helpers.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const BIN = join(ROOT, 'bin/alertgate.js');
@@ -34,14 +34,7 @@ describe('alertgate run (file input): repairing a poisoned watermark through the
       });
       void exited.then((code) => reject(new Error(`worker exited ${code}: ${stderr}`)));
     });
-    const api = async (method: string, path: string, role: keyof typeof TOKENS, body?: unknown) => {
-      const response = await fetch(`${url}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${TOKENS[role]}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      });
-      return { status: response.status, body: (await response.json()) as any };
-    };
+    const api = (method: string, path: string, role: keyof typeof TOKENS, body?: unknown) => callApi(url, TOKENS[role], method, path, body);
     const received = async () => Number(/^alertgate_alerts_received_total (\d+)$/m.exec(await (await fetch(`${url}/metrics`)).text())?.[1] ?? 0);
     const until = async (done: () => Promise<boolean>) => {
       for (let i = 0; i < 600 && !(await done()); i++) await new Promise((r) => setTimeout(r, 50));

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { createNormalizer } from '../../src/normalize/index.js';
 import { checkpointMessages, StateLogReader, type Checkpoint } from '../../src/worker/state-log.js';
-import { tempDir } from '../helpers.js';
+import { callApi, tempDir } from '../helpers.js';
 import { createTopic, describeKafka, kafkaClient, uniqueGroup, uniqueTopic } from './broker.js';
 import { cleanups, get, lastByKey, metric, produceCli, readTopic, REPO, replay, runCleanups, SOC_WEEK, startWorker, uniqueOutputs, writeWorkerConfig, type WorkerProcess } from './worker-harness.js';
 
@@ -38,22 +38,17 @@ async function latestCheckpoint(stateTopic: string): Promise<Checkpoint> {
   return checkpoint;
 }
 
-async function api(worker: WorkerProcess, method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const response = await fetch(`${await worker.url()}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${ENGINEER}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  return { status: response.status, body: await response.json() };
-}
+const api = async (worker: WorkerProcess, method: 'GET' | 'POST', path: string, body?: unknown) => callApi(await worker.url(), ENGINEER, method, path, body);
 
 const late = async (worker: WorkerProcess) => metric((await get(`${await worker.url()}/metrics`)).body, 'alertgate_alerts_late_total');
 
 /**
- * The base commit's poisoned state as the decider finds it: a checkpoint after WEEK's first 300 lines
- * (on the input topic) holding BASE_POISONED, and the group's offsets committed at it.
+ * The base commit's poisoned state as the decider finds it: a new input topic with WEEK's first 300
+ * lines, a checkpoint after them holding BASE_POISONED, and a new group's offsets committed at it.
  */
-async function poisonedGroup(input: string, groupId: string): Promise<void> {
+async function poisonedGroup(prefix: string): Promise<{ input: string; groupId: string }> {
+  const input = await createTopic(uniqueTopic(`${prefix}-alerts`), 1);
+  const groupId = uniqueGroup(prefix);
   await produceCli(['--input', linesFile(WEEK.slice(0, 300)), '--topic', input]);
   const stateTopic = await createTopic(`${groupId}-state`, 1);
   const producer = kafkaClient().producer();
@@ -69,6 +64,7 @@ async function poisonedGroup(input: string, groupId: string): Promise<void> {
   } finally {
     await admin.disconnect();
   }
+  return { input, groupId };
 }
 
 describeKafka('alertgate run on Kafka: alerts dated in the future', () => {
@@ -106,9 +102,7 @@ describeKafka('alertgate run on Kafka: alerts dated in the future', () => {
   }, 120_000);
 
   it('a checkpoint poisoned before the skew bound (version 1, watermark 9999) is repaired with POST /watermark/reset, between two chunks, and the repair survives a restart', async () => {
-    const input = await createTopic(uniqueTopic('poisoned-alerts'), 1);
-    const groupId = uniqueGroup('poisoned');
-    await poisonedGroup(input, groupId);
+    const { input, groupId } = await poisonedGroup('poisoned');
     const outputs = uniqueOutputs('poisoned');
     // No checkpoint by the clock: the only ones written are the repair's and the stops'.
     const config = writeWorkerConfig({ input: [input], outputs, groupId, state: { checkpointIntervalMs: 600_000 }, extra: API });
@@ -151,9 +145,7 @@ describeKafka('alertgate run on Kafka: alerts dated in the future', () => {
   }, 120_000);
 
   it('alertgate run --reset-watermark <time> repairs a poisoned checkpoint before deciding anything new', async () => {
-    const input = await createTopic(uniqueTopic('cli-reset-alerts'), 1);
-    const groupId = uniqueGroup('cli-reset');
-    await poisonedGroup(input, groupId);
+    const { input, groupId } = await poisonedGroup('cli-reset');
     const normalize = createNormalizer({ format: 'auto' });
     const newest = Math.max(...WEEK.slice(0, 300).flatMap((text, i) => {
       const r = normalize(text, i + 1);
