@@ -161,6 +161,8 @@ export class WorkerWatermark {
     this.pending = { to: request.to, actor, requestedAtMs: this.now() };
     const applied = this.options
       .apply((pipeline) => pipeline.resetWatermark(targetOf(pipeline, request.to)))
+      // The decider's refusals (the partitions moved, the worker stopped, another change pending) are conflicts too.
+      .catch((err: unknown) => Promise.reject(err instanceof WatermarkConflict ? err : new WatermarkConflict((err as Error).message)))
       .then((reset) => this.record(reset, request.to, actor))
       .finally(() => {
         this.pending = undefined;

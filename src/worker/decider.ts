@@ -257,11 +257,6 @@ export class Decider {
     });
   }
 
-  /** Whether a change of the state (changeState) is waiting to be applied or checkpointed. */
-  get changing(): boolean {
-    return this.pendingChange !== undefined || this.changeCheckpoint !== undefined;
-  }
-
   /** Stops forming chunks, sends what is decided, writes a checkpoint and commits. */
   async stop(): Promise<void> {
     this.stopping = true;
@@ -277,7 +272,11 @@ export class Decider {
     term.active = false;
     this.options.producer.cancel(term.epoch);
     this.term = undefined;
-    this.changeCheckpoint?.fail(new Error('the partitions moved to another worker before the change was checkpointed'));
+    // A change belongs to the state this term held: the next owner restores its own.
+    const moved = new Error('the partitions moved before the change was applied and checkpointed');
+    this.pendingChange?.fail(moved);
+    this.changeCheckpoint?.fail(moved);
+    this.pendingChange = undefined;
     this.changeCheckpoint = undefined;
     this.recovery?.done();
     this.full.clear();
