@@ -89,3 +89,13 @@ export function runPipeline(set: CompiledRuleSet, records: readonly unknown[], f
 export function at(minutes: number): string {
   return new Date(Date.UTC(2026, 10, 20, 10, 0, 0) + minutes * 60_000).toISOString();
 }
+
+/** Calls a worker's API with a bearer token (and a JSON body): the status and the JSON answer. */
+export async function callApi(url: string, token: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const response = await fetch(`${url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  return { status: response.status, body: await response.json() };
+}

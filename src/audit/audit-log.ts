@@ -59,7 +59,23 @@ export const TuningAudit = z
   .strict();
 export type TuningAudit = z.infer<typeof TuningAudit>;
 
-export const AUDIT_EVENTS = ['rules.reload', 'decision', 'feedback', 'tuning'] as const;
+export const WatermarkAudit = z
+  .object({
+    /** The API token's name, or `cli` for `alertgate run --reset-watermark`. */
+    actor: z.string(),
+    /** What was asked: `recent` or a time. */
+    requested: z.string(),
+    /** The watermark before and after (ISO-8601). */
+    from: z.string(),
+    to: z.string(),
+    windowEventsDropped: z.number().int().nonnegative(),
+    /** Open incidents whose last alert was after `to`, closed by the reset. */
+    incidentsClosed: z.array(z.string()),
+  })
+  .strict();
+export type WatermarkAudit = z.infer<typeof WatermarkAudit>;
+
+export const AUDIT_EVENTS = ['rules.reload', 'decision', 'feedback', 'tuning', 'watermark.reset'] as const;
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];
 
 /**
@@ -75,6 +91,7 @@ export interface AuditLog {
   decision(json: string): void;
   feedback(event: FeedbackAudit): void;
   tuningChange(event: TuningAudit): void;
+  watermarkReset(event: WatermarkAudit): void;
 }
 
 /**
@@ -93,5 +110,6 @@ export function createAuditLog(log: Logger, options: { decisions?: AuditDecision
     },
     feedback: (event) => audit.info({ event: 'feedback', ...event }, 'audit: feedback recorded'),
     tuningChange: (event) => audit.info({ event: 'tuning', ...event }, event.action === 'applied' ? 'audit: tuning change applied' : 'audit: tuning change reverted'),
+    watermarkReset: (event) => audit.info({ event: 'watermark.reset', ...event }, 'audit: watermark reset'),
   };
 }

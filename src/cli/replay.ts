@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { EVENT_TIME_DEFAULTS, EventTimeConfig } from '../config/event-time.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { InputFormat } from '../normalize/index.js';
 import { runStream } from '../pipeline/run-stream.js';
@@ -19,7 +20,13 @@ interface ReplayOptions {
   maxLineBytes: string;
   db?: string;
   dbSchema?: string;
+  maxFutureSkew: string;
+  onFutureDated: string;
+  recentAlerts: string;
 }
+
+/** The flags of the eventTime settings, for naming them in errors. */
+const EVENT_TIME_FLAGS: Record<string, string> = { maxFutureSkew: '--max-future-skew', onFutureDated: '--on-future-dated', recentAlerts: '--recent-alerts' };
 
 export function registerReplay(program: Command, setExit: (code: number) => void): void {
   program
@@ -36,6 +43,9 @@ export function registerReplay(program: Command, setExit: (code: number) => void
     .option('--max-line-bytes <n>', 'longer input lines become dead letters', String(DEFAULT_MAX_LINE_BYTES))
     .option('--db <ledger>', 'also record incidents, opening decisions and decision counts in a ledger: a SQLite file or a postgres:// URL (docs/ledger.md)')
     .option('--db-schema <schema>', 'PostgreSQL schema of the ledger (default public)')
+    .option('--max-future-skew <duration>', "alerts dated more than this ahead of the stream's event time are future-dated (eventTime.maxFutureSkew; docs/rules.md)", EVENT_TIME_DEFAULTS.maxFutureSkew)
+    .option('--on-future-dated <action>', "clamp (decide them at the stream's event time) or dead-letter", EVENT_TIME_DEFAULTS.onFutureDated)
+    .option('--recent-alerts <n>', "how many recent alerts' event times make the stream's event time", String(EVENT_TIME_DEFAULTS.recentAlerts))
     .action(async (opts: ReplayOptions) => {
       try {
         await replay(opts);
@@ -50,18 +60,24 @@ async function replay(opts: ReplayOptions): Promise<void> {
   if (opts.summary !== 'text' && opts.summary !== 'json') throw new UserError(`--summary: expected text or json, got "${opts.summary}"`);
   const maxLineBytes = Number(opts.maxLineBytes);
   if (!Number.isInteger(maxLineBytes) || maxLineBytes <= 0) throw new UserError('--max-line-bytes: expected a positive integer');
+  const eventTime = EventTimeConfig.safeParse({ maxFutureSkew: opts.maxFutureSkew, onFutureDated: opts.onFutureDated, recentAlerts: Number(opts.recentAlerts) });
+  if (!eventTime.success) throw new UserError(eventTime.error.issues.map((issue) => `${EVENT_TIME_FLAGS[String(issue.path[0])]}: ${issue.message}`).join('\n'));
   const { ruleset, normalize } = await prepare({ rules: opts.rules, format, mapping: opts.map });
   // The ledger's modules (Kysely, the database drivers) load only when asked for.
   const ledger = opts.db !== undefined ? await (await import('./ledger-cli.js')).openLedger(opts.db, opts.dbSchema) : undefined;
   try {
-    await replayInto(opts, { ruleset, normalize, maxLineBytes }, ledger);
+    await replayInto(opts, { ruleset, normalize, maxLineBytes, eventTime: eventTime.data }, ledger);
   } finally {
     await ledger?.close();
   }
 }
 
-async function replayInto(opts: ReplayOptions, prepared: Awaited<ReturnType<typeof prepare>> & { maxLineBytes: number }, ledger: Ledger | undefined): Promise<void> {
-  const { ruleset, normalize, maxLineBytes } = prepared;
+async function replayInto(
+  opts: ReplayOptions,
+  prepared: Awaited<ReturnType<typeof prepare>> & { maxLineBytes: number; eventTime: EventTimeConfig },
+  ledger: Ledger | undefined,
+): Promise<void> {
+  const { ruleset, normalize, maxLineBytes, eventTime } = prepared;
   // A replay of the same input replaces its decision counts rather than adding to them.
   const source = `replay:${opts.input === '-' ? '-' : resolve(opts.input)}`;
   const recorder = ledger && (await (await import('./ledger-cli.js')).startRecording(ledger, ruleset, source));
@@ -72,6 +88,7 @@ async function replayInto(opts: ReplayOptions, prepared: Awaited<ReturnType<type
     ruleset,
     normalize,
     maxLineBytes,
+    eventTime,
     outputs: { decisions: opts.decisions, incidents: opts.incidents, deadLetters: opts.deadLetters },
     onBatch: (p) => progress.tick(p.counts),
     recorder,

@@ -17,6 +17,7 @@ import { untilSignal } from './signals.js';
 import { formatSummaryText, summarize } from './summary.js';
 import { serveWorker } from './worker-http.js';
 import { openWorkerLedger } from './worker-ledger.js';
+import { WorkerWatermark, type WatermarkResetRequest } from './worker-watermark.js';
 
 /**
  * `alertgate run` with a kafka section: consumes the input topics until SIGINT/SIGTERM, then sends what
@@ -24,7 +25,7 @@ import { openWorkerLedger } from './worker-ledger.js';
  * kafka.shutdownTimeoutMs. With a ledger: records decisions and incidents, serves the API, consumes the
  * feedback topic and auto-tunes as configured, as the file worker does.
  */
-export async function runKafkaWorker(config: Config, kafka: KafkaConfig): Promise<void> {
+export async function runKafkaWorker(config: Config, kafka: KafkaConfig, resetWatermark?: WatermarkResetRequest): Promise<void> {
   const log = createLogger(config.log.level, { redact: config.log.redact });
   log.debug({ config }, 'configuration');
   const audit = createAuditLog(log, { decisions: config.log.audit.decisions });
@@ -38,7 +39,14 @@ export async function runKafkaWorker(config: Config, kafka: KafkaConfig): Promis
   let worker: KafkaWorker | undefined;
   let reloader: RuleReloader | undefined;
   let stopping = false;
-  const http = await serveWorker({ config, metrics, ready: () => !stopping && (worker?.ready() ?? false), log, audit, ledger, ruleset, reloader: () => reloader });
+  const watermark = new WorkerWatermark({
+    pipeline: () => worker?.processor.pipeline,
+    apply: (change) => (worker ? worker.decider.changeState(change) : Promise.reject(new Error('the worker is still starting'))),
+    deciding: () => worker?.decider.owner ?? false,
+    audit,
+    log,
+  });
+  const http = await serveWorker({ config, metrics, ready: () => !stopping && (worker?.ready() ?? false), log, audit, ledger, ruleset, reloader: () => reloader, watermark });
 
   // Listening before the worker starts, so a signal during startup stops it right after.
   const signal = untilSignal();
@@ -52,6 +60,8 @@ export async function runKafkaWorker(config: Config, kafka: KafkaConfig): Promis
       maxLineBytes: config.input.maxLineBytes,
       maxAlertIdsPerIncident: config.incidents.maxAlertIds,
       maxOpenIncidents: config.incidents.maxOpen,
+      eventTime: config.eventTime,
+      onFutureDated: watermark.onFutureDated,
       log,
       stats: new PipelineStats({ sources: config.metrics.sources, maxFirstSeenSources: config.metrics.maxFirstSeenSources }),
       ...(audit.decisions === 'off' ? {} : { onDecision: (json: string) => audit.decision(json) }),
@@ -96,6 +106,11 @@ export async function runKafkaWorker(config: Config, kafka: KafkaConfig): Promis
     onApplied: (applied) => ledger?.recordRules(applied),
   });
   const stopWatching = config.watchRules ? reloader.watch() : () => {};
+  if (resetWatermark) {
+    log.info({ to: resetWatermark.to }, '--reset-watermark: moving the watermark back once the state is restored');
+    // A refusal (nothing to move back, no stream time yet) is logged; the worker decides on either way.
+    watermark.reset(resetWatermark, 'cli', { atStart: true }).catch((err: unknown) => log.error({ err: (err as Error).message }, '--reset-watermark was not applied'));
+  }
   const stopAutoTune = ledger?.startAutoTune((actor) => void reloader?.reload(actor)) ?? (() => {});
 
   const received = await signal.promise;

@@ -7,6 +7,7 @@ import type { IncidentRecord } from '../incidents/index.js';
 import { WorkerMetrics } from '../metrics/metrics.js';
 import { ABSENCE_CHECK_MS, FieldAbsenceWarner } from '../metrics/field-absence.js';
 import { PipelineStats } from '../metrics/pipeline-stats.js';
+import type { Pipeline } from '../pipeline/pipeline.js';
 import { runStream } from '../pipeline/run-stream.js';
 import { parseDuration } from '../state/index.js';
 import { createLogger } from './logger.js';
@@ -17,6 +18,7 @@ import { untilSignal } from './signals.js';
 import { formatSummaryText, summarize } from './summary.js';
 import { serveWorker } from './worker-http.js';
 import { openWorkerLedger } from './worker-ledger.js';
+import { WatermarkResetRequest, WorkerWatermark } from './worker-watermark.js';
 
 interface RunOptions {
   config?: string;
@@ -25,6 +27,7 @@ interface RunOptions {
   port?: string;
   exitOnEnd?: boolean;
   serve?: boolean;
+  resetWatermark?: string;
 }
 
 export function registerRun(program: Command, setExit: (code: number) => void): void {
@@ -42,13 +45,22 @@ export function registerRun(program: Command, setExit: (code: number) => void): 
     .option('--port <port>', 'HTTP port for /healthz, /readyz and /metrics; 0 picks a free one')
     .option('--exit-on-end', 'stop when the input ends (input.onEnd: exit)')
     .option('--serve', 'keep serving /metrics after the input ends, until SIGINT/SIGTERM (input.onEnd: serve)')
+    .option(
+      '--reset-watermark <to>',
+      "Kafka: once the state is restored, move a poisoned watermark back before deciding anything new: to `recent` (the stream's event time) or an ISO-8601 time (docs/rules.md, \"Repairing a poisoned watermark\")",
+    )
     .action(async (opts: RunOptions) => {
       try {
         const config = await loadConfig(opts.config, process.env, flagOverrides(opts));
         if (config.kafka && (opts.input !== undefined || opts.serve || opts.exitOnEnd)) {
           throw new UserError('--input, --serve and --exit-on-end are for NDJSON input; with a kafka section the worker reads its input topics until SIGINT/SIGTERM');
         }
-        if (config.kafka) await runKafkaWorker(config, config.kafka);
+        if (opts.resetWatermark !== undefined && !config.kafka) {
+          throw new UserError('--reset-watermark is for a Kafka worker, whose state (and watermark) is restored from its state topic; a file worker starts with none (on a running one: POST /watermark/reset)');
+        }
+        const resetWatermark = opts.resetWatermark === undefined ? undefined : WatermarkResetRequest.safeParse({ to: opts.resetWatermark });
+        if (resetWatermark && !resetWatermark.success) throw new UserError(`--reset-watermark: expected recent or an ISO-8601 date-time with offset (2026-11-18T10:00:00Z), got "${opts.resetWatermark}"`);
+        if (config.kafka) await runKafkaWorker(config, config.kafka, resetWatermark?.data);
         else await runWorker(config);
       } catch (err) {
         reportUserError(err, setExit);
@@ -82,7 +94,10 @@ async function runWorker(config: Config): Promise<void> {
   if (worker) metrics.attachLedger(worker.ledger, { precisionHorizonMs: parseDuration(config.metrics.precisionHorizon) });
   let reading = false;
   let reloader: RuleReloader | undefined;
-  const http = await serveWorker({ config, metrics, ready: () => reading, log, audit, ledger: worker, ruleset, reloader: () => reloader });
+  let pipeline: Pipeline | undefined;
+  // Requests are served between two batches (processBatch is synchronous): a reset applies at once.
+  const watermark = new WorkerWatermark({ pipeline: () => pipeline, apply: async (change) => change(pipeline!), deciding: () => pipeline !== undefined, audit, log });
+  const http = await serveWorker({ config, metrics, ready: () => reading, log, audit, ledger: worker, ruleset, reloader: () => reloader, watermark });
 
   const incidents: IncidentRecord[] = [];
   const started = performance.now();
@@ -95,12 +110,15 @@ async function runWorker(config: Config): Promise<void> {
     maxLineBytes: config.input.maxLineBytes,
     maxAlertIdsPerIncident: config.incidents.maxAlertIds,
     maxOpenIncidents: config.incidents.maxOpen,
+    eventTime: config.eventTime,
+    onFutureDated: watermark.onFutureDated,
     outputs: config.outputs,
     onIncident: (incident) => incidents.push(incident),
     ...(audit.decisions === 'off' ? {} : { onDecision: (json: string) => audit.decision(json) }),
     stats,
     recorder: worker?.recorder,
   });
+  pipeline = run.pipeline;
   metrics.attach(run.pipeline, ruleset);
   reloader = new RuleReloader({ dir: config.rules, pipeline: run.pipeline, metrics, log, audit, onApplied: (applied) => worker?.recordRules(applied) });
   const stopWatching = config.watchRules ? reloader.watch() : () => {};

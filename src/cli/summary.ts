@@ -9,7 +9,7 @@ import type { PipelineCounts } from '../pipeline/pipeline.js';
 export type RunSummary = Omit<PipelineCounts, 'byRule'> & { durationMs: number; alertsPerSecond: number; mostlyAbsent: FieldAbsence[] };
 
 export function summarize(counts: PipelineCounts, durationMs: number, stats?: PipelineStats): RunSummary {
-  const { alerts, promoted, suppressed, passed, invalid, incidents, grouped, late, suppressedByException } = counts;
+  const { alerts, promoted, suppressed, passed, invalid, incidents, grouped, late, suppressedByException, futureDated, clamped } = counts;
   return {
     alerts,
     promoted,
@@ -20,6 +20,8 @@ export function summarize(counts: PipelineCounts, durationMs: number, stats?: Pi
     grouped,
     late,
     suppressedByException,
+    futureDated,
+    clamped,
     durationMs: Math.round(durationMs),
     alertsPerSecond: durationMs > 0 ? Math.round((alerts * 1000) / durationMs) : 0,
     mostlyAbsent: stats ? mostlyAbsentFields(stats) : [],
@@ -35,6 +37,7 @@ export function formatSummaryText(s: RunSummary): string {
     `passed      ${s.passed} (${pct(s.passed)}%)`,
     `invalid     ${s.invalid} (${pct(s.invalid)}%)`,
     `late        ${s.late}`,
+    `future      ${s.futureDated} more than eventTime.maxFutureSkew ahead of the stream: ${s.clamped} clamped, ${s.futureDated - s.clamped} dead-lettered`,
     ...s.mostlyAbsent.map((a) => `absent      ${describeAbsence(a)}; check the mapping`),
     `duration    ${s.durationMs} ms (${s.alertsPerSecond} alerts/s)`,
   ].join('\n');

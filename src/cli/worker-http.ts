@@ -6,6 +6,7 @@ import type { WorkerMetrics } from '../metrics/metrics.js';
 import type { CompiledRuleSet } from '../rules/ruleset.js';
 import type { RuleReloader } from './rule-reload.js';
 import type { WorkerLedger } from './worker-ledger.js';
+import type { WorkerWatermark } from './worker-watermark.js';
 
 /**
  * The worker's HTTP surface (health, readiness, metrics and, with a ledger, the API), the same for the
@@ -20,8 +21,9 @@ export async function serveWorker(options: {
   ledger: WorkerLedger | undefined;
   ruleset: CompiledRuleSet;
   reloader: () => RuleReloader | undefined;
+  watermark: WorkerWatermark;
 }) {
-  const { config, metrics, ready, log, audit, ledger, ruleset, reloader } = options;
+  const { config, metrics, ready, log, audit, ledger, ruleset, reloader, watermark } = options;
   if (!config.http.enabled) return undefined;
   const http = await startHttpServer({
     host: config.http.host,
@@ -38,6 +40,7 @@ export async function serveWorker(options: {
         reloadRules: async (actor) => reloader()?.reload(actor) ?? { applied: false, problems: ['the worker is still starting'] },
         tuning: ledger?.tuning,
         audit,
+        watermark,
       },
     },
   });

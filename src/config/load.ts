@@ -21,6 +21,8 @@ export const ENV_VARS: Readonly<Record<string, { path: readonly string[]; type: 
   ALERTGATE_DECISIONS: { path: ['outputs', 'decisions'], type: 'string' },
   ALERTGATE_INCIDENTS: { path: ['outputs', 'incidents'], type: 'string' },
   ALERTGATE_DEAD_LETTERS: { path: ['outputs', 'deadLetters'], type: 'string' },
+  ALERTGATE_MAX_FUTURE_SKEW: { path: ['eventTime', 'maxFutureSkew'], type: 'string' },
+  ALERTGATE_ON_FUTURE_DATED: { path: ['eventTime', 'onFutureDated'], type: 'string' },
   ALERTGATE_HTTP_ENABLED: { path: ['http', 'enabled'], type: 'boolean' },
   ALERTGATE_HTTP_HOST: { path: ['http', 'host'], type: 'string' },
   ALERTGATE_HTTP_PORT: { path: ['http', 'port'], type: 'number' },

@@ -6,6 +6,7 @@ import { InputFormat } from '../normalize/index.js';
 import { ReceiversConfig, RECEIVERS_DEFAULTS } from '../receivers/config.js';
 import { Duration } from '../rules/schema.js';
 import { ApiConfig } from './api.js';
+import { EVENT_TIME_DEFAULTS, EventTimeConfig } from './event-time.js';
 import { FeedbackConfig } from './feedback.js';
 import { KafkaConfig } from './kafka.js';
 import { LedgerConfig } from './ledger.js';
@@ -61,6 +62,8 @@ export const Config = z
       })
       .strict()
       .default({}),
+    /** How far one alert may move event time ahead of the others, and what happens beyond it (docs/rules.md). */
+    eventTime: EventTimeConfig.default(EVENT_TIME_DEFAULTS),
     incidents: z
       .object({
         maxAlertIds: z.number().int().min(0).default(100),

@@ -16,6 +16,12 @@ export const Explanation = z.object({
   alsoFired: z.array(z.string()).optional(),
   /** For pass: rules whose match held but whose conditions did not, with their aggregates. */
   nearMisses: z.array(z.object({ ruleId: z.string(), aggregates: z.record(z.string(), z.number()) }).strict()).optional(),
+  /**
+   * The alert's time was more than eventTime.maxFutureSkew ahead of the stream's event time, and it was
+   * decided at `decidedAt` (the stream's event time) instead: windows counted it and incidents recorded
+   * it there. The record's `time` is still the time the alert claimed.
+   */
+  clamped: z.object({ decidedAt: z.string(), maxFutureSkew: z.string() }).strict().optional(),
 }).strict();
 export type Explanation = z.infer<typeof Explanation>;
 

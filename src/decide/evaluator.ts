@@ -209,6 +209,13 @@ export class Evaluator {
     for (const runner of this.windowed) runner.store!.advance(watermarkMs);
   }
 
+  /** Moves every window's watermark back to `toMs`, dropping the events counted after it (Pipeline.resetWatermark). Returns how many. */
+  rewind(toMs: number): number {
+    let dropped = 0;
+    for (const runner of this.windowed) dropped += runner.store!.rewind(toMs);
+    return dropped;
+  }
+
   snapshot(): EvaluatorSnapshot {
     return this.windowed.map((r) => ({ ruleId: r.compiled.rule.id, windowIdentity: r.compiled.windowIdentity!, store: r.store!.snapshot() }));
   }

@@ -5,6 +5,7 @@ import type { Ledger } from '../ledger/ledger.js';
 import type { CompiledRuleSet } from '../rules/ruleset.js';
 import type { ReloadOutcome } from '../cli/rule-reload.js';
 import type { TuningService } from '../tune/service.js';
+import type { WorkerWatermark } from '../cli/worker-watermark.js';
 import { ApiError } from './api-error.js';
 import type { Principal } from './auth.js';
 
@@ -19,6 +20,8 @@ export interface ApiContext {
   readonly tuning?: TuningService | undefined;
   /** Where recorded feedback goes in the audit trail (tuning changes are audited by the tuning service). */
   readonly audit?: AuditLog | undefined;
+  /** The watermark's view and repair (GET /watermark, POST /watermark/reset); undefined while the worker starts. */
+  readonly watermark?: WorkerWatermark | undefined;
 }
 
 export interface RouteInput<P, Q, B> {

@@ -191,6 +191,17 @@ export class IncidentTracker {
     return closed.map((i) => i.record);
   }
 
+  /**
+   * Closes the open incidents whose last alert is after `timeMs` (a watermark moved back below them:
+   * they could otherwise never close); the next advance() returns them. Returns their ids, sorted.
+   */
+  closeAfter(timeMs: number): string[] {
+    const after: TrackedIncident[] = [];
+    for (const groups of this.byRule.values()) for (const incident of groups.values()) if (incident.lastSeenMs > timeMs) after.push(incident);
+    for (const incident of after) this.closeOpen(incident, timeMs);
+    return after.map((i) => i.record.id).sort();
+  }
+
   /** Incidents closed early (by record()) that the next advance() returns. */
   get hasClosed(): boolean {
     return this.pending.length > 0;

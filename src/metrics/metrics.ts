@@ -168,6 +168,34 @@ export class WorkerMetrics {
         () => [...(stats()?.exceptions ?? [])].map(([exception, value]) => ({ labels: { exception }, value })),
         ['exception'],
       ),
+      family(
+        'alertgate_alerts_future_dated_total',
+        'counter',
+        "Alerts whose event time was more than eventTime.maxFutureSkew ahead of the stream's, by eventTime.onFutureDated: clamp (decided at the stream's event time) or dead-letter.",
+        () => {
+          const c = counts();
+          return c
+            ? [
+                { labels: { action: 'clamp' }, value: c.clamped },
+                { labels: { action: 'dead-letter' }, value: c.futureDated - c.clamped },
+              ]
+            : [];
+        },
+        ['action'],
+      ),
+      family(
+        'alertgate_watermark_lead_seconds',
+        'gauge',
+        "How far the watermark (newest event time decided) is ahead of the stream's event time (its recent alerts'); above eventTime.maxFutureSkew it is poisoned: docs/rules.md, \"Repairing a poisoned watermark\".",
+        () => {
+          const p = this.pipeline;
+          const lead = p ? p.watermark - p.eventTime.streamTime() : Number.NaN;
+          return Number.isFinite(lead) ? [{ value: lead / 1000 }] : [];
+        },
+      ),
+      family('alertgate_event_time_max_future_skew_seconds', 'gauge', 'The configured eventTime.maxFutureSkew.', () =>
+        this.pipeline ? [{ value: this.pipeline.eventTime.maxFutureSkewMs / 1000 }] : [],
+      ),
       family('alertgate_alerts_late_total', 'counter', "Alerts that arrived later than some rule's allowed lateness (decided, not counted in that window).", () => [
         { value: counts()?.late ?? 0 },
       ]),

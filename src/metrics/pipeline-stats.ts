@@ -32,6 +32,18 @@ export interface FieldAbsence {
   readonly alerts: number;
 }
 
+/** How many watermark changes PipelineStats.watermarks keeps. */
+export const WATERMARK_HISTORY = 50;
+
+/** A change of the watermark: after a batch of alerts that moved it, or by an operator's reset. */
+export interface WatermarkChange {
+  /** Wall clock when it was seen (epoch ms). */
+  readonly atMs: number;
+  readonly fromMs: number;
+  readonly toMs: number;
+  readonly cause: 'alerts' | 'reset';
+}
+
 /** Incidents opened and alerts that joined one, for one rule's (id, severity, category). */
 export interface IncidentCounts {
   readonly ruleId: string;
@@ -81,6 +93,9 @@ export class PipelineStats {
   readonly exceptions = new Map<string, number>();
   /** Mapping-based formats: alerts whose input had none of a mapped field's paths, by format and field. */
   readonly absentFields = new Map<FormatName, Map<string, number>>();
+  /** The last WATERMARK_HISTORY changes of the watermark, oldest first (GET /watermark). */
+  readonly watermarks: WatermarkChange[] = [];
+  private lastWatermarkMs = Number.NEGATIVE_INFINITY;
   private readonly incidentsOfRule = new WeakMap<CompiledRule, IncidentCounts>();
   private readonly clock: StatsClock;
   private batchWallMs: number;
@@ -101,9 +116,10 @@ export class PipelineStats {
     this.batchStartMs = this.clock.monotonicMs();
   }
 
-  /** `lines`: the input lines the batch held (valid or not). */
-  endBatch(lines: number): void {
+  /** `lines`: the input lines the batch held (valid or not); `watermarkMs`: the pipeline's after it. */
+  endBatch(lines: number, watermarkMs: number): void {
     if (lines === 0 || !this.recording) return;
+    if (watermarkMs !== this.lastWatermarkMs) this.watermarkChanged(this.lastWatermarkMs, watermarkMs, 'alerts');
     const seconds = Math.max(0, this.clock.monotonicMs() - this.batchStartMs) / 1000;
     this.evaluationSeconds.observe(seconds / lines, lines);
   }
@@ -135,6 +151,11 @@ export class PipelineStats {
     });
   }
 
+  /** An operator moved the watermark back (Pipeline.resetWatermark). */
+  watermarkReset(fromMs: number, toMs: number): void {
+    this.watermarkChanged(fromMs, toMs, 'reset');
+  }
+
   deadLetter(reason: DeadLetterReason): void {
     if (!this.recording) return;
     this.deadLetters[DEAD_LETTER_REASONS.indexOf(reason)]!++;
@@ -158,6 +179,12 @@ export class PipelineStats {
     let fields = this.absentFields.get(format);
     if (fields === undefined) this.absentFields.set(format, (fields = new Map()));
     for (const field of absent) fields.set(field, (fields.get(field) ?? 0) + 1);
+  }
+
+  private watermarkChanged(fromMs: number, toMs: number, cause: WatermarkChange['cause']): void {
+    this.lastWatermarkMs = toMs;
+    if (this.watermarks.length === WATERMARK_HISTORY) this.watermarks.shift();
+    this.watermarks.push({ atMs: this.clock.wallMs(), fromMs, toMs, cause });
   }
 
   private incidentCounts({ rule }: CompiledRule): IncidentCounts {

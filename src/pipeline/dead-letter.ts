@@ -19,9 +19,10 @@ export type DeadLetterRecord = z.infer<typeof DeadLetterRecord>;
 /**
  * Why an input became a dead letter, as a small fixed set for counting (metrics labels); the record's
  * `reason` says it in full, with values from the input. The normalizer's problems, a line over the
- * limit, and what the Kafka worker rejects before the pipeline (no value, empty, not UTF-8).
+ * limit, an event time too far ahead of the stream (eventTime.onFutureDated: dead-letter), and what the
+ * Kafka worker rejects before the pipeline (no value, empty, not UTF-8).
  */
-export const DEAD_LETTER_REASONS = [...NORMALIZE_PROBLEMS, 'oversized', 'no_value', 'empty', 'not_utf8'] as const;
+export const DEAD_LETTER_REASONS = [...NORMALIZE_PROBLEMS, 'oversized', 'future_dated', 'no_value', 'empty', 'not_utf8'] as const;
 export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];
 
 export function deadLetter(line: number, reason: string, text: string): DeadLetterRecord {

@@ -55,7 +55,8 @@ export class DecisionWriter {
     }
   }
 
-  write(verdict: Verdict, { alert }: NormalizedAlert, incidentId: string | undefined): string {
+  /** `clamped`: an explanation member (`,"clamped":{…}`) for an alert decided at the stream's time, or undefined. */
+  write(verdict: Verdict, { alert }: NormalizedAlert, incidentId: string | undefined, clamped?: string): string {
     let decision: DecisionKind;
     let ruleId = 'null';
     let ruleVersion = 'null';
@@ -65,7 +66,7 @@ export class DecisionWriter {
         decision = 'suppress';
         const fragments = this.exceptions.get(verdict.exception)!;
         ruleId = fragments.id;
-        explanation = `{"by":"exception",${fragments.source}}`;
+        explanation = `{"by":"exception",${fragments.source}${clamped ?? ''}}`;
         break;
       }
       case 'rule': {
@@ -73,12 +74,15 @@ export class DecisionWriter {
         const fragments = this.rules.get(verdict.outcome.rule)!;
         ruleId = fragments.id;
         ruleVersion = fragments.version;
-        explanation = this.ruleExplanation(verdict.outcome, fragments, alert, verdict.alsoFired);
+        explanation = this.ruleExplanation(verdict.outcome, fragments, alert, verdict.alsoFired, clamped ?? '');
         break;
       }
       case 'none':
         decision = 'pass';
-        explanation = verdict.nearMisses.length === 0 ? '{"by":"none"}' : `{"by":"none","nearMisses":[${verdict.nearMisses.map((o) => this.nearMissJson(o)).join(',')}]}`;
+        explanation =
+          verdict.nearMisses.length === 0
+            ? `{"by":"none"${clamped ?? ''}}`
+            : `{"by":"none","nearMisses":[${verdict.nearMisses.map((o) => this.nearMissJson(o)).join(',')}]${clamped ?? ''}}`;
         break;
     }
     return (
@@ -96,7 +100,7 @@ export class DecisionWriter {
     return `{"ruleId":${fragments.id},"aggregates":${aggregates}}`;
   }
 
-  private ruleExplanation(outcome: RuleOutcome, fragments: Fragments, alert: NormalizedAlert['alert'], alsoFired: readonly CompiledRule[]): string {
+  private ruleExplanation(outcome: RuleOutcome, fragments: Fragments, alert: NormalizedAlert['alert'], alsoFired: readonly CompiledRule[], clamped: string): string {
     const { rule: compiled, aggregates, late } = outcome;
     const windowJson =
       fragments.group && fragments.aggregates
@@ -104,7 +108,7 @@ export class DecisionWriter {
         : '';
     const conditions = compiled.conditions.explainJson({ alert, aggregates, params: compiled.params });
     const also = alsoFired.length > 0 ? `,"alsoFired":${JSON.stringify(alsoFired.map((r) => r.rule.id))}` : '';
-    return `{"by":"rule",${fragments.source}${windowJson}${fragments.params},"conditions":${conditions}${also}}`;
+    return `{"by":"rule",${fragments.source}${windowJson}${fragments.params},"conditions":${conditions}${also}${clamped}}`;
   }
 }
 

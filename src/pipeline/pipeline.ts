@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import type { CanonicalAlert, NormalizedAlert } from '../normalize/alert.js';
 import type { DecisionKind } from '../decide/decision-record.js';
+import { EVENT_TIME_DEFAULTS, type EventTimeConfig, type FutureDatedAction } from '../config/event-time.js';
 import { DEFAULT_MAX_LINE_BYTES, type InputLine } from '../source/index.js';
-import type { AlertResult, Normalizer } from '../normalize/index.js';
+import type { AlertResult, NormalizeSuccess, Normalizer } from '../normalize/index.js';
 import { Evaluator, EvaluatorSnapshot, type RuleOutcome, type Verdict } from '../decide/evaluator.js';
 import { groupFieldsOf, groupKeyOf } from '../decide/group-key.js';
 import { IncidentTracker, IncidentTrackerSnapshot, type IncidentRecord, type IncidentView } from '../incidents/index.js';
@@ -10,6 +11,7 @@ import type { CompiledRuleSet } from '../rules/ruleset.js';
 import { PipelineStats } from '../metrics/pipeline-stats.js';
 import { deadLetter, oversizedReason, type DeadLetterReason, type DeadLetterRecord } from './dead-letter.js';
 import { DecisionWriter } from './decision-json.js';
+import { FutureSkewBound, FutureSkewSnapshot } from './future-skew.js';
 
 /**
  * What a decision was, for sinks that count or index decisions without parsing their JSON (the ledger).
@@ -57,6 +59,30 @@ export interface PipelineOptions {
   readonly incidentUpdates?: boolean;
   /** Where the metrics' breakdowns are counted (source labels, clock); a fresh default one if left out. */
   readonly stats?: PipelineStats;
+  /** The bound on future-dated alerts (config `eventTime`): EVENT_TIME_DEFAULTS without it. */
+  readonly eventTime?: EventTimeConfig;
+  /** Sees each future-dated alert as it is clamped or dead-lettered (not while stats.recording is off): a log, the API. */
+  readonly onFutureDated?: (event: FutureDatedEvent) => void;
+}
+
+/** An alert dated more than eventTime.maxFutureSkew ahead of the stream. */
+export interface FutureDatedEvent {
+  readonly alertId: string;
+  /** The event time it claims (epoch ms). */
+  readonly timeMs: number;
+  /** The stream's event time it was compared with: where a clamp decides it. */
+  readonly referenceMs: number;
+  readonly action: FutureDatedAction;
+}
+
+/** What Pipeline.resetWatermark did. */
+export interface WatermarkReset {
+  readonly fromMs: number;
+  readonly toMs: number;
+  /** Window events after `toMs` that were dropped, over all rules. */
+  readonly windowEventsDropped: number;
+  /** Open incidents whose last alert was after `toMs`: closed, written with the next decision that moves the watermark. */
+  readonly incidentsClosed: readonly string[];
 }
 
 /**
@@ -75,41 +101,67 @@ export interface PipelineCounts {
   /** Alerts that arrived later than some rule's allowed lateness (decided, but not counted in that window). */
   late: number;
   suppressedByException: number;
+  /** Alerts more than eventTime.maxFutureSkew ahead of the stream: clamped (decided) or dead-lettered (invalid). */
+  futureDated: number;
+  /** Of them, those decided at the stream's event time. */
+  clamped: number;
   /** Per rule: alerts it decided, by decision. */
   byRule: Map<string, { promoted: number; suppressed: number }>;
 }
 
 const RuleCounts = z.object({ promoted: z.number().int().nonnegative(), suppressed: z.number().int().nonnegative() }).strict();
 
-/**
- * Everything a pipeline holds between two alerts: windows, open incidents, the watermark and the counts.
- * A fresh pipeline restored from it decides the following alerts exactly as this one would have
- * (property-tested); the Kafka worker checkpoints it (docs/kafka.md, "State").
- */
-export const PipelineSnapshot = z
+const COUNTS_V1 = {
+  alerts: z.number().int().nonnegative(),
+  promoted: z.number().int().nonnegative(),
+  suppressed: z.number().int().nonnegative(),
+  passed: z.number().int().nonnegative(),
+  invalid: z.number().int().nonnegative(),
+  incidents: z.number().int().nonnegative(),
+  grouped: z.number().int().nonnegative(),
+  late: z.number().int().nonnegative(),
+  suppressedByException: z.number().int().nonnegative(),
+  byRule: z.record(z.string(), RuleCounts),
+};
+
+/** Version 2: version 1 plus the future-dated counts and the recent event times the skew bound compares with. */
+const PipelineSnapshotV2 = z
   .object({
-    version: z.literal(1),
+    version: z.literal(2),
     /** The rule set it was taken under (CompiledRuleSet.fingerprint). */
     rulesFingerprint: z.string(),
     watermarkMs: z.number().nullable(),
-    counts: z
-      .object({
-        alerts: z.number().int().nonnegative(),
-        promoted: z.number().int().nonnegative(),
-        suppressed: z.number().int().nonnegative(),
-        passed: z.number().int().nonnegative(),
-        invalid: z.number().int().nonnegative(),
-        incidents: z.number().int().nonnegative(),
-        grouped: z.number().int().nonnegative(),
-        late: z.number().int().nonnegative(),
-        suppressedByException: z.number().int().nonnegative(),
-        byRule: z.record(z.string(), RuleCounts),
-      })
-      .strict(),
+    counts: z.object({ ...COUNTS_V1, futureDated: z.number().int().nonnegative(), clamped: z.number().int().nonnegative() }).strict(),
+    futureSkew: FutureSkewSnapshot,
     windows: EvaluatorSnapshot,
     incidents: IncidentTrackerSnapshot,
   })
   .strict();
+
+/**
+ * Version 1 (alertgate before the skew bound): read as version 2 with no future-dated alerts counted and
+ * no recent event times, which the next alerts fill in. A watermark it carries is kept as it is, even
+ * one an alert dated 9999 put there: Pipeline.resetWatermark repairs that.
+ */
+const PipelineSnapshotV1 = z
+  .object({
+    version: z.literal(1),
+    rulesFingerprint: z.string(),
+    watermarkMs: z.number().nullable(),
+    counts: z.object(COUNTS_V1).strict(),
+    windows: EvaluatorSnapshot,
+    incidents: IncidentTrackerSnapshot,
+  })
+  .strict()
+  .transform(({ counts, ...rest }): z.infer<typeof PipelineSnapshotV2> => ({ ...rest, version: 2, counts: { ...counts, futureDated: 0, clamped: 0 }, futureSkew: { recent: [], decided: [], decidedSources: [], run: [] } }));
+
+/**
+ * Everything a pipeline holds between two alerts: windows, open incidents, the watermark, the recent
+ * event times and the counts. A fresh pipeline restored from it decides the following alerts exactly as
+ * this one would have (property-tested); the Kafka worker checkpoints it (docs/kafka.md, "State").
+ * Parsing accepts the versions written before the current one and gives the current one.
+ */
+export const PipelineSnapshot = z.union([PipelineSnapshotV2, PipelineSnapshotV1]);
 export type PipelineSnapshot = z.infer<typeof PipelineSnapshot>;
 
 /**
@@ -130,6 +182,8 @@ export class Pipeline {
     grouped: 0,
     late: 0,
     suppressedByException: 0,
+    futureDated: 0,
+    clamped: 0,
     byRule: new Map(),
   };
   /** Counted for metrics alongside `counts`: breakdowns and latencies (not part of the snapshot). */
@@ -137,6 +191,8 @@ export class Pipeline {
   /** Newest event time seen: incidents close relative to it, never to the wall clock. */
   private watermarkMs = Number.NEGATIVE_INFINITY;
   private readonly evaluator: Evaluator;
+  /** Decides where each alert's event time may take the watermark (future-dated alerts: clamp or dead letter). */
+  private readonly futureSkew: FutureSkewBound;
   private ruleset: CompiledRuleSet;
   private decisions: DecisionWriter;
   private readonly incidents: IncidentTracker;
@@ -162,13 +218,14 @@ export class Pipeline {
     });
     this.touched = options.incidentUpdates ? new Set() : undefined;
     this.stats = options.stats ?? new PipelineStats();
+    this.futureSkew = new FutureSkewBound(options.eventTime ?? EVENT_TIME_DEFAULTS);
   }
 
   processBatch(lines: readonly InputLine[]): void {
     this.stats.beginBatch();
     for (const line of lines) this.processLine(line);
     if (this.touched !== undefined && this.touched.size > 0) this.writeIncidentUpdates(this.touched);
-    this.stats.endBatch(lines.length);
+    this.stats.endBatch(lines.length, this.watermarkMs);
   }
 
   processLine(input: InputLine): void {
@@ -179,13 +236,20 @@ export class Pipeline {
     }
     const result = this.options.normalize(input.text, input.line);
     if (result.ok === true) {
-      this.stats.alert(result.format, result.alert.source, result.timeMs, result.absent);
-      this.decide(result);
+      this.admit(input.line, input.text, result);
     } else if (result.ok === false) {
       this.invalid(input.line, result.problem, result.reason, input.text);
     } else {
       this.processParts(input.line, input.text, result.parts);
     }
+  }
+
+  /** A valid alert: counted, then decided at its own time, or clamped or dead-lettered when it is dated too far ahead. */
+  private admit(line: number, text: string, result: NormalizeSuccess): void {
+    this.stats.alert(result.format, result.alert.source, result.timeMs, result.absent);
+    const at = this.futureSkew.place(result.timeMs, this.watermarkMs, result.alert.source);
+    if (at === result.timeMs) this.decide(result, undefined);
+    else this.futureDated(line, text, result, at);
   }
 
   /**
@@ -198,8 +262,7 @@ export class Pipeline {
     this.counts.alerts += parts.length - 1;
     for (const part of parts) {
       if (part.ok) {
-        this.stats.alert(part.format, part.alert.source, part.timeMs, part.absent);
-        this.decide(part);
+        this.admit(line, text, part);
       } else {
         this.invalid(line, part.problem, part.reason, text);
       }
@@ -218,8 +281,9 @@ export class Pipeline {
     return report;
   }
 
-  /** Writes the incidents still open. Call once, after the last input. */
+  /** Writes the incidents still open (and any a watermark reset closed). Call once, after the last input. */
   finish(): void {
+    for (const incident of this.incidents.advance(Number.NEGATIVE_INFINITY)) this.options.sinks.incident(incident);
     for (const incident of this.incidents.drain()) this.options.sinks.incident(incident);
   }
 
@@ -237,6 +301,33 @@ export class Pipeline {
     return this.incidents.stats().open;
   }
 
+  /** The newest event time decided (epoch ms; -Infinity before any alert): windows and incidents close relative to it. */
+  get watermark(): number {
+    return this.watermarkMs;
+  }
+
+  /** The skew bound: its settings and the recent event times it compares with (for GET /watermark). */
+  get eventTime(): FutureSkewBound {
+    return this.futureSkew;
+  }
+
+  /**
+   * Moves the watermark back to `toMs` (docs/rules.md, "Repairing a poisoned watermark"): what was
+   * counted after it is forgotten, as if those alerts had not been counted: every rule's window drops its
+   * events after `toMs`, and an open incident whose last alert is after `toMs` is closed (written with
+   * the next decision that moves the watermark, or at finish()). What a wrong watermark already did stays
+   * done: alerts decided late, incidents closed early, window events forgotten. Call between two batches.
+   */
+  resetWatermark(toMs: number): WatermarkReset {
+    const fromMs = this.watermarkMs;
+    if (!Number.isFinite(toMs) || !(toMs < fromMs)) throw new RangeError(`the watermark can only be moved back: it is ${isoOrNone(fromMs)}, asked for ${isoOrNone(toMs)}`);
+    this.watermarkMs = toMs;
+    const windowEventsDropped = this.evaluator.rewind(toMs);
+    const incidentsClosed = this.incidents.closeAfter(toMs);
+    this.stats.watermarkReset(fromMs, toMs);
+    return { fromMs, toMs, windowEventsDropped, incidentsClosed };
+  }
+
   /** The running rule set's fingerprint (changes with reload()). */
   get rulesFingerprint(): string {
     return this.ruleset.fingerprint;
@@ -245,10 +336,11 @@ export class Pipeline {
   /** Forgets everything: no windows, no incidents, zero counts, as a new pipeline. */
   reset(): void {
     this.restore({
-      version: 1,
+      version: 2,
       rulesFingerprint: this.ruleset.fingerprint,
       watermarkMs: null,
-      counts: { alerts: 0, promoted: 0, suppressed: 0, passed: 0, invalid: 0, incidents: 0, grouped: 0, late: 0, suppressedByException: 0, byRule: {} },
+      counts: { alerts: 0, promoted: 0, suppressed: 0, passed: 0, invalid: 0, incidents: 0, grouped: 0, late: 0, suppressedByException: 0, futureDated: 0, clamped: 0, byRule: {} },
+      futureSkew: { recent: [], decided: [], decidedSources: [], run: [] },
       windows: [],
       incidents: { open: [], pending: [], recorded: 0, opened: 0, forcedCloses: 0 },
     });
@@ -258,10 +350,11 @@ export class Pipeline {
   snapshot(): PipelineSnapshot {
     const { byRule, ...counts } = this.counts;
     return {
-      version: 1,
+      version: 2,
       rulesFingerprint: this.ruleset.fingerprint,
       watermarkMs: Number.isFinite(this.watermarkMs) ? this.watermarkMs : null,
       counts: { ...counts, byRule: Object.fromEntries(byRule) },
+      futureSkew: this.futureSkew.snapshot(),
       windows: this.evaluator.snapshot(),
       incidents: this.incidents.snapshot(),
     };
@@ -277,11 +370,30 @@ export class Pipeline {
     Object.assign(this.counts, counts);
     this.counts.byRule = new Map(Object.entries(byRule).map(([id, c]) => [id, { ...c }]));
     this.watermarkMs = snapshot.watermarkMs ?? Number.NEGATIVE_INFINITY;
+    this.futureSkew.restore(snapshot.futureSkew);
     this.incidents.restore(snapshot.incidents);
     return this.evaluator.restore(snapshot.windows);
   }
 
-  private decide(normalized: NormalizedAlert): void {
+  /** An alert dated more than maxFutureSkew ahead of the stream: decided at `referenceMs` (clamp) or a dead letter. */
+  private futureDated(line: number, text: string, normalized: NormalizedAlert, referenceMs: number): void {
+    const { alert, timeMs } = normalized;
+    const { onFutureDated: action, maxFutureSkew } = this.futureSkew.options;
+    this.counts.futureDated++;
+    if (this.stats.recording) this.options.onFutureDated?.({ alertId: alert.id, timeMs, referenceMs, action });
+    if (action === 'dead-letter') {
+      const ahead = `event time ${alert.time} is ${aheadText(timeMs - referenceMs)} ahead of the stream's event time ${isoOrNone(referenceMs)}`;
+      const fix = 'correct the clock of its source, or raise eventTime.maxFutureSkew (replay: --max-future-skew), or set eventTime.onFutureDated: clamp to decide such alerts at the stream\'s time';
+      this.invalid(line, 'future_dated', `/time: ${ahead}, more than eventTime.maxFutureSkew (${maxFutureSkew}); ${fix}`, text);
+      return;
+    }
+    this.counts.clamped++;
+    // The time is canonical ISO-8601, and the duration a validated one: nothing in them needs escaping.
+    this.decide({ ...normalized, timeMs: referenceMs }, `,"clamped":{"decidedAt":"${new Date(referenceMs).toISOString()}","maxFutureSkew":"${maxFutureSkew}"}`);
+  }
+
+  /** `clamped`: the explanation member of an alert decided at the stream's time rather than its own. */
+  private decide(normalized: NormalizedAlert, clamped: string | undefined): void {
     const { alert, timeMs } = normalized;
     if (timeMs > this.watermarkMs) {
       this.watermarkMs = timeMs;
@@ -312,7 +424,7 @@ export class Pipeline {
     facts.timeMs = timeMs;
     facts.incidentId = incidentId;
     facts.alert = alert;
-    this.options.sinks.decision(this.decisions.write(verdict, normalized, incidentId), alert.id, facts);
+    this.options.sinks.decision(this.decisions.write(verdict, normalized, incidentId, clamped), alert.id, facts);
   }
 
   private countRule(verdict: Extract<Verdict, { kind: 'rule' }>): void {
@@ -372,6 +484,16 @@ export class Pipeline {
     this.stats.deadLetter(kind);
     this.options.sinks.deadLetter(deadLetter(line, reason, text));
   }
+}
+
+function isoOrNone(ms: number): string {
+  return Number.isFinite(ms) ? new Date(ms).toISOString() : 'none';
+}
+
+/** A lead in the largest unit that keeps it readable: `36.5 hours`, `2914.2 years`. */
+function aheadText(ms: number): string {
+  const [unit, size] = ms >= 365 * 86_400_000 ? ['years', 365 * 86_400_000] : ms >= 86_400_000 ? ['days', 86_400_000] : ms >= 3_600_000 ? ['hours', 3_600_000] : ['minutes', 60_000];
+  return `${(ms / size).toFixed(1)} ${unit}`;
 }
 
 /** Incidents close this far behind the watermark: the largest allowed lateness of any rule. */

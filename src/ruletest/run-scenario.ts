@@ -1,3 +1,4 @@
+import { EVENT_TIME_DEFAULTS } from '../config/event-time.js';
 import { parseDecision, type DecisionRecord } from '../decide/decision-record.js';
 import type { IncidentRecord } from '../incidents/index.js';
 import type { Normalizer } from '../normalize/index.js';
@@ -5,6 +6,8 @@ import type { DeadLetterRecord } from '../pipeline/dead-letter.js';
 import { Pipeline } from '../pipeline/pipeline.js';
 import type { CompiledRuleSet } from '../rules/ruleset.js';
 import type { ScenarioAlert } from './expand-alerts.js';
+
+const SCENARIO_EVENT_TIME = { ...EVENT_TIME_DEFAULTS, maxFutureSkew: 'off' } as const;
 
 /** What became of one scenario alert: a decision, or a dead letter. */
 export type AlertOutcome =
@@ -20,7 +23,9 @@ export interface ScenarioRun {
 
 /**
  * Runs the alerts through the real pipeline, one line per batch so each outcome is tied to its alert
- * (the pipeline emits exactly one decision or dead letter per line, synchronously).
+ * (the pipeline emits exactly one decision or dead letter per line, synchronously). Without the bound
+ * on future-dated alerts (eventTime.maxFutureSkew: off): a scenario's few alerts jump hours and days
+ * as its story needs, where a real stream would have others in between.
  */
 export function runScenario(ruleset: CompiledRuleSet, normalize: Normalizer, alerts: readonly ScenarioAlert[]): ScenarioRun {
   const outcomes: AlertOutcome[] = [];
@@ -28,6 +33,7 @@ export function runScenario(ruleset: CompiledRuleSet, normalize: Normalizer, ale
   const pipeline = new Pipeline({
     ruleset,
     normalize,
+    eventTime: SCENARIO_EVENT_TIME,
     sinks: {
       decision: (json) => outcomes.push({ kind: 'decided', record: parseDecision(json) }),
       deadLetter: (record) => outcomes.push({ kind: 'invalid', record }),

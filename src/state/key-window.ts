@@ -124,6 +124,28 @@ export class KeyWindow {
   }
 
   /**
+   * Keeps only the events in (horizonMs, timeMs] (a watermark moved back to timeMs; the store may have
+   * forgotten anything at or before horizonMs already) and rebuilds the running window over them.
+   * Returns how many events after timeMs went. With none left (`retained` 0) the store removes the key.
+   */
+  rewind(timeMs: number, horizonMs: number, shape: WindowShape): number {
+    const { plan } = shape;
+    const times = this.times;
+    const keep = upperBound(times, this.head, times.length, timeMs);
+    const dropped = times.length - keep;
+    const head = upperBound(times, this.head, keep, horizonMs);
+    if (dropped === 0 && head === this.head) return 0;
+    times.length = keep;
+    if (this.cells !== undefined) this.cells.length = keep * plan.stride;
+    this.head = head;
+    this.sums?.fill(0);
+    if (this.seen !== undefined) for (const seen of this.seen) seen.clear();
+    this.winStart = keep === head ? keep : upperBound(times, head, keep, times[keep - 1]! - shape.sizeMs);
+    for (let e = this.winStart; e < keep; e++) this.enter(e, plan);
+    return dropped;
+  }
+
+  /**
    * Writes the aggregates over (fromMs, t] plus one unrecorded event at t, without changing anything:
    * how a late event is answered.
    */

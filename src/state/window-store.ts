@@ -120,6 +120,27 @@ export class WindowStore {
     if (this.watermark - this.sweptAt >= this.sweepEveryMs) this.sweepIdle();
   }
 
+  /**
+   * Moves the watermark back to `toMs` and drops every event after it, as if they had not been recorded
+   * (a watermark repair: they were counted at times the stream never reached). What the later watermark
+   * allowed it to forget is forgotten, whether or not it had been yet (so what is kept does not depend on
+   * when keys were last recorded): the store then holds the events in (old horizon, toMs]. A key left
+   * with no event goes. Returns the events dropped after `toMs`.
+   */
+  rewind(toMs: number): number {
+    const horizon = this.horizon();
+    let dropped = 0;
+    for (const window of [...this.keys.values()]) {
+      const before = window.retained;
+      dropped += window.rewind(toMs, horizon, this.shape);
+      this.events -= before - window.retained;
+      if (window.retained === 0) this.evict(window);
+    }
+    this.watermark = Math.min(this.watermark, toMs);
+    this.sweptAt = Math.min(this.sweptAt, toMs);
+    return dropped;
+  }
+
   /** Everything the store holds, as JSON-safe data; restore() into a store of the same options continues exactly. */
   snapshot(): WindowStoreSnapshot {
     const keys: KeyWindowSnapshot[] = [];

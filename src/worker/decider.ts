@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin, Consumer, Message, TopicMessages } from 'kafkajs';
 import type { Logger } from 'pino';
+import type { Pipeline } from '../pipeline/pipeline.js';
 import type { CompiledRuleSet } from '../rules/ruleset.js';
 import type { BatchOutputs } from '../sinks/kafka/batch-outputs.js';
 import type { ProducerThread } from '../sinks/kafka/producer-thread.js';
@@ -131,6 +132,12 @@ export class Decider {
   private rebalancing = false;
   private lastEpoch = 0;
   private pendingReload: { ruleset: CompiledRuleSet; done: (report: { kept: string[]; reset: string[] }) => void } | undefined;
+  /** A change to the state (changeState) waiting for its turn between two chunks. */
+  private pendingChange: { change: (pipeline: Pipeline) => unknown; done: (result: unknown) => void; fail: (err: Error) => void } | undefined;
+  /** A change applied, its checkpoint not yet on the broker: no new chunk is decided until it is. */
+  private changeCheckpoint: { checkpoint: object; done: () => void; fail: (err: Error) => void } | undefined;
+  /** The last checkpoint written, by epoch and chunk: the state log keys checkpoints so. */
+  private lastWritten: { epoch: number; seq: number } | undefined;
   /** Partitions paused because their buffer is full. */
   private readonly full = new Set<number>();
 
@@ -233,12 +240,31 @@ export class Decider {
     });
   }
 
+  /**
+   * Changes the pipeline's state outside the input (a watermark repair) between two chunks, once the
+   * recovery's replay is done. The changed state is checkpointed at once and no chunk is decided until
+   * that checkpoint is on the broker, so a crash loses the change with nothing decided after it, or keeps
+   * it. The state log keys checkpoints by chunk and owner (epoch) and would mix the parts of two after
+   * the same chunk, so a change waits for a chunk when this owner has checkpointed the current one
+   * already (an idle stream). Resolves with `change`'s result once checkpointed; rejects if `change`
+   * throws, the partitions move away or the worker stops first.
+   */
+  changeState<T>(change: (pipeline: Pipeline) => T): Promise<T> {
+    if (this.pendingChange || this.changeCheckpoint) return Promise.reject(new Error('another change of the state is waiting for its checkpoint'));
+    return new Promise<T>((done, fail) => {
+      this.pendingChange = { change, done: done as (result: unknown) => void, fail };
+      this.wakeup.notify();
+    });
+  }
+
   /** Stops forming chunks, sends what is decided, writes a checkpoint and commits. */
   async stop(): Promise<void> {
     this.stopping = true;
     this.wakeup.notify();
     this.recovery?.done();
     await this.term?.done;
+    this.pendingChange?.fail(new Error('the worker stopped before the change was applied'));
+    this.pendingChange = undefined;
   }
 
   private endTerm(why: string): void {
@@ -246,6 +272,12 @@ export class Decider {
     term.active = false;
     this.options.producer.cancel(term.epoch);
     this.term = undefined;
+    // A change belongs to the state this term held: the next owner restores its own.
+    const moved = new Error('the partitions moved before the change was applied and checkpointed');
+    this.pendingChange?.fail(moved);
+    this.changeCheckpoint?.fail(moved);
+    this.pendingChange = undefined;
+    this.changeCheckpoint = undefined;
     this.recovery?.done();
     this.full.clear();
     this.wakeup.notify();
@@ -382,7 +414,8 @@ export class Decider {
         return;
       }
       if (this.pendingReload) this.applyReload(term);
-      const chunk = this.nextChunk(term);
+      if (this.pendingChange && term.replay.length === 0 && term.checkpoint === undefined && !this.checkpointedNow(term)) this.applyChange(term);
+      const chunk = this.changeCheckpoint ? undefined : this.nextChunk(term);
       if (chunk?.silent) {
         // Decided before, by this worker or another: the state is rebuilt, the metrics and the ledger count it once.
         processor.pipeline.stats.recording = false;
@@ -565,6 +598,12 @@ export class Decider {
   }
 
   private checkpointWritten(term: Term, checkpoint: { seq: number; messages: Message[] }): void {
+    this.lastWritten = { epoch: term.epoch, seq: checkpoint.seq };
+    if (this.changeCheckpoint?.checkpoint === checkpoint) {
+      this.changeCheckpoint.done();
+      this.changeCheckpoint = undefined;
+      this.wakeup.notify();
+    }
     term.statePointer = this.pointerAfter(term, checkpoint);
     term.lastCheckpointSeq = checkpoint.seq;
     term.lastCheckpointAt = this.now();
@@ -600,6 +639,27 @@ export class Decider {
     this.pendingReload = undefined;
     if (term.lastCheckpointSeq < term.seq && term.checkpoint === undefined) term.checkpoint = this.serializeCheckpoint(term);
     done(this.options.processor.pipeline.reload(ruleset));
+  }
+
+  /** Whether this owner has written a checkpoint after the current chunk already. */
+  private checkpointedNow(term: Term): boolean {
+    return this.lastWritten?.epoch === term.epoch && this.lastWritten.seq === term.seq;
+  }
+
+  /** Between chunks: applies the pending change and checkpoints the state it leaves (changeState). */
+  private applyChange(term: Term): void {
+    const { change, done, fail } = this.pendingChange!;
+    this.pendingChange = undefined;
+    let result: unknown;
+    try {
+      result = change(this.options.processor.pipeline);
+    } catch (err) {
+      fail(err as Error);
+      return;
+    }
+    const checkpoint = this.serializeCheckpoint(term);
+    term.checkpoint = checkpoint;
+    this.changeCheckpoint = { checkpoint, done: () => done(result), fail };
   }
 
   private resumeDrained(term: Term): void {

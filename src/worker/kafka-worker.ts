@@ -7,6 +7,8 @@ import type { LedgerRecorder } from '../ledger/recorder.js';
 import type { PipelineStats } from '../metrics/pipeline-stats.js';
 import { ensureTopics } from '../kafka/topics.js';
 import type { Normalizer } from '../normalize/index.js';
+import type { EventTimeConfig } from '../config/event-time.js';
+import type { FutureDatedEvent } from '../pipeline/pipeline.js';
 import type { CompiledRuleSet } from '../rules/ruleset.js';
 import { ProducerThread } from '../sinks/kafka/producer-thread.js';
 import { ConsumerRunner } from '../source/kafka/consumer-runner.js';
@@ -21,6 +23,10 @@ export interface KafkaWorkerOptions {
   readonly maxLineBytes: number;
   readonly maxAlertIdsPerIncident: number;
   readonly maxOpenIncidents: number;
+  /** The bound on future-dated alerts (config eventTime). */
+  readonly eventTime?: EventTimeConfig;
+  /** Sees each future-dated alert (the worker's log and GET /watermark). */
+  readonly onFutureDated?: (event: FutureDatedEvent) => void;
   readonly log: Logger;
   /** The pipeline's metric breakdowns (bounded source labels). */
   readonly stats?: PipelineStats;
@@ -98,6 +104,8 @@ export class KafkaWorker {
         maxLineBytes: options.maxLineBytes,
         maxAlertIdsPerIncident: options.maxAlertIdsPerIncident,
         maxOpenIncidents: options.maxOpenIncidents,
+        ...(options.eventTime ? { eventTime: options.eventTime } : {}),
+        ...(options.onFutureDated ? { onFutureDated: options.onFutureDated } : {}),
         topics: { decisions, incidents, deadLetters },
         log,
         ...(options.stats ? { stats: options.stats } : {}),

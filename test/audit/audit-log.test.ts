@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { createAuditLog, FeedbackAudit, ReloadAudit, TuningAudit } from '../../src/audit/audit-log.js';
+import { createAuditLog, FeedbackAudit, ReloadAudit, TuningAudit, WatermarkAudit } from '../../src/audit/audit-log.js';
 import { reloadRulesOnChange, RULES_WATCHER } from '../../src/cli/rule-reload.js';
 import { createLogger } from '../../src/cli/logger.js';
 import { loadConfig } from '../../src/config/load.js';
@@ -76,7 +76,7 @@ describe('logs: redaction', () => {
 });
 
 describe('audit log', () => {
-  it('records feedback and tuning changes with who, what, before and after, at info even when the log level is warn', () => {
+  it('records feedback, tuning changes and watermark resets with who, what, before and after, at info even when the log level is warn', () => {
     const { log, lines } = capturedLogger('warn');
     const audit = createAuditLog(log);
     log.info('an ordinary info line is dropped at warn');
@@ -85,13 +85,17 @@ describe('audit log', () => {
     audit.feedback(feedback);
     audit.tuningChange(tuning);
     audit.tuningChange({ ...tuning, action: 'reverted', before: { minPorts: 25 }, after: { minPorts: 20 } });
+    const watermark: WatermarkAudit = { actor: 'eng', requested: 'recent', from: '9999-12-31T23:59:59.000Z', to: '2026-11-18T10:00:00.000Z', windowEventsDropped: 1, incidentsClosed: ['inc-2'] };
+    audit.watermarkReset(watermark);
     expect(lines.map((l) => [l.audit, l.event, l.msg])).toEqual([
       [true, 'feedback', 'audit: feedback recorded'],
       [true, 'tuning', 'audit: tuning change applied'],
       [true, 'tuning', 'audit: tuning change reverted'],
+      [true, 'watermark.reset', 'audit: watermark reset'],
     ]);
     expect(FeedbackAudit.parse(eventFields(lines[0]!))).toEqual(feedback);
     expect(TuningAudit.parse(eventFields(lines[1]!))).toEqual(tuning);
+    expect(WatermarkAudit.parse(eventFields(lines[3]!))).toEqual(watermark);
   });
 
   it('records decisions with their explanations as log.audit.decisions says: off, promoted or all', async () => {

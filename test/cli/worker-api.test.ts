@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain ESM script without types
 import { tuningWeek } from '../../scripts/tuning-fixture.mjs';
 import { stringify } from 'yaml';
-import { tempDir } from '../helpers.js';
+import { callApi, tempDir } from '../helpers.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const BIN = join(ROOT, 'bin/alertgate.js');
@@ -43,14 +43,7 @@ describe('alertgate run: the loop through the worker API', () => {
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     const url = await Promise.race([serving, exited.then((code) => Promise.reject(new Error(`worker exited ${code}: ${stderr}`)))]);
 
-    const api = async (method: string, path: string, role: keyof typeof TOKENS, body?: unknown) => {
-      const response = await fetch(`${url}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${TOKENS[role]}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      });
-      return { status: response.status, body: (await response.json()) as any };
-    };
+    const api = (method: string, path: string, role: keyof typeof TOKENS, body?: unknown) => callApi(url, TOKENS[role], method, path, body);
 
     // Analysts: every incident of the week, from the ground truth.
     const scenarioOf = new Map(Object.entries(week.truth.scenarios).flatMap(([name, s]) => s.alertIds.map((id) => [id, name] as const)));

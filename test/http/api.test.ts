@@ -21,6 +21,7 @@ import { loadRulesOrThrow } from '../../src/rules/load.js';
 import { TuningConfig } from '../../src/config/tuning.js';
 import { Report } from '../../src/report/report.js';
 import { TuningService } from '../../src/tune/service.js';
+import { WorkerWatermark } from '../../src/cli/worker-watermark.js';
 import { alert, at, rule, tempDir, writeRules } from '../helpers.js';
 
 const TOKENS = { viewer: 'viewer-token-0123456789', analyst: 'analyst-token-0123456789', engineer: 'engineer-token-0123456789' } as const;
@@ -73,6 +74,7 @@ async function world(options: { api?: Partial<ApiConfig>; ledger?: boolean; requ
     reloadRules: (actor) => reloader.reload(actor),
     tuning: new TuningService({ rulesDir, ledger, tuning: TuningConfig.parse({ minVerdicts: 3 }), audit }),
     audit,
+    watermark: new WorkerWatermark({ pipeline: () => pipeline, apply: async (change) => change(pipeline), deciding: () => true, audit, log }),
   };
   const config = ApiConfig.parse({ tokens: Object.entries(TOKENS).map(([role, token]) => ({ name: `${role}-1`, role, token })), ...options.api });
   const server = await buildHttpServer({ host: '127.0.0.1', port: 0, metrics, ready: () => true, log, api: { config, context, requireMetricsToken: options.requireMetricsToken ?? false } });
@@ -107,6 +109,9 @@ describe('API', () => {
       'GET /tuning/changes': { url: '/tuning/changes', ok: [200] },
       'POST /tuning/changes/:id/revert': { url: '/tuning/changes/tc-none/revert', payload: { reason: 'matrix' }, ok: [404] },
       'GET /report': { url: '/report', ok: [200] },
+      'GET /watermark': { url: '/watermark', ok: [200] },
+      // Nothing to move back: the watermark is the stream's time.
+      'POST /watermark/reset': { url: '/watermark/reset', payload: { to: 'recent' }, ok: [409] },
     };
     expect(Object.keys(requests).sort()).toEqual(API_ROUTES.map((r) => `${r.method} ${r.path}`).sort());
     const rank: Role[] = ['viewer', 'analyst', 'engineer'];

@@ -103,9 +103,9 @@ export interface WorkerProcess {
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; ms: number }>;
 }
 
-/** Spawns `alertgate run --config <file>`; registers a cleanup that kills it if the test did not stop it. */
-export function startWorker(configFile: string): WorkerProcess {
-  const child = spawn(process.execPath, [BIN, 'run', '--config', configFile], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Spawns `alertgate run --config <file> [args]`; registers a cleanup that kills it if the test did not stop it. */
+export function startWorker(configFile: string, args: readonly string[] = []): WorkerProcess {
+  const child = spawn(process.execPath, [BIN, 'run', '--config', configFile, ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: LogLine[] = [];
   let stderr = '';
   let stdout = '';

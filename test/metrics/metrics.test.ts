@@ -121,7 +121,7 @@ describe('WorkerMetrics', () => {
         'alertgate_tuning_changes_applied',
       ]),
     );
-    const allowedLabels = new Set(['rule', 'decision', 'severity', 'category', 'verdict', 'reason', 'format', 'source', 'result', 'exception', 'topic', 'partition', 'fingerprint', 'le']);
+    const allowedLabels = new Set(['rule', 'decision', 'severity', 'category', 'verdict', 'reason', 'format', 'source', 'result', 'exception', 'topic', 'partition', 'fingerprint', 'action', 'le']);
     for (const f of families) {
       expect(f.help, f.name).toMatch(/\S/);
       expect(['counter', 'gauge', 'histogram'], f.name).toContain(f.type);

@@ -88,8 +88,8 @@ describe('built-in formats: field choices (docs/formats.md)', () => {
   };
 
   it('suricata-eve: signature, classification priority (1 most severe), the 5-tuple; id from the line', () => {
-    const { text } = fixture('suricata-eve')[1]!;
-    expect(first('suricata-eve', 1)).toEqual([
+    const { text } = fixture('suricata-eve')[0]!;
+    expect(first('suricata-eve', 0)).toEqual([
       {
         id: deterministicId(text),
         time: '2017-04-07T21:24:37.252Z',

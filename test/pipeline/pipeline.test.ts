@@ -68,10 +68,12 @@ describe('pipeline decisions', () => {
         match: { entities: { src_ip: '192.0.2.99' } },
       },
     });
+    // The hour before the exception expires, then its expiry (a longer jump after three alerts would be future-dated: eventTime).
+    const before = '2026-11-20T23:00:00.000Z';
     const out = runPipeline(set, [
-      alert({ id: 'plain' }),
-      alert({ id: 'noisy', entities: { host: 'noisy-01' } }),
-      alert({ id: 'pentest', entities: { src_ip: '192.0.2.99', host: 'noisy-01' } }),
+      alert({ id: 'plain', time: before }),
+      alert({ id: 'noisy', time: before, entities: { host: 'noisy-01' } }),
+      alert({ id: 'pentest', time: before, entities: { src_ip: '192.0.2.99', host: 'noisy-01' } }),
       alert({ id: 'after-expiry', time: '2026-11-21T00:00:00.000Z', entities: { src_ip: '192.0.2.99' } }),
     ]);
     expect(out.decisions.map((d) => [d.alertId, d.decision, d.ruleId])).toEqual([

@@ -37,6 +37,13 @@ export class ReferenceWindows {
     this.watermark = Math.max(this.watermark, watermarkMs);
   }
 
+  /** The watermark moved back: keeps the events in (horizon before the move, toMs]. */
+  rewind(toMs: number): void {
+    const horizon = this.horizon();
+    for (const [key, history] of this.events) this.events.set(key, history.filter((e) => e.timeMs > horizon && e.timeMs <= toMs));
+    this.watermark = Math.min(this.watermark, toMs);
+  }
+
   /** Events that may still matter: what the store must at least hold. */
   liveEvents(): number {
     let n = 0;

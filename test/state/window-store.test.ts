@@ -172,16 +172,20 @@ const scenarioArb = (keys: readonly string[], maxSteps: number) =>
   });
 type Scenario = typeof scenarioArb extends (...a: never[]) => fc.Arbitrary<infer S> ? S : never;
 
+type Check = (store: { verdict: string; out: number[] }, reference: { verdict: string; out: number[] }) => void;
+
 /** Replays a scenario on a store and the reference; `check` compares each answer. */
-function replay(
-  s: Scenario,
-  maxKeys: number,
-  check: (store: { verdict: string; out: number[] }, reference: { verdict: string; out: number[] }) => void,
-) {
+function replay(s: Scenario, maxKeys: number, check: Check) {
   const store = new WindowStore({ sizeMs: s.sizeMs, allowedLatenessMs: s.latenessMs, maxKeys, aggregates: kinds(...s.kinds) });
   const reference = new ReferenceWindows(s.sizeMs, s.latenessMs, s.kinds);
+  const clock = play(s, store, reference, 1_000, maxKeys, check);
+  return { store, reference, clock };
+}
+
+/** Plays a scenario's steps on a store and the reference from `clock`; returns the clock after them. */
+function play(s: Scenario, store: WindowStore, reference: ReferenceWindows, from: number, maxKeys: number, check: Check): number {
   const out = new Float64Array(s.kinds.length);
-  let clock = 1_000;
+  let clock = from;
   for (const step of s.steps) {
     clock += step.forward;
     if (step.op === 'advance') {
@@ -193,7 +197,7 @@ function replay(
     }
     expect(store.stats().keys).toBeLessThanOrEqual(maxKeys);
   }
-  return { store, reference, clock };
+  return clock;
 }
 
 describe('WindowStore agrees with a brute-force reference', () => {
@@ -215,6 +219,23 @@ describe('WindowStore agrees with a brute-force reference', () => {
         replay(s, 1_000_000, (got, want) => expect(got).toEqual(want));
       }),
       { numRuns: 100 },
+    );
+  });
+
+  it('after rewind (a watermark moved back): as if the events after it had never come, and what the old watermark let go is gone', () => {
+    fc.assert(
+      fc.property(scenarioArb(['a', 'b', 'c'], 200), scenarioArb(['a', 'b', 'c'], 100), fc.nat(80), (s, more, back) => {
+        const { store, reference, clock } = replay(s, 1_000_000, (got, want) => expect(got).toEqual(want));
+        const to = clock - back;
+        const events = store.stats().events;
+        const dropped = store.rewind(to);
+        reference.rewind(to);
+        expect(store.watermarkMs).toBeLessThanOrEqual(to);
+        expect(dropped).toBeLessThanOrEqual(events);
+        expect(store.stats().events).toBe(reference.liveEvents());
+        play({ ...more, kinds: s.kinds }, store, reference, to, 1_000_000, (got, want) => expect(got).toEqual(want));
+      }),
+      { numRuns: 300 },
     );
   });
 
