@@ -1,6 +1,7 @@
 import type { InputFormat } from '../normalize/index.js';
 import { createNormalizer, loadMapping, type Normalizer } from '../normalize/index.js';
 import { ConfigError } from '../config/load.js';
+import { parseSince } from '../ledger/since.js';
 import { loadRules } from '../rules/load.js';
 import { openInput } from '../source/index.js';
 import { formatProblem } from '../rules/problems.js';
@@ -36,4 +37,13 @@ export function reportUserError(err: unknown, setExit: (code: number) => void): 
   process.stderr.write(`alertgate: ${err instanceof Error ? err.message : String(err)}\n`);
   // An invalid config is the user's to fix, like invalid rules.
   setExit(err instanceof UserError || err instanceof ConfigError ? 1 : 2);
+}
+
+/** `--since` (report, tune): parseSince's checks, the option named. */
+export function checkSince(text: string): void {
+  try {
+    parseSince(text);
+  } catch (err) {
+    throw new UserError(`--since: ${(err as Error).message}`);
+  }
 }

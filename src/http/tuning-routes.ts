@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { Percent } from '../config/tuning.js';
 import { TuningChange } from '../ledger/records.js';
-import { SINCE_PATTERN } from '../ledger/since.js';
+import { sinceField } from '../ledger/since.js';
 import { TuningConflict } from '../tune/apply.js';
 import { TuneReport } from '../tune/report.js';
 import type { TuneRequest } from '../tune/service.js';
@@ -9,7 +9,7 @@ import { ApiError, ErrorBody } from './api-error.js';
 import { defineRoute, ledgerOf, type ApiContext, type Route } from './route.js';
 
 const Guardrails = {
-  since: z.string().regex(SINCE_PATTERN, 'expected an ISO date-time or a duration such as 30d').optional().describe('default tuning.since'),
+  since: sinceField('30d').optional().describe('default tuning.since'),
   minRecall: z.coerce.number().min(0).max(1).optional().describe('default tuning.minRecall'),
   maxStep: Percent.optional().describe('default tuning.maxStep'),
   minVerdicts: z.coerce.number().int().min(1).optional().describe('default tuning.minVerdicts'),

@@ -157,8 +157,8 @@ function compileRules(
     const match = rule.match ? compileLocated(doc, ['match'], rule.match, matchOptions, problems) : undefined;
     const conditions = compileLocated(doc, ['conditions'], rule.conditions, conditionOptions, problems);
     checkParamReferences(doc, rule, problems);
-    const durations = durationsOf(doc, rule, problems);
-    if (!conditions || (rule.match && !match) || !durations) continue;
+    const durations = durationsOf(rule);
+    if (!conditions || (rule.match && !match)) continue;
     out.push({
       rule,
       // Relative to the rules directory, so explanations are identical from any checkout.
@@ -257,22 +257,14 @@ function checkParamReferences(doc: RuleDocument, rule: Rule, problems: RuleProbl
   visit(rule.conditions, ['conditions']);
 }
 
-function durationsOf(doc: RuleDocument, rule: Rule, problems: RuleProblem[]) {
-  const parse = (text: string | undefined, path: string[]): number | undefined => {
-    if (text === undefined) return undefined;
-    try {
-      return parseDuration(text);
-    } catch (err) {
-      problems.push(locate(doc, path, (err as Error).message));
-      return Number.NaN;
-    }
+/** The rule's durations in ms: the schema (Duration) has checked each one already. */
+function durationsOf(rule: Rule) {
+  return {
+    windowMs: rule.window ? parseDuration(rule.window.size) : 0,
+    latenessMs: rule.window ? parseDuration(rule.window.allowedLateness) : 0,
+    incidentMs: parseDuration(rule.incident?.window ?? '1h'),
+    maxSpanMs: rule.incident?.maxSpan === undefined ? undefined : parseDuration(rule.incident.maxSpan),
   };
-  const windowMs = parse(rule.window?.size, ['window', 'size']) ?? 0;
-  const latenessMs = parse(rule.window?.allowedLateness, ['window', 'allowedLateness']) ?? 0;
-  const incidentMs = parse(rule.incident?.window ?? '1h', ['incident', 'window']) ?? 0;
-  const maxSpanMs = parse(rule.incident?.maxSpan, ['incident', 'maxSpan']);
-  if ([windowMs, latenessMs, incidentMs, maxSpanMs ?? 0].some(Number.isNaN)) return undefined;
-  return { windowMs, latenessMs, incidentMs, maxSpanMs };
 }
 
 function compileException(dir: string, { doc, value }: Parsed<Exception>): CompiledException {

@@ -252,6 +252,28 @@ describe('API', () => {
     expect(inverted.json().error.message).toMatch(/after the period's end/);
   });
 
+  it('absurd since values are 400s naming the maximum, not a stalled worker (report) or a 500 (incidents)', async () => {
+    const absurd = {
+      '/report?since=99999999d': 'longer than the maximum of 400d',
+      '/report?since=365000d': 'longer than the maximum of 400d',
+      '/incidents?since=1000000000000d': 'longer than the maximum of 400d',
+      '/incidents?since=99999999999999999999d': 'longer than the maximum of 400d',
+      '/incidents?since=2026-13-45': 'expected a duration such as 7d or 36h (at most 400d), or an ISO date-time',
+      '/rules/burst/stats?since=401d': 'longer than the maximum of 400d',
+      '/tuning/proposals?since=1000000000000d': 'longer than the maximum of 400d',
+    };
+    for (const [url, message] of Object.entries(absurd)) {
+      const response = await call('GET', url, 'viewer');
+      expect(response.statusCode, url).toBe(400);
+      expect(response.json().error, url).toMatchObject({ code: 'bad_request', field: '/since', message: expect.stringContaining(message) });
+    }
+    const apply = await call('POST', '/tuning/apply', 'engineer', { since: '99999999d', rules: ['no-such-rule'] });
+    expect(apply.statusCode).toBe(400);
+    expect(apply.json().error).toMatchObject({ field: '/since', message: expect.stringContaining('longer than the maximum of 400d') });
+    // The maximum itself is a period like any other.
+    expect((await call('GET', '/report?since=400d', 'viewer')).statusCode).toBe(200);
+  });
+
   it('never logs a token, whichever route, role or failure', async () => {
     expect(w.logs.join('')).toContain('"msg":"API request"');
     for (const token of [...Object.values(TOKENS), 'not-a-token-at-all-000']) expect(w.logs.join(''), token).not.toContain(token);

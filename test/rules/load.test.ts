@@ -97,6 +97,13 @@ describe('loading rule files', () => {
     expect(messages).toContainEqual(expect.stringMatching(/c\.yaml: \/aggregates: a window without aggregates/));
   });
 
+  it('locates a duration too large to count in milliseconds, as a schema problem', async () => {
+    const problems = await problemsOf({
+      'r.yaml': rule({ window: { groupBy: ['entities.host'], size: '99999999999999999d' }, aggregates: { hits: { kind: 'count' } }, match: { all: [] } }),
+    });
+    expect(problems.map(formatProblem)).toContainEqual(expect.stringMatching(/^.*r\.yaml: \/window\/size: invalid duration "99999999999999999d": too large to count in milliseconds \(line \d+\)$/));
+  });
+
   it('rejects unknown keys, naming the key', async () => {
     const problems = await problemsOf({ 'r.yaml': rule({ threshold: 5 }) });
     expect(problems.map((p) => p.pointer)).toContain('/threshold');
