@@ -4,7 +4,6 @@ import type { DecisionCount, ReportIncident, TuningChange } from '../../src/ledg
 import { reportOf, type ReportData } from '../../src/report/build.js';
 import { renderReport, ReportFormat } from '../../src/report/render.js';
 import { Report } from '../../src/report/report.js';
-import { incidentRecord } from '../ledger/fixtures.js';
 import { DAY, HOUR, T0 } from './fixtures.js';
 import { markdownTables } from './tables.js';
 
@@ -43,10 +42,13 @@ const dataArb = fc.record({
 type Input = typeof dataArb extends fc.Arbitrary<infer T> ? T : never;
 
 function build(input: Input) {
-  const incidents: ReportIncident[] = input.incidents.map((i, n) => {
+  const incidents: ReportIncident[] = input.incidents.map((i) => {
     const firstSeenMs = T0 + i.hour * HOUR + i.minute * 60_000;
     return {
-      record: incidentRecord({ n, ruleId: i.ruleId, firstSeen: new Date(firstSeenMs).toISOString(), alertCount: i.alertCount, groupKey: { 'entities.host': i.host } }),
+      ruleId: i.ruleId,
+      firstSeenMs,
+      alertCount: i.alertCount,
+      groupKey: { 'entities.host': i.host },
       verdict: i.verdict,
       openingAlert: i.name === undefined ? undefined : { name: i.name, source: 's', severity: 'low', entities: { host: i.host } },
       firstFeedbackMs: i.verdict === null ? undefined : firstSeenMs + i.feedbackMinutes * 60_000,
