@@ -20,7 +20,12 @@ export async function prepare(options: { rules: string; format: InputFormat; map
   const loaded = await loadRules(options.rules);
   if (!loaded.ok) throw new UserError(`invalid rules in ${options.rules}:\n${loaded.problems.map(formatProblem).join('\n')}`);
   if (options.format === 'generic' && !options.mapping) throw new UserError('--format generic needs --map <mapping.yaml>');
-  const mapping = options.mapping ? await loadMapping(options.mapping) : undefined;
+  // A mapping that cannot be read or is invalid is the user's to fix, like invalid rules (the message locates it).
+  const mapping = options.mapping
+    ? await loadMapping(options.mapping).catch((err: Error) => {
+        throw new UserError(err.message);
+      })
+    : undefined;
   return { ruleset: loaded.ruleset, normalize: createNormalizer({ format: options.format, ...(mapping ? { mapping } : {}) }) };
 }
 

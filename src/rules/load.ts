@@ -7,7 +7,7 @@ import { CompileError, compileCondition, pinnedValues, type CompileOptions, type
 import type { TopLevelCondition } from './conditions.js';
 import { compileFieldPath } from './field-path.js';
 import { RuleLoadError, type RuleProblem } from './problems.js';
-import { listRuleFiles, locate, readRuleFile, type RuleDocument } from './read-files.js';
+import { listRuleFiles, locate, readRuleFile, type ReadText, type RuleDocument } from './read-files.js';
 import {
   compareRules,
   fingerprintOf,
@@ -31,7 +31,24 @@ export type LoadResult =
   | { readonly ok: true; readonly ruleset: CompiledRuleSet; readonly files: readonly string[] }
   | { readonly ok: false; readonly problems: readonly RuleProblem[]; readonly files: readonly string[] };
 
-export async function loadRules(dir: string): Promise<LoadResult> {
+export interface LoadOptions {
+  /** How files are read (tests: one that removes a file between listing and reading it). */
+  readonly read?: ReadText;
+}
+
+/**
+ * Reads and compiles a rules directory. Never rejects: whatever goes wrong (a file removed while it is
+ * read, a YAML bomb, a bug) comes back as problems, so a running worker's reload keeps its rules.
+ */
+export async function loadRules(dir: string, options: LoadOptions = {}): Promise<LoadResult> {
+  try {
+    return await loadDirectory(dir, options);
+  } catch (err) {
+    return { ok: false, files: [], problems: [{ file: dir, pointer: '', message: `could not load the rules: ${(err as Error).message ?? String(err)}` }] };
+  }
+}
+
+async function loadDirectory(dir: string, options: LoadOptions): Promise<LoadResult> {
   const problems: RuleProblem[] = [];
   let files: string[];
   try {
@@ -45,7 +62,7 @@ export async function loadRules(dir: string): Promise<LoadResult> {
   const exceptions: Parsed<Exception>[] = [];
   const named: Parsed<NamedConditions>[] = [];
   for (const file of files) {
-    for (const doc of await readRuleFile(file, problems)) {
+    for (const doc of await readRuleFile(file, problems, options.read)) {
       const kind = kindOf(doc, problems);
       if (kind === 'rule') pushParsed(doc, Rule, rules, problems);
       else if (kind === 'exception') pushParsed(doc, Exception, exceptions, problems);
