@@ -7,6 +7,7 @@ import { DEFAULT_MAX_LINE_BYTES } from '../source/index.js';
 import { TuningConflict } from '../tune/apply.js';
 import { formatReport } from '../tune/format.js';
 import { ReplayEvaluator } from '../tune/replay.js';
+import { RuleFileRefused } from '../tune/rule-file-path.js';
 import { TuningService } from '../tune/service.js';
 import { cliAuditLog } from './logger.js';
 import { openLedger } from './ledger-cli.js';
@@ -61,7 +62,7 @@ export function registerTune(program: Command, setExit: (code: number) => void):
       try {
         await runTune(opts);
       } catch (err) {
-        reportUserError(err instanceof TuningConflict ? new UserError(err.message) : err, setExit);
+        reportUserError(err instanceof TuningConflict || err instanceof RuleFileRefused ? new UserError(err.message) : err, setExit);
       }
     });
 }

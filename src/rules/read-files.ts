@@ -18,10 +18,14 @@ const RULE_FILE = /\.(ya?ml|json)$/i;
 /** Rule scenario tests live beside the rules but are not rules. */
 const SKIPPED_DIRS = new Set(['tests', 'node_modules']);
 
+/** Whether a file name is a rule file's: *.yaml, *.yml or *.json. */
+export const isRuleFileName = (name: string): boolean => RULE_FILE.test(name);
+
+/** The rule files under `dir`, in path order. Regular files only: symbolic links are not followed. */
 export async function listRuleFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true });
   return entries
-    .filter((e) => e.isFile() && RULE_FILE.test(e.name))
+    .filter((e) => e.isFile() && isRuleFileName(e.name))
     .map((e) => join(e.parentPath, e.name))
     .filter((file) => !relative(dir, file).split(/[\\/]/).slice(0, -1).some((d) => SKIPPED_DIRS.has(d)))
     .sort();
