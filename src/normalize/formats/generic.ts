@@ -1,13 +1,10 @@
-import { type Severity } from '../alert.js';
+import { alertIdProblem, type Severity } from '../alert.js';
 import { jsonType, quote, toPointer } from '../describe.js';
 import { deterministicId } from '../id.js';
 import type { Mapping, PathSpec, SeveritySpec, TagsSpec, TextSpec } from '../mapping.js';
 import { parseSeverity, unknownSeverityMessage } from '../severity.js';
 import { eventTimeText, parseEventTime } from '../time.js';
 import { DEFAULT_CATEGORY, type FormatAdapter, type JsonObject, type NormalizeFailure, type NormalizeProblem, type NormalizeResult } from './adapter.js';
-
-/** Same limit as CanonicalAlert.id. */
-const MAX_ID_CHARS = 512;
 
 /** One canonical field's mapping, compiled once so that reading it per alert is a few property lookups. */
 interface FieldReader<Value> {
@@ -146,10 +143,8 @@ function requiredText(obj: JsonObject, reader: FieldReader<string>): string | Fi
 function readId(obj: JsonObject, reader: FieldReader<string>): string | undefined | FieldFailure {
   const text = readText(obj, reader);
   if (typeof text !== 'string') return text;
-  if (text === '' || text.length > MAX_ID_CHARS) {
-    return failure(obj, reader, `an id must have 1 to ${MAX_ID_CHARS} characters, this one has ${text.length}`);
-  }
-  return text;
+  const problem = alertIdProblem(text);
+  return problem === undefined ? text : failure(obj, reader, problem);
 }
 
 function readSeverity(obj: JsonObject, reader: FieldReader<Severity>, original: unknown): Severity | FieldFailure {
