@@ -31,11 +31,16 @@ export function alertIdProblem(id: string): string | undefined {
   );
 }
 
-/** An alert id: alertIdProblem's rules. */
-const AlertId = z.string().superRefine((id, ctx) => {
-  const problem = alertIdProblem(id);
-  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
-});
+/** An alert id: alertIdProblem's rules (the length as zod checks, so the published JSON Schema shows it). */
+const AlertId = z
+  .string()
+  .min(1)
+  .max(MAX_ALERT_ID_CHARS)
+  .superRefine((id, ctx) => {
+    if (id.length === 0 || id.length > MAX_ALERT_ID_CHARS) return;
+    const problem = alertIdProblem(id);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+  });
 
 /**
  * The canonical alert: what every input format is normalized into, and what rule conditions see.
