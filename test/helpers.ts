@@ -31,6 +31,15 @@ export async function problemsOf(files: Record<string, unknown>) {
   return result.problems;
 }
 
+/**
+ * A YAML "billion laughs": nine levels of nine aliases each, 9^9 strings once expanded. It parses in a
+ * millisecond; building its value is what explodes (the yaml library refuses: "Excessive alias count").
+ */
+export const YAML_ALIAS_BOMB = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]', ...'bcdefghi'.split('').map((x, i) => {
+  const prev = 'abcdefghi'[i]!;
+  return `${x}: &${x} [${Array(9).fill(`*${prev}`).join(',')}]`;
+})].join('\n') + '\n';
+
 /** A promote/suppress rule with the required metadata filled in. */
 export function rule(overrides: Record<string, unknown>): Record<string, unknown> {
   return {

@@ -1,12 +1,12 @@
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
-import { SINCE_PATTERN } from '../ledger/since.js';
+import { ISO_TIME } from '../ledger/since.js';
 import { buildReport } from '../report/build.js';
 import { REPORT_DEFAULTS, reportPeriod, ReportPeriodError } from '../report/period.js';
 import { renderReport, ReportFormat } from '../report/render.js';
 import { openLedger } from './ledger-cli.js';
-import { reportUserError, UserError } from './setup.js';
+import { checkSince, reportUserError, UserError } from './setup.js';
 
 interface ReportCliOptions {
   db?: string;
@@ -19,8 +19,6 @@ interface ReportCliOptions {
   format: string;
   out?: string;
 }
-
-const ISO_TIME = /^\d{4}-\d{2}-\d{2}(T[0-9:.]+(Z|[+-]\d{2}:\d{2}))?$/;
 
 export function registerReport(program: Command, setExit: (code: number) => void): void {
   program
@@ -49,7 +47,7 @@ export function registerReport(program: Command, setExit: (code: number) => void
 function check(opts: ReportCliOptions): { format: ReportFormat; minutesPerIncident: number; top: number; nowMs: number | undefined } {
   const format = ReportFormat.safeParse(opts.format);
   if (!format.success) throw new UserError(`--format: expected text, md, html or json, got "${opts.format}"`);
-  if (!SINCE_PATTERN.test(opts.since)) throw new UserError(`--since: expected a duration such as 7d or 36h, or an ISO date-time, got "${opts.since}"`);
+  checkSince(opts.since);
   const nowMs = opts.now === undefined ? undefined : Date.parse(opts.now);
   if (nowMs !== undefined && (!ISO_TIME.test(opts.now!) || Number.isNaN(nowMs))) throw new UserError(`--now: expected an ISO date-time such as 2026-11-13T18:00:00Z, got "${opts.now}"`);
   const minutesPerIncident = Number(opts.minutesPerIncident);

@@ -56,9 +56,14 @@ export class RuleReloader {
 
   /** Reloads whenever the files change; returns a function that stops watching. */
   watch(): () => void {
-    return watchRules(this.options.dir, async (result) => {
-      await this.serially(() => this.apply(result, RULES_WATCHER));
-    });
+    const { dir, log } = this.options;
+    return watchRules(
+      dir,
+      async (result) => {
+        await this.serially(() => this.apply(result, RULES_WATCHER));
+      },
+      { onError: (err) => log.error({ rules: dir, err: (err as Error).message ?? String(err) }, 'rules watcher: a change could not be handled; watching goes on and the next change loads again') },
+    );
   }
 
   private serially<T>(task: () => Promise<T>): Promise<T> {
@@ -67,32 +72,51 @@ export class RuleReloader {
     return next;
   }
 
+  /** Applies a loaded set, or rejects it (invalid, or the switch to it failed): logged, counted and audited either way. */
   private async apply(result: LoadResult, actor: string): Promise<ReloadOutcome> {
     const { dir, pipeline, metrics, log } = this.options;
     const before = pipeline.rules;
-    if (!result.ok) {
-      const problems = result.problems.map(formatProblem);
-      metrics.recordReload('rejected');
-      log.error({ rules: dir, problems }, 'rules changed but are invalid; the running rules stay');
-      this.audit.reload({ actor, rulesDir: dir, result: 'rejected', before: ruleSetState(before), problems });
-      return { applied: false, problems };
+    if (!result.ok) return this.reject(actor, before, result.problems.map(formatProblem), 'invalid');
+    const { ruleset } = result;
+    let windows: { kept: string[]; reset: string[] };
+    try {
+      windows = this.options.reload ? await this.options.reload(ruleset) : pipeline.reload(ruleset);
+    } catch (err) {
+      const problems = [`${dir}: switching to the new rules failed: ${(err as Error).message ?? String(err)}`];
+      return this.reject(actor, before, problems, pipeline.rules === before ? 'not-switched' : 'failed-after-switch');
     }
-    const { kept, reset } = this.options.reload ? await this.options.reload(result.ruleset) : pipeline.reload(result.ruleset);
-    metrics.attach(pipeline, result.ruleset);
+    const { kept, reset } = windows;
+    metrics.attach(pipeline, ruleset);
     metrics.recordReload('applied');
-    log.info({ rules: dir, fingerprint: result.ruleset.fingerprint, windowsKept: kept, windowsReset: reset }, 'rules reloaded');
+    log.info({ rules: dir, fingerprint: ruleset.fingerprint, windowsKept: kept, windowsReset: reset }, 'rules reloaded');
     this.audit.reload({
       actor,
       rulesDir: dir,
       result: 'applied',
       before: ruleSetState(before),
-      after: ruleSetState(result.ruleset),
-      ...ruleChanges(before, result.ruleset),
+      after: ruleSetState(ruleset),
+      ...ruleChanges(before, ruleset),
       windowsKept: kept,
       windowsReset: reset,
     });
-    this.options.onApplied?.(result.ruleset);
-    return { applied: true, fingerprint: result.ruleset.fingerprint, windowsKept: kept, windowsReset: reset };
+    this.options.onApplied?.(ruleset);
+    return { applied: true, fingerprint: ruleset.fingerprint, windowsKept: kept, windowsReset: reset };
+  }
+
+  /** Why a reload was rejected: invalid rules, or a switch that failed before or after the new rules took over. */
+  private reject(actor: string, before: CompiledRuleSet, problems: string[], why: 'invalid' | 'not-switched' | 'failed-after-switch'): ReloadOutcome {
+    const { dir, metrics, log } = this.options;
+    metrics.recordReload('rejected');
+    log.error(
+      { rules: dir, problems },
+      why === 'invalid'
+        ? 'rules changed but are invalid; the running rules stay'
+        : why === 'not-switched'
+          ? 'rules reload failed; the running rules stay'
+          : 'rules reload failed after the switch; the new rules are running',
+    );
+    this.audit.reload({ actor, rulesDir: dir, result: 'rejected', before: ruleSetState(before), problems });
+    return { applied: false, problems };
   }
 }
 

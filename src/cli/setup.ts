@@ -1,4 +1,5 @@
 import { createNormalizer, InputFormat, loadMapping, type Normalizer } from '../normalize/index.js';
+import { parseSince } from '../ledger/since.js';
 import { loadRules } from '../rules/load.js';
 import { openInput } from '../source/index.js';
 import { formatProblem } from '../rules/problems.js';
@@ -48,4 +49,13 @@ export function openUserInput(path: string): ReturnType<typeof openInput> {
 export function reportUserError(err: unknown, setExit: (code: number) => void): void {
   process.stderr.write(`alertgate: ${err instanceof Error ? err.message : String(err)}\n`);
   setExit(exitCodeOf(err));
+}
+
+/** `--since` (report, tune): parseSince's checks, the option named. */
+export function checkSince(text: string): void {
+  try {
+    parseSince(text);
+  } catch (err) {
+    throw new UserError(`--since: ${(err as Error).message}`);
+  }
 }

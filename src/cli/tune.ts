@@ -2,16 +2,16 @@ import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
 import { Percent } from '../config/tuning.js';
-import { SINCE_PATTERN } from '../ledger/since.js';
 import { InputFormat } from '../normalize/index.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../source/index.js';
 import { TuningConflict } from '../tune/apply.js';
 import { formatReport } from '../tune/format.js';
 import { ReplayEvaluator } from '../tune/replay.js';
+import { RuleFileRefused } from '../tune/rule-file-path.js';
 import { TuningService } from '../tune/service.js';
 import { cliAuditLog } from './logger.js';
 import { openLedger } from './ledger-cli.js';
-import { prepare, reportUserError, UserError } from './setup.js';
+import { checkSince, prepare, reportUserError, UserError } from './setup.js';
 
 interface TuneOptions {
   rules?: string;
@@ -62,14 +62,14 @@ export function registerTune(program: Command, setExit: (code: number) => void):
       try {
         await runTune(opts);
       } catch (err) {
-        reportUserError(err instanceof TuningConflict ? new UserError(err.message) : err, setExit);
+        reportUserError(err instanceof TuningConflict || err instanceof RuleFileRefused ? new UserError(err.message) : err, setExit);
       }
     });
 }
 
 function check(opts: TuneOptions): { minRecall?: number; minVerdicts?: number; atMs?: number } {
   if (!['text', 'md', 'json'].includes(opts.format)) throw new UserError(`--format: expected text, md or json, got "${opts.format}"`);
-  if (opts.since !== undefined && !SINCE_PATTERN.test(opts.since)) throw new UserError(`--since: expected a duration such as 30d or an ISO date-time, got "${opts.since}"`);
+  if (opts.since !== undefined) checkSince(opts.since);
   if (opts.maxStep !== undefined && !Percent.safeParse(opts.maxStep).success) throw new UserError(`--max-step: expected a percentage such as 50%, got "${opts.maxStep}"`);
   const minRecall = opts.minRecall === undefined ? undefined : Number(opts.minRecall);
   if (minRecall !== undefined && !(minRecall >= 0 && minRecall <= 1)) throw new UserError(`--min-recall: expected a number from 0 to 1, got "${opts.minRecall}"`);

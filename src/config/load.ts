@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import { resolveReceiverSecrets } from '../receivers/config.js';
 import { ConfigError } from './error.js';
 import { Config } from './schema.js';
+import { yamlValue } from './yaml-value.js';
 
 type EnvType = 'string' | 'number' | 'boolean' | 'list' | 'tokens';
 
@@ -124,12 +125,15 @@ async function readConfigFile(file: string): Promise<Record<string, unknown>> {
   } catch (err) {
     throw new ConfigError(`${file}: cannot read config: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-  const doc = parseDocument(text);
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter });
   if (doc.errors.length > 0) {
     const err = doc.errors[0]!;
-    throw new ConfigError(`${file}: line ${err.linePos?.[0].line ?? '?'}: ${err.message.split('\n')[0]}`);
+    throw new ConfigError(`${file}: ${err.message.split('\n')[0]} (line ${err.linePos?.[0].line ?? '?'})`);
   }
-  const value: unknown = doc.toJS() ?? {};
+  const built = yamlValue(doc, lineCounter);
+  if (!built.ok) throw new ConfigError(`${file}: ${built.message}${built.line ? ` (line ${built.line})` : ''}`);
+  const value: unknown = built.value ?? {};
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new ConfigError(`${file}: expected a mapping at the top level`);
   return value as Record<string, unknown>;
 }

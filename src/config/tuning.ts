@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { Duration } from '../rules/schema.js';
+import { MAX_PERIOD } from '../ledger/since.js';
+import { Duration, durationSchema } from '../rules/schema.js';
 
 /** `50%`: a share of the current value. */
 export const Percent = z.string().regex(/^\d+(\.\d+)?%$/, 'expected a percentage such as 50%');
@@ -13,8 +14,8 @@ export const TuningConfig = z
     maxStep: Percent.default('50%'),
     /** Share of confirmed true positives a change must keep; 1 keeps every one. */
     minRecall: z.number().min(0).max(1).default(1),
-    /** How far back (event time, before the newest incident) the tuner reads the ledger. */
-    since: Duration.default('30d'),
+    /** How far back (event time, before the newest incident) the tuner reads the ledger; at most MAX_PERIOD, as every `since`. */
+    since: durationSchema(MAX_PERIOD).default('30d'),
     /** Where applied and reverted changes are logged; default CHANGELOG.md in the rules directory. */
     changelog: z.string().min(1).optional(),
     exceptions: z
@@ -30,8 +31,8 @@ export const TuningConfig = z
       .object({
         /** Let the worker apply the tuner's proposals itself, with the same guardrails. */
         enabled: z.boolean().default(false),
-        /** How often (wall clock). */
-        every: Duration.default('1d'),
+        /** How often (wall clock). At most 24d: a timer cannot wait longer (Node fires a longer one after 1 ms). */
+        every: durationSchema('24d').default('1d'),
         /** The author recorded for its changes. */
         author: z.string().min(1).default('alertgate-auto-tune'),
       })

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { feedbackAuditOf, FeedbackBody, FeedbackOutcome, Verdict } from '../feedback/feedback.js';
 import { IncidentRecord } from '../incidents/index.js';
 import { LedgerIncident } from '../ledger/records.js';
-import { SINCE_PATTERN, sinceMsOf } from '../ledger/since.js';
+import { sinceField, sinceMsOf } from '../ledger/since.js';
 import { ApiError, ErrorBody } from './api-error.js';
 import { defineRoute, ledgerOf, type Route } from './route.js';
 
@@ -21,9 +21,7 @@ const ListQuery = z
     status: z.enum(['open', 'closed']).optional().describe('the incident\'s state'),
     verdict: z.enum([...Verdict.options, 'unreviewed']).optional().describe('the current verdict, or unreviewed'),
     rule: z.string().min(1).optional().describe('the rule that opened it'),
-    since: z
-      .string()
-      .regex(SINCE_PATTERN, 'expected an ISO date-time or a duration such as 7d')
+    since: sinceField('7d')
       .optional()
       .describe('first seen at or after: an ISO date-time, or a duration back from the newest incident (event time)'),
     limit: z.coerce.number().int().min(1).max(1000).default(100),

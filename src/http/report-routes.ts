@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SINCE_PATTERN } from '../ledger/since.js';
+import { sinceField } from '../ledger/since.js';
 import { buildReport } from '../report/build.js';
 import { REPORT_DEFAULTS, reportPeriod, ReportPeriodError } from '../report/period.js';
 import { renderReport, ReportFormat } from '../report/render.js';
@@ -12,9 +12,7 @@ const MEDIA_TYPES = { text: 'text/plain', md: 'text/markdown', html: 'text/html'
 
 const ReportQuery = z
   .object({
-    since: z
-      .string()
-      .regex(SINCE_PATTERN, 'expected an ISO date-time or a duration such as 7d')
+    since: sinceField('7d')
       .default(REPORT_DEFAULTS.since)
       .describe('start of the period: a duration back from its end, or an ISO date-time'),
     now: z.iso.datetime({ offset: true }).optional().describe('end of the period (ISO date-time); default: the newest decision in the ledger, to the end of its hour'),

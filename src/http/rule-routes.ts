@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { RuleStats } from '../ledger/records.js';
-import { SINCE_PATTERN, sinceMsOf } from '../ledger/since.js';
+import { sinceField, sinceMsOf } from '../ledger/since.js';
 import type { CompiledRuleSet } from '../rules/ruleset.js';
 import type { Rule } from '../rules/schema.js';
 import { TunableParam } from '../rules/schema.js';
@@ -69,7 +69,7 @@ export const ruleRoutes: readonly Route[] = [
     summary: 'A rule\'s incidents, verdicts, precision, decisions per day and tuning changes.',
     params: z.object({ id: z.string().min(1).max(200) }).strict(),
     query: z
-      .object({ since: z.string().regex(SINCE_PATTERN, 'expected an ISO date-time or a duration such as 30d').optional().describe('as for GET /incidents') })
+      .object({ since: sinceField('30d').optional().describe('as for GET /incidents') })
       .strict(),
     responses: { 200: { description: 'the stats', schema: RuleStats }, 404: { description: 'a rule neither running nor in the ledger', schema: ErrorBody } },
     async handle({ params, query }, ctx) {

@@ -1,15 +1,16 @@
 import { z } from 'zod';
 import { Percent } from '../config/tuning.js';
 import { TuningChange } from '../ledger/records.js';
-import { SINCE_PATTERN } from '../ledger/since.js';
+import { sinceField } from '../ledger/since.js';
 import { TuningConflict } from '../tune/apply.js';
+import { RuleFileRefused } from '../tune/rule-file-path.js';
 import { TuneReport } from '../tune/report.js';
 import type { TuneRequest } from '../tune/service.js';
 import { ApiError, ErrorBody } from './api-error.js';
 import { defineRoute, ledgerOf, type ApiContext, type Route } from './route.js';
 
 const Guardrails = {
-  since: z.string().regex(SINCE_PATTERN, 'expected an ISO date-time or a duration such as 30d').optional().describe('default tuning.since'),
+  since: sinceField('30d').optional().describe('default tuning.since'),
   minRecall: z.coerce.number().min(0).max(1).optional().describe('default tuning.minRecall'),
   maxStep: Percent.optional().describe('default tuning.maxStep'),
   minVerdicts: z.coerce.number().int().min(1).optional().describe('default tuning.minVerdicts'),
@@ -27,12 +28,16 @@ function tuningOf(ctx: ApiContext) {
   return ctx.tuning;
 }
 
-/** Runs a tuning step; a conflict (stale file, hand edit, invalid result) is 409 with its message. */
+/**
+ * Runs a tuning step; a conflict (stale file, hand edit, invalid result) is 409 with its message, a
+ * change naming a file outside the rules directory (or through a link) is 422 rule_file_refused.
+ */
 async function conflictsAs409<T>(task: () => Promise<T>): Promise<T> {
   try {
     return await task();
   } catch (err) {
     if (err instanceof TuningConflict) throw new ApiError(409, 'conflict', err.message);
+    if (err instanceof RuleFileRefused) throw new ApiError(422, 'rule_file_refused', err.message);
     throw err;
   }
 }
@@ -67,6 +72,7 @@ export const tuningRoutes: readonly Route[] = [
     responses: {
       200: { description: 'the report and the changes applied (none when nothing passed the guardrails)', schema: z.object({ report: TuneReport, changes: z.array(ChangeSummary), reload: ReloadResult.nullable() }).strict() },
       409: { description: 'a rule file changed meanwhile, or the change would make the rules invalid', schema: ErrorBody },
+      422: { description: 'a proposal names a file outside the rules directory or through a symbolic link (rule_file_refused): nothing is written', schema: ErrorBody },
     },
     async handle({ body, principal }, ctx) {
       const { report, changes } = await conflictsAs409(() => tuningOf(ctx).apply({ ...body, author: principal.name }));
@@ -96,6 +102,7 @@ export const tuningRoutes: readonly Route[] = [
       200: { description: 'reverted', schema: z.object({ change: ChangeSummary, reload: ReloadResult.nullable() }).strict() },
       404: { description: 'unknown change', schema: ErrorBody },
       409: { description: 'reverted already, or the file changed since', schema: ErrorBody },
+      422: { description: 'the change names a file outside the rules directory or through a symbolic link (rule_file_refused): nothing is written', schema: ErrorBody },
     },
     async handle({ params, body, principal }, ctx) {
       const tuning = tuningOf(ctx);

@@ -214,30 +214,41 @@ export class Ledger implements LedgerStats {
 
   /**
    * What a report reads of the incidents first seen in [fromMs, toMs] (event time): the record, the
-   * current verdict, the opening alert and when the first verdict was given.
+   * current verdict, the opening alert and when the first verdict was given. Oldest first (then by id),
+   * in pages of at most `pageRows`: a report over a long period holds one page at a time, and the
+   * caller can yield to the event loop between pages.
    */
-  async reportIncidents(fromMs: number, toMs: number): Promise<ReportIncident[]> {
-    const firstFeedback = this.db
-      .selectFrom('feedback')
-      .select((eb) => ['incident_id', eb.fn.min('at_ms').as('first_at_ms')])
-      .groupBy('incident_id')
-      .as('first_feedback');
-    const rows = await this.db
-      .selectFrom('incidents')
-      .leftJoin('incident_openings', 'incident_openings.incident_id', 'incidents.id')
-      .leftJoin(firstFeedback, 'first_feedback.incident_id', 'incidents.id')
-      .select(['incidents.record', 'incidents.verdict', 'incident_openings.alert', 'first_feedback.first_at_ms'])
-      .where('incidents.first_seen_ms', '>=', fromMs)
-      .where('incidents.first_seen_ms', '<=', toMs)
-      .orderBy('incidents.first_seen_ms')
-      .orderBy('incidents.id')
-      .execute();
-    return rows.map((r) => ({
-      record: IncidentRecord.parse(JSON.parse(r.record)),
-      verdict: IncidentRow.shape.verdict.parse(r.verdict),
-      openingAlert: r.alert !== null ? OpeningAlert.parse(JSON.parse(r.alert)) : undefined,
-      firstFeedbackMs: r.first_at_ms === null ? undefined : Number(r.first_at_ms),
-    }));
+  async *reportIncidentPages(fromMs: number, toMs: number, pageRows: number): AsyncGenerator<ReportIncident[]> {
+    let after: { firstSeenMs: number; id: string } | undefined;
+    for (;;) {
+      let query = this.db
+        .selectFrom('incidents')
+        .leftJoin('incident_openings', 'incident_openings.incident_id', 'incidents.id')
+        .select(['incidents.id', 'incidents.rule_id', 'incidents.first_seen_ms', 'incidents.alert_count', 'incidents.record', 'incidents.verdict', 'incident_openings.alert'])
+        .select((eb) =>
+          eb.selectFrom('feedback').select((f) => f.fn.min('feedback.at_ms').as('at')).whereRef('feedback.incident_id', '=', 'incidents.id').as('first_at_ms'),
+        )
+        .where('incidents.first_seen_ms', '>=', fromMs)
+        .where('incidents.first_seen_ms', '<=', toMs);
+      if (after !== undefined) {
+        const { firstSeenMs, id } = after;
+        query = query.where((eb) => eb.or([eb('incidents.first_seen_ms', '>', firstSeenMs), eb.and([eb('incidents.first_seen_ms', '=', firstSeenMs), eb('incidents.id', '>', id)])]));
+      }
+      const rows = await query.orderBy('incidents.first_seen_ms').orderBy('incidents.id').limit(pageRows).execute();
+      if (rows.length === 0) return;
+      const last = rows[rows.length - 1]!;
+      after = { firstSeenMs: Number(last.first_seen_ms), id: last.id };
+      yield rows.map((r) => ({
+        ruleId: r.rule_id,
+        firstSeenMs: Number(r.first_seen_ms),
+        alertCount: Number(r.alert_count),
+        groupKey: IncidentRecord.shape.groupKey.parse((JSON.parse(r.record) as { groupKey: unknown }).groupKey),
+        verdict: IncidentRow.shape.verdict.parse(r.verdict),
+        openingAlert: r.alert !== null ? OpeningAlert.parse(JSON.parse(r.alert)) : undefined,
+        firstFeedbackMs: r.first_at_ms === null ? undefined : Number(r.first_at_ms),
+      }));
+      if (rows.length < pageRows) return;
+    }
   }
 
   /**
@@ -277,6 +288,25 @@ export class Ledger implements LedgerStats {
     const incident = await this.latestEventTimeMs();
     if (row?.latest === null || row?.latest === undefined) return incident;
     return Math.max(hourBucketEndMs(Number(row.latest)), incident ?? -Infinity);
+  }
+
+  /**
+   * The oldest and newest event time the ledger has data for (incidents first and last seen, hours of
+   * decisions), or undefined when it has none.
+   */
+  async eventTimeSpan(): Promise<{ oldestMs: number; newestMs: number } | undefined> {
+    const incidents = await this.db
+      .selectFrom('incidents')
+      .select((eb) => [eb.fn.min('first_seen_ms').as('oldest'), eb.fn.max('last_seen_ms').as('newest')])
+      .executeTakeFirst();
+    const counts = await this.db
+      .selectFrom('decision_counts')
+      .select((eb) => [eb.fn.min('bucket_ms').as('oldest'), eb.fn.max('bucket_ms').as('newest')])
+      .executeTakeFirst();
+    const times = (pick: 'oldest' | 'newest') => [incidents?.[pick], counts?.[pick]].filter((v) => v !== null && v !== undefined).map(Number);
+    const oldest = times('oldest');
+    const newest = times('newest');
+    return oldest.length === 0 ? undefined : { oldestMs: Math.min(...oldest), newestMs: Math.max(...newest) };
   }
 
   /**

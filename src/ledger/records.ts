@@ -44,9 +44,16 @@ export interface TuningIncident {
   readonly openingAlert: OpeningAlert | undefined;
 }
 
-/** What a report reads of an incident. */
+/**
+ * What a report reads of an incident: its columns and the group key, not the whole record (its alert
+ * ids and facts are what makes a record big, and what makes validating it slow).
+ */
 export interface ReportIncident {
-  readonly record: IncidentRecord;
+  readonly ruleId: string;
+  /** When its first alert was (event time, epoch ms). */
+  readonly firstSeenMs: number;
+  readonly alertCount: number;
+  readonly groupKey: IncidentRecord['groupKey'];
   readonly verdict: Verdict | null;
   readonly openingAlert: OpeningAlert | undefined;
   /** When the first verdict on it was given (epoch ms), undefined while unreviewed. */
@@ -111,19 +118,41 @@ export const VerdictCounts = z
 
 export type VerdictCounts = z.infer<typeof VerdictCounts>;
 
+/** Incidents counted by their current verdict, one at a time (reports fold a period's incidents into it). */
+export class VerdictTally {
+  incidents = 0;
+  truePositive = 0;
+  benignPositive = 0;
+  falsePositive = 0;
+  unreviewed = 0;
+
+  add(verdict: Verdict | null): void {
+    this.incidents++;
+    if (verdict === 'true_positive') this.truePositive++;
+    else if (verdict === 'benign_positive') this.benignPositive++;
+    else if (verdict === 'false_positive') this.falsePositive++;
+    else this.unreviewed++;
+  }
+
+  /** The counts; precision to 4 decimals. */
+  counts(): VerdictCounts {
+    const { incidents, truePositive: tp, benignPositive, falsePositive: fp, unreviewed } = this;
+    return {
+      incidents,
+      truePositive: tp,
+      benignPositive,
+      falsePositive: fp,
+      unreviewed,
+      precision: tp + fp > 0 ? Math.round((tp / (tp + fp)) * 10_000) / 10_000 : null,
+    };
+  }
+}
+
 /** Incidents counted by their current verdict; precision to 4 decimals. */
 export function verdictCountsOf(incidents: readonly { readonly verdict: Verdict | null }[]): VerdictCounts {
-  const count = (v: Verdict | null) => incidents.filter((i) => i.verdict === v).length;
-  const tp = count('true_positive');
-  const fp = count('false_positive');
-  return {
-    incidents: incidents.length,
-    truePositive: tp,
-    benignPositive: count('benign_positive'),
-    falsePositive: fp,
-    unreviewed: count(null),
-    precision: tp + fp > 0 ? Math.round((tp / (tp + fp)) * 10_000) / 10_000 : null,
-  };
+  const tally = new VerdictTally();
+  for (const incident of incidents) tally.add(incident.verdict);
+  return tally.counts();
 }
 
 /** A rule's record in the ledger over a period. */

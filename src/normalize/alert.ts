@@ -5,6 +5,43 @@ export const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const
 export const Severity = z.enum(SEVERITIES);
 export type Severity = z.infer<typeof Severity>;
 
+declare global {
+  interface String {
+    /** ES2024, in Node since 20.0 (engines: >=20): false when the string holds a lone UTF-16 surrogate. */
+    isWellFormed(): boolean;
+  }
+}
+
+/** The longest alert id, in UTF-16 code units. */
+export const MAX_ALERT_ID_CHARS = 512;
+
+/**
+ * Why a string cannot be an alert id, or undefined. Besides its length: it must be well-formed
+ * Unicode. An id is the key of its decision on Kafka and a line of UTF-8 output; a lone surrogate
+ * becomes U+FFFD on the way, so `lone-\ud800` and `lone-\udbff` would share one key and a consumer
+ * keeping the last record per key would lose a decision.
+ */
+export function alertIdProblem(id: string): string | undefined {
+  if (id.length === 0 || id.length > MAX_ALERT_ID_CHARS) return `an id must have 1 to ${MAX_ALERT_ID_CHARS} characters, this one has ${id.length}`;
+  if (id.isWellFormed()) return undefined;
+  const at = id.search(/\p{Surrogate}/u);
+  return (
+    `an id must be well-formed Unicode, and this one has a lone UTF-16 surrogate (\\u${id.charCodeAt(at).toString(16)} at character ${at + 1}), ` +
+    'which UTF-8 and Kafka keys cannot carry: fix the encoding where the alert is produced, or leave the id out to have one derived from the line'
+  );
+}
+
+/** An alert id: alertIdProblem's rules (the length as zod checks, so the published JSON Schema shows it). */
+const AlertId = z
+  .string()
+  .min(1)
+  .max(MAX_ALERT_ID_CHARS)
+  .superRefine((id, ctx) => {
+    if (id.length === 0 || id.length > MAX_ALERT_ID_CHARS) return;
+    const problem = alertIdProblem(id);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
 /**
  * The canonical alert: what every input format is normalized into, and what rule conditions see.
  * Each top-level field is a json-rules-engine fact by its name (`{fact: "severity"}`,
@@ -12,8 +49,8 @@ export type Severity = z.infer<typeof Severity>;
  */
 export const CanonicalAlert = z
   .object({
-    /** Kept from the input when present; otherwise a deterministic hash of the raw line. */
-    id: z.string().min(1).max(512),
+    /** Kept from the input when present (1 to 512 characters, well-formed Unicode); otherwise a deterministic hash of the raw line. */
+    id: AlertId,
     /** Event time, ISO-8601 UTC with milliseconds (`2026-11-20T10:00:00.000Z`). */
     time: z.string(),
     /** The detector that raised the alert: suricata, wazuh, crowdstrike, ... */

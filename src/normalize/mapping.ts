@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { z } from 'zod';
+import { yamlValue } from '../config/yaml-value.js';
 import { Severity } from './alert.js';
 import { toPointer } from './describe.js';
 import { parseFieldPath } from './field-path.js';
@@ -108,7 +109,9 @@ export function parseMapping(text: string, file: string): Mapping {
       doc.errors.map((e) => `${file}: ${e.message} (line ${lineCounter.linePos(e.pos[0]).line})`).join('\n'),
     );
   }
-  const value: unknown = doc.toJS();
+  const built = yamlValue(doc, lineCounter);
+  if (!built.ok) throw new Error(`${file}: ${built.message}${built.line ? ` (line ${built.line})` : ''}`);
+  const value = built.value;
   const parsed = Mapping.safeParse(value);
   if (parsed.success) return parsed.data;
   const problems = locateIssues(parsed.error.issues, value)

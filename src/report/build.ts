@@ -1,14 +1,20 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Ledger } from '../ledger/ledger.js';
-import { hourBucketMs, verdictCountsOf, type DecisionCount, type ReportIncident, type TuningChange } from '../ledger/records.js';
+import { hourBucketMs, VerdictTally as LedgerVerdictTally, type DecisionCount, type ReportIncident, type TuningChange } from '../ledger/records.js';
 import { round } from '../tune/format.js';
+import { checkPeriodLength } from './period.js';
 import { Report, type ChangeSection, type DaySection, type EffectWindow, type NoisyKey, type RuleSection } from './report.js';
 
 const DAY_MS = 86_400_000;
 /** The longest before/after window of a tuning change's measured effect. */
 const EFFECT_WINDOW_MS = 7 * DAY_MS;
+/** Incidents read per query: what a report holds of them at a time. */
+const INCIDENT_PAGE_ROWS = 250;
+/** Decision counts are read a week of hours at a time (at most 168 × rules × 3 rows). */
+const COUNT_SLICE_MS = EFFECT_WINDOW_MS;
 
 export interface ReportOptions {
-  /** The period, event time, both ends included. */
+  /** The period, event time, both ends included: at most MAX_PERIOD long (checkPeriodLength). */
   readonly fromMs: number;
   readonly toMs: number;
   /** Analyst minutes one reviewed incident costs. */
@@ -25,60 +31,204 @@ export interface ReportData {
   readonly changes: readonly TuningChange[];
 }
 
-/** Reads the ledger and builds the report: the same ledger and options give the same report. */
+/**
+ * Reads the ledger and builds the report: the same ledger and options give the same report. The
+ * incidents and decision counts are read in pages and folded into running tallies, so memory grows
+ * with the rules, days and distinct signatures and entities, not with the incidents; between pages it
+ * yields to the event loop, so a worker serving GET /report keeps deciding and answering /metrics.
+ */
 export async function buildReport(ledger: Ledger, options: ReportOptions): Promise<Report> {
-  const changes = (await ledger.tuningChanges()).filter((c) => inPeriod(Date.parse(c.appliedAt), options));
+  const tally = new ReportTally(options, await ledger.tuningChanges());
   // A change's "before" window can start before the period: read back far enough for it.
-  const fromMs = Math.min(options.fromMs, ...changes.map((c) => Date.parse(c.appliedAt) - effectWindowMs(c, options)));
-  return reportOf(
-    { incidents: await ledger.reportIncidents(fromMs, options.toMs), counts: await ledger.decisionCountsBetween(fromMs, options.toMs), changes },
-    options,
-  );
+  const fromMs = tally.readFromMs();
+  for await (const page of ledger.reportIncidentPages(fromMs, options.toMs, INCIDENT_PAGE_ROWS)) {
+    for (const incident of page) tally.addIncident(incident);
+    await nextTurn();
+  }
+  for (let sliceMs = hourBucketMs(fromMs); sliceMs <= options.toMs; sliceMs += COUNT_SLICE_MS) {
+    for (const count of await ledger.decisionCountsBetween(sliceMs, Math.min(options.toMs, sliceMs + COUNT_SLICE_MS - 1))) tally.addCount(count);
+    await nextTurn();
+  }
+  return tally.report();
 }
 
 /** The report from what was read: pure. */
 export function reportOf(data: ReportData, options: ReportOptions): Report {
-  const incidents = data.incidents.filter((i) => inPeriod(firstSeenMs(i), options));
-  const counts = data.counts.filter((c) => c.bucketMs >= hourBucketMs(options.fromMs) && c.bucketMs <= options.toMs);
-  const ruleIds = [...new Set([...incidents.map((i) => i.record.ruleId), ...counts.filter((c) => c.ruleId !== '').map((c) => c.ruleId)])].sort();
-  return Report.parse({
-    period: { from: iso(options.fromMs), to: iso(options.toMs), days: round((options.toMs - options.fromMs) / DAY_MS, 2) },
-    minutesPerIncident: options.minutesPerIncident,
-    top: options.top,
-    totals: { ...decisionsOf(counts), passed: sumOf(counts, 'pass'), ...verdictsOf(incidents), ...triageOf(incidents, options.minutesPerIncident) },
-    rules: ruleIds.map((ruleId) => ruleSection(ruleId, incidents, counts, options)),
-    days: daysOf(options).map((day) => daySection(day, incidents, counts)),
-    tuningChanges: data.changes
-      .filter((c) => inPeriod(Date.parse(c.appliedAt), options))
-      .map((c) => changeSection(c, data, options)),
-  });
+  const tally = new ReportTally(options, data.changes);
+  for (const incident of data.incidents) tally.addIncident(incident);
+  for (const count of data.counts) tally.addCount(count);
+  return tally.report();
 }
 
-function ruleSection(ruleId: string, all: readonly ReportIncident[], allCounts: readonly DecisionCount[], options: ReportOptions): RuleSection {
-  const incidents = all.filter((i) => i.record.ruleId === ruleId);
-  const counts = allCounts.filter((c) => c.ruleId === ruleId);
-  return {
-    ruleId,
-    ...decisionsOf(counts),
-    ...verdictsOf(incidents),
-    ...triageOf(incidents, options.minutesPerIncident),
-    signatures: noisiest(incidents, signaturesOf, options.top),
-    entities: noisiest(incidents, entitiesOf, options.top),
-  };
+/** Decisions by kind. */
+class DecisionTally {
+  promote = 0;
+  suppress = 0;
+  pass = 0;
+
+  add(count: DecisionCount): void {
+    this[count.decision] += count.count;
+  }
+
+  decisions() {
+    return { alertsMatched: this.promote + this.suppress, promoted: this.promote, suppressed: this.suppress };
+  }
 }
 
-function daySection(day: number, all: readonly ReportIncident[], allCounts: readonly DecisionCount[]): DaySection {
-  const inDay = (ms: number) => ms >= day && ms < day + DAY_MS;
-  const counts = allCounts.filter((c) => inDay(c.bucketMs));
-  const decisions = decisionsOf(counts);
-  const passed = sumOf(counts, 'pass');
-  return {
-    day: iso(day).slice(0, 10),
-    alerts: decisions.alertsMatched + passed,
-    passed,
-    ...decisions,
-    ...verdictsOf(all.filter((i) => inDay(firstSeenMs(i)))),
-  };
+/** Incidents by current verdict, and the share of the reviewed ones that were false positives. */
+class VerdictTally extends LedgerVerdictTally {
+  verdicts() {
+    const counts = this.counts();
+    const reviewed = counts.truePositive + counts.benignPositive + counts.falsePositive;
+    return { ...counts, falsePositiveRate: reviewed > 0 ? round(counts.falsePositive / reviewed, 4) : null };
+  }
+}
+
+/** Decisions, verdicts and analysts' time of all rules or one. */
+class CountedTally {
+  readonly decisions = new DecisionTally();
+  readonly verdicts = new VerdictTally();
+  /** Minutes from first seen to first verdict, one per reviewed incident. */
+  private readonly waits: number[] = [];
+
+  addIncident(incident: ReportIncident): void {
+    this.verdicts.add(incident.verdict);
+    // A verdict back-dated before the incident's first alert counts as immediate.
+    if (incident.firstFeedbackMs !== undefined) this.waits.push(Math.max(0, incident.firstFeedbackMs - incident.firstSeenMs) / 60_000);
+  }
+
+  triage(minutesPerIncident: number) {
+    const { truePositive, benignPositive, falsePositive } = this.verdicts;
+    return {
+      medianMinutesToFeedback: this.waits.length > 0 ? round(median(this.waits), 1) : null,
+      analystMinutes: round((truePositive + benignPositive + falsePositive) * minutesPerIncident, 1),
+      falsePositiveMinutes: round(falsePositive * minutesPerIncident, 1),
+    };
+  }
+}
+
+class RuleTally extends CountedTally {
+  readonly signatures = new Map<string, NoisyKey>();
+  readonly entities = new Map<string, NoisyKey>();
+
+  override addIncident(incident: ReportIncident): void {
+    super.addIncident(incident);
+    for (const key of signaturesOf(incident)) tallyKey(this.signatures, key, incident);
+    for (const key of entitiesOf(incident)) tallyKey(this.entities, key, incident);
+  }
+}
+
+/** A tuning change's two windows: before [at − L, at), after [at, at + L]. */
+interface ChangeTally {
+  readonly change: TuningChange;
+  readonly atMs: number;
+  readonly lengthMs: number;
+  readonly before: { decisions: DecisionTally; verdicts: VerdictTally };
+  readonly after: { decisions: DecisionTally; verdicts: VerdictTally };
+}
+
+/** The report's figures, added up one incident and one decision count at a time. */
+class ReportTally {
+  private readonly total = new CountedTally();
+  private readonly rules = new Map<string, RuleTally>();
+  private readonly days = new Map<number, { decisions: DecisionTally; verdicts: VerdictTally }>();
+  /** The changes applied in the period, by rule. */
+  private readonly changes = new Map<string, ChangeTally[]>();
+
+  constructor(
+    private readonly options: ReportOptions,
+    changes: readonly TuningChange[],
+  ) {
+    checkPeriodLength(options.fromMs, options.toMs);
+    for (const change of changes) {
+      const atMs = Date.parse(change.appliedAt);
+      if (!inPeriod(atMs, options)) continue;
+      const lengthMs = Math.max(0, Math.min(EFFECT_WINDOW_MS, options.toMs - atMs));
+      const window = () => ({ decisions: new DecisionTally(), verdicts: new VerdictTally() });
+      const of = this.changes.get(change.ruleId) ?? [];
+      of.push({ change, atMs, lengthMs, before: window(), after: window() });
+      this.changes.set(change.ruleId, of);
+    }
+  }
+
+  /** Where reading has to start: the period's start, or the earliest before window. */
+  readFromMs(): number {
+    let fromMs = this.options.fromMs;
+    for (const of of this.changes.values()) for (const c of of) fromMs = Math.min(fromMs, c.atMs - c.lengthMs);
+    return fromMs;
+  }
+
+  addIncident(incident: ReportIncident): void {
+    const { firstSeenMs, ruleId } = incident;
+    for (const c of this.changes.get(ruleId) ?? []) {
+      if (firstSeenMs >= c.atMs - c.lengthMs && firstSeenMs < c.atMs) c.before.verdicts.add(incident.verdict);
+      else if (firstSeenMs >= c.atMs && firstSeenMs <= c.atMs + c.lengthMs) c.after.verdicts.add(incident.verdict);
+    }
+    if (!inPeriod(firstSeenMs, this.options)) return;
+    this.total.addIncident(incident);
+    this.rule(ruleId).addIncident(incident);
+    this.day(firstSeenMs).verdicts.add(incident.verdict);
+  }
+
+  addCount(count: DecisionCount): void {
+    // Decisions are counted per hour: a window takes the hours that start in it, its start rounded down to the hour.
+    for (const c of this.changes.get(count.ruleId) ?? []) {
+      if (count.bucketMs >= hourBucketMs(c.atMs - c.lengthMs) && count.bucketMs < hourBucketMs(c.atMs)) c.before.decisions.add(count);
+      if (count.bucketMs >= hourBucketMs(c.atMs) && count.bucketMs <= c.atMs + c.lengthMs) c.after.decisions.add(count);
+    }
+    if (count.bucketMs < hourBucketMs(this.options.fromMs) || count.bucketMs > this.options.toMs) return;
+    this.total.decisions.add(count);
+    if (count.ruleId !== '') this.rule(count.ruleId).decisions.add(count);
+    this.day(count.bucketMs).decisions.add(count);
+  }
+
+  report(): Report {
+    const { options, total } = this;
+    return Report.parse({
+      period: { from: iso(options.fromMs), to: iso(options.toMs), days: round((options.toMs - options.fromMs) / DAY_MS, 2) },
+      minutesPerIncident: options.minutesPerIncident,
+      top: options.top,
+      totals: { ...total.decisions.decisions(), passed: total.decisions.pass, ...total.verdicts.verdicts(), ...total.triage(options.minutesPerIncident) },
+      rules: [...this.rules.keys()].sort().map((ruleId) => this.ruleSection(ruleId)),
+      days: daysOf(options).map((day) => this.daySection(day)),
+      tuningChanges: [...this.changes.values()]
+        .flat()
+        // In the order the ledger lists them: applied time, then id.
+        .sort((a, b) => a.atMs - b.atMs || (a.change.id < b.change.id ? -1 : a.change.id > b.change.id ? 1 : 0))
+        .map((c) => changeSection(c)),
+    });
+  }
+
+  private rule(ruleId: string): RuleTally {
+    let tally = this.rules.get(ruleId);
+    if (!tally) this.rules.set(ruleId, (tally = new RuleTally()));
+    return tally;
+  }
+
+  private day(ms: number) {
+    const day = Math.floor(ms / DAY_MS) * DAY_MS;
+    let tally = this.days.get(day);
+    if (!tally) this.days.set(day, (tally = { decisions: new DecisionTally(), verdicts: new VerdictTally() }));
+    return tally;
+  }
+
+  private ruleSection(ruleId: string): RuleSection {
+    const tally = this.rules.get(ruleId)!;
+    return {
+      ruleId,
+      ...tally.decisions.decisions(),
+      ...tally.verdicts.verdicts(),
+      ...tally.triage(this.options.minutesPerIncident),
+      signatures: noisiest(tally.signatures, this.options.top),
+      entities: noisiest(tally.entities, this.options.top),
+    };
+  }
+
+  private daySection(day: number): DaySection {
+    const tally = this.days.get(day) ?? { decisions: new DecisionTally(), verdicts: new VerdictTally() };
+    const decisions = tally.decisions.decisions();
+    return { day: iso(day).slice(0, 10), alerts: decisions.alertsMatched + tally.decisions.pass, passed: tally.decisions.pass, ...decisions, ...tally.verdicts.verdicts() };
+  }
 }
 
 /**
@@ -86,22 +236,15 @@ function daySection(day: number, all: readonly ReportIncident[], allCounts: read
  * moment it was applied, as long as the time since the change (to the period's end) allows, at most
  * 7 days. What it does not control for: the alerts themselves changing between the windows.
  */
-function changeSection(change: TuningChange, data: ReportData, options: ReportOptions): ChangeSection {
-  const at = Date.parse(change.appliedAt);
-  const length = effectWindowMs(change, options);
-  // Before: [at − length, at); after: [at, at + length], which ends at the period's last moment at most.
-  const window = (fromMs: number, toMs: number, endIncluded: boolean): EffectWindow => {
-    const within = (ms: number) => ms >= fromMs && (endIncluded ? ms <= toMs : ms < toMs);
-    const incidents = data.incidents.filter((i) => i.record.ruleId === change.ruleId && within(firstSeenMs(i)));
-    // Decisions are counted per hour: a window takes the hours that start in it, its start rounded down to the hour.
-    const counts = data.counts.filter((c) => c.ruleId === change.ruleId && c.bucketMs >= hourBucketMs(fromMs) && (endIncluded ? c.bucketMs <= toMs : c.bucketMs < hourBucketMs(toMs)));
+function changeSection({ change, atMs, lengthMs, before, after }: ChangeTally): ChangeSection {
+  const window = (fromMs: number, toMs: number, tally: ChangeTally['before']): EffectWindow => {
     const days = (toMs - fromMs) / DAY_MS;
     return {
       from: iso(fromMs),
       to: iso(toMs),
-      alertsMatched: decisionsOf(counts).alertsMatched,
-      ...verdictsOf(incidents),
-      incidentsPerDay: days > 0 ? round(incidents.length / days, 2) : 0,
+      alertsMatched: tally.decisions.decisions().alertsMatched,
+      ...tally.verdicts.verdicts(),
+      incidentsPerDay: days > 0 ? round(tally.verdicts.incidents / days, 2) : 0,
     };
   };
   return {
@@ -113,9 +256,9 @@ function changeSection(change: TuningChange, data: ReportData, options: ReportOp
     appliedAt: change.appliedAt,
     author: change.author,
     revertedAt: change.reverted?.at ?? null,
-    windowDays: round(length / DAY_MS, 2),
-    before: window(at - length, at, false),
-    after: window(at, at + length, true),
+    windowDays: round(lengthMs / DAY_MS, 2),
+    before: window(atMs - lengthMs, atMs, before),
+    after: window(atMs, atMs + lengthMs, after),
     predicted: predictionOf(change.evidence),
   };
 }
@@ -126,36 +269,6 @@ function predictionOf(evidence: Readonly<Record<string, unknown>>): ChangeSectio
   return Object.fromEntries(keys.map((k) => [k, evidence[k]])) as NonNullable<ChangeSection['predicted']>;
 }
 
-const effectWindowMs = (change: TuningChange, options: ReportOptions) => Math.max(0, Math.min(EFFECT_WINDOW_MS, options.toMs - Date.parse(change.appliedAt)));
-
-function decisionsOf(counts: readonly DecisionCount[]) {
-  const promoted = sumOf(counts, 'promote');
-  const suppressed = sumOf(counts, 'suppress');
-  return { alertsMatched: promoted + suppressed, promoted, suppressed };
-}
-
-function sumOf(counts: readonly DecisionCount[], decision: DecisionCount['decision']): number {
-  return counts.reduce((n, c) => (c.decision === decision ? n + c.count : n), 0);
-}
-
-function verdictsOf(incidents: readonly ReportIncident[]) {
-  const counts = verdictCountsOf(incidents);
-  const reviewed = counts.truePositive + counts.benignPositive + counts.falsePositive;
-  return { ...counts, falsePositiveRate: reviewed > 0 ? round(counts.falsePositive / reviewed, 4) : null };
-}
-
-function triageOf(incidents: readonly ReportIncident[], minutesPerIncident: number) {
-  const reviewed = incidents.filter((i) => i.verdict !== null).length;
-  const fp = incidents.filter((i) => i.verdict === 'false_positive').length;
-  // A verdict back-dated before the incident's first alert counts as immediate.
-  const waits = incidents.flatMap((i) => (i.firstFeedbackMs === undefined ? [] : [Math.max(0, i.firstFeedbackMs - firstSeenMs(i)) / 60_000]));
-  return {
-    medianMinutesToFeedback: waits.length > 0 ? round(median(waits), 1) : null,
-    analystMinutes: round(reviewed * minutesPerIncident, 1),
-    falsePositiveMinutes: round(fp * minutesPerIncident, 1),
-  };
-}
-
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
@@ -164,35 +277,33 @@ function median(values: readonly number[]): number {
 
 /** The signature of an incident: the name of the alert that opened it, else its group key's `name`. */
 function signaturesOf(incident: ReportIncident): string[] {
-  const name = incident.openingAlert?.name ?? incident.record.groupKey.name;
+  const name = incident.openingAlert?.name ?? incident.groupKey.name;
   return name === undefined ? [] : [name];
 }
 
 /** The entities of an incident: its opening alert's and those it is grouped by, as `kind=value`. */
 function entitiesOf(incident: ReportIncident): string[] {
-  const grouped = Object.entries(incident.record.groupKey).flatMap(([path, value]) => (path.startsWith('entities.') ? [`${path.slice(9)}=${value}`] : []));
+  const grouped = Object.entries(incident.groupKey).flatMap(([path, value]) => (path.startsWith('entities.') ? [`${path.slice(9)}=${value}`] : []));
   const opening = Object.entries(incident.openingAlert?.entities ?? {}).map(([kind, value]) => `${kind}=${value}`);
   return [...new Set([...grouped, ...opening])];
 }
 
+function tallyKey(tally: Map<string, NoisyKey>, key: string, incident: ReportIncident): void {
+  const t = tally.get(key) ?? { key, incidents: 0, alerts: 0, falsePositive: 0 };
+  tally.set(key, {
+    key,
+    incidents: t.incidents + 1,
+    alerts: t.alerts + incident.alertCount,
+    falsePositive: t.falsePositive + (incident.verdict === 'false_positive' ? 1 : 0),
+  });
+}
+
 /** The `top` keys in the most incidents (then alerts, then key). */
-function noisiest(incidents: readonly ReportIncident[], keysOf: (i: ReportIncident) => string[], top: number): NoisyKey[] {
-  const tally = new Map<string, NoisyKey>();
-  for (const incident of incidents) {
-    for (const key of keysOf(incident)) {
-      const t = tally.get(key) ?? { key, incidents: 0, alerts: 0, falsePositive: 0 };
-      tally.set(key, {
-        key,
-        incidents: t.incidents + 1,
-        alerts: t.alerts + incident.record.alertCount,
-        falsePositive: t.falsePositive + (incident.verdict === 'false_positive' ? 1 : 0),
-      });
-    }
-  }
+function noisiest(tally: ReadonlyMap<string, NoisyKey>, top: number): NoisyKey[] {
   return [...tally.values()].sort((a, b) => b.incidents - a.incidents || b.alerts - a.alerts || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).slice(0, top);
 }
 
-/** Every UTC day the period touches, as the epoch ms of its midnight. */
+/** Every UTC day the period touches, as the epoch ms of its midnight (at most MAX_PERIOD of them: checkPeriodLength). */
 function daysOf(options: ReportOptions): number[] {
   const days: number[] = [];
   for (let day = Math.floor(options.fromMs / DAY_MS) * DAY_MS; day <= options.toMs; day += DAY_MS) days.push(day);
@@ -200,5 +311,4 @@ function daysOf(options: ReportOptions): number[] {
 }
 
 const inPeriod = (ms: number, options: ReportOptions) => ms >= options.fromMs && ms <= options.toMs;
-const firstSeenMs = (i: ReportIncident) => Date.parse(i.record.firstSeen);
 const iso = (ms: number) => new Date(ms).toISOString();

@@ -8,7 +8,7 @@ import { CompileError, compileCondition, pinnedValues, type CompiledPredicate, t
 import { TopLevelCondition } from './conditions.js';
 import { compileFieldPath } from './field-path.js';
 import { RuleLoadError, type RuleProblem } from './problems.js';
-import { listRuleFiles, locate, readRuleFile, type RuleDocument } from './read-files.js';
+import { listRuleFiles, locate, readRuleFile, type ReadText, type RuleDocument } from './read-files.js';
 import {
   compareRules,
   fingerprintOf,
@@ -47,7 +47,24 @@ export type LoadResult =
   | { readonly ok: true; readonly ruleset: CompiledRuleSet; readonly files: readonly string[] }
   | { readonly ok: false; readonly problems: readonly RuleProblem[]; readonly files: readonly string[] };
 
-export async function loadRules(dir: string): Promise<LoadResult> {
+export interface LoadOptions {
+  /** How files are read (tests: one that removes a file between listing and reading it). */
+  readonly read?: ReadText;
+}
+
+/**
+ * Reads and compiles a rules directory. Never rejects: whatever goes wrong (a file removed while it is
+ * read, a YAML bomb, a bug) comes back as problems, so a running worker's reload keeps its rules.
+ */
+export async function loadRules(dir: string, options: LoadOptions = {}): Promise<LoadResult> {
+  try {
+    return await loadDirectory(dir, options);
+  } catch (err) {
+    return { ok: false, files: [], problems: [{ file: dir, pointer: '', message: `could not load the rules: ${(err as Error).message ?? String(err)}` }] };
+  }
+}
+
+async function loadDirectory(dir: string, options: LoadOptions): Promise<LoadResult> {
   const problems: RuleProblem[] = [];
   let files: string[];
   try {
@@ -64,7 +81,7 @@ export async function loadRules(dir: string): Promise<LoadResult> {
   const unparsedRules: Parsed<RuleReferences>[] = [];
   const unparsedNames: string[] = [];
   for (const file of files) {
-    for (const doc of await readRuleFile(file, problems)) {
+    for (const doc of await readRuleFile(file, problems, options.read)) {
       const kind = kindOf(doc, problems);
       if (kind === 'rule' && !pushParsed(doc, Rule, rules, problems)) unparsedRules.push({ doc, value: partialReferences(doc) });
       else if (kind === 'exception') pushParsed(doc, Exception, exceptions, problems);
@@ -191,8 +208,8 @@ function compileRules(
   for (const [order, { doc, value: rule }] of ordered.entries()) {
     const references = { params: Object.keys(rule.params), aggregates: Object.keys(rule.aggregates), match: rule.match, conditions: rule.conditions };
     const { match, conditions, matchOptions, conditionOptions } = checkReferences(doc, references, namedConditions, problems);
-    const durations = durationsOf(doc, rule, problems);
-    if (!conditions || (rule.match && !match) || !durations) continue;
+    const durations = durationsOf(rule);
+    if (!conditions || (rule.match && !match)) continue;
     out.push({
       rule,
       // Relative to the rules directory, so explanations are identical from any checkout.
@@ -315,22 +332,14 @@ function checkParamReferences(doc: RuleDocument, rule: Pick<RuleReferences, 'mat
   if (rule.conditions) visit(rule.conditions, ['conditions']);
 }
 
-function durationsOf(doc: RuleDocument, rule: Rule, problems: RuleProblem[]) {
-  const parse = (text: string | undefined, path: string[]): number | undefined => {
-    if (text === undefined) return undefined;
-    try {
-      return parseDuration(text);
-    } catch (err) {
-      problems.push(locate(doc, path, (err as Error).message));
-      return Number.NaN;
-    }
+/** The rule's durations in ms: the schema (Duration) has checked each one already. */
+function durationsOf(rule: Rule) {
+  return {
+    windowMs: rule.window ? parseDuration(rule.window.size) : 0,
+    latenessMs: rule.window ? parseDuration(rule.window.allowedLateness) : 0,
+    incidentMs: parseDuration(rule.incident?.window ?? '1h'),
+    maxSpanMs: rule.incident?.maxSpan === undefined ? undefined : parseDuration(rule.incident.maxSpan),
   };
-  const windowMs = parse(rule.window?.size, ['window', 'size']) ?? 0;
-  const latenessMs = parse(rule.window?.allowedLateness, ['window', 'allowedLateness']) ?? 0;
-  const incidentMs = parse(rule.incident?.window ?? '1h', ['incident', 'window']) ?? 0;
-  const maxSpanMs = parse(rule.incident?.maxSpan, ['incident', 'maxSpan']);
-  if ([windowMs, latenessMs, incidentMs, maxSpanMs ?? 0].some(Number.isNaN)) return undefined;
-  return { windowMs, latenessMs, incidentMs, maxSpanMs };
 }
 
 function compileException(dir: string, { doc, value }: Parsed<Exception>): CompiledException {

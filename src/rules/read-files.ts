@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { isMap, isSeq, LineCounter, parseAllDocuments, type Document } from 'yaml';
+import { isSeq, LineCounter, parseAllDocuments, type Document } from 'yaml';
+import { yamlValue } from '../config/yaml-value.js';
 import { toPointer, type RuleProblem } from './problems.js';
 
 /** One rule-file object (a rule, an exception or named conditions), with what locating its errors needs. */
@@ -17,18 +18,36 @@ const RULE_FILE = /\.(ya?ml|json)$/i;
 /** Rule scenario tests live beside the rules but are not rules. */
 const SKIPPED_DIRS = new Set(['tests', 'node_modules']);
 
+/** Whether a file name is a rule file's: *.yaml, *.yml or *.json. */
+export const isRuleFileName = (name: string): boolean => RULE_FILE.test(name);
+
+/** The rule files under `dir`, in path order. Regular files only: symbolic links are not followed. */
 export async function listRuleFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true });
   return entries
-    .filter((e) => e.isFile() && RULE_FILE.test(e.name))
+    .filter((e) => e.isFile() && isRuleFileName(e.name))
     .map((e) => join(e.parentPath, e.name))
     .filter((file) => !relative(dir, file).split(/[\\/]/).slice(0, -1).some((d) => SKIPPED_DIRS.has(d)))
     .sort();
 }
 
-/** Parses one YAML/JSON file into its objects; syntax errors become located problems. */
-export async function readRuleFile(file: string, problems: RuleProblem[]): Promise<RuleDocument[]> {
-  const text = await readFile(file, 'utf8');
+/** How rule files are read: the file system, or (tests) something that can fail in between. */
+export type ReadText = (file: string) => Promise<string>;
+const readText: ReadText = (file) => readFile(file, 'utf8');
+
+/**
+ * Parses one YAML/JSON file into its objects. Never throws: a file that cannot be read (deleted or
+ * moved since it was listed), syntax errors, alias bombs and cyclic aliases become located problems.
+ */
+export async function readRuleFile(file: string, problems: RuleProblem[], read: ReadText = readText): Promise<RuleDocument[]> {
+  let text: string;
+  try {
+    text = await read(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    problems.push({ file, pointer: '', message: `cannot read the file (${code ?? (err as Error).message})${code === 'ENOENT' ? ': it was removed or renamed while the rules were loading; the next load reads the directory as it is then' : ''}` });
+    return [];
+  }
   const lineCounter = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter });
   const out: RuleDocument[] = [];
@@ -41,23 +60,19 @@ export async function readRuleFile(file: string, problems: RuleProblem[]): Promi
       }
       continue;
     }
+    const built = yamlValue(doc, lineCounter);
+    if (!built.ok) {
+      problems.push({ file, pointer: '', message: built.message, line: built.line });
+      continue;
+    }
     const lineOf = (docPath: readonly PropertyKey[]) => nodeLine(doc, lineCounter, docPath);
     if (isSeq(doc.contents)) {
-      doc.contents.items.forEach((_, i) => {
-        out.push(document(file, [i], doc.getIn([i]), (p) => lineOf([i, ...p])));
-      });
-    } else if (nonEmpty.length > 1) {
-      out.push(document(file, [docIndex], doc.toJS(), lineOf));
+      (built.value as unknown[]).forEach((item, i) => out.push({ file, base: [i], value: item, lineOf: (p) => lineOf([i, ...p]) }));
     } else {
-      out.push(document(file, [], doc.toJS(), lineOf));
+      out.push({ file, base: nonEmpty.length > 1 ? [docIndex] : [], value: built.value, lineOf });
     }
   }
   return out;
-}
-
-function document(file: string, base: (string | number)[], value: unknown, lineOf: RuleDocument['lineOf']): RuleDocument {
-  const js = isMap(value) || isSeq(value) ? value.toJSON() : value;
-  return { file, base, value: js, lineOf };
 }
 
 function nodeLine(doc: Document, lineCounter: LineCounter, path: readonly PropertyKey[]): number | undefined {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DURATION_PATTERN, parseDuration } from '../state/duration.js';
 import { TopLevelCondition } from './conditions.js';
 import { FIELD_PATH_HINT, parseFieldPath } from '../normalize/field-path.js';
 
@@ -25,10 +26,25 @@ const identifier = z
   .regex(/^[a-z0-9][a-z0-9._-]*$/, 'use lowercase letters, digits, ".", "_" or "-", starting with a letter or digit');
 /** Param and aggregate names are facts read through JSONPath (`$.minCount`), so they are plain identifiers. */
 const factName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'use letters, digits and "_", starting with a letter or "_"');
-/** A duration such as 500ms, 30s, 10m, 1h or 7d. */
-export const Duration = z
-  .string()
-  .regex(/^\d+(ms|s|m|h|d)$/, 'expected a duration such as 30s, 10m, 1h or 7d');
+/**
+ * A duration such as 500ms, 30s, 10m, 1h or 7d (parseDuration's grammar and bounds), at most `max`
+ * when given: every duration a user writes (rule files, config, scenarios) is checked here, so one
+ * too large to count is a located problem, never an exception later.
+ */
+export function durationSchema(max?: string) {
+  return z
+    .string()
+    .regex(DURATION_PATTERN, 'expected a duration such as 30s, 10m, 1h or 7d')
+    .superRefine((text, ctx) => {
+      if (!DURATION_PATTERN.test(text)) return;
+      try {
+        parseDuration(text, max);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      }
+    });
+}
+export const Duration = durationSchema();
 /**
  * A field path into the canonical alert: `name`, `source`, `entities.src_ip`, `raw.bytes_out`,
  * `raw.output_fields["proc.name"]` (src/normalize/field-path.ts). It starts with one of the alert's fields.

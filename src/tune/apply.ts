@@ -9,6 +9,7 @@ import type { TuningChange } from '../ledger/records.js';
 import { loadRules } from '../rules/load.js';
 import { formatProblem } from '../rules/problems.js';
 import type { Proposal } from './report.js';
+import { ruleFilePath } from './rule-file-path.js';
 
 /** A change could not be applied or reverted as asked; the message says why and what to do. */
 export class TuningConflict extends Error {
@@ -76,7 +77,7 @@ export interface ApplyOptions {
  * the changelog. If the ledger cannot record it, the file is put back.
  */
 export async function applyProposal(proposal: Proposal, options: ApplyOptions): Promise<TuningChange> {
-  const file = join(options.rulesDir, proposal.file);
+  const file = await ruleFilePath(options.rulesDir, proposal.file);
   const beforeText = await readFile(file, 'utf8');
   const edit = editRuleText(beforeText, proposal.ruleId, proposal.param, proposal.to);
   if (edit.from !== proposal.from || edit.versionBefore !== proposal.version) {
@@ -119,7 +120,8 @@ export async function revertChange(changeId: string, options: ApplyOptions): Pro
   const change = await options.ledger.tuningChange(changeId);
   if (!change) throw new TuningConflict(`no tuning change ${changeId} in the ledger`);
   if (change.reverted) throw new TuningConflict(`tuning change ${changeId} was reverted already (${change.reverted.at} by ${change.reverted.by})`);
-  const file = join(options.rulesDir, change.file);
+  // The row is data: its file is confined to the rules directory before anything is read or written.
+  const file = await ruleFilePath(options.rulesDir, change.file);
   const current = await readFile(file, 'utf8').catch(() => undefined);
   if (current !== change.afterText) {
     const later = (await options.ledger.tuningChanges(change.ruleId)).filter((c) => c.appliedAt > change.appliedAt && !c.reverted && c.file === change.file);
@@ -139,12 +141,15 @@ export async function revertChange(changeId: string, options: ApplyOptions): Pro
   return reverted;
 }
 
-/** Loads a copy of the rules directory with one file replaced: the change goes in only if the whole set stays valid. */
+/**
+ * Loads a copy of the rules directory with one file replaced: the change goes in only if the whole set
+ * stays valid. The file is confined to the copy as it is to the rules directory.
+ */
 async function checkValid(rulesDir: string, relativeFile: string, text: string): Promise<void> {
   const copy = mkdtempSync(join(tmpdir(), 'alertgate-tune-'));
   try {
     await cp(rulesDir, copy, { recursive: true });
-    await writeFile(join(copy, relativeFile), text);
+    await writeAtomically(await ruleFilePath(copy, relativeFile), text);
     const loaded = await loadRules(copy);
     if (!loaded.ok) throw new TuningConflict(`the change would make the rules invalid:\n${loaded.problems.map(formatProblem).join('\n')}`);
   } finally {
@@ -152,10 +157,15 @@ async function checkValid(rulesDir: string, relativeFile: string, text: string):
   }
 }
 
-/** Write beside, then rename: a reader (the worker's reload) sees the old file or the new one, never half of one. */
+/**
+ * Write beside, then rename: a reader (the worker's reload) sees the old file or the new one, never
+ * half of one. The file beside is created afresh (exclusively: never through a link left in its
+ * place), and the rename replaces the file itself.
+ */
 async function writeAtomically(file: string, text: string): Promise<void> {
   const temp = `${file}.alertgate-tmp`;
-  await writeFile(temp, text);
+  await rm(temp, { force: true });
+  await writeFile(temp, text, { flag: 'wx' });
   await rename(temp, file);
 }
 

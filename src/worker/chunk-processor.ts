@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { IncidentRecord } from '../incidents/index.js';
 import { recordingSinks, type LedgerRecorder } from '../ledger/recorder.js';
-import { deadLetter, type DeadLetterRecord } from '../pipeline/dead-letter.js';
+import { deadLetter, type DeadLetterReason, type DeadLetterRecord } from '../pipeline/dead-letter.js';
 import { Pipeline, type PipelineOptions } from '../pipeline/pipeline.js';
 import type { InputLine } from '../source/index.js';
 import type { MergedRecord, TopicPartition } from '../source/kafka/merged-partitions.js';
@@ -25,6 +25,9 @@ interface InFlight {
   readonly outputs: BatchOutputs;
   /** Pipeline line n (1-based) is records[positions[n - 1]]. */
   readonly positions: number[];
+  readonly lines: readonly InputLine[];
+  /** Why the normalizer refused a line, by line number: the class of the problem, which names no value. */
+  readonly problems: Map<number, DeadLetterReason>;
 }
 
 /**
@@ -46,6 +49,12 @@ export class ChunkProcessor {
   ) {
     this.pipeline = new Pipeline({
       ...options,
+      // The normalizer's problem classes, kept for the log: dead-letter reasons quote the input.
+      normalize: (text, line) => {
+        const result = options.normalize(text, line);
+        if (!result.ok) this.current().problems.set(line, result.problem);
+        return result;
+      },
       incidentUpdates: true,
       sinks: recordingSinks({
         decision: options.onDecision
@@ -56,9 +65,10 @@ export class ChunkProcessor {
           : (json, alertId) => this.current().outputs.decision(json, alertId),
         incident: (record: IncidentRecord) => this.current().outputs.incident(record),
         deadLetter: (record: DeadLetterRecord) => {
-          const { records, outputs, positions } = this.current();
+          const { records, outputs, positions, lines, problems } = this.current();
           const position = positions[record.line - 1]!;
-          this.deadLetter(outputs, position, this.sourceOf(records[position]!), record);
+          const problem = 'oversized' in lines[record.line - 1]! ? 'oversized' : problems.get(record.line)!;
+          this.deadLetter(outputs, position, this.sourceOf(records[position]!), record, problem);
         },
       }, options.recorder),
     });
@@ -82,13 +92,13 @@ export class ChunkProcessor {
       if ('rejected' in input) {
         this.rejected++;
         this.pipeline.stats.deadLetter(input.problem);
-        this.deadLetter(outputs, i, this.sourceOf(records[i]!), deadLetter(1, input.reason, input.text));
+        this.deadLetter(outputs, i, this.sourceOf(records[i]!), deadLetter(1, input.reason, input.text), input.problem);
         continue;
       }
       lines.push(input);
       positions.push(i);
     }
-    this.inFlight = { records, outputs, positions };
+    this.inFlight = { records, outputs, positions, lines, problems: new Map() };
     try {
       this.pipeline.processBatch(lines);
     } finally {
@@ -97,9 +107,15 @@ export class ChunkProcessor {
     return outputs;
   }
 
-  private deadLetter(outputs: BatchOutputs, position: number, source: MessageSource, failure: DeadLetterRecord): void {
+  /**
+   * The dead letter goes out with its full reason and the start of the message; the log line carries
+   * where it came from and the class of its problem only. Reasons quote the input (a value, a JSON
+   * parser's snippet), and logs travel further than the dead-letter topic: a secret in a bad alert
+   * must not follow.
+   */
+  private deadLetter(outputs: BatchOutputs, position: number, source: MessageSource, failure: DeadLetterRecord, problem: DeadLetterReason): void {
     outputs.deadLetter(position, source, failure);
-    this.options.log.warn({ ...source, reason: failure.reason }, 'dead letter');
+    this.options.log.warn({ ...source, reason: problem }, 'dead letter');
   }
 
   private sourceOf({ source, message }: MergedRecord): MessageSource {

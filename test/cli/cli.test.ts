@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { alert, at, ndjson, rule, tempDir, writeRules } from '../helpers.js';
+import { alert, at, ndjson, rule, tempDir, writeRules, YAML_ALIAS_BOMB } from '../helpers.js';
 
 const BIN = join(import.meta.dirname, '../../bin/alertgate.js');
 
@@ -52,6 +52,26 @@ describe('alertgate CLI', () => {
       `${dir}/two.yaml: /owner: missing; this key is required (line 1)`,
       expect.stringMatching(new RegExp(`^${dir}/two\\.yaml: /conditions/all/0/fact: unknown fact "sevrity"; .* \\(line 9\\)$`)),
     ]);
+  });
+
+  it('validate: an alias bomb or a cyclic alias is a located problem and exit 1 (it exited 2 with "Excessive alias count")', () => {
+    const cyclic = 'id: r1\nversion: 1\ntitle: t\nowner: soc\nseverity: high\ncategory: other\ndecision: promote\nconditions: &c\n  all: [*c]\n';
+    const dir = writeRules({ 'bomb.yaml': YAML_ALIAS_BOMB, 'cyclic.yaml': cyclic, 'good.yaml': rule({ id: 'good' }) });
+    const r = cli(['validate', dir]);
+    expect(r, r.stderr).toMatchObject({ code: 1, stderr: '' });
+    expect(r.stdout.trim().split('\n')).toEqual([
+      `${join(dir, 'bomb.yaml')}: /: aliases expand too far (over maxAliasCount 100; the yaml library says: Excessive alias count indicates a resource exhaustion attack): write the values out, or alias less (line 2)`,
+      `${join(dir, 'cyclic.yaml')}: /: alias *c is inside the node it refers to, a value that never ends: write the value out (line 9)`,
+    ]);
+    // The same for a mapping file and the config file: exit 1, located, no stack.
+    const mapping = join(tempDir(), 'bomb-mapping.yaml');
+    writeFileSync(mapping, YAML_ALIAS_BOMB);
+    const replay = cli(['replay', '--rules', rulesDir(), '--input', '-', '--format', 'generic', '--map', mapping], input);
+    expect(replay).toMatchObject({ code: 1, stderr: expect.stringMatching(/^alertgate: .*bomb-mapping\.yaml: aliases expand too far .* \(line 2\)\n$/) });
+    const config = join(tempDir(), 'bomb-config.yaml');
+    writeFileSync(config, YAML_ALIAS_BOMB);
+    const run = cli(['run', '--config', config]);
+    expect(run).toMatchObject({ code: 1, stderr: expect.stringMatching(/^alertgate: .*bomb-config\.yaml: aliases expand too far .* \(line 2\)\n$/) });
   });
 
   it('replay --summary json prints exactly one accounting object', () => {

@@ -77,4 +77,11 @@ describe('config: ledger, api, tuning, feedback', () => {
     await expect(loadConfig(configFile({ ledger: { schema: 'Bad-Name' } }), {})).rejects.toThrow(/\/ledger\/schema/);
     expect((await loadConfig(configFile({ feedback: { kafka: { topic: 'soc.verdicts' } } }), {})).feedback).toEqual({ kafka: { topic: 'soc.verdicts', groupId: 'alertgate-feedback' } });
   });
+
+  it('bounds the durations it reads: auto-tune every 30d (a timer Node fires after 1 ms), a tuning since past 400d, durations too large to count', async () => {
+    await expect(loadConfig(configFile({ tuning: { auto: { every: '30d' } } }), {})).rejects.toThrow('/tuning/auto/every: invalid duration "30d": longer than the maximum of 24d');
+    expect((await loadConfig(configFile({ tuning: { auto: { every: '24d' } } }), {})).tuning.auto.every).toBe('24d');
+    await expect(loadConfig(configFile({ tuning: { since: '99999999d' } }), {})).rejects.toThrow('/tuning/since: invalid duration "99999999d": longer than the maximum of 400d');
+    await expect(loadConfig(configFile({ metrics: { precisionHorizon: '99999999999999999d' } }), {})).rejects.toThrow('/metrics/precisionHorizon: invalid duration "99999999999999999d": too large to count in milliseconds');
+  });
 });

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
@@ -272,9 +272,72 @@ describe('API', () => {
     expect(inverted.json().error.message).toMatch(/after the period's end/);
   });
 
+  it('absurd since values are 400s naming the maximum, not a stalled worker (report) or a 500 (incidents)', async () => {
+    const absurd = {
+      '/report?since=99999999d': 'longer than the maximum of 400d',
+      '/report?since=365000d': 'longer than the maximum of 400d',
+      '/incidents?since=1000000000000d': 'longer than the maximum of 400d',
+      '/incidents?since=99999999999999999999d': 'longer than the maximum of 400d',
+      '/incidents?since=2026-13-45': 'expected a duration such as 7d or 36h (at most 400d), or an ISO date-time',
+      '/rules/burst/stats?since=401d': 'longer than the maximum of 400d',
+      '/tuning/proposals?since=1000000000000d': 'longer than the maximum of 400d',
+    };
+    for (const [url, message] of Object.entries(absurd)) {
+      const response = await call('GET', url, 'viewer');
+      expect(response.statusCode, url).toBe(400);
+      expect(response.json().error, url).toMatchObject({ code: 'bad_request', field: '/since', message: expect.stringContaining(message) });
+    }
+    const apply = await call('POST', '/tuning/apply', 'engineer', { since: '99999999d', rules: ['no-such-rule'] });
+    expect(apply.statusCode).toBe(400);
+    expect(apply.json().error).toMatchObject({ field: '/since', message: expect.stringContaining('longer than the maximum of 400d') });
+    // The maximum itself is a period like any other.
+    expect((await call('GET', '/report?since=400d', 'viewer')).statusCode).toBe(200);
+  });
+
   it('never logs a token, whichever route, role or failure', async () => {
     expect(w.logs.join('')).toContain('"msg":"API request"');
     for (const token of [...Object.values(TOKENS), 'not-a-token-at-all-000']) expect(w.logs.join(''), token).not.toContain(token);
+  });
+});
+
+describe('API: tuning writes only inside the rules directory', () => {
+  /** A tuning_changes row as anyone who can write the ledger could craft it: `afterText` is what the target holds now. */
+  const craft = (ledger: Ledger, id: string, file: string, afterText: string) =>
+    ledger.recordTuningChange({ id, ruleId: 'burst', file, param: 'minCount', from: 10, to: 16, versionBefore: 1, versionAfter: 2, beforeText: 'pwned: true\n', afterText, author: 'mallory', reason: 'x', evidence: {}, appliedAtMs: 0 });
+  const listing = (dir: string) => readdirSync(dir, { recursive: true }).map(String).sort();
+
+  it('POST /tuning/changes/:id/revert of a row naming ../../../../<dir>/x.yaml is 422 rule_file_refused and writes nothing (it overwrote the file)', async () => {
+    const w = await world();
+    const outside = tempDir('alertgate-outside-');
+    const target = join(outside, 'x.yaml');
+    writeFileSync(target, 'original: true\n');
+    await craft(w.ledger, 'tc-escape', `../../../../../..${target}`, 'original: true\n');
+    const response = await w.server.inject({ method: 'POST', url: '/tuning/changes/tc-escape/revert', headers: auth('engineer'), payload: { reason: 'go' } });
+    expect(response.statusCode).toBe(422);
+    expect(response.json().error).toMatchObject({ code: 'rule_file_refused', message: expect.stringContaining('outside the rules directory') });
+    // Neither the revert nor its validation step (which wrote through the same path from its temporary copy) touched it.
+    expect(readFileSync(target, 'utf8')).toBe('original: true\n');
+    expect(listing(outside)).toEqual(['x.yaml']);
+    expect((await w.ledger.tuningChange('tc-escape'))?.reverted).toBeNull();
+    await w.server.close();
+  });
+
+  it('a symbolic link inside the rules directory that leads out of it is refused: a file link and a directory link', async () => {
+    const w = await world();
+    const outside = tempDir('alertgate-outside-');
+    writeFileSync(join(outside, 'x.yaml'), 'original: true\n');
+    symlinkSync(join(outside, 'x.yaml'), join(w.rulesDir, 'link.yaml'));
+    symlinkSync(outside, join(w.rulesDir, 'linked-dir'));
+    await craft(w.ledger, 'tc-file-link', 'link.yaml', 'original: true\n');
+    await craft(w.ledger, 'tc-dir-link', 'linked-dir/x.yaml', 'original: true\n');
+    for (const id of ['tc-file-link', 'tc-dir-link']) {
+      const response = await w.server.inject({ method: 'POST', url: `/tuning/changes/${id}/revert`, headers: auth('engineer'), payload: { reason: 'go' } });
+      expect(response.statusCode, id).toBe(422);
+      expect(response.json().error, id).toMatchObject({ code: 'rule_file_refused', message: expect.stringContaining(`a symbolic link out of the rules directory (to ${join(outside, 'x.yaml')})`) });
+    }
+    expect(readFileSync(join(outside, 'x.yaml'), 'utf8')).toBe('original: true\n');
+    expect(listing(outside)).toEqual(['x.yaml']);
+    await w.server.close();
   });
 });
 

@@ -100,14 +100,22 @@ describeLedger('ledger', (fresh, backend) => {
 
   it('report reads: incidents in a closed range with their opening alert and first verdict time; decision counts per hour summed over sources', async () => {
     const ledger = await fresh();
+    expect(await ledger.eventTimeSpan()).toBeUndefined();
     const records = [1, 2, 3].map((n) => incidentRecord({ n, firstSeen: new Date(T0 + n * HOUR).toISOString() }));
     const alert = { name: 'ET SCAN x', source: 'suricata', severity: 'medium', entities: { host: 'host-1' } };
     await ledger.writeBatch({ incidents: records, openings: [{ incidentId: records[0]!.id, alertId: 'a-1', decisionJson: '{}', alert }], counts: [], source: 's' });
     const at = (h: number) => new Date(T0 + h * HOUR).toISOString();
     await ledger.addFeedback(fb(records[0]!.id, { at: at(5) }), 'test');
     await ledger.addFeedback(fb(records[0]!.id, { verdict: 'true_positive', reason: 'attack', at: at(4) }), 'test');
-    const read = await ledger.reportIncidents(T0 + HOUR, T0 + 2 * HOUR);
-    expect(read.map((r) => r.record.id)).toEqual([records[0]!.id, records[1]!.id]);
+    // Pages of one row: the third incident (at +3h) is after the end.
+    const pages = [];
+    for await (const page of ledger.reportIncidentPages(T0 + HOUR, T0 + 2 * HOUR, 1)) pages.push(page);
+    expect(pages.map((p) => p.length)).toEqual([1, 1]);
+    const read = pages.flat();
+    expect(read.map((r) => [r.ruleId, r.firstSeenMs, r.alertCount, r.groupKey])).toEqual(records.slice(0, 2).map((r) => [r.ruleId, Date.parse(r.firstSeen), r.alertCount, r.groupKey]));
+    const all = [];
+    for await (const page of ledger.reportIncidentPages(T0, T0 + 9 * HOUR, 2)) all.push(page.map((r) => r.firstSeenMs));
+    expect(all).toEqual([[T0 + HOUR, T0 + 2 * HOUR], [T0 + 3 * HOUR]]);
     // The current verdict is the latest by time (FP at +5h); the first one was given at +4h.
     expect(read[0]).toMatchObject({ verdict: 'false_positive', openingAlert: alert, firstFeedbackMs: T0 + 4 * HOUR });
     expect(read[1]).toMatchObject({ verdict: null, openingAlert: undefined, firstFeedbackMs: undefined });
@@ -120,6 +128,8 @@ describeLedger('ledger', (fresh, backend) => {
     ];
     await ledger.writeBatch({ incidents: [], openings: [], counts, source: 'a' });
     await ledger.writeBatch({ incidents: [], openings: [], counts: counts.slice(0, 1), source: 'b' });
+    // The data spans the first decision hour to the last alert of the last incident.
+    expect(await ledger.eventTimeSpan()).toEqual({ oldestMs: T0, newestMs: Date.parse(records[2]!.lastSeen) });
     // From the middle of the first hour: that hour counts; the hour at +3h starts after the end.
     expect(await ledger.decisionCountsBetween(T0 + HOUR / 2, T0 + 3 * HOUR - 1)).toEqual([
       { ruleId: 'r1', decision: 'promote', bucketMs: T0, count: 6 },

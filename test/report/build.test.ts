@@ -1,6 +1,8 @@
 import { expect, it } from 'vitest';
 import { buildReport } from '../../src/report/build.js';
+import { reportPeriod, ReportPeriodError } from '../../src/report/period.js';
 import { Report } from '../../src/report/report.js';
+import { incidentRecord } from '../ledger/fixtures.js';
 import { describeLedger } from '../ledger/backends.js';
 import { DAY, handBuiltLedger, HOSTILE_SIGNATURE, PERIOD, T0 } from './fixtures.js';
 
@@ -107,5 +109,18 @@ describeLedger('buildReport', (fresh) => {
     expect(empty.tuningChanges).toEqual([]);
     expect(empty.totals).toMatchObject({ incidents: 0, alertsMatched: 0, precision: null, falsePositiveRate: null, medianMinutesToFeedback: null, analystMinutes: 0 });
     expect(empty.days).toEqual([expect.objectContaining({ day: '2026-12-20', alerts: 0, incidents: 0 })]);
+  });
+
+  it('a period is at most 400 days of the ledger\'s data: longer is refused naming the maximum, before anything is read', async () => {
+    const ledger = await fresh();
+    await handBuiltLedger(ledger);
+    // Data from 2025-06-01 to 2026-11-21: 538 days.
+    await ledger.writeBatch({ incidents: [incidentRecord({ n: 99, ruleId: 'a', firstSeen: '2025-06-01T00:00:00.000Z' })], openings: [], counts: [], source: 'old' });
+    // The period ends with the newest decision's hour (docs/report.md).
+    await expect(reportPeriod(ledger, '2000-01-01T00:00:00Z', undefined)).rejects.toThrow(
+      new ReportPeriodError('the period 2025-06-01T00:00:00.000Z … 2026-11-21T15:59:59.999Z (within the ledger\'s data) is longer than the maximum of 400d: give a later since or an earlier now'),
+    );
+    expect(await reportPeriod(ledger, '2025-12-01T00:00:00Z', undefined)).toEqual({ fromMs: Date.UTC(2025, 11, 1), toMs: Date.parse('2026-11-21T15:59:59.999Z') });
+    await expect(buildReport(ledger, { ...options, fromMs: 0, toMs: T0 })).rejects.toThrow(/longer than the maximum of 400d/);
   });
 });

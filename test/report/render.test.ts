@@ -7,7 +7,7 @@ import { renderReport } from '../../src/report/render.js';
 import type { Report } from '../../src/report/report.js';
 import { tempDir } from '../helpers.js';
 import { handBuiltLedger, HOSTILE_SIGNATURE, PERIOD } from './fixtures.js';
-import { markdownTables } from './tables.js';
+import { markdownTables, markupIn, renderedText } from './tables.js';
 
 let ledger: Ledger;
 let report: Report;
@@ -30,9 +30,39 @@ describe('report renderers', () => {
       ['2026-11-20', '106', '2'],
       ['2026-11-21', '66', '2'],
     ]);
-    expect(tables[1]!.rows[0]).toEqual(['a', 'signature', HOSTILE_SIGNATURE.replaceAll('|', '\\|'), '2', '6', '1']);
+    expect(tables[1]!.rows[0]).toEqual(['a', 'signature', 'SIG &lt;script&gt;alert\\(1\\)&lt;/script&gt; \\| "x" &amp; y', '2', '6', '1']);
+    expect(renderedText(tables[1]!.rows[0]![2]!)).toBe(HOSTILE_SIGNATURE);
     expect(md).toMatch(/^## alertgate report\n\n/);
     expect(md).toContain('### Tuning changes applied in the period');
+  });
+
+  it('markdown: alert text is text, never markup: HTML, links, images, code, emphasis, pipes, line breaks, bare links (<script> went into tickets as it was)', () => {
+    const hostile = [
+      '<script>alert(1)</script>',
+      '<img src=x onerror=alert(1)>',
+      '[click](https://evil.example/x)',
+      '![pixel](https://evil.example/p.png)',
+      '`rm -rf /` **bold** _em_ ~~gone~~',
+      'a|b\nc\r\nd',
+      'see https://evil.example and www.evil.example or mail ops@evil.example',
+      '\\<b>escaped?</b>\\',
+    ];
+    const withHostile: Report = {
+      ...report,
+      rules: report.rules.map((r, i) => (i === 0 ? { ...r, signatures: hostile.map((key) => ({ key, incidents: 1, alerts: 1, falsePositive: 0 })), entities: [] } : r)),
+    };
+    const md = renderReport(withHostile, 'md');
+    const rows = markdownTables(md)[1]!.rows.filter((r) => r[1] === 'signature' && r[0] === 'a');
+    expect(rows.map((r) => renderedText(r[2]!))).toEqual(hostile.map((h) => h.replace(/[\r\n]+/g, ' ')));
+    for (const row of rows) expect(markupIn(row[2]!), row[2]).toEqual([]);
+    expect(md).not.toMatch(/<(script|img|b)\b/i);
+  });
+
+  it('text: control characters of alert text are shown, not sent to the terminal', () => {
+    const withEscape: Report = { ...report, rules: report.rules.map((r, i) => (i === 0 ? { ...r, signatures: [{ key: 'x\u001b[2Jy\nz', incidents: 1, alerts: 1, falsePositive: 0 }], entities: [] } : r)) };
+    const text = renderReport(withEscape, 'text');
+    expect(text).not.toContain('\u001b');
+    expect(text).toContain('x\\u001b[2Jy\\u000az');
   });
 
   it('text: each table\'s columns start at the same offset on every line', () => {

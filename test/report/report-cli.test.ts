@@ -82,6 +82,14 @@ describe('alertgate report on a replayed, reviewed and tuned fortnight (scripts/
     expect(cli(['report', '--db', db, '--since', '36h', '--minutes-per-incident', '30', '--top', '1', '--format', 'json']).stdout).toMatch(/"days":1\.5\b.*"minutesPerIncident":30,"top":1/);
   });
 
+  it('an absurd --since exits 1 naming the maximum, at once (--since 3650000d used 4.2 GB); tune --since the same', () => {
+    for (const since of ['3650000d', '99999999d', '1000000000000d', '401d']) {
+      expect(cli(['report', '--db', db, '--since', since]), since).toMatchObject({ code: 1, stdout: '', stderr: `alertgate: --since: invalid duration "${since}": longer than the maximum of 400d\n` });
+      expect(cli(['tune', '--db', db, '--since', since]), since).toMatchObject({ code: 1, stderr: expect.stringContaining(`--since: invalid duration "${since}": longer than the maximum of 400d`) });
+    }
+    expect(cli(['report', '--db', db, '--since', '2026-13-45T00:00:00Z'])).toMatchObject({ code: 1, stderr: expect.stringContaining('--since: expected a duration such as 7d or 36h (at most 400d), or an ISO date-time') });
+  });
+
   it('clear errors, exit 1: no ledger, a ledger file that is not there (not created), bad options, an empty ledger without --now', async () => {
     const dir = tempDir('alertgate-report-errors-');
     const missing = join(dir, 'nope.sqlite');

@@ -4,9 +4,8 @@ import type { DecisionCount, ReportIncident, TuningChange } from '../../src/ledg
 import { reportOf, type ReportData } from '../../src/report/build.js';
 import { renderReport, ReportFormat } from '../../src/report/render.js';
 import { Report } from '../../src/report/report.js';
-import { incidentRecord } from '../ledger/fixtures.js';
 import { DAY, HOUR, T0 } from './fixtures.js';
-import { markdownTables } from './tables.js';
+import { markdownTables, markupIn, renderedText } from './tables.js';
 
 const RULES = ['a', 'b', 'c'];
 const SPAN_HOURS = 7 * 24;
@@ -19,7 +18,7 @@ const incidentArb = fc.record({
   verdict: fc.constantFrom('true_positive', 'benign_positive', 'false_positive', null),
   feedbackMinutes: fc.integer({ min: -30, max: 600 }),
   // Any text: signatures and entity values come from the alerts, so from anyone.
-  name: fc.option(fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('<script>x</script>', 'a|b', 'ET SCAN')), { nil: undefined }),
+  name: fc.option(fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('<script>x</script>', 'a|b', 'ET SCAN', '[x](http://e.example)', '![i](y)', '`c` *e* _u_', 'a@b www.x.example', '\\*')), { nil: undefined }),
   host: fc.oneof(fc.string({ maxLength: 6 }), fc.constantFrom('web-1', '<b>"h"</b>')),
 });
 
@@ -43,10 +42,13 @@ const dataArb = fc.record({
 type Input = typeof dataArb extends fc.Arbitrary<infer T> ? T : never;
 
 function build(input: Input) {
-  const incidents: ReportIncident[] = input.incidents.map((i, n) => {
+  const incidents: ReportIncident[] = input.incidents.map((i) => {
     const firstSeenMs = T0 + i.hour * HOUR + i.minute * 60_000;
     return {
-      record: incidentRecord({ n, ruleId: i.ruleId, firstSeen: new Date(firstSeenMs).toISOString(), alertCount: i.alertCount, groupKey: { 'entities.host': i.host } }),
+      ruleId: i.ruleId,
+      firstSeenMs,
+      alertCount: i.alertCount,
+      groupKey: { 'entities.host': i.host },
       verdict: i.verdict,
       openingAlert: i.name === undefined ? undefined : { name: i.name, source: 's', severity: 'low', entities: { host: i.host } },
       firstFeedbackMs: i.verdict === null ? undefined : firstSeenMs + i.feedbackMinutes * 60_000,
@@ -124,9 +126,15 @@ describe('report properties', () => {
         const html = renderReport(report, 'html');
         expect(html).not.toMatch(/<script/i);
         expect(html).not.toContain('<b>');
-        for (const table of markdownTables(renderReport(report, 'md'))) {
+        const tables = markdownTables(renderReport(report, 'md'));
+        for (const table of tables) {
           for (const row of table.rows) expect(row.length, table.rows.join('\n')).toBe(table.head.length);
         }
+        // Signatures and entities render as their text (line breaks as spaces; a cell's edges are trimmed, as GFM does) and make no markup.
+        const keys = report.rules.flatMap((r) => [...r.signatures, ...r.entities].map((k) => k.key.replace(/[\r\n]+/g, ' ').trim()));
+        const noise = tables.find((t) => t.head[1] === 'kind')?.rows ?? [];
+        expect(noise.map((r) => renderedText(r[2]!))).toEqual(keys);
+        for (const row of noise) expect(markupIn(row[2]!), row[2]).toEqual([]);
       }),
       { numRuns: 100 },
     );

@@ -38,3 +38,19 @@ export function markdownTables(markdown: string): MarkdownTable[] {
   }
   return tables;
 }
+
+/** A cell as a CommonMark renderer shows its text: backslash escapes and character references undone. */
+export function renderedText(cell: string): string {
+  return cell
+    .replace(/\\([!-/:-@[-`{-~])/g, '$1')
+    .replace(/&(amp|lt|gt|#\d+);/g, (_, ref: string) => (ref === 'amp' ? '&' : ref === 'lt' ? '<' : ref === 'gt' ? '>' : String.fromCharCode(Number(ref.slice(1)))));
+}
+
+/**
+ * What in a cell could make markup rather than text: raw `<` or `>` (HTML, autolinks), an unescaped
+ * character of emphasis, code, links, images or tables, a line break, or the start of a bare link.
+ */
+export function markupIn(cell: string): string[] {
+  const outsideEscapes = cell.replace(/\\[!-/:-@[-`{-~]/g, '');
+  return [...(outsideEscapes.match(/[<>`*_[\]()!~|\r\n]|:\/\/|www\.|@/gi) ?? [])];
+}

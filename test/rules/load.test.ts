@@ -1,7 +1,10 @@
+import { rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatProblem } from '../../src/rules/problems.js';
 import { loadRules } from '../../src/rules/load.js';
-import { problemsOf, rule, ruleset, writeRules } from '../helpers.js';
+import { problemsOf, rule, ruleset, writeRules, YAML_ALIAS_BOMB } from '../helpers.js';
 
 describe('loading rule files', () => {
   it('loads YAML and JSON rules, multi-document files and lists, in precedence order', async () => {
@@ -106,6 +109,50 @@ describe('loading rule files', () => {
     );
     const notAField = await problemsOf({ 'r.yaml': rule({ incident: { groupBy: ['["entities"].host'], window: '1h' } }) });
     expect(notAField.map(formatProblem)).toContainEqual(expect.stringMatching(/\/incident\/groupBy\/0: expected an alert field path such as entities\.src_ip/));
+  });
+
+  it('locates a duration too large to count in milliseconds, as a schema problem', async () => {
+    const problems = await problemsOf({
+      'r.yaml': rule({ window: { groupBy: ['entities.host'], size: '99999999999999999d' }, aggregates: { hits: { kind: 'count' } }, match: { all: [] } }),
+    });
+    expect(problems.map(formatProblem)).toContainEqual(expect.stringMatching(/^.*r\.yaml: \/window\/size: invalid duration "99999999999999999d": too large to count in milliseconds \(line \d+\)$/));
+  });
+
+  it('a file removed between listing and reading is a located problem, not an ENOENT thrown out of loadRules (it crashed a reloading worker)', async () => {
+    const dir = writeRules({ 'a.yaml': rule({ id: 'a' }), 'b.yaml': rule({ id: 'b' }) });
+    // The file system for real: b.yaml is listed, then removed just before it is read.
+    const read = async (file: string) => {
+      if (file.endsWith('b.yaml')) rmSync(file);
+      return readFile(file, 'utf8');
+    };
+    const result = await loadRules(dir, { read });
+    expect(result.ok).toBe(false);
+    expect(result.ok ? [] : result.problems.map(formatProblem)).toEqual([
+      `${join(dir, 'b.yaml')}: /: cannot read the file (ENOENT): it was removed or renamed while the rules were loading; the next load reads the directory as it is then`,
+    ]);
+    // The next load sees the directory as it is now.
+    const again = await loadRules(dir);
+    expect(again.ok && again.ruleset.promoteRules.map((r) => r.rule.id)).toEqual(['a']);
+  });
+
+  it('an alias bomb and a cyclic alias are located problems, whatever else the directory holds', async () => {
+    const problems = await problemsOf({
+      'bomb.yaml': YAML_ALIAS_BOMB,
+      'list.yaml': `- &base ${JSON.stringify(rule({ id: 'one' }))}\n- &loop {id: two, self: *loop}\n`,
+      'good.yaml': rule({ id: 'good' }),
+    });
+    expect(problems.map(formatProblem)).toEqual([
+      expect.stringMatching(/bomb\.yaml: \/: aliases expand too far \(over maxAliasCount 100; .*Excessive alias count.*\): write the values out, or alias less \(line 2\)$/),
+      expect.stringMatching(/list\.yaml: \/: alias \*loop is inside the node it refers to, a value that never ends: write the value out \(line 2\)$/),
+    ]);
+  });
+
+  it('resolves aliases in list-form files (items were built without their document: an alias came out as {source})', async () => {
+    const aliased = await ruleset({ 'list.yaml': '- id: one\n  version: 1\n  title: t\n  owner: soc\n  severity: high\n  category: other\n  decision: promote\n  conditions: &high {all: [{fact: severity, operator: equal, value: high}]}\n- id: two\n  version: 1\n  title: t\n  owner: soc\n  severity: high\n  category: other\n  decision: promote\n  conditions: *high\n' });
+    expect(aliased.promoteRules.map((r) => [r.rule.id, r.rule.conditions])).toEqual([
+      ['one', { all: [{ fact: 'severity', operator: 'equal', value: 'high' }] }],
+      ['two', { all: [{ fact: 'severity', operator: 'equal', value: 'high' }] }],
+    ]);
   });
 
   it('rejects unknown keys, naming the key', async () => {

@@ -39,4 +39,30 @@ describe('watching a rules directory', () => {
       stop();
     }
   });
+
+  it('when handling a load throws, says so through onError and keeps watching: the next change loads (the chain used to stay rejected)', async () => {
+    const dir = writeRules({ 'r.yaml': rule({ id: 'first' }) });
+    let reportError!: (err: unknown) => void;
+    const errored = new Promise<unknown>((resolve) => (reportError = resolve));
+    const waiters: ((r: LoadResult) => void)[] = [];
+    let calls = 0;
+    const stop = watchRules(
+      dir,
+      (r) => {
+        if (++calls === 1) throw new Error('the handler failed');
+        waiters.shift()?.(r);
+      },
+      { debounceMs: 50, onError: (err) => reportError(err) },
+    );
+    try {
+      writeFileSync(join(dir, 'r.yaml'), stringify(rule({ id: 'second' })));
+      expect(((await errored) as Error).message).toBe('the handler failed');
+      const loaded = nextLoad(waiters);
+      writeFileSync(join(dir, 'r.yaml'), stringify(rule({ id: 'third' })));
+      const third = await loaded;
+      expect(third.ok && third.ruleset.promoteRules.map((r) => r.rule.id)).toEqual(['third']);
+    } finally {
+      stop();
+    }
+  });
 });

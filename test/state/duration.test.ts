@@ -20,4 +20,10 @@ describe('parseDuration', () => {
   it('rejects durations too large to count in ms', () => {
     expect(() => parseDuration('99999999999999999d')).toThrow(/too large/);
   });
+
+  it('with a maximum: refuses anything longer, naming the maximum (also what is too large to count)', () => {
+    expect(parseDuration('400d', '400d')).toBe(400 * 86_400_000);
+    expect(() => parseDuration('401d', '400d')).toThrow('invalid duration "401d": longer than the maximum of 400d');
+    expect(() => parseDuration('99999999999999999d', '400d')).toThrow('invalid duration "99999999999999999d": longer than the maximum of 400d');
+  });
 });

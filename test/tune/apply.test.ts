@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import { Ledger } from '../../src/ledger/ledger.js';
 import { loadRulesOrThrow } from '../../src/rules/load.js';
 import { applyProposal, editRuleText, revertChange, TuningConflict } from '../../src/tune/apply.js';
 import type { Proposal } from '../../src/tune/report.js';
+import { RuleFileRefused } from '../../src/tune/rule-file-path.js';
 import { tempDir, writeRules } from '../helpers.js';
 
 const T0 = Date.UTC(2026, 11, 1, 12, 0, 0);
@@ -138,5 +139,34 @@ describe('tune --apply and --revert', () => {
     expect(readFileSync(join(dir, 'burst.yaml'), 'utf8')).toBe(before);
     expect(existsSync(join(dir, 'CHANGELOG.md'))).toBe(false);
     expect(() => editRuleText(before, 'missing', 'minCount', 30)).toThrow(/rule missing is not in the file/);
+  });
+
+  it('apply, revert and their validation write only inside the rules directory: ../, absolute paths, links out, non-rule files are refused (a crafted ledger row overwrote ../../../../<dir>/x)', async () => {
+    const dir = writeRules({ 'burst.yaml': ruleText('block', 'x', 20, 1) });
+    const outside = tempDir('alertgate-outside-');
+    const target = join(outside, 'burst.yaml');
+    writeFileSync(target, ruleText('block', 'x', 20, 1));
+    symlinkSync(target, join(dir, 'link.yaml'));
+    mkdirSync(join(dir, 'sub'));
+    symlinkSync(outside, join(dir, 'sub', 'out'));
+    const options = { rulesDir: dir, ledger, changelog: join(dir, 'CHANGELOG.md'), author: 'eng', reason: 'noise', nowMs: T0 + 40_000 };
+    const escapes: [string, RegExp][] = [
+      [`../../../../../..${target}`, /outside the rules directory/],
+      [target, /an absolute path/],
+      ['link.yaml', /a symbolic link out of the rules directory/],
+      ['sub/out/burst.yaml', /a symbolic link out of the rules directory/],
+      ['../x.txt', /not a rule file/],
+    ];
+    for (const [file, why] of escapes) {
+      await expect(applyProposal(proposal(20, 30, 1, file), options), file).rejects.toThrow(why);
+      await ledger.recordTuningChange({ id: `tc-crafted-${file}`, ruleId: 'burst', file, param: 'minCount', from: 20, to: 30, versionBefore: 1, versionAfter: 2, beforeText: 'pwned: true\n', afterText: readFileSync(target, 'utf8'), author: 'mallory', reason: 'x', evidence: {}, appliedAtMs: T0 });
+      await expect(revertChange(`tc-crafted-${file}`, options), file).rejects.toThrow(RuleFileRefused);
+    }
+    expect(readFileSync(target, 'utf8')).toBe(ruleText('block', 'x', 20, 1));
+    expect(readdirSync(outside)).toEqual(['burst.yaml']);
+    expect(existsSync(join(dir, 'CHANGELOG.md'))).toBe(false);
+    // A file inside, named the long way round, is the same file.
+    const change = await applyProposal(proposal(20, 30, 1, 'sub/../burst.yaml'), options);
+    expect(readFileSync(join(dir, 'burst.yaml'), 'utf8')).toBe(change.afterText);
   });
 });

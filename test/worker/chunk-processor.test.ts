@@ -84,4 +84,44 @@ describe('ChunkProcessor: one chunk of merged input → its output messages', ()
     const deadLetters = outputs.topicMessages().find((t) => t.topic === 'dlq')!;
     expect(deadLetters.messages.map((m) => m.key)).toEqual(['other-0-7', 'alerts-2-3']);
   });
+
+  it('the dead-letter log line names where and the class of the problem, never the payload (a secret in a bad alert went to the log)', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const log = pino({ level: 'info', base: null }, { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const rules = await ruleset({ 'r.yaml': rule({ id: 'r' }) });
+    const p = new ChunkProcessor({ ruleset: rules, normalize: createNormalizer({ format: 'canonical' }), maxLineBytes: 300, topics, log }, [
+      { topic: 'other', partition: 0 },
+      { topic: 'alerts', partition: 2 },
+    ]);
+    const SECRET = 'AKIAIOSFODNN7EXAMPLE-hunter2';
+    const outputs = p.process(
+      batchOf([
+        JSON.stringify(alert({ id: 'a1', time: `${SECRET}` })),
+        JSON.stringify(alert({ id: 'a2', severity: SECRET })),
+        `{"password": "${SECRET}", oops`,
+        JSON.stringify(alert({ id: 'a3', secret: SECRET })),
+        JSON.stringify(alert({ id: `lone-\ud800${SECRET}` })),
+        JSON.stringify(alert({ id: 'a4', name: `${SECRET}${'x'.repeat(300)}` })),
+        Buffer.from([0xff, ...Buffer.from(SECRET)]),
+      ]),
+    );
+    const deadLetters = outputs.topicMessages().find((t) => t.topic === 'dlq')!.messages.map((m) => KafkaDeadLetterRecord.parse(JSON.parse(String(m.value))));
+    expect(deadLetters).toHaveLength(7);
+    // The dead letters keep the fragment: that is the place for it.
+    expect(deadLetters.filter((d) => `${d.reason}${d.raw}`.includes(SECRET))).toHaveLength(7);
+    const logged = lines.filter((l) => l.msg === 'dead letter');
+    // Rejected before the pipeline (not UTF-8) and by it, each with its offset and the class of its problem.
+    expect(logged.map((l) => [l.offset, l.reason]).sort()).toEqual([
+      ['100', 'bad_timestamp'],
+      ['101', 'bad_severity'],
+      ['102', 'invalid_json'],
+      ['103', 'schema'],
+      ['104', 'schema'],
+      ['105', 'oversized'],
+      ['106', 'not_utf8'],
+    ]);
+    for (const line of logged) expect(Object.keys(line).sort()).toEqual(['level', 'msg', 'offset', 'partition', 'reason', 'time', 'topic'].sort());
+    expect(JSON.stringify(lines)).not.toContain('AKIA');
+    expect(JSON.stringify(lines)).not.toContain('hunter2');
+  });
 });

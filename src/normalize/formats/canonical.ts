@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CanonicalAlert } from '../alert.js';
+import { CanonicalAlert, MAX_ALERT_ID_CHARS } from '../alert.js';
 import { toPointer } from '../describe.js';
 import { deterministicId } from '../id.js';
 import { locateIssues, strictObject } from '../schema-errors.js';
@@ -91,7 +91,6 @@ export const canonicalFormat: SingleAlertFormat = {
 };
 
 const CANONICAL_KEYS: ReadonlySet<string> = new Set(Object.keys(CanonicalInput.shape));
-const MAX_ID_LENGTH = 512;
 
 const isAbsent = (v: unknown) => v === undefined || v === null;
 const isText = (v: unknown) => typeof v === 'string' && v.length > 0;
@@ -106,7 +105,7 @@ const isStringOrFinite = (v: unknown) => typeof v === 'string' || (typeof v === 
 export function isPlainCanonical(obj: JsonObject): obj is JsonObject & CanonicalInput {
   for (const key in obj) if (!CANONICAL_KEYS.has(key)) return false;
   const { id, time, source, name, severity, severityOriginal, category, entities, tags } = obj;
-  if (!(isAbsent(id) || (typeof id === 'string' && id.length > 0 && id.length <= MAX_ID_LENGTH))) return false;
+  if (!(isAbsent(id) || (typeof id === 'string' && id.length > 0 && id.length <= MAX_ALERT_ID_CHARS && id.isWellFormed()))) return false;
   if (!isStringOrFinite(time) || !isText(source) || !isText(name) || !isStringOrFinite(severity)) return false;
   if (!(severityOriginal === undefined || severityOriginal === null || isStringOrFinite(severityOriginal))) return false;
   if (!(isAbsent(category) || typeof category === 'string')) return false;

@@ -1,4 +1,4 @@
-import { type Severity } from '../alert.js';
+import { alertIdProblem, type Severity } from '../alert.js';
 import { jsonType, quote, toPointer } from '../describe.js';
 import { compileFieldPath, fieldPath, fieldPathKeys, nestedKeys, type FieldPath, type FieldPathReader } from '../field-path.js';
 import { deterministicId } from '../id.js';
@@ -15,9 +15,6 @@ import {
   type NormalizeProblem,
   type SingleAlertFormat,
 } from './adapter.js';
-
-/** Same limit as CanonicalAlert.id. */
-const MAX_ID_CHARS = 512;
 
 /** One canonical field's mapping, compiled once so that reading it per alert is a few property lookups. */
 interface FieldReader<Value> {
@@ -175,10 +172,8 @@ function requiredText(obj: JsonObject, reader: FieldReader<string>, base: Base, 
 function readId(obj: JsonObject, reader: FieldReader<string>, base: Base, value: unknown): string | undefined | FieldFailure {
   const text = toText(obj, reader, base, value);
   if (typeof text !== 'string') return text;
-  if (text === '' || text.length > MAX_ID_CHARS) {
-    return failure(obj, reader, base, `an id must have 1 to ${MAX_ID_CHARS} characters, this one has ${text.length}`);
-  }
-  return text;
+  const problem = alertIdProblem(text);
+  return problem === undefined ? text : failure(obj, reader, base, problem);
 }
 
 function readSeverity(obj: JsonObject, reader: FieldReader<Severity>, original: unknown, base: Base): Severity | FieldFailure {
