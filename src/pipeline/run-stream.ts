@@ -2,6 +2,7 @@ import { readLines } from '../source/index.js';
 import type { IncidentRecord } from '../incidents/index.js';
 import { recordingSinks, type LedgerRecorder } from '../ledger/recorder.js';
 import { NdjsonWriter } from '../sinks/ndjson-writer.js';
+import type { DeadLetterRecord } from './dead-letter.js';
 import { Pipeline, type PipelineOptions, type PipelineSinks } from './pipeline.js';
 
 export interface OutputTargets {
@@ -28,6 +29,8 @@ export function runStream(
     readonly onBatch?: (pipeline: Pipeline) => void;
     /** Sees every incident record written (e.g. for an end-of-run summary). */
     readonly onIncident?: (incident: IncidentRecord) => void;
+    /** Sees every dead letter written, after the dead-letters output. */
+    readonly onDeadLetter?: (record: DeadLetterRecord) => void;
     /** Sees every decision record (JSON) written, after the decisions output (e.g. the audit log). */
     readonly onDecision?: (json: string, alertId: string) => void;
     /** Also records decisions and incidents in the ledger: flushed when due after a chunk, and at the end. */
@@ -54,7 +57,10 @@ export function runStream(
       writers.incidents?.write(r);
       options.onIncident?.(r);
     },
-    deadLetter: writers.deadLetters ? (r) => writers.deadLetters!.write(r) : ignore,
+    deadLetter: (r) => {
+      writers.deadLetters?.write(r);
+      options.onDeadLetter?.(r);
+    },
   };
   const recorder = options.recorder;
   const pipeline = new Pipeline({ ...options, sinks: recordingSinks(sinks, recorder) });
