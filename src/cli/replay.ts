@@ -3,7 +3,10 @@ import type { Command } from 'commander';
 import type { Ledger } from '../ledger/ledger.js';
 import { InputFormat } from '../normalize/index.js';
 import { runStream } from '../pipeline/run-stream.js';
+import { DEFAULT_DEDUP_MAX_IDS, type DedupOptions } from '../dedup/seen-alerts.js';
 import { DEFAULT_MAX_ALERT_IDS } from '../incidents/index.js';
+import type { Pipeline } from '../pipeline/pipeline.js';
+import { parseDuration } from '../state/index.js';
 import type { DeadLetterRecord } from '../pipeline/dead-letter.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../source/index.js';
 import { openUserInput, prepare, reportUserError, UserError } from './setup.js';
@@ -21,6 +24,8 @@ interface ReplayOptions {
   maxLineBytes: string;
   maxAlertIds: string;
   maxInvalidRatio?: string;
+  dedupHorizon: string;
+  dedupMaxIds: string;
   db?: string;
   dbSchema?: string;
 }
@@ -40,6 +45,8 @@ export function registerReplay(program: Command, setExit: (code: number) => void
     .option('--max-line-bytes <n>', 'longer input lines become dead letters', String(DEFAULT_MAX_LINE_BYTES))
     .option('--max-alert-ids <n>', 'alert ids listed per incident record (alertCount counts them all)', String(DEFAULT_MAX_ALERT_IDS))
     .option('--max-invalid-ratio <r>', 'exit 1 when more than this share (0 to 1) of the input lines are invalid (default: only when all are)')
+    .option('--dedup-horizon <duration>', 'an alert with the id and event time of one this far (event time) behind the newest is a duplicate; 0s: no deduplication', '10m')
+    .option('--dedup-max-ids <n>', 'alert ids remembered for deduplication at most', String(DEFAULT_DEDUP_MAX_IDS))
     .option('--db <ledger>', 'also record incidents, opening decisions and decision counts in a ledger: a SQLite file or a postgres:// URL (docs/ledger.md)')
     .option('--db-schema <schema>', 'PostgreSQL schema of the ledger (default public)')
     .action(async (opts: ReplayOptions) => {
@@ -63,11 +70,12 @@ async function replay(opts: ReplayOptions): Promise<void> {
   if (maxInvalidRatio !== undefined && !(opts.maxInvalidRatio!.trim() !== '' && maxInvalidRatio >= 0 && maxInvalidRatio <= 1)) {
     throw new UserError(`--max-invalid-ratio: expected a number from 0 to 1 (e.g. 0.05), got "${opts.maxInvalidRatio}"`);
   }
+  const dedup = dedupOptions(opts.dedupHorizon, opts.dedupMaxIds);
   const { ruleset, normalize } = await prepare({ rules: opts.rules, format: format.data, mapping: opts.map });
   // The ledger's modules (Kysely, the database drivers) load only when asked for.
   const ledger = opts.db !== undefined ? await (await import('./ledger-cli.js')).openLedger(opts.db, opts.dbSchema) : undefined;
   try {
-    await replayInto(opts, { ruleset, normalize, maxLineBytes, maxAlertIds, maxInvalidRatio }, ledger);
+    await replayInto(opts, { ruleset, normalize, maxLineBytes, maxAlertIds, maxInvalidRatio, dedup }, ledger);
   } finally {
     await ledger?.close();
   }
@@ -78,10 +86,23 @@ interface ReplayLimits {
   maxAlertIds: number;
   /** Undefined: fail only when every line is invalid. */
   maxInvalidRatio: number | undefined;
+  dedup: DedupOptions;
+}
+
+function dedupOptions(horizon: string, maxIds: string): DedupOptions {
+  let horizonMs: number;
+  try {
+    horizonMs = parseDuration(horizon);
+  } catch (err) {
+    throw new UserError(`--dedup-horizon: ${(err as Error).message}`);
+  }
+  const ids = Number(maxIds);
+  if (!Number.isInteger(ids) || ids <= 0) throw new UserError(`--dedup-max-ids: expected a positive integer, got "${maxIds}"`);
+  return { horizonMs, maxIds: ids };
 }
 
 async function replayInto(opts: ReplayOptions, prepared: Awaited<ReturnType<typeof prepare>> & ReplayLimits, ledger: Ledger | undefined): Promise<void> {
-  const { ruleset, normalize, maxLineBytes, maxAlertIds, maxInvalidRatio } = prepared;
+  const { ruleset, normalize, maxLineBytes, maxAlertIds, maxInvalidRatio, dedup } = prepared;
   // A replay of the same input replaces its decision counts rather than adding to them.
   const source = `replay:${opts.input === '-' ? '-' : resolve(opts.input)}`;
   const recorder = ledger && (await (await import('./ledger-cli.js')).startRecording(ledger, ruleset, source));
@@ -94,6 +115,7 @@ async function replayInto(opts: ReplayOptions, prepared: Awaited<ReturnType<type
     normalize,
     maxLineBytes,
     maxAlertIdsPerIncident: maxAlertIds,
+    dedup,
     onDeadLetter: (record) => (firstDeadLetter ??= record),
     outputs: { decisions: opts.decisions, incidents: opts.incidents, deadLetters: opts.deadLetters },
     onBatch: (p) => progress.tick(p.counts),
@@ -107,8 +129,15 @@ async function replayInto(opts: ReplayOptions, prepared: Awaited<ReturnType<type
   const out = toStdout ? process.stderr : process.stdout;
   const ledgerLine = ledger && recorder ? `\nledger      ${ledger.describe()}: ${recorder.stats.incidentsWritten} incident records written` : '';
   out.write(opts.summary === 'json' ? `${JSON.stringify(summary)}\n` : `${formatSummaryText(summary)}${ledgerLine}\n`);
+  if (summary.lossy > 0) process.stderr.write(`alertgate: warning: ${lossyWarning(run.pipeline.windowStats())}\n`);
   const tooManyInvalid = invalidInputProblem(summary, maxInvalidRatio, firstDeadLetter);
   if (tooManyInvalid) throw new UserError(tooManyInvalid);
+}
+
+/** Which rules decided on lost state, for the one warning a replay prints. */
+function lossyWarning(windows: ReturnType<Pipeline['windowStats']>): string {
+  const rules = windows.filter((w) => w.stats.lossyObservations > 0).map((w) => `${w.ruleId} (${w.stats.lossyObservations} alerts)`);
+  return `windows at their memory bounds decided alerts on incomplete counts: ${rules.join(', ')}; their explanations say window.lossy. Raise window.maxKeys / maxEvents / maxEventsPerKey (docs/rules.md, "Memory bounds")`;
 }
 
 /**

@@ -7,6 +7,7 @@ import { DeadLetterRecord } from '../pipeline/dead-letter.js';
 import { Report } from '../report/report.js';
 import { API_ROUTES } from '../http/api-routes.js';
 import { openApiDocument } from '../http/openapi.js';
+import { RunSummary } from './summary.js';
 
 /** The external shapes (records and the report), as JSON Schema generated from their zod schemas (docs/schemas/ holds copies). */
 export const SCHEMAS = {
@@ -14,6 +15,7 @@ export const SCHEMAS = {
   decision: DecisionRecord,
   incident: IncidentRecord,
   'dead-letter': DeadLetterRecord,
+  summary: RunSummary,
   report: Report,
 } as const;
 

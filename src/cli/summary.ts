@@ -1,19 +1,52 @@
+import { z } from 'zod';
 import type { PipelineCounts } from '../pipeline/pipeline.js';
 
-/** The accounting of a run (every input record is one of promoted, suppressed, passed or invalid), and its speed. */
-export type RunSummary = Omit<PipelineCounts, 'byRule'> & { durationMs: number; alertsPerSecond: number };
+const count = z.number().int().nonnegative();
+
+/**
+ * The accounting of a run and its speed (`replay --summary json`, the workers' last log line): every
+ * input record is one of promoted, suppressed, passed, duplicate or invalid. docs/outputs.md, "Accounting".
+ */
+export const RunSummary = z
+  .object({
+    /** Input records read (blank lines are not counted). */
+    alerts: count,
+    promoted: count,
+    suppressed: count,
+    passed: count,
+    /** Alerts that came before (the same id and event time within the dedup horizon). */
+    duplicate: count,
+    /** Dead letters. */
+    invalid: count,
+    /** Incidents opened. */
+    incidents: count,
+    /** Promoted alerts that joined an open incident: promoted = incidents + grouped. */
+    grouped: count,
+    /** Decided alerts later than some rule's allowed lateness. */
+    late: count,
+    /** Decided alerts whose aggregates read a window that had lost state at its memory bounds (maxKeys, maxEvents). */
+    lossy: count,
+    suppressedByException: count,
+    /** Wall time of the run: with alertsPerSecond, the only fields that vary between runs. */
+    durationMs: count,
+    alertsPerSecond: count,
+  })
+  .strict();
+export type RunSummary = z.infer<typeof RunSummary>;
 
 export function summarize(counts: PipelineCounts, durationMs: number): RunSummary {
-  const { alerts, promoted, suppressed, passed, invalid, incidents, grouped, late, suppressedByException } = counts;
+  const { alerts, promoted, suppressed, passed, duplicate, invalid, incidents, grouped, late, lossy, suppressedByException } = counts;
   return {
     alerts,
     promoted,
     suppressed,
     passed,
+    duplicate,
     invalid,
     incidents,
     grouped,
     late,
+    lossy,
     suppressedByException,
     durationMs: Math.round(durationMs),
     alertsPerSecond: durationMs > 0 ? Math.round((alerts * 1000) / durationMs) : 0,
@@ -27,8 +60,10 @@ export function formatSummaryText(s: RunSummary): string {
     `promoted    ${s.promoted} (${pct(s.promoted)}%) into ${s.incidents} incidents (${s.grouped} alerts joined an open incident)`,
     `suppressed  ${s.suppressed} (${pct(s.suppressed)}%), ${s.suppressedByException} by exceptions`,
     `passed      ${s.passed} (${pct(s.passed)}%)`,
+    `duplicate   ${s.duplicate} (${pct(s.duplicate)}%)`,
     `invalid     ${s.invalid} (${pct(s.invalid)}%)`,
     `late        ${s.late}`,
+    `lossy       ${s.lossy}${s.lossy > 0 ? ' (decided on windows that had lost state at their memory bounds: raise window.maxKeys / maxEvents; docs/rules.md)' : ''}`,
     `duration    ${s.durationMs} ms (${s.alertsPerSecond} alerts/s)`,
   ].join('\n');
 }

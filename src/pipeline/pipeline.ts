@@ -10,6 +10,8 @@ import type { CompiledRuleSet } from '../rules/ruleset.js';
 import { PipelineStats } from '../metrics/pipeline-stats.js';
 import { deadLetter, type DeadLetterReason, type DeadLetterRecord } from './dead-letter.js';
 import { DecisionWriter } from './decision-json.js';
+import { normalizerNamed } from './line-format.js';
+import { DEFAULT_DEDUP, DedupOptions, EMPTY_SEEN_ALERTS, SeenAlerts, SeenAlertsSnapshot, type FirstDecision, type FirstOccurrence, type SeenAlertsStats } from '../dedup/seen-alerts.js';
 
 /**
  * What a decision was, for sinks that count or index decisions without parsing their JSON (the ledger).
@@ -57,56 +59,76 @@ export interface PipelineOptions {
   readonly incidentUpdates?: boolean;
   /** Where the metrics' breakdowns are counted (source labels, clock); a fresh default one if left out. */
   readonly stats?: PipelineStats;
+  /** Deduplication by alert id (src/dedup); DEFAULT_DEDUP if left out, horizonMs 0 turns it off. */
+  readonly dedup?: DedupOptions;
 }
 
-/** Every input record ends in exactly one of these: `alerts = promoted + suppressed + passed + invalid`. */
+/** Every input record ends in exactly one of these: `alerts = promoted + suppressed + passed + duplicate + invalid`. */
 export interface PipelineCounts {
   alerts: number;
   promoted: number;
   suppressed: number;
   passed: number;
+  /** Alerts that came before (the same id and event time within the dedup horizon): decided `duplicate`, counted nowhere else. */
+  duplicate: number;
   invalid: number;
   /** Incidents opened (alerts that joined an open incident are counted in `grouped`). */
   incidents: number;
   grouped: number;
   /** Alerts that arrived later than some rule's allowed lateness (decided, but not counted in that window). */
   late: number;
+  /** Decided alerts whose aggregates read a window that had lost state at its memory bounds (they may read low). */
+  lossy: number;
   suppressedByException: number;
   /** Per rule: alerts it decided, by decision. */
   byRule: Map<string, { promoted: number; suppressed: number }>;
 }
 
 const RuleCounts = z.object({ promoted: z.number().int().nonnegative(), suppressed: z.number().int().nonnegative() }).strict();
+const count = z.number().int().nonnegative();
 
-/**
- * Everything a pipeline holds between two alerts: windows, open incidents, the watermark and the counts.
- * A fresh pipeline restored from it decides the following alerts exactly as this one would have
- * (property-tested); the Kafka worker checkpoints it (docs/kafka.md, "State").
- */
-export const PipelineSnapshot = z
+const SnapshotCountsV1 = z
   .object({
-    version: z.literal(1),
+    alerts: count,
+    promoted: count,
+    suppressed: count,
+    passed: count,
+    invalid: count,
+    incidents: count,
+    grouped: count,
+    late: count,
+    suppressedByException: count,
+    byRule: z.record(z.string(), RuleCounts),
+  })
+  .strict();
+
+const SnapshotV2 = z
+  .object({
+    version: z.literal(2),
     /** The rule set it was taken under (CompiledRuleSet.fingerprint). */
     rulesFingerprint: z.string(),
     watermarkMs: z.number().nullable(),
-    counts: z
-      .object({
-        alerts: z.number().int().nonnegative(),
-        promoted: z.number().int().nonnegative(),
-        suppressed: z.number().int().nonnegative(),
-        passed: z.number().int().nonnegative(),
-        invalid: z.number().int().nonnegative(),
-        incidents: z.number().int().nonnegative(),
-        grouped: z.number().int().nonnegative(),
-        late: z.number().int().nonnegative(),
-        suppressedByException: z.number().int().nonnegative(),
-        byRule: z.record(z.string(), RuleCounts),
-      })
-      .strict(),
+    counts: SnapshotCountsV1.extend({ duplicate: count, lossy: count }).strict(),
     windows: EvaluatorSnapshot,
     incidents: IncidentTrackerSnapshot,
+    /** The ids the dedup stage remembers. */
+    dedup: SeenAlertsSnapshot,
   })
   .strict();
+
+/** What checkpoints held before deduplication: read as a version 2 snapshot with no ids remembered. */
+const SnapshotV1 = SnapshotV2.omit({ dedup: true })
+  .extend({ version: z.literal(1), counts: SnapshotCountsV1 })
+  .strict()
+  .transform((v1): z.infer<typeof SnapshotV2> => ({ ...v1, version: 2, counts: { ...v1.counts, duplicate: 0, lossy: 0 }, dedup: EMPTY_SEEN_ALERTS }));
+
+/**
+ * Everything a pipeline holds between two alerts: windows, open incidents, the watermark, the dedup
+ * stage's ids and the counts. A fresh pipeline restored from it decides the following alerts exactly
+ * as this one would have (property-tested); the Kafka worker checkpoints it (docs/kafka.md, "State").
+ * Version 1 snapshots (before deduplication) are still read.
+ */
+export const PipelineSnapshot = z.union([SnapshotV2, SnapshotV1]);
 export type PipelineSnapshot = z.infer<typeof PipelineSnapshot>;
 
 /**
@@ -122,10 +144,12 @@ export class Pipeline {
     promoted: 0,
     suppressed: 0,
     passed: 0,
+    duplicate: 0,
     invalid: 0,
     incidents: 0,
     grouped: 0,
     late: 0,
+    lossy: 0,
     suppressedByException: 0,
     byRule: new Map(),
   };
@@ -134,6 +158,8 @@ export class Pipeline {
   /** Newest event time seen: incidents close relative to it, never to the wall clock. */
   private watermarkMs = Number.NEGATIVE_INFINITY;
   private readonly evaluator: Evaluator;
+  /** The dedup stage; undefined when it is off. */
+  private readonly seen: SeenAlerts | undefined;
   private ruleset: CompiledRuleSet;
   private decisions: DecisionWriter;
   private readonly incidents: IncidentTracker;
@@ -159,6 +185,8 @@ export class Pipeline {
     });
     this.touched = options.incidentUpdates ? new Set() : undefined;
     this.stats = options.stats ?? new PipelineStats();
+    const dedup = DedupOptions.parse(options.dedup ?? DEFAULT_DEDUP);
+    this.seen = dedup.horizonMs > 0 ? new SeenAlerts(dedup) : undefined;
   }
 
   processBatch(lines: readonly InputLine[]): void {
@@ -174,13 +202,25 @@ export class Pipeline {
       this.invalid(input.line, 'oversized', `line is ${input.bytes} bytes, over the ${this.maxLineBytes}-byte limit; split the record or raise the limit (replay: --max-line-bytes; run: input.maxLineBytes)`, input.head);
       return;
     }
-    const result = this.options.normalize(input.text, input.line);
+    const result = (input.format === undefined ? this.options.normalize : normalizerNamed(input.format))(input.text, input.line);
     if (!result.ok) {
       this.invalid(input.line, result.problem, result.reason, input.text);
       return;
     }
     this.stats.alert(result.format, result.alert.source, result.timeMs);
+    if (this.seen === undefined) {
+      this.decide(result);
+      return;
+    }
+    // Before any window or incident sees it: a duplicate is decided here and goes nowhere else.
+    const first = this.seen.check(result.alert.id, result.timeMs);
+    if (first !== undefined) {
+      this.duplicate(result, first);
+      return;
+    }
     this.decide(result);
+    const facts = this.facts;
+    this.seen.decided(facts.decision as FirstDecision, facts.ruleId, facts.incidentId);
   }
 
   /**
@@ -222,12 +262,13 @@ export class Pipeline {
   /** Forgets everything: no windows, no incidents, zero counts, as a new pipeline. */
   reset(): void {
     this.restore({
-      version: 1,
+      version: 2,
       rulesFingerprint: this.ruleset.fingerprint,
       watermarkMs: null,
-      counts: { alerts: 0, promoted: 0, suppressed: 0, passed: 0, invalid: 0, incidents: 0, grouped: 0, late: 0, suppressedByException: 0, byRule: {} },
+      counts: { alerts: 0, promoted: 0, suppressed: 0, passed: 0, duplicate: 0, invalid: 0, incidents: 0, grouped: 0, late: 0, lossy: 0, suppressedByException: 0, byRule: {} },
       windows: [],
       incidents: { open: [], pending: [], recorded: 0, opened: 0, forcedCloses: 0 },
+      dedup: EMPTY_SEEN_ALERTS,
     });
   }
 
@@ -235,12 +276,13 @@ export class Pipeline {
   snapshot(): PipelineSnapshot {
     const { byRule, ...counts } = this.counts;
     return {
-      version: 1,
+      version: 2,
       rulesFingerprint: this.ruleset.fingerprint,
       watermarkMs: Number.isFinite(this.watermarkMs) ? this.watermarkMs : null,
       counts: { ...counts, byRule: Object.fromEntries(byRule) },
       windows: this.evaluator.snapshot(),
       incidents: this.incidents.snapshot(),
+      dedup: this.seen?.snapshot() ?? EMPTY_SEEN_ALERTS,
     };
   }
 
@@ -255,7 +297,13 @@ export class Pipeline {
     this.counts.byRule = new Map(Object.entries(byRule).map(([id, c]) => [id, { ...c }]));
     this.watermarkMs = snapshot.watermarkMs ?? Number.NEGATIVE_INFINITY;
     this.incidents.restore(snapshot.incidents);
+    this.seen?.restore(snapshot.dedup);
     return this.evaluator.restore(snapshot.windows);
+  }
+
+  /** The dedup stage's ids and counts (for metrics); undefined when deduplication is off. */
+  dedupStats(): SeenAlertsStats | undefined {
+    return this.seen?.stats();
   }
 
   private decide(normalized: NormalizedAlert): void {
@@ -283,6 +331,7 @@ export class Pipeline {
       }
     }
     if (verdict.late) counts.late++;
+    if (verdict.lossy) counts.lossy++;
     if (verdict.kind === 'rule') this.countRule(verdict);
     facts.ruleId = verdict.kind === 'rule' ? verdict.outcome.rule.rule.id : verdict.kind === 'exception' ? verdict.exception.exception.id : null;
     facts.decision = verdict.kind === 'rule' ? verdict.decision : verdict.kind === 'exception' ? 'suppress' : 'pass';
@@ -290,6 +339,19 @@ export class Pipeline {
     facts.incidentId = incidentId;
     facts.alert = alert;
     this.options.sinks.decision(this.decisions.write(verdict, normalized, incidentId), alert.id, facts);
+  }
+
+  /** An alert that came before: decided `duplicate`, naming its first occurrence; no window or incident sees it. */
+  private duplicate(normalized: NormalizedAlert, first: FirstOccurrence): void {
+    this.counts.duplicate++;
+    const facts = this.facts;
+    facts.ruleId = null;
+    facts.decision = 'duplicate';
+    facts.timeMs = normalized.timeMs;
+    facts.incidentId = undefined;
+    facts.opened = false;
+    facts.alert = normalized.alert;
+    this.options.sinks.decision(this.decisions.duplicate(normalized, first), normalized.alert.id, facts);
   }
 
   private countRule(verdict: Extract<Verdict, { kind: 'rule' }>): void {
