@@ -1,6 +1,8 @@
 import { createAuditLog } from '../audit/audit-log.js';
 import type { KafkaConfig } from '../config/kafka.js';
-import type { Config } from '../config/schema.js';
+import { dedupOptionsOf, type Config } from '../config/schema.js';
+import { KafkaIngest } from '../ingest/kafka-ingest.js';
+import { StateLossWarning } from '../metrics/state-loss-warning.js';
 import { KafkaFeedbackConsumer } from '../feedback/kafka-feedback-consumer.js';
 import { clientOptions } from '../kafka/client-options.js';
 import { Kafka } from '../kafka/kafkajs.js';
@@ -38,8 +40,9 @@ export async function runKafkaWorker(config: Config, kafka: KafkaConfig): Promis
   if (ledger) metrics.attachLedger(ledger.ledger, { precisionHorizonMs: parseDuration(config.metrics.precisionHorizon) });
   let worker: KafkaWorker | undefined;
   let reloader: RuleReloader | undefined;
+  let ingest: KafkaIngest | undefined;
   let stopping = false;
-  const http = await serveWorker({ config, metrics, ready: () => !stopping && (worker?.ready() ?? false), log, audit, ledger, ruleset, reloader: () => reloader });
+  const http = await serveWorker({ config, metrics, ready: () => !stopping && (worker?.ready() ?? false), log, audit, ledger, ruleset, reloader: () => reloader, ingest: () => ingest });
 
   // Listening before the worker starts, so a signal during startup stops it right after.
   const signal = untilSignal();
@@ -58,7 +61,23 @@ export async function runKafkaWorker(config: Config, kafka: KafkaConfig): Promis
       ...(audit.decisions === 'off' ? {} : { onDecision: (json: string) => audit.decision(json) }),
       recorder: ledger?.recorder,
       extraTopics: feedbackTopics(config),
+      dedup: dedupOptionsOf(config),
+      stateLoss: new StateLossWarning(log),
     });
+    const { enabled, topic, maxLag, retryAfterSeconds } = config.ingest.http;
+    if (enabled) {
+      ingest = await KafkaIngest.start({
+        kafka: new Kafka(clientOptions(kafka, log)),
+        topic: topic ?? kafka.topics.input[0]!,
+        inputTopics: kafka.topics.input,
+        groupId: kafka.groupId,
+        normalize,
+        maxLineBytes: config.input.maxLineBytes,
+        maxLag,
+        retryAfterSeconds,
+        log,
+      });
+    }
     const verdicts = config.feedback.kafka;
     if (verdicts && ledger) {
       feedback = await KafkaFeedbackConsumer.start({
@@ -76,6 +95,7 @@ export async function runKafkaWorker(config: Config, kafka: KafkaConfig): Promis
     }
   } catch (err) {
     signal.dispose();
+    await ingest?.stop();
     await worker?.stop().catch(() => undefined);
     await http?.server.close();
     await ledger?.close().catch(() => undefined);
@@ -109,6 +129,7 @@ export async function runKafkaWorker(config: Config, kafka: KafkaConfig): Promis
     process.exit(SHUTDOWN_TIMED_OUT);
   }, kafka.shutdownTimeoutMs);
   try {
+    await ingest?.stop();
     await feedback?.stop();
     await running.stop();
     await ledger?.close();

@@ -3,6 +3,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { Config } from '../config/schema.js';
 import { startHttpServer } from '../http/server.js';
 import type { WorkerMetrics } from '../metrics/metrics.js';
+import type { IngestTarget } from '../ingest/target.js';
 import type { CompiledRuleSet } from '../rules/ruleset.js';
 import type { RuleReloader } from './rule-reload.js';
 import type { WorkerLedger } from './worker-ledger.js';
@@ -20,6 +21,8 @@ export async function serveWorker(options: {
   ledger: WorkerLedger | undefined;
   ruleset: CompiledRuleSet;
   reloader: () => RuleReloader | undefined;
+  /** Where POST /ingest's lines go, once the worker has it (ingest.http.enabled). */
+  ingest: () => IngestTarget | undefined;
 }) {
   const { config, metrics, ready, log, audit, ledger, ruleset, reloader } = options;
   if (!config.http.enabled) return undefined;
@@ -32,12 +35,14 @@ export async function serveWorker(options: {
     api: {
       config: config.api,
       requireMetricsToken: config.metrics.requireToken,
+      ingestBodyLimitBytes: config.ingest.http.bodyLimitBytes,
       context: {
         ledger: ledger?.ledger,
         rules: () => reloader()?.current ?? ruleset,
         reloadRules: async (actor) => reloader()?.reload(actor) ?? { applied: false, problems: ['the worker is still starting'] },
         tuning: ledger?.tuning,
         audit,
+        ingest: config.ingest.http.enabled ? options.ingest : undefined,
       },
     },
   });

@@ -1,8 +1,9 @@
 import { incidentRoutes } from './incident-routes.js';
+import { ingestRoutes } from './ingest-routes.js';
 import { reportRoutes } from './report-routes.js';
 import type { Route } from './route.js';
 import { ruleRoutes } from './rule-routes.js';
 import { tuningRoutes } from './tuning-routes.js';
 
 /** Every API route, in the order the OpenAPI document lists them. */
-export const API_ROUTES: readonly Route[] = [...incidentRoutes, ...ruleRoutes, ...tuningRoutes, ...reportRoutes];
+export const API_ROUTES: readonly Route[] = [...incidentRoutes, ...ruleRoutes, ...tuningRoutes, ...reportRoutes, ...ingestRoutes];
