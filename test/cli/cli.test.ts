@@ -1,8 +1,9 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { alert, at, ndjson, rule, tempDir, writeRules } from '../helpers.js';
+import { startRun } from './run-process.js';
 
 const BIN = join(import.meta.dirname, '../../bin/alertgate.js');
 
@@ -145,31 +146,17 @@ describe('alertgate CLI', () => {
     const dir = tempDir();
     const file = join(dir, 'in.ndjson');
     writeFileSync(file, input);
-    const child = spawn(process.execPath, [BIN, 'run', '--rules', rulesDir(), '--input', file, '--port', '0', '--serve'], {
-      env: { ...process.env, ALERTGATE_LOG_LEVEL: 'info' },
-    });
-    let stderr = '';
-    let stdout = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    const url = await new Promise<string>((resolve, reject) => {
-      child.stderr.on('data', (d: Buffer) => {
-        stderr += d.toString();
-        const m = /"url":"(http:\/\/[^"]+)"/.exec(stderr);
-        if (m) resolve(m[1]!);
-      });
-      child.once('exit', () => reject(new Error(`worker exited early: ${stderr}`)));
-    });
+    const worker = await startRun(['--rules', rulesDir(), '--input', file, '--port', '0', '--serve']);
+    const { url } = worker;
     await new Promise<void>((resolve) => {
-      const poll = () => (stdout.includes('serving') ? resolve() : setTimeout(poll, 20));
+      const poll = () => (worker.stdout().includes('serving') ? resolve() : setTimeout(poll, 20));
       poll();
     });
     expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ status: 'ok' });
     const metrics = await (await fetch(`${url}/metrics`)).text();
     expect(metrics).toMatch(/^alertgate_alerts_received_total 3$/m);
     expect(metrics).toMatch(/^alertgate_decisions_total\{decision="promote"\} 1$/m);
-    expect(stdout).toMatch(/promoted\s+1/);
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    expect(worker.stdout()).toMatch(/promoted\s+1/);
+    expect(await worker.stop()).toBe(0);
   });
 });

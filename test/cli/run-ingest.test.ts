@@ -1,9 +1,10 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { alert, at, ndjson, rule, tempDir, writeRules } from '../helpers.js';
+import { startRun } from './run-process.js';
 
 const BIN = join(import.meta.dirname, '../../bin/alertgate.js');
 const TOKEN = 'forwarder-token-0123456789';
@@ -33,27 +34,15 @@ function setup(extra: Record<string, unknown> = {}) {
 describe('alertgate run with HTTP input (ingest.http.enabled)', () => {
   it('decides the input file, then POST /ingest bodies until SIGTERM; the summary counts both', async () => {
     const { config, outputs } = setup();
-    const child = spawn(process.execPath, [BIN, 'run', '--config', config], { env: { ...process.env, ALERTGATE_LOG_LEVEL: 'info' } });
-    let stderr = '';
-    let stdout = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    const url = await new Promise<string>((resolve, reject) => {
-      child.stderr.on('data', (d: Buffer) => {
-        stderr += d.toString();
-        const m = /"url":"(http:\/\/[^"]+)\/ingest".*input ended; taking HTTP input/.exec(stderr);
-        if (m) resolve(m[1]!);
-      });
-      child.once('exit', () => reject(new Error(`worker exited early: ${stderr}`)));
-    });
+    const worker = await startRun(['--config', config], /"url":"(http:\/\/[^"]+)\/ingest".*input ended; taking HTTP input/);
+    const { url } = worker;
     const body = ndjson([alert({ id: 'http-1', time: at(1), severity: 'high' }), alert({ id: 'http-1', time: at(1), severity: 'high' }), 'oops']);
     const answer = await fetch(`${url}/ingest`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/x-ndjson' }, body });
     expect(answer.status).toBe(200);
     expect(await answer.json()).toMatchObject({ lines: 3, accepted: 2, deadLettered: 1, decisions: { promote: 1, duplicate: 1 } });
-    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
-    expect(stdout).toMatch(/^alerts\s+4$/m);
-    expect(stdout).toMatch(/^duplicate\s+1 /m);
+    expect(await worker.stop()).toBe(0);
+    expect(worker.stdout()).toMatch(/^alerts\s+4$/m);
+    expect(worker.stdout()).toMatch(/^duplicate\s+1 /m);
     expect(readFileSync(outputs.decisions, 'utf8').trim().split('\n').map((l) => JSON.parse(l).alertId)).toEqual(['file-1', 'http-1', 'http-1']);
     expect(JSON.parse(readFileSync(outputs.deadLetters, 'utf8'))).toMatchObject({ line: 3, raw: 'oops', request: expect.stringMatching(/^ing-/) });
     // Incidents still open at the stop are written then, as at the end of a file.
