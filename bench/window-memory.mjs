@@ -15,10 +15,12 @@ const T0 = Date.UTC(2026, 10, 20);
 const COUNT = [{ kind: 'count' }];
 const MIXED = [{ kind: 'count' }, { kind: 'distinct' }, { kind: 'sum' }];
 
+/** Heap and ArrayBuffer memory (typed arrays, such as HyperLogLog registers, live outside the heap). */
 function heapAfterGc() {
   globalThis.gc();
   globalThis.gc();
-  return process.memoryUsage().heapUsed;
+  const { heapUsed, arrayBuffers } = process.memoryUsage();
+  return heapUsed + arrayBuffers;
 }
 
 /** An IPv4-looking group key, as a src_ip group-by would make. */
@@ -63,7 +65,8 @@ function bytesPerSketchKey({ keys, distinct, precision }) {
     }
   }
   const after = heapAfterGc();
-  return { keys, distinct, precision, bytesPerKey: Math.round((after - before) / keys) };
+  // Read the store after measuring, so it is still alive when measured.
+  return { keys: store.stats().keys, distinct, precision, bytesPerKey: Math.round((after - before) / keys) };
 }
 
 /** Heap per alert id the dedup stage remembers (UUID-length ids, as detectors send them). */

@@ -9,7 +9,7 @@ import { z } from 'zod';
 
 /** 10 minutes of event time: forwarders and Kafka producers retry within seconds to minutes. */
 export const DEFAULT_DEDUP_HORIZON_MS = 10 * 60_000;
-/** ~15 MB of ids (docs/outputs.md measures ~150 B per id): 166 alerts/s sustained over the default horizon. */
+/** ~18 MB of ids (docs/outputs.md: ~175 B per id): 166 alerts/s sustained over the default horizon. */
 export const DEFAULT_DEDUP_MAX_IDS = 100_000;
 
 export const DedupOptions = z
