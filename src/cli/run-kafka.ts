@@ -64,6 +64,7 @@ export async function runKafkaWorker(config: Config, kafka: KafkaConfig): Promis
       dedup: dedupOptionsOf(config),
       stateLoss: new StateLossWarning(log),
     });
+    // After the worker: its topics exist (createTopics) by then. Until it is here, POST /ingest answers 429.
     const { enabled, topic, maxLag, retryAfterSeconds } = config.ingest.http;
     if (enabled) {
       ingest = await KafkaIngest.start({
@@ -77,6 +78,7 @@ export async function runKafkaWorker(config: Config, kafka: KafkaConfig): Promis
         retryAfterSeconds,
         log,
       });
+      log.info({ topic: topic ?? kafka.topics.input[0] }, 'taking HTTP input (POST /ingest)');
     }
     const verdicts = config.feedback.kafka;
     if (verdicts && ledger) {

@@ -70,7 +70,7 @@ export const Config = z
       .object({
         /** How far behind the newest event time an id is remembered; 0s turns deduplication off. */
         horizon: Duration.default(DEDUP_DEFAULTS.horizon),
-        /** Ids remembered at most (~175 bytes each); the oldest is forgotten early beyond it (counted). */
+        /** Ids remembered at most (~120 bytes each); the oldest is forgotten early beyond it (counted). */
         maxIds: z.number().int().positive().default(DEDUP_DEFAULTS.maxIds),
       })
       .strict()

@@ -9,7 +9,7 @@ import { z } from 'zod';
 
 /** 10 minutes of event time: forwarders and Kafka producers retry within seconds to minutes. */
 export const DEFAULT_DEDUP_HORIZON_MS = 10 * 60_000;
-/** ~18 MB of ids (docs/outputs.md: ~175 B per id): 166 alerts/s sustained over the default horizon. */
+/** ~12 MB of ids (docs/outputs.md: ~120 B per id): 166 alerts/s sustained over the default horizon. */
 export const DEFAULT_DEDUP_MAX_IDS = 100_000;
 
 export const DedupOptions = z
@@ -62,28 +62,36 @@ export interface SeenAlertsStats {
   evicted: number;
 }
 
-/** Below this many dead slots at the head of the queue it is not compacted. */
-const COMPACT_MIN = 1024;
+/** The ring's first capacity; it doubles as ids arrive, up to maxIds (rounded up to a power of two). */
+const INITIAL_CAPACITY = 1024;
+const DECISION_CODES: Readonly<Record<FirstDecision, number>> = { promote: 0, suppress: 1, pass: 2 };
 
 /**
- * Alert ids with the event time they came with and what their first occurrence was decided, in
- * the order they were first seen. Memory: one Map entry, one small object and one queue slot per id
- * (docs/outputs.md measures it); at most maxIds of them.
+ * Alert ids with the event time they came with and how their first occurrence was decided, in the
+ * order they were first seen: a ring of parallel arrays indexed by arrival (no object per alert, which
+ * the young generation would copy as the ids outlive it) and a Map from id to its place in the ring.
+ * Memory per id (docs/outputs.md measures it): the id string, its Map entry and five array slots; at
+ * most maxIds of them.
  */
 export class SeenAlerts {
-  private readonly byId = new Map<string, FirstOccurrence>();
-  /** Occurrences in the order they were remembered; entries before `head` are gone, and an entry no longer in byId was replaced. */
-  private queue: FirstOccurrence[] = [];
+  /** Id → its sequence number (arrival order); the ring slot is the sequence number modulo the capacity. */
+  private readonly byId = new Map<string, number>();
+  private capacity = INITIAL_CAPACITY;
+  private ids: (string | undefined)[] = new Array<string | undefined>(INITIAL_CAPACITY).fill(undefined);
+  private times = new Float64Array(INITIAL_CAPACITY);
+  private decisions = new Uint8Array(INITIAL_CAPACITY);
+  private ruleIds: (string | null)[] = new Array<string | null>(INITIAL_CAPACITY).fill(null);
+  private incidentIds: (string | undefined)[] = new Array<string | undefined>(INITIAL_CAPACITY).fill(undefined);
+  /** 1 while the slot's id is remembered; 0 once its id came again with another time (replaced) or went. */
+  private live = new Uint8Array(INITIAL_CAPACITY);
+  /** Sequence numbers of the oldest slot held and of the next one. */
   private head = 0;
+  private tail = 0;
   private newestMs = Number.NEGATIVE_INFINITY;
   private reused = 0;
   private evicted = 0;
 
   constructor(private readonly options: DedupOptions) {}
-
-  get enabled(): boolean {
-    return this.options.horizonMs > 0;
-  }
 
   /**
    * The first occurrence when this alert is a duplicate of one (the same id and the same event time,
@@ -96,21 +104,26 @@ export class SeenAlerts {
     if (timeMs > this.newestMs) this.newestMs = timeMs;
     const horizon = this.newestMs - this.options.horizonMs;
     this.expire(horizon);
-    const seen = this.byId.get(id);
-    if (seen !== undefined && seen.timeMs > horizon) {
-      if (seen.timeMs === timeMs) return seen;
-      this.reused++;
+    const seq = this.byId.get(id);
+    if (seq !== undefined) {
+      const slot = seq & (this.capacity - 1);
+      const seenMs = this.times[slot]!;
+      if (seenMs > horizon) {
+        if (seenMs === timeMs) return this.occurrence(slot);
+        this.reused++;
+      }
+      this.live[slot] = 0;
     }
-    this.remember({ id, timeMs, decision: 'pass', ruleId: null, incidentId: undefined });
+    this.remember(id, timeMs, 2, null, undefined);
     return undefined;
   }
 
   /** Fills in the decision of the occurrence check() just remembered. */
   decided(decision: FirstDecision, ruleId: string | null, incidentId: string | undefined): void {
-    const seen = this.queue[this.queue.length - 1]!;
-    seen.decision = decision;
-    seen.ruleId = ruleId;
-    seen.incidentId = incidentId;
+    const slot = (this.tail - 1) & (this.capacity - 1);
+    this.decisions[slot] = DECISION_CODES[decision];
+    this.ruleIds[slot] = ruleId;
+    this.incidentIds[slot] = incidentId;
   }
 
   stats(): SeenAlertsStats {
@@ -119,60 +132,85 @@ export class SeenAlerts {
 
   snapshot(): SeenAlertsSnapshot {
     const ids: SeenAlertsSnapshot['ids'] = [];
-    for (let i = this.head; i < this.queue.length; i++) {
-      const s = this.queue[i]!;
-      if (this.byId.get(s.id) === s) ids.push([s.id, s.timeMs, s.decision, s.ruleId, s.incidentId ?? null]);
+    for (let seq = this.head; seq < this.tail; seq++) {
+      const slot = seq & (this.capacity - 1);
+      if (this.live[slot] === 1) ids.push([this.ids[slot]!, this.times[slot]!, FIRST_DECISIONS[this.decisions[slot]!]!, this.ruleIds[slot]!, this.incidentIds[slot] ?? null]);
     }
     return { newestMs: Number.isFinite(this.newestMs) ? this.newestMs : null, reused: this.reused, evicted: this.evicted, ids };
   }
 
   restore(snapshot: SeenAlertsSnapshot): void {
     this.byId.clear();
-    this.queue = [];
     this.head = 0;
+    this.tail = 0;
+    this.live.fill(0);
     for (const [id, timeMs, decision, ruleId, incidentId] of snapshot.ids) {
-      this.remember({ id, timeMs, decision, ruleId, incidentId: incidentId ?? undefined });
+      this.remember(id, timeMs, DECISION_CODES[decision], ruleId, incidentId ?? undefined);
     }
     this.newestMs = snapshot.newestMs ?? Number.NEGATIVE_INFINITY;
     this.reused = snapshot.reused;
     this.evicted = snapshot.evicted;
   }
 
-  private remember(seen: FirstOccurrence): void {
-    this.byId.set(seen.id, seen);
-    this.queue.push(seen);
-    // The queue can hold replaced entries too: bounding it bounds both.
-    while (this.queue.length - this.head > this.options.maxIds) {
-      const oldest = this.queue[this.head++]!;
-      if (this.byId.get(oldest.id) === oldest) {
-        this.byId.delete(oldest.id);
-        this.evicted++;
-      }
-    }
-    this.compact();
+  private occurrence(slot: number): FirstOccurrence {
+    return { id: this.ids[slot]!, timeMs: this.times[slot]!, decision: FIRST_DECISIONS[this.decisions[slot]!]!, ruleId: this.ruleIds[slot]!, incidentId: this.incidentIds[slot] };
+  }
+
+  private remember(id: string, timeMs: number, decision: number, ruleId: string | null, incidentId: string | undefined): void {
+    // The ring holds replaced entries too: bounding it by maxIds bounds the ids as well.
+    if (this.tail - this.head >= this.options.maxIds) this.dropOldest(true);
+    else if (this.tail - this.head >= this.capacity) this.grow();
+    const slot = this.tail & (this.capacity - 1);
+    this.byId.set(id, this.tail);
+    this.ids[slot] = id;
+    this.times[slot] = timeMs;
+    this.decisions[slot] = decision;
+    this.ruleIds[slot] = ruleId;
+    this.incidentIds[slot] = incidentId;
+    this.live[slot] = 1;
+    this.tail++;
   }
 
   /**
-   * Forgets the oldest-remembered ids at or before the horizon. The queue is in arrival order, not
+   * Forgets the oldest-remembered ids at or before the horizon. The ring is in arrival order, not
    * event-time order, so an out-of-order id can stay behind a newer one a little longer; check()
    * compares its time with the horizon, so that never makes it a duplicate.
    */
   private expire(horizon: number): void {
-    while (this.head < this.queue.length) {
-      const oldest = this.queue[this.head]!;
-      const live = this.byId.get(oldest.id) === oldest;
-      if (live && oldest.timeMs > horizon) break;
-      if (live) this.byId.delete(oldest.id);
-      this.head++;
+    while (this.head < this.tail) {
+      const slot = this.head & (this.capacity - 1);
+      if (this.live[slot] === 1 && this.times[slot]! > horizon) return;
+      this.dropOldest(false);
     }
-    this.compact();
   }
 
-  /** Drops the dead head of the queue once it is half of it: O(1) amortized. */
-  private compact(): void {
-    if (this.head >= COMPACT_MIN && this.head * 2 >= this.queue.length) {
-      this.queue = this.queue.slice(this.head);
-      this.head = 0;
+  /** Lets the oldest slot go; `early`: to stay within maxIds (counted when its id was still remembered). */
+  private dropOldest(early: boolean): void {
+    const slot = this.head & (this.capacity - 1);
+    if (this.live[slot] === 1) {
+      this.byId.delete(this.ids[slot]!);
+      this.live[slot] = 0;
+      if (early) this.evicted++;
     }
+    this.ids[slot] = undefined;
+    this.ruleIds[slot] = null;
+    this.incidentIds[slot] = undefined;
+    this.head++;
+  }
+
+  /** Doubles the ring (to at most maxIds rounded up to a power of two), each slot kept at its sequence number. */
+  private grow(): void {
+    const capacity = this.capacity * 2;
+    const moved = <T extends { [i: number]: unknown }>(from: T, to: T): T => {
+      for (let seq = this.head; seq < this.tail; seq++) to[seq & (capacity - 1)] = from[seq & (this.capacity - 1)]!;
+      return to;
+    };
+    this.ids = moved(this.ids, new Array<string | undefined>(capacity).fill(undefined));
+    this.times = moved(this.times, new Float64Array(capacity));
+    this.decisions = moved(this.decisions, new Uint8Array(capacity));
+    this.ruleIds = moved(this.ruleIds, new Array<string | null>(capacity).fill(null));
+    this.incidentIds = moved(this.incidentIds, new Array<string | undefined>(capacity).fill(undefined));
+    this.live = moved(this.live, new Uint8Array(capacity));
+    this.capacity = capacity;
   }
 }

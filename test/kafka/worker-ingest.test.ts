@@ -24,6 +24,7 @@ describeKafka('POST /ingest on the Kafka worker', () => {
       }),
     );
     await worker.joined();
+    await worker.waitForLog((l) => l.msg === 'taking HTTP input (POST /ingest)', 20_000);
     const url = await worker.url();
     const lines = [
       ...Array.from({ length: 30 }, (_, i) => JSON.stringify(alert({ id: `h${i}`, time: at(i / 10), name: 'sshd: authentication failed', severity: 'high', entities: { src_ip: '198.51.100.9', host: 'web-1' }, tags: ['auth-failure'] }))),
