@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import type { Kafka as KafkaClient, Message, Producer } from 'kafkajs';
+import type { Kafka as KafkaClient, Message } from 'kafkajs';
 import { Kafka } from '../kafka/kafkajs.js';
 import { loadConfig } from '../config/load.js';
 import { Broker, TopicName } from '../config/kafka.js';
 import { clientOptions, producerOptions, type ConnectionConfig } from '../kafka/client-options.js';
-import { requestChunks } from '../sinks/kafka/request-chunks.js';
+import { INPUT_PRODUCER, sendInput } from '../kafka/send-input.js';
 import { compileFieldPath, type FieldReader } from '../rules/field-path.js';
 import { readRawLines } from '../source/raw-lines.js';
 import { createLogger } from './logger.js';
@@ -63,7 +63,7 @@ async function produce(opts: ProduceOptions): Promise<void> {
   await ensureTopic(kafka, topic.data, opts.create === true, partitions, replicationFactor);
 
   const input = openUserInput(opts.input);
-  const producer = kafka.producer(producerOptions({ producer: PRODUCER }));
+  const producer = kafka.producer(producerOptions({ producer: INPUT_PRODUCER }));
   await producer.connect();
   let sent = 0;
   let keyed = 0;
@@ -75,27 +75,18 @@ async function produce(opts: ProduceOptions): Promise<void> {
         if (key !== undefined) keyed++;
         pending.push({ key: key ?? null, value: line });
         if (pending.length >= batchSize) {
-          sent += await send(producer, topic.data, pending);
+          sent += await sendInput(producer, topic.data, pending);
           pending = [];
         }
       }
     }
-    if (pending.length > 0) sent += await send(producer, topic.data, pending);
+    if (pending.length > 0) sent += await sendInput(producer, topic.data, pending);
   } finally {
     await producer.disconnect();
   }
   process.stdout.write(`sent ${sent} messages to ${topic.data} (${keyed} keyed by ${opts.keyField})\n`);
 }
 
-/** Idempotent, every in-sync replica acknowledges; requests within the broker's default message.max.bytes. */
-const PRODUCER = { idempotent: true, acks: -1, maxRequestBytes: 512 * 1024 } as const;
-
-async function send(producer: Producer, topic: string, messages: Message[]): Promise<number> {
-  for (const topicMessages of requestChunks([{ topic, messages }], PRODUCER.maxRequestBytes)) {
-    await producer.sendBatch({ topicMessages, acks: PRODUCER.acks });
-  }
-  return messages.length;
-}
 
 /** The alert's key field as text, when the line is a JSON object that has it as a string or number. */
 export function keyOf(line: Buffer, readKey: FieldReader): string | undefined {

@@ -4,9 +4,14 @@ import { EVENT_TIME_DEFAULTS, EventTimeConfig } from '../config/event-time.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { InputFormat } from '../normalize/index.js';
 import { runStream } from '../pipeline/run-stream.js';
+import { DEFAULT_DEDUP_MAX_IDS, type DedupOptions } from '../dedup/seen-alerts.js';
+import { DEFAULT_MAX_ALERT_IDS } from '../incidents/index.js';
+import type { Pipeline } from '../pipeline/pipeline.js';
+import { parseDuration } from '../state/index.js';
+import type { DeadLetterRecord } from '../pipeline/dead-letter.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../source/index.js';
 import { openUserInput, parseFormatOption, prepare, reportUserError, UserError } from './setup.js';
-import { formatSummaryText, progressReporter, summarize } from './summary.js';
+import { formatSummaryText, progressReporter, summarize, type RunSummary } from './summary.js';
 
 interface ReplayOptions {
   rules: string;
@@ -18,6 +23,10 @@ interface ReplayOptions {
   deadLetters?: string;
   summary: string;
   maxLineBytes: string;
+  maxAlertIds: string;
+  maxInvalidRatio?: string;
+  dedupHorizon: string;
+  dedupMaxIds: string;
   db?: string;
   dbSchema?: string;
   maxFutureSkew: string;
@@ -41,6 +50,10 @@ export function registerReplay(program: Command, setExit: (code: number) => void
     .option('--dead-letters <file>', 'write invalid input records (NDJSON; - for stdout)')
     .option('--summary <format>', 'summary format: text or json', 'text')
     .option('--max-line-bytes <n>', 'longer input lines become dead letters', String(DEFAULT_MAX_LINE_BYTES))
+    .option('--max-alert-ids <n>', 'alert ids listed per incident record (alertCount counts them all)', String(DEFAULT_MAX_ALERT_IDS))
+    .option('--max-invalid-ratio <r>', 'exit 1 when more than this share (0 to 1) of the input lines are invalid (default: only when all are)')
+    .option('--dedup-horizon <duration>', 'an alert with the id and event time of one this far (event time) behind the newest is a duplicate; 0s: no deduplication', '10m')
+    .option('--dedup-max-ids <n>', 'alert ids remembered for deduplication at most', String(DEFAULT_DEDUP_MAX_IDS))
     .option('--db <ledger>', 'also record incidents, opening decisions and decision counts in a ledger: a SQLite file or a postgres:// URL (docs/ledger.md)')
     .option('--db-schema <schema>', 'PostgreSQL schema of the ledger (default public)')
     .option('--max-future-skew <duration>', "alerts dated more than this ahead of the stream's event time are future-dated (eventTime.maxFutureSkew; docs/rules.md)", EVENT_TIME_DEFAULTS.maxFutureSkew)
@@ -62,33 +75,61 @@ async function replay(opts: ReplayOptions): Promise<void> {
   if (!Number.isInteger(maxLineBytes) || maxLineBytes <= 0) throw new UserError('--max-line-bytes: expected a positive integer');
   const eventTime = EventTimeConfig.safeParse({ maxFutureSkew: opts.maxFutureSkew, onFutureDated: opts.onFutureDated, recentAlerts: Number(opts.recentAlerts) });
   if (!eventTime.success) throw new UserError(eventTime.error.issues.map((issue) => `${EVENT_TIME_FLAGS[String(issue.path[0])]}: ${issue.message}`).join('\n'));
+  const maxAlertIds = Number(opts.maxAlertIds);
+  if (!Number.isInteger(maxAlertIds) || maxAlertIds < 0) throw new UserError(`--max-alert-ids: expected an integer ≥ 0, got "${opts.maxAlertIds}"`);
+  const maxInvalidRatio = opts.maxInvalidRatio === undefined ? undefined : Number(opts.maxInvalidRatio);
+  if (maxInvalidRatio !== undefined && !(opts.maxInvalidRatio!.trim() !== '' && maxInvalidRatio >= 0 && maxInvalidRatio <= 1)) {
+    throw new UserError(`--max-invalid-ratio: expected a number from 0 to 1 (e.g. 0.05), got "${opts.maxInvalidRatio}"`);
+  }
+  const dedup = dedupOptions(opts.dedupHorizon, opts.dedupMaxIds);
   const { ruleset, normalize } = await prepare({ rules: opts.rules, format, mapping: opts.map });
   // The ledger's modules (Kysely, the database drivers) load only when asked for.
   const ledger = opts.db !== undefined ? await (await import('./ledger-cli.js')).openLedger(opts.db, opts.dbSchema) : undefined;
   try {
-    await replayInto(opts, { ruleset, normalize, maxLineBytes, eventTime: eventTime.data }, ledger);
+    await replayInto(opts, { ruleset, normalize, maxLineBytes, maxAlertIds, maxInvalidRatio, dedup, eventTime: eventTime.data }, ledger);
   } finally {
     await ledger?.close();
   }
 }
 
-async function replayInto(
-  opts: ReplayOptions,
-  prepared: Awaited<ReturnType<typeof prepare>> & { maxLineBytes: number; eventTime: EventTimeConfig },
-  ledger: Ledger | undefined,
-): Promise<void> {
-  const { ruleset, normalize, maxLineBytes, eventTime } = prepared;
+interface ReplayLimits {
+  maxLineBytes: number;
+  maxAlertIds: number;
+  /** Undefined: fail only when every line is invalid. */
+  maxInvalidRatio: number | undefined;
+  dedup: DedupOptions;
+  eventTime: EventTimeConfig;
+}
+
+function dedupOptions(horizon: string, maxIds: string): DedupOptions {
+  let horizonMs: number;
+  try {
+    horizonMs = parseDuration(horizon);
+  } catch (err) {
+    throw new UserError(`--dedup-horizon: ${(err as Error).message}`);
+  }
+  const ids = Number(maxIds);
+  if (!Number.isInteger(ids) || ids <= 0) throw new UserError(`--dedup-max-ids: expected a positive integer, got "${maxIds}"`);
+  return { horizonMs, maxIds: ids };
+}
+
+async function replayInto(opts: ReplayOptions, prepared: Awaited<ReturnType<typeof prepare>> & ReplayLimits, ledger: Ledger | undefined): Promise<void> {
+  const { ruleset, normalize, maxLineBytes, maxAlertIds, maxInvalidRatio, dedup, eventTime } = prepared;
   // A replay of the same input replaces its decision counts rather than adding to them.
   const source = `replay:${opts.input === '-' ? '-' : resolve(opts.input)}`;
   const recorder = ledger && (await (await import('./ledger-cli.js')).startRecording(ledger, ruleset, source));
   const input = openUserInput(opts.input);
   const progress = progressReporter();
   const started = performance.now();
+  let firstDeadLetter: DeadLetterRecord | undefined;
   const run = runStream(input, {
     ruleset,
     normalize,
     maxLineBytes,
     eventTime,
+    maxAlertIdsPerIncident: maxAlertIds,
+    dedup,
+    onDeadLetter: (record) => (firstDeadLetter ??= record),
     outputs: { decisions: opts.decisions, incidents: opts.incidents, deadLetters: opts.deadLetters },
     onBatch: (p) => progress.tick(p.counts),
     recorder,
@@ -101,4 +142,28 @@ async function replayInto(
   const out = toStdout ? process.stderr : process.stdout;
   const ledgerLine = ledger && recorder ? `\nledger      ${ledger.describe()}: ${recorder.stats.incidentsWritten} incident records written` : '';
   out.write(opts.summary === 'json' ? `${JSON.stringify(summary)}\n` : `${formatSummaryText(summary)}${ledgerLine}\n`);
+  if (summary.lossy > 0) process.stderr.write(`alertgate: warning: ${lossyWarning(run.pipeline.windowStats())}\n`);
+  const tooManyInvalid = invalidInputProblem(summary, maxInvalidRatio, firstDeadLetter);
+  if (tooManyInvalid) throw new UserError(tooManyInvalid);
+}
+
+/** Which rules decided on lost state, for the one warning a replay prints. */
+function lossyWarning(windows: ReturnType<Pipeline['windowStats']>): string {
+  const rules = windows.filter((w) => w.stats.lossyObservations > 0).map((w) => `${w.ruleId} (${w.stats.lossyObservations} alerts)`);
+  return `windows at their memory bounds decided alerts on incomplete counts: ${rules.join(', ')}; their explanations say window.lossy. Raise window.maxKeys / maxEvents / maxEventsPerKey (docs/rules.md, "Memory bounds")`;
+}
+
+/**
+ * Why the run failed for its invalid lines, or undefined: more than `maxInvalidRatio` of the lines
+ * are invalid, or (no ratio given) all of them are, as when a `--map` is forgotten. The outputs are
+ * written all the same; the exit code says the input was not what the options expected.
+ */
+export function invalidInputProblem(summary: Pick<RunSummary, 'alerts' | 'invalid'>, maxInvalidRatio: number | undefined, first: DeadLetterRecord | undefined): string | undefined {
+  const { alerts, invalid } = summary;
+  if (alerts === 0) return undefined;
+  const failed = maxInvalidRatio === undefined ? invalid === alerts : invalid / alerts > maxInvalidRatio;
+  if (!failed) return undefined;
+  const limit = maxInvalidRatio === undefined ? 'every line is invalid' : `above --max-invalid-ratio ${maxInvalidRatio}`;
+  const example = first ? `; the first, line ${first.line}: ${first.reason}` : '';
+  return `${invalid} of ${alerts} input lines (${((100 * invalid) / alerts).toFixed(1)}%) are invalid, ${limit}${example}. Check --format and --map (docs/formats.md), or raise --max-invalid-ratio`;
 }

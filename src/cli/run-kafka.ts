@@ -1,6 +1,8 @@
 import { createAuditLog } from '../audit/audit-log.js';
 import type { KafkaConfig } from '../config/kafka.js';
-import type { Config } from '../config/schema.js';
+import { dedupOptionsOf, type Config } from '../config/schema.js';
+import { KafkaIngest } from '../ingest/kafka-ingest.js';
+import { StateLossWarning } from '../metrics/state-loss-warning.js';
 import { KafkaFeedbackConsumer } from '../feedback/kafka-feedback-consumer.js';
 import { clientOptions } from '../kafka/client-options.js';
 import { Kafka } from '../kafka/kafkajs.js';
@@ -38,6 +40,7 @@ export async function runKafkaWorker(config: Config, kafka: KafkaConfig, resetWa
   if (ledger) metrics.attachLedger(ledger.ledger, { precisionHorizonMs: parseDuration(config.metrics.precisionHorizon) });
   let worker: KafkaWorker | undefined;
   let reloader: RuleReloader | undefined;
+  let ingest: KafkaIngest | undefined;
   let stopping = false;
   const watermark = new WorkerWatermark({
     pipeline: () => worker?.processor.pipeline,
@@ -46,7 +49,7 @@ export async function runKafkaWorker(config: Config, kafka: KafkaConfig, resetWa
     audit,
     log,
   });
-  const http = await serveWorker({ config, metrics, ready: () => !stopping && (worker?.ready() ?? false), log, audit, ledger, ruleset, reloader: () => reloader, watermark });
+  const http = await serveWorker({ config, metrics, ready: () => !stopping && (worker?.ready() ?? false), log, audit, ledger, ruleset, reloader: () => reloader, watermark, ingest: () => ingest });
 
   // Listening before the worker starts, so a signal during startup stops it right after.
   const signal = untilSignal();
@@ -67,7 +70,25 @@ export async function runKafkaWorker(config: Config, kafka: KafkaConfig, resetWa
       ...(audit.decisions === 'off' ? {} : { onDecision: (json: string) => audit.decision(json) }),
       recorder: ledger?.recorder,
       extraTopics: feedbackTopics(config),
+      dedup: dedupOptionsOf(config),
+      stateLoss: new StateLossWarning(log),
     });
+    // After the worker: its topics exist (createTopics) by then. Until it is here, POST /ingest answers 429.
+    const { enabled, topic, maxLag, retryAfterSeconds } = config.ingest.http;
+    if (enabled) {
+      ingest = await KafkaIngest.start({
+        kafka: new Kafka(clientOptions(kafka, log)),
+        topic: topic ?? kafka.topics.input[0]!,
+        inputTopics: kafka.topics.input,
+        groupId: kafka.groupId,
+        normalize,
+        maxLineBytes: config.input.maxLineBytes,
+        maxLag,
+        retryAfterSeconds,
+        log,
+      });
+      log.info({ topic: topic ?? kafka.topics.input[0] }, 'taking HTTP input (POST /ingest)');
+    }
     const verdicts = config.feedback.kafka;
     if (verdicts && ledger) {
       feedback = await KafkaFeedbackConsumer.start({
@@ -85,6 +106,7 @@ export async function runKafkaWorker(config: Config, kafka: KafkaConfig, resetWa
     }
   } catch (err) {
     signal.dispose();
+    await ingest?.stop();
     await worker?.stop().catch(() => undefined);
     await http?.server.close();
     await ledger?.close().catch(() => undefined);
@@ -126,6 +148,7 @@ export async function runKafkaWorker(config: Config, kafka: KafkaConfig, resetWa
     process.exit(EXIT.failure);
   }, kafka.shutdownTimeoutMs);
   try {
+    await ingest?.stop();
     await feedback?.stop();
     await running.stop();
     await ledger?.close();

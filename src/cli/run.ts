@@ -2,13 +2,15 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { createAuditLog } from '../audit/audit-log.js';
 import { loadConfig, type ConfigOverride } from '../config/load.js';
-import type { Config } from '../config/schema.js';
+import { dedupOptionsOf, type Config } from '../config/schema.js';
 import type { IncidentRecord } from '../incidents/index.js';
 import { WorkerMetrics } from '../metrics/metrics.js';
 import { ABSENCE_CHECK_MS, FieldAbsenceWarner } from '../metrics/field-absence.js';
 import { PipelineStats } from '../metrics/pipeline-stats.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import { runStream } from '../pipeline/run-stream.js';
+import { FileIngest } from '../ingest/file-ingest.js';
+import { StateLossWarning } from '../metrics/state-loss-warning.js';
 import { parseDuration } from '../state/index.js';
 import { createLogger } from './logger.js';
 import { runKafkaWorker } from './run-kafka.js';
@@ -95,15 +97,18 @@ async function runWorker(config: Config): Promise<void> {
   let reading = false;
   let reloader: RuleReloader | undefined;
   let pipeline: Pipeline | undefined;
+  let ingest: FileIngest | undefined;
   // Requests are served between two batches (processBatch is synchronous): a reset applies at once.
   const watermark = new WorkerWatermark({ pipeline: () => pipeline, apply: async (change) => change(pipeline!), deciding: () => pipeline !== undefined, audit, log });
-  const http = await serveWorker({ config, metrics, ready: () => reading, log, audit, ledger: worker, ruleset, reloader: () => reloader, watermark });
+  const http = await serveWorker({ config, metrics, ready: () => reading, log, audit, ledger: worker, ruleset, reloader: () => reloader, watermark, ingest: () => ingest });
 
   const incidents: IncidentRecord[] = [];
   const started = performance.now();
   const stats = new PipelineStats({ sources: config.metrics.sources, maxFirstSeenSources: config.metrics.maxFirstSeenSources });
   const absences = new FieldAbsenceWarner(stats, log);
   const stopAbsenceChecks = absences.every(ABSENCE_CHECK_MS);
+  const stateLoss = new StateLossWarning(log);
+  const httpInput = config.ingest.http.enabled;
   const run = runStream(openUserInput(config.input.path), {
     ruleset,
     normalize,
@@ -112,7 +117,10 @@ async function runWorker(config: Config): Promise<void> {
     maxOpenIncidents: config.incidents.maxOpen,
     eventTime: config.eventTime,
     onFutureDated: watermark.onFutureDated,
+    dedup: dedupOptionsOf(config),
     outputs: config.outputs,
+    holdOpen: httpInput,
+    onBatch: (pipeline) => stateLoss.check(pipeline.windowStats()),
     onIncident: (incident) => incidents.push(incident),
     ...(audit.decisions === 'off' ? {} : { onDecision: (json: string) => audit.decision(json) }),
     stats,
@@ -120,12 +128,23 @@ async function runWorker(config: Config): Promise<void> {
   });
   pipeline = run.pipeline;
   metrics.attach(run.pipeline, ruleset);
+  if (httpInput) {
+    const { maxPendingBytes, retryAfterSeconds } = config.ingest.http;
+    ingest = new FileIngest(run, { maxLineBytes: config.input.maxLineBytes, maxPendingBytes, retryAfterSeconds, log });
+  }
   reloader = new RuleReloader({ dir: config.rules, pipeline: run.pipeline, metrics, log, audit, onApplied: (applied) => worker?.recordRules(applied) });
   const stopWatching = config.watchRules ? reloader.watch() : () => {};
   const stopAutoTune = worker?.startAutoTune((actor) => void reloader?.reload(actor)) ?? (() => {});
   reading = true;
   const stopped = untilSignal();
   await Promise.race([run.done, stopped.promise]);
+  if (ingest && stopped.fired === undefined) {
+    // The input file is decided: from here on HTTP bodies are, one request at a time, until a signal.
+    log.info({ url: `${http?.url}/ingest`, alerts: run.pipeline.counts.alerts }, 'input ended; taking HTTP input until SIGINT/SIGTERM');
+    await stopped.promise;
+    await ingest.stop();
+    await run.close();
+  }
   reading = false;
   // Stopped by a signal mid-input: what was decided so far still reaches the ledger.
   await worker?.recorder.flush();
@@ -134,7 +153,7 @@ async function runWorker(config: Config): Promise<void> {
   const summary = summarize(run.pipeline.counts, performance.now() - started, stats);
   log.info({ summary }, 'input ended');
   process.stdout.write(`${formatSummaryText(summary)}\n${formatIncidents(incidents)}\n`);
-  if (config.input.onEnd === 'serve' && http && stopped.fired === undefined) {
+  if (config.input.onEnd === 'serve' && http && stopped.fired === undefined && !ingest) {
     process.stdout.write(`serving ${http.url}/metrics${worker ? ' and the API' : ''} until Ctrl-C\n`);
     await stopped.promise;
   }

@@ -9,6 +9,7 @@ import { Report } from '../report/report.js';
 import { API_ROUTES } from '../http/api-routes.js';
 import { openApiDocument } from '../http/openapi.js';
 import { EXIT } from './exit-codes.js';
+import { RunSummary } from './summary.js';
 
 /** The external shapes (records and the report), as JSON Schema generated from their zod schemas (docs/schemas/ holds copies). */
 export const SCHEMAS = {
@@ -16,6 +17,7 @@ export const SCHEMAS = {
   decision: DecisionRecord,
   incident: IncidentRecord,
   'dead-letter': DeadLetterRecord,
+  summary: RunSummary,
   report: Report,
   /** The body of a generic webhook (docs/receivers.md). */
   notification: Notification,

@@ -3,6 +3,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { Config } from '../config/schema.js';
 import { startHttpServer } from '../http/server.js';
 import type { WorkerMetrics } from '../metrics/metrics.js';
+import type { IngestTarget } from '../ingest/target.js';
 import type { CompiledRuleSet } from '../rules/ruleset.js';
 import type { RuleReloader } from './rule-reload.js';
 import type { WorkerLedger } from './worker-ledger.js';
@@ -22,6 +23,8 @@ export async function serveWorker(options: {
   ruleset: CompiledRuleSet;
   reloader: () => RuleReloader | undefined;
   watermark: WorkerWatermark;
+  /** Where POST /ingest's lines go, once the worker has it (ingest.http.enabled). */
+  ingest: () => IngestTarget | undefined;
 }) {
   const { config, metrics, ready, log, audit, ledger, ruleset, reloader, watermark } = options;
   if (!config.http.enabled) return undefined;
@@ -34,6 +37,7 @@ export async function serveWorker(options: {
     api: {
       config: config.api,
       requireMetricsToken: config.metrics.requireToken,
+      ingestBodyLimitBytes: config.ingest.http.bodyLimitBytes,
       context: {
         ledger: ledger?.ledger,
         rules: () => reloader()?.current ?? ruleset,
@@ -41,6 +45,7 @@ export async function serveWorker(options: {
         tuning: ledger?.tuning,
         audit,
         watermark,
+        ingest: config.ingest.http.enabled ? options.ingest : undefined,
       },
     },
   });

@@ -1,8 +1,12 @@
 import { z } from 'zod';
 
-/** What a token may do; each role includes the ones before it. */
+/** What a person's token may do; each role includes the ones before it. */
 export const ROLES = ['viewer', 'analyst', 'engineer'] as const;
-export const Role = z.enum(ROLES);
+/**
+ * `ingest` is a machine's role, outside that order: it may send alerts (POST /ingest) and nothing else,
+ * and only it may (a forwarder's token reads no incidents; a person's token feeds no input).
+ */
+export const Role = z.enum([...ROLES, 'ingest']);
 export type Role = z.infer<typeof Role>;
 
 /**

@@ -5,10 +5,12 @@ import { SOURCE_LABEL_PATTERN } from '../metrics/source-labels.js';
 import { InputFormat } from '../normalize/index.js';
 import { ReceiversConfig, RECEIVERS_DEFAULTS } from '../receivers/config.js';
 import { Duration } from '../rules/schema.js';
+import { DEFAULT_DEDUP_MAX_IDS, type DedupOptions } from '../dedup/seen-alerts.js';
+import { parseDuration } from '../state/index.js';
 import { ApiConfig } from './api.js';
 import { EVENT_TIME_DEFAULTS, EventTimeConfig } from './event-time.js';
 import { FeedbackConfig } from './feedback.js';
-import { KafkaConfig } from './kafka.js';
+import { KafkaConfig, TopicName } from './kafka.js';
 import { LedgerConfig } from './ledger.js';
 import { TuningConfig } from './tuning.js';
 
@@ -25,6 +27,9 @@ function isRedactPath(path: string): boolean {
     return false;
   }
 }
+
+const DEDUP_DEFAULTS = { horizon: '10m', maxIds: DEFAULT_DEDUP_MAX_IDS };
+const INGEST_HTTP_DEFAULTS = { enabled: false, bodyLimitBytes: 8 * 1024 * 1024, maxPendingBytes: 64 * 1024 * 1024, maxLag: 100_000, retryAfterSeconds: 2 };
 
 const METRICS_DEFAULTS = { precisionHorizon: '30d', sources: [], maxFirstSeenSources: 20, requireToken: false };
 const LOG_DEFAULTS = { level: 'info' as const, redact: [], audit: { decisions: 'off' as const } };
@@ -64,6 +69,38 @@ export const Config = z
       .default({}),
     /** How far one alert may move event time ahead of the others, and what happens beyond it (docs/rules.md). */
     eventTime: EventTimeConfig.default(EVENT_TIME_DEFAULTS),
+    /** Deduplication of alerts by id over an event-time horizon (docs/outputs.md, "Duplicates"). */
+    dedup: z
+      .object({
+        /** How far behind the newest event time an id is remembered; 0s turns deduplication off. */
+        horizon: Duration.default(DEDUP_DEFAULTS.horizon),
+        /** Ids remembered at most (~120 bytes each); the oldest is forgotten early beyond it (counted). */
+        maxIds: z.number().int().positive().default(DEDUP_DEFAULTS.maxIds),
+      })
+      .strict()
+      .default(DEDUP_DEFAULTS),
+    /** Input over HTTP: POST /ingest (docs/api.md, "Ingest"). */
+    ingest: z
+      .object({
+        http: z
+          .object({
+            enabled: z.boolean().default(INGEST_HTTP_DEFAULTS.enabled),
+            /** Largest request body (413 beyond it). */
+            bodyLimitBytes: z.number().int().min(1024).max(256 * 1024 * 1024).default(INGEST_HTTP_DEFAULTS.bodyLimitBytes),
+            /** File worker: 429 while the outputs hold more than this many bytes not yet written. */
+            maxPendingBytes: z.number().int().positive().default(INGEST_HTTP_DEFAULTS.maxPendingBytes),
+            /** Kafka worker: 429 while the input topics hold more than this many messages the group has not committed. */
+            maxLag: z.number().int().nonnegative().default(INGEST_HTTP_DEFAULTS.maxLag),
+            /** The Retry-After of a 429. */
+            retryAfterSeconds: z.number().int().min(1).max(3600).default(INGEST_HTTP_DEFAULTS.retryAfterSeconds),
+            /** Kafka worker: the topic the lines are produced to; default the first of kafka.topics.input. */
+            topic: TopicName.optional(),
+          })
+          .strict()
+          .default(INGEST_HTTP_DEFAULTS),
+      })
+      .strict()
+      .default({ http: INGEST_HTTP_DEFAULTS }),
     incidents: z
       .object({
         maxAlertIds: z.number().int().min(0).default(100),
@@ -122,9 +159,24 @@ export const Config = z
   })
   .strict()
   .superRefine((config, ctx) => {
+    const ingest = config.ingest.http;
+    if (ingest.enabled && !config.kafka && config.input.onEnd !== 'serve') {
+      ctx.addIssue({ code: 'custom', message: 'HTTP input is decided after the input file ends, so the worker must keep running then: set input.onEnd: serve (or --serve)', path: ['ingest', 'http', 'enabled'] });
+    }
+    if (ingest.enabled && !config.api.tokens.some((t) => t.role === 'ingest')) {
+      ctx.addIssue({ code: 'custom', message: 'needs an API token with role ingest for POST /ingest: add one to api.tokens (or ALERTGATE_API_TOKENS, name:ingest:token)', path: ['ingest', 'http', 'enabled'] });
+    }
+    if (ingest.topic !== undefined && config.kafka && !config.kafka.topics.input.includes(ingest.topic)) {
+      ctx.addIssue({ code: 'custom', message: `"${ingest.topic}" is not one of kafka.topics.input (${config.kafka.topics.input.join(', ')}): the worker would not read what it produces`, path: ['ingest', 'http', 'topic'] });
+    }
     // Checking /metrics requests against no token would refuse every scrape; say so at start instead.
     if (config.metrics.requireToken && config.api.tokens.length === 0) {
       ctx.addIssue({ code: 'custom', message: 'needs API tokens to check /metrics requests against: set api.tokens (or ALERTGATE_API_TOKENS)', path: ['metrics', 'requireToken'] });
     }
   });
 export type Config = z.infer<typeof Config>;
+
+/** The dedup stage's options from the config's durations. */
+export function dedupOptionsOf(config: Pick<Config, 'dedup'>): DedupOptions {
+  return { horizonMs: parseDuration(config.dedup.horizon), maxIds: config.dedup.maxIds };
+}

@@ -4,7 +4,7 @@ import type { FieldReader } from '../rules/field-path.js';
 import type { CompiledException, CompiledRule, CompiledRuleSet } from '../rules/ruleset.js';
 import type { Aggregate } from '../rules/schema.js';
 import { z } from 'zod';
-import { WindowStore, WindowStoreSnapshot } from '../state/index.js';
+import { DEFAULT_HLL_PRECISION, WindowStore, WindowStoreSnapshot } from '../state/index.js';
 import { RuleCandidates } from './candidates.js';
 import { groupKeyOf } from './group-key.js';
 
@@ -18,25 +18,41 @@ export interface RuleOutcome {
    */
   readonly aggregates: Readonly<Record<string, number>>;
   readonly late: boolean;
+  /** The rule's window had lost state this alert's aggregates needed (maxKeys, maxEvents): they may read low. */
+  readonly lossy: boolean;
 }
 
-/** `late`: some rule's window saw this alert after its allowed lateness (it was decided but not counted there). */
+/**
+ * `late`: some rule's window saw this alert after its allowed lateness (it was decided but not counted there).
+ * `lossy`: some rule's window that counted it had lost state (WindowStore.lossy).
+ */
 export type Verdict =
-  | { readonly kind: 'exception'; readonly exception: CompiledException; readonly late: false }
+  | { readonly kind: 'exception'; readonly exception: CompiledException; readonly late: false; readonly lossy: false }
   | {
       readonly kind: 'rule';
       readonly decision: 'promote' | 'suppress';
       readonly outcome: RuleOutcome;
       readonly alsoFired: readonly CompiledRule[];
       readonly late: boolean;
+      readonly lossy: boolean;
     }
-  | { readonly kind: 'none'; readonly nearMisses: readonly RuleOutcome[]; readonly late: boolean };
+  | { readonly kind: 'none'; readonly nearMisses: readonly RuleOutcome[]; readonly late: boolean; readonly lossy: boolean };
 
 /** The window state of every windowed rule, tagged with what it counts (CompiledRule.windowIdentity). */
 export const EvaluatorSnapshot = z.array(z.object({ ruleId: z.string(), windowIdentity: z.string(), store: WindowStoreSnapshot }).strict());
 export type EvaluatorSnapshot = z.infer<typeof EvaluatorSnapshot>;
 
-const EMPTY_STORE: WindowStoreSnapshot = { watermarkMs: null, sweptAtMs: null, lateEvents: 0, idleEvictions: 0, overflowEvictions: 0, keys: [] };
+const EMPTY_STORE: WindowStoreSnapshot = {
+  watermarkMs: null,
+  sweptAtMs: null,
+  lateEvents: 0,
+  idleEvictions: 0,
+  overflowEvictions: 0,
+  droppedEvents: 0,
+  lossyObservations: 0,
+  evictedSlots: [],
+  keys: [],
+};
 
 const NO_AGGREGATES: Readonly<Record<string, number>> = Object.freeze({});
 /** Shared empty list; never pushed to (runRules swaps in a fresh array first). */
@@ -55,6 +71,7 @@ class RuleRunner {
   /** Aggregates as of the last alert run; reused between alerts (copied into an outcome when kept). */
   private readonly aggregates: Record<string, number>;
   private late = false;
+  private lossy = false;
   private readonly out: Float64Array;
   private readonly values: (string | number | undefined)[];
 
@@ -64,6 +81,7 @@ class RuleRunner {
     carried?: WindowStore,
   ) {
     const w = compiled.window;
+    carried?.setLimits({ maxKeys: w!.maxKeys, maxEvents: w!.maxEvents, maxEventsPerKey: w!.maxEventsPerKey });
     this.store =
       carried ??
       (w &&
@@ -71,7 +89,11 @@ class RuleRunner {
           sizeMs: w.sizeMs,
           allowedLatenessMs: w.allowedLatenessMs,
           maxKeys: w.maxKeys,
-          aggregates: w.aggregates.map((a) => ({ kind: a.kind })),
+          maxEvents: w.maxEvents,
+          maxEventsPerKey: w.maxEventsPerKey,
+          aggregates: w.aggregates.map((a) =>
+            a.kind === 'distinct' && a.approximate ? { kind: a.kind, approximate: { precision: a.precision ?? DEFAULT_HLL_PRECISION } } : { kind: a.kind },
+          ),
         }));
     this.aggregates = w ? Object.fromEntries(w.aggregateNames.map((n) => [n, 0])) : NO_AGGREGATES;
     this.out = new Float64Array(w?.aggregates.length ?? 0);
@@ -83,6 +105,7 @@ class RuleRunner {
     ctx.params = compiled.params;
     ctx.aggregates = NO_AGGREGATES;
     this.late = false;
+    this.lossy = false;
     if (compiled.match && !compiled.match.test(ctx)) return RunResult.NotMatched;
     const w = compiled.window;
     if (w && this.store) {
@@ -91,6 +114,7 @@ class RuleRunner {
       if (key === undefined) return RunResult.NotMatched;
       for (let i = 0; i < this.values.length; i++) this.values[i] = readAggregateInput(w.aggregates[i]!.kind, w.aggregateReaders[i], alert);
       this.late = this.store.observe(key, timeMs, this.values, this.out) === 'late';
+      this.lossy = this.store.lossy;
       for (let i = 0; i < w.aggregateNames.length; i++) this.aggregates[w.aggregateNames[i]!] = this.out[i]!;
       ctx.aggregates = this.aggregates;
     }
@@ -101,9 +125,13 @@ class RuleRunner {
     return this.late;
   }
 
+  get wasLossy(): boolean {
+    return this.lossy;
+  }
+
   /** The last run's result; its aggregates are valid until this rule runs again (RuleOutcome). */
   outcome(fired: boolean): RuleOutcome {
-    return { rule: this.compiled, fired, aggregates: this.aggregates, late: this.late };
+    return { rule: this.compiled, fired, aggregates: this.aggregates, late: this.late, lossy: this.lossy };
   }
 
   /** Near misses are worth explaining only where the rule picked the alert (match) or counted it (window). */
@@ -186,22 +214,23 @@ export class Evaluator {
   /** Decides one alert. The verdict's aggregates are live window values: use them before the next call. */
   evaluate({ alert, timeMs }: NormalizedAlert): Verdict {
     for (const exception of this.ruleset.exceptions) {
-      if (timeMs < exception.expiresMs && exception.matches(alert)) return { kind: 'exception', exception, late: false };
+      if (timeMs < exception.expiresMs && exception.matches(alert)) return { kind: 'exception', exception, late: false, lossy: false };
     }
     this.ctx.alert = alert;
     const suppressed = this.runRules(this.suppress, this.suppressCandidates, alert, timeMs);
-    let late = suppressed.late;
+    let { late, lossy } = suppressed;
     if (suppressed.winner) {
-      return { kind: 'rule', decision: 'suppress', outcome: suppressed.winner, alsoFired: suppressed.alsoFired, late };
+      return { kind: 'rule', decision: 'suppress', outcome: suppressed.winner, alsoFired: suppressed.alsoFired, late, lossy };
     }
     const promoted = this.runRules(this.promote, this.promoteCandidates, alert, timeMs);
     late ||= promoted.late;
-    if (promoted.winner) return { kind: 'rule', decision: 'promote', outcome: promoted.winner, alsoFired: promoted.alsoFired, late };
+    lossy ||= promoted.lossy;
+    if (promoted.winner) return { kind: 'rule', decision: 'promote', outcome: promoted.winner, alsoFired: promoted.alsoFired, late, lossy };
     const nearMisses =
       suppressed.nearMisses.length === 0 ? promoted.nearMisses
       : promoted.nearMisses.length === 0 ? suppressed.nearMisses
       : [...suppressed.nearMisses, ...promoted.nearMisses];
-    return { kind: 'none', nearMisses, late };
+    return { kind: 'none', nearMisses, late, lossy };
   }
 
   /** Moves every window to the stream's newest event time, so rules that stopped matching still free idle keys. */
@@ -254,16 +283,18 @@ export class Evaluator {
     let alsoFired: CompiledRule[] = NONE;
     let nearMisses: RuleOutcome[] = NONE;
     let late = false;
+    let lossy = false;
     for (const i of index.candidates(alert)) {
       const runner = runners[i]!;
       const result = runner.run(this.ctx, alert, timeMs);
       if (result === RunResult.NotMatched) continue;
       late ||= runner.wasLate;
+      lossy ||= runner.wasLossy;
       if (result === RunResult.Missed) {
         if (runner.explainsMisses) (nearMisses === NONE ? (nearMisses = []) : nearMisses).push(runner.outcome(false));
       } else if (!winner) winner = runner.outcome(true);
       else (alsoFired === NONE ? (alsoFired = []) : alsoFired).push(runner.compiled);
     }
-    return { winner, alsoFired, nearMisses, late };
+    return { winner, alsoFired, nearMisses, late, lossy };
   }
 }

@@ -1,4 +1,5 @@
 import { incidentRoutes } from './incident-routes.js';
+import { ingestRoutes } from './ingest-routes.js';
 import { reportRoutes } from './report-routes.js';
 import type { Route } from './route.js';
 import { ruleRoutes } from './rule-routes.js';
@@ -6,4 +7,4 @@ import { tuningRoutes } from './tuning-routes.js';
 import { watermarkRoutes } from './watermark-routes.js';
 
 /** Every API route, in the order the OpenAPI document lists them. */
-export const API_ROUTES: readonly Route[] = [...incidentRoutes, ...ruleRoutes, ...tuningRoutes, ...reportRoutes, ...watermarkRoutes];
+export const API_ROUTES: readonly Route[] = [...incidentRoutes, ...ruleRoutes, ...tuningRoutes, ...reportRoutes, ...watermarkRoutes, ...ingestRoutes];

@@ -53,10 +53,12 @@ export function openApiDocument(routes: readonly Route[]): Json {
     const responses: Record<string, Json> = {};
     for (const [status, r] of Object.entries(route.responses)) {
       const content = { ...(r.schema ? json(schemaOf(r.schema, 'output')) : {}), ...Object.fromEntries((r.text ?? []).map((type) => [type, { schema: { type: 'string' } }])) };
-      responses[status] = { description: r.description, ...(Object.keys(content).length > 0 ? { content } : {}) };
+      const headers = r.headers && Object.fromEntries(Object.entries(r.headers).map(([name, description]) => [name, { description, schema: { type: 'integer' } }]));
+      responses[status] = { description: r.description, ...(headers ? { headers } : {}), ...(Object.keys(content).length > 0 ? { content } : {}) };
     }
     responses['401'] ??= { description: 'no token, or not a valid one', content: json(errors) };
-    responses['403'] ??= { description: `the token's role is below ${route.role}`, content: json(errors) };
+    responses['403'] ??= { description: route.role === 'ingest' ? 'the token is not an ingest token' : `the token's role is below ${route.role}`, content: json(errors) };
+    const rawBody = route.rawBody && Object.fromEntries(Object.entries(route.rawBody.types).map(([type, schema]) => [type, { schema: schemaOf(schema, 'input') }]));
     paths[path] ??= {};
     paths[path]![route.method.toLowerCase()] = {
       summary: route.summary,
@@ -65,6 +67,7 @@ export function openApiDocument(routes: readonly Route[]): Json {
       'x-alertgate-role': route.role,
       ...(parameters.length > 0 ? { parameters } : {}),
       ...(route.body ? { requestBody: { required: true, content: json(schemaOf(route.body, 'input')) } } : {}),
+      ...(rawBody ? { requestBody: { required: true, content: rawBody } } : {}),
       responses,
     };
   }
@@ -73,7 +76,8 @@ export function openApiDocument(routes: readonly Route[]): Json {
     info: {
       title: 'alertgate worker API',
       version: API_VERSION,
-      description: 'Incidents, analyst feedback, rules and tuning of a running alertgate worker. Roles: viewer (read), analyst (+ feedback), engineer (+ rule reload, tuning apply and revert). docs/api.md.',
+      description:
+        'Incidents, analyst feedback, rules and tuning of a running alertgate worker, and its HTTP input. Roles: viewer (read), analyst (+ feedback), engineer (+ rule reload, tuning apply and revert); ingest (POST /ingest only, a machine\'s role). docs/api.md.',
     },
     components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'an API token (api.tokens, ALERTGATE_API_TOKENS)' } } },
     paths: Object.fromEntries(Object.entries(paths).sort(([a], [b]) => (a < b ? -1 : 1))),

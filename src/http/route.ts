@@ -4,6 +4,7 @@ import type { Role } from '../config/api.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { CompiledRuleSet } from '../rules/ruleset.js';
 import type { ReloadOutcome } from '../cli/rule-reload.js';
+import type { IngestTarget } from '../ingest/target.js';
 import type { TuningService } from '../tune/service.js';
 import type { WorkerWatermark } from '../cli/worker-watermark.js';
 import { ApiError } from './api-error.js';
@@ -22,6 +23,8 @@ export interface ApiContext {
   readonly audit?: AuditLog | undefined;
   /** The watermark's view and repair (GET /watermark, POST /watermark/reset); undefined while the worker starts. */
   readonly watermark?: WorkerWatermark | undefined;
+  /** Where POST /ingest's lines go (undefined from it while the worker starts); undefined when HTTP input is off. */
+  readonly ingest?: (() => IngestTarget | undefined) | undefined;
 }
 
 export interface RouteInput<P, Q, B> {
@@ -37,6 +40,23 @@ export interface Reply {
   readonly body: unknown;
   /** The media type of a text body (`text/html; charset=utf-8`); JSON without it. */
   readonly type?: string;
+  /** Response headers (`retry-after`). */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/**
+ * A body the route reads as bytes, in one of several media types (NDJSON input), rather than as JSON
+ * validated by a schema: the handler gets `{bytes, mediaType}`. The schemas only document each type.
+ */
+export interface RawBody {
+  readonly types: Readonly<Record<string, z.ZodType>>;
+}
+
+/** What a raw-body route's handler gets as its body. */
+export interface RawRequestBody {
+  readonly bytes: Buffer;
+  /** The Content-Type without parameters, lowercase. */
+  readonly mediaType: string;
 }
 
 /**
@@ -53,6 +73,8 @@ export interface Route {
   readonly params: z.ZodObject;
   readonly query: z.ZodObject;
   readonly body: z.ZodType | undefined;
+  /** Instead of a JSON body: bytes in one of these media types. */
+  readonly rawBody?: RawBody | undefined;
   readonly responses: Readonly<Record<number, RouteResponse>>;
   handle(input: RouteInput<unknown, unknown, unknown>, ctx: ApiContext): Promise<Reply>;
 }
@@ -63,6 +85,8 @@ export interface RouteResponse {
   readonly schema?: z.ZodType;
   /** Text media types the route can answer with instead (a string body). */
   readonly text?: readonly string[];
+  /** Response headers it sets, by name: what each says (an integer). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export const NoParams = z.object({}).strict();
@@ -76,8 +100,9 @@ export function defineRoute<P extends z.ZodObject = typeof NoParams, Q extends z
   params?: P;
   query?: Q;
   body?: B;
+  rawBody?: RawBody;
   responses: Route['responses'];
-  handle(input: RouteInput<z.infer<P>, z.infer<Q>, B extends z.ZodType ? z.infer<B> : undefined>, ctx: ApiContext): Promise<Reply>;
+  handle(input: RouteInput<z.infer<P>, z.infer<Q>, B extends z.ZodType ? z.infer<B> : RawRequestBody>, ctx: ApiContext): Promise<Reply>;
 }): Route {
   return {
     method: spec.method,
@@ -87,6 +112,7 @@ export function defineRoute<P extends z.ZodObject = typeof NoParams, Q extends z
     params: spec.params ?? NoParams,
     query: spec.query ?? NoParams,
     body: spec.body,
+    rawBody: spec.rawBody,
     responses: spec.responses,
     handle: spec.handle as Route['handle'],
   };

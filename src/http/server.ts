@@ -20,12 +20,21 @@ export interface HttpOptions {
    * The API routes (incidents, feedback, rules, tuning); without it only health and metrics are served.
    * `requireMetricsToken` (config metrics.requireToken): /metrics too needs a token (any role).
    */
-  readonly api?: { readonly config: ApiConfig; readonly context: ApiContext; readonly requireMetricsToken?: boolean } | undefined;
+  readonly api?:
+    | {
+        readonly config: ApiConfig;
+        readonly context: ApiContext;
+        readonly requireMetricsToken?: boolean;
+        /** The body limit of the routes that read raw input (POST /ingest: ingest.http.bodyLimitBytes). */
+        readonly ingestBodyLimitBytes?: number;
+      }
+    | undefined;
   /** Where API requests are logged (method, path, status, token name: never the token). */
   readonly log?: Logger | undefined;
 }
 
 const DEFAULT_BODY_LIMIT = 64 * 1024;
+const DEFAULT_INGEST_BODY_LIMIT = 8 * 1024 * 1024;
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -33,11 +42,11 @@ declare module 'fastify' {
   }
 }
 
-/** Fastify's own errors (bad JSON, too large, wrong content type) in the API's error shape. */
-function fastifyErrorAsApi(error: FastifyError): ApiError {
+/** Fastify's own errors (bad JSON, too large, wrong content type) in the API's error shape; `accepted`: the route's media types. */
+function fastifyErrorAsApi(error: FastifyError, accepted: readonly string[]): ApiError {
   const status = error.statusCode ?? 500;
   if (status === 413) return new ApiError(413, 'payload_too_large', `request body too large: ${error.message}`);
-  if (status === 415) return new ApiError(415, 'unsupported_media_type', `${error.message}; send application/json`);
+  if (status === 415) return new ApiError(415, 'unsupported_media_type', `${error.message}; send ${accepted.join(' or ')}`);
   if (error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError) return new ApiError(400, 'invalid_json', `body: invalid JSON: ${error.message}`);
   if (status >= 400 && status < 500) return new ApiError(status, 'bad_request', error.message);
   return new ApiError(500, 'internal', 'internal error (logged)');
@@ -53,8 +62,10 @@ export async function buildHttpServer(options: HttpOptions): Promise<FastifyInst
   const log = options.log;
   const server = Fastify({ logger: false, bodyLimit: api?.config.bodyLimitBytes ?? DEFAULT_BODY_LIMIT });
 
+  /** Media types of the raw-body routes, by path, for their 415s. */
+  const rawTypes = new Map(API_ROUTES.filter((r) => r.rawBody).map((r) => [r.path, Object.keys(r.rawBody!.types)]));
   server.setErrorHandler((error: FastifyError, request, reply) => {
-    const answer = error instanceof ApiError ? error : fastifyErrorAsApi(error);
+    const answer = error instanceof ApiError ? error : fastifyErrorAsApi(error, rawTypes.get(request.routeOptions.url ?? '') ?? ['application/json']);
     if (answer.status >= 500) log?.error({ err: { message: error.message, stack: error.stack }, method: request.method, url: request.url }, 'API request failed');
     return reply.code(answer.status).send(answer.body());
   });
@@ -91,33 +102,46 @@ export async function buildHttpServer(options: HttpOptions): Promise<FastifyInst
   if (api) {
     const document = openApiDocument(API_ROUTES);
     server.get('/openapi.json', async () => document);
-    for (const route of API_ROUTES) {
-      server.route({
-        method: route.method,
-        url: route.path,
-        onRequest: authorize(route.role),
-        handler: async (request, reply) => {
-          const params = route.params.safeParse(request.params);
-          if (!params.success) throw badRequest('params', params.error);
-          const query = route.query.safeParse(request.query ?? {});
-          if (!query.success) throw badRequest('query', query.error);
-          let body: unknown;
-          if (route.body) {
-            const parsed = route.body.safeParse(request.body);
-            if (!parsed.success) throw badRequest('body', parsed.error);
-            body = parsed.data;
-          }
-          const answer = await route.handle({ params: params.data, query: query.data, body, principal: request.principal! }, api.context);
-          if (answer.type !== undefined) reply.type(answer.type);
-          return reply.code(answer.status).send(answer.body);
-        },
-      });
-    }
+    // Before the routes: a scope registered later (the raw-body routes) inherits only the hooks added before it.
     server.addHook('onResponse', async (request, reply) => {
       if (!request.routeOptions.url || ['/healthz', '/readyz', '/metrics'].includes(request.routeOptions.url)) return;
       // The path and the token's name only: never headers, bodies or the token.
       log?.info({ method: request.method, route: request.routeOptions.url, status: reply.statusCode, tokenName: request.principal?.name ?? null, ms: Math.round(reply.elapsedTime) }, 'API request');
     });
+
+    const handler = (route: Route) => async (request: FastifyRequest, reply: FastifyReply) => {
+      const params = route.params.safeParse(request.params);
+      if (!params.success) throw badRequest('params', params.error);
+      const query = route.query.safeParse(request.query ?? {});
+      if (!query.success) throw badRequest('query', query.error);
+      let body: unknown;
+      if (route.rawBody) {
+        body = { bytes: request.body as Buffer, mediaType: (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase() };
+      } else if (route.body) {
+        const parsed = route.body.safeParse(request.body);
+        if (!parsed.success) throw badRequest('body', parsed.error);
+        body = parsed.data;
+      }
+      const answer = await route.handle({ params: params.data, query: query.data, body, principal: request.principal! }, api.context);
+      if (answer.type !== undefined) reply.type(answer.type);
+      if (answer.headers !== undefined) reply.headers(answer.headers);
+      return reply.code(answer.status).send(answer.body);
+    };
+    for (const route of API_ROUTES) {
+      const options = { method: route.method, url: route.path, onRequest: authorize(route.role), handler: handler(route) };
+      if (!route.rawBody) {
+        server.route(options);
+        continue;
+      }
+      // Raw bodies have parsers of their own, in a scope of their own: the other routes keep parsing JSON.
+      const types = Object.keys(route.rawBody.types);
+      void server.register(async (scope) => {
+        scope.removeAllContentTypeParsers();
+        scope.addContentTypeParser(types, { parseAs: 'buffer' }, (_request, bytes, done) => done(null, bytes));
+        scope.route({ ...options, bodyLimit: api.ingestBodyLimitBytes ?? DEFAULT_INGEST_BODY_LIMIT });
+      });
+    }
+    await server.after();
   }
   return server;
 }

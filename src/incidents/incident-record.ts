@@ -36,6 +36,12 @@ export const IncidentRecord = z
      * `>=` threshold, an incident whose peak stays below it would not have opened (docs/tuning.md).
      */
     facts: z.record(z.string(), z.object({ opened: z.number(), peak: z.number() }).strict()),
+    /**
+     * Present when alertIdsTruncated: how many ids an incident lists (incidents.maxAlertIds, replay
+     * --max-alert-ids), so a reader of the record alone knows the list stops there. Last, because it is
+     * added to a record when it first overflows.
+     */
+    alertIdsLimit: z.number().int().nonnegative().optional(),
   })
   .strict();
 export type IncidentRecord = z.infer<typeof IncidentRecord>;

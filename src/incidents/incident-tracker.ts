@@ -299,6 +299,7 @@ export class IncidentTracker {
       alertIdsTruncated: this.maxAlertIds === 0,
       status: 'open',
       facts: openingFacts(facts),
+      ...(this.maxAlertIds === 0 ? { alertIdsLimit: 0 } : {}),
     };
     return new TrackedIncident(record, groupKey, timeMs, timeMs, grouping.windowMs, grouping.maxSpanMs ?? Infinity);
   }
@@ -313,7 +314,10 @@ export class IncidentTracker {
       else if (facts[name]! > fact.peak) fact.peak = facts[name]!;
     }
     if (record.alertIds.length < this.maxAlertIds) record.alertIds.push(alert.id);
-    else record.alertIdsTruncated = true;
+    else if (!record.alertIdsTruncated) {
+      record.alertIdsTruncated = true;
+      record.alertIdsLimit = this.maxAlertIds;
+    }
     if (timeMs > incident.lastSeenMs) {
       incident.lastSeenMs = timeMs;
       record.lastSeen = isoTime(timeMs);

@@ -26,7 +26,7 @@ export interface LedgerBatch {
   readonly incidents: readonly IncidentRecord[];
   readonly openings: readonly { incidentId: string; alertId: string; decisionJson: string; alert: OpeningAlert }[];
   /** Decision counts per (rule, decision, event-time hour), added to what the source already has. */
-  readonly counts: readonly { ruleId: string; decision: 'promote' | 'suppress' | 'pass'; bucketMs: number; count: number }[];
+  readonly counts: readonly DecisionCount[];
   readonly source: string;
 }
 
@@ -253,7 +253,7 @@ export class Ledger implements LedgerStats {
 
   /**
    * Decisions per (rule, decision, event-time hour) with the hour starting in [fromMs rounded down to
-   * its hour, toMs], summed over every source, oldest hour first. Pass decisions have rule id ''.
+   * its hour, toMs], summed over every source, oldest hour first. Pass and duplicate decisions have rule id ''.
    */
   async decisionCountsBetween(fromMs: number, toMs: number): Promise<DecisionCount[]> {
     const rows = await this.db
@@ -409,7 +409,7 @@ export class Ledger implements LedgerStats {
       const day = Math.floor(bucket_ms / DAY_MS) * DAY_MS;
       let tally = byDay.get(day);
       if (!tally) byDay.set(day, (tally = { promote: 0, suppress: 0 }));
-      if (decision !== 'pass') tally[decision] += n;
+      if (decision === 'promote' || decision === 'suppress') tally[decision] += n;
     }
     const tp = count('true_positive');
     const fp = count('false_positive');

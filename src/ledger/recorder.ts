@@ -1,10 +1,10 @@
+import { DECISION_KINDS, type DecisionKind } from '../decide/decision-record.js';
 import type { IncidentRecord } from '../incidents/index.js';
 import type { DecisionFacts, PipelineSinks } from '../pipeline/pipeline.js';
 import type { Ledger, LedgerBatch } from './ledger.js';
 import { hourBucketMs } from './records.js';
 
-const DECISIONS = ['promote', 'suppress', 'pass'] as const;
-const DECISION_INDEX = { promote: 0, suppress: 1, pass: 2 } as const;
+const DECISION_INDEX = { promote: 0, suppress: 1, pass: 2, duplicate: 3 } as const satisfies Record<DecisionKind, number>;
 
 export interface LedgerRecorderOptions {
   /** Names the run's decision counts in the ledger: `replay:<input>`, `run:<input>`, `kafka:<group>`. */
@@ -91,7 +91,7 @@ export class LedgerRecorder {
     }
     const key = facts.ruleId ?? '';
     let tally = perRule.get(key);
-    if (tally === undefined) perRule.set(key, (tally = [0, 0, 0]));
+    if (tally === undefined) perRule.set(key, (tally = [0, 0, 0, 0]));
     tally[DECISION_INDEX[facts.decision]]!++;
   }
 
@@ -159,7 +159,7 @@ function countRows(counts: Map<number, Map<string, number[]>>): LedgerBatch['cou
   for (const [bucketMs, perRule] of counts) {
     for (const [ruleId, tally] of perRule) {
       tally.forEach((count, i) => {
-        if (count > 0) rows.push({ ruleId, decision: DECISIONS[i]!, bucketMs, count });
+        if (count > 0) rows.push({ ruleId, decision: DECISION_KINDS[i]!, bucketMs, count });
       });
     }
   }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Explanation } from '../decide/decision-record.js';
+import { Explanation, type DecisionKind } from '../decide/decision-record.js';
 import { EntityRef, FeedbackRecord, Verdict } from '../feedback/feedback.js';
 import { IncidentRecord } from '../incidents/index.js';
 
@@ -72,10 +72,10 @@ export function hourBucketEndMs(bucketMs: number): number {
   return bucketMs + HOUR_MS - 1;
 }
 
-/** Decisions of one rule ('' for pass) in one event-time hour (hourBucketMs), over every source. */
+/** Decisions of one rule ('' for pass and duplicate) in one event-time hour (hourBucketMs), over every source. */
 export interface DecisionCount {
   readonly ruleId: string;
-  readonly decision: 'promote' | 'suppress' | 'pass';
+  readonly decision: DecisionKind;
   /** Start of the hour (epoch ms). */
   readonly bucketMs: number;
   readonly count: number;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DECISION_KINDS } from '../decide/decision-record.js';
 import { Verdict } from '../feedback/feedback.js';
 
 /**
@@ -41,9 +42,9 @@ export type IncidentOpeningRow = z.infer<typeof IncidentOpeningRow>;
 export const DecisionCountRow = z.object({
   /** Which run wrote the counts (`replay:<input>`, `run:<input>`, `kafka:<group>`): a replay replaces its own. */
   source: z.string(),
-  /** The deciding rule or exception id; '' for pass. */
+  /** The deciding rule or exception id; '' for pass and duplicate. */
   rule_id: z.string(),
-  decision: z.enum(['promote', 'suppress', 'pass']),
+  decision: z.enum(DECISION_KINDS),
   /** Start of the event-time hour (epoch ms). */
   bucket_ms: ms,
   count: z.coerce.number(),

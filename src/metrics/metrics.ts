@@ -137,7 +137,7 @@ export class WorkerMetrics {
       family(
         'alertgate_decisions_total',
         'counter',
-        'Decisions made, by decision (promote, suppress, pass).',
+        'Decisions made, by decision (promote, suppress, pass, duplicate): with the dead letters, every input record once.',
         () => {
           const c = counts();
           return c
@@ -145,6 +145,7 @@ export class WorkerMetrics {
                 { labels: { decision: 'promote' }, value: c.promoted },
                 { labels: { decision: 'suppress' }, value: c.suppressed },
                 { labels: { decision: 'pass' }, value: c.passed },
+                { labels: { decision: 'duplicate' }, value: c.duplicate },
               ]
             : [];
         },
@@ -214,9 +215,29 @@ export class WorkerMetrics {
         ['rule', 'severity', 'category'],
       ),
       family('alertgate_incidents_open', 'gauge', 'Incidents open now.', () => (this.pipeline ? [{ value: this.pipeline.openIncidents() }] : [])),
-      family('alertgate_alert_to_incident_ratio', 'gauge', 'Valid alerts per incident opened since the counts began (absent before the first incident).', () => {
+      family('alertgate_alert_to_incident_ratio', 'gauge', 'Valid alerts (duplicates left out) per incident opened since the counts began (absent before the first incident).', () => {
         const c = counts();
-        return c && c.incidents > 0 ? [{ value: (c.alerts - c.invalid) / c.incidents }] : [];
+        return c && c.incidents > 0 ? [{ value: (c.alerts - c.invalid - c.duplicate) / c.incidents }] : [];
+      }),
+      family('alertgate_alerts_lossy_total', 'counter', "Decided alerts whose aggregates read a window that had lost state at its memory bounds (maxKeys, maxEvents): they may read low.", () => [
+        { value: counts()?.lossy ?? 0 },
+      ]),
+      family('alertgate_dedup_ids', 'gauge', 'Alert ids the dedup stage remembers now (at most dedup.maxIds).', () => {
+        const d = this.pipeline?.dedupStats();
+        return d ? [{ value: d.ids }] : [];
+      }),
+      family(
+        'alertgate_dedup_ids_evicted_total',
+        'counter',
+        'Alert ids forgotten before the dedup horizon to stay within dedup.maxIds (a duplicate of one is decided again): size maxIds up when this grows.',
+        () => {
+          const d = this.pipeline?.dedupStats();
+          return d ? [{ value: d.evicted }] : [];
+        },
+      ),
+      family('alertgate_dedup_ids_reused_total', 'counter', 'Alerts whose id was remembered with another event time: decided as new alerts, not duplicates.', () => {
+        const d = this.pipeline?.dedupStats();
+        return d ? [{ value: d.reused }] : [];
       }),
       histogram(
         'alertgate_alert_evaluation_seconds',
@@ -268,13 +289,34 @@ export class WorkerMetrics {
       family(
         'alertgate_window_keys_evicted_total',
         'counter',
-        "Group keys dropped from each windowed rule's state, by reason: idle (nothing left that can count) or overflow (maxKeys reached; counts may read low after one).",
+        "Group keys dropped from each windowed rule's state, by reason: idle (nothing left that can count) or overflow (maxKeys or maxEvents reached; counts may read low after one).",
         () =>
           (this.pipeline?.windowStats() ?? []).flatMap(({ ruleId, stats: w }) => [
             { labels: { rule: ruleId, reason: 'idle' }, value: w.idleEvictions },
             { labels: { rule: ruleId, reason: 'overflow' }, value: w.overflowEvictions },
           ]),
         ['rule', 'reason'],
+      ),
+      family(
+        'alertgate_window_events',
+        'gauge',
+        "Events held in each windowed rule's state (at most window.maxEvents).",
+        () => (this.pipeline?.windowStats() ?? []).map(({ ruleId, stats: w }) => ({ labels: { rule: ruleId }, value: w.events })),
+        ['rule'],
+      ),
+      family(
+        'alertgate_window_events_dropped_total',
+        'counter',
+        "Events a windowed rule's keys let go before their time to stay within window.maxEvents or maxEventsPerKey (counts may read low after one).",
+        () => (this.pipeline?.windowStats() ?? []).map(({ ruleId, stats: w }) => ({ labels: { rule: ruleId }, value: w.droppedEvents })),
+        ['rule'],
+      ),
+      family(
+        'alertgate_window_lossy_observations_total',
+        'counter',
+        "Alerts whose aggregates in each windowed rule read a window that had lost state (evicted keys, dropped events): `lossy` in their explanation.",
+        () => (this.pipeline?.windowStats() ?? []).map(({ ruleId, stats: w }) => ({ labels: { rule: ruleId }, value: w.lossyObservations })),
+        ['rule'],
       ),
       family(
         'alertgate_window_late_events_total',

@@ -13,6 +13,8 @@ export const DeadLetterRecord = z.object({
   /** The start of the input, truncated to DEAD_LETTER_RAW_CHARS characters. */
   raw: z.string(),
   truncated: z.boolean(),
+  /** The HTTP ingest request the line came in (POST /ingest answers it as `request`); absent for the input file. `line` then counts in the request's body. */
+  request: z.string().optional(),
 });
 export type DeadLetterRecord = z.infer<typeof DeadLetterRecord>;
 

@@ -1,5 +1,6 @@
 import type { NormalizedAlert } from '../normalize/alert.js';
-import type { DecisionKind } from '../decide/decision-record.js';
+import { DECISION_KINDS, type DecisionKind } from '../decide/decision-record.js';
+import type { FirstOccurrence } from '../dedup/seen-alerts.js';
 import type { RuleOutcome, Verdict } from '../decide/evaluator.js';
 import { keyPart, type FieldReader } from '../rules/field-path.js';
 import type { CompiledException, CompiledRule, CompiledRuleSet } from '../rules/ruleset.js';
@@ -55,6 +56,13 @@ export class DecisionWriter {
     }
   }
 
+  /** The decision of an alert that came before: it names how the first occurrence was decided. */
+  duplicate({ alert }: NormalizedAlert, first: FirstOccurrence): string {
+    const incident = first.incidentId === undefined ? '' : `,"incidentId":${JSON.stringify(first.incidentId)}`;
+    const explanation = `{"by":"duplicate","duplicateOf":{"decision":"${first.decision}","ruleId":${first.ruleId === null ? 'null' : JSON.stringify(first.ruleId)}${incident}}}`;
+    return this.record(alert, 'duplicate', 'null', 'null', undefined, explanation);
+  }
+
   /** `clamped`: an explanation member (`,"clamped":{…}`) for an alert decided at the stream's time, or undefined. */
   write(verdict: Verdict, { alert }: NormalizedAlert, incidentId: string | undefined, clamped?: string): string {
     let decision: DecisionKind;
@@ -85,6 +93,10 @@ export class DecisionWriter {
             : `{"by":"none","nearMisses":[${verdict.nearMisses.map((o) => this.nearMissJson(o)).join(',')}]${clamped ?? ''}}`;
         break;
     }
+    return this.record(alert, decision, ruleId, ruleVersion, incidentId, explanation);
+  }
+
+  private record(alert: NormalizedAlert['alert'], decision: DecisionKind, ruleId: string, ruleVersion: string, incidentId: string | undefined, explanation: string): string {
     return (
       // time is canonical ISO-8601 (digits, '-', ':', '.', 'T', 'Z'): nothing in it needs escaping.
       `{"alertId":${JSON.stringify(alert.id)},"time":"${alert.time}","decision":"${decision}"` +
@@ -97,14 +109,14 @@ export class DecisionWriter {
   private nearMissJson(outcome: RuleOutcome): string {
     const fragments = this.rules.get(outcome.rule)!;
     const aggregates = fragments.aggregates ? fragments.aggregates(outcome.aggregates) : '{}';
-    return `{"ruleId":${fragments.id},"aggregates":${aggregates}}`;
+    return `{"ruleId":${fragments.id},"aggregates":${aggregates}${outcome.lossy ? ',"lossy":true' : ''}}`;
   }
 
   private ruleExplanation(outcome: RuleOutcome, fragments: Fragments, alert: NormalizedAlert['alert'], alsoFired: readonly CompiledRule[], clamped: string): string {
-    const { rule: compiled, aggregates, late } = outcome;
+    const { rule: compiled, aggregates, late, lossy } = outcome;
     const windowJson =
       fragments.group && fragments.aggregates
-        ? `,"window":{"group":${fragments.group(alert)},"late":${late}},"aggregates":${fragments.aggregates(aggregates)}`
+        ? `,"window":{"group":${fragments.group(alert)},"late":${late}${lossy ? ',"lossy":true' : ''}},"aggregates":${fragments.aggregates(aggregates)}`
         : '';
     const conditions = compiled.conditions.explainJson({ alert, aggregates, params: compiled.params });
     const also = alsoFired.length > 0 ? `,"alsoFired":${JSON.stringify(alsoFired.map((r) => r.rule.id))}` : '';
@@ -121,7 +133,8 @@ const DECISION_MEMBER = ',"decision":"';
  */
 export function decisionKindOf(json: string): DecisionKind {
   const at = json.indexOf(DECISION_MEMBER) + DECISION_MEMBER.length;
-  return json.startsWith('promote', at) ? 'promote' : json.startsWith('suppress', at) ? 'suppress' : 'pass';
+  for (const kind of DECISION_KINDS) if (json.startsWith(kind, at)) return kind;
+  throw new Error(`not a decision record: ${json.slice(0, 80)}`);
 }
 
 /** `{"field":"value",…}` as groupFieldsOf would give it, with the field names serialized once. */

@@ -12,6 +12,8 @@ import { PipelineStats } from '../metrics/pipeline-stats.js';
 import { deadLetter, oversizedReason, type DeadLetterReason, type DeadLetterRecord } from './dead-letter.js';
 import { DecisionWriter } from './decision-json.js';
 import { FutureSkewBound, FutureSkewSnapshot } from './future-skew.js';
+import { normalizerNamed } from './line-format.js';
+import { DEFAULT_DEDUP, DedupOptions, EMPTY_SEEN_ALERTS, SeenAlerts, SeenAlertsSnapshot, type FirstDecision, type FirstOccurrence, type SeenAlertsStats } from '../dedup/seen-alerts.js';
 
 /**
  * What a decision was, for sinks that count or index decisions without parsing their JSON (the ledger).
@@ -63,6 +65,8 @@ export interface PipelineOptions {
   readonly eventTime?: EventTimeConfig;
   /** Sees each future-dated alert as it is clamped or dead-lettered (not while stats.recording is off): a log, the API. */
   readonly onFutureDated?: (event: FutureDatedEvent) => void;
+  /** Deduplication by alert id (src/dedup); DEFAULT_DEDUP if left out, horizonMs 0 turns it off. */
+  readonly dedup?: DedupOptions;
 }
 
 /** An alert dated more than eventTime.maxFutureSkew ahead of the stream. */
@@ -86,7 +90,7 @@ export interface WatermarkReset {
 }
 
 /**
- * Every alert ends in exactly one of these: `alerts = promoted + suppressed + passed + invalid`. An input
+ * Every alert ends in exactly one of these: `alerts = promoted + suppressed + passed + duplicate + invalid`. An input
  * record is one alert, except a multi-alert record (an Alertmanager payload), which is one per element.
  */
 export interface PipelineCounts {
@@ -94,12 +98,16 @@ export interface PipelineCounts {
   promoted: number;
   suppressed: number;
   passed: number;
+  /** Alerts that came before (the same id and event time within the dedup horizon): decided `duplicate`, counted nowhere else. */
+  duplicate: number;
   invalid: number;
   /** Incidents opened (alerts that joined an open incident are counted in `grouped`). */
   incidents: number;
   grouped: number;
   /** Alerts that arrived later than some rule's allowed lateness (decided, but not counted in that window). */
   late: number;
+  /** Decided alerts whose aggregates read a window that had lost state at its memory bounds (they may read low). */
+  lossy: number;
   suppressedByException: number;
   /** Alerts more than eventTime.maxFutureSkew ahead of the stream: clamped (decided) or dead-lettered (invalid). */
   futureDated: number;
@@ -110,58 +118,68 @@ export interface PipelineCounts {
 }
 
 const RuleCounts = z.object({ promoted: z.number().int().nonnegative(), suppressed: z.number().int().nonnegative() }).strict();
+const count = z.number().int().nonnegative();
 
-const COUNTS_V1 = {
-  alerts: z.number().int().nonnegative(),
-  promoted: z.number().int().nonnegative(),
-  suppressed: z.number().int().nonnegative(),
-  passed: z.number().int().nonnegative(),
-  invalid: z.number().int().nonnegative(),
-  incidents: z.number().int().nonnegative(),
-  grouped: z.number().int().nonnegative(),
-  late: z.number().int().nonnegative(),
-  suppressedByException: z.number().int().nonnegative(),
-  byRule: z.record(z.string(), RuleCounts),
-};
+const SnapshotCountsV1 = z
+  .object({
+    alerts: count,
+    promoted: count,
+    suppressed: count,
+    passed: count,
+    invalid: count,
+    incidents: count,
+    grouped: count,
+    late: count,
+    suppressedByException: count,
+    byRule: z.record(z.string(), RuleCounts),
+  })
+  .strict();
 
-/** Version 2: version 1 plus the future-dated counts and the recent event times the skew bound compares with. */
-const PipelineSnapshotV2 = z
+/**
+ * Version 2: version 1 plus the future-dated, duplicate and lossy counts, the recent event times the
+ * skew bound compares with, and the ids the dedup stage remembers.
+ */
+const SnapshotV2 = z
   .object({
     version: z.literal(2),
     /** The rule set it was taken under (CompiledRuleSet.fingerprint). */
     rulesFingerprint: z.string(),
     watermarkMs: z.number().nullable(),
-    counts: z.object({ ...COUNTS_V1, futureDated: z.number().int().nonnegative(), clamped: z.number().int().nonnegative() }).strict(),
+    counts: SnapshotCountsV1.extend({ duplicate: count, lossy: count, futureDated: count, clamped: count }).strict(),
     futureSkew: FutureSkewSnapshot,
     windows: EvaluatorSnapshot,
     incidents: IncidentTrackerSnapshot,
+    /** The ids the dedup stage remembers. */
+    dedup: SeenAlertsSnapshot,
   })
   .strict();
 
 /**
- * Version 1 (alertgate before the skew bound): read as version 2 with no future-dated alerts counted and
- * no recent event times, which the next alerts fill in. A watermark it carries is kept as it is, even
- * one an alert dated 9999 put there: Pipeline.resetWatermark repairs that.
+ * Version 1 (alertgate before deduplication and the skew bound): read as version 2 with nothing of
+ * theirs counted or remembered, which the next alerts fill in. A watermark it carries is kept as it is,
+ * even one an alert dated 9999 put there: Pipeline.resetWatermark repairs that.
  */
-const PipelineSnapshotV1 = z
-  .object({
-    version: z.literal(1),
-    rulesFingerprint: z.string(),
-    watermarkMs: z.number().nullable(),
-    counts: z.object(COUNTS_V1).strict(),
-    windows: EvaluatorSnapshot,
-    incidents: IncidentTrackerSnapshot,
-  })
+const SnapshotV1 = SnapshotV2.omit({ dedup: true, futureSkew: true })
+  .extend({ version: z.literal(1), counts: SnapshotCountsV1 })
   .strict()
-  .transform(({ counts, ...rest }): z.infer<typeof PipelineSnapshotV2> => ({ ...rest, version: 2, counts: { ...counts, futureDated: 0, clamped: 0 }, futureSkew: { recent: [], decided: [], decidedSources: [], run: [] } }));
+  .transform(
+    (v1): z.infer<typeof SnapshotV2> => ({
+      ...v1,
+      version: 2,
+      counts: { ...v1.counts, duplicate: 0, lossy: 0, futureDated: 0, clamped: 0 },
+      futureSkew: { recent: [], decided: [], decidedSources: [], run: [] },
+      dedup: EMPTY_SEEN_ALERTS,
+    }),
+  );
 
 /**
  * Everything a pipeline holds between two alerts: windows, open incidents, the watermark, the recent
- * event times and the counts. A fresh pipeline restored from it decides the following alerts exactly as
- * this one would have (property-tested); the Kafka worker checkpoints it (docs/kafka.md, "State").
- * Parsing accepts the versions written before the current one and gives the current one.
+ * event times, the dedup stage's ids and the counts. A fresh pipeline restored from it decides the
+ * following alerts exactly as this one would have (property-tested); the Kafka worker checkpoints it
+ * (docs/kafka.md, "State"). Parsing accepts the versions written before the current one and gives the
+ * current one.
  */
-export const PipelineSnapshot = z.union([PipelineSnapshotV2, PipelineSnapshotV1]);
+export const PipelineSnapshot = z.union([SnapshotV2, SnapshotV1]);
 export type PipelineSnapshot = z.infer<typeof PipelineSnapshot>;
 
 /**
@@ -177,10 +195,12 @@ export class Pipeline {
     promoted: 0,
     suppressed: 0,
     passed: 0,
+    duplicate: 0,
     invalid: 0,
     incidents: 0,
     grouped: 0,
     late: 0,
+    lossy: 0,
     suppressedByException: 0,
     futureDated: 0,
     clamped: 0,
@@ -193,6 +213,8 @@ export class Pipeline {
   private readonly evaluator: Evaluator;
   /** Decides where each alert's event time may take the watermark (future-dated alerts: clamp or dead letter). */
   private readonly futureSkew: FutureSkewBound;
+  /** The dedup stage; undefined when it is off. */
+  private readonly seen: SeenAlerts | undefined;
   private ruleset: CompiledRuleSet;
   private decisions: DecisionWriter;
   private readonly incidents: IncidentTracker;
@@ -219,6 +241,8 @@ export class Pipeline {
     this.touched = options.incidentUpdates ? new Set() : undefined;
     this.stats = options.stats ?? new PipelineStats();
     this.futureSkew = new FutureSkewBound(options.eventTime ?? EVENT_TIME_DEFAULTS);
+    const dedup = DedupOptions.parse(options.dedup ?? DEFAULT_DEDUP);
+    this.seen = dedup.horizonMs > 0 ? new SeenAlerts(dedup) : undefined;
   }
 
   processBatch(lines: readonly InputLine[]): void {
@@ -234,7 +258,7 @@ export class Pipeline {
       this.invalid(input.line, 'oversized', oversizedReason(input.bytes, this.maxLineBytes), input.head);
       return;
     }
-    const result = this.options.normalize(input.text, input.line);
+    const result = (input.format === undefined ? this.options.normalize : normalizerNamed(input.format))(input.text, input.line);
     if (result.ok === true) {
       this.admit(input.line, input.text, result);
     } else if (result.ok === false) {
@@ -247,9 +271,24 @@ export class Pipeline {
   /** A valid alert: counted, then decided at its own time, or clamped or dead-lettered when it is dated too far ahead. */
   private admit(line: number, text: string, result: NormalizeSuccess): void {
     this.stats.alert(result.format, result.alert.source, result.timeMs, result.absent);
+    // Before anything else sees it (the skew bound, windows, incidents): a duplicate is decided here
+    // and goes nowhere else. Its horizon runs on event time no further ahead than the skew bound lets
+    // one alert move it, so an alert dated 9999 does not make every id expire.
+    const clockMs = this.watermarkMs === Number.NEGATIVE_INFINITY ? result.timeMs : Math.min(result.timeMs, this.watermarkMs + this.futureSkew.maxFutureSkewMs);
+    const first = this.seen?.check(result.alert.id, result.timeMs, clockMs);
+    if (first !== undefined) {
+      this.duplicate(result, first);
+      return;
+    }
     const at = this.futureSkew.place(result.timeMs, this.watermarkMs, result.alert.source);
     if (at === result.timeMs) this.decide(result, undefined);
-    else this.futureDated(line, text, result, at);
+    else if (!this.futureDated(line, text, result, at)) {
+      // Dead-lettered, not decided: a copy that comes again is not a duplicate of a decision.
+      this.seen?.withdraw();
+      return;
+    }
+    const facts = this.facts;
+    this.seen?.decided(facts.decision as FirstDecision, facts.ruleId, facts.incidentId);
   }
 
   /**
@@ -339,10 +378,11 @@ export class Pipeline {
       version: 2,
       rulesFingerprint: this.ruleset.fingerprint,
       watermarkMs: null,
-      counts: { alerts: 0, promoted: 0, suppressed: 0, passed: 0, invalid: 0, incidents: 0, grouped: 0, late: 0, suppressedByException: 0, futureDated: 0, clamped: 0, byRule: {} },
+      counts: { alerts: 0, promoted: 0, suppressed: 0, passed: 0, duplicate: 0, invalid: 0, incidents: 0, grouped: 0, late: 0, lossy: 0, suppressedByException: 0, futureDated: 0, clamped: 0, byRule: {} },
       futureSkew: { recent: [], decided: [], decidedSources: [], run: [] },
       windows: [],
       incidents: { open: [], pending: [], recorded: 0, opened: 0, forcedCloses: 0 },
+      dedup: EMPTY_SEEN_ALERTS,
     });
   }
 
@@ -357,6 +397,7 @@ export class Pipeline {
       futureSkew: this.futureSkew.snapshot(),
       windows: this.evaluator.snapshot(),
       incidents: this.incidents.snapshot(),
+      dedup: this.seen?.snapshot() ?? EMPTY_SEEN_ALERTS,
     };
   }
 
@@ -372,11 +413,17 @@ export class Pipeline {
     this.watermarkMs = snapshot.watermarkMs ?? Number.NEGATIVE_INFINITY;
     this.futureSkew.restore(snapshot.futureSkew);
     this.incidents.restore(snapshot.incidents);
+    this.seen?.restore(snapshot.dedup);
     return this.evaluator.restore(snapshot.windows);
   }
 
-  /** An alert dated more than maxFutureSkew ahead of the stream: decided at `referenceMs` (clamp) or a dead letter. */
-  private futureDated(line: number, text: string, normalized: NormalizedAlert, referenceMs: number): void {
+  /** The dedup stage's ids and counts (for metrics); undefined when deduplication is off. */
+  dedupStats(): SeenAlertsStats | undefined {
+    return this.seen?.stats();
+  }
+
+  /** An alert dated more than maxFutureSkew ahead of the stream: decided at `referenceMs` (clamp) or a dead letter. Returns whether it was decided. */
+  private futureDated(line: number, text: string, normalized: NormalizedAlert, referenceMs: number): boolean {
     const { alert, timeMs } = normalized;
     const { onFutureDated: action, maxFutureSkew } = this.futureSkew.options;
     this.counts.futureDated++;
@@ -385,11 +432,12 @@ export class Pipeline {
       const ahead = `event time ${alert.time} is ${aheadText(timeMs - referenceMs)} ahead of the stream's event time ${isoOrNone(referenceMs)}`;
       const fix = 'correct the clock of its source, or raise eventTime.maxFutureSkew (replay: --max-future-skew), or set eventTime.onFutureDated: clamp to decide such alerts at the stream\'s time';
       this.invalid(line, 'future_dated', `/time: ${ahead}, more than eventTime.maxFutureSkew (${maxFutureSkew}); ${fix}`, text);
-      return;
+      return false;
     }
     this.counts.clamped++;
     // The time is canonical ISO-8601, and the duration a validated one: nothing in them needs escaping.
     this.decide({ ...normalized, timeMs: referenceMs }, `,"clamped":{"decidedAt":"${new Date(referenceMs).toISOString()}","maxFutureSkew":"${maxFutureSkew}"}`);
+    return true;
   }
 
   /** `clamped`: the explanation member of an alert decided at the stream's time rather than its own. */
@@ -418,6 +466,7 @@ export class Pipeline {
       }
     }
     if (verdict.late) counts.late++;
+    if (verdict.lossy) counts.lossy++;
     if (verdict.kind === 'rule') this.countRule(verdict);
     facts.ruleId = verdict.kind === 'rule' ? verdict.outcome.rule.rule.id : verdict.kind === 'exception' ? verdict.exception.exception.id : null;
     facts.decision = verdict.kind === 'rule' ? verdict.decision : verdict.kind === 'exception' ? 'suppress' : 'pass';
@@ -425,6 +474,19 @@ export class Pipeline {
     facts.incidentId = incidentId;
     facts.alert = alert;
     this.options.sinks.decision(this.decisions.write(verdict, normalized, incidentId, clamped), alert.id, facts);
+  }
+
+  /** An alert that came before: decided `duplicate`, naming its first occurrence; no window or incident sees it. */
+  private duplicate(normalized: NormalizedAlert, first: FirstOccurrence): void {
+    this.counts.duplicate++;
+    const facts = this.facts;
+    facts.ruleId = null;
+    facts.decision = 'duplicate';
+    facts.timeMs = normalized.timeMs;
+    facts.incidentId = undefined;
+    facts.opened = false;
+    facts.alert = normalized.alert;
+    this.options.sinks.decision(this.decisions.duplicate(normalized, first), normalized.alert.id, facts);
   }
 
   private countRule(verdict: Extract<Verdict, { kind: 'rule' }>): void {

@@ -65,6 +65,7 @@ class DecisionTally {
   promote = 0;
   suppress = 0;
   pass = 0;
+  duplicate = 0;
 
   add(count: DecisionCount): void {
     this[count.decision] += count.count;

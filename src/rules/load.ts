@@ -224,6 +224,8 @@ function compileRules(
         sizeMs: durations.windowMs,
         allowedLatenessMs: durations.latenessMs,
         maxKeys: rule.window.maxKeys,
+        maxEvents: rule.window.maxEvents,
+        maxEventsPerKey: rule.window.maxEventsPerKey,
         aggregateNames: Object.keys(rule.aggregates),
         aggregates: Object.values(rule.aggregates),
         aggregateReaders: Object.values(rule.aggregates).map((a) => (a.kind === 'count' ? undefined : compileFieldPath(a.field))),
@@ -253,7 +255,10 @@ function windowIdentity(rule: Rule, namedConditions: ReadonlyMap<string, TopLeve
   const match = JSON.stringify(rule.match ?? null);
   // A match that references named conditions means what they say; include them (all: cheap and safe).
   const named = match.includes('"condition":') ? [...namedConditions].sort(([a], [b]) => (a < b ? -1 : 1)) : [];
-  return fingerprintOf([rule.window, rule.aggregates, rule.match ?? null, named]);
+  // The event bounds limit memory, not what is counted: changing them keeps the counts (and checkpoints
+  // taken before they existed still fit).
+  const { maxEvents: _maxEvents, maxEventsPerKey: _maxEventsPerKey, ...counted } = rule.window!;
+  return fingerprintOf([counted, rule.aggregates, rule.match ?? null, named]);
 }
 
 /**

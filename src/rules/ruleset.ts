@@ -30,6 +30,8 @@ export interface CompiledWindow {
   readonly sizeMs: number;
   readonly allowedLatenessMs: number;
   readonly maxKeys: number;
+  readonly maxEvents: number;
+  readonly maxEventsPerKey: number;
   readonly aggregateNames: readonly string[];
   readonly aggregates: readonly Aggregate[];
   /** Reads each aggregate's input value (undefined for count). */

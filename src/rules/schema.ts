@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DURATION_PATTERN, parseDuration } from '../state/duration.js';
+import { DEFAULT_MAX_EVENTS, DEFAULT_MAX_EVENTS_PER_KEY, HLL_MAX_PRECISION, HLL_MIN_PRECISION } from '../state/index.js';
 import { TopLevelCondition } from './conditions.js';
 import { FIELD_PATH_HINT, parseFieldPath } from '../normalize/field-path.js';
 
@@ -82,7 +83,17 @@ function isOnStep(value: number, min: number, step: number): boolean {
 
 export const Aggregate = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('count') }).strict(),
-  z.object({ kind: z.literal('distinct'), field: AlertFieldPath }).strict(),
+  z
+    .object({
+      kind: z.literal('distinct'),
+      field: AlertFieldPath,
+      /** Count with a HyperLogLog sketch in fixed memory once the window holds many values (docs/rules.md). */
+      approximate: z.boolean().optional(),
+      /** The sketch's precision p: 2^p registers, relative standard error 1.04/√(2^p); default 12 (1.6%). */
+      precision: z.number().int().min(HLL_MIN_PRECISION).max(HLL_MAX_PRECISION).optional(),
+    })
+    .strict()
+    .refine((a) => a.precision === undefined || a.approximate === true, { message: 'precision is for approximate distinct counts: add approximate: true', path: ['precision'] }),
   z.object({ kind: z.literal('sum'), field: AlertFieldPath }).strict(),
 ]);
 export type Aggregate = z.infer<typeof Aggregate>;
@@ -96,6 +107,10 @@ export const WindowSpec = z
     allowedLateness: Duration.default('1m'),
     /** Hard cap on keys held for this rule; the oldest key is evicted (and counted) beyond it. */
     maxKeys: z.number().int().positive().default(100_000),
+    /** Hard cap on events held for this rule over all its keys; at it a key drops its oldest event (counted, and said in the explanation). */
+    maxEvents: z.number().int().positive().default(DEFAULT_MAX_EVENTS),
+    /** Hard cap on events held by one key; at it the key drops its oldest event (counted, and said in the explanation). */
+    maxEventsPerKey: z.number().int().positive().default(DEFAULT_MAX_EVENTS_PER_KEY),
   })
   .strict();
 export type WindowSpec = z.infer<typeof WindowSpec>;

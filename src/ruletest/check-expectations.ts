@@ -169,10 +169,14 @@ function describeOutcome(outcome: AlertOutcome): string {
     case 'rule': {
       const details = [
         explanation.aggregates && formatNumbers(explanation.aggregates),
-        explanation.window && `group ${formatNumbers(explanation.window.group)}${explanation.window.late ? ', late' : ''}`,
+        explanation.window && `group ${formatNumbers(explanation.window.group)}${explanation.window.late ? ', late' : ''}${explanation.window.lossy ? ', lossy' : ''}`,
         explanation.alsoFired && `also fired: ${explanation.alsoFired.join(', ')}`,
       ].filter((d): d is string => Boolean(d));
       return `${decision} by ${ruleId} v${ruleVersion}${details.length > 0 ? ` (${details.join('; ')})` : ''}`;
+    }
+    case 'duplicate': {
+      const first = explanation.duplicateOf!;
+      return `duplicate (the alert came before: same id and time; first decided ${first.decision}${first.ruleId ? ` by ${first.ruleId}` : ''})`;
     }
     case 'none': {
       const misses = explanation.nearMisses ?? [];

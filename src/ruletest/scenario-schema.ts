@@ -43,13 +43,13 @@ export type AlertItem = z.infer<typeof AlertItem>;
 const AlertSelector = z.union([z.number().int().min(1), z.string().min(1)]);
 export type AlertSelector = z.infer<typeof AlertSelector>;
 
-const OUTCOMES = ['promote', 'suppress', 'pass', 'invalid'] as const;
+const OUTCOMES = ['promote', 'suppress', 'pass', 'duplicate', 'invalid'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
 const DecisionExpectation = z
   .object({
     at: AlertSelector,
-    /** `invalid`: the alert was dead-lettered instead of decided. */
+    /** `invalid`: the alert was dead-lettered instead of decided; `duplicate`: it came before (same id and time). */
     decision: z.enum(OUTCOMES),
     /** The rule or exception that decided. */
     rule: z.string().min(1).optional(),
@@ -69,7 +69,7 @@ const DecisionExpectation = z
     if (e.reason !== undefined && e.decision !== 'invalid') {
       ctx.addIssue({ code: 'custom', message: 'reason is the dead-letter reason: only for decision invalid', path: ['reason'] });
     }
-    if (e.rule !== undefined && (e.decision === 'pass' || e.decision === 'invalid')) {
+    if (e.rule !== undefined && (e.decision === 'pass' || e.decision === 'duplicate' || e.decision === 'invalid')) {
       ctx.addIssue({ code: 'custom', message: `no rule decides a ${e.decision} outcome`, path: ['rule'] });
     }
   });

@@ -47,6 +47,11 @@ export class NdjsonWriter {
     return new NdjsonWriter(stream, false, 'the output stream');
   }
 
+  /** Bytes written here and not yet taken by the operating system (UTF-16 units of the unflushed buffer, an estimate of its bytes). */
+  get pendingBytes(): number {
+    return this.buffered.length + this.stream.writableLength;
+  }
+
   write(record: unknown): void {
     this.writeJson(JSON.stringify(record));
   }

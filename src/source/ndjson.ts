@@ -8,6 +8,11 @@ export interface TextLine {
   /** 1-based line number in the input; blank lines are skipped but still counted. */
   readonly line: number;
   readonly text: string;
+  /**
+   * The format this line is in when its source says so (an ingest route for a named format, a Kafka
+   * message's `alertgate-format` header); otherwise the input's configured format.
+   */
+  readonly format?: string;
 }
 
 /** A line longer than the limit: only its size and first bytes are kept, so it can be dead-lettered. */

@@ -4,6 +4,13 @@ export type AggregateKind = (typeof AGGREGATE_KINDS)[number];
 /** One event's input for one aggregate: the value to tell apart (distinct) or to add (sum). */
 export type AggregateValue = string | number | undefined;
 
+/** One aggregate of a window: its kind and, for an approximate distinct count, the HyperLogLog precision. */
+export interface AggregateShape {
+  readonly kind: AggregateKind;
+  /** Set: an approximate distinct count (docs/rules.md, "Approximate distinct counts"). */
+  readonly approximate?: { readonly precision: number } | undefined;
+}
+
 /**
  * Where each aggregate of a store keeps its per-event value. Events store one "row" of values,
  * laid out by column: sum columns first, then distinct columns; count needs no column (-1).
@@ -11,6 +18,11 @@ export type AggregateValue = string | number | undefined;
  */
 export class AggregatePlan {
   readonly kinds: readonly AggregateKind[];
+  /**
+   * Per distinct column (indexed from 0 for column sumColumns): the HyperLogLog precision of an
+   * approximate distinct count, or 0 for an exact one.
+   */
+  readonly precisions: readonly number[];
   /** Per aggregate: its column in an event's value row, or -1 for count. */
   readonly columns: readonly number[];
   /** Per column: the aggregate whose input fills it. */
@@ -19,10 +31,12 @@ export class AggregatePlan {
   /** Values stored per event: sumColumns + the number of distinct aggregates. */
   readonly stride: number;
 
-  constructor(kinds: readonly AggregateKind[]) {
+  constructor(aggregates: readonly AggregateShape[]) {
+    const kinds = aggregates.map((a) => a.kind);
     this.kinds = kinds;
     const sums = indicesOf(kinds, 'sum');
     const distincts = indicesOf(kinds, 'distinct');
+    this.precisions = distincts.map((i) => aggregates[i]!.approximate?.precision ?? 0);
     this.sources = [...sums, ...distincts];
     this.sumColumns = sums.length;
     this.stride = this.sources.length;

@@ -1,3 +1,12 @@
 export { parseDuration } from './duration.js';
-export { AGGREGATE_KINDS, type AggregateKind, type AggregateValue } from './aggregate-plan.js';
-export { WindowStore, WindowStoreOptions, WindowStoreSnapshot, type ObserveVerdict, type WindowStoreStats } from './window-store.js';
+export { AGGREGATE_KINDS, type AggregateKind, type AggregateShape, type AggregateValue } from './aggregate-plan.js';
+export { DEFAULT_HLL_PRECISION, HLL_MAX_PRECISION, HLL_MIN_PRECISION, hllRelativeError } from './sliding-hll.js';
+export {
+  DEFAULT_MAX_EVENTS,
+  DEFAULT_MAX_EVENTS_PER_KEY,
+  WindowStore,
+  WindowStoreOptions,
+  WindowStoreSnapshot,
+  type ObserveVerdict,
+  type WindowStoreStats,
+} from './window-store.js';

@@ -1,7 +1,14 @@
 import { z } from 'zod';
 import { AGGREGATE_KINDS, AggregatePlan, type AggregateValue } from './aggregate-plan.js';
+import { hash32 } from './hash.js';
 import { KeyWindow, KeyWindowSnapshot, type WindowShape } from './key-window.js';
 import { RecencyList } from './recency-list.js';
+import { HLL_MAX_PRECISION, HLL_MIN_PRECISION } from './sliding-hll.js';
+
+/** Default bound on the events one rule's window holds over all its keys. */
+export const DEFAULT_MAX_EVENTS = 1_000_000;
+/** Default bound on the events one key holds. */
+export const DEFAULT_MAX_EVENTS_PER_KEY = 100_000;
 
 export const WindowStoreOptions = z.object({
   /** Window length: an event sees the events of its key in (t - sizeMs, t]. */
@@ -10,7 +17,18 @@ export const WindowStoreOptions = z.object({
   allowedLatenessMs: z.number().nonnegative(),
   /** Hard cap on keys held; a new key beyond it evicts the least recently recorded key. */
   maxKeys: z.number().int().positive(),
-  aggregates: z.array(z.object({ kind: z.enum(AGGREGATE_KINDS) })).readonly(),
+  /** Hard cap on events held over all keys: at it, a key drops its oldest event to take a new one (a new key evicts the least recently recorded key). */
+  maxEvents: z.number().int().positive().default(DEFAULT_MAX_EVENTS),
+  /** Hard cap on events held by one key: at it, the key drops its oldest event to take a new one. */
+  maxEventsPerKey: z.number().int().positive().default(DEFAULT_MAX_EVENTS_PER_KEY),
+  aggregates: z
+    .array(
+      z.object({
+        kind: z.enum(AGGREGATE_KINDS),
+        approximate: z.object({ precision: z.number().int().min(HLL_MIN_PRECISION).max(HLL_MAX_PRECISION) }).optional(),
+      }),
+    )
+    .readonly(),
 });
 export type WindowStoreOptions = z.input<typeof WindowStoreOptions>;
 
@@ -25,6 +43,11 @@ export const WindowStoreSnapshot = z
     lateEvents: z.number().int().nonnegative(),
     idleEvictions: z.number().int().nonnegative(),
     overflowEvictions: z.number().int().nonnegative(),
+    /** (Absent from version 1 checkpoints, as are the following.) */
+    droppedEvents: z.number().int().nonnegative().default(0),
+    lossyObservations: z.number().int().nonnegative().default(0),
+    /** The evicted-key slots that can still mark a window lossy: [slot, until when windows may miss events]. */
+    evictedSlots: z.array(z.tuple([z.number().int().nonnegative(), z.number()])).default([]),
     keys: z.array(KeyWindowSnapshot),
   })
   .strict();
@@ -39,9 +62,21 @@ export interface WindowStoreStats {
   lateEvents: number;
   /** Keys dropped because none of their events could matter any more. */
   idleEvictions: number;
-  /** Keys dropped while still holding live events, to stay within maxKeys: counts may read low after one. */
+  /** Keys dropped while still holding live events, to stay within maxKeys or maxEvents: counts may read low after one. */
   overflowEvictions: number;
+  /** Events a key let go before their time, to stay within maxEvents or maxEventsPerKey. */
+  droppedEvents: number;
+  /** Alerts whose aggregates read a window that had lost state (lossy in their decision's explanation). */
+  lossyObservations: number;
 }
+
+/**
+ * Slots remembering, by key hash, until when windows of keys evicted while live would have held their
+ * events (newest event + size, or later if the key had dropped events): a key made again before then
+ * may have lost events. Sharing a slot can only mark a window lossy that was not (never the reverse).
+ * 16,384 slots (128 KiB), allocated at the first such eviction.
+ */
+const EVICTED_SLOTS = 1 << 14;
 
 /**
  * Sliding-window aggregates (count, distinct, sum) per group key over event time, for one rule.
@@ -57,11 +92,19 @@ export interface WindowStoreStats {
  *   recorded key and stops at the first key recent enough that no later key can be idle.
  * - maxKeys: a new key beyond the cap evicts the least recently *recorded* key (not the oldest
  *   created), so a long-running, busy key survives a flood of one-off keys.
+ * - maxEventsPerKey and maxEvents: a key at its bound, or any key while the store holds maxEvents,
+ *   drops its own oldest event to record a new one (a new key then evicts the least recently recorded
+ *   key), so one busy key cannot take the others' room.
+ * - Lost state is said, not hidden: an alert whose window ends before (dropped event's time + size), or
+ *   whose key was evicted live and made again within size of its newest event, is observed as lossy
+ *   (`lossy` after observe(); counted), and its aggregates may read low.
  */
 export class WindowStore {
   private readonly shape: WindowShape;
   private readonly latenessMs: number;
-  private readonly maxKeys: number;
+  private maxKeys: number;
+  private maxEvents: number;
+  private maxEventsPerKey: number;
   private readonly sweepEveryMs: number;
   private readonly keys = new Map<string, KeyWindow>();
   private readonly recency = new RecencyList<KeyWindow>();
@@ -71,19 +114,38 @@ export class WindowStore {
   private lateEvents = 0;
   private idleEvictions = 0;
   private overflowEvictions = 0;
+  private droppedEvents = 0;
+  private lossyObservations = 0;
+  /** Until when windows may miss evicted live keys' events, by slot (EVICTED_SLOTS); undefined before the first. */
+  private evicted: Float64Array | undefined;
+  private lastLossy = false;
 
   constructor(options: WindowStoreOptions) {
     const parsed = WindowStoreOptions.safeParse(options);
     if (!parsed.success) throw new Error(`invalid window store options:\n${z.prettifyError(parsed.error)}`);
-    const { sizeMs, allowedLatenessMs, maxKeys, aggregates } = parsed.data;
-    this.shape = { plan: new AggregatePlan(aggregates.map((a) => a.kind)), sizeMs, scratch: new Set() };
+    const { sizeMs, allowedLatenessMs, maxKeys, maxEvents, maxEventsPerKey, aggregates } = parsed.data;
+    this.shape = { plan: new AggregatePlan(aggregates), sizeMs, scratch: new Set() };
     this.latenessMs = allowedLatenessMs;
     this.maxKeys = maxKeys;
+    this.maxEvents = maxEvents;
+    this.maxEventsPerKey = maxEventsPerKey;
     this.sweepEveryMs = (sizeMs + allowedLatenessMs) / 4;
   }
 
   get watermarkMs(): number {
     return this.watermark;
+  }
+
+  /** Whether the last observe() read a window that had lost state (its aggregates may read low). */
+  get lossy(): boolean {
+    return this.lastLossy;
+  }
+
+  /** New memory bounds (a rule reload that changed only them keeps the state); the next records move within them. */
+  setLimits(limits: { maxKeys: number; maxEvents: number; maxEventsPerKey: number }): void {
+    this.maxKeys = limits.maxKeys;
+    this.maxEvents = limits.maxEvents;
+    this.maxEventsPerKey = limits.maxEventsPerKey;
   }
 
   /**
@@ -100,16 +162,22 @@ export class WindowStore {
       return 'late';
     }
     this.advance(timeMs);
-    const window = this.keys.get(key);
+    let window = this.keys.get(key);
     if (window === undefined) {
-      this.create(key, timeMs, values);
+      window = this.create(key, timeMs, values);
       this.shape.plan.writeLone(values, out);
-      return 'ok';
+    } else {
+      while (window.retained > 0 && (window.retained >= this.maxEventsPerKey || this.events >= this.maxEvents)) {
+        window.dropOldest(this.shape);
+        this.events--;
+        this.droppedEvents++;
+      }
+      const before = window.retained;
+      window.record(timeMs, values, this.horizon(), out, this.shape);
+      this.events += window.retained - before;
+      this.recency.touch(window);
     }
-    const before = window.retained;
-    window.record(timeMs, values, this.horizon(), out, this.shape);
-    this.events += window.retained - before;
-    this.recency.touch(window);
+    this.noteLossy(window.lossyAt(timeMs));
     return 'ok';
   }
 
@@ -151,6 +219,9 @@ export class WindowStore {
       lateEvents: this.lateEvents,
       idleEvictions: this.idleEvictions,
       overflowEvictions: this.overflowEvictions,
+      droppedEvents: this.droppedEvents,
+      lossyObservations: this.lossyObservations,
+      evictedSlots: this.liveEvictedSlots(),
       keys,
     };
   }
@@ -161,7 +232,7 @@ export class WindowStore {
     while (this.recency.oldest !== undefined) this.recency.remove(this.recency.oldest);
     this.events = 0;
     for (const keySnapshot of snapshot.keys) {
-      const window = KeyWindow.restore(keySnapshot, this.shape.plan);
+      const window = KeyWindow.restore(keySnapshot, this.shape);
       this.keys.set(window.key, window);
       this.recency.pushNewest(window);
       this.events += window.retained;
@@ -171,6 +242,11 @@ export class WindowStore {
     this.lateEvents = snapshot.lateEvents;
     this.idleEvictions = snapshot.idleEvictions;
     this.overflowEvictions = snapshot.overflowEvictions;
+    this.droppedEvents = snapshot.droppedEvents;
+    this.lossyObservations = snapshot.lossyObservations;
+    this.evicted = undefined;
+    for (const [slot, until] of snapshot.evictedSlots) (this.evicted ??= new Float64Array(EVICTED_SLOTS).fill(Number.NEGATIVE_INFINITY))[slot] = until;
+    this.lastLossy = false;
   }
 
   stats(): WindowStoreStats {
@@ -180,6 +256,8 @@ export class WindowStore {
       lateEvents: this.lateEvents,
       idleEvictions: this.idleEvictions,
       overflowEvictions: this.overflowEvictions,
+      droppedEvents: this.droppedEvents,
+      lossyObservations: this.lossyObservations,
     };
   }
 
@@ -190,21 +268,75 @@ export class WindowStore {
 
   private answerLate(key: string, timeMs: number, values: readonly AggregateValue[], out: Float64Array): void {
     const window = this.keys.get(key);
-    if (window === undefined) this.shape.plan.writeLone(values, out);
-    else window.peek(timeMs, values, Math.max(timeMs - this.shape.sizeMs, this.horizon()), out, this.shape);
+    if (window === undefined) {
+      this.shape.plan.writeLone(values, out);
+      this.noteLossy(timeMs < this.evictedUntil(key));
+    } else {
+      window.peek(timeMs, values, Math.max(timeMs - this.shape.sizeMs, this.horizon()), out, this.shape);
+      this.noteLossy(window.lossyAt(timeMs));
+    }
   }
 
-  private create(key: string, timeMs: number, values: readonly AggregateValue[]): void {
-    if (this.keys.size >= this.maxKeys) {
+  private noteLossy(lossy: boolean): void {
+    this.lastLossy = lossy;
+    if (lossy) this.lossyObservations++;
+  }
+
+  private create(key: string, timeMs: number, values: readonly AggregateValue[]): KeyWindow {
+    while (this.keys.size > 0 && (this.keys.size >= this.maxKeys || this.events >= this.maxEvents)) {
       const victim = this.recency.oldest!;
-      if (victim.newestMs <= this.horizon()) this.idleEvictions++;
-      else this.overflowEvictions++;
+      if (this.latestEventMs(victim) <= this.horizon()) this.idleEvictions++;
+      else {
+        this.overflowEvictions++;
+        this.rememberEvicted(victim);
+      }
       this.evict(victim);
     }
-    const window = new KeyWindow(key, timeMs, values, this.shape.plan);
+    const window = new KeyWindow(key, timeMs, values, this.shape);
+    // Out-of-order and late events of the key can still reach back before timeMs: keep the whole bound.
+    const lostUntil = this.evictedUntil(key);
+    if (lostUntil > this.horizon()) window.markLossy(lostUntil);
     this.keys.set(key, window);
     this.recency.pushNewest(window);
     this.events++;
+    return window;
+  }
+
+  /**
+   * The newest event a key had, dropped ones included: after dropping its oldest retained event, an
+   * out-of-order event can leave a key whose retained events are all older than the one it dropped.
+   * Only a key whose every event is at or before the horizon is idle.
+   */
+  private latestEventMs(window: KeyWindow): number {
+    return window.lossyUntilMs === undefined ? window.newestMs : Math.max(window.newestMs, window.lossyUntilMs - this.shape.sizeMs);
+  }
+
+  /**
+   * A live key is evicted: windows of a key in its slot ending before its newest event + size (or its
+   * own lossy bound, when it had already dropped newer events) may miss its events.
+   */
+  private rememberEvicted(victim: KeyWindow): void {
+    const slots = (this.evicted ??= new Float64Array(EVICTED_SLOTS).fill(Number.NEGATIVE_INFINITY));
+    const slot = hash32(victim.key) & (EVICTED_SLOTS - 1);
+    const until = Math.max(victim.newestMs + this.shape.sizeMs, victim.lossyUntilMs ?? Number.NEGATIVE_INFINITY);
+    if (until > slots[slot]!) slots[slot] = until;
+  }
+
+  /** Until when windows of `key` may miss the events of an evicted key (-Infinity: nothing lost). */
+  private evictedUntil(key: string): number {
+    return this.evicted === undefined ? Number.NEGATIVE_INFINITY : this.evicted[hash32(key) & (EVICTED_SLOTS - 1)]!;
+  }
+
+  /** The slots that can still mark a window lossy: those whose bound is past the retention horizon. */
+  private liveEvictedSlots(): [number, number][] {
+    const slots: [number, number][] = [];
+    if (this.evicted === undefined) return slots;
+    const horizon = this.horizon();
+    for (let slot = 0; slot < EVICTED_SLOTS; slot++) {
+      const until = this.evicted[slot]!;
+      if (until > horizon) slots.push([slot, until]);
+    }
+    return slots;
   }
 
   /**
@@ -220,7 +352,7 @@ export class WindowStore {
     let window = this.recency.oldest;
     while (window !== undefined && window.newestMs <= stopAfter) {
       const next = window.newer;
-      if (window.newestMs <= horizon) {
+      if (this.latestEventMs(window) <= horizon) {
         this.evict(window);
         this.idleEvictions++;
       }

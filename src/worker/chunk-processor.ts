@@ -6,6 +6,8 @@ import { Pipeline, type PipelineOptions } from '../pipeline/pipeline.js';
 import type { InputLine } from '../source/index.js';
 import type { MergedRecord, TopicPartition } from '../source/kafka/merged-partitions.js';
 import { messageInput } from '../source/kafka/message-input.js';
+import type { StateLossWarning } from '../metrics/state-loss-warning.js';
+import { FORMAT_HEADER } from '../pipeline/line-format.js';
 import { BatchOutputs, type OutputTopics } from '../sinks/kafka/batch-outputs.js';
 import type { MessageSource } from '../sinks/kafka/dead-letter-message.js';
 
@@ -17,6 +19,14 @@ export interface ChunkProcessorOptions extends Omit<PipelineOptions, 'sinks' | '
   readonly topics: OutputTopics;
   readonly maxLineBytes: number;
   readonly log: Logger;
+  /** Warns (once a minute) while windows decide on lost state; checked after each chunk. */
+  readonly stateLoss?: StateLossWarning | undefined;
+}
+
+/** A header's value as text (kafkajs gives a Buffer, or several). */
+function headerText(value: Buffer | string | (Buffer | string)[] | undefined): string | undefined {
+  const one = Array.isArray(value) ? value[0] : value;
+  return one === undefined ? undefined : one.toString();
 }
 
 /** The chunk being processed: where the pipeline's outputs go, and which record each pipeline line was. */
@@ -88,7 +98,8 @@ export class ChunkProcessor {
     const lines: InputLine[] = [];
     const positions: number[] = [];
     for (let i = 0; i < records.length; i++) {
-      const input = messageInput(records[i]!.message.value, lines.length + 1, this.options.maxLineBytes);
+      const { value, headers } = records[i]!.message;
+      const input = messageInput(value, lines.length + 1, this.options.maxLineBytes, headerText(headers?.[FORMAT_HEADER]));
       if ('rejected' in input) {
         this.rejected++;
         this.pipeline.stats.deadLetter(input.problem);
@@ -104,6 +115,7 @@ export class ChunkProcessor {
     } finally {
       this.inFlight = undefined;
     }
+    this.options.stateLoss?.check(this.pipeline.windowStats());
     return outputs;
   }
 

@@ -5,6 +5,8 @@ import type { KafkaConfig } from '../config/kafka.js';
 import { clientOptions, consumerOptions, runOptions } from '../kafka/client-options.js';
 import type { LedgerRecorder } from '../ledger/recorder.js';
 import type { PipelineStats } from '../metrics/pipeline-stats.js';
+import type { StateLossWarning } from '../metrics/state-loss-warning.js';
+import type { DedupOptions } from '../dedup/seen-alerts.js';
 import { ensureTopics } from '../kafka/topics.js';
 import type { Normalizer } from '../normalize/index.js';
 import type { EventTimeConfig } from '../config/event-time.js';
@@ -36,6 +38,10 @@ export interface KafkaWorkerOptions {
   readonly recorder?: LedgerRecorder | undefined;
   /** Other topics to check (or create) at start, e.g. the feedback topic. */
   readonly extraTopics?: readonly string[];
+  /** Deduplication by alert id (DEFAULT_DEDUP if left out). */
+  readonly dedup?: DedupOptions;
+  /** Warns while windows decide on lost state. */
+  readonly stateLoss?: StateLossWarning;
 }
 
 /** What the worker has done so far, for metrics and the shutdown summary. */
@@ -111,6 +117,8 @@ export class KafkaWorker {
         ...(options.stats ? { stats: options.stats } : {}),
         onDecision: options.onDecision,
         recorder: options.recorder,
+        ...(options.dedup ? { dedup: options.dedup } : {}),
+        stateLoss: options.stateLoss,
       });
       // The assigner asks the decider whether it owns the partitions; the decider needs the consumer.
       let decider: Decider | undefined;

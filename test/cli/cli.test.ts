@@ -1,8 +1,9 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { alert, at, ndjson, rule, tempDir, writeRules, YAML_ALIAS_BOMB } from '../helpers.js';
+import { startRun } from './run-process.js';
 
 const BIN = join(import.meta.dirname, '../../bin/alertgate.js');
 
@@ -94,6 +95,50 @@ describe('alertgate CLI', () => {
     expect(JSON.parse(r.stderr).alerts).toBe(3);
   });
 
+  it('replay exits 1 naming the reason when every line is invalid (a forgotten --map), not 0', () => {
+    const dir = tempDir();
+    const file = join(dir, 'zeek.ndjson');
+    writeFileSync(file, ndjson([{ ts: 1, 'id.orig_h': '10.0.0.1', note: 'Scan' }, { ts: 2, 'id.orig_h': '10.0.0.2', note: 'Scan' }]));
+    const r = cli(['replay', '--rules', rulesDir(), '--input', file, '--format', 'canonical', '--summary', 'json', '--dead-letters', join(dir, 'dl.ndjson')]);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({ alerts: 2, invalid: 2 });
+    expect(r.stderr).toMatch(/^alertgate: 2 of 2 input lines \(100\.0%\) are invalid, every line is invalid; the first, line 1: .+Check --format and --map/);
+    // The outputs are written all the same.
+    expect(readFileSync(join(dir, 'dl.ndjson'), 'utf8').trim().split('\n')).toHaveLength(2);
+  });
+
+  it('replay --max-invalid-ratio fails a run above the ratio and passes one at or below it', () => {
+    const dir = tempDir();
+    const file = join(dir, 'in.ndjson');
+    writeFileSync(file, input); // 1 of 3 lines invalid
+    const args = ['replay', '--rules', rulesDir(), '--input', file, '--summary', 'json'];
+    expect(cli(args).code).toBe(0);
+    const above = cli([...args, '--max-invalid-ratio', '0.3']);
+    expect(above.code).toBe(1);
+    expect(above.stderr).toMatch(/1 of 3 input lines \(33\.3%\) are invalid, above --max-invalid-ratio 0\.3; the first, line 3: invalid JSON/);
+    expect(cli([...args, '--max-invalid-ratio', '0.34']).code).toBe(0);
+    expect(cli([...args, '--max-invalid-ratio', 'half'])).toMatchObject({ code: 1, stderr: expect.stringMatching(/--max-invalid-ratio: expected a number from 0 to 1/) });
+  });
+
+  it('replay --max-alert-ids raises the cap of 100 alert ids per incident, and a truncated record states its cap', () => {
+    const dir = tempDir();
+    const file = join(dir, 'in.ndjson');
+    writeFileSync(file, ndjson(Array.from({ length: 150 }, (_, i) => alert({ id: `h${i}`, severity: 'high', time: at(i / 100) }))));
+    const incidentsOf = (extra: string[]) => {
+      const out = join(dir, `inc-${extra.join('')}.ndjson`);
+      expect(cli(['replay', '--rules', rulesDir(), '--input', file, '--incidents', out, ...extra]).code).toBe(0);
+      return readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    };
+    const [capped] = incidentsOf([]);
+    expect(capped).toMatchObject({ alertCount: 150, alertIdsTruncated: true, alertIdsLimit: 100 });
+    expect(capped!.alertIds).toHaveLength(100);
+    const [raised] = incidentsOf(['--max-alert-ids', '200']);
+    expect(raised).toMatchObject({ alertCount: 150, alertIdsTruncated: false });
+    expect(raised!.alertIds).toHaveLength(150);
+    expect(raised).not.toHaveProperty('alertIdsLimit');
+    expect(cli(['replay', '--rules', rulesDir(), '--input', file, '--max-alert-ids', '-1'])).toMatchObject({ code: 1, stderr: expect.stringMatching(/--max-alert-ids: expected an integer ≥ 0/) });
+  });
+
   it('replay stops before reading input when the rules are invalid', () => {
     const dir = writeRules({ 'r.yaml': rule({ severity: 'nope' }) });
     const r = cli(['replay', '--rules', dir, '--input', '-'], input);
@@ -143,31 +188,17 @@ describe('alertgate CLI', () => {
     const dir = tempDir();
     const file = join(dir, 'in.ndjson');
     writeFileSync(file, input);
-    const child = spawn(process.execPath, [BIN, 'run', '--rules', rulesDir(), '--input', file, '--port', '0', '--serve'], {
-      env: { ...process.env, ALERTGATE_LOG_LEVEL: 'info' },
-    });
-    let stderr = '';
-    let stdout = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    const url = await new Promise<string>((resolve, reject) => {
-      child.stderr.on('data', (d: Buffer) => {
-        stderr += d.toString();
-        const m = /"url":"(http:\/\/[^"]+)"/.exec(stderr);
-        if (m) resolve(m[1]!);
-      });
-      child.once('exit', () => reject(new Error(`worker exited early: ${stderr}`)));
-    });
+    const worker = await startRun(['--rules', rulesDir(), '--input', file, '--port', '0', '--serve']);
+    const { url } = worker;
     await new Promise<void>((resolve) => {
-      const poll = () => (stdout.includes('serving') ? resolve() : setTimeout(poll, 20));
+      const poll = () => (worker.stdout().includes('serving') ? resolve() : setTimeout(poll, 20));
       poll();
     });
     expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ status: 'ok' });
     const metrics = await (await fetch(`${url}/metrics`)).text();
     expect(metrics).toMatch(/^alertgate_alerts_received_total 3$/m);
     expect(metrics).toMatch(/^alertgate_decisions_total\{decision="promote"\} 1$/m);
-    expect(stdout).toMatch(/promoted\s+1/);
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    expect(worker.stdout()).toMatch(/promoted\s+1/);
+    expect(await worker.stop()).toBe(0);
   });
 });

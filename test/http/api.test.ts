@@ -24,7 +24,7 @@ import { TuningService } from '../../src/tune/service.js';
 import { WorkerWatermark } from '../../src/cli/worker-watermark.js';
 import { alert, at, rule, tempDir, writeRules } from '../helpers.js';
 
-const TOKENS = { viewer: 'viewer-token-0123456789', analyst: 'analyst-token-0123456789', engineer: 'engineer-token-0123456789' } as const;
+const TOKENS = { viewer: 'viewer-token-0123456789', analyst: 'analyst-token-0123456789', engineer: 'engineer-token-0123456789', ingest: 'ingest-token-0123456789' } as const;
 const burst = (version: number, minCount: number) =>
   rule({
     id: 'burst',
@@ -112,18 +112,22 @@ describe('API', () => {
       'GET /watermark': { url: '/watermark', ok: [200] },
       // Nothing to move back: the watermark is the stream's time.
       'POST /watermark/reset': { url: '/watermark/reset', payload: { to: 'recent' }, ok: [409] },
+      // This worker takes no HTTP input: the role check passes and the route says so.
+      'POST /ingest': { url: '/ingest', payload: [], ok: [501] },
     };
     expect(Object.keys(requests).sort()).toEqual(API_ROUTES.map((r) => `${r.method} ${r.path}`).sort());
     const rank: Role[] = ['viewer', 'analyst', 'engineer'];
+    // ingest is a machine's role outside the rank: it may only ingest, and only it may.
+    const allowed = (role: Role, required: Role) => (role === 'ingest' || required === 'ingest' ? role === required : rank.indexOf(role) >= rank.indexOf(required));
     for (const route of API_ROUTES) {
       const request = requests[`${route.method} ${route.path}`]!;
-      for (const role of ['none', 'invalid', ...rank] as const) {
+      for (const role of ['none', 'invalid', ...rank, 'ingest'] as const) {
         const response = await call(route.method, request.url, role, request.payload);
         const where = `${route.method} ${route.path} as ${role}`;
         if (role === 'none' || role === 'invalid') {
           expect(response.statusCode, where).toBe(401);
           expect(response.headers['www-authenticate'], where).toBe('Bearer');
-        } else if (rank.indexOf(role) < rank.indexOf(route.role)) {
+        } else if (!allowed(role, route.role)) {
           expect(response.statusCode, where).toBe(403);
           expect(response.json().error.message, where).toContain(`needs the ${route.role} role`);
         } else expect(request.ok, `${where}: ${response.body}`).toContain(response.statusCode);

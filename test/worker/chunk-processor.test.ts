@@ -1,6 +1,7 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { createNormalizer } from '../../src/normalize/index.js';
+import { createNormalizer, Mapping } from '../../src/normalize/index.js';
+import { FORMAT_HEADER } from '../../src/pipeline/line-format.js';
 import type { MergedRecord } from '../../src/source/kafka/merged-partitions.js';
 import { ChunkProcessor } from '../../src/worker/chunk-processor.js';
 import { DEAD_LETTER_HEADERS, KafkaDeadLetterRecord } from '../../src/sinks/kafka/dead-letter-message.js';
@@ -123,5 +124,20 @@ describe('ChunkProcessor: one chunk of merged input → its output messages', ()
     for (const line of logged) expect(Object.keys(line).sort()).toEqual(['level', 'msg', 'offset', 'partition', 'reason', 'time', 'topic'].sort());
     expect(JSON.stringify(lines)).not.toContain('AKIA');
     expect(JSON.stringify(lines)).not.toContain('hunter2');
+  });
+
+  it('reads a message in the format its alertgate-format header names (an ingest route for one payload), else in input.format', async () => {
+    const rules = await ruleset({ 'high.yaml': rule({ id: 'high', conditions: { all: [{ fact: 'severity', operator: 'equal', value: 'high' }] } }) });
+    const generic = createNormalizer({ format: 'generic', mapping: Mapping.parse({ source: { const: 'zeek' }, time: 'ts', name: 'note', severity: { const: 'high' } }) });
+    const p = new ChunkProcessor({ ruleset: rules, normalize: generic, maxLineBytes: 1000, topics, log: pino({ level: 'silent' }) }, [{ topic: 'alerts', partition: 0 }]);
+    const canonical = Buffer.from(JSON.stringify(alert({ id: 'c1', time: at(0), severity: 'high' })));
+    const outputs = p.process([
+      { source: 0, message: { offset: '0', timestamp: '0', value: canonical, headers: { [FORMAT_HEADER]: Buffer.from('canonical') } } },
+      { source: 0, message: { offset: '1', timestamp: '0', value: canonical } },
+      { source: 0, message: { offset: '2', timestamp: '0', value: canonical, headers: { [FORMAT_HEADER]: Buffer.from('zeek-notice?') } } },
+    ]);
+    expect(outputs.decisions.map((m) => JSON.parse(String(m.value)) as { alertId: string; decision: string })).toEqual([expect.objectContaining({ alertId: 'c1', decision: 'promote' })]);
+    const reasons = outputs.topicMessages().find((t) => t.topic === 'dlq')!.messages.map((m) => KafkaDeadLetterRecord.parse(JSON.parse(String(m.value))).reason);
+    expect(reasons).toEqual([expect.stringMatching(/^\/ts \(time\): missing/), expect.stringMatching(/names format "zeek-notice\?", which is none of/)]);
   });
 });

@@ -19,6 +19,8 @@ export interface SourceMessage {
   readonly offset: string;
   readonly timestamp: string;
   readonly value: Buffer | null;
+  /** kafkajs' message headers (the decider reads `alertgate-format`). */
+  readonly headers?: Readonly<Record<string, Buffer | string | (Buffer | string)[] | undefined>>;
 }
 
 export interface TopicPartition {

@@ -22,8 +22,9 @@ const BYTE_ORDER_MARK = 0xfeff;
 /**
  * `line` numbers the inputs of one batch for the pipeline (1-based); the caller maps it back to the
  * message's offset. Longer values than `maxLineBytes` are passed on as oversized, only their head decoded.
+ * `format`: the message's `alertgate-format` header, when it names the value's format.
  */
-export function messageInput(value: Buffer | null, line: number, maxLineBytes: number): InputLine | RejectedMessage {
+export function messageInput(value: Buffer | null, line: number, maxLineBytes: number, format?: string): InputLine | RejectedMessage {
   if (value === null) return { rejected: true, problem: 'no_value', reason: 'message has no value (a tombstone); expected one alert as JSON', text: '' };
   if (value.length > maxLineBytes) {
     return { line, oversized: true, bytes: value.length, head: value.toString('utf8', 0, Math.min(value.length, OVERSIZED_HEAD_BYTES)) };
@@ -40,7 +41,7 @@ export function messageInput(value: Buffer | null, line: number, maxLineBytes: n
   // A producer that writes files' first lines as they are may send a byte order mark, which JSON.parse rejects.
   if (text.charCodeAt(0) === BYTE_ORDER_MARK) text = text.slice(1);
   if (text.trim() === '') return { rejected: true, problem: 'empty', reason: 'message is empty; expected one alert as JSON', text };
-  return { line, text };
+  return format === undefined ? { line, text } : { line, text, format };
 }
 
 /** Offset of the first byte that starts no valid UTF-8 sequence (only called on invalid input). */
