@@ -272,9 +272,9 @@ export class Pipeline {
   private admit(line: number, text: string, result: NormalizeSuccess): void {
     this.stats.alert(result.format, result.alert.source, result.timeMs, result.absent);
     // Before anything else sees it (the skew bound, windows, incidents): a duplicate is decided here
-    // and goes nowhere else. Its horizon runs on event time no further ahead than the skew bound lets
-    // one alert move it, so an alert dated 9999 does not make every id expire.
-    const clockMs = this.watermarkMs === Number.NEGATIVE_INFINITY ? result.timeMs : Math.min(result.timeMs, this.watermarkMs + this.futureSkew.maxFutureSkewMs);
+    // and goes nowhere else. An alert further ahead than the skew bound allows does not move the
+    // horizon's clock, so one alert dated 9999 does not make every remembered id expire.
+    const clockMs = result.timeMs <= this.watermarkMs + this.futureSkew.maxFutureSkewMs || this.watermarkMs === Number.NEGATIVE_INFINITY ? result.timeMs : this.watermarkMs;
     const first = this.seen?.check(result.alert.id, result.timeMs, clockMs);
     if (first !== undefined) {
       this.duplicate(result, first);

@@ -57,6 +57,26 @@ describe('duplicate alerts', () => {
     expect(out.counts).toMatchObject({ alerts: 20, promoted: 1, duplicate: 19, passed: 0, suppressed: 0, invalid: 0 });
   });
 
+  it('an alert dated 9999 does not make the remembered ids expire: a redelivery after it is still a duplicate (the horizon followed the claimed time)', async () => {
+    const { decisions, feed } = pipelineOver(await ruleset(BRUTE_FORCE));
+    const first = JSON.stringify(failure('evt-1', 0));
+    feed([first, JSON.stringify(failure('evt-2', 1)), JSON.stringify(alert({ id: 'far', time: '9999-12-31T23:59:59.000Z' })), first]);
+    expect(decisions.map((d) => [d.alertId, d.decision])).toEqual([
+      ['evt-1', 'promote'],
+      ['evt-2', 'promote'],
+      ['far', 'pass'],
+      ['evt-1', 'duplicate'],
+    ]);
+  });
+
+  it('a future-dated alert that was dead-lettered is dead-lettered again when it comes again, not called a duplicate of a decision', async () => {
+    const { pipeline, decisions, feed } = pipelineOver(await ruleset(BRUTE_FORCE), { eventTime: { maxFutureSkew: '6h', onFutureDated: 'dead-letter', recentAlerts: 1000 } });
+    const far = JSON.stringify(alert({ id: 'far', time: '9999-12-31T23:59:59.000Z' }));
+    feed([JSON.stringify(failure('evt-1', 0)), far, far]);
+    expect(decisions.map((d) => [d.alertId, d.decision])).toEqual([['evt-1', 'promote']]);
+    expect(pipeline.counts).toMatchObject({ alerts: 3, promoted: 1, invalid: 2, duplicate: 0, futureDated: 2 });
+  });
+
   it('the accounting adds up: alerts = promoted + suppressed + passed + duplicate + invalid', async () => {
     const set = await ruleset(BRUTE_FORCE);
     const lines = [failure('a', 0), failure('a', 0), alert({ id: 'p', time: at(1) }), alert({ id: 'p', time: at(1) }), 'not json', failure('b', 2)].map((l) => (typeof l === 'string' ? l : JSON.stringify(l)));
