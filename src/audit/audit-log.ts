@@ -75,7 +75,25 @@ export const WatermarkAudit = z
   .strict();
 export type WatermarkAudit = z.infer<typeof WatermarkAudit>;
 
-export const AUDIT_EVENTS = ['rules.reload', 'decision', 'feedback', 'tuning', 'watermark.reset'] as const;
+
+/** A change of a case (docs/cases.md, "Timeline"): who, what, from → to, and who was told because of it. */
+export const CaseAudit = z
+  .object({
+    actor: z.string(),
+    caseId: z.string(),
+    /** The case event: opened, acknowledged, escalated, notification-dead, ... */
+    change: z.string(),
+    seq: z.number().int(),
+    from: z.string().nullable(),
+    to: z.string().nullable(),
+    note: z.string().nullable(),
+    /** `receiver:kind` of each notification written with it. */
+    notified: z.array(z.string()),
+  })
+  .strict();
+export type CaseAudit = z.infer<typeof CaseAudit>;
+
+export const AUDIT_EVENTS = ['rules.reload', 'decision', 'feedback', 'tuning', 'watermark.reset', 'case'] as const;
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];
 
 /**
@@ -92,6 +110,7 @@ export interface AuditLog {
   feedback(event: FeedbackAudit): void;
   tuningChange(event: TuningAudit): void;
   watermarkReset(event: WatermarkAudit): void;
+  caseChange(event: CaseAudit): void;
 }
 
 /**
@@ -111,5 +130,6 @@ export function createAuditLog(log: Logger, options: { decisions?: AuditDecision
     feedback: (event) => audit.info({ event: 'feedback', ...event }, 'audit: feedback recorded'),
     tuningChange: (event) => audit.info({ event: 'tuning', ...event }, event.action === 'applied' ? 'audit: tuning change applied' : 'audit: tuning change reverted'),
     watermarkReset: (event) => audit.info({ event: 'watermark.reset', ...event }, 'audit: watermark reset'),
+    caseChange: (event) => audit.info({ event: 'case', ...event }, 'audit: case changed'),
   };
 }

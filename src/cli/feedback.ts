@@ -2,23 +2,13 @@ import { basename } from 'node:path';
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import type { AuditLog } from '../audit/audit-log.js';
-import { loadConfig } from '../config/load.js';
-import { ApiRequestError, FeedbackApiClient } from '../feedback/api-client.js';
+import { FeedbackApiClient } from '../feedback/api-client.js';
 import { EntityRef, FeedbackLine, feedbackAuditOf, VerdictInput, VERDICTS, type FeedbackResult } from '../feedback/feedback.js';
 import { readFeedbackFile } from '../feedback/import-file.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
-import { openLedger } from './ledger-cli.js';
 import { cliAuditLog } from './logger.js';
 import { reportUserError, UserError } from './setup.js';
-
-/** Where verdicts go: the ledger itself, or a running worker's API. */
-interface TargetOptions {
-  db?: string;
-  dbSchema?: string;
-  api?: string;
-  token?: string;
-  config?: string;
-}
+import { asUserError, openTarget as openSharedTarget, withTarget as withSharedTarget, type TargetOptions } from './target.js';
 
 interface ImportOptions extends TargetOptions {
   auditLog?: string;
@@ -33,19 +23,14 @@ interface FeedbackOptions extends TargetOptions {
   json?: boolean;
 }
 
-interface Target {
+/** Where verdicts go: the ledger itself, or a running worker's API. */
+interface VerdictTarget {
   readonly where: string;
   submit(line: FeedbackLine, source: string): Promise<FeedbackResult>;
   close(): Promise<void>;
 }
 
-const withTarget = (command: Command) =>
-  command
-    .option('--db <ledger>', 'the ledger: a SQLite file or a postgres:// URL (default: ledger.url of --config, or ALERTGATE_LEDGER)')
-    .option('--db-schema <schema>', 'PostgreSQL schema of the ledger')
-    .option('--api <url>', "a running worker's API instead of the ledger (e.g. http://127.0.0.1:9464)")
-    .option('--token <token>', 'API token (analyst or engineer) for --api; better from ALERTGATE_API_TOKEN')
-    .option('--config <file>', 'config file whose ledger section to use');
+const withTarget = (command: Command) => withSharedTarget(command, 'analyst or engineer');
 
 export function registerFeedback(program: Command, setExit: (code: number) => void): void {
   const feedback = withTarget(
@@ -163,32 +148,32 @@ async function importFile(file: string, opts: ImportOptions): Promise<ExitCode> 
 }
 
 /** `auditTo`: where the audit records of verdicts written straight into the ledger go (`-` stderr, a file), or nowhere. */
-async function openTarget(opts: TargetOptions, auditTo: string | undefined): Promise<Target> {
-  if (opts.api !== undefined) {
-    if (opts.db !== undefined) throw new UserError('give --db or --api, not both');
-    const token = opts.token ?? process.env.ALERTGATE_API_TOKEN;
-    if (!token) throw new UserError('--api needs a token: --token or ALERTGATE_API_TOKEN');
-    const client = new FeedbackApiClient(opts.api, token);
+async function openTarget(opts: TargetOptions, auditTo: string | undefined): Promise<VerdictTarget> {
+  const target = await openSharedTarget(opts);
+  if (target.kind === 'api') {
+    const client = new FeedbackApiClient(target.client);
     return {
-      where: client.url,
+      where: target.where,
       submit: async (line) => {
         const { incidentId, ...body } = line;
         try {
           return await client.submit(incidentId, body);
         } catch (err) {
-          if (err instanceof ApiRequestError && err.status < 500) throw new UserError(`${client.url}: ${err.message}`);
-          throw err;
+          throw asUserError(client.url, err);
         }
       },
       close: async () => {},
     };
   }
-  const config = opts.db === undefined ? await loadConfig(opts.config) : undefined;
-  const db = opts.db ?? config?.ledger.url;
-  if (db === undefined) throw new UserError('no ledger: give --db <ledger> or --api <url>, or a config with ledger.url (or ALERTGATE_LEDGER)');
+  const { ledger, config } = target;
   // Straight into the ledger: the audit trail is written here (through --api, the worker writes it).
-  const audit = auditTo === undefined ? undefined : openAuditLog(config, auditTo);
-  const ledger = await openLedger(db, opts.dbSchema ?? config?.ledger.schema);
+  let audit: AuditLog | undefined;
+  try {
+    audit = auditTo === undefined ? undefined : openAuditLog(config, auditTo);
+  } catch (err) {
+    await ledger.close();
+    throw err;
+  }
   const actor = `cli:${userInfo().username}`;
   return {
     where: ledger.describe(),

@@ -19,6 +19,8 @@ const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   feedback: async () => (await import('./feedback.js')).registerFeedback,
   tune: async () => (await import('./tune.js')).registerTune,
   report: async () => (await import('./report.js')).registerReport,
+  incidents: async () => (await import('./incidents.js')).registerIncidents,
+  escalation: async () => (await import('./escalation.js')).registerEscalation,
 };
 
 /** The command's exit code (src/cli/exit-codes.ts). */

@@ -1,6 +1,9 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { EVENT_TIME_DEFAULTS, EventTimeConfig } from '../config/event-time.js';
+import type { CaseMergeOptions } from '../cases/case-merger.js';
+import { CASES_DEFAULTS, caseMergeOptionsOf } from '../config/cases.js';
+import { loadConfig } from '../config/load.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { InputFormat } from '../normalize/index.js';
 import { runStream } from '../pipeline/run-stream.js';
@@ -32,6 +35,7 @@ interface ReplayOptions {
   maxFutureSkew: string;
   onFutureDated: string;
   recentAlerts: string;
+  config?: string;
 }
 
 /** The flags of the eventTime settings, for naming them in errors. */
@@ -59,6 +63,7 @@ export function registerReplay(program: Command, setExit: (code: number) => void
     .option('--max-future-skew <duration>', "alerts dated more than this ahead of the stream's event time are future-dated (eventTime.maxFutureSkew; docs/rules.md)", EVENT_TIME_DEFAULTS.maxFutureSkew)
     .option('--on-future-dated <action>', "clamp (decide them at the stream's event time) or dead-letter", EVENT_TIME_DEFAULTS.onFutureDated)
     .option('--recent-alerts <n>', "how many recent alerts' event times make the stream's event time", String(EVENT_TIME_DEFAULTS.recentAlerts))
+    .option('--config <file>', "a worker config whose `cases` section (mergeBy, window) files incidents into cases as that worker does (default: the built-in cases defaults)")
     .action(async (opts: ReplayOptions) => {
       try {
         await replay(opts);
@@ -83,10 +88,11 @@ async function replay(opts: ReplayOptions): Promise<void> {
   }
   const dedup = dedupOptions(opts.dedupHorizon, opts.dedupMaxIds);
   const { ruleset, normalize } = await prepare({ rules: opts.rules, format, mapping: opts.map });
+  const cases = caseMergeOptionsOf(opts.config !== undefined ? (await loadConfig(opts.config)).cases : CASES_DEFAULTS);
   // The ledger's modules (Kysely, the database drivers) load only when asked for.
   const ledger = opts.db !== undefined ? await (await import('./ledger-cli.js')).openLedger(opts.db, opts.dbSchema) : undefined;
   try {
-    await replayInto(opts, { ruleset, normalize, maxLineBytes, maxAlertIds, maxInvalidRatio, dedup, eventTime: eventTime.data }, ledger);
+    await replayInto(opts, { ruleset, normalize, maxLineBytes, maxAlertIds, maxInvalidRatio, dedup, eventTime: eventTime.data, cases }, ledger);
   } finally {
     await ledger?.close();
   }
@@ -99,6 +105,7 @@ interface ReplayLimits {
   maxInvalidRatio: number | undefined;
   dedup: DedupOptions;
   eventTime: EventTimeConfig;
+  cases: CaseMergeOptions;
 }
 
 function dedupOptions(horizon: string, maxIds: string): DedupOptions {
@@ -114,7 +121,7 @@ function dedupOptions(horizon: string, maxIds: string): DedupOptions {
 }
 
 async function replayInto(opts: ReplayOptions, prepared: Awaited<ReturnType<typeof prepare>> & ReplayLimits, ledger: Ledger | undefined): Promise<void> {
-  const { ruleset, normalize, maxLineBytes, maxAlertIds, maxInvalidRatio, dedup, eventTime } = prepared;
+  const { ruleset, normalize, maxLineBytes, maxAlertIds, maxInvalidRatio, dedup, eventTime, cases } = prepared;
   // A replay of the same input replaces its decision counts rather than adding to them.
   const source = `replay:${opts.input === '-' ? '-' : resolve(opts.input)}`;
   const recorder = ledger && (await (await import('./ledger-cli.js')).startRecording(ledger, ruleset, source));
@@ -130,6 +137,7 @@ async function replayInto(opts: ReplayOptions, prepared: Awaited<ReturnType<type
     maxAlertIdsPerIncident: maxAlertIds,
     dedup,
     onDeadLetter: (record) => (firstDeadLetter ??= record),
+    cases,
     outputs: { decisions: opts.decisions, incidents: opts.incidents, deadLetters: opts.deadLetters },
     onBatch: (p) => progress.tick(p.counts),
     recorder,

@@ -1,4 +1,5 @@
 import { createAuditLog } from '../audit/audit-log.js';
+import { caseMergeOptionsOf } from '../config/cases.js';
 import type { KafkaConfig } from '../config/kafka.js';
 import { dedupOptionsOf, type Config } from '../config/schema.js';
 import { KafkaIngest } from '../ingest/kafka-ingest.js';
@@ -65,6 +66,7 @@ export async function runKafkaWorker(config: Config, kafka: KafkaConfig, resetWa
       maxOpenIncidents: config.incidents.maxOpen,
       eventTime: config.eventTime,
       onFutureDated: watermark.onFutureDated,
+      cases: caseMergeOptionsOf(config.cases),
       log,
       stats: new PipelineStats({ sources: config.metrics.sources, maxFirstSeenSources: config.metrics.maxFirstSeenSources }),
       ...(audit.decisions === 'off' ? {} : { onDecision: (json: string) => audit.decision(json) }),

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { createAuditLog } from '../audit/audit-log.js';
+import { caseMergeOptionsOf } from '../config/cases.js';
 import { loadConfig, type ConfigOverride } from '../config/load.js';
 import { dedupOptionsOf, type Config } from '../config/schema.js';
 import type { IncidentRecord } from '../incidents/index.js';
@@ -17,6 +18,7 @@ import { runKafkaWorker } from './run-kafka.js';
 import { RuleReloader } from './rule-reload.js';
 import { openUserInput, prepare, reportUserError, UserError } from './setup.js';
 import { untilSignal } from './signals.js';
+import { formatWhoWasTold } from './case-text.js';
 import { formatSummaryText, summarize } from './summary.js';
 import { serveWorker } from './worker-http.js';
 import { openWorkerLedger } from './worker-ledger.js';
@@ -30,6 +32,7 @@ interface RunOptions {
   exitOnEnd?: boolean;
   serve?: boolean;
   resetWatermark?: string;
+  dryRun?: boolean;
 }
 
 export function registerRun(program: Command, setExit: (code: number) => void): void {
@@ -51,6 +54,7 @@ export function registerRun(program: Command, setExit: (code: number) => void): 
       '--reset-watermark <to>',
       "Kafka: once the state is restored, move a poisoned watermark back before deciding anything new: to `recent` (the stream's event time) or an ISO-8601 time (docs/rules.md, \"Repairing a poisoned watermark\")",
     )
+    .option('--dry-run', 'send no notification: write what would be sent to delivery.capture (delivery.dryRun: true)')
     .action(async (opts: RunOptions) => {
       try {
         const config = await loadConfig(opts.config, process.env, flagOverrides(opts));
@@ -78,6 +82,7 @@ function flagOverrides(opts: RunOptions): ConfigOverride[] {
   if (opts.serve) overrides.push({ flag: '--serve', path: ['input', 'onEnd'], value: 'serve' });
   else if (opts.exitOnEnd) overrides.push({ flag: '--exit-on-end', path: ['input', 'onEnd'], value: 'exit' });
   if (opts.port !== undefined) overrides.push({ flag: '--port', path: ['http', 'port'], value: Number(opts.port) });
+  if (opts.dryRun) overrides.push({ flag: '--dry-run', path: ['delivery', 'dryRun'], value: true });
   return overrides;
 }
 
@@ -103,6 +108,7 @@ async function runWorker(config: Config): Promise<void> {
   const http = await serveWorker({ config, metrics, ready: () => reading, log, audit, ledger: worker, ruleset, reloader: () => reloader, watermark, ingest: () => ingest });
 
   const incidents: IncidentRecord[] = [];
+  const caseIds = new Set<string>();
   const started = performance.now();
   const stats = new PipelineStats({ sources: config.metrics.sources, maxFirstSeenSources: config.metrics.maxFirstSeenSources });
   const absences = new FieldAbsenceWarner(stats, log);
@@ -121,7 +127,11 @@ async function runWorker(config: Config): Promise<void> {
     outputs: config.outputs,
     holdOpen: httpInput,
     onBatch: (pipeline) => stateLoss.check(pipeline.windowStats()),
-    onIncident: (incident) => incidents.push(incident),
+    cases: caseMergeOptionsOf(config.cases),
+    onIncident: (incident) => {
+      incidents.push(incident);
+      if (incident.caseId !== undefined) caseIds.add(incident.caseId);
+    },
     ...(audit.decisions === 'off' ? {} : { onDecision: (json: string) => audit.decision(json) }),
     stats,
     recorder: worker?.recorder,
@@ -153,6 +163,12 @@ async function runWorker(config: Config): Promise<void> {
   const summary = summarize(run.pipeline.counts, performance.now() - started, stats);
   log.info({ summary }, 'input ended');
   process.stdout.write(`${formatSummaryText(summary)}\n${formatIncidents(incidents)}\n`);
+  if (worker) {
+    // The cases of this input, once escalation has told their first level.
+    await worker.cases.settle();
+    const cases = (await Promise.all([...caseIds].map((id) => worker.ledger.cases.get(id)))).filter((c) => c !== undefined);
+    process.stdout.write(`${formatWhoWasTold(cases, config.delivery.dryRun ? config.delivery.capture : undefined)}\n`);
+  }
   if (config.input.onEnd === 'serve' && http && stopped.fired === undefined && !ingest) {
     process.stdout.write(`serving ${http.url}/metrics${worker ? ' and the API' : ''} until Ctrl-C\n`);
     await stopped.promise;

@@ -46,6 +46,8 @@ export async function serveWorker(options: {
         audit,
         watermark,
         ingest: config.ingest.http.enabled ? options.ingest : undefined,
+        onCaseChanges: ledger?.cases.onCaseChanges,
+        escalation: () => ledger?.cases.escalation,
       },
     },
   });

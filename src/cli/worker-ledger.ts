@@ -8,7 +8,9 @@ import { ruleVersionsOf } from '../ledger/rule-versions.js';
 import type { CompiledRuleSet } from '../rules/ruleset.js';
 import { parseDuration } from '../state/index.js';
 import { TuningService } from '../tune/service.js';
+import type { Receiver } from '../receivers/receiver.js';
 import { withoutPassword } from './ledger-cli.js';
+import { openWorkerCases, type WorkerCases } from './worker-cases.js';
 import { UserError } from './setup.js';
 
 /** What a worker (file or Kafka) needs from its `ledger` and `tuning` config, opened. */
@@ -16,6 +18,8 @@ export interface WorkerLedger {
   readonly ledger: Ledger;
   readonly recorder: LedgerRecorder;
   readonly tuning: TuningService;
+  /** Escalation and delivery of the cases (docs/escalation.md). */
+  readonly cases: WorkerCases;
   /** Records the versions of a rule set the worker decides with (at start and after each reload). */
   recordRules(ruleset: CompiledRuleSet): void;
   /** Starts the periodic auto-tune if `tuning.auto.enabled`; `onApplied` gets its author (to reload as); returns a function that stops it. */
@@ -24,8 +28,17 @@ export interface WorkerLedger {
   close(): Promise<void>;
 }
 
-/** Opens `ledger.url` with its recorder (undefined without a url). `source` names the run's decision counts. */
-export async function openWorkerLedger(config: Config, source: string, log: Logger, audit?: AuditLog): Promise<WorkerLedger | undefined> {
+/**
+ * Opens `ledger.url` with its recorder, and the cases' escalation and delivery (undefined without a
+ * url). `source` names the run's decision counts; `receivers` are the configured receivers by name.
+ */
+export async function openWorkerLedger(
+  config: Config,
+  source: string,
+  log: Logger,
+  audit: AuditLog,
+  receivers: ReadonlyMap<string, Receiver> = new Map(),
+): Promise<WorkerLedger | undefined> {
   if (!config.ledger.url) return undefined;
   let ledger: Ledger;
   try {
@@ -34,12 +47,26 @@ export async function openWorkerLedger(config: Config, source: string, log: Logg
     throw new UserError(`ledger ${withoutPassword(config.ledger.url)}: ${(err as Error).message}`);
   }
   log.info({ ledger: ledger.describe(), source }, 'ledger open');
-  const recorder = new LedgerRecorder(ledger, { source, flushIntervalMs: config.ledger.flushIntervalMs });
+  let cases: WorkerCases;
+  try {
+    cases = await openWorkerCases(config, ledger, receivers, log, audit);
+  } catch (err) {
+    await ledger.close();
+    throw err;
+  }
+  const recorder = new LedgerRecorder(ledger, {
+    source,
+    flushIntervalMs: config.ledger.flushIntervalMs,
+    // New cases are escalated at once when there is someone to tell.
+    escalate: cases.escalation !== undefined,
+    onCaseChanges: cases.onCaseChanges,
+  });
   const tuning = new TuningService({ rulesDir: config.rules, ledger, tuning: config.tuning, audit });
   return {
     ledger,
     recorder,
     tuning,
+    cases,
     recordRules(ruleset) {
       ledger.recordRuleVersions(ruleVersionsOf(ruleset)).catch((err: Error) => log.error({ err: err.message }, 'could not record rule versions in the ledger'));
     },
@@ -63,6 +90,7 @@ export async function openWorkerLedger(config: Config, source: string, log: Logg
       try {
         await recorder.flush();
       } finally {
+        await cases.close().catch((err: Error) => log.error({ err: err.message }, 'stopping delivery failed'));
         await ledger.close();
       }
     },

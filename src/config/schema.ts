@@ -9,6 +9,8 @@ import { DEFAULT_DEDUP_MAX_IDS, type DedupOptions } from '../dedup/seen-alerts.j
 import { parseDuration } from '../state/index.js';
 import { ApiConfig } from './api.js';
 import { EVENT_TIME_DEFAULTS, EventTimeConfig } from './event-time.js';
+import { CASES_DEFAULTS, CasesConfig } from './cases.js';
+import { DELIVERY_DEFAULTS, DeliveryConfig, EscalationConfig } from './delivery.js';
 import { FeedbackConfig } from './feedback.js';
 import { KafkaConfig, TopicName } from './kafka.js';
 import { LedgerConfig } from './ledger.js';
@@ -108,6 +110,12 @@ export const Config = z
       })
       .strict()
       .default({ maxAlertIds: 100, maxOpen: 100_000 }),
+    /** One case per attack: which shared entities join incidents of different rules, and within how long. */
+    cases: CasesConfig.default(CASES_DEFAULTS),
+    /** Who is told about a case and when (docs/escalation.md). */
+    escalation: EscalationConfig.default({}),
+    /** How notifications leave the outbox: retries, rate limits, dead letters, dry run. */
+    delivery: DeliveryConfig.default(DELIVERY_DEFAULTS),
     http: z
       .object({
         enabled: z.boolean().default(true),

@@ -1,44 +1,16 @@
-import { ErrorBody } from '../http/api-error.js';
+import type { ApiClient } from '../http/api-client.js';
 import { FeedbackOutcome, type FeedbackBody, type FeedbackResult } from './feedback.js';
-
-/** The API said no (4xx/5xx); `status` and the API's own message. */
-export class ApiRequestError extends Error {
-  override name = 'ApiRequestError';
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 /** Posts verdicts to a running worker's API (POST /incidents/:id/feedback) with a bearer token. */
 export class FeedbackApiClient {
-  private readonly base: string;
-
-  constructor(
-    baseUrl: string,
-    private readonly token: string,
-  ) {
-    this.base = baseUrl.replace(/\/+$/, '');
-  }
+  constructor(private readonly client: ApiClient) {}
 
   get url(): string {
-    return this.base;
+    return this.client.url;
   }
 
   async submit(incidentId: string, body: FeedbackBody): Promise<FeedbackResult> {
-    const response = await fetch(`${this.base}/incidents/${encodeURIComponent(incidentId)}/feedback`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${this.token}` },
-      body: JSON.stringify(body),
-    });
-    const payload: unknown = await response.json().catch(() => undefined);
-    if (response.status === 404) return { status: 'not_found', incidentId };
-    if (!response.ok) {
-      const error = ErrorBody.safeParse(payload);
-      throw new ApiRequestError(response.status, error.success ? error.data.error.message : `HTTP ${response.status}`);
-    }
-    return FeedbackOutcome.parse(payload);
+    const answer = await this.client.request('POST', `/incidents/${encodeURIComponent(incidentId)}/feedback`, FeedbackOutcome, body, [404]);
+    return answer.status === 404 ? { status: 'not_found', incidentId } : answer.body!;
   }
 }

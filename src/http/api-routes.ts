@@ -1,3 +1,4 @@
+import { caseRoutes } from './case-routes.js';
 import { incidentRoutes } from './incident-routes.js';
 import { ingestRoutes } from './ingest-routes.js';
 import { reportRoutes } from './report-routes.js';
@@ -7,4 +8,4 @@ import { tuningRoutes } from './tuning-routes.js';
 import { watermarkRoutes } from './watermark-routes.js';
 
 /** Every API route, in the order the OpenAPI document lists them. */
-export const API_ROUTES: readonly Route[] = [...incidentRoutes, ...ruleRoutes, ...tuningRoutes, ...reportRoutes, ...watermarkRoutes, ...ingestRoutes];
+export const API_ROUTES: readonly Route[] = [...incidentRoutes, ...caseRoutes, ...ruleRoutes, ...tuningRoutes, ...reportRoutes, ...watermarkRoutes, ...ingestRoutes];

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Role } from '../config/api.js';
+import type { EscalationPolicy } from '../escalation/load.js';
+import type { CaseChange } from '../ledger/case-store.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { CompiledRuleSet } from '../rules/ruleset.js';
 import type { ReloadOutcome } from '../cli/rule-reload.js';
@@ -25,6 +27,10 @@ export interface ApiContext {
   readonly watermark?: WorkerWatermark | undefined;
   /** Where POST /ingest's lines go (undefined from it while the worker starts); undefined when HTTP input is off. */
   readonly ingest?: (() => IngestTarget | undefined) | undefined;
+  /** Sees the case events an API action wrote: audits them and wakes the delivery (the worker's cases). */
+  readonly onCaseChanges?: ((changes: readonly CaseChange[]) => void) | undefined;
+  /** The worker's escalation file, for GET /escalation/explain; undefined without one. */
+  readonly escalation?: (() => EscalationPolicy | undefined) | undefined;
 }
 
 export interface RouteInput<P, Q, B> {

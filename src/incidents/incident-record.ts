@@ -37,6 +37,12 @@ export const IncidentRecord = z
      */
     facts: z.record(z.string(), z.object({ opened: z.number(), peak: z.number() }).strict()),
     /**
+     * The case the incident belongs to (docs/cases.md): incidents of different rules that share an entity
+     * within the merge window are one case. Set by the pipeline when the incident opens; absent in
+     * records written before cases existed.
+     */
+    caseId: z.string().regex(/^case-[0-9a-f]{24}$/).optional(),
+    /**
      * Present when alertIdsTruncated: how many ids an incident lists (incidents.maxAlertIds, replay
      * --max-alert-ids), so a reader of the record alone knows the list stops there. Last, because it is
      * added to a record when it first overflows.

@@ -202,6 +202,11 @@ export class IncidentTracker {
     return after.map((i) => i.record.id).sort();
   }
 
+  /** Files an incident (as record() returned it) under a case: its records carry the case id from now on. */
+  assignCase(incident: IncidentView, caseId: string): void {
+    (incident as IncidentRecord).caseId = caseId;
+  }
+
   /** Incidents closed early (by record()) that the next advance() returns. */
   get hasClosed(): boolean {
     return this.pending.length > 0;
@@ -245,13 +250,18 @@ export class IncidentTracker {
     };
   }
 
-  /** Replaces everything held with a snapshot's state (taken by this class, possibly in another process). */
-  restore(snapshot: IncidentTrackerSnapshot): void {
+  /**
+   * Replaces everything held with a snapshot's state (taken by this class, possibly in another process).
+   * `caseOfUncased` files the incidents the snapshot holds without a case (written before cases existed).
+   */
+  restore(snapshot: IncidentTrackerSnapshot, caseOfUncased?: (incidentId: string) => string): void {
     this.byRule.clear();
     this.byDeadline.clear();
     this.byLastSeen.clear();
     const revive = (s: IncidentTrackerSnapshot['open'][number]) => {
-      const incident = new TrackedIncident(structuredClone(s.record), s.groupKey, s.firstSeenMs, s.lastSeenMs, s.windowMs, s.maxSpanMs ?? Infinity);
+      const record = structuredClone(s.record);
+      if (record.caseId === undefined && caseOfUncased !== undefined) record.caseId = caseOfUncased(record.id);
+      const incident = new TrackedIncident(record, s.groupKey, s.firstSeenMs, s.lastSeenMs, s.windowMs, s.maxSpanMs ?? Infinity);
       incident.closedAtMs = s.closedAtMs ?? Number.NaN;
       return incident;
     };

@@ -4,7 +4,10 @@ import { Explanation } from '../decide/decision-record.js';
 import { FeedbackRecord, type FeedbackLine, type FeedbackResult, type Verdict } from '../feedback/feedback.js';
 import { IncidentRecord } from '../incidents/index.js';
 import type { LedgerStats } from '../metrics/ledger-stats.js';
+import { CaseStore, caseOfIncident, fileIntoCases, type CaseChange, type LedgerContext } from './case-store.js';
 import { connect, describeLocation, type LedgerLocation } from './connect.js';
+import { Leases } from './leases.js';
+import { Outbox } from './outbox.js';
 import { hourBucketEndMs, hourBucketMs, LedgerIncident, OpeningAlert, RuleStats, TuningChange, type DecisionCount, type ReportIncident, type TuningIncident } from './records.js';
 import {
   DecisionCountRow,
@@ -56,11 +59,24 @@ export interface LedgerOptions {
  * SQLite and PostgreSQL (Kysely); docs/ledger.md describes the tables and their guarantees.
  */
 export class Ledger implements LedgerStats {
+  /** Cases: listing, reading, people's actions, escalation steps (docs/cases.md). */
+  readonly cases: CaseStore;
+  /** The notification outbox and what receivers remember of cases (docs/escalation.md, "Delivery"). */
+  readonly outbox: Outbox;
+  /** Which worker delivers (a lease in the ledger). */
+  readonly leases: Leases;
+  private readonly ctx: LedgerContext;
+
   private constructor(
     private readonly db: Kysely<LedgerTables>,
     readonly location: LedgerLocation,
     private readonly now: () => number,
-  ) {}
+  ) {
+    this.ctx = { db, backend: location.backend, now };
+    this.cases = new CaseStore(this.ctx);
+    this.outbox = new Outbox(this.ctx, this.cases);
+    this.leases = new Leases(this.ctx);
+  }
 
   /** Connects and migrates to the latest schema. */
   static async open(location: LedgerLocation, options: LedgerOptions = {}): Promise<Ledger> {
@@ -83,11 +99,12 @@ export class Ledger implements LedgerStats {
   /**
    * Writes one recorder flush in one transaction. Incidents are upserted by id, except that a closed
    * incident is never replaced by an open one (an at-least-once redelivery can replay an older state);
-   * verdicts are left alone. Counts add up.
+   * verdicts are left alone. Counts add up. The incidents' cases are opened or updated in the same
+   * transaction (with `escalate`, a new case is due for escalation at once); returns the case events.
    */
-  async writeBatch(batch: LedgerBatch): Promise<void> {
+  async writeBatch(batch: LedgerBatch, options: { readonly escalate?: boolean } = {}): Promise<CaseChange[]> {
     const updatedAt = this.now();
-    await this.db.transaction().execute(async (trx) => {
+    return this.db.transaction().execute(async (trx) => {
       for (const chunk of chunks(batch.incidents)) {
         await trx
           .insertInto('incidents')
@@ -103,6 +120,7 @@ export class Ledger implements LedgerStats {
               alert_count: r.alertCount,
               record: JSON.stringify(r),
               updated_at_ms: updatedAt,
+              case_id: caseOfIncident(r),
             })),
           )
           .onConflict((oc) =>
@@ -138,6 +156,7 @@ export class Ledger implements LedgerStats {
           )
           .execute();
       }
+      return fileIntoCases(trx, this.ctx, batch.incidents, batch.openings, { escalate: options.escalate ?? false });
     });
   }
 
@@ -519,6 +538,14 @@ export class Ledger implements LedgerStats {
       .map((r) => ({ ruleId: r.rule_id, tp: Number(r.tp), fp: Number(r.fp) }))
       .filter((r) => r.tp + r.fp > 0)
       .map((r) => ({ ruleId: r.ruleId, precision: r.tp / (r.tp + r.fp) }));
+  }
+
+  caseStats(nowMs: number) {
+    return this.cases.stats(nowMs);
+  }
+
+  notificationTally() {
+    return this.outbox.tally();
   }
 
   async tuningChangesApplied(): Promise<{ ruleId: string; count: number }[]> {

@@ -1,14 +1,24 @@
 import { DECISION_KINDS, type DecisionKind } from '../decide/decision-record.js';
 import type { IncidentRecord } from '../incidents/index.js';
 import type { DecisionFacts, PipelineSinks } from '../pipeline/pipeline.js';
-import type { Ledger, LedgerBatch } from './ledger.js';
+import type { CaseChange } from './case-store.js';
+import type { LedgerBatch } from './ledger.js';
 import { hourBucketMs } from './records.js';
 
 const DECISION_INDEX = { promote: 0, suppress: 1, pass: 2, duplicate: 3 } as const satisfies Record<DecisionKind, number>;
 
+/** What a recorder writes to: the ledger (Ledger.writeBatch). */
+export interface LedgerWriter {
+  writeBatch(batch: LedgerBatch, options?: { readonly escalate?: boolean }): Promise<readonly CaseChange[] | void>;
+}
+
 export interface LedgerRecorderOptions {
   /** Names the run's decision counts in the ledger: `replay:<input>`, `run:<input>`, `kafka:<group>`. */
   readonly source: string;
+  /** New cases are due for escalation at once (a worker that notifies people); off for replay. */
+  readonly escalate?: boolean;
+  /** Sees the case events each flush wrote (audit log, the escalation's wake-up). */
+  readonly onCaseChanges?: (changes: readonly CaseChange[]) => void;
   /** `due` turns true this long after the last flush (wall clock). */
   readonly flushIntervalMs?: number;
   /** ... or once this many incidents or openings are buffered. */
@@ -52,7 +62,7 @@ export class LedgerRecorder {
   private readonly now: () => number;
 
   constructor(
-    private readonly ledger: Pick<Ledger, 'writeBatch'>,
+    private readonly ledger: LedgerWriter,
     private readonly options: LedgerRecorderOptions,
   ) {
     this.flushIntervalMs = options.flushIntervalMs ?? 1000;
@@ -74,11 +84,16 @@ export class LedgerRecorder {
     this.counting = on;
   }
 
-  /** A PipelineSinks decision: counts it, and keeps it when it opened an incident. */
+  /**
+   * A PipelineSinks decision: counts it, and keeps it when it opened an incident. The incident a promoted
+   * alert opened or joined is kept too (live: written as it is at the flush), so the ledger, and the
+   * case, know of an incident as soon as it opens, not only when it closes.
+   */
   decision(json: string, alertId: string, facts: Readonly<DecisionFacts>): void {
+    if (facts.incident !== undefined) this.incidents.set(facts.incident.id, facts.incident as IncidentRecord);
     if (facts.opened && facts.incidentId !== undefined) {
-      const { name, source, severity, entities } = facts.alert;
-      this.openings.push({ incidentId: facts.incidentId, alertId, decisionJson: json, alert: { name, source, severity, entities } });
+      const { name, source, severity, entities, tags } = facts.alert;
+      this.openings.push({ incidentId: facts.incidentId, alertId, decisionJson: json, alert: { name, source, severity, entities, tags } });
     }
     if (!this.counting) return;
     const bucket = hourBucketMs(facts.timeMs);
@@ -124,8 +139,9 @@ export class LedgerRecorder {
     this.counts = new Map();
     this.lastBucketCounts = undefined;
     this.lastBucket = Number.NaN;
+    let changes: readonly CaseChange[] | void;
     try {
-      await this.ledger.writeBatch({ incidents: [...incidents.values()], openings, counts: countRows(counts), source: this.options.source });
+      changes = await this.ledger.writeBatch({ incidents: [...incidents.values()], openings, counts: countRows(counts), source: this.options.source }, { escalate: this.options.escalate ?? false });
     } catch (err) {
       this.stats.failedFlushes++;
       this.restore(incidents, openings, counts);
@@ -134,6 +150,7 @@ export class LedgerRecorder {
     this.stats.flushes++;
     this.stats.incidentsWritten += incidents.size;
     this.stats.openingsWritten += openings.length;
+    if (changes && changes.length > 0) this.options.onCaseChanges?.(changes);
   }
 
   /** Puts a failed flush's records back under what arrived since (newer incident records win; counts add). */

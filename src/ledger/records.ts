@@ -10,6 +10,8 @@ export const OpeningAlert = z
     source: z.string(),
     severity: z.string(),
     entities: z.record(z.string(), z.string()),
+    /** Its tags (escalation may match on them); absent in openings recorded before cases. */
+    tags: z.array(z.string()).optional(),
   })
   .strict();
 export type OpeningAlert = z.infer<typeof OpeningAlert>;

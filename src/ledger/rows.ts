@@ -26,6 +26,8 @@ export const IncidentRow = z.object({
   verdict: Verdict.nullable(),
   feedback_id: z.string().nullable(),
   updated_at_ms: ms,
+  /** The case it belongs to (null only while a ledger from before cases migrates). */
+  case_id: z.string().nullable(),
 });
 export type IncidentRow = z.infer<typeof IncidentRow>;
 
@@ -103,6 +105,114 @@ export const TuningChangeRow = z.object({
 });
 export type TuningChangeRow = z.infer<typeof TuningChangeRow>;
 
+const nullableText = z.string().nullable();
+
+export const CaseRow = z.object({
+  id: z.string(),
+  /** The opening incident's title. */
+  title: z.string(),
+  /** The highest severity of its incidents. */
+  severity: z.string(),
+  /** The opening incident's rule category. */
+  category: z.string(),
+  /** One or two sentences from the opening decision's explanation. */
+  summary: z.string(),
+  /** Detection facts, derived from its incidents on every write (event time). */
+  first_seen_ms: ms,
+  last_seen_ms: ms,
+  alert_count: z.coerce.number(),
+  incident_count: z.coerce.number(),
+  /** Incidents still open (alerts may still join): 0 means detection has gone quiet, not that anyone resolved it. */
+  open_incidents: z.coerce.number(),
+  /** `[{id, alerts}]`, most alerts first (JSON). */
+  rules: z.string(),
+  /** `{kind: [values]}` of its incidents' groups and opening alerts (JSON). */
+  entities: z.string(),
+  /** The opening alerts' tags (JSON). */
+  tags: z.string(),
+  /** What people did: open, acknowledged, contained, resolved, closed, reopened. */
+  state: z.string(),
+  assignee: nullableText,
+  classification: nullableText,
+  /** The escalation policy it follows (its name), once one matched. */
+  policy: nullableText,
+  /** Who the policy picked at the last level reached. */
+  oncall: nullableText,
+  /** The last escalation level notified (0: none yet). */
+  escalation_level: z.coerce.number(),
+  /** Reminders sent after the last level. */
+  reminders: z.coerce.number(),
+  /** When escalation acts next (wall clock); null: it does not (acknowledged, or nothing to escalate). */
+  next_escalation_at_ms: nullableMs,
+  /** 1: severity or classification changed; the escalation policy is matched again. */
+  rematch: z.coerce.number(),
+  /** Wall clock: when alertgate opened it, and when people first acknowledged, last resolved, closed it. */
+  opened_at_ms: ms,
+  acknowledged_at_ms: nullableMs,
+  resolved_at_ms: nullableMs,
+  closed_at_ms: nullableMs,
+  updated_at_ms: ms,
+  /** The seq of its last case event. */
+  last_seq: z.coerce.number(),
+});
+export type CaseRow = z.infer<typeof CaseRow>;
+
+export const CaseEventRow = z.object({
+  case_id: z.string(),
+  /** Order within the case (1, 2, ...). */
+  seq: z.coerce.number(),
+  /** Wall clock. */
+  at_ms: ms,
+  /** Who: a person (`cli:<user>`, `api:<token name>`), `alertgate` (detection, escalation) or `delivery`. */
+  actor: z.string(),
+  event: z.string(),
+  from_value: nullableText,
+  to_value: nullableText,
+  note: nullableText,
+});
+export type CaseEventRow = z.infer<typeof CaseEventRow>;
+
+export const NotificationRow = z.object({
+  /** Deterministic per (case, receiver, cause). */
+  id: z.string(),
+  case_id: z.string(),
+  /** The case event that caused it: orders a case's notifications to one receiver. */
+  case_seq: z.coerce.number(),
+  receiver: z.string(),
+  kind: z.string(),
+  /** The CaseNotice as of the cause (JSON). */
+  notice: z.string(),
+  /** pending (to send or retry), delivered, dead (dead-lettered). */
+  status: z.enum(['pending', 'delivered', 'dead']),
+  attempts: z.coerce.number(),
+  next_attempt_at_ms: ms,
+  /** The last failure, secrets removed. */
+  last_error: nullableText,
+  created_at_ms: ms,
+  delivered_at_ms: nullableMs,
+  /** Set on a fallback receiver's notification: the dead-lettered notification it stands in for. */
+  fallback_for: nullableText,
+});
+export type NotificationRow = z.infer<typeof NotificationRow>;
+
+export const ReceiverStateRow = z.object({
+  receiver: z.string(),
+  case_id: z.string(),
+  /** The receiver's own memory of the case (a Slack ts, a Jira key; JSON). */
+  state: z.string(),
+  updated_at_ms: ms,
+});
+export type ReceiverStateRow = z.infer<typeof ReceiverStateRow>;
+
+export const LeaseRow = z.object({
+  name: z.string(),
+  holder: z.string(),
+  /** Raised by every new holder: a fencing token. */
+  token: z.coerce.number(),
+  expires_at_ms: ms,
+});
+export type LeaseRow = z.infer<typeof LeaseRow>;
+
 /** The ledger's tables, for Kysely's query builder. */
 export interface LedgerTables {
   incidents: IncidentRow;
@@ -111,4 +221,9 @@ export interface LedgerTables {
   feedback: FeedbackRow;
   rule_versions: RuleVersionRow;
   tuning_changes: TuningChangeRow;
+  cases: CaseRow;
+  case_events: CaseEventRow;
+  notifications: NotificationRow;
+  receiver_states: ReceiverStateRow;
+  leases: LeaseRow;
 }

@@ -1,5 +1,10 @@
 import type { Metric, Registry } from 'prom-client';
-import type { FixedHistogram } from './histogram.js';
+/** What a histogram family exports: FixedHistogram, or one read from the ledger. */
+export interface HistogramSource {
+  readonly sum: number;
+  readonly count: number;
+  cumulative(): { le: string; count: number }[];
+}
 
 export type MetricType = 'counter' | 'gauge' | 'histogram';
 
@@ -63,7 +68,7 @@ export function registerFamily(registry: Registry, spec: FamilySpec): void {
 }
 
 /** The `_bucket`, `_sum` and `_count` samples of a histogram, with the given labels. */
-export function histogramSamples(histogram: FixedHistogram, labels: Readonly<Record<string, string>> = {}): Sample[] {
+export function histogramSamples(histogram: HistogramSource, labels: Readonly<Record<string, string>> = {}): Sample[] {
   const samples: Sample[] = histogram.cumulative().map(({ le, count }) => ({ labels: { ...labels, le }, value: count, suffix: '_bucket' }));
   samples.push({ labels, value: histogram.sum, suffix: '_sum' }, { labels, value: histogram.count, suffix: '_count' });
   return samples;

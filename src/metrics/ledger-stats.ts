@@ -1,3 +1,6 @@
+import type { CaseStats } from '../ledger/case-store.js';
+import type { ReceiverTally } from '../ledger/outbox.js';
+
 /** What the ledger tells the metrics: read at scrape time. */
 export interface LedgerStats {
   /** Incidents with feedback, by rule id and current verdict (the latest verdict per incident). */
@@ -6,4 +9,8 @@ export interface LedgerStats {
   precision(horizonMs: number, nowMs: number): Promise<{ ruleId: string; precision: number }[]>;
   /** Tuning changes applied and not reverted, by rule id. */
   tuningChangesApplied(): Promise<{ ruleId: string; count: number }[]>;
+  /** Cases by state and severity, time to acknowledge and resolve, escalations, the oldest unacknowledged case. */
+  caseStats(nowMs: number): Promise<CaseStats>;
+  /** Notifications per receiver: delivered, dead-lettered, pending, failed attempts. */
+  notificationTally(): Promise<ReceiverTally[]>;
 }

@@ -19,6 +19,8 @@ interface LedgerRows {
   feedback: Awaited<ReturnType<LedgerStats['feedbackCounts']>>;
   precision: Awaited<ReturnType<LedgerStats['precision']>>;
   tuning: Awaited<ReturnType<LedgerStats['tuningChangesApplied']>>;
+  cases: Awaited<ReturnType<LedgerStats['caseStats']>>;
+  notifications: Awaited<ReturnType<LedgerStats['notificationTally']>>;
 }
 
 export interface WorkerMetricsOptions {
@@ -344,9 +346,47 @@ export class WorkerMetrics {
   }
 
   private ledgerFamilies(): FamilySpec[] {
-    const rows = async <K extends keyof LedgerRows>(key: K, sample: (row: LedgerRows[K][number]) => Sample): Promise<Sample[]> =>
+    type ListKey = 'feedback' | 'precision' | 'tuning' | 'notifications';
+    const rows = async <K extends ListKey>(key: K, sample: (row: LedgerRows[K][number]) => Sample): Promise<Sample[]> =>
       ((await this.readLedger())?.[key] ?? []).map(sample as (row: unknown) => Sample);
+    const cases = async <T>(read: (stats: LedgerRows['cases']) => T[]): Promise<T[]> => {
+      const stats = (await this.readLedger())?.cases;
+      return stats ? read(stats) : [];
+    };
+    const perReceiver = (name: string, type: MetricType, help: string, stat: 'delivered' | 'dead' | 'pending' | 'failedAttempts') =>
+      family(name, type, help, () => rows('notifications', (t) => ({ labels: { receiver: t.receiver }, value: t[stat] })), ['receiver']);
     return [
+      perReceiver('alertgate_notifications_sent_total', 'counter', 'Notifications a receiver took (delivered), by receiver; from the ledger\'s outbox, the same on every worker.', 'delivered'),
+      perReceiver('alertgate_notification_failures_total', 'counter', 'Attempts to send a notification that failed (retried or dead-lettered), by receiver.', 'failedAttempts'),
+      perReceiver('alertgate_notifications_dead_lettered_total', 'counter', 'Notifications given up on (after delivery.maxAttempts, or a failure retrying cannot fix), by receiver; the fallback receiver is told.', 'dead'),
+      perReceiver('alertgate_notifications_pending', 'gauge', 'Notifications waiting to be sent or retried, by receiver.', 'pending'),
+      family(
+        'alertgate_cases',
+        'gauge',
+        'Cases not closed, by state (open, acknowledged, contained, resolved, reopened) and severity.',
+        () => cases((s) => s.cases.map((c) => ({ labels: { state: c.state, severity: c.severity }, value: c.count }))),
+        ['state', 'severity'],
+      ),
+      family(
+        'alertgate_case_oldest_unacknowledged_seconds',
+        'gauge',
+        'Per severity: how long the oldest case nobody has acknowledged (open or reopened) has been open; absent when there is none.',
+        () => cases((s) => s.oldestUnacknowledged.map((c) => ({ labels: { severity: c.severity }, value: c.seconds }))),
+        ['severity'],
+      ),
+      family(
+        'alertgate_case_escalations_total',
+        'counter',
+        'Escalation steps taken, by the level reached (1: the first notice).',
+        () => cases((s) => s.escalations.map((e) => ({ labels: { level: e.level }, value: e.count }))),
+        ['level'],
+      ),
+      family('alertgate_case_time_to_acknowledge_seconds', 'histogram', 'Seconds from a case opening to its first acknowledgement (or containment, or resolution): MTTA.', () =>
+        cases((s) => histogramSamples(s.acknowledge)),
+      ),
+      family('alertgate_case_time_to_resolve_seconds', 'histogram', 'Seconds from a case opening to its resolution (the latest, if reopened): MTTR.', () =>
+        cases((s) => histogramSamples(s.resolve)),
+      ),
       family(
         'alertgate_feedback_incidents',
         'gauge',
@@ -379,7 +419,7 @@ export class WorkerMetrics {
   }
 
   /**
-   * The ledger's three reads, once per scrape: prom-client collects every family at once, so the first
+   * The ledger's reads, once per scrape: prom-client collects every family at once, so the first
    * family to ask starts them and the others (the error counter too) wait for the same reads. A read
    * that fails (database down) leaves its families empty for that scrape and is counted.
    */
@@ -387,17 +427,19 @@ export class WorkerMetrics {
     const ledger = this.ledger;
     if (!ledger) return Promise.resolve(undefined);
     this.ledgerRead ??= (async () => {
-      const [feedback, precision, tuning] = await Promise.allSettled([
+      const [feedback, precision, tuning, cases, notifications] = await Promise.allSettled([
         ledger.stats.feedbackCounts(),
         ledger.stats.precision(ledger.precisionHorizonMs, this.now()),
         ledger.stats.tuningChangesApplied(),
+        ledger.stats.caseStats(this.now()),
+        ledger.stats.notificationTally(),
       ]);
       const value = <T>(result: PromiseSettledResult<T>): T | undefined => {
         if (result.status === 'fulfilled') return result.value;
         this.ledgerErrors++;
         return undefined;
       };
-      return { feedback: value(feedback), precision: value(precision), tuning: value(tuning) };
+      return { feedback: value(feedback), precision: value(precision), tuning: value(tuning), cases: value(cases), notifications: value(notifications) };
     })().finally(() => {
       this.ledgerRead = undefined;
     });

@@ -6,6 +6,7 @@ import { DEFAULT_MAX_LINE_BYTES, type InputLine } from '../source/index.js';
 import type { AlertResult, NormalizeSuccess, Normalizer } from '../normalize/index.js';
 import { Evaluator, EvaluatorSnapshot, type RuleOutcome, type Verdict } from '../decide/evaluator.js';
 import { groupFieldsOf, groupKeyOf } from '../decide/group-key.js';
+import { CaseMerger, CaseMergerSnapshot, type CaseMergeOptions } from '../cases/case-merger.js';
 import { IncidentTracker, IncidentTrackerSnapshot, type IncidentRecord, type IncidentView } from '../incidents/index.js';
 import type { CompiledRuleSet } from '../rules/ruleset.js';
 import { PipelineStats } from '../metrics/pipeline-stats.js';
@@ -29,6 +30,8 @@ export interface DecisionFacts {
   incidentId: string | undefined;
   /** True when this alert opened incidentId. */
   opened: boolean;
+  /** That incident, live: it keeps changing as alerts join and when it closes (read it, or keep it to read later). */
+  incident: IncidentView | undefined;
   alert: CanonicalAlert;
 }
 
@@ -67,6 +70,8 @@ export interface PipelineOptions {
   readonly onFutureDated?: (event: FutureDatedEvent) => void;
   /** Deduplication by alert id (src/dedup); DEFAULT_DEDUP if left out, horizonMs 0 turns it off. */
   readonly dedup?: DedupOptions;
+  /** How incidents of different rules join one case (config `cases`); without it every incident is a case of its own. */
+  readonly cases?: CaseMergeOptions | undefined;
 }
 
 /** An alert dated more than eventTime.maxFutureSkew ahead of the stream. */
@@ -151,6 +156,8 @@ const SnapshotV2 = z
     incidents: IncidentTrackerSnapshot,
     /** The ids the dedup stage remembers. */
     dedup: SeenAlertsSnapshot,
+    /** The cases incidents can still join (absent in checkpoints written before cases: restored empty). */
+    cases: CaseMergerSnapshot.optional(),
   })
   .strict();
 
@@ -218,15 +225,17 @@ export class Pipeline {
   private ruleset: CompiledRuleSet;
   private decisions: DecisionWriter;
   private readonly incidents: IncidentTracker;
+  private readonly cases: CaseMerger;
   /** Incidents close this far behind the watermark, so an alert within its rule's lateness can still join. */
   private closeDelayMs: number;
   private readonly maxLineBytes: number;
   /** Incidents opened or joined in the current processBatch() call (incidentUpdates only). */
   private readonly touched: Set<IncidentView> | undefined;
   /** Handed to the decision sink with every decision; refilled per alert rather than allocated. */
-  private readonly facts: DecisionFacts = { ruleId: null, decision: 'pass', timeMs: 0, incidentId: undefined, opened: false, alert: undefined as unknown as CanonicalAlert };
-  /** Whether the last group() call opened its incident. */
+  private readonly facts: DecisionFacts = { ruleId: null, decision: 'pass', timeMs: 0, incidentId: undefined, opened: false, incident: undefined, alert: undefined as unknown as CanonicalAlert };
+  /** Whether the last group() call opened its incident, and that incident. */
   private openedIncident = false;
+  private groupedIncident: IncidentView | undefined;
 
   constructor(private readonly options: PipelineOptions) {
     this.ruleset = options.ruleset;
@@ -238,6 +247,7 @@ export class Pipeline {
       maxAlertIds: options.maxAlertIdsPerIncident ?? 100,
       maxOpen: options.maxOpenIncidents ?? 100_000,
     });
+    this.cases = new CaseMerger(options.cases ?? { mergeBy: [], windowMs: 0 });
     this.touched = options.incidentUpdates ? new Set() : undefined;
     this.stats = options.stats ?? new PipelineStats();
     this.futureSkew = new FutureSkewBound(options.eventTime ?? EVENT_TIME_DEFAULTS);
@@ -383,6 +393,7 @@ export class Pipeline {
       windows: [],
       incidents: { open: [], pending: [], recorded: 0, opened: 0, forcedCloses: 0 },
       dedup: EMPTY_SEEN_ALERTS,
+      cases: { cases: [] },
     });
   }
 
@@ -398,6 +409,7 @@ export class Pipeline {
       windows: this.evaluator.snapshot(),
       incidents: this.incidents.snapshot(),
       dedup: this.seen?.snapshot() ?? EMPTY_SEEN_ALERTS,
+      cases: this.cases.snapshot(),
     };
   }
 
@@ -412,8 +424,10 @@ export class Pipeline {
     this.counts.byRule = new Map(Object.entries(byRule).map(([id, c]) => [id, { ...c }]));
     this.watermarkMs = snapshot.watermarkMs ?? Number.NEGATIVE_INFINITY;
     this.futureSkew.restore(snapshot.futureSkew);
-    this.incidents.restore(snapshot.incidents);
+    // A checkpoint written before cases: each incident it holds becomes a case of its own, as if opened unmergeable.
+    this.incidents.restore(snapshot.incidents, snapshot.cases === undefined ? (id) => this.cases.open(id, {}, 0, false) : undefined);
     this.seen?.restore(snapshot.dedup);
+    this.cases.restore(snapshot.cases ?? { cases: [] });
     return this.evaluator.restore(snapshot.windows);
   }
 
@@ -452,9 +466,11 @@ export class Pipeline {
     const counts = this.counts;
     const facts = this.facts;
     facts.opened = false;
+    facts.incident = undefined;
     if (verdict.kind === 'rule' && verdict.decision === 'promote') {
       incidentId = this.group(verdict.outcome, normalized);
       facts.opened = this.openedIncident;
+      facts.incident = this.groupedIncident;
       counts.promoted++;
     } else if (verdict.kind === 'none') {
       counts.passed++;
@@ -518,8 +534,13 @@ export class Pipeline {
       timeMs,
       aggregates,
     );
+    // The case is decided when the incident opens, in event order, so every run files it the same way.
+    const mergeable = spec.spec.merge !== false;
+    if (opened) this.incidents.assignCase(incident, this.cases.open(incidentId, alert.entities, timeMs, mergeable));
+    else if (mergeable && incident.caseId !== undefined) this.cases.join(incident.caseId, alert.entities, timeMs);
     this.touched?.add(incident);
     this.openedIncident = opened;
+    this.groupedIncident = incident;
     if (opened) this.counts.incidents++;
     else this.counts.grouped++;
     this.stats.incident(compiled, opened);
@@ -532,6 +553,7 @@ export class Pipeline {
   private closeIncidents(): void {
     this.evaluator.advance(this.watermarkMs);
     for (const incident of this.incidents.advance(this.watermarkMs - this.closeDelayMs)) this.options.sinks.incident(incident);
+    this.cases.advance(this.watermarkMs - this.closeDelayMs);
   }
 
   /** The still-open incidents of this batch, by id, as they are now (the closed ones were written when they closed). */

@@ -89,4 +89,14 @@ export interface Receiver {
   resolve(notification: Notification, state: ReceiverState): Promise<DeliveryResult>;
   /** Releases clients and sockets. */
   close?(): Promise<void>;
+  /**
+   * Optional: the secrets it was configured with (tokens, webhook URLs, passwords), resolved. The
+   * delivery stage removes every one of them from the errors it stores, logs and serves.
+   */
+  readonly secrets?: readonly string[];
+  /**
+   * Optional: what its rate limit is kept per for this notification (a Slack channel, a Teams webhook):
+   * one token bucket per (receiver, key). Without it, one bucket for the receiver.
+   */
+  rateKey?(notification: Notification): string;
 }

@@ -1,9 +1,10 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Ledger } from '../ledger/ledger.js';
-import { hourBucketMs, VerdictTally as LedgerVerdictTally, type DecisionCount, type ReportIncident, type TuningChange } from '../ledger/records.js';
+import { hourBucketMs, verdictCountsOf, VerdictTally as LedgerVerdictTally, type DecisionCount, type ReportIncident, type TuningChange } from '../ledger/records.js';
 import { round } from '../tune/format.js';
 import { checkPeriodLength } from './period.js';
-import { Report, type ChangeSection, type DaySection, type EffectWindow, type NoisyKey, type RuleSection } from './report.js';
+import type { ReportCase } from '../ledger/case-store.js';
+import { Report, type CaseFigures, type CasesSection, type ChangeSection, type DaySection, type EffectWindow, type NoisyKey, type RuleSection } from './report.js';
 
 const DAY_MS = 86_400_000;
 /** The longest before/after window of a tuning change's measured effect. */
@@ -29,6 +30,8 @@ export interface ReportData {
   readonly counts: readonly DecisionCount[];
   /** Every tuning change in the ledger; the report keeps those applied in the period. */
   readonly changes: readonly TuningChange[];
+  /** The cases first seen in the period (none for a ledger without cases). */
+  readonly cases?: readonly ReportCase[];
 }
 
 /**
@@ -49,7 +52,7 @@ export async function buildReport(ledger: Ledger, options: ReportOptions): Promi
     for (const count of await ledger.decisionCountsBetween(sliceMs, Math.min(options.toMs, sliceMs + COUNT_SLICE_MS - 1))) tally.addCount(count);
     await nextTurn();
   }
-  return tally.report();
+  return tally.report(await ledger.cases.reportCases(options.fromMs, options.toMs));
 }
 
 /** The report from what was read: pure. */
@@ -57,8 +60,40 @@ export function reportOf(data: ReportData, options: ReportOptions): Report {
   const tally = new ReportTally(options, data.changes);
   for (const incident of data.incidents) tally.addIncident(incident);
   for (const count of data.counts) tally.addCount(count);
-  return tally.report();
+  return tally.report(data.cases ?? []);
 }
+
+/** MTTA, MTTR and verdicts of the period's cases, in all and per classification. */
+function casesSection(cases: readonly ReportCase[]): CasesSection {
+  const figures = (list: readonly ReportCase[]): CaseFigures => {
+    const minutes = (at: (c: ReportCase) => number | null) =>
+      list.flatMap((c) => {
+        const ms = at(c);
+        return ms === null ? [] : [Math.max(0, ms - c.openedAtMs) / 60_000];
+      });
+    const acknowledged = minutes((c) => c.acknowledgedAtMs);
+    const resolved = minutes((c) => c.resolvedAtMs);
+    const verdicts = verdictCountsOf(list);
+    return {
+      cases: list.length,
+      acknowledged: acknowledged.length,
+      resolved: resolved.length,
+      truePositive: verdicts.truePositive,
+      benignPositive: verdicts.benignPositive,
+      falsePositive: verdicts.falsePositive,
+      unreviewed: verdicts.unreviewed,
+      medianMinutesToAcknowledge: acknowledged.length > 0 ? round(median(acknowledged), 1) : null,
+      medianMinutesToResolve: resolved.length > 0 ? round(median(resolved), 1) : null,
+    };
+  };
+  const classes = [...new Set(cases.map((c) => c.classification ?? UNCLASSIFIED))];
+  const byClassification = classes
+    .map((classification) => ({ classification, ...figures(cases.filter((c) => (c.classification ?? UNCLASSIFIED) === classification)) }))
+    .sort((a, b) => b.cases - a.cases || (a.classification < b.classification ? -1 : 1));
+  return { total: figures(cases), byClassification };
+}
+
+const UNCLASSIFIED = 'unclassified';
 
 /** Decisions by kind. */
 class DecisionTally {
@@ -183,7 +218,8 @@ class ReportTally {
     this.day(count.bucketMs).decisions.add(count);
   }
 
-  report(): Report {
+  /** `cases`: the period's cases (their MTTA, MTTR and classification). */
+  report(cases: readonly ReportCase[]): Report {
     const { options, total } = this;
     return Report.parse({
       period: { from: iso(options.fromMs), to: iso(options.toMs), days: round((options.toMs - options.fromMs) / DAY_MS, 2) },
@@ -197,6 +233,7 @@ class ReportTally {
         // In the order the ledger lists them: applied time, then id.
         .sort((a, b) => a.atMs - b.atMs || (a.change.id < b.change.id ? -1 : a.change.id > b.change.id ? 1 : 0))
         .map((c) => changeSection(c)),
+      cases: casesSection(cases),
     });
   }
 

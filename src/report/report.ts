@@ -110,6 +110,33 @@ export const ChangeSection = z
   .strict();
 export type ChangeSection = z.infer<typeof ChangeSection>;
 
+/** Cases (one per attack) first seen in the period: what people did with them and how fast. */
+export const CaseFigures = z
+  .object({
+    cases: z.number().int(),
+    acknowledged: z.number().int(),
+    resolved: z.number().int(),
+    /** Cases by their verdict (from their incidents' feedback: TP if any incident is, else BP, else FP). */
+    truePositive: z.number().int(),
+    benignPositive: z.number().int(),
+    falsePositive: z.number().int(),
+    unreviewed: z.number().int(),
+    /** Median minutes from a case opening to its first acknowledgement (MTTA), and to its resolution (MTTR); null without any. */
+    medianMinutesToAcknowledge: z.number().nullable(),
+    medianMinutesToResolve: z.number().nullable(),
+  })
+  .strict();
+export type CaseFigures = z.infer<typeof CaseFigures>;
+
+export const CasesSection = z
+  .object({
+    total: CaseFigures,
+    /** Per incident-response classification (`unclassified` until an analyst set one), most cases first. */
+    byClassification: z.array(CaseFigures.extend({ classification: z.string() }).strict()),
+  })
+  .strict();
+export type CasesSection = z.infer<typeof CasesSection>;
+
 export const Report = z
   .object({
     /** The period, event time: incidents first seen and decisions' hours in [from, to]. */
@@ -120,6 +147,7 @@ export const Report = z
     rules: z.array(RuleSection),
     days: z.array(DaySection),
     tuningChanges: z.array(ChangeSection),
+    cases: CasesSection,
   })
   .strict();
 export type Report = z.infer<typeof Report>;

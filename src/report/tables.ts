@@ -87,7 +87,27 @@ function changeTable(report: Report): Table {
   };
 }
 
+function caseTable(report: Report): Table {
+  const { total, byClassification } = report.cases;
+  const cells = (c: Report['cases']['total']) => [
+    n(c.cases),
+    n(c.acknowledged),
+    n(c.resolved),
+    n(c.truePositive),
+    n(c.benignPositive),
+    n(c.falsePositive),
+    n(c.unreviewed),
+    duration(c.medianMinutesToAcknowledge),
+    duration(c.medianMinutesToResolve),
+  ];
+  return {
+    title: 'Cases by classification (one case per attack; time to acknowledge and to resolve, medians)',
+    head: ['classification', 'cases', 'acknowledged', 'resolved', 'TP', 'BP', 'FP', 'unreviewed', 'MTTA', 'MTTR'],
+    rows: total.cases === 0 ? [] : [...byClassification.map((c) => [c.classification, ...cells(c)]), ['all', ...cells(total)]],
+  };
+}
+
 /** The tables in the order every format prints them. */
 export function tablesOf(report: Report): Table[] {
-  return [ruleTable(report), noiseTable(report), dayTable(report), changeTable(report)];
+  return [ruleTable(report), noiseTable(report), dayTable(report), changeTable(report), caseTable(report)];
 }

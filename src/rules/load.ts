@@ -1,14 +1,13 @@
 import { relative } from 'node:path';
 import type { z } from 'zod';
 import { ALERT_FACTS } from '../normalize/alert.js';
-import { locateIssues } from '../normalize/schema-errors.js';
 import { parseDuration } from '../state/index.js';
 import { compileTitle } from '../incidents/index.js';
 import { CompileError, compileCondition, pinnedValues, type CompiledPredicate, type CompileOptions, type FactSource } from './compile/index.js';
 import { TopLevelCondition } from './conditions.js';
 import { compileFieldPath } from './field-path.js';
 import { RuleLoadError, type RuleProblem } from './problems.js';
-import { listRuleFiles, locate, readRuleFile, type ReadText, type RuleDocument } from './read-files.js';
+import { listRuleFiles, locate, parseLocated, readRuleFile, type ReadText, type RuleDocument } from './read-files.js';
 import {
   compareRules,
   fingerprintOf,
@@ -132,14 +131,10 @@ function kindOf(doc: RuleDocument, problems: RuleProblem[]): Kind | undefined {
 
 /** Parses a document with its kind's schema: true when it is valid, else its problems are reported. */
 function pushParsed<T>(doc: RuleDocument, schema: z.ZodType<T>, into: Parsed<T>[], problems: RuleProblem[]): boolean {
-  const parsed = schema.safeParse(doc.value);
-  if (parsed.success) {
-    into.push({ doc, value: parsed.data });
-    return true;
-  }
-  // One problem per place, and a required key that is absent says "missing" (not "expected string, received undefined").
-  for (const { path, message } of locateIssues(parsed.error.issues, doc.value)) problems.push(locate(doc, path, message));
-  return false;
+  const value = parseLocated(doc, schema, problems);
+  if (value === undefined) return false;
+  into.push({ doc, value });
+  return true;
 }
 
 /** The names an optional record declares: its keys, none when absent; undefined when it is not a record (nothing can be said). */

@@ -1,7 +1,9 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { isSeq, LineCounter, parseAllDocuments, type Document } from 'yaml';
+import { isMap, isSeq, LineCounter, parseAllDocuments, type Document } from 'yaml';
+import type { z } from 'zod';
 import { yamlValue } from '../config/yaml-value.js';
+import { locateIssues } from '../normalize/schema-errors.js';
 import { toPointer, type RuleProblem } from './problems.js';
 
 /** One rule-file object (a rule, an exception or named conditions), with what locating its errors needs. */
@@ -86,4 +88,13 @@ function nodeLine(doc: Document, lineCounter: LineCounter, path: readonly Proper
 
 export function locate(doc: RuleDocument, path: readonly PropertyKey[], message: string): RuleProblem {
   return { file: doc.file, pointer: toPointer([...doc.base, ...path]), message, line: doc.lineOf(path) };
+}
+
+/** Validates a document against its zod schema; each issue becomes a located problem (undefined then). */
+export function parseLocated<T>(doc: RuleDocument, schema: z.ZodType<T>, problems: RuleProblem[]): T | undefined {
+  const parsed = schema.safeParse(doc.value);
+  if (parsed.success) return parsed.data;
+  // One problem per place, and a required key that is absent says "missing" (not "expected string, received undefined").
+  for (const { path, message } of locateIssues(parsed.error.issues, doc.value)) problems.push(locate(doc, path, message));
+  return undefined;
 }

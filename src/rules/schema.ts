@@ -124,6 +124,11 @@ export const IncidentSpec = z
     maxSpan: Duration.optional(),
     /** `{{entities.host}}`-style placeholders; defaults to the rule title. */
     title: z.string().min(1).optional(),
+    /**
+     * false: this rule's incidents are each a case of their own and never join, or are joined by, another
+     * rule's incidents (cases.mergeBy; docs/cases.md). Absent means true.
+     */
+    merge: z.boolean().optional(),
   })
   .strict();
 export type IncidentSpec = z.infer<typeof IncidentSpec>;

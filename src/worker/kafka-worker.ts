@@ -1,4 +1,5 @@
 import type { Admin } from 'kafkajs';
+import type { CaseMergeOptions } from '../cases/case-merger.js';
 import { Kafka } from '../kafka/kafkajs.js';
 import type { Logger } from 'pino';
 import type { KafkaConfig } from '../config/kafka.js';
@@ -29,6 +30,8 @@ export interface KafkaWorkerOptions {
   readonly eventTime?: EventTimeConfig;
   /** Sees each future-dated alert (the worker's log and GET /watermark). */
   readonly onFutureDated?: (event: FutureDatedEvent) => void;
+  /** How incidents join cases (config `cases`). */
+  readonly cases?: CaseMergeOptions | undefined;
   readonly log: Logger;
   /** The pipeline's metric breakdowns (bounded source labels). */
   readonly stats?: PipelineStats;
@@ -112,6 +115,7 @@ export class KafkaWorker {
         maxOpenIncidents: options.maxOpenIncidents,
         ...(options.eventTime ? { eventTime: options.eventTime } : {}),
         ...(options.onFutureDated ? { onFutureDated: options.onFutureDated } : {}),
+        cases: options.cases,
         topics: { decisions, incidents, deadLetters },
         log,
         ...(options.stats ? { stats: options.stats } : {}),

@@ -22,6 +22,8 @@ import { TuningConfig } from '../../src/config/tuning.js';
 import { Report } from '../../src/report/report.js';
 import { TuningService } from '../../src/tune/service.js';
 import { WorkerWatermark } from '../../src/cli/worker-watermark.js';
+import { caseAuditOf } from '../../src/ledger/case-store.js';
+import { loadTestEscalation } from '../escalation/fixtures.js';
 import { alert, at, rule, tempDir, writeRules } from '../helpers.js';
 
 const TOKENS = { viewer: 'viewer-token-0123456789', analyst: 'analyst-token-0123456789', engineer: 'engineer-token-0123456789', ingest: 'ingest-token-0123456789' } as const;
@@ -68,6 +70,7 @@ async function world(options: { api?: Partial<ApiConfig>; ledger?: boolean; requ
   const metrics = new WorkerMetrics();
   metrics.attach(pipeline, ruleset);
   const reloader = new RuleReloader({ dir: rulesDir, pipeline, metrics, log, audit });
+  const escalation = await loadTestEscalation();
   const context: ApiContext = {
     ledger: options.ledger === false ? undefined : ledger,
     rules: () => reloader.current,
@@ -75,6 +78,8 @@ async function world(options: { api?: Partial<ApiConfig>; ledger?: boolean; requ
     tuning: new TuningService({ rulesDir, ledger, tuning: TuningConfig.parse({ minVerdicts: 3 }), audit }),
     audit,
     watermark: new WorkerWatermark({ pipeline: () => pipeline, apply: async (change) => change(pipeline), deciding: () => true, audit, log }),
+    onCaseChanges: (changes) => changes.forEach((c) => audit.caseChange(caseAuditOf(c))),
+    escalation: () => escalation,
   };
   const config = ApiConfig.parse({ tokens: Object.entries(TOKENS).map(([role, token]) => ({ name: `${role}-1`, role, token })), ...options.api });
   const server = await buildHttpServer({ host: '127.0.0.1', port: 0, metrics, ready: () => true, log, api: { config, context, requireMetricsToken: options.requireMetricsToken ?? false } });
@@ -97,7 +102,20 @@ describe('API', () => {
 
   it('every route × every role: 401 without a valid token, 403 below the route\'s role, through otherwise', async () => {
     const id = w.incidents[0]!.id;
+    const caseId = w.incidents[0]!.caseId!;
+    const action = (name: string, payload: unknown = {}) => ({ url: `/cases/${caseId}/${name}`, payload, ok: [200, 409] });
     const requests: Record<string, { url: string; payload?: unknown; ok: number[] }> = {
+      'GET /cases': { url: '/cases', ok: [200] },
+      'GET /cases/:id': { url: `/cases/${caseId}`, ok: [200] },
+      'POST /cases/:id/acknowledge': action('acknowledge'),
+      'POST /cases/:id/assign': action('assign', { assignee: 'ana' }),
+      'POST /cases/:id/classify': action('classify', { classification: 'malware' }),
+      'POST /cases/:id/contain': action('contain'),
+      'POST /cases/:id/resolve': action('resolve'),
+      'POST /cases/:id/close': action('close'),
+      'POST /cases/:id/reopen': action('reopen'),
+      'GET /notifications': { url: '/notifications?status=dead', ok: [200] },
+      'GET /escalation/explain': { url: '/escalation/explain?severity=critical&category=malware', ok: [200] },
       'GET /incidents': { url: '/incidents', ok: [200] },
       'GET /incidents/:id': { url: `/incidents/${id}`, ok: [200] },
       'POST /incidents/:id/feedback': { url: `/incidents/${id}/feedback`, payload: { verdict: 'false_positive', reason: 'matrix', analyst: 'ana' }, ok: [200, 201] },
@@ -150,6 +168,39 @@ describe('API', () => {
     const unknown = await call('POST', '/incidents/inc-000000000000000000000000/feedback', 'analyst', body);
     expect(unknown.statusCode).toBe(404);
     expect(unknown.json()).toEqual({ error: { status: 404, code: 'not_found', message: 'no incident inc-000000000000000000000000 in the ledger', field: '/id' } });
+  });
+
+  it('cases: list and filters, one case by its id or an incident\'s, actions with the refusal saying what is possible, resolve with a verdict records the feedback, all audited', async () => {
+    const [i2, i3] = [w.incidents[2]!, w.incidents[3]!];
+    const list = await call('GET', '/cases?state=open&limit=1000', 'viewer');
+    expect(list.statusCode).toBe(200);
+    expect(list.json().cases.map((c: { id: string }) => c.id)).toContain(i2.caseId);
+    expect((await call('GET', '/cases?state=nonsense', 'viewer')).json().error.message).toMatch(/^query\/state: Invalid option/);
+    const byIncident = await call('GET', `/cases/${i2.id}`, 'viewer');
+    expect(byIncident.json()).toMatchObject({ id: i2.caseId, state: 'open', incidents: [{ id: i2.id }] });
+    expect((await call('GET', '/cases/case-000000000000000000000000', 'viewer')).statusCode).toBe(404);
+
+    expect((await call('POST', `/cases/${i2.caseId}/assign`, 'analyst', { assignee: 'bob', note: 'yours' })).json()).toMatchObject({ case: { assignee: 'bob' }, event: { event: 'assigned', actor: 'api:analyst-1', from: null, to: 'bob', note: 'yours' } });
+    const refused = await call('POST', `/cases/${i2.caseId}/close`, 'analyst', {});
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json().error).toMatchObject({ code: 'conflict', message: expect.stringContaining('cannot close a case that is open; from open a case can be: acknowledge, assign, classify, contain, resolve') });
+    expect((await call('POST', `/cases/${i2.caseId}/classify`, 'analyst', { classification: 'ransomware' })).json().error.field).toBe('/classification');
+    expect((await call('POST', `/cases/${i2.caseId}/resolve`, 'analyst', { verdict: 'false_positive' })).json().error.message).toBe('body/note: a verdict needs a note: the reason recorded with it');
+    const resolved = await call('POST', `/cases/${i2.id}/resolve`, 'analyst', { verdict: 'false_positive', note: 'the nightly backup' });
+    expect(resolved.statusCode).toBe(200);
+    expect(resolved.json()).toMatchObject({ case: { state: 'resolved', verdict: 'false_positive' }, event: { event: 'resolved', from: 'open', to: 'resolved' } });
+    expect(resolved.json().feedback).toHaveLength(1);
+    expect((await call('GET', `/incidents/${i2.id}`, 'viewer')).json()).toMatchObject({ verdict: 'false_positive', feedback: [{ reason: 'the nightly backup', analyst: 'analyst-1', source: 'api:analyst-1' }] });
+    expect((await call('GET', `/cases?assignee=bob&state=resolved`, 'viewer')).json().cases.map((c: { id: string }) => c.id)).toEqual([i2.caseId]);
+    expect((await call('GET', `/cases?rule=burst&until=${encodeURIComponent(i3.firstSeen)}`, 'viewer')).json().cases.every((c: { firstSeen: string }) => c.firstSeen <= i3.firstSeen)).toBe(true);
+    const audited = w.logs.map((l) => JSON.parse(l) as { event?: string; caseId?: string; change?: string; actor?: string }).filter((l) => l.event === 'case' && l.caseId === i2.caseId);
+    expect(audited.map((l) => `${l.actor} ${l.change}`)).toEqual(['analyst-1 assigned', 'analyst-1 resolved'].map((s) => `api:${s}`));
+  });
+
+  it('explains the escalation for a severity and category; 503 without an escalation file', async () => {
+    const explained = await call('GET', '/escalation/explain?severity=critical&category=malware&at=2026-11-20T10:00:00Z', 'viewer');
+    expect(explained.json()).toMatchObject({ policy: 'critical-security', businessHours: true, steps: [{ at: '2026-11-20T10:00:00.000Z', event: 'escalated', number: 1, receivers: ['soc-slack', 'pager-primary'], oncall: 'alice' }, { number: 2 }, { number: 3 }, { event: 'reminded' }, { event: 'reminded' }] });
+    expect((await call('GET', '/escalation/explain?severity=urgent&category=malware', 'viewer')).statusCode).toBe(400);
   });
 
   it('bad bodies are 400 naming the field; bad JSON is 400; oversized bodies are 413', async () => {

@@ -198,8 +198,13 @@ function writeInput(text: string): string {
   return file;
 }
 
-/** Resolves once `done()` holds, polling the event loop (the condition is another stream's state, not an event of ours). */
-async function until(done: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !done(); i++) await new Promise((resolve) => setImmediate(resolve));
-  if (!done()) throw new Error('condition never held');
+/**
+ * Resolves once `done()` holds, polling (the condition is another stream's state, not an event of ours).
+ * Bounded by time, not by turns: the FIFO's writes finish on libuv's thread pool, which a busy machine
+ * delays by more than any fixed number of event-loop turns.
+ */
+async function until(done: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 2));
+  if (!done()) throw new Error(`condition never held in ${timeoutMs} ms`);
 }

@@ -107,7 +107,9 @@ describeKafka('alertgate run on Kafka: alerts dated in the future', () => {
     // No checkpoint by the clock: the only ones written are the repair's and the stops'.
     const config = writeWorkerConfig({ input: [input], outputs, groupId, state: { checkpointIntervalMs: 600_000 }, extra: API });
     const worker = startWorker(config);
-    const restored = await worker.waitForLog((l) => l.msg === 'restored the state from the state topic', 30_000);
+    // The base commit's rules fingerprint differs from today's (the rule schema gained fields), so the
+    // restore says so; either message is the restore.
+    const restored = await worker.waitForLog((l) => String(l.msg).startsWith('restored the state from the state topic'), 30_000);
     expect(restored.checkpoint).toBe(1);
     const decisions = await readTopic(outputs.decisions);
     let decided = 0;

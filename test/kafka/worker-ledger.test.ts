@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { tempDir } from '../helpers.js';
 import { createTopic, describeKafka, kafkaClient, uniqueTopic } from './broker.js';
-import { cleanups, incidentsById, produceCli, replay, runCleanups, SOC_WEEK, startWorker, uniqueOutputs, writeWorkerConfig } from './worker-harness.js';
+import { cleanups, incidentsById, produceCli, replay, runCleanups, SOC_WEEK, startWorker, uniqueOutputs, until, writeWorkerConfig } from './worker-harness.js';
 
 afterEach(runCleanups);
 
@@ -22,16 +22,6 @@ async function api(url: string, path: string, token?: string, body?: unknown): P
     json = undefined;
   }
   return { status: res.status, json, text };
-}
-
-async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describeKafka('alertgate run on Kafka, with the ledger', () => {

@@ -51,6 +51,7 @@ describe('LedgerRecorder buffering', () => {
     timeMs,
     incidentId: opened ? 'inc-1' : undefined,
     opened,
+    incident: undefined,
     alert: { id: 'a', time: '', source: 's', name: 'n', severity: 'low', severityOriginal: null, category: 'c', entities: { host: 'h' }, tags: [], raw: {} },
   });
 
@@ -73,7 +74,7 @@ describe('LedgerRecorder buffering', () => {
       { ruleId: 'r', decision: 'promote', bucketMs: HOUR, count: 1 },
     ]);
     expect(batches[0]!.incidents.map((i) => [i.status, i.alertCount])).toEqual([['closed', 2]]);
-    expect(batches[0]!.openings).toEqual([{ incidentId: 'inc-1', alertId: 'a1', decisionJson: '{}', alert: { name: 'n', source: 's', severity: 'low', entities: { host: 'h' } } }]);
+    expect(batches[0]!.openings).toEqual([{ incidentId: 'inc-1', alertId: 'a1', decisionJson: '{}', alert: { name: 'n', source: 's', severity: 'low', entities: { host: 'h' }, tags: [] } }]);
     await recorder.flush();
     expect(batches).toHaveLength(1);
   });

@@ -12,6 +12,7 @@ import type { InputLine } from '../../src/source/index.js';
 import type { KafkaWorkerStats } from '../../src/worker/kafka-worker.js';
 import { alert, at, rule, ruleset } from '../helpers.js';
 import { parseExposition, seriesOf, valueOf } from './exposition.js';
+import { CASE_STATS, TALLY } from './case-stats-stub.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const ignore = () => {};
@@ -74,6 +75,14 @@ class MemoryLedgerStats implements LedgerStats {
   async tuningChangesApplied() {
     return [{ ruleId: 'recon-scan', count: 2 }];
   }
+
+  async caseStats() {
+    return CASE_STATS;
+  }
+
+  async notificationTally() {
+    return TALLY;
+  }
 }
 
 const burst = rule({
@@ -121,7 +130,7 @@ describe('WorkerMetrics', () => {
         'alertgate_tuning_changes_applied',
       ]),
     );
-    const allowedLabels = new Set(['rule', 'decision', 'severity', 'category', 'verdict', 'reason', 'format', 'source', 'result', 'exception', 'topic', 'partition', 'fingerprint', 'action', 'le']);
+    const allowedLabels = new Set(['rule', 'decision', 'severity', 'category', 'verdict', 'reason', 'format', 'source', 'result', 'exception', 'topic', 'partition', 'fingerprint', 'action', 'le', 'receiver', 'state', 'level']);
     for (const f of families) {
       expect(f.help, f.name).toMatch(/\S/);
       expect(['counter', 'gauge', 'histogram'], f.name).toContain(f.type);

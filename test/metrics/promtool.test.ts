@@ -10,6 +10,7 @@ import { Pipeline } from '../../src/pipeline/pipeline.js';
 import { loadRulesOrThrow } from '../../src/rules/load.js';
 import type { KafkaWorkerStats } from '../../src/worker/kafka-worker.js';
 import { tempDir } from '../helpers.js';
+import { CASE_STATS, TALLY } from './case-stats-stub.js';
 import { parseExposition } from './exposition.js';
 import { metricNamesIn } from './promql-names.js';
 
@@ -90,6 +91,8 @@ async function everyFamilyScrape(): Promise<string> {
     feedbackCounts: async () => [{ ruleId: 'recon-scan', verdict: 'false_positive', count: 2 }],
     precision: async () => [{ ruleId: 'recon-scan', precision: 0.5 }],
     tuningChangesApplied: async () => [{ ruleId: 'recon-scan', count: 1 }],
+    caseStats: async () => CASE_STATS,
+    notificationTally: async () => TALLY,
   };
   metrics.attachLedger(ledger, { precisionHorizonMs: 30 * 86_400_000 });
   return metrics.registry.metrics();
@@ -211,7 +214,7 @@ describe('dashboards/alertgate.json', () => {
       for (const t of p.targets!) expect(t.datasource?.uid, p.title).toBe('${datasource}');
     }
     const titles = dashboard.panels.map((p) => p.title);
-    for (const wanted of [/alerts per incident/i, /alert-to-incident ratio/i, /false-positive rate per rule/i, /top rules by volume/i, /incidents per severity/i, /kafka consumer lag/i, /event time to decision/i, /evaluation time/i, /dead letters/i]) {
+    for (const wanted of [/alerts per incident/i, /alert-to-incident ratio/i, /false-positive rate per rule/i, /top rules by volume/i, /incidents per severity/i, /kafka consumer lag/i, /event time to decision/i, /evaluation time/i, /dead letters/i, /open cases by state/i, /oldest unacknowledged/i, /MTTA, MTTR/, /escalations by level/i, /notifications per receiver/i]) {
       expect(titles.some((t) => wanted.test(t)), String(wanted)).toBe(true);
     }
   });

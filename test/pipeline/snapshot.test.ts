@@ -79,6 +79,8 @@ function run(set: CompiledRuleSet, lines: readonly string[], batchSizes: readonl
     ruleset: set,
     normalize: createNormalizer({ format: 'canonical' }),
     maxOpenIncidents: 3,
+    // Cases merge on host and user (a tight key cap too), so the merger's state is part of what must survive.
+    cases: { mergeBy: ['host', 'user'], windowMs: 30 * 60_000, maxKeysPerCase: 2 },
     sinks: { decision: (json) => out.push(json), incident: (r) => out.push(JSON.stringify(r)), deadLetter: (r) => out.push(JSON.stringify(r)) },
   });
   if (from !== undefined) pipeline.restore(PipelineSnapshot.parse(JSON.parse(from)));

@@ -20,10 +20,10 @@ beforeAll(async () => {
 afterAll(async () => ledger.close());
 
 describe('report renderers', () => {
-  it('markdown: four pipe tables with a delimiter row, every row as wide as its header; pipes in signatures escaped', () => {
+  it('markdown: five pipe tables with a delimiter row, every row as wide as its header; pipes in signatures escaped', () => {
     const md = renderReport(report, 'md');
     const tables = markdownTables(md);
-    expect(tables.map((t) => t.head[0])).toEqual(['rule', 'rule', 'day', 'change']);
+    expect(tables.map((t) => t.head[0])).toEqual(['rule', 'rule', 'day', 'change', 'classification']);
     for (const t of tables) for (const row of t.rows) expect(row).toHaveLength(t.head.length);
     expect(tables[0]!.rows.map((r) => r[0])).toEqual(['a', 'b', 's']);
     expect(tables[2]!.rows.map((r) => [r[0], r[1], r[5]])).toEqual([
@@ -68,7 +68,7 @@ describe('report renderers', () => {
   it('text: each table\'s columns start at the same offset on every line', () => {
     const text = renderReport(report, 'text');
     const blocks = text.split('\n\n').slice(1);
-    expect(blocks).toHaveLength(4);
+    expect(blocks).toHaveLength(5);
     for (const block of blocks) {
       const [title, head, ...rows] = block.trimEnd().split('\n');
       expect(title).toMatch(/:$/);

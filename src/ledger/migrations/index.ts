@@ -1,5 +1,6 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import { init } from './0001-init.js';
+import { cases } from './0002-cases.js';
 
 /**
  * Every migration, by name, applied in name order when a ledger opens. Append new ones (0002-…);
@@ -7,6 +8,7 @@ import { init } from './0001-init.js';
  */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-init': init,
+  '0002-cases': cases,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,0 +1,126 @@
+import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { Config } from '../config/schema.js';
+import { Deliverer } from '../delivery/deliverer.js';
+import { Dispatcher } from '../delivery/dispatcher.js';
+import { DryRunReceiver } from '../delivery/dry-run.js';
+import { Escalator } from '../escalation/escalator.js';
+import { loadEscalation, type EscalationPolicy } from '../escalation/load.js';
+import { caseAuditOf, type CaseChange } from '../ledger/case-store.js';
+import type { Ledger } from '../ledger/ledger.js';
+import type { Receiver } from '../receivers/receiver.js';
+import { formatProblem } from '../rules/problems.js';
+import { parseDuration } from '../state/index.js';
+import { UserError } from './setup.js';
+
+/** How far ahead settle() waits for a notification to fall due (a rate limit's wait, a quick retry). */
+const SETTLE_WAIT_MS = 5_000;
+
+/** A worker's escalation and delivery (docs/escalation.md): who is told, sent from the outbox by the lease holder. */
+export interface WorkerCases {
+  readonly escalation: EscalationPolicy | undefined;
+  readonly dispatcher: Dispatcher;
+  /** The receivers by name (dry-run stand-ins with delivery.dryRun). */
+  readonly receivers: ReadonlyMap<string, Receiver>;
+  /** For the recorder and the API: audits case events and wakes the dispatcher. */
+  onCaseChanges(changes: readonly CaseChange[]): void;
+  /**
+   * At the end of a file's input, before printing who was told: escalates what is due and sends until
+   * nothing is due within a few seconds (rate limits hold some back that long), at most `maxMs`.
+   */
+  settle(maxMs?: number): Promise<void>;
+  /** Stops the dispatcher (the lease is given up) and closes the receivers. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens escalation and delivery for a worker with a ledger: loads `escalation.file` (located errors stop
+ * the worker before it reads input), resolves every receiver it names (and the fallback) from the
+ * configured receivers, or stands in for all of them with delivery.dryRun, and starts the dispatcher.
+ * `configured`: the receivers the config's receivers section built (by name).
+ */
+export async function openWorkerCases(
+  config: Config,
+  ledger: Ledger,
+  configured: ReadonlyMap<string, Receiver>,
+  log: Logger,
+  audit: AuditLog,
+  options: { readonly now?: () => number } = {},
+): Promise<WorkerCases> {
+  const now = options.now ?? Date.now;
+  let escalation: EscalationPolicy | undefined;
+  if (config.escalation.file !== undefined) {
+    const loaded = await loadEscalation(config.escalation.file);
+    if (!loaded.ok) throw new UserError(`invalid escalation file ${config.escalation.file}:\n${loaded.problems.map(formatProblem).join('\n')}`);
+    escalation = loaded.policy;
+  }
+  const delivery = config.delivery;
+  const names = [...new Set([...(escalation?.receivers ?? []), ...(delivery.fallback !== undefined ? [delivery.fallback] : [])])].sort();
+  const receivers = new Map<string, Receiver>();
+  for (const name of names) {
+    if (delivery.dryRun) receivers.set(name, new DryRunReceiver(name, delivery.capture, now));
+    else if (configured.has(name)) receivers.set(name, configured.get(name)!);
+  }
+  const missing = names.filter((n) => !receivers.has(n));
+  if (missing.length > 0) {
+    throw new UserError(
+      `receivers named by ${config.escalation.file ?? 'delivery.fallback'} are not configured: ${missing.join(', ')}; configure them (docs/receivers.md) or set delivery.dryRun: true (run --dry-run) to write what would be sent to ${delivery.capture}`,
+    );
+  }
+  let dispatcher: Dispatcher | undefined;
+  const onCaseChanges = (changes: readonly CaseChange[]) => {
+    for (const change of changes) audit.caseChange(caseAuditOf(change));
+    dispatcher?.wake();
+  };
+  const escalator = escalation ? new Escalator({ cases: ledger.cases, escalation, now, onChanges: onCaseChanges }) : undefined;
+  const deliverer = new Deliverer({
+    outbox: ledger.outbox,
+    receivers,
+    maxAttempts: delivery.maxAttempts,
+    backoff: { initialMs: parseDuration(delivery.backoff.initial), maxMs: parseDuration(delivery.backoff.max) },
+    timeoutMs: parseDuration(delivery.timeout),
+    rateOf: (receiver) => delivery.rateLimits[receiver] ?? delivery.rateLimit,
+    fallback: delivery.fallback,
+    linkTemplate: delivery.linkTemplate,
+    concurrency: delivery.concurrency,
+    now,
+    random: Math.random,
+    log,
+    onChanges: onCaseChanges,
+  });
+  dispatcher = new Dispatcher({
+    leases: ledger.leases,
+    outbox: ledger.outbox,
+    holder: `${hostname()}:${process.pid}`,
+    escalator,
+    deliverer,
+    leaseTtlMs: parseDuration(delivery.leaseTtl),
+    pollMs: parseDuration(delivery.pollInterval),
+    now,
+    log,
+  });
+  dispatcher.start();
+  if (escalation) log.info({ escalation: escalation.file, receivers: names, dryRun: delivery.dryRun ? delivery.capture : false }, 'escalation and delivery on');
+  else log.info('no escalation file (escalation.file): cases are recorded, nobody is told');
+  const running = dispatcher;
+  return {
+    escalation,
+    dispatcher: running,
+    receivers,
+    onCaseChanges,
+    async settle(maxMs = 30_000) {
+      const until = now() + maxMs;
+      while (await running.round()) {
+        const next = await ledger.outbox.nextDueMs();
+        if (next === undefined || next - now() > SETTLE_WAIT_MS || now() >= until) return;
+        await sleep(Math.max(10, next - now()));
+      }
+    },
+    async close() {
+      await running.stop();
+      await Promise.all([...receivers.values()].map((r) => r.close?.().catch(() => undefined)));
+    },
+  };
+}

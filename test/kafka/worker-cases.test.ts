@@ -1,0 +1,94 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, expect, it } from 'vitest';
+import type { DryRunLine } from '../../src/delivery/dry-run.js';
+import { parseLedgerLocation } from '../../src/ledger/connect.js';
+import { Ledger } from '../../src/ledger/ledger.js';
+import type { IncidentRecord } from '../../src/incidents/index.js';
+import { tempDir } from '../helpers.js';
+import { createTopic, describeKafka, uniqueTopic } from './broker.js';
+import { produceCli, replay, runCleanups, SOC_WEEK, startWorker, uniqueOutputs, until, writeWorkerConfig } from './worker-harness.js';
+
+afterEach(runCleanups);
+
+const ESCALATION = `timezone: UTC
+policies:
+  - name: page
+    match: { severity: [critical] }
+    levels:
+      - notify: [soc-slack, pager]
+  - name: channel
+    levels:
+      - notify: [soc-slack]
+`;
+
+describeKafka('alertgate run on Kafka drives cases', () => {
+  it('files the stream\'s incidents into the cases replay files them in, escalates each once (dry run) and records it all in the ledger', async () => {
+    // What replay files: the same merging (the config's defaults) on the same stream.
+    const expected = replay(SOC_WEEK).incidents.map((l) => JSON.parse(l) as IncidentRecord);
+    const expectedCases = new Map<string, string[]>();
+    for (const i of expected) expectedCases.set(i.caseId!, [...(expectedCases.get(i.caseId!) ?? []), i.id].sort());
+    expect(expectedCases.size).toBeLessThan(expected.length);
+
+    const input = await createTopic(uniqueTopic('cases-alerts'), 1);
+    await produceCli(['--input', SOC_WEEK, '--topic', input]);
+    const dir = tempDir('alertgate-kafka-cases-');
+    const ledgerFile = join(dir, 'ledger.sqlite');
+    const capture = join(dir, 'notifications.ndjson');
+    writeFileSync(join(dir, 'escalation.yaml'), ESCALATION);
+    const worker = startWorker(
+      writeWorkerConfig({
+        input: [input],
+        outputs: uniqueOutputs('cases'),
+        extra: {
+          ledger: { url: ledgerFile, flushIntervalMs: 200 },
+          escalation: { file: join(dir, 'escalation.yaml') },
+          delivery: { dryRun: true, capture, pollInterval: '200ms', rateLimit: { perSecond: 100, burst: 100 } },
+        },
+      }),
+    );
+    await worker.waitForLog((l) => l.msg === 'holding the delivery lease: this worker escalates and sends', 30_000);
+
+    const ledger = await Ledger.open(parseLedgerLocation(ledgerFile));
+    try {
+      // Every case, with its incidents, in the ledger; each told its first level.
+      const cases = await until(
+        async () => {
+          const listed = await ledger.cases.list({ limit: 1000 });
+          return listed.length === expectedCases.size && listed.every((c) => c.escalation.level === 1) ? listed : undefined;
+        },
+        60_000,
+        'the ledger does not have every case escalated',
+      );
+      for (const c of cases) {
+        const detail = (await ledger.cases.get(c.id))!;
+        expect(detail.incidents.map((i) => i.id).sort(), c.id).toEqual(expectedCases.get(c.id));
+        expect(detail.escalation.policy).toBe(c.severity === 'critical' ? 'page' : 'channel');
+      }
+      // The dry run's file: each case's first notice to each of its receivers, once.
+      const sent = await until(
+        async () => {
+          if (!existsSync(capture)) return undefined;
+          const lines = readFileSync(capture, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as DryRunLine);
+          const want = cases.reduce((n, c) => n + (c.severity === 'critical' ? 2 : 1), 0);
+          return lines.length >= want ? lines : undefined;
+        },
+        30_000,
+        'the dry run did not write every first notice',
+      );
+      const ids = sent.map((l) => l.notification.id);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(sent.every((l) => l.method === 'send' && l.notification.kind === 'open')).toBe(true);
+      for (const c of cases) {
+        const receivers = sent.filter((l) => l.notification.caseId === c.id).map((l) => l.receiver).sort();
+        expect(receivers, c.id).toEqual(c.severity === 'critical' ? ['pager', 'soc-slack'] : ['soc-slack']);
+      }
+      expect(await worker.stop()).toMatchObject({ code: 0 });
+      // A clean stop gives the lease up: another worker takes over at once.
+      expect((await ledger.leases.current('delivery'))?.expiresAtMs).toBe(0);
+      console.log(`[kafka] ${expected.length} incidents → ${cases.length} cases; ${sent.length} first notices written by the dry run, 0 duplicates`);
+    } finally {
+      await ledger.close();
+    }
+  });
+});
