@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { timerMs } from './timer-ms.js';
 
 /**
  * The `kafka` section of the worker's config: with it, `alertgate run` consumes alerts from Kafka and
@@ -78,7 +79,7 @@ export const KafkaConfig = z
     state: z
       .object({
         /** A checkpoint of windows and open incidents at most this often while alerts flow (and at every stop and rule reload). */
-        checkpointIntervalMs: z.number().int().positive().default(30_000),
+        checkpointIntervalMs: timerMs(30_000),
         /**
          * retention.ms and retention.bytes of the state topic when the worker creates it. It must keep the
          * newest checkpoint and the chunk records after it: far more than one checkpoint interval's worth.
@@ -106,13 +107,13 @@ export const KafkaConfig = z
          * A member that sends no heartbeat for this long leaves the group. Also how long consumption
          * stalls after a broker restart, where kafkajs rejoins as a new member (docs/kafka.md).
          */
-        sessionTimeoutMs: z.number().int().positive().default(10_000),
-        heartbeatIntervalMs: z.number().int().positive().default(1_000),
+        sessionTimeoutMs: timerMs(10_000),
+        heartbeatIntervalMs: timerMs(1_000),
         /**
          * Longest a fetch waits on the broker for new messages, and how long kafkajs sleeps before it
          * fetches again once every partition is paused: short, so a resumed partition is fetched at once.
          */
-        maxWaitTimeMs: z.number().int().positive().default(100),
+        maxWaitTimeMs: timerMs(100),
         /** Most bytes fetched per partition per request: the size of one batch. */
         maxBytesPerPartition: z.number().int().positive().default(1024 * 1024),
         /** Most input messages decided as one chunk (one produce request of outputs, one commit). */
@@ -152,7 +153,7 @@ export const KafkaConfig = z
       .prefault({})
       .refine((p) => !p.idempotent || p.acks === -1, { message: 'an idempotent producer needs acks: -1', path: ['acks'] }),
     /** On SIGTERM/SIGINT: time to finish the batch in flight, commit and leave the group before exiting anyway. */
-    shutdownTimeoutMs: z.number().int().positive().default(20_000),
+    shutdownTimeoutMs: timerMs(20_000),
   })
   .strict()
   .refine((c) => c.delivery !== 'exactly-once' || c.producer.idempotent, {

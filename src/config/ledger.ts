@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { timerMs } from './timer-ms.js';
 
 /**
  * The `ledger` section: where decisions, incidents, feedback and tuning changes are recorded
@@ -14,7 +15,7 @@ export const LedgerConfig = z
       .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'use lowercase letters, digits and "_", starting with a letter or "_"')
       .optional(),
     /** A worker writes what it buffered at least this often (and at the end of its input). */
-    flushIntervalMs: z.number().int().positive().default(1000),
+    flushIntervalMs: timerMs(1000),
   })
   .strict();
 export type LedgerConfig = z.infer<typeof LedgerConfig>;

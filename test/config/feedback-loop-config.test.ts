@@ -31,6 +31,11 @@ describe('config: ledger, api, tuning, feedback', () => {
     expect(config.feedback).toEqual({});
   });
 
+  it('refuses a ledger flush interval longer than a timer can wait (it would flush after 1 ms)', async () => {
+    await expect(loadConfig(configFile({ ledger: { flushIntervalMs: 2_147_483_648 } }), {})).rejects.toThrow(/\/ledger\/flushIntervalMs: at most 2147483647 ms/);
+    expect((await loadConfig(configFile({ ledger: { flushIntervalMs: 2_147_483_647 } }), {})).ledger.flushIntervalMs).toBe(2_147_483_647);
+  });
+
   it('reads tokens from ALERTGATE_API_TOKENS as name:role:token, and the ledger and tuning switches from the environment', async () => {
     const config = await loadConfig(undefined, {
       ALERTGATE_API_TOKENS: `ana:analyst:${SECRET}, ops:engineer:${SECRET}-2`,

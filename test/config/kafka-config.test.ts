@@ -83,6 +83,9 @@ describe('config: kafka section', () => {
     [{ topics: { input: ['alerts'], state: 'alerts' } }, /\/kafka\/topics\/input: an output topic .* cannot also be an input topic/],
     [{ delivery: 'exactly-once', producer: { idempotent: false, acks: 1 } }, /\/kafka\/delivery: exactly-once delivery needs the idempotent producer/],
     [{ delivery: 'at-most-once' }, /\/kafka\/delivery/],
+    // Longer than a Node timer can wait: it would fire after 1 ms (a checkpoint on every chunk, an instant shutdown).
+    [{ state: { checkpointIntervalMs: 2_147_483_648 } }, /\/kafka\/state\/checkpointIntervalMs: at most 2147483647 ms/],
+    [{ shutdownTimeoutMs: 30 * 24 * 3600 * 1000 }, /\/kafka\/shutdownTimeoutMs: at most 2147483647 ms/],
   ])('rejects %j, naming the file and field', async (override, message) => {
     const file = configFile({ kafka: { ...minimal.kafka, ...override } });
     await expect(loadConfig(file, {})).rejects.toThrow(message);
