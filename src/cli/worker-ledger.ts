@@ -8,7 +8,6 @@ import { ruleVersionsOf } from '../ledger/rule-versions.js';
 import type { CompiledRuleSet } from '../rules/ruleset.js';
 import { parseDuration } from '../state/index.js';
 import { TuningService } from '../tune/service.js';
-import type { Receiver } from '../receivers/receiver.js';
 import { withoutPassword } from './ledger-cli.js';
 import { openWorkerCases, type WorkerCases } from './worker-cases.js';
 import { UserError } from './setup.js';
@@ -29,15 +28,14 @@ export interface WorkerLedger {
 }
 
 /**
- * Opens `ledger.url` with its recorder, and the cases' escalation and delivery (undefined without a
- * url). `source` names the run's decision counts; `receivers` are the configured receivers by name.
+ * Opens `ledger.url` with its recorder, and the cases' escalation and delivery to the configured
+ * receivers (undefined without a url). `source` names the run's decision counts.
  */
 export async function openWorkerLedger(
   config: Config,
   source: string,
   log: Logger,
   audit: AuditLog,
-  receivers: ReadonlyMap<string, Receiver> = new Map(),
 ): Promise<WorkerLedger | undefined> {
   if (!config.ledger.url) return undefined;
   let ledger: Ledger;
@@ -49,7 +47,7 @@ export async function openWorkerLedger(
   log.info({ ledger: ledger.describe(), source }, 'ledger open');
   let cases: WorkerCases;
   try {
-    cases = await openWorkerCases(config, ledger, receivers, log, audit);
+    cases = await openWorkerCases(config, ledger, log, audit);
   } catch (err) {
     await ledger.close();
     throw err;

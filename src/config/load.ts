@@ -75,6 +75,8 @@ export interface ConfigOverride {
   readonly flag: string;
   readonly path: readonly string[];
   readonly value: unknown;
+  /** A default the flag brings: it sets the field only when neither the file nor the environment does. */
+  readonly ifUnset?: boolean;
 }
 
 /**
@@ -103,7 +105,8 @@ export async function loadConfig(
       origin.set('kafka.brokers', KAFKA_BROKERS_FALLBACK);
     }
   }
-  for (const { flag, path, value } of overrides) {
+  for (const { flag, path, value, ifUnset } of overrides) {
+    if (ifUnset && getIn(raw, path) !== undefined) continue;
     setIn(raw, path, value);
     origin.set(path.join('.'), flag);
   }
@@ -183,6 +186,15 @@ function tokensOf(name: string, text: string): { name: string; role: string; tok
       }
       return { name: entry.slice(0, first), role: entry.slice(first + 1, second), token: entry.slice(second + 1) };
     });
+}
+
+function getIn(target: Record<string, unknown>, path: readonly string[]): unknown {
+  let node: unknown = target;
+  for (const key of path) {
+    if (node === null || typeof node !== 'object' || Array.isArray(node)) return undefined;
+    node = (node as Record<string, unknown>)[key];
+  }
+  return node;
 }
 
 function setIn(target: Record<string, unknown>, path: readonly string[], value: unknown): void {

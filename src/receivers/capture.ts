@@ -29,6 +29,8 @@ export const CapturedNotification = z
     /** The receiver's type: what it would have sent to. */
     type: z.string(),
     kind: z.string(),
+    /** The receiver's call it stands for: `send` (a first notice to it), `update` or `resolve`. */
+    call: z.enum(['send', 'update', 'resolve']),
     notificationId: z.string(),
     caseId: z.string(),
     request: z.unknown(),
@@ -60,13 +62,14 @@ export function createCaptureReceiver(
   file: CaptureFile,
   now: () => number,
 ): Receiver {
-  const capture = async (notification: Notification): Promise<DeliveryResult> => {
+  const capture = async (call: CapturedNotification['call'], notification: Notification): Promise<DeliveryResult> => {
     try {
       await file.append({
         at: new Date(now()).toISOString(),
         receiver: name,
         type,
         kind: notification.kind,
+        call,
         notificationId: notification.id,
         caseId: notification.caseId,
         request: render(notification),
@@ -77,5 +80,11 @@ export function createCaptureReceiver(
       return fromError(`capture to ${file.path}`, err);
     }
   };
-  return { name, type, send: capture, update: capture, resolve: capture };
+  return {
+    name,
+    type,
+    send: (notification) => capture('send', notification),
+    update: (notification) => capture('update', notification),
+    resolve: (notification) => capture('resolve', notification),
+  };
 }

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
-import type { DryRunLine } from '../../src/delivery/dry-run.js';
+import { CapturedNotification } from '../../src/receivers/capture.js';
 import { parseLedgerLocation } from '../../src/ledger/connect.js';
 import { Ledger } from '../../src/ledger/ledger.js';
 import type { IncidentRecord } from '../../src/incidents/index.js';
@@ -43,7 +43,15 @@ describeKafka('alertgate run on Kafka drives cases', () => {
         extra: {
           ledger: { url: ledgerFile, flushIntervalMs: 200 },
           escalation: { file: join(dir, 'escalation.yaml') },
-          delivery: { dryRun: true, capture, pollInterval: '200ms', rateLimit: { perSecond: 100, burst: 100 } },
+          delivery: { pollInterval: '200ms', rateLimit: { perSecond: 100, burst: 100 } },
+          // A dry run: the configured receivers write what they would send, and need none of their secrets.
+          receivers: {
+            capture,
+            named: {
+              'soc-slack': { type: 'slack', token: 'env:ALERTGATE_TEST_UNSET_SLACK_TOKEN', channel: 'C0123456789' },
+              pager: { type: 'pagerduty', routingKey: 'env:ALERTGATE_TEST_UNSET_ROUTING_KEY' },
+            },
+          },
         },
       }),
     );
@@ -69,18 +77,23 @@ describeKafka('alertgate run on Kafka drives cases', () => {
       const sent = await until(
         async () => {
           if (!existsSync(capture)) return undefined;
-          const lines = readFileSync(capture, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as DryRunLine);
+          const lines = readFileSync(capture, 'utf8').trim().split('\n').map((l) => CapturedNotification.parse(JSON.parse(l)));
           const want = cases.reduce((n, c) => n + (c.severity === 'critical' ? 2 : 1), 0);
           return lines.length >= want ? lines : undefined;
         },
         30_000,
         'the dry run did not write every first notice',
       );
-      const ids = sent.map((l) => l.notification.id);
+      const ids = sent.map((l) => l.notificationId);
       expect(new Set(ids).size).toBe(ids.length);
-      expect(sent.every((l) => l.method === 'send' && l.notification.kind === 'open')).toBe(true);
+      expect(sent.every((l) => l.call === 'send' && l.kind === 'open')).toBe(true);
+      // What each would have sent: Slack's call, PagerDuty's trigger keyed by the case.
+      for (const l of sent) {
+        if (l.type === 'pagerduty') expect(l.request).toMatchObject({ event_action: 'trigger', dedup_key: l.caseId });
+        else expect(l.type).toBe('slack');
+      }
       for (const c of cases) {
-        const receivers = sent.filter((l) => l.notification.caseId === c.id).map((l) => l.receiver).sort();
+        const receivers = sent.filter((l) => l.caseId === c.id).map((l) => l.receiver).sort();
         expect(receivers, c.id).toEqual(c.severity === 'critical' ? ['pager', 'soc-slack'] : ['soc-slack']);
       }
       expect(await worker.stop()).toMatchObject({ code: 0 });
