@@ -95,6 +95,34 @@ describe('receivers config', () => {
     );
   });
 
+  it('delivery.fallback and delivery.rateLimits name configured receivers; an escalation file needs a ledger', async () => {
+    const problems = (content: Record<string, unknown>) => {
+      const file = configFile(content);
+      return loadConfig(file, {}).then(
+        () => 'loaded',
+        (err: Error) => err.message.replaceAll(file, '<file>'),
+      );
+    };
+    const receivers = { capture: 'out/n.ndjson', named: { 'soc-slack': { type: 'slack', token: 'env:SLACK_TOKEN', channel: 'C0SOCALERTS' } } };
+    expect(await problems({ receivers, delivery: { fallback: 'soc-slack', rateLimits: { 'soc-slack': { perSecond: 1 } } } })).toBe('loaded');
+    expect(await problems({ receivers, delivery: { fallback: 'soc-mail', rateLimits: { pager: { perSecond: 1 } } } })).toBe(
+      'invalid configuration:\n<file>: /delivery/fallback: no receiver named "soc-mail" in receivers.named (soc-slack; docs/receivers.md)\n<file>: /delivery/rateLimits/pager: no receiver named "pager" in receivers.named (soc-slack; docs/receivers.md)',
+    );
+    expect(await problems({ escalation: { file: 'escalation.yaml' } })).toBe(
+      'invalid configuration:\n<file>: /escalation/file: escalation needs a ledger, where cases and their notifications are kept: set ledger.url (or ALERTGATE_LEDGER)',
+    );
+  });
+
+  it('run --dry-run: the flag alone keeps the config\'s capture file, else out/notifications.ndjson; with a file, that file', async () => {
+    const receivers = { named: { pd: { type: 'pagerduty', routingKey: 'env:UNSET_ROUTING_KEY' } } };
+    const flag = { flag: '--dry-run', path: ['receivers', 'capture'], value: 'out/notifications.ndjson', ifUnset: true };
+    // No secret is read in a dry run: the unset variable stops nothing.
+    expect((await loadConfig(configFile({ receivers }), {}, [flag])).receivers.capture).toBe('out/notifications.ndjson');
+    expect((await loadConfig(configFile({ receivers: { ...receivers, capture: 'mine.ndjson' } }), {}, [flag])).receivers.capture).toBe('mine.ndjson');
+    expect((await loadConfig(configFile({ receivers: { ...receivers, capture: 'mine.ndjson' } }), {}, [{ ...flag, value: 'given.ndjson', ifUnset: false }])).receivers.capture).toBe('given.ndjson');
+    await expect(loadConfig(configFile({ receivers }), {})).rejects.toThrow(/routingKey: env:UNSET_ROUTING_KEY: the environment variable UNSET_ROUTING_KEY is not set/);
+  });
+
   it('ALERTGATE_RECEIVERS_LINK and ALERTGATE_RECEIVERS_CAPTURE set the link and the dry run', async () => {
     const config = await loadConfig(undefined, { ALERTGATE_RECEIVERS_LINK: 'http://127.0.0.1:9464/incidents/{{caseId}}', ALERTGATE_RECEIVERS_CAPTURE: 'out/dry.ndjson' });
     expect(config.receivers).toMatchObject({ link: 'http://127.0.0.1:9464/incidents/{{caseId}}', capture: 'out/dry.ndjson' });
