@@ -18,14 +18,14 @@ const savedAs = (block: FencedBlock) => /^# ([\w.-]+\.ya?ml)\b/.exec(block.text)
 
 interface Checked {
   readonly at: string;
-  readonly kind: 'config' | 'escalation' | 'schedule' | 'prometheus';
+  readonly kind: 'config' | 'escalation' | 'schedule' | 'prometheus' | 'alertmanager';
   readonly problems: string[];
 }
 
 /**
  * Each YAML block of a doc, checked with the schema that reads it: an escalation file (it has
- * `policies`) with loadEscalation, its schedules beside it; Prometheus' own files are left to promtool
- * (test/metrics/promtool.test.ts); anything else is a config, parsed with Config. A config that names an
+ * `policies`) with loadEscalation, its schedules beside it; Prometheus' and Alertmanager's own files are
+ * theirs; anything else is a config, parsed with Config. A config that names an
  * escalation file shown in the same doc must configure every receiver that file names.
  */
 async function checkDoc(file: string): Promise<Checked[]> {
@@ -37,8 +37,8 @@ async function checkDoc(file: string): Promise<Checked[]> {
   for (const [i, block] of blocks.entries()) {
     const at = `${file}:${block.line}`;
     const value = parse(block.text) as unknown;
-    if (/^# prometheus\.ya?ml/.test(block.text)) {
-      checked.push({ at, kind: 'prometheus', problems: [] });
+    if (/^# (prometheus|alertmanager)\.ya?ml/.test(block.text)) {
+      checked.push({ at, kind: block.text.startsWith('# alertmanager') ? 'alertmanager' : 'prometheus', problems: [] });
     } else if (Array.isArray(value)) {
       checked.push({ at, kind: 'schedule', problems: savedAs(block) ? [] : ['a schedule must say the file it is saved as (# name.yaml)'] });
     } else if (value !== null && typeof value === 'object' && 'policies' in value) {
