@@ -81,12 +81,14 @@ export interface ConfigOverride {
 
 /**
  * Reads the optional YAML/JSON file, applies ALERTGATE_* variables and then flag overrides, validates
- * once; errors name the file, variable or flag, and the field.
+ * once; errors name the file, variable or flag, and the field. `receiverSecrets: false` for the commands
+ * that send nothing (replay, tune, report, …): they read a worker's config where its tokens are not.
  */
 export async function loadConfig(
   file: string | undefined,
   env: NodeJS.ProcessEnv = process.env,
   overrides: readonly ConfigOverride[] = [],
+  options: { readonly receiverSecrets?: boolean } = {},
 ): Promise<Config> {
   const raw = file ? await readConfigFile(file) : {};
   const origin = new Map<string, string>();
@@ -116,6 +118,7 @@ export async function loadConfig(
   if (!parsed.success) {
     throw new ConfigError(`invalid configuration:\n${parsed.error.issues.map((issue) => `${where(issue.path)}: ${issue.message}`).join('\n')}`);
   }
+  if (options.receiverSecrets === false) return parsed.data;
   // Receivers' secrets are read once, here, so a missing one stops the worker at start.
   const secretProblems = resolveReceiverSecrets(parsed.data.receivers, env);
   if (secretProblems.length > 0) {

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { simpleParser, type ParsedMail } from 'mailparser';
@@ -144,6 +144,11 @@ describe('alertgate run tells the configured receivers (a webhook on loopback, a
     // The secrets reached the servers, never the output or the log.
     expect(result.stdout + result.stderr).not.toContain(HOOK_SECRET);
     expect(result.stdout + result.stderr).not.toContain(SMTP_PASSWORD);
+
+    // Commands that send nothing read the worker's config where its tokens are not (an analyst's shell).
+    const list = spawnSync(process.execPath, [BIN, 'incidents', 'list', '--config', join(dir, 'config.yaml')], { encoding: 'utf8', env: { ...process.env, E2E_HOOK_SECRET: '', E2E_SMTP_PASSWORD: '' } });
+    expect(list.status, list.stderr).toBe(0);
+    expect(list.stdout).toContain(caseId);
   });
 
   it('--dry-run: the same receivers write what they would send to the capture file; nothing reaches the servers, no secret is needed', async () => {
