@@ -58,7 +58,8 @@ export class CaptureFile {
 export function createCaptureReceiver(
   name: string,
   type: string,
-  render: (notification: Notification) => unknown,
+  /** The request the receiver's call would make (it depends on the call: a first send posts, an update edits). */
+  render: (notification: Notification, call: CapturedNotification['call']) => unknown,
   file: CaptureFile,
   now: () => number,
 ): Receiver {
@@ -72,7 +73,7 @@ export function createCaptureReceiver(
         call,
         notificationId: notification.id,
         caseId: notification.caseId,
-        request: render(notification),
+        request: render(notification, call),
       });
       return delivered();
     } catch (err) {

@@ -159,6 +159,23 @@ describe('capture: what would be sent, as NDJSON, without sending and without se
     for (const secret of Object.values(SECRETS)) expect(text).not.toContain(secret);
   });
 
+  it('a dry run writes the request of the call: an escalation that is a receiver\'s first notice posts and opens a ticket; a later one edits and comments', async () => {
+    const path = join(tempDir('alertgate-capture-'), 'dry.ndjson');
+    const receivers = createReceivers(ReceiversConfig.parse({ ...EVERY_TYPE, capture: path }), { env: {} });
+    for (const name of ['slack', 'jira']) {
+      await receivers.get(name)!.send(notification('escalate', {}, name), {});
+      await receivers.get(name)!.update(notification('escalate', {}, name), {});
+    }
+    const lines = readFileSync(path, 'utf8').trimEnd().split('\n').map((line) => CapturedNotification.parse(JSON.parse(line)));
+    expect(lines.map((l) => [l.receiver, l.kind, l.call])).toEqual([
+      ['slack', 'escalate', 'send'],
+      ['slack', 'escalate', 'update'],
+      ['jira', 'escalate', 'send'],
+      ['jira', 'escalate', 'update'],
+    ]);
+    expect(lines.map((l) => (l.request as { method?: string; operation?: string }).method ?? (l.request as { operation: string }).operation)).toEqual(['chat.postMessage', 'chat.update', 'createIssue', 'addComment']);
+  });
+
   it('a capture receiver (npm start) appends one line per notification, in order, to a file it creates', async () => {
     const path = join(tempDir('alertgate-capture-'), 'deep', 'dir', 'notifications.ndjson');
     const config = ReceiversConfig.parse({ named: { log: { type: 'capture', path } } });
