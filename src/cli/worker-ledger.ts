@@ -37,7 +37,11 @@ export async function openWorkerLedger(
   log: Logger,
   audit: AuditLog,
 ): Promise<WorkerLedger | undefined> {
-  if (!config.ledger.url) return undefined;
+  if (!config.ledger.url) {
+    // The cases, the outbox and the escalation's state live in the ledger: without one nobody would be told, silently.
+    if (config.escalation.file !== undefined) throw new UserError(`escalation.file (${config.escalation.file}) needs a ledger, where cases and their notifications are kept: set ledger.url (or ALERTGATE_LEDGER)`);
+    return undefined;
+  }
   let ledger: Ledger;
   try {
     ledger = await Ledger.open(parseLedgerLocation(config.ledger.url, config.ledger.schema));

@@ -177,10 +177,6 @@ export const Config = z
     if (ingest.topic !== undefined && config.kafka && !config.kafka.topics.input.includes(ingest.topic)) {
       ctx.addIssue({ code: 'custom', message: `"${ingest.topic}" is not one of kafka.topics.input (${config.kafka.topics.input.join(', ')}): the worker would not read what it produces`, path: ['ingest', 'http', 'topic'] });
     }
-    // The outbox, the cases and the escalation's state live in the ledger: without one nobody would be told, silently.
-    if (config.escalation.file !== undefined && !config.ledger.url) {
-      ctx.addIssue({ code: 'custom', message: 'escalation needs a ledger, where cases and their notifications are kept: set ledger.url (or ALERTGATE_LEDGER)', path: ['escalation', 'file'] });
-    }
     const named = Object.keys(config.receivers.named);
     const unknownReceiver = (name: string) => `no receiver named "${name}" in receivers.named (${named.sort().join(', ') || 'none configured'}; docs/receivers.md)`;
     if (config.delivery.fallback !== undefined && !named.includes(config.delivery.fallback)) {

@@ -151,6 +151,15 @@ describe('alertgate run tells the configured receivers (a webhook on loopback, a
     expect(list.stdout).toContain(caseId);
   });
 
+  it('a worker with an escalation file and no ledger does not start: nobody would be told, silently', async () => {
+    const dir = tempDir('alertgate-run-receivers-');
+    const config = configIn(dir);
+    writeFileSync(config, readFileSync(config, 'utf8').replace(/^ledger:\n.*\n/m, ''));
+    const result = await run(['--config', config], { E2E_HOOK_SECRET: HOOK_SECRET, E2E_SMTP_PASSWORD: SMTP_PASSWORD });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('escalation.yaml) needs a ledger, where cases and their notifications are kept: set ledger.url (or ALERTGATE_LEDGER)');
+  });
+
   it('--dry-run: the same receivers write what they would send to the capture file; nothing reaches the servers, no secret is needed', async () => {
     const dir = tempDir('alertgate-run-receivers-');
     const before = { posts: hook.requests.length, mails: inbox.length };

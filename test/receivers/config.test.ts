@@ -95,7 +95,7 @@ describe('receivers config', () => {
     );
   });
 
-  it('delivery.fallback and delivery.rateLimits name configured receivers; an escalation file needs a ledger', async () => {
+  it('delivery.fallback and delivery.rateLimits name configured receivers', async () => {
     const problems = (content: Record<string, unknown>) => {
       const file = configFile(content);
       return loadConfig(file, {}).then(
@@ -107,9 +107,6 @@ describe('receivers config', () => {
     expect(await problems({ receivers, delivery: { fallback: 'soc-slack', rateLimits: { 'soc-slack': { perSecond: 1 } } } })).toBe('loaded');
     expect(await problems({ receivers, delivery: { fallback: 'soc-mail', rateLimits: { pager: { perSecond: 1 } } } })).toBe(
       'invalid configuration:\n<file>: /delivery/fallback: no receiver named "soc-mail" in receivers.named (soc-slack; docs/receivers.md)\n<file>: /delivery/rateLimits/pager: no receiver named "pager" in receivers.named (soc-slack; docs/receivers.md)',
-    );
-    expect(await problems({ escalation: { file: 'escalation.yaml' } })).toBe(
-      'invalid configuration:\n<file>: /escalation/file: escalation needs a ledger, where cases and their notifications are kept: set ledger.url (or ALERTGATE_LEDGER)',
     );
   });
 
