@@ -5,7 +5,10 @@ import { CapturedNotification } from '../../src/receivers/capture.js';
 import { parseLedgerLocation } from '../../src/ledger/connect.js';
 import { Ledger } from '../../src/ledger/ledger.js';
 import type { IncidentRecord } from '../../src/incidents/index.js';
+import { Notification } from '../../src/receivers/receiver.js';
+import { verifyWebhookSignature } from '../../src/receivers/webhook.js';
 import { tempDir } from '../helpers.js';
+import { startFake } from '../receivers/fake-server.js';
 import { createTopic, describeKafka, uniqueTopic } from './broker.js';
 import { produceCli, replay, runCleanups, SOC_WEEK, startWorker, uniqueOutputs, until, writeWorkerConfig } from './worker-harness.js';
 
@@ -102,6 +105,56 @@ describeKafka('alertgate run on Kafka drives cases', () => {
       console.log(`[kafka] ${expected.length} incidents → ${cases.length} cases; ${sent.length} first notices written by the dry run, 0 duplicates`);
     } finally {
       await ledger.close();
+    }
+  });
+
+  it('tells a real receiver: a webhook on loopback gets each case\'s first notice once, signed, with the case\'s link', async () => {
+    const secret = 'whsec-kafka-e2e-3c9b1f0a7d2e';
+    const hook = await startFake((req) => (verifyWebhookSignature({ header: req.headers['x-alertgate-signature'] as string | undefined, body: req.body, secret }).ok ? { status: 204 } : { status: 401 }));
+    const dir = tempDir('alertgate-kafka-hook-');
+    const alerts = join(dir, 'alerts.ndjson');
+    writeFileSync(
+      alerts,
+      ['db-07', 'db-07', 'web-3']
+        .map((host, i) => JSON.stringify({ id: `k-hook-${i}`, time: `2026-11-20T10:0${i}:00Z`, source: 'edr', name: 'Credential dumping', severity: 'critical', category: 'malware', entities: { host } }))
+        .join('\n') + '\n',
+    );
+    const input = await createTopic(uniqueTopic('cases-hook'), 1);
+    await produceCli(['--input', alerts, '--topic', input]);
+    writeFileSync(join(dir, 'secret'), secret);
+    writeFileSync(join(dir, 'escalation.yaml'), 'timezone: UTC\npolicies:\n  - name: all\n    levels:\n      - notify: [soar]\n');
+    const worker = startWorker(
+      writeWorkerConfig({
+        input: [input],
+        outputs: uniqueOutputs('cases-hook'),
+        extra: {
+          ledger: { url: join(dir, 'ledger.sqlite'), flushIntervalMs: 200 },
+          escalation: { file: join(dir, 'escalation.yaml') },
+          delivery: { pollInterval: '200ms' },
+          receivers: { link: 'https://alertgate.example.com/cases/{{caseId}}', named: { soar: { type: 'webhook', url: `${hook.url}/alertgate`, secret: `file:${join(dir, 'secret')}` } } },
+        },
+      }),
+    );
+    try {
+      const posts = await until(async () => (hook.requests.length >= 2 ? hook.requests : undefined), 60_000, 'the webhook was not told of both cases');
+      expect(await worker.stop()).toMatchObject({ code: 0 });
+      const told = posts.map((p) => Notification.parse(JSON.parse(p.body)));
+      // Two cases (one per host), each told once, every request's signature verified by the receiving server.
+      expect(told.map((n) => [n.kind, n.notice.entities.host])).toEqual(expect.arrayContaining([['open', ['db-07']], ['open', ['web-3']]]));
+      expect(new Set(told.map((n) => n.caseId)).size).toBe(2);
+      expect(hook.requests).toHaveLength(2);
+      for (const n of told) expect(n.notice.link).toBe(`https://alertgate.example.com/cases/${n.caseId}`);
+      const ledger = await Ledger.open(parseLedgerLocation(join(dir, 'ledger.sqlite')));
+      try {
+        expect((await ledger.outbox.list({})).map((n) => [n.receiver, n.status])).toEqual([
+          ['soar', 'delivered'],
+          ['soar', 'delivered'],
+        ]);
+      } finally {
+        await ledger.close();
+      }
+    } finally {
+      await hook.close();
     }
   });
 });
