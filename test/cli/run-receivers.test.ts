@@ -160,6 +160,17 @@ describe('alertgate run tells the configured receivers (a webhook on loopback, a
     expect(result.stderr).toContain('escalation.yaml) needs a ledger, where cases and their notifications are kept: set ledger.url (or ALERTGATE_LEDGER)');
   });
 
+  it('a receiver the escalation file names but receivers.named lacks stops the worker at start, naming it (a dry run too)', async () => {
+    const dir = tempDir('alertgate-run-receivers-');
+    const config = configIn(dir);
+    writeFileSync(join(dir, 'escalation.yaml'), ESCALATION.replace('[soar, soc-mail]', '[soar, soc-slack, soc-mail, pager]'));
+    for (const args of [['--config', config], ['--config', config, '--dry-run', join(dir, 'dry.ndjson')]]) {
+      const result = await run(args, { E2E_HOOK_SECRET: HOOK_SECRET, E2E_SMTP_PASSWORD: SMTP_PASSWORD });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`receivers named by ${join(dir, 'escalation.yaml')} are not configured: pager, soc-slack; configure them under receivers.named`);
+    }
+  });
+
   it('--dry-run: the same receivers write what they would send to the capture file; nothing reaches the servers, no secret is needed', async () => {
     const dir = tempDir('alertgate-run-receivers-');
     const before = { posts: hook.requests.length, mails: inbox.length };
