@@ -151,6 +151,24 @@ describe('alertgate run tells the configured receivers (a webhook on loopback, a
     expect(list.stdout).toContain(caseId);
   });
 
+  it('replay files the same case but tells nobody, with the worker\'s config and without its secrets', async () => {
+    const dir = tempDir('alertgate-run-receivers-');
+    const config = configIn(dir);
+    const before = { posts: hook.requests.length, mails: inbox.length };
+    const replay = spawnSync(process.execPath, [BIN, 'replay', '--rules', RULES, '--input', join(dir, 'input.ndjson'), '--db', join(dir, 'replay.sqlite'), '--config', config], { encoding: 'utf8', env: { ...process.env, E2E_HOOK_SECRET: '', E2E_SMTP_PASSWORD: '' } });
+    expect(replay.status, replay.stderr).toBe(0);
+    expect({ posts: hook.requests.length, mails: inbox.length }).toEqual(before);
+    const ledger = await Ledger.open(parseLedgerLocation(join(dir, 'replay.sqlite')));
+    try {
+      const cases = await ledger.cases.list({ limit: 10 });
+      expect(cases).toHaveLength(1);
+      expect(cases[0]!.escalation.level).toBe(0);
+      expect(await ledger.outbox.list({})).toEqual([]);
+    } finally {
+      await ledger.close();
+    }
+  });
+
   it('a worker with an escalation file and no ledger does not start: nobody would be told, silently', async () => {
     const dir = tempDir('alertgate-run-receivers-');
     const config = configIn(dir);
