@@ -67,9 +67,9 @@ export function formatCaseDetail(c: CaseDetail): string {
  * The end of a file run: each case of the run and who was told (or, dry run, would have been paged):
  * the receivers of its first notice and the escalation's state.
  */
-export function formatWhoWasTold(cases: readonly CaseDetail[], dryRunFile: string | undefined): string {
+export function formatWhoWasTold(cases: readonly CaseDetail[], captureFile: string | undefined): string {
   if (cases.length === 0) return 'cases: none';
-  const head = `cases: ${cases.length}; who ${dryRunFile ? `would have been told (dry run: ${dryRunFile})` : 'was told'}:`;
+  const head = `cases: ${cases.length}; who ${captureFile ? `would have been told (dry run: ${captureFile})` : 'was told'}:`;
   const lines = [...cases]
     .sort((a, b) => severityRank(b.severity) - severityRank(a.severity) || (a.firstSeen < b.firstSeen ? -1 : a.firstSeen > b.firstSeen ? 1 : 0))
     .map((c) => {

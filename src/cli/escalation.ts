@@ -80,7 +80,7 @@ const DEFAULT_CONFIG = 'alertgate.config.yaml';
 
 async function open(file: string | undefined, configOption: string | undefined): Promise<EscalationPolicy> {
   const config = configOption ?? (file === undefined && existsSync(DEFAULT_CONFIG) ? DEFAULT_CONFIG : undefined);
-  const path = file ?? (config !== undefined ? (await loadConfig(config)).escalation.file : undefined);
+  const path = file ?? (config !== undefined ? (await loadConfig(config, process.env, [], { receiverSecrets: false })).escalation.file : undefined);
   if (path === undefined) throw new UserError(config !== undefined ? `${config} has no escalation.file` : `give the escalation file, or --config with escalation.file (no ${DEFAULT_CONFIG} here)`);
   const loaded = await loadEscalation(path);
   if (!loaded.ok) throw new UserError(`invalid escalation file ${path}:\n${loaded.problems.map(formatProblem).join('\n')}`);

@@ -105,7 +105,7 @@ export function keyOf(line: Buffer, readKey: FieldReader): string | undefined {
 
 /** Brokers and security from --brokers, else the config's kafka section, else the environment. */
 async function connectionConfig(opts: ProduceOptions): Promise<ConnectionConfig> {
-  const fromConfig = opts.config ? (await loadConfig(opts.config)).kafka : undefined;
+  const fromConfig = opts.config ? (await loadConfig(opts.config, process.env, [], { receiverSecrets: false })).kafka : undefined;
   if (opts.config && !fromConfig) throw new UserError(`${opts.config}: has no kafka section; pass --brokers instead`);
   const [list, source] = opts.brokers
     ? [opts.brokers, '--brokers']

@@ -88,7 +88,7 @@ async function replay(opts: ReplayOptions): Promise<void> {
   }
   const dedup = dedupOptions(opts.dedupHorizon, opts.dedupMaxIds);
   const { ruleset, normalize } = await prepare({ rules: opts.rules, format, mapping: opts.map });
-  const cases = caseMergeOptionsOf(opts.config !== undefined ? (await loadConfig(opts.config)).cases : CASES_DEFAULTS);
+  const cases = caseMergeOptionsOf(opts.config !== undefined ? (await loadConfig(opts.config, process.env, [], { receiverSecrets: false })).cases : CASES_DEFAULTS);
   // The ledger's modules (Kysely, the database drivers) load only when asked for.
   const ledger = opts.db !== undefined ? await (await import('./ledger-cli.js')).openLedger(opts.db, opts.dbSchema) : undefined;
   try {

@@ -59,7 +59,7 @@ function check(opts: ReportCliOptions): { format: ReportFormat; minutesPerIncide
 
 async function runReport(opts: ReportCliOptions): Promise<void> {
   const { format, nowMs, ...numbers } = check(opts);
-  const config = opts.db === undefined ? await loadConfig(opts.config) : undefined;
+  const config = opts.db === undefined ? await loadConfig(opts.config, process.env, [], { receiverSecrets: false }) : undefined;
   const db = opts.db ?? config?.ledger.url;
   if (db === undefined) throw new UserError('no ledger: give --db <ledger>, or a config with ledger.url (or ALERTGATE_LEDGER)');
   const ledger = await openLedger(db, opts.dbSchema ?? config?.ledger.schema, { existing: true });

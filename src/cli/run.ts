@@ -32,8 +32,12 @@ interface RunOptions {
   exitOnEnd?: boolean;
   serve?: boolean;
   resetWatermark?: string;
-  dryRun?: boolean;
+  /** true for the flag alone, the file when one is given. */
+  dryRun?: boolean | string;
 }
+
+/** Where `run --dry-run` writes when neither the flag nor receivers.capture names a file. */
+const DEFAULT_CAPTURE = 'out/notifications.ndjson';
 
 export function registerRun(program: Command, setExit: (code: number) => void): void {
   program
@@ -54,7 +58,7 @@ export function registerRun(program: Command, setExit: (code: number) => void): 
       '--reset-watermark <to>',
       "Kafka: once the state is restored, move a poisoned watermark back before deciding anything new: to `recent` (the stream's event time) or an ISO-8601 time (docs/rules.md, \"Repairing a poisoned watermark\")",
     )
-    .option('--dry-run', 'send no notification: write what would be sent to delivery.capture (delivery.dryRun: true)')
+    .option('--dry-run [file]', `send no notification: every configured receiver writes what it would send to this NDJSON file (receivers.capture; default the config's, else ${DEFAULT_CAPTURE}), and no receiver secret is read`)
     .action(async (opts: RunOptions) => {
       try {
         const config = await loadConfig(opts.config, process.env, flagOverrides(opts));
@@ -82,7 +86,8 @@ function flagOverrides(opts: RunOptions): ConfigOverride[] {
   if (opts.serve) overrides.push({ flag: '--serve', path: ['input', 'onEnd'], value: 'serve' });
   else if (opts.exitOnEnd) overrides.push({ flag: '--exit-on-end', path: ['input', 'onEnd'], value: 'exit' });
   if (opts.port !== undefined) overrides.push({ flag: '--port', path: ['http', 'port'], value: Number(opts.port) });
-  if (opts.dryRun) overrides.push({ flag: '--dry-run', path: ['delivery', 'dryRun'], value: true });
+  if (typeof opts.dryRun === 'string') overrides.push({ flag: '--dry-run', path: ['receivers', 'capture'], value: opts.dryRun });
+  else if (opts.dryRun) overrides.push({ flag: '--dry-run', path: ['receivers', 'capture'], value: DEFAULT_CAPTURE, ifUnset: true });
   return overrides;
 }
 
@@ -167,7 +172,7 @@ async function runWorker(config: Config): Promise<void> {
     // The cases of this input, once escalation has told their first level.
     await worker.cases.settle();
     const cases = (await Promise.all([...caseIds].map((id) => worker.ledger.cases.get(id)))).filter((c) => c !== undefined);
-    process.stdout.write(`${formatWhoWasTold(cases, config.delivery.dryRun ? config.delivery.capture : undefined)}\n`);
+    process.stdout.write(`${formatWhoWasTold(cases, config.receivers.capture)}\n`);
   }
   if (config.input.onEnd === 'serve' && http && stopped.fired === undefined && !ingest) {
     process.stdout.write(`serving ${http.url}/metrics${worker ? ' and the API' : ''} until Ctrl-C\n`);

@@ -38,7 +38,7 @@ export async function openTarget(opts: TargetOptions, options: { existing?: bool
     const client = new ApiClient(opts.api, token);
     return { kind: 'api', client, where: client.url };
   }
-  const config = opts.db === undefined ? await loadConfig(opts.config) : undefined;
+  const config = opts.db === undefined ? await loadConfig(opts.config, process.env, [], { receiverSecrets: false }) : undefined;
   const db = opts.db ?? config?.ledger.url;
   if (db === undefined) throw new UserError('no ledger: give --db <ledger> or --api <url>, or a config with ledger.url (or ALERTGATE_LEDGER)');
   const ledger = await openLedger(db, opts.dbSchema ?? config?.ledger.schema, options);

@@ -84,7 +84,7 @@ function check(opts: TuneOptions): { minRecall?: number; minVerdicts?: number; a
 
 async function runTune(opts: TuneOptions): Promise<void> {
   const { atMs, ...numbers } = check(opts);
-  const config = await loadConfig(opts.config);
+  const config = await loadConfig(opts.config, process.env, [], { receiverSecrets: false });
   const db = opts.db ?? config.ledger.url;
   if (db === undefined) throw new UserError('no ledger: give --db <ledger>, or a config with ledger.url (or ALERTGATE_LEDGER)');
   const rulesDir = opts.rules ?? config.rules;

@@ -5,11 +5,11 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { Config } from '../config/schema.js';
 import { Deliverer } from '../delivery/deliverer.js';
 import { Dispatcher } from '../delivery/dispatcher.js';
-import { DryRunReceiver } from '../delivery/dry-run.js';
 import { Escalator } from '../escalation/escalator.js';
 import { loadEscalation, type EscalationPolicy } from '../escalation/load.js';
 import { caseAuditOf, type CaseChange } from '../ledger/case-store.js';
 import type { Ledger } from '../ledger/ledger.js';
+import { createReceivers } from '../receivers/config.js';
 import type { Receiver } from '../receivers/receiver.js';
 import { formatProblem } from '../rules/problems.js';
 import { parseDuration } from '../state/index.js';
@@ -22,7 +22,7 @@ const SETTLE_WAIT_MS = 5_000;
 export interface WorkerCases {
   readonly escalation: EscalationPolicy | undefined;
   readonly dispatcher: Dispatcher;
-  /** The receivers by name (dry-run stand-ins with delivery.dryRun). */
+  /** The configured receivers by name (each writing to the capture file with receivers.capture). */
   readonly receivers: ReadonlyMap<string, Receiver>;
   /** For the recorder and the API: audits case events and wakes the dispatcher. */
   onCaseChanges(changes: readonly CaseChange[]): void;
@@ -37,14 +37,13 @@ export interface WorkerCases {
 
 /**
  * Opens escalation and delivery for a worker with a ledger: loads `escalation.file` (located errors stop
- * the worker before it reads input), resolves every receiver it names (and the fallback) from the
- * configured receivers, or stands in for all of them with delivery.dryRun, and starts the dispatcher.
- * `configured`: the receivers the config's receivers section built (by name).
+ * the worker before it reads input), builds the receivers of `receivers.named` (each a capture of what it
+ * would send with `receivers.capture`: a dry run), checks that every receiver the file names is one of
+ * them (the config's schema checks delivery.fallback), and starts the dispatcher.
  */
 export async function openWorkerCases(
   config: Config,
   ledger: Ledger,
-  configured: ReadonlyMap<string, Receiver>,
   log: Logger,
   audit: AuditLog,
   options: { readonly now?: () => number } = {},
@@ -57,18 +56,14 @@ export async function openWorkerCases(
     escalation = loaded.policy;
   }
   const delivery = config.delivery;
-  const names = [...new Set([...(escalation?.receivers ?? []), ...(delivery.fallback !== undefined ? [delivery.fallback] : [])])].sort();
-  const receivers = new Map<string, Receiver>();
-  for (const name of names) {
-    if (delivery.dryRun) receivers.set(name, new DryRunReceiver(name, delivery.capture, now));
-    else if (configured.has(name)) receivers.set(name, configured.get(name)!);
-  }
-  const missing = names.filter((n) => !receivers.has(n));
+  const capture = config.receivers.capture;
+  const missing = (escalation?.receivers ?? []).filter((name) => config.receivers.named[name] === undefined);
   if (missing.length > 0) {
     throw new UserError(
-      `receivers named by ${config.escalation.file ?? 'delivery.fallback'} are not configured: ${missing.join(', ')}; configure them (docs/receivers.md) or set delivery.dryRun: true (run --dry-run) to write what would be sent to ${delivery.capture}`,
+      `receivers named by ${config.escalation.file} are not configured: ${missing.join(', ')}; configure them under receivers.named (docs/receivers.md; a dry run, receivers.capture, reads none of their secrets)`,
     );
   }
+  const receivers: ReadonlyMap<string, Receiver> = createReceivers(config.receivers, { now });
   let dispatcher: Dispatcher | undefined;
   const onCaseChanges = (changes: readonly CaseChange[]) => {
     for (const change of changes) audit.caseChange(caseAuditOf(change));
@@ -83,7 +78,7 @@ export async function openWorkerCases(
     timeoutMs: parseDuration(delivery.timeout),
     rateOf: (receiver) => delivery.rateLimits[receiver] ?? delivery.rateLimit,
     fallback: delivery.fallback,
-    linkTemplate: delivery.linkTemplate,
+    link: config.receivers.link,
     concurrency: delivery.concurrency,
     now,
     random: Math.random,
@@ -102,7 +97,7 @@ export async function openWorkerCases(
     log,
   });
   dispatcher.start();
-  if (escalation) log.info({ escalation: escalation.file, receivers: names, dryRun: delivery.dryRun ? delivery.capture : false }, 'escalation and delivery on');
+  if (escalation) log.info({ escalation: escalation.file, receivers: [...receivers.keys()].sort(), capture: capture ?? false }, 'escalation and delivery on');
   else log.info('no escalation file (escalation.file): cases are recorded, nobody is told');
   const running = dispatcher;
   return {

@@ -8,7 +8,6 @@ import { ruleVersionsOf } from '../ledger/rule-versions.js';
 import type { CompiledRuleSet } from '../rules/ruleset.js';
 import { parseDuration } from '../state/index.js';
 import { TuningService } from '../tune/service.js';
-import type { Receiver } from '../receivers/receiver.js';
 import { withoutPassword } from './ledger-cli.js';
 import { openWorkerCases, type WorkerCases } from './worker-cases.js';
 import { UserError } from './setup.js';
@@ -29,17 +28,20 @@ export interface WorkerLedger {
 }
 
 /**
- * Opens `ledger.url` with its recorder, and the cases' escalation and delivery (undefined without a
- * url). `source` names the run's decision counts; `receivers` are the configured receivers by name.
+ * Opens `ledger.url` with its recorder, and the cases' escalation and delivery to the configured
+ * receivers (undefined without a url). `source` names the run's decision counts.
  */
 export async function openWorkerLedger(
   config: Config,
   source: string,
   log: Logger,
   audit: AuditLog,
-  receivers: ReadonlyMap<string, Receiver> = new Map(),
 ): Promise<WorkerLedger | undefined> {
-  if (!config.ledger.url) return undefined;
+  if (!config.ledger.url) {
+    // The cases, the outbox and the escalation's state live in the ledger: without one nobody would be told, silently.
+    if (config.escalation.file !== undefined) throw new UserError(`escalation.file (${config.escalation.file}) needs a ledger, where cases and their notifications are kept: set ledger.url (or ALERTGATE_LEDGER)`);
+    return undefined;
+  }
   let ledger: Ledger;
   try {
     ledger = await Ledger.open(parseLedgerLocation(config.ledger.url, config.ledger.schema));
@@ -49,7 +51,7 @@ export async function openWorkerLedger(
   log.info({ ledger: ledger.describe(), source }, 'ledger open');
   let cases: WorkerCases;
   try {
-    cases = await openWorkerCases(config, ledger, receivers, log, audit);
+    cases = await openWorkerCases(config, ledger, log, audit);
   } catch (err) {
     await ledger.close();
     throw err;

@@ -1,7 +1,9 @@
 import { z } from 'zod';
+import { RECEIVER_NAME } from '../receivers/config.js';
 import { Duration } from '../rules/schema.js';
 
-const receiverName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'a receiver name: letters, digits, ".", "_" or "-"');
+/** A name of `receivers.named` (checked against it in ./schema.ts). */
+const receiverName = z.string().regex(RECEIVER_NAME, 'a receiver name: 1 to 64 lowercase letters, digits, "-" or "_"');
 
 /** A token bucket: `perSecond` messages a second, `burst` at once. */
 const Rate = z
@@ -13,27 +15,22 @@ const Rate = z
 
 /**
  * The `delivery` section: how notifications leave the outbox (docs/escalation.md, "Delivery"). The
- * receivers themselves (Slack, PagerDuty, ...) and their secrets are configured in their own section.
+ * receivers themselves (Slack, PagerDuty, ...), their secrets, the link messages carry and the dry run
+ * (`receivers.capture`) are configured in their own section (docs/receivers.md).
  */
 export const DeliveryConfig = z
   .object({
-    /** Send nothing: every receiver is replaced by one that appends what it would send to `capture` (NDJSON). */
-    dryRun: z.boolean().default(false),
-    /** The dry run's file. */
-    capture: z.string().min(1).default('out/notifications.ndjson'),
     /** Attempts per notification before it is dead-lettered (and the fallback receiver told): with the default backoff, about 45 minutes of trying. */
     maxAttempts: z.number().int().min(1).max(100).default(20),
     /** Between attempts: doubling from `initial` to `max`, with jitter; a receiver's Retry-After wins when longer. */
     backoff: z.object({ initial: Duration.default('1s'), max: Duration.default('5m') }).strict().default({ initial: '1s', max: '5m' }),
-    /** One call to a receiver may take this long; then it counts as a failed attempt. */
+    /** One call to a receiver (all its requests: Slack's search, post and pin) may take this long; then it counts as a failed attempt. */
     timeout: Duration.default('30s'),
     /** Every receiver's rate (per target where the receiver has one, e.g. a Slack channel), unless rateLimits names it. */
     rateLimit: Rate.default({ perSecond: 1, burst: 3 }),
     rateLimits: z.record(receiverName, Rate).default({}),
     /** Told when a notification to another receiver is dead-lettered. */
     fallback: receiverName.optional(),
-    /** The link in every notice: `{caseId}` is replaced (e.g. https://alertgate.example/cases/{caseId}). */
-    linkTemplate: z.string().min(1).optional(),
     /** Notifications sent at once (to different receivers or cases; one case's notifications to one receiver go one by one). */
     concurrency: z.number().int().min(1).max(64).default(4),
     /** How often a worker looks for work it was not woken for (escalations due, a CLI's changes, retries). */

@@ -75,16 +75,20 @@ export interface ConfigOverride {
   readonly flag: string;
   readonly path: readonly string[];
   readonly value: unknown;
+  /** A default the flag brings: it sets the field only when neither the file nor the environment does. */
+  readonly ifUnset?: boolean;
 }
 
 /**
  * Reads the optional YAML/JSON file, applies ALERTGATE_* variables and then flag overrides, validates
- * once; errors name the file, variable or flag, and the field.
+ * once; errors name the file, variable or flag, and the field. `receiverSecrets: false` for the commands
+ * that send nothing (replay, tune, report, …): they read a worker's config where its tokens are not.
  */
 export async function loadConfig(
   file: string | undefined,
   env: NodeJS.ProcessEnv = process.env,
   overrides: readonly ConfigOverride[] = [],
+  options: { readonly receiverSecrets?: boolean } = {},
 ): Promise<Config> {
   const raw = file ? await readConfigFile(file) : {};
   const origin = new Map<string, string>();
@@ -103,7 +107,8 @@ export async function loadConfig(
       origin.set('kafka.brokers', KAFKA_BROKERS_FALLBACK);
     }
   }
-  for (const { flag, path, value } of overrides) {
+  for (const { flag, path, value, ifUnset } of overrides) {
+    if (ifUnset && getIn(raw, path) !== undefined) continue;
     setIn(raw, path, value);
     origin.set(path.join('.'), flag);
   }
@@ -113,6 +118,7 @@ export async function loadConfig(
   if (!parsed.success) {
     throw new ConfigError(`invalid configuration:\n${parsed.error.issues.map((issue) => `${where(issue.path)}: ${issue.message}`).join('\n')}`);
   }
+  if (options.receiverSecrets === false) return parsed.data;
   // Receivers' secrets are read once, here, so a missing one stops the worker at start.
   const secretProblems = resolveReceiverSecrets(parsed.data.receivers, env);
   if (secretProblems.length > 0) {
@@ -183,6 +189,15 @@ function tokensOf(name: string, text: string): { name: string; role: string; tok
       }
       return { name: entry.slice(0, first), role: entry.slice(first + 1, second), token: entry.slice(second + 1) };
     });
+}
+
+function getIn(target: Record<string, unknown>, path: readonly string[]): unknown {
+  let node: unknown = target;
+  for (const key of path) {
+    if (node === null || typeof node !== 'object' || Array.isArray(node)) return undefined;
+    node = (node as Record<string, unknown>)[key];
+  }
+  return node;
 }
 
 function setIn(target: Record<string, unknown>, path: readonly string[], value: unknown): void {

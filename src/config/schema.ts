@@ -114,7 +114,7 @@ export const Config = z
     cases: CasesConfig.default(CASES_DEFAULTS),
     /** Who is told about a case and when (docs/escalation.md). */
     escalation: EscalationConfig.default({}),
-    /** How notifications leave the outbox: retries, rate limits, dead letters, dry run. */
+    /** How notifications leave the outbox: retries, rate limits, dead letters, the fallback receiver. */
     delivery: DeliveryConfig.default(DELIVERY_DEFAULTS),
     http: z
       .object({
@@ -176,6 +176,14 @@ export const Config = z
     }
     if (ingest.topic !== undefined && config.kafka && !config.kafka.topics.input.includes(ingest.topic)) {
       ctx.addIssue({ code: 'custom', message: `"${ingest.topic}" is not one of kafka.topics.input (${config.kafka.topics.input.join(', ')}): the worker would not read what it produces`, path: ['ingest', 'http', 'topic'] });
+    }
+    const named = Object.keys(config.receivers.named);
+    const unknownReceiver = (name: string) => `no receiver named "${name}" in receivers.named (${named.sort().join(', ') || 'none configured'}; docs/receivers.md)`;
+    if (config.delivery.fallback !== undefined && !named.includes(config.delivery.fallback)) {
+      ctx.addIssue({ code: 'custom', message: unknownReceiver(config.delivery.fallback), path: ['delivery', 'fallback'] });
+    }
+    for (const name of Object.keys(config.delivery.rateLimits)) {
+      if (!named.includes(name)) ctx.addIssue({ code: 'custom', message: unknownReceiver(name), path: ['delivery', 'rateLimits', name] });
     }
     // Checking /metrics requests against no token would refuse every scrape; say so at start instead.
     if (config.metrics.requireToken && config.api.tokens.length === 0) {

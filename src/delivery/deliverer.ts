@@ -3,9 +3,10 @@ import type { Backoff } from '../kafka/backoff.js';
 import type { CaseChange } from '../ledger/case-store.js';
 import type { Outbox } from '../ledger/outbox.js';
 import type { NotificationRow } from '../ledger/rows.js';
+import { renderLink } from '../receivers/config.js';
 import { CaseNotice, type DeliveryResult, type Notification, type NotificationKind, type Receiver } from '../receivers/receiver.js';
+import { scrubSecrets } from '../receivers/secrets.js';
 import { RateLimiter, type Rate } from './rate-limit.js';
-import { Redactor } from './redact.js';
 import { retryDelayMs } from './retry.js';
 
 export interface DelivererOptions {
@@ -19,8 +20,8 @@ export interface DelivererOptions {
   readonly rateOf: (receiver: string) => Rate;
   /** Told when a notification to another receiver is dead-lettered. */
   readonly fallback?: string | undefined;
-  /** `{caseId}` replaced: the link every notice carries. */
-  readonly linkTemplate?: string | undefined;
+  /** `receivers.link`: the link every notice carries, `{{caseId}}` replaced (renderLink). */
+  readonly link?: string | undefined;
   readonly concurrency: number;
   readonly now: () => number;
   /** [0, 1): the jitter of retries. */
@@ -60,11 +61,12 @@ type Method = 'send' | 'update' | 'resolve';
  */
 export class Deliverer {
   private readonly limiter: RateLimiter;
-  private readonly redactor: Redactor;
+  private readonly secrets: readonly string[];
 
   constructor(private readonly options: DelivererOptions) {
     this.limiter = new RateLimiter((key) => options.rateOf(key.slice(0, key.indexOf('\u0000'))));
-    this.redactor = new Redactor([...options.receivers.values()].flatMap((r) => r.secrets ?? []));
+    // Longest first, so a secret that contains another is removed whole.
+    this.secrets = [...new Set([...options.receivers.values()].flatMap((r) => r.secrets ?? []))].sort((a, b) => b.length - a.length);
   }
 
   /** Delivers what is due now, once each; returns what it did. Call again while it makes progress. */
@@ -82,7 +84,7 @@ export class Deliverer {
 
   /** Removes every receiver's secrets from a text. */
   clean(text: string): string {
-    return this.redactor.clean(text);
+    return scrubSecrets(text, this.secrets);
   }
 
   private async deliver(row: NotificationRow, pass: DeliveryPass): Promise<void> {
@@ -149,13 +151,13 @@ export class Deliverer {
 
   private notificationOf(row: NotificationRow): Notification {
     const notice = CaseNotice.parse(JSON.parse(row.notice));
-    const template = this.options.linkTemplate;
+    const link = this.options.link;
     return {
       id: row.id,
       caseId: row.case_id,
       receiver: row.receiver,
       kind: row.kind as NotificationKind,
-      notice: template === undefined ? notice : { ...notice, link: template.replaceAll('{caseId}', encodeURIComponent(row.case_id)) },
+      notice: link === undefined ? notice : { ...notice, link: renderLink(link, row.case_id) },
     };
   }
 }

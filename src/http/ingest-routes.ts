@@ -9,6 +9,29 @@ const NdjsonBody = z.string().describe('one alert, a JSON object in the input fo
 /** A JSON body: an array of alerts, or one alert. */
 const JsonBody = z.union([z.array(z.record(z.string(), z.unknown())), z.record(z.string(), z.unknown())]).describe('an array of alerts (JSON objects in the input format), or one alert');
 
+/**
+ * Prometheus Alertmanager's webhook body (version 4; Grafana's webhook contact point sends the same):
+ * what the route documents. The normalizer (format alertmanager) is what reads it, element by element.
+ */
+const AlertmanagerWebhook = z
+  .looseObject({
+    version: z.string().optional(),
+    groupKey: z.string(),
+    status: z.enum(['firing', 'resolved']).optional(),
+    receiver: z.string(),
+    alerts: z.array(
+      z.looseObject({
+        status: z.enum(['firing', 'resolved']).optional(),
+        labels: z.record(z.string(), z.string()),
+        annotations: z.record(z.string(), z.string()).optional(),
+        startsAt: z.string(),
+        endsAt: z.string().optional(),
+        fingerprint: z.string().optional(),
+      }),
+    ),
+  })
+  .describe("Alertmanager's webhook payload: each element of alerts[] is one alert, decided or dead-lettered on its own");
+
 /** The bodies POST /ingest reads: NDJSON under its media types, a JSON array (or object) as application/json. */
 const NDJSON_OR_JSON: RawBody = {
   types: { ...Object.fromEntries(NDJSON_MEDIA_TYPES.map((t) => [t, NdjsonBody])), [JSON_MEDIA_TYPE]: JsonBody },
@@ -67,7 +90,12 @@ export const ingestRoutes: readonly Route[] = [
       'Alerts in the input format, as NDJSON or a JSON array: each line is decided (file worker: at once, after the input file) or produced to the input topic (Kafka worker: answered once the broker has them), or is a dead letter; the answer counts each.',
     body: NDJSON_OR_JSON,
   }),
-  // A route for one detector's own payload goes here, e.g. the Alertmanager webhook: ingestRoute({ path:
-  // '/ingest/alertmanager', body: <its media type>, format: 'alertmanager' }), with body splitting for
-  // the payload (one line per alert) in src/ingest/body.ts.
+  // Alertmanager's webhook_configs (and Grafana's webhook contact point) post here as they are.
+  ingestRoute({
+    path: '/ingest/alertmanager',
+    summary:
+      "Prometheus Alertmanager's webhook payload (webhook_configs url), whatever input.format is: each element of alerts[] is one alert, decided (file worker) or produced to the input topic (Kafka worker), or a dead letter; the answer counts each.",
+    body: { types: { [JSON_MEDIA_TYPE]: AlertmanagerWebhook } },
+    format: 'alertmanager',
+  }),
 ];

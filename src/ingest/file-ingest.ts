@@ -60,7 +60,8 @@ export class FileIngest implements IngestTarget {
     const outcome: IngestOutcome = {
       request,
       lines: lines.length,
-      accepted: lines.length - deadLetters.length,
+      // Alerts decided: one per line, or one per element of a multi-alert record (an Alertmanager payload).
+      accepted: delta('promoted') + delta('suppressed') + delta('passed') + delta('duplicate'),
       deadLettered: deadLetters.length,
       deadLetters: deadLetters.slice(0, MAX_LISTED_DEAD_LETTERS).map(({ line, reason }) => ({ line, reason })),
       decisions: { promote: delta('promoted'), suppress: delta('suppressed'), pass: delta('passed'), duplicate: delta('duplicate') },

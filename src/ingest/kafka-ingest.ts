@@ -84,14 +84,19 @@ export class KafkaIngest implements IngestTarget {
     const headers = batch.format === undefined ? undefined : { [FORMAT_HEADER]: batch.format };
     const messages: Message[] = [];
     const deadLetters: IngestOutcome['deadLetters'] = [];
+    let accepted = 0;
     for (const line of batch.lines) {
       if ('oversized' in line) {
         deadLetters.push({ line: line.line, reason: `line is ${line.bytes} bytes, over the ${this.maxLineBytes}-byte limit (input.maxLineBytes); not produced` });
         continue;
       }
       const result = normalize(line.text, line.line);
-      if (result.ok === false) deadLetters.push({ line: line.line, reason: result.reason });
-      // A multi-alert record (an Alertmanager payload) has no one alert id to key it by.
+      // A multi-alert record (an Alertmanager payload): the decider splits it the same way, each part an alert or a dead letter.
+      for (const part of result.ok === 'split' ? result.parts : [result]) {
+        if (part.ok) accepted++;
+        else deadLetters.push({ line: line.line, reason: part.reason });
+      }
+      // A multi-alert record has no one alert id to key it by.
       messages.push({ key: result.ok === true ? result.alert.id : null, value: line.text, ...(headers ? { headers } : {}) });
     }
     await this.requests.track(sendInput(this.producer, this.options.topic, messages));
@@ -99,7 +104,7 @@ export class KafkaIngest implements IngestTarget {
     return {
       request,
       lines: batch.lines.length,
-      accepted: batch.lines.length - deadLetters.length,
+      accepted,
       deadLettered: deadLetters.length,
       deadLetters: deadLetters.slice(0, MAX_LISTED_DEAD_LETTERS),
       topic: this.options.topic,

@@ -36,11 +36,14 @@ export const IngestOutcome = z
   .object({
     /** This request's id: dead letters of its lines name it (`request`), as do the worker's logs. */
     request: z.string(),
-    /** Input lines in the body (blank NDJSON lines are not counted); lines = accepted + deadLettered. */
+    /**
+     * Input lines in the body (blank NDJSON lines are not counted); lines = accepted + deadLettered, except
+     * for a multi-alert record (an Alertmanager payload: one line, one alert per element of alerts[]).
+     */
     lines: count,
     /** Valid alerts. The file worker decided them (decisions); the Kafka worker's broker has them, to be decided in order with the topic. */
     accepted: count,
-    /** Lines that are dead letters (written to the worker's dead letters like any input's). */
+    /** Dead letters (written to the worker's dead letters like any input's): a line that is no alert, or an element of a multi-alert record that is none. */
     deadLettered: count,
     /** The first 100 dead-lettered lines: the line in the body and why. */
     deadLetters: z.array(z.object({ line: z.number().int().positive(), reason: z.string() }).strict()),

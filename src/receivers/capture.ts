@@ -29,6 +29,8 @@ export const CapturedNotification = z
     /** The receiver's type: what it would have sent to. */
     type: z.string(),
     kind: z.string(),
+    /** The receiver's call it stands for: `send` (a first notice to it), `update` or `resolve`. */
+    call: z.enum(['send', 'update', 'resolve']),
     notificationId: z.string(),
     caseId: z.string(),
     request: z.unknown(),
@@ -56,20 +58,22 @@ export class CaptureFile {
 export function createCaptureReceiver(
   name: string,
   type: string,
-  render: (notification: Notification) => unknown,
+  /** The request the receiver's call would make (it depends on the call: a first send posts, an update edits). */
+  render: (notification: Notification, call: CapturedNotification['call']) => unknown,
   file: CaptureFile,
   now: () => number,
 ): Receiver {
-  const capture = async (notification: Notification): Promise<DeliveryResult> => {
+  const capture = async (call: CapturedNotification['call'], notification: Notification): Promise<DeliveryResult> => {
     try {
       await file.append({
         at: new Date(now()).toISOString(),
         receiver: name,
         type,
         kind: notification.kind,
+        call,
         notificationId: notification.id,
         caseId: notification.caseId,
-        request: render(notification),
+        request: render(notification, call),
       });
       return delivered();
     } catch (err) {
@@ -77,5 +81,11 @@ export function createCaptureReceiver(
       return fromError(`capture to ${file.path}`, err);
     }
   };
-  return { name, type, send: capture, update: capture, resolve: capture };
+  return {
+    name,
+    type,
+    send: (notification) => capture('send', notification),
+    update: (notification) => capture('update', notification),
+    resolve: (notification) => capture('resolve', notification),
+  };
 }

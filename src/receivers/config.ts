@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ConfigError } from '../config/error.js';
-import { CaptureFile, CaptureOptions, createCaptureReceiver } from './capture.js';
+import { CaptureFile, CaptureOptions, createCaptureReceiver, type CapturedNotification } from './capture.js';
 import { createEmailReceiver, EmailOptions, renderEmail } from './email.js';
 import type { FetchFn, Transport } from './http.js';
 import { createJiraReceiver, JiraOptions, renderJira } from './jira.js';
@@ -100,16 +100,16 @@ export function resolveReceiverSecrets(
 }
 
 /** What a receiver would send for a notification, without secrets (the capture file's `request`). */
-export function renderRequest(options: ReceiverOptions, notification: Notification): unknown {
+export function renderRequest(options: ReceiverOptions, notification: Notification, call: CapturedNotification['call']): unknown {
   switch (options.type) {
     case 'slack':
-      return renderSlack(notification, options);
+      return renderSlack(notification, options, call);
     case 'teams':
       return renderTeams(notification);
     case 'pagerduty':
       return renderPagerDuty(notification, options);
     case 'jira':
-      return renderJira(notification, options);
+      return renderJira(notification, options, call);
     case 'email':
       return renderEmail(notification, options);
     case 'webhook':
@@ -170,7 +170,7 @@ export function createReceivers(config: ReceiversConfig, options: CreateReceiver
   const receivers = new Map<string, Receiver>();
   for (const [name, receiverOptions] of Object.entries(config.named)) {
     if (section.capture !== undefined) {
-      const capture = createCaptureReceiver(name, receiverOptions.type, (n) => renderRequest(receiverOptions, n), files(section.capture), now);
+      const capture = createCaptureReceiver(name, receiverOptions.type, (n, call) => renderRequest(receiverOptions, n, call), files(section.capture), now);
       receivers.set(name, guarded(capture, () => []));
       continue;
     }

@@ -93,10 +93,11 @@ export function jiraIssueFields(notification: Notification, options: JiraOptions
 }
 
 /** What the receiver would call for a notification (the capture receiver writes it). */
-export function renderJira(notification: Notification, options: JiraOptions): Record<string, unknown> {
-  if (notification.kind === 'open') return { operation: 'createIssue', body: { fields: jiraIssueFields(notification, options) } };
+export function renderJira(notification: Notification, options: JiraOptions, call: 'send' | 'update' | 'resolve'): Record<string, unknown> {
+  // A first notice to the project opens the ticket (an escalation may be one); later ones comment on it.
+  if (call === 'send') return { operation: 'createIssue', body: { fields: jiraIssueFields(notification, options) } };
   const comment = jiraDocument(caseMessage(notification), commentMarker(notification));
-  if (notification.kind === 'resolve') return { operation: 'doTransition+addComment', transition: options.resolveTransition, comment };
+  if (call === 'resolve') return { operation: 'doTransition+addComment', transition: options.resolveTransition, comment };
   return { operation: 'addComment', comment };
 }
 

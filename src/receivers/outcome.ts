@@ -155,7 +155,12 @@ export function guarded(receiver: Receiver, secretValues: () => readonly string[
     send: (notification, state) => call('send', notification, state),
     update: (notification, state) => call('update', notification, state),
     resolve: (notification, state) => call('resolve', notification, state),
+    // The delivery stage scrubs its own errors (a timeout, a receiver's bug) of the same values.
+    get secrets() {
+      return secretValues();
+    },
   };
   if (receiver.close) wrapped.close = () => receiver.close!();
+  if (receiver.rateKey) wrapped.rateKey = (notification) => receiver.rateKey!(notification);
   return wrapped;
 }

@@ -152,14 +152,14 @@ function decodeURIComponentSafe(text: string): string {
 }
 
 /**
- * Replaces every secret value in `text`, and its URL-encoded form (a token in a query string), with
- * `[redacted]`.
+ * Replaces every secret value in `text`, its URL-encoded form (a token in a query string) and its
+ * base64 form (HTTP basic auth), with `[redacted]`.
  */
 export function scrubSecrets(text: string, values: readonly string[]): string {
   let out = text;
   for (const value of values) {
     if (value.length < MIN_SCRUB_LENGTH) continue;
-    for (const form of new Set([value, encodeURIComponent(value)])) out = out.split(form).join('[redacted]');
+    for (const form of new Set([value, encodeURIComponent(value), Buffer.from(value).toString('base64')])) out = out.split(form).join('[redacted]');
   }
   return out;
 }

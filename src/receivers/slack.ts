@@ -94,9 +94,10 @@ export function slackMessage(notification: Notification, message: CaseMessage = 
 }
 
 /** What the receiver would call first for a notification (the capture receiver writes it). */
-export function renderSlack(notification: Notification, options: SlackOptions): { method: string; args: Record<string, unknown> } {
+export function renderSlack(notification: Notification, options: SlackOptions, call: 'send' | 'update' | 'resolve'): { method: string; args: Record<string, unknown> } {
   const { text, blocks } = slackMessage(notification);
-  if (notification.kind === 'open') return { method: 'chat.postMessage', args: { channel: options.channel, text, blocks, unfurl_links: false } };
+  // A first notice to the channel posts (an escalation may be one); every later one edits that message.
+  if (call === 'send') return { method: 'chat.postMessage', args: { channel: options.channel, text, blocks, unfurl_links: false } };
   return { method: 'chat.update', args: { channel: options.channel, ts: '<ts of the case message>', text, blocks } };
 }
 

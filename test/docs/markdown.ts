@@ -21,13 +21,15 @@ export function fencedBlocks(root: string, file: string): FencedBlock[] {
   const lines = readFileSync(join(root, file), 'utf8').split('\n');
   const blocks: FencedBlock[] = [];
   for (let i = 0; i < lines.length; i++) {
-    const open = /^ {0,3}(`{3,}|~{3,})\s*([^\s`]*)/.exec(lines[i]!);
+    const open = /^( {0,3})(`{3,}|~{3,})\s*([^\s`]*)/.exec(lines[i]!);
     if (!open) continue;
-    const fence = open[1]!;
+    const fence = open[2]!;
+    // A fence indented (in a list item) takes that much indentation off each line of its content.
+    const indent = new RegExp(`^ {0,${open[1]!.length}}`);
     const body: string[] = [];
     let j = i + 1;
-    for (; j < lines.length && !new RegExp(`^ {0,3}${fence[0]}{${fence.length},}\\s*$`).test(lines[j]!); j++) body.push(lines[j]!);
-    blocks.push({ file, lang: open[2]!, text: body.join('\n'), line: i + 1 });
+    for (; j < lines.length && !new RegExp(`^ {0,3}${fence[0]}{${fence.length},}\\s*$`).test(lines[j]!); j++) body.push(lines[j]!.replace(indent, ''));
+    blocks.push({ file, lang: open[3]!, text: body.join('\n'), line: i + 1 });
     i = j;
   }
   return blocks;

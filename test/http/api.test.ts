@@ -132,6 +132,7 @@ describe('API', () => {
       'POST /watermark/reset': { url: '/watermark/reset', payload: { to: 'recent' }, ok: [409] },
       // This worker takes no HTTP input: the role check passes and the route says so.
       'POST /ingest': { url: '/ingest', payload: [], ok: [501] },
+      'POST /ingest/alertmanager': { url: '/ingest/alertmanager', payload: { receiver: 'alertgate', groupKey: '{}', alerts: [] }, ok: [501] },
     };
     expect(Object.keys(requests).sort()).toEqual(API_ROUTES.map((r) => `${r.method} ${r.path}`).sort());
     const rank: Role[] = ['viewer', 'analyst', 'engineer'];

@@ -10,8 +10,9 @@ import { FileIngest } from '../../src/ingest/file-ingest.js';
 import { WorkerMetrics } from '../../src/metrics/metrics.js';
 import { createNormalizer, loadMapping } from '../../src/normalize/index.js';
 import { runStream, type StreamRun } from '../../src/pipeline/run-stream.js';
+import { loadRulesOrThrow } from '../../src/rules/load.js';
 import type { CompiledRuleSet } from '../../src/rules/ruleset.js';
-import { alert, at, ndjson, rule, ruleset, tempDir } from '../helpers.js';
+import { alert, at, ndjson, rule, ruleset, runPipeline, tempDir } from '../helpers.js';
 
 const INGEST_TOKEN = 'forwarder-token-0123456789';
 const VIEWER_TOKEN = 'viewer-token-0123456789ab';
@@ -185,6 +186,77 @@ describe('POST /ingest on the file worker', () => {
       deadLetters: [{ line: 1, reason: expect.stringMatching(/names format "no-such-format", which is none of auto, canonical, generic/) }],
     });
     await run.close();
+  });
+});
+
+/** Alertmanager's webhook payloads as it posts them: fixtures/formats/alertmanager.ndjson (version 4, and Grafana's), 4 payloads, 5 alerts. */
+const ALERTMANAGER_FIXTURE = join(import.meta.dirname, '../../fixtures/formats/alertmanager.ndjson');
+const ALERTMANAGER_RULES = join(import.meta.dirname, '../../fixtures/formats/rules');
+
+describe('POST /ingest/alertmanager on the file worker', () => {
+  const postWebhook = (url: string, body: string, type = 'application/json', token = INGEST_TOKEN) =>
+    fetch(`${url}/ingest/alertmanager`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': type }, body });
+
+  it("decides each element of an Alertmanager webhook's alerts[] as replay decides the payloads, whatever input.format is", async () => {
+    const set = await loadRulesOrThrow(ALERTMANAGER_RULES);
+    const payloads = readFileSync(ALERTMANAGER_FIXTURE, 'utf8').trim().split('\n');
+    const input = new PassThrough();
+    const w = await worker(set, input);
+    // Behind while the input file is decided, as POST /ingest.
+    const early = await postWebhook(w.url, payloads[0]!);
+    expect(early.status).toBe(429);
+    expect(early.headers.get('retry-after')).toBe('3');
+    input.end();
+    await w.run.done;
+    const answers = [];
+    for (const payload of payloads) {
+      const answer = await postWebhook(w.url, payload);
+      expect(answer.status).toBe(200);
+      answers.push((await answer.json()) as { lines: number; accepted: number; deadLettered: number; decisions: Record<string, number> });
+    }
+    expect(answers.map((a) => [a.lines, a.accepted, a.deadLettered])).toEqual([[1, 1, 0], [1, 2, 0], [1, 1, 0], [1, 1, 0]]);
+    await w.ingest.stop();
+    await w.run.close();
+    // The worker's input is canonical: only the route's format read these. Replay of the payloads (auto) decides the same.
+    const expected = runPipeline(set, payloads, 'auto');
+    expect(expected.counts.alerts).toBe(5);
+    expect(expected.counts.promoted).toBeGreaterThan(0);
+    const decided = readFileSync(w.files.decisions, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as unknown);
+    expect(decided).toEqual(expected.decisions.map((d) => JSON.parse(JSON.stringify(d)) as unknown));
+    expect(answers.reduce((n, a) => n + a.decisions.promote!, 0)).toBe(expected.counts.promoted);
+  });
+
+  it('an element that is no alert is a dead letter of its own, named by its place; the others are decided', async () => {
+    const set = await loadRulesOrThrow(ALERTMANAGER_RULES);
+    const input = new PassThrough();
+    input.end();
+    const w = await worker(set, input);
+    await w.run.done;
+    const payload = JSON.parse(readFileSync(ALERTMANAGER_FIXTURE, 'utf8').split('\n')[0]!) as { alerts: Record<string, unknown>[] };
+    payload.alerts.push({ ...payload.alerts[0], startsAt: 'yesterday', fingerprint: 'ffff0000' });
+    const answer = await postWebhook(w.url, JSON.stringify(payload));
+    expect(answer.status).toBe(200);
+    expect(await answer.json()).toMatchObject({ lines: 1, accepted: 1, deadLettered: 1, deadLetters: [{ line: 1, reason: expect.stringMatching(/^\/alerts\/1\/startsAt \(time\): unparseable timestamp "yesterday"/) }] });
+    await w.ingest.stop();
+    await w.run.close();
+    expect(JSON.parse(readFileSync(w.files.deadLetters, 'utf8'))).toMatchObject({ request: 'req-1', reason: expect.stringMatching(/^\/alerts\/1\/startsAt/) });
+  });
+
+  it('takes only JSON, only from an ingest token, only up to the body limit', async () => {
+    const set = await loadRulesOrThrow(ALERTMANAGER_RULES);
+    const input = new PassThrough();
+    input.end();
+    const w = await worker(set, input, { bodyLimitBytes: 1024 });
+    await w.run.done;
+    const payload = readFileSync(ALERTMANAGER_FIXTURE, 'utf8').split('\n')[0]!;
+    expect((await postWebhook(w.url, payload, 'application/x-ndjson')).status).toBe(415);
+    expect((await postWebhook(w.url, payload, 'application/json', VIEWER_TOKEN)).status).toBe(403);
+    expect((await postWebhook(w.url, payload, 'application/json', 'wrong-token-0123456789')).status).toBe(401);
+    const big = await postWebhook(w.url, JSON.stringify({ ...JSON.parse(payload), padding: 'x'.repeat(2048) }));
+    expect(big.status).toBe(413);
+    expect(w.run.pipeline.counts.alerts).toBe(0);
+    await w.ingest.stop();
+    await w.run.close();
   });
 });
 

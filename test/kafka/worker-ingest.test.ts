@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, expect, it } from 'vitest';
 import { KafkaIngest } from '../../src/ingest/kafka-ingest.js';
@@ -47,6 +49,48 @@ describeKafka('POST /ingest on the Kafka worker', () => {
     expect(decisions.map((d) => d.value)).toEqual(expected.decisions.map((d) => JSON.stringify(d)));
     expect(expected.counts).toMatchObject({ duplicate: 1, invalid: 1 });
     expect(await worker.stop()).toMatchObject({ code: 0 });
+  }, 60_000);
+
+  it('POST /ingest/alertmanager: each element of the webhook payload is an alert the decider decides as replay does; a broken element is a dead letter of its own', async () => {
+    const rules = join(import.meta.dirname, '../../fixtures/formats/rules');
+    const payloads = readFileSync(join(import.meta.dirname, '../../fixtures/formats/alertmanager.ndjson'), 'utf8').trim().split('\n');
+    const broken = JSON.parse(payloads[0]!) as { alerts: Record<string, unknown>[] };
+    broken.alerts.push({ ...broken.alerts[0], startsAt: 'yesterday', fingerprint: 'ffff0000' });
+    const bodies = [...payloads, JSON.stringify(broken)];
+    const input = await createTopic(uniqueTopic('ingest-am'), 1);
+    const outputs = uniqueOutputs('ingest-am');
+    const worker = startWorker(
+      writeWorkerConfig({
+        rules,
+        input: [input],
+        outputs,
+        extra: { api: { tokens: [{ name: 'am', role: 'ingest', token: TOKEN }] }, ingest: { http: { enabled: true } } },
+      }),
+    );
+    await worker.joined();
+    await worker.waitForLog((l) => l.msg === 'taking HTTP input (POST /ingest)', 20_000);
+    const url = await worker.url();
+    const answers = [];
+    for (const body of bodies) {
+      const answer = await fetch(`${url}/ingest/alertmanager`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body });
+      expect(answer.status).toBe(202);
+      answers.push((await answer.json()) as { lines: number; accepted: number; deadLettered: number; deadLetters: { reason: string }[]; topic: string });
+    }
+    expect(answers.map((a) => [a.lines, a.accepted, a.deadLettered, a.topic])).toEqual([[1, 1, 0, input], [1, 2, 0, input], [1, 1, 0, input], [1, 1, 0, input], [1, 1, 1, input]]);
+    expect(answers[4]!.deadLetters[0]!.reason).toMatch(/^\/alerts\/1\/startsAt \(time\): unparseable timestamp "yesterday"/);
+
+    // One message per payload, unkeyed, its format in a header; decided as replay decides the payloads.
+    const sent = await (await readTopic(input)).atLeast(bodies.length, 20_000);
+    expect(sent.map((r) => [r.key ?? null, r.headers[FORMAT_HEADER]])).toEqual(bodies.map(() => [null, 'alertmanager']));
+    const expected = runPipeline(await loadRulesOrThrow(rules), bodies, 'auto');
+    expect(expected.counts).toMatchObject({ alerts: 7, invalid: 1 });
+    expect(expected.counts.promoted).toBeGreaterThan(0);
+    const decisions = await (await readTopic(outputs.decisions)).atLeast(6, 30_000);
+    expect(decisions.map((d) => d.value)).toEqual(expected.decisions.map((d) => JSON.stringify(d)));
+    const deadLetters = await (await readTopic(outputs.deadLetters)).atLeast(1, 30_000);
+    expect(deadLetters.map((d) => JSON.parse(d.value!) as { reason: string }).map((d) => d.reason)).toEqual([expect.stringMatching(/^\/alerts\/1\/startsAt \(time\)/)]);
+    expect(await worker.stop()).toMatchObject({ code: 0 });
+    expect(worker.stdout()).toMatch(/^alerts\s+7$/m);
   }, 60_000);
 
   it('is behind while the group has more than maxLag messages of the input topics uncommitted; a named format travels in a header', async () => {

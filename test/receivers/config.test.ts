@@ -95,6 +95,31 @@ describe('receivers config', () => {
     );
   });
 
+  it('delivery.fallback and delivery.rateLimits name configured receivers', async () => {
+    const problems = (content: Record<string, unknown>) => {
+      const file = configFile(content);
+      return loadConfig(file, {}).then(
+        () => 'loaded',
+        (err: Error) => err.message.replaceAll(file, '<file>'),
+      );
+    };
+    const receivers = { capture: 'out/n.ndjson', named: { 'soc-slack': { type: 'slack', token: 'env:SLACK_TOKEN', channel: 'C0SOCALERTS' } } };
+    expect(await problems({ receivers, delivery: { fallback: 'soc-slack', rateLimits: { 'soc-slack': { perSecond: 1 } } } })).toBe('loaded');
+    expect(await problems({ receivers, delivery: { fallback: 'soc-mail', rateLimits: { pager: { perSecond: 1 } } } })).toBe(
+      'invalid configuration:\n<file>: /delivery/fallback: no receiver named "soc-mail" in receivers.named (soc-slack; docs/receivers.md)\n<file>: /delivery/rateLimits/pager: no receiver named "pager" in receivers.named (soc-slack; docs/receivers.md)',
+    );
+  });
+
+  it('run --dry-run: the flag alone keeps the config\'s capture file, else out/notifications.ndjson; with a file, that file', async () => {
+    const receivers = { named: { pd: { type: 'pagerduty', routingKey: 'env:UNSET_ROUTING_KEY' } } };
+    const flag = { flag: '--dry-run', path: ['receivers', 'capture'], value: 'out/notifications.ndjson', ifUnset: true };
+    // No secret is read in a dry run: the unset variable stops nothing.
+    expect((await loadConfig(configFile({ receivers }), {}, [flag])).receivers.capture).toBe('out/notifications.ndjson');
+    expect((await loadConfig(configFile({ receivers: { ...receivers, capture: 'mine.ndjson' } }), {}, [flag])).receivers.capture).toBe('mine.ndjson');
+    expect((await loadConfig(configFile({ receivers: { ...receivers, capture: 'mine.ndjson' } }), {}, [{ ...flag, value: 'given.ndjson', ifUnset: false }])).receivers.capture).toBe('given.ndjson');
+    await expect(loadConfig(configFile({ receivers }), {})).rejects.toThrow(/routingKey: env:UNSET_ROUTING_KEY: the environment variable UNSET_ROUTING_KEY is not set/);
+  });
+
   it('ALERTGATE_RECEIVERS_LINK and ALERTGATE_RECEIVERS_CAPTURE set the link and the dry run', async () => {
     const config = await loadConfig(undefined, { ALERTGATE_RECEIVERS_LINK: 'http://127.0.0.1:9464/incidents/{{caseId}}', ALERTGATE_RECEIVERS_CAPTURE: 'out/dry.ndjson' });
     expect(config.receivers).toMatchObject({ link: 'http://127.0.0.1:9464/incidents/{{caseId}}', capture: 'out/dry.ndjson' });
@@ -129,6 +154,23 @@ describe('capture: what would be sent, as NDJSON, without sending and without se
     expect(lines[12]!.request).toEqual(notification('open', {}, 'log'));
     const text = readFileSync(path, 'utf8');
     for (const secret of Object.values(SECRETS)) expect(text).not.toContain(secret);
+  });
+
+  it('a dry run writes the request of the call: an escalation that is a receiver\'s first notice posts and opens a ticket; a later one edits and comments', async () => {
+    const path = join(tempDir('alertgate-capture-'), 'dry.ndjson');
+    const receivers = createReceivers(ReceiversConfig.parse({ ...EVERY_TYPE, capture: path }), { env: {} });
+    for (const name of ['slack', 'jira']) {
+      await receivers.get(name)!.send(notification('escalate', {}, name), {});
+      await receivers.get(name)!.update(notification('escalate', {}, name), {});
+    }
+    const lines = readFileSync(path, 'utf8').trimEnd().split('\n').map((line) => CapturedNotification.parse(JSON.parse(line)));
+    expect(lines.map((l) => [l.receiver, l.kind, l.call])).toEqual([
+      ['slack', 'escalate', 'send'],
+      ['slack', 'escalate', 'update'],
+      ['jira', 'escalate', 'send'],
+      ['jira', 'escalate', 'update'],
+    ]);
+    expect(lines.map((l) => (l.request as { method?: string; operation?: string }).method ?? (l.request as { operation: string }).operation)).toEqual(['chat.postMessage', 'chat.update', 'createIssue', 'addComment']);
   });
 
   it('a capture receiver (npm start) appends one line per notification, in order, to a file it creates', async () => {

@@ -1,35 +1,12 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createReceivers, ReceiversConfig } from '../../src/receivers/config.js';
 import type { Receiver } from '../../src/receivers/receiver.js';
-import { refusedUrl, startFake, type FakeServer } from './fake-server.js';
+import { refusedUrl, type FakeServer } from './fake-server.js';
 import { notification } from './fixtures.js';
 import { contractFor, startContractProxy, type ContractProxy } from './prism.js';
+import { pagerDutyFake, ROUTING_KEY, type Alert } from './vendor-fakes.js';
 
 const contractsDir = inject('contractsDir');
-const ROUTING_KEY = 'R0UTINGKEY0123456789abcdef012345';
-
-interface Alert {
-  status: 'triggered' | 'acknowledged' | 'resolved';
-  incident: number;
-}
-
-/** PagerDuty's Events API as it behaves for one service: alerts by dedup_key, a new incident when a resolved one triggers again. */
-function pagerDutyFake(alerts: Map<string, Alert>) {
-  let incidents = 0;
-  return startFake((req) => {
-    if (req.method !== 'POST' || req.path !== '/enqueue') return { status: 404, body: { status: 'invalid path' } };
-    const event = JSON.parse(req.body) as { routing_key: string; event_action: 'trigger' | 'acknowledge' | 'resolve'; dedup_key: string };
-    if (event.routing_key !== ROUTING_KEY) return { status: 400, body: { status: 'invalid event', message: 'Event object is invalid', errors: ['Invalid routing key'] } };
-    const alert = alerts.get(event.dedup_key);
-    if (event.event_action === 'trigger') {
-      if (alert === undefined || alert.status === 'resolved') alerts.set(event.dedup_key, { status: 'triggered', incident: ++incidents });
-    } else if (alert !== undefined && alert.status !== 'resolved') {
-      alert.status = event.event_action === 'acknowledge' ? 'acknowledged' : 'resolved';
-    }
-    return { status: 202, body: { status: 'success', message: 'Event processed', dedup_key: event.dedup_key } };
-  });
-}
-
 describe.skipIf(!contractsDir)('PagerDuty receiver against the Events API v2 contract (prism proxy) and a PagerDuty fake', () => {
   const alerts = new Map<string, Alert>();
   let fake: FakeServer;
