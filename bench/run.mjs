@@ -5,6 +5,7 @@ import { join } from 'node:path';
 
 const benches = [
   ['eval.mjs', []],
+  ['eval-quality.mjs', []],
   ['replay.mjs', []],
   ['window-memory.mjs', ['--expose-gc']],
   ['kafka.mjs', []],
