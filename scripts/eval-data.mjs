@@ -200,9 +200,9 @@ export const NETWORKS = {
 /** Scales: `full` as above; `small` for the tests (a tenth of the hosts, two days, two attacks). */
 const SCALES = { full: (n) => n, small: (n) => ({ ...n, hosts: Math.round(n.hosts / 10), days: 2, attacks: n.attacks.slice(0, 2) }) };
 
-/** One network's alerts (raw lines, sorted by time) and labels. */
-export function generateNetwork(name, { scale = 'full', seed } = {}) {
-  const net = SCALES[scale]({ ...NETWORKS[name] });
+/** One network's alerts (raw lines, sorted by time) and labels; `hosts` and `days` override the network's (benchmarks). */
+export function generateNetwork(name, { scale = 'full', seed, hosts: hostCount, days } = {}) {
+  const net = { ...SCALES[scale]({ ...NETWORKS[name] }), ...(hostCount !== undefined ? { hosts: hostCount } : {}), ...(days !== undefined ? { days } : {}) };
   const r = randomness(seed ?? net.seed);
   const hosts = estate(r, net);
   const routine = ROUTINE.filter(() => r.chance(net.routineShare));

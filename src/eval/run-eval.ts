@@ -43,6 +43,7 @@ function scoringPipeline(options: EvalRunOptions): { pipeline: Pipeline; scorer:
     ruleset: options.ruleset,
     normalize: options.normalize,
     cases: options.cases,
+    decisionRecords: false,
     sinks: {
       decision: (_json, _alertId, facts) => scorer.observe(facts),
       incident: () => {},

@@ -124,12 +124,17 @@ describe('alertgate feedback and tune on the command line', () => {
     expect(cli(['feedback', id, '--verdict', 'fp', '--reason', 'x', '--api', 'http://127.0.0.1:9'], { ALERTGATE_API_TOKEN: '' }).stderr).toMatch(/--api needs a token/);
   });
 
-  it('tune --replay: exact counterfactuals by re-running the alerts agree with the recorded facts here', () => {
+  it('tune --replay: the whole-pipeline check of each proposal agrees with the per-rule forecast here, and says what it found', () => {
     const facts = JSON.parse(cli(['tune', '--rules', rules, '--db', db, '--format', 'json']).stdout);
     const exact = cli(['tune', '--rules', rules, '--db', db, '--format', 'json', '--replay', input]);
     expect(exact.code, exact.stderr).toBe(0);
     const report = JSON.parse(exact.stdout);
-    expect(report.mode).toBe('replay');
+    expect(report.mode).toBe('pipeline');
+    expect(report.refused).toEqual([]);
+    for (const p of report.proposals) {
+      expect(p.pipeline.falsePositiveAfter).toBeLessThan(p.pipeline.falsePositiveBefore);
+      expect(p.pipeline.truePositiveSurvived).toBe(p.pipeline.truePositiveTotal);
+    }
     const key = (r: { proposals: { ruleId: string; param: string; to: number; truePositiveKept: number; truePositiveTotal: number }[] }) =>
       r.proposals.map((p) => `${p.ruleId}.${p.param}=${p.to} (${p.truePositiveKept}/${p.truePositiveTotal})`);
     expect(key(report)).toEqual(key(facts));
