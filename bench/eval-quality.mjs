@@ -51,7 +51,8 @@ const score = async (rulesDir, net, warmupMs = 0) => evaluateLines(net.lines, { 
 const DAY_MS = 86_400_000;
 
 // The tuning loop on the train network: replay the pack into a ledger, a simulated analyst reviews a
-// sample of the incidents, alertgate tune --apply on a copy of the pack (exact mode: --replay the alerts).
+// sample of the incidents, alertgate tune --apply on a copy of the pack, every proposal checked across the
+// whole pipeline (--replay the alerts); the routine signatures it learns go into the copy's routine.yaml.
 const pack = join(ROOT, 'packs', 'signature-stream');
 const tuned = join(WORK, 'pack-tuned');
 cpSync(pack, tuned, { recursive: true, filter: (src) => !src.includes('/tests') });
@@ -64,9 +65,12 @@ alertgate('feedback', 'import', join(WORK, 'verdicts.ndjson'), '--db', db);
 const tuneStarted = performance.now();
 const tuneOut = JSON.parse(alertgate('tune', '--rules', tuned, '--db', db, '--replay', train.file, '--input-format', 'generic', '--map', MAP, '--apply', '--author', 'eval-quality', '--format', 'json'));
 const tuneMs = performance.now() - tuneStarted;
+// The routine signatures the tuner learned (printed for review, never applied by it): adopted here, as a reviewer would.
+const routine = tuneOut.report.routine;
+if (routine?.accepted) writeFileSync(join(tuned, 'routine.yaml'), routine.yaml);
 
 const rows = [];
-for (const [label, dir] of [['starter rules (rules/)', join(ROOT, 'rules')], ['signature-stream pack', pack], ['pack + tuned on train', tuned]]) {
+for (const [label, dir] of [['starter rules (rules/)', join(ROOT, 'rules')], ['signature-stream pack', pack], ['pack + tuned on train (thresholds, routine list)', tuned]]) {
   for (const net of [train, test]) {
     // From a cold start (every window empty), and after a day that only fills the baselines.
     for (const warmupMs of [0, DAY_MS]) rows.push({ rules: label, network: net.name, warmup: warmupMs === 0 ? 'none' : '1d', report: (await score(dir, net, warmupMs)).report() });
@@ -75,6 +79,7 @@ for (const [label, dir] of [['starter rules (rules/)', join(ROOT, 'rules')], ['s
 
 const pct = (x) => `${(x * 100).toFixed(1)}%`;
 console.log(`verdicts: ${verdicts.length} of ${trainScore.incidents.size} train incidents (sample ${SAMPLE}); tune applied ${tuneOut.changes.length} change(s) in ${(tuneMs / 1000).toFixed(1)} s: ${tuneOut.changes.map((c) => `${c.ruleId} ${c.param} ${c.from} → ${c.to}`).join(', ') || 'none'}`);
+console.log(`routine signatures learned on train: ${routine ? `${routine.signatures.length}${routine.accepted ? ', adopted' : `, refused: ${routine.reason}`}` : 'none'}${tuneOut.report.refused.length > 0 ? `; refused: ${tuneOut.report.refused.map((r) => `${r.ruleId} ${r.param} (${r.reason})`).join('; ')}` : ''}`);
 console.log('\n| rules | network | warm-up | incidents/day | FP incidents/day | FP cases/day | phases covered |');
 console.log('|---|---|---|---|---|---|---|');
 for (const { rules, network: n, warmup, report: r } of rows) console.log(`| ${rules} | ${n} | ${warmup} | ${r.incidentsPerDay} | ${r.falsePositivePerDay} | ${r.falsePositiveCasesPerDay} | ${r.phasesCovered}/${r.phases} (${pct(r.phaseCoverage)}) |`);

@@ -106,6 +106,14 @@ export function formatReport(report: TuneReport, format: 'text' | 'md', applied?
     ...r.params.filter((p) => p.note).map((p) => `${r.ruleId}.${p.param}: ${p.note}`),
   ]);
   if (notes.length > 0) out.push('', h('notes'), ...notes.map((n) => `${format === 'md' ? '- ' : '  '}${n}`));
+  const { routine } = report;
+  if (routine) {
+    const p = routine.pipeline;
+    const found = `all rules: FP incidents ${p.falsePositiveBefore} → ${p.falsePositiveAfter}, TP survived ${p.truePositiveSurvived} of ${p.truePositiveTotal}, incidents ${p.incidentsBefore} → ${p.incidentsAfter}`;
+    out.push('', h(`routine signatures (${routine.signatures.length}; suppressed, across the pipeline: ${found}${routine.accepted ? '' : `; refused: ${routine.reason}`})`));
+    if (routine.guarded.length > 0) out.push(`${format === 'md' ? '' : '  '}left out, among the alerts of a confirmed true positive: ${routine.guarded.join('; ')}`);
+    if (routine.accepted) out.push(format === 'md' ? `\`\`\`yaml\n${routine.yaml.trimEnd()}\n\`\`\`` : routine.yaml.trimEnd().replace(/^/gm, '  '));
+  }
   if (report.exceptions.length > 0) {
     out.push('', h(`proposed exceptions (review, then add to the rules directory: an exception silences its alerts for every rule)`));
     // One YAML stream, each exception its own document: copied as it is, it is a valid rules file.

@@ -103,13 +103,13 @@ function recallOf(score: PipelineScore): number {
   return score.truePositiveTotal === 0 ? 1 : score.truePositiveSurvived / score.truePositiveTotal;
 }
 
-function refusalOf(before: PipelineScore, after: PipelineScore, minRecall: number): string | undefined {
+export function refusalOf(before: PipelineScore, after: PipelineScore, minRecall: number): string | undefined {
   if (recallOf(after) < minRecall - 1e-12) {
     const unknown = after.truePositiveUnknown > 0 ? ` (${after.truePositiveUnknown} with no alert in the replayed files)` : '';
     return `across the pipeline ${after.truePositiveSurvived} of ${after.truePositiveTotal} confirmed true positives survive${unknown}, below min recall ${minRecall}`;
   }
-  if (after.falsePositive >= before.falsePositive) return `across the pipeline false-positive incidents do not drop (${before.falsePositive} → ${after.falsePositive}): other rules promote the alerts it lets go`;
-  if (after.incidents > before.incidents) return `across the pipeline incidents grow (${before.incidents} → ${after.incidents}): other rules promote the alerts it lets go, in more incidents`;
+  if (after.falsePositive >= before.falsePositive) return `across the pipeline false-positive incidents do not drop (${before.falsePositive} → ${after.falsePositive})`;
+  if (after.incidents > before.incidents) return `across the pipeline incidents grow (${before.incidents} → ${after.incidents})`;
   return undefined;
 }
 
@@ -118,7 +118,7 @@ function refusalOf(before: PipelineScore, after: PipelineScore, minRecall: numbe
  * current rules' run promoted into it (all of them), or the ids its record lists when that run does
  * not have it (an incident of an older rule version).
  */
-function verdictJudge(baseline: PipelineRun, incidents: readonly TuningIncident[], inFiles: ReadonlySet<string>): (run: PipelineRun) => PipelineScore {
+export function verdictJudge(baseline: PipelineRun, incidents: readonly TuningIncident[], inFiles: ReadonlySet<string>): (run: PipelineRun) => PipelineScore {
   const verdictOf = new Map<string, Verdict>();
   const truePositives: (readonly string[])[] = [];
   let unknown = 0;

@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import type { CaseMergeOptions } from '../cases/case-merger.js';
+import type { NormalizedAlert } from '../normalize/alert.js';
 import type { NormalizeResult, Normalizer } from '../normalize/index.js';
 import { Pipeline } from '../pipeline/pipeline.js';
 import type { CompiledRule, CompiledRuleSet } from '../rules/ruleset.js';
@@ -39,14 +40,17 @@ export class ReplayEvaluator {
   }
 
   static of(input: readonly InputLine[], normalize: Normalizer, cases: CaseMergeOptions = NO_CASES): ReplayEvaluator {
-    const lines = input.map((l, i): InputLine => ({ ...l, line: i + 1 }));
-    const normalized = lines.map((l) => ('oversized' in l ? undefined : normalize(l.text, l.line)));
+    const normalized = input.map((l, i) => ('oversized' in l ? undefined : normalize(l.text, i + 1)));
+    // Runs read the normalized alerts, never the text again: it is not kept.
+    const lines = input.map((l, i): InputLine => ('oversized' in l ? { ...l, line: i + 1 } : { line: i + 1, text: '' }));
     const ids = new Set<string>();
-    for (const result of normalized) {
-      if (result === undefined || result.ok === false) continue;
-      for (const part of result.ok === 'split' ? result.parts : [result]) if (part.ok) ids.add(part.alert.id);
-    }
+    for (const { alert } of validAlerts(normalized)) ids.add(alert.id);
     return new ReplayEvaluator(lines, normalized, ids, cases);
+  }
+
+  /** Every valid alert of the files, in order. */
+  alerts(): Iterable<NormalizedAlert> {
+    return validAlerts(this.normalized);
   }
 
   /** The alerts run with `ruleset` (cached by its fingerprint). */
@@ -78,6 +82,13 @@ export class ReplayEvaluator {
     const run = { incidents, incidentOf };
     this.cache.set(ruleset.fingerprint, run);
     return run;
+  }
+}
+
+function* validAlerts(normalized: readonly (NormalizeResult | undefined)[]): Iterable<NormalizedAlert> {
+  for (const result of normalized) {
+    if (result === undefined || result.ok === false) continue;
+    for (const part of result.ok === 'split' ? result.parts : [result]) if (part.ok) yield part;
   }
 }
 

@@ -99,6 +99,24 @@ export const ExceptionProposal = z
   .strict();
 export type ExceptionProposal = z.infer<typeof ExceptionProposal>;
 
+/** Pipeline mode: routine signatures learned from the alerts and verdicts (docs/tuning.md, "Routine signatures"). */
+export const RoutineProposal = z
+  .object({
+    /** Raised often, on many hosts, on many days, never by an alert of a confirmed true positive. */
+    signatures: z.array(z.string()),
+    /** As frequent, but among the alerts of a confirmed true positive: left out. */
+    guarded: z.array(z.string()),
+    /** Whether suppressing them passes the whole-pipeline check (false positives drop, no incident added, true positives survive). */
+    accepted: z.boolean(),
+    /** Why not, when not. */
+    reason: z.string().optional(),
+    pipeline: PipelineEvidence,
+    /** The list as the signature-stream pack's routine.yaml (the named condition routine-signature). */
+    yaml: z.string(),
+  })
+  .strict();
+export type RoutineProposal = z.infer<typeof RoutineProposal>;
+
 /** What `alertgate tune` prints (`--format json`) and GET /tuning/proposals answers. */
 export const TuneReport = z
   .object({
@@ -112,6 +130,8 @@ export const TuneReport = z
     proposals: z.array(Proposal),
     /** Pipeline mode: the forecast's proposals the whole-pipeline check refused. */
     refused: z.array(RefusedProposal),
+    /** Pipeline mode: the routine signatures found, or null (none, or no --replay). Printed, never applied. */
+    routine: RoutineProposal.nullable(),
     exceptions: z.array(ExceptionProposal),
   })
   .strict();

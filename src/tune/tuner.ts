@@ -4,9 +4,10 @@ import { candidateRange, firstBeyond, parsePercent, type CandidateRange } from '
 import { analyzeParams, breakpoint, survives, type Survival, type ThresholdUse } from './counterfactual.js';
 import { proposeExceptions, type ExceptionOptions } from './exceptions.js';
 import { round } from './format.js';
-import { checkAcrossPipeline, type PipelineScore } from './pipeline-check.js';
+import { checkAcrossPipeline, refusalOf, type PipelineScore } from './pipeline-check.js';
+import { learnRoutine, routineListYaml } from './routine.js';
 import type { ReplayEvaluator } from './replay.js';
-import type { ParamEvaluation, PipelineEvidence, Proposal, RuleReport, TuneReport } from './report.js';
+import type { ParamEvaluation, PipelineEvidence, Proposal, RoutineProposal, RuleReport, TuneReport } from './report.js';
 
 const DAY_MS = 86_400_000;
 
@@ -79,7 +80,23 @@ export function tune(input: TuneInput): TuneReport {
     rules,
     proposals,
     refused,
+    routine: input.replay ? routineProposal(input.replay, input) : null,
     exceptions: proposeExceptions(input.incidents, ruleset, input.exceptions),
+  };
+}
+
+/** The routine signatures of the replayed alerts, checked across the pipeline against the current rules. */
+function routineProposal(replay: ReplayEvaluator, input: TuneInput): RoutineProposal | null {
+  const found = learnRoutine(replay, input.ruleset, input.incidents);
+  if (found === undefined) return null;
+  const reason = refusalOf(found.before, found.after, input.guardrails.minRecall);
+  return {
+    signatures: [...found.signatures],
+    guarded: [...found.guarded],
+    accepted: reason === undefined,
+    ...(reason !== undefined ? { reason } : {}),
+    pipeline: evidenceOf(found.before, found.after),
+    yaml: routineListYaml(found.signatures),
   };
 }
 
