@@ -42,7 +42,9 @@ type Evaluate = (value: number) => ReadonlyMap<string, Survival>;
  * The tuner: for each promote rule with verdicts enough, each tunable param is moved in its stricter
  * direction (within bounds, grid and max step) to the value that removes the most false-positive
  * incidents while certainly keeping the share of confirmed true positives that minRecall asks for,
- * and the rule's best param becomes a proposal. Pure: the same ledger and rules give the same report.
+ * and the rule's best param becomes a proposal (the per-rule forecast, from the recorded facts). With
+ * the alerts (`replay`), the forecast only proposes candidates, and the whole-pipeline check decides
+ * (checkProposals). Pure: the same ledger, rules and alerts give the same report.
  */
 export function tune(input: TuneInput): TuneReport {
   const { ruleset, guardrails } = input;

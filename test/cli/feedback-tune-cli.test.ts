@@ -181,4 +181,16 @@ describe('alertgate feedback and tune on the command line', () => {
     expect(reverted.code, reverted.stderr).toBe(0);
     expect(auditOf(reverted.stderr)).toEqual([expect.objectContaining({ event: 'tuning', action: 'reverted', changeId: first.changeId, before: first.after, after: first.before })]);
   });
+
+  it('tune --replay --apply records the whole-pipeline evidence in the reason and the changelog', () => {
+    const tuned = join(dir, 'rules-pipeline');
+    cpSync(rules, tuned, { recursive: true });
+    const applied = cli(['tune', '--rules', tuned, '--db', db, '--replay', input, '--apply', '--author', 'eve', '--format', 'json']);
+    expect(applied.code, applied.stderr).toBe(0);
+    const { changes } = JSON.parse(applied.stdout) as { changes: { reason: string }[] };
+    expect(changes.length).toBeGreaterThan(0);
+    for (const change of changes) expect(change.reason).toMatch(/^false-positive incidents \d+ → \d+ across the pipeline, (\d+) of \1 confirmed true positives survive \(pipeline\)$/);
+    const changelog = readFileSync(join(tuned, 'CHANGELOG.md'), 'utf8');
+    expect(changelog.match(/^- across the whole pipeline: false-positive incidents \d+ → \d+, incidents \d+ → \d+, (\d+) of \1 confirmed true positives survive$/gm)).toHaveLength(changes.length);
+  });
 });
