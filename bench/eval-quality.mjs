@@ -69,8 +69,9 @@ const tuneMs = performance.now() - tuneStarted;
 const routine = tuneOut.report.routine;
 if (routine?.accepted) writeFileSync(join(tuned, 'routine.yaml'), routine.yaml);
 
+const TUNED = 'pack + tuned on train (thresholds, routine list)';
 const rows = [];
-for (const [label, dir] of [['starter rules (rules/)', join(ROOT, 'rules')], ['signature-stream pack', pack], ['pack + tuned on train (thresholds, routine list)', tuned]]) {
+for (const [label, dir] of [['starter rules (rules/)', join(ROOT, 'rules')], ['signature-stream pack', pack], [TUNED, tuned]]) {
   for (const net of [train, test]) {
     // From a cold start (every window empty), and after a day that only fills the baselines.
     for (const warmupMs of [0, DAY_MS]) rows.push({ rules: label, network: net.name, warmup: warmupMs === 0 ? 'none' : '1d', report: (await score(dir, net, warmupMs)).report() });
@@ -89,4 +90,10 @@ console.log('|---|---|---|---|---|---|');
 for (const { rules, network: n, warmup, report: r } of rows) if (n === 'test') for (const x of r.rules) console.log(`| ${rules} | ${warmup} | ${x.ruleId} | ${x.incidentsPerDay} | ${x.falsePositivePerDay} | ${x.phasesCovered} |`);
 const missed = rows.filter((r) => r.network === 'test').map(({ rules, warmup, report }) => `${rules}, warm-up ${warmup}: ${report.attacks.flatMap((a) => a.phases.filter((p) => !p.covered).map((p) => p.id)).join(', ') || 'none'}`);
 console.log(`\nphases not covered on test:\n  ${missed.join('\n  ')}`);
+// The issue's guard: tuning never loses a phase the untuned rules caught.
+const coveredBy = (rules, warmup) => new Set(rows.find((r) => r.rules === rules && r.network === 'test' && r.warmup === warmup).report.attacks.flatMap((a) => a.phases.filter((p) => p.covered).map((p) => p.id)));
+for (const warmup of ['none', '1d']) {
+  const lost = [...coveredBy('signature-stream pack', warmup)].filter((id) => !coveredBy(TUNED, warmup).has(id));
+  console.log(`phases the untuned pack covers on test and the tuned one does not (warm-up ${warmup}): ${lost.join(', ') || 'none'}`);
+}
 console.log(JSON.stringify({ bench: 'eval-quality', sample: SAMPLE, tuneMs: Math.round(tuneMs), rows: rows.map(({ rules, network: n, warmup, report: r }) => ({ rules, network: n, warmup, incidentsPerDay: r.incidentsPerDay, falsePositivePerDay: r.falsePositivePerDay, falsePositiveCasesPerDay: r.falsePositiveCasesPerDay, phasesCovered: r.phasesCovered, phases: r.phases })) }));
