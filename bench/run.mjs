@@ -5,6 +5,8 @@ import { join } from 'node:path';
 
 const benches = [
   ['eval.mjs', []],
+  ['eval-quality.mjs', []],
+  ['tune-pipeline.mjs', []],
   ['replay.mjs', []],
   ['window-memory.mjs', ['--expose-gc']],
   ['kafka.mjs', []],

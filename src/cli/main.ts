@@ -21,6 +21,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   report: async () => (await import('./report.js')).registerReport,
   incidents: async () => (await import('./incidents.js')).registerIncidents,
   escalation: async () => (await import('./escalation.js')).registerEscalation,
+  eval: async () => (await import('./eval.js')).registerEval,
 };
 
 /** The command's exit code (src/cli/exit-codes.ts). */

@@ -4,6 +4,7 @@ import { DecisionRecord } from '../decide/decision-record.js';
 import { IncidentRecord } from '../incidents/index.js';
 import { CanonicalAlert } from '../normalize/alert.js';
 import { DeadLetterRecord } from '../pipeline/dead-letter.js';
+import { EvalReport } from '../eval/score.js';
 import { Notification } from '../receivers/receiver.js';
 import { Report } from '../report/report.js';
 import { API_ROUTES } from '../http/api-routes.js';
@@ -19,6 +20,8 @@ export const SCHEMAS = {
   'dead-letter': DeadLetterRecord,
   summary: RunSummary,
   report: Report,
+  /** `alertgate eval --output json` (docs/eval.md). */
+  eval: EvalReport,
   /** The body of a generic webhook (docs/receivers.md). */
   notification: Notification,
 } as const;

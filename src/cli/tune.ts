@@ -1,5 +1,7 @@
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
+import type { CaseMergeOptions } from '../cases/case-merger.js';
+import { caseMergeOptionsOf } from '../config/cases.js';
 import { loadConfig } from '../config/load.js';
 import { Percent } from '../config/tuning.js';
 import { InputFormat } from '../normalize/index.js';
@@ -22,7 +24,7 @@ interface TuneOptions {
   minRecall?: string;
   maxStep?: string;
   minVerdicts?: string;
-  replay?: string;
+  replay?: string[];
   inputFormat: string;
   map?: string;
   apply?: boolean;
@@ -48,7 +50,7 @@ export function registerTune(program: Command, setExit: (code: number) => void):
     .option('--min-recall <share>', 'share of confirmed true positives every change must keep, 0..1 (default tuning.minRecall, 1.0)')
     .option('--max-step <percent>', 'the most a param moves in one apply, e.g. 50% (default tuning.maxStep)')
     .option('--min-verdicts <n>', 'verdicts a rule needs before it is changed (default tuning.minVerdicts, 5)')
-    .option('--replay <alerts>', 'NDJSON of the alerts the ledger saw: re-run candidates over them for exact counterfactuals (windows and grouping included)')
+    .option('--replay <alerts...>', 'NDJSON files of the alerts of the period (in order): every proposal is checked by re-running them through the whole pipeline (all rules, precedence, windows, grouping, cases)')
     .option('--input-format <format>', 'format of the --replay alerts: auto, canonical or generic', 'auto')
     .option('--map <mapping>', 'mapping file for --input-format generic')
     .option('--apply', 'write the proposals to the rule files (version bumped), record them in the ledger and the changelog')
@@ -102,7 +104,7 @@ async function runTune(opts: TuneOptions): Promise<void> {
       );
       return;
     }
-    const request = { since: opts.since, maxStep: opts.maxStep, ...numbers, replay: opts.replay ? await loadReplay(opts, rulesDir) : undefined, owner: author };
+    const request = { since: opts.since, maxStep: opts.maxStep, ...numbers, replay: opts.replay ? await loadReplay(opts, rulesDir, caseMergeOptionsOf(config.cases)) : undefined, owner: author };
     if (opts.apply) {
       const { report, changes } = await service.apply({ ...request, author, reason: opts.reason });
       process.stdout.write(opts.format === 'json' ? `${JSON.stringify({ report, changes })}\n` : formatReport(report, opts.format as 'text' | 'md', changes));
@@ -115,11 +117,11 @@ async function runTune(opts: TuneOptions): Promise<void> {
   }
 }
 
-async function loadReplay(opts: TuneOptions, rulesDir: string): Promise<ReplayEvaluator> {
+async function loadReplay(opts: TuneOptions, rulesDir: string, cases: CaseMergeOptions): Promise<ReplayEvaluator> {
   const format = InputFormat.safeParse(opts.inputFormat);
   if (!format.success) throw new UserError(`--input-format: expected auto, canonical or generic, got "${opts.inputFormat}"`);
   const { normalize } = await prepare({ rules: rulesDir, format: format.data, mapping: opts.map });
-  return ReplayEvaluator.load(opts.replay!, normalize, DEFAULT_MAX_LINE_BYTES).catch((err: NodeJS.ErrnoException) => {
-    throw new UserError(`--replay ${opts.replay}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`);
+  return ReplayEvaluator.load(opts.replay!, normalize, DEFAULT_MAX_LINE_BYTES, cases).catch((err: NodeJS.ErrnoException) => {
+    throw new UserError(`--replay ${err.path ?? opts.replay!.join(' ')}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`);
   });
 }

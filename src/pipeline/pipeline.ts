@@ -72,6 +72,12 @@ export interface PipelineOptions {
   readonly dedup?: DedupOptions;
   /** How incidents of different rules join one case (config `cases`); without it every incident is a case of its own. */
   readonly cases?: CaseMergeOptions | undefined;
+  /**
+   * False: the decision sink gets '' instead of each DecisionRecord's JSON, for in-process consumers
+   * that read only the DecisionFacts (the tuner's and alertgate eval's runs): writing explanations is
+   * much of the cost of a decision when many alerts are promoted.
+   */
+  readonly decisionRecords?: boolean;
 }
 
 /** An alert dated more than eventTime.maxFutureSkew ahead of the stream. */
@@ -489,7 +495,7 @@ export class Pipeline {
     facts.timeMs = timeMs;
     facts.incidentId = incidentId;
     facts.alert = alert;
-    this.options.sinks.decision(this.decisions.write(verdict, normalized, incidentId, clamped), alert.id, facts);
+    this.options.sinks.decision(this.options.decisionRecords === false ? '' : this.decisions.write(verdict, normalized, incidentId, clamped), alert.id, facts);
   }
 
   /** An alert that came before: decided `duplicate`, naming its first occurrence; no window or incident sees it. */

@@ -186,6 +186,11 @@ function appliedEntry(change: TuningChange, p: Proposal): string {
     '',
     `- by ${change.author}: ${change.reason}`,
     `- evidence: ${p.falsePositiveRemoved} of ${p.falsePositiveTotal} false-positive incidents removed, ${p.truePositiveKept} of ${p.truePositiveTotal} true positives kept; incidents/day ${p.incidentsPerDayBefore} → ${p.incidentsPerDayAfter}`,
+    ...(p.pipeline
+      ? [
+          `- across the whole pipeline: false-positive incidents ${p.pipeline.falsePositiveBefore} → ${p.pipeline.falsePositiveAfter}, incidents ${p.pipeline.incidentsBefore} → ${p.pipeline.incidentsAfter}, ${p.pipeline.truePositiveSurvived} of ${p.pipeline.truePositiveTotal} confirmed true positives survive`,
+        ]
+      : []),
     `- file: ${change.file}; undo: \`alertgate tune --revert ${change.id}\``,
     '',
   ].join('\n');

@@ -71,17 +71,6 @@ export function firstBeyond(param: TunableParam, range: CandidateRange, value: n
   return inRange(range, candidate) ? candidate : undefined;
 }
 
-/** Every grid value of the range, nearest first (for exact search by replay). */
-export function gridValues(param: TunableParam, range: CandidateRange): number[] {
-  const step = range.step;
-  const kNear = Math.round((range.nearest - param.min) / step);
-  const kFar = Math.round((range.furthest - param.min) / step);
-  const out: number[] = [];
-  const dir = kFar >= kNear ? 1 : -1;
-  for (let k = kNear; dir > 0 ? k <= kFar : k >= kFar; k += dir) out.push(gridValue(param, step, k));
-  return out;
-}
-
 /** `50%` → 0.5. */
 export function parsePercent(text: string): number {
   const match = /^(\d+(?:\.\d+)?)%$/.exec(text.trim());

@@ -26,10 +26,15 @@ function proposalRows(report: TuneReport): Row[] {
     `${p.falsePositiveRemoved} of ${p.falsePositiveTotal}`,
     `${p.truePositiveKept} of ${p.truePositiveTotal}`,
     `${p.incidentsPerDayBefore} → ${p.incidentsPerDayAfter}`,
+    ...(report.mode === 'pipeline' && p.pipeline
+      ? [`${p.pipeline.falsePositiveBefore} → ${p.pipeline.falsePositiveAfter}`, `${p.pipeline.truePositiveSurvived} of ${p.pipeline.truePositiveTotal}`, `${p.pipeline.incidentsBefore} → ${p.pipeline.incidentsAfter}`]
+      : []),
   ]);
 }
 
 const PROPOSAL_HEAD = ['rule', 'param', 'old → new', 'FP incidents removed', 'TP kept', 'incidents/day before → after'] as const;
+/** Pipeline mode: what the whole-pipeline check found, every rule counted. */
+const PIPELINE_HEAD = ['all rules: FP incidents', 'TP survived', 'incidents'] as const;
 
 /**
  * Why the tuner has nothing to go on, when that is why it proposes nothing: no incidents in the
@@ -65,7 +70,7 @@ export function formatReport(report: TuneReport, format: 'text' | 'md', applied?
   const out: string[] = [];
   const period = report.period.from ? `${report.period.from} … ${report.period.to}` : `… ${report.period.to ?? ''}`;
   out.push(
-    `${report.mode === 'replay' ? 'exact (replay of the stored alerts)' : 'counterfactual (recorded facts)'} over ${period} (${report.period.days} days); ` +
+    `${report.mode === 'pipeline' ? 'whole pipeline (the stored alerts re-run with every rule)' : 'per-rule forecast (recorded facts; --replay checks across the whole pipeline)'} over ${period} (${report.period.days} days); ` +
       `guardrails: min recall ${report.guardrails.minRecall}, max step ${report.guardrails.maxStep}, min verdicts ${report.guardrails.minVerdicts}`,
   );
   const nothing = nothingToTune(report);
@@ -83,13 +88,32 @@ export function formatReport(report: TuneReport, format: 'text' | 'md', applied?
     '',
   );
   out.push(h(applied ? `applied (${applied.length})` : 'proposed changes (dry run: --apply writes them)'));
-  out.push(report.proposals.length === 0 ? 'none' : table(format, [...PROPOSAL_HEAD], proposalRows(report)));
+  const head = report.mode === 'pipeline' ? [...PROPOSAL_HEAD, ...PIPELINE_HEAD] : [...PROPOSAL_HEAD];
+  out.push(report.proposals.length === 0 ? 'none' : table(format, head, proposalRows(report)));
+  if (report.refused.length > 0) {
+    out.push('', h('refused by the whole-pipeline check'));
+    out.push(
+      table(
+        format,
+        ['rule', 'param', 'values tried', 'FP incidents before → after', 'TP survived', 'incidents before → after', 'why'],
+        report.refused.map((r) => [r.ruleId, r.param, `${r.from} → ${r.tried.join(', ')}`, `${r.pipeline.falsePositiveBefore} → ${r.pipeline.falsePositiveAfter}`, `${r.pipeline.truePositiveSurvived} of ${r.pipeline.truePositiveTotal}`, `${r.pipeline.incidentsBefore} → ${r.pipeline.incidentsAfter}`, r.reason]),
+      ),
+    );
+  }
   for (const change of applied ?? []) out.push(`${format === 'md' ? '- ' : '  '}${change.id}: ${change.file} version ${change.versionBefore} → ${change.versionAfter} (undo: alertgate tune --revert ${change.id})`);
   const notes = report.rules.flatMap((r) => [
     ...(r.note ? [`${r.ruleId}: ${r.note}`] : []),
     ...r.params.filter((p) => p.note).map((p) => `${r.ruleId}.${p.param}: ${p.note}`),
   ]);
   if (notes.length > 0) out.push('', h('notes'), ...notes.map((n) => `${format === 'md' ? '- ' : '  '}${n}`));
+  const { routine } = report;
+  if (routine) {
+    const p = routine.pipeline;
+    const found = `all rules: FP incidents ${p.falsePositiveBefore} → ${p.falsePositiveAfter}, TP survived ${p.truePositiveSurvived} of ${p.truePositiveTotal}, incidents ${p.incidentsBefore} → ${p.incidentsAfter}`;
+    out.push('', h(`routine signatures (${routine.signatures.length}; suppressed, across the pipeline: ${found}${routine.accepted ? '' : `; refused: ${routine.reason}`})`));
+    if (routine.guarded.length > 0) out.push(`${format === 'md' ? '' : '  '}left out, among the alerts of a confirmed true positive: ${routine.guarded.join('; ')}`);
+    if (routine.accepted) out.push(format === 'md' ? `\`\`\`yaml\n${routine.yaml.trimEnd()}\n\`\`\`` : routine.yaml.trimEnd().replace(/^/gm, '  '));
+  }
   if (report.exceptions.length > 0) {
     out.push('', h(`proposed exceptions (review, then add to the rules directory: an exception silences its alerts for every rule)`));
     // One YAML stream, each exception its own document: copied as it is, it is a valid rules file.

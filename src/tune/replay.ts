@@ -1,52 +1,77 @@
 import { createReadStream } from 'node:fs';
-import type { Normalizer } from '../normalize/index.js';
+import type { CaseMergeOptions } from '../cases/case-merger.js';
+import type { NormalizedAlert } from '../normalize/alert.js';
+import type { NormalizeResult, Normalizer } from '../normalize/index.js';
 import { Pipeline } from '../pipeline/pipeline.js';
-import { EMPTY_RULESET, type CompiledRule, type CompiledRuleSet } from '../rules/ruleset.js';
+import type { CompiledRule, CompiledRuleSet } from '../rules/ruleset.js';
 import { readLines, type InputLine } from '../source/index.js';
-import type { Survival } from './counterfactual.js';
+
+/** What one run of the whole pipeline promoted: every incident with every alert promoted into it. */
+export interface PipelineRun {
+  /** Incident id → its rule and the ids of all its alerts, in the order they were promoted. */
+  readonly incidents: ReadonlyMap<string, { readonly ruleId: string; readonly alerts: readonly string[] }>;
+  /** Alert id → the incident it was promoted into (alerts not promoted are absent). */
+  readonly incidentOf: ReadonlyMap<string, string>;
+}
 
 /**
- * Exact counterfactuals: the stored alerts re-run through the real pipeline with a candidate rule set,
- * windows, grouping and precedence included. The alerts are read once and kept in memory.
+ * Whole-pipeline counterfactuals: the stored alerts re-run through the real pipeline (exceptions,
+ * suppress and promote rules by precedence, windows, lateness, incident grouping, case merging) with
+ * a candidate rule set. The alerts are read and normalized once and kept in memory; each run writes
+ * no decision records, and runs are cached by rule set fingerprint.
  */
 export class ReplayEvaluator {
-  /** By rule set fingerprint: a candidate is run once however often it is asked about. */
-  private readonly cache = new Map<string, Map<string, Set<string>>>();
+  private readonly cache = new Map<string, PipelineRun>();
 
   private constructor(
+    /** The lines, numbered 1..n in the order given (normalized[i] belongs to line i + 1). */
     private readonly lines: readonly InputLine[],
-    private readonly normalize: Normalizer,
-    /** Ids of the valid alerts in the file. */
+    private readonly normalized: readonly (NormalizeResult | undefined)[],
+    /** Ids of the valid alerts in the files. */
     readonly alertIds: ReadonlySet<string>,
+    private readonly cases: CaseMergeOptions,
   ) {}
 
-  static async load(file: string, normalize: Normalizer, maxLineBytes: number): Promise<ReplayEvaluator> {
+  /** Reads the files, in order, as one stream. */
+  static async load(files: readonly string[], normalize: Normalizer, maxLineBytes: number, cases: CaseMergeOptions = NO_CASES): Promise<ReplayEvaluator> {
     const lines: InputLine[] = [];
-    for await (const batch of readLines(createReadStream(file), { maxLineBytes })) lines.push(...batch);
-    return ReplayEvaluator.of(lines, normalize);
+    for (const file of files) for await (const batch of readLines(createReadStream(file), { maxLineBytes })) lines.push(...batch);
+    return ReplayEvaluator.of(lines, normalize, cases);
   }
 
-  static of(lines: readonly InputLine[], normalize: Normalizer): ReplayEvaluator {
+  static of(input: readonly InputLine[], normalize: Normalizer, cases: CaseMergeOptions = NO_CASES): ReplayEvaluator {
+    const normalized = input.map((l, i) => ('oversized' in l ? undefined : normalize(l.text, i + 1)));
+    // Runs read the normalized alerts, never the text again: it is not kept.
+    const lines = input.map((l, i): InputLine => ('oversized' in l ? { ...l, line: i + 1 } : { line: i + 1, text: '' }));
     const ids = new Set<string>();
-    const probe = new Pipeline({ ruleset: EMPTY_RULESET, normalize, sinks: { decision: (_json, alertId) => ids.add(alertId), incident: () => {}, deadLetter: () => {} } });
-    probe.processBatch(lines);
-    return new ReplayEvaluator(lines, normalize, ids);
+    for (const { alert } of validAlerts(normalized)) ids.add(alert.id);
+    return new ReplayEvaluator(lines, normalized, ids, cases);
   }
 
-  /** Rule id → the alerts it promoted, running the alerts with `ruleset`. */
-  promotions(ruleset: CompiledRuleSet): ReadonlyMap<string, ReadonlySet<string>> {
+  /** Every valid alert of the files, in order. */
+  alerts(): Iterable<NormalizedAlert> {
+    return validAlerts(this.normalized);
+  }
+
+  /** The alerts run with `ruleset` (cached by its fingerprint). */
+  run(ruleset: CompiledRuleSet): PipelineRun {
     const cached = this.cache.get(ruleset.fingerprint);
     if (cached) return cached;
-    const byRule = new Map<string, Set<string>>();
+    const incidents = new Map<string, { ruleId: string; alerts: string[] }>();
+    const incidentOf = new Map<string, string>();
+    const normalized = this.normalized;
     const pipeline = new Pipeline({
       ruleset,
-      normalize: this.normalize,
+      normalize: (_text, line) => normalized[line - 1]!,
+      cases: this.cases,
+      decisionRecords: false,
       sinks: {
         decision: (_json, alertId, facts) => {
-          if (facts.decision !== 'promote' || facts.ruleId === null) return;
-          let set = byRule.get(facts.ruleId);
-          if (!set) byRule.set(facts.ruleId, (set = new Set()));
-          set.add(alertId);
+          if (facts.decision !== 'promote' || facts.incidentId === undefined || facts.ruleId === null) return;
+          let incident = incidents.get(facts.incidentId);
+          if (!incident) incidents.set(facts.incidentId, (incident = { ruleId: facts.ruleId, alerts: [] }));
+          incident.alerts.push(alertId);
+          incidentOf.set(alertId, facts.incidentId);
         },
         incident: () => {},
         deadLetter: () => {},
@@ -54,22 +79,20 @@ export class ReplayEvaluator {
     });
     pipeline.processBatch(this.lines);
     pipeline.finish();
-    this.cache.set(ruleset.fingerprint, byRule);
-    return byRule;
-  }
-
-  /**
-   * An incident survives a candidate rule set when its rule still promotes one of its alerts. Unknown
-   * when none of its alerts are in the file, or when it lists only some of its alerts (alertIdsTruncated)
-   * and none of those is promoted.
-   */
-  survival(ruleset: CompiledRuleSet, incident: { ruleId: string; alertIds: readonly string[]; alertIdsTruncated: boolean }): Survival {
-    const promoted = this.promotions(ruleset).get(incident.ruleId);
-    if (!incident.alertIds.some((id) => this.alertIds.has(id))) return 'unknown';
-    if (promoted && incident.alertIds.some((id) => promoted.has(id))) return 'kept';
-    return incident.alertIdsTruncated ? 'unknown' : 'removed';
+    const run = { incidents, incidentOf };
+    this.cache.set(ruleset.fingerprint, run);
+    return run;
   }
 }
+
+function* validAlerts(normalized: readonly (NormalizeResult | undefined)[]): Iterable<NormalizedAlert> {
+  for (const result of normalized) {
+    if (result === undefined || result.ok === false) continue;
+    for (const part of result.ok === 'split' ? result.parts : [result]) if (part.ok) yield part;
+  }
+}
+
+const NO_CASES: CaseMergeOptions = { mergeBy: [], windowMs: 0 };
 
 /** The rule set with one param of one rule set to `value` (the compiled conditions read params at run time). */
 export function withParam(ruleset: CompiledRuleSet, ruleId: string, param: string, value: number): CompiledRuleSet {

@@ -40,9 +40,50 @@ export const RuleReport = VerdictCounts.extend({
 }).strict();
 export type RuleReport = z.infer<typeof RuleReport>;
 
+/**
+ * What the whole-pipeline check found (docs/tuning.md, "Whole-pipeline check"): the alerts re-run with
+ * every rule, before the change (with the changes accepted before it) and after it.
+ */
+export const PipelineEvidence = z
+  .object({
+    /** Incidents of every rule. */
+    incidentsBefore: z.number().int(),
+    incidentsAfter: z.number().int(),
+    /** Incidents holding an alert of a false-positive incident and none of a true positive's. */
+    falsePositiveBefore: z.number().int(),
+    falsePositiveAfter: z.number().int(),
+    /** Confirmed true positives that survive: one of their alerts is still promoted, by any rule. */
+    truePositiveSurvived: z.number().int(),
+    truePositiveTotal: z.number().int(),
+  })
+  .strict();
+export type PipelineEvidence = z.infer<typeof PipelineEvidence>;
+
 /** A change the tuner proposes: one param of one rule (the best one of that rule). */
-export const Proposal = ParamEvaluation.extend({ ruleId: z.string(), file: z.string(), version: z.number().int(), to: z.number() }).strict();
+export const Proposal = ParamEvaluation.extend({
+  ruleId: z.string(),
+  file: z.string(),
+  version: z.number().int(),
+  to: z.number(),
+  /** With --replay: what the change does across the whole pipeline. */
+  pipeline: PipelineEvidence.optional(),
+}).strict();
 export type Proposal = z.infer<typeof Proposal>;
+
+/** A change the per-rule forecast found but the whole-pipeline check refused, at every value it tried. */
+export const RefusedProposal = z
+  .object({
+    ruleId: z.string(),
+    param: z.string(),
+    from: z.number(),
+    /** The values tried, in order. */
+    tried: z.array(z.number()),
+    reason: z.string(),
+    /** At the last value tried. */
+    pipeline: PipelineEvidence,
+  })
+  .strict();
+export type RefusedProposal = z.infer<typeof RefusedProposal>;
 
 export const ExceptionProposal = z
   .object({
@@ -58,17 +99,39 @@ export const ExceptionProposal = z
   .strict();
 export type ExceptionProposal = z.infer<typeof ExceptionProposal>;
 
+/** Pipeline mode: routine signatures learned from the alerts and verdicts (docs/tuning.md, "Routine signatures"). */
+export const RoutineProposal = z
+  .object({
+    /** Raised often, on many hosts, on many days, never by an alert of a confirmed true positive. */
+    signatures: z.array(z.string()),
+    /** As frequent, but among the alerts of a confirmed true positive: left out. */
+    guarded: z.array(z.string()),
+    /** Whether suppressing them passes the whole-pipeline check (false positives drop, no incident added, true positives survive). */
+    accepted: z.boolean(),
+    /** Why not, when not. */
+    reason: z.string().optional(),
+    pipeline: PipelineEvidence,
+    /** The list as the signature-stream pack's routine.yaml (the named condition routine-signature). */
+    yaml: z.string(),
+  })
+  .strict();
+export type RoutineProposal = z.infer<typeof RoutineProposal>;
+
 /** What `alertgate tune` prints (`--format json`) and GET /tuning/proposals answers. */
 export const TuneReport = z
   .object({
-    /** counterfactual: from the recorded facts; replay: by re-running the stored alerts. */
-    mode: z.enum(['counterfactual', 'replay']),
+    /** counterfactual: the per-rule forecast from the recorded facts alone; pipeline: each proposal also checked by re-running the alerts through the whole pipeline. */
+    mode: z.enum(['counterfactual', 'pipeline']),
     period: z.object({ from: z.iso.datetime().nullable(), to: z.iso.datetime().nullable(), days: z.number() }).strict(),
     guardrails: z
       .object({ minRecall: z.number(), maxStep: z.string(), minVerdicts: z.number().int() })
       .strict(),
     rules: z.array(RuleReport),
     proposals: z.array(Proposal),
+    /** Pipeline mode: the forecast's proposals the whole-pipeline check refused. */
+    refused: z.array(RefusedProposal),
+    /** Pipeline mode: the routine signatures found, or null (none, or no --replay). Printed, never applied. */
+    routine: RoutineProposal.nullable(),
     exceptions: z.array(ExceptionProposal),
   })
   .strict();

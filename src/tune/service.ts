@@ -93,9 +93,12 @@ export class TuningService {
       const { report, ruleset } = await this.evaluate(request);
       const changes: TuningChange[] = [];
       for (const proposal of report.proposals) {
+        const { pipeline } = proposal;
         const reason =
           request.reason ??
-          `${proposal.falsePositiveRemoved} of ${proposal.falsePositiveTotal} false-positive incidents removed, ${proposal.truePositiveKept} of ${proposal.truePositiveTotal} true positives kept (${report.mode})`;
+          (pipeline
+            ? `false-positive incidents ${pipeline.falsePositiveBefore} → ${pipeline.falsePositiveAfter} across the pipeline, ${pipeline.truePositiveSurvived} of ${pipeline.truePositiveTotal} confirmed true positives survive (${report.mode})`
+            : `${proposal.falsePositiveRemoved} of ${proposal.falsePositiveTotal} false-positive incidents removed, ${proposal.truePositiveKept} of ${proposal.truePositiveTotal} true positives kept (${report.mode})`);
         const change = await applyProposal(proposal, this.applyOptions(request.author, reason));
         this.auditChange(change, 'applied', paramsOf(ruleset, change.ruleId, change.param, change.from));
         changes.push(change);

@@ -1,11 +1,13 @@
 import { verdictCountsOf, type TuningIncident } from '../ledger/records.js';
 import type { CompiledRule, CompiledRuleSet } from '../rules/ruleset.js';
-import { candidateRange, firstBeyond, gridValues, parsePercent, type CandidateRange } from './candidates.js';
+import { candidateRange, firstBeyond, parsePercent, type CandidateRange } from './candidates.js';
 import { analyzeParams, breakpoint, survives, type Survival, type ThresholdUse } from './counterfactual.js';
 import { proposeExceptions, type ExceptionOptions } from './exceptions.js';
 import { round } from './format.js';
-import { withParam, type ReplayEvaluator } from './replay.js';
-import type { ParamEvaluation, Proposal, RuleReport, TuneReport } from './report.js';
+import { checkAcrossPipeline, refusalOf, type PipelineScore } from './pipeline-check.js';
+import { learnRoutine, routineListYaml } from './routine.js';
+import type { ReplayEvaluator } from './replay.js';
+import type { ParamEvaluation, PipelineEvidence, Proposal, RoutineProposal, RuleReport, TuneReport } from './report.js';
 
 const DAY_MS = 86_400_000;
 
@@ -25,7 +27,10 @@ export interface TuneInput {
   readonly guardrails: Guardrails;
   /** The period the incidents cover (event time); for incidents per day. */
   readonly period: { readonly fromMs: number | undefined; readonly toMs: number | undefined };
-  /** Exact counterfactuals by re-running these alerts; without it, from the recorded facts. */
+  /**
+   * The alerts of the period: every proposal is then checked by re-running them through the whole
+   * pipeline (docs/tuning.md, "Whole-pipeline check"); without them the per-rule forecast alone decides.
+   */
   readonly replay?: ReplayEvaluator | undefined;
   readonly exceptions: ExceptionOptions;
 }
@@ -37,7 +42,9 @@ type Evaluate = (value: number) => ReadonlyMap<string, Survival>;
  * The tuner: for each promote rule with verdicts enough, each tunable param is moved in its stricter
  * direction (within bounds, grid and max step) to the value that removes the most false-positive
  * incidents while certainly keeping the share of confirmed true positives that minRecall asks for,
- * and the rule's best param becomes a proposal. Pure: the same ledger and rules give the same report.
+ * and the rule's best param becomes a proposal (the per-rule forecast, from the recorded facts). With
+ * the alerts (`replay`), the forecast only proposes candidates, and the whole-pipeline check decides
+ * (checkProposals). Pure: the same ledger, rules and alerts give the same report.
  */
 export function tune(input: TuneInput): TuneReport {
   const { ruleset, guardrails } = input;
@@ -51,17 +58,21 @@ export function tune(input: TuneInput): TuneReport {
     list.push(incident);
   }
   const rules: RuleReport[] = [];
-  const proposals: Proposal[] = [];
+  const forecasts: Proposal[] = [];
+  const candidates: RuleCandidates[] = [];
   for (const compiled of [...ruleset.promoteRules].sort((a, b) => (a.rule.id < b.rule.id ? -1 : 1))) {
     const incidents = byRule.get(compiled.rule.id) ?? [];
     if (incidents.length === 0) continue;
-    const report = tuneRule(compiled, incidents, { ...input, maxStepShare, days });
+    const { report, candidates: byParam } = tuneRule(compiled, incidents, { ...input, maxStepShare, days });
     rules.push(report);
     const best = bestOf(report.params);
-    if (best) proposals.push({ ...best, to: best.to!, ruleId: report.ruleId, file: report.file, version: report.version });
+    if (best) forecasts.push({ ...best, to: best.to!, ruleId: report.ruleId, file: report.file, version: report.version });
+    const widest = widestOf(byParam);
+    if (widest) candidates.push({ report, ...widest });
   }
+  const { proposals, refused } = input.replay ? checkProposals(input.replay, input, candidates) : { proposals: forecasts, refused: [] };
   return {
-    mode: input.replay ? 'replay' : 'counterfactual',
+    mode: input.replay ? 'pipeline' : 'counterfactual',
     period: {
       from: period.fromMs !== undefined ? new Date(period.fromMs).toISOString() : null,
       to: period.toMs !== undefined ? new Date(period.toMs).toISOString() : null,
@@ -70,11 +81,98 @@ export function tune(input: TuneInput): TuneReport {
     guardrails: { minRecall: guardrails.minRecall, maxStep: guardrails.maxStep, minVerdicts: guardrails.minVerdicts },
     rules,
     proposals,
+    refused,
+    routine: input.replay ? routineProposal(input.replay, input) : null,
     exceptions: proposeExceptions(input.incidents, ruleset, input.exceptions),
   };
 }
 
-function tuneRule(compiled: CompiledRule, incidents: readonly TuningIncident[], ctx: TuneInput & { maxStepShare: number; days: number }): RuleReport {
+/** The routine signatures of the replayed alerts, checked across the pipeline against the current rules. */
+function routineProposal(replay: ReplayEvaluator, input: TuneInput): RoutineProposal | null {
+  const found = learnRoutine(replay, input.ruleset, input.incidents);
+  if (found === undefined) return null;
+  const reason = refusalOf(found.before, found.after, input.guardrails.minRecall);
+  return {
+    signatures: [...found.signatures],
+    guarded: [...found.guarded],
+    accepted: reason === undefined,
+    ...(reason !== undefined ? { reason } : {}),
+    pipeline: evidenceOf(found.before, found.after),
+    yaml: routineListYaml(found.signatures),
+  };
+}
+
+/** A value the forecast would move a param to (it removes a false positive by the rule's facts), with its evaluation. */
+interface Candidate {
+  readonly value: number;
+  readonly evaluation: ParamEvaluation;
+}
+
+/** The rule's param the whole-pipeline check searches, with its candidate values nearest the current one first. */
+interface RuleCandidates {
+  readonly report: RuleReport;
+  readonly param: string;
+  readonly values: readonly Candidate[];
+}
+
+/** Per rule, the param whose candidates remove the most false positives by the forecast (ties: the smaller move, then the name). */
+function widestOf(byParam: ReadonlyMap<string, readonly Candidate[]>): { param: string; values: readonly Candidate[] } | undefined {
+  let best: { param: string; values: readonly Candidate[]; most: number; move: number } | undefined;
+  for (const [param, values] of byParam) {
+    if (values.length === 0) continue;
+    const top = values.reduce((a, b) => (b.evaluation.falsePositiveRemoved > a.evaluation.falsePositiveRemoved ? b : a));
+    const move = Math.abs(top.value - top.evaluation.from) / (Math.abs(top.evaluation.from) || 1);
+    const most = top.evaluation.falsePositiveRemoved;
+    if (!best || most > best.most || (most === best.most && (move < best.move || (move === best.move && param < best.param)))) best = { param, values, most, move };
+  }
+  return best && { param: best.param, values: best.values };
+}
+
+/**
+ * Pipeline mode: each rule's candidates searched across the whole pipeline (the rule the forecast
+ * credits with the most false positives first, each on top of those accepted before it). The forecast
+ * only proposes the values: whether a true positive survives, and whether false positives drop, is the
+ * pipeline's answer, every rule counted.
+ */
+function checkProposals(replay: ReplayEvaluator, input: TuneInput, candidates: readonly RuleCandidates[]): Pick<TuneReport, 'proposals' | 'refused'> {
+  const most = (c: RuleCandidates) => Math.max(...c.values.map((v) => v.evaluation.falsePositiveRemoved));
+  const ordered = [...candidates].sort((a, b) => most(b) - most(a) || (a.report.ruleId < b.report.ruleId ? -1 : 1));
+  const changes = ordered.map((c) => ({ ruleId: c.report.ruleId, param: c.param, values: c.values.map((v) => v.value) }));
+  const checked = checkAcrossPipeline(replay, input.ruleset, input.incidents, changes, input.guardrails.minRecall);
+  const proposals: Proposal[] = [];
+  const refused: TuneReport['refused'] = [];
+  checked.forEach((c, i) => {
+    const { report, values } = ordered[i]!;
+    const pipeline = evidenceOf(c.before, c.after);
+    if (c.value === undefined) {
+      refused.push({ ruleId: c.ruleId, param: c.param, from: values[0]!.evaluation.from, tried: [...c.tried], reason: c.refusal!, pipeline });
+      return;
+    }
+    const { evaluation } = values.find((v) => v.value === c.value)!;
+    proposals.push({ ...evaluation, ruleId: report.ruleId, file: report.file, version: report.version, to: c.value, pipeline });
+  });
+  // Reported by rule, as without the check; each one's evidence is on top of those checked before it.
+  const byRule = (a: { ruleId: string }, b: { ruleId: string }) => (a.ruleId < b.ruleId ? -1 : 1);
+  return { proposals: proposals.sort(byRule), refused: refused.sort(byRule) };
+}
+
+function evidenceOf(before: PipelineScore, after: PipelineScore): PipelineEvidence {
+  return {
+    incidentsBefore: before.incidents,
+    incidentsAfter: after.incidents,
+    falsePositiveBefore: before.falsePositive,
+    falsePositiveAfter: after.falsePositive,
+    truePositiveSurvived: after.truePositiveSurvived,
+    truePositiveTotal: after.truePositiveTotal,
+  };
+}
+
+function tuneRule(
+  compiled: CompiledRule,
+  incidents: readonly TuningIncident[],
+  ctx: TuneInput & { maxStepShare: number; days: number },
+): { report: RuleReport; candidates: Map<string, Candidate[]> } {
+  const candidates = new Map<string, Candidate[]>();
   const { rule, file } = compiled;
   const counts = verdictCountsOf(incidents);
   const { truePositive: tp, falsePositive: fp, benignPositive: bp } = counts;
@@ -86,9 +184,9 @@ function tuneRule(compiled: CompiledRule, incidents: readonly TuningIncident[], 
     incidentsPerDay: round(incidents.length / ctx.days, 2),
     params: [],
   };
-  if (Object.keys(rule.params).length === 0) return { ...report, note: 'no tunable params' };
+  if (Object.keys(rule.params).length === 0) return { report: { ...report, note: 'no tunable params' }, candidates };
   if (tp + fp + bp < ctx.guardrails.minVerdicts) {
-    return { ...report, note: `${tp + fp + bp} verdicts, fewer than the ${ctx.guardrails.minVerdicts} a change needs (tuning.minVerdicts, --min-verdicts)` };
+    return { report: { ...report, note: `${tp + fp + bp} verdicts, fewer than the ${ctx.guardrails.minVerdicts} a change needs (tuning.minVerdicts, --min-verdicts)` }, candidates };
   }
   for (const analysis of analyzeParams(rule)) {
     const declared = rule.params[analysis.param]!;
@@ -102,21 +200,15 @@ function tuneRule(compiled: CompiledRule, incidents: readonly TuningIncident[], 
       report.params.push(unchanged(analysis.param, declared.value, incidents, ctx.days, `at its ${where} (${declared[where]}) or maxStep allows no step`));
       continue;
     }
-    const evaluate = ctx.replay ? replayEvaluate(ctx.replay, ctx.ruleset, compiled, analysis.param, incidents) : factEvaluate(compiled, analysis, incidents);
-    report.params.push(evaluateParam(analysis, declared.value, range, incidents, evaluate, ctx, compiled));
+    const { evaluation, removing } = evaluateParam(analysis, declared.value, range, incidents, factEvaluate(compiled, analysis, incidents), ctx, compiled);
+    report.params.push(evaluation);
+    candidates.set(analysis.param, removing);
   }
-  return report;
+  return { report, candidates };
 }
 
 function factEvaluate(compiled: CompiledRule, use: ThresholdUse, incidents: readonly TuningIncident[]): Evaluate {
   return (value) => new Map(incidents.map((i) => [i.record.id, survives(compiled.rule, use, i.record.facts, compiled.params, value)]));
-}
-
-function replayEvaluate(replay: ReplayEvaluator, ruleset: CompiledRuleSet, compiled: CompiledRule, param: string, incidents: readonly TuningIncident[]): Evaluate {
-  return (value) => {
-    const candidate = value === compiled.params[param] ? ruleset : withParam(ruleset, compiled.rule.id, param, value);
-    return new Map(incidents.map((i) => [i.record.id, replay.survival(candidate, i.record)]));
-  };
 }
 
 interface Score {
@@ -138,7 +230,7 @@ function evaluateParam(
   evaluate: Evaluate,
   ctx: TuneInput & { days: number },
   compiled: CompiledRule,
-): ParamEvaluation {
+): { evaluation: ParamEvaluation; removing: Candidate[] } {
   // Incidents the current value no longer opens (from an older, looser version) say nothing about this change.
   const baseline = evaluate(current);
   const considered = incidents.filter((i) => baseline.get(i.record.id) !== 'removed');
@@ -179,13 +271,14 @@ function evaluateParam(
     return result;
   };
 
-  const best = ctx.replay ? searchGrid(gridValues(compiled.rule.params[use.param]!, range), score) : scanBreakpoints(use, range, considered, compiled, score);
+  const breakpoints = scanBreakpoints(use, range, considered, compiled, score);
+  // The most false positives removed, and of those the nearest value.
+  const best = breakpoints.filter((s) => s.feasible).reduce<Score | undefined>((b, s) => (b === undefined || s.fpRemoved > b.fpRemoved ? s : b), undefined);
   const chosen = best && best.fpRemoved > 0 ? best : undefined;
-  const shown = chosen ?? score(current);
-  const evaluation: ParamEvaluation = {
+  const evaluationAt = (shown: Score, to: number | null): ParamEvaluation => ({
     param: use.param,
     from: current,
-    to: chosen ? chosen.value : null,
+    to,
     falsePositiveRemoved: shown.fpRemoved,
     falsePositiveTotal: fpTotal,
     benignPositiveRemoved: shown.bpRemoved,
@@ -196,25 +289,29 @@ function evaluateParam(
     recall: round(tpTotal === 0 ? 1 : shown.tpKept / tpTotal, 4),
     incidentsPerDayBefore: round(considered.length / ctx.days, 2),
     incidentsPerDayAfter: round((considered.length - shown.removed.length) / ctx.days, 2),
-    removedIncidents: chosen ? chosen.removed : [],
-  };
+    removedIncidents: to === null ? [] : shown.removed,
+  });
+  const evaluation = chosen ? evaluationAt(chosen, chosen.value) : evaluationAt(score(current), null);
   if (!chosen) evaluation.note = whyNoChange(fpTotal, best, score(range.nearest), ctx.guardrails.minRecall);
-  else if (chosen.tpUnknown > 0) evaluation.note = `${chosen.tpUnknown} true positives undecidable from the facts (run with --replay for an exact answer)`;
-  return evaluation;
+  else if (chosen.tpUnknown > 0) evaluation.note = `${chosen.tpUnknown} true positives undecidable from the facts (run with --replay for a whole-pipeline check)`;
+  // What the whole-pipeline check searches: every value that removes a false positive by the rule's
+  // facts, nearest first, whatever the forecast says of the true positives (another rule may keep them).
+  const removing = breakpoints.filter((s) => s.fpRemoved > 0).map((s) => ({ value: s.value, evaluation: evaluationAt(s, s.value) }));
+  return { evaluation, removing };
 }
 
 function whyNoChange(fpTotal: number, best: Score | undefined, nearest: Score, minRecall: number): string {
   if (fpTotal === 0) return 'no false-positive incidents (among those the current value still opens)';
   if (best === undefined && !nearest.feasible) {
     return nearest.tpUnknown > 0
-      ? `the counterfactual cannot show that the true positives survive the smallest step (--replay decides it exactly)`
+      ? `the counterfactual cannot show that the true positives survive the smallest step (--replay checks it across the whole pipeline)`
       : `even the smallest step loses a confirmed true positive (min recall ${minRecall})`;
   }
   return 'no false-positive incident can be removed within the bounds and max step';
 }
 
-/** Counterfactual: only the values just past a false positive's breakpoint can remove more; try each (cheap). */
-function scanBreakpoints(use: ThresholdUse, range: CandidateRange, considered: readonly TuningIncident[], compiled: CompiledRule, score: (v: number) => Score): Score | undefined {
+/** Only the values just past a false positive's breakpoint can remove more: each is scored (cheap), nearest first. */
+function scanBreakpoints(use: ThresholdUse, range: CandidateRange, considered: readonly TuningIncident[], compiled: CompiledRule, score: (v: number) => Score): Score[] {
   const declared = compiled.rule.params[use.param]!;
   const values = new Set<number>();
   for (const i of considered) {
@@ -223,37 +320,9 @@ function scanBreakpoints(use: ThresholdUse, range: CandidateRange, considered: r
     const value = point && firstBeyond(declared, range, point.value, point.inclusive);
     if (value !== undefined) values.add(value);
   }
-  let best: Score | undefined;
-  for (const value of [...values].sort((a, b) => Math.abs(a - range.current) - Math.abs(b - range.current))) {
-    const s = score(value);
-    if (s.feasible && (best === undefined || s.fpRemoved > best.fpRemoved)) best = s;
-  }
-  return best;
-}
-
-/**
- * Replay: the grid, nearest first. Feasibility only falls and removals only grow as the value gets
- * stricter (a stricter threshold never promotes more alerts: property-tested), so two binary searches
- * find the furthest feasible value and then the nearest one that removes as many false positives.
- */
-function searchGrid(grid: readonly number[], score: (v: number) => Score): Score | undefined {
-  if (grid.length === 0 || !score(grid[0]!).feasible) return undefined;
-  let lo = 0;
-  let hi = grid.length - 1;
-  while (lo < hi) {
-    const mid = Math.ceil((lo + hi) / 2);
-    if (score(grid[mid]!).feasible) lo = mid;
-    else hi = mid - 1;
-  }
-  const most = score(grid[lo]!).fpRemoved;
-  let first = 0;
-  let last = lo;
-  while (first < last) {
-    const mid = Math.floor((first + last) / 2);
-    if (score(grid[mid]!).fpRemoved >= most) last = mid;
-    else first = mid + 1;
-  }
-  return score(grid[first]!);
+  return [...values]
+    .sort((a, b) => Math.abs(a - range.current) - Math.abs(b - range.current))
+    .map(score);
 }
 
 function unchanged(param: string, value: number, incidents: readonly TuningIncident[], days: number, note: string): ParamEvaluation {

@@ -124,12 +124,17 @@ describe('alertgate feedback and tune on the command line', () => {
     expect(cli(['feedback', id, '--verdict', 'fp', '--reason', 'x', '--api', 'http://127.0.0.1:9'], { ALERTGATE_API_TOKEN: '' }).stderr).toMatch(/--api needs a token/);
   });
 
-  it('tune --replay: exact counterfactuals by re-running the alerts agree with the recorded facts here', () => {
+  it('tune --replay: the whole-pipeline check of each proposal agrees with the per-rule forecast here, and says what it found', () => {
     const facts = JSON.parse(cli(['tune', '--rules', rules, '--db', db, '--format', 'json']).stdout);
     const exact = cli(['tune', '--rules', rules, '--db', db, '--format', 'json', '--replay', input]);
     expect(exact.code, exact.stderr).toBe(0);
     const report = JSON.parse(exact.stdout);
-    expect(report.mode).toBe('replay');
+    expect(report.mode).toBe('pipeline');
+    expect(report.refused).toEqual([]);
+    for (const p of report.proposals) {
+      expect(p.pipeline.falsePositiveAfter).toBeLessThan(p.pipeline.falsePositiveBefore);
+      expect(p.pipeline.truePositiveSurvived).toBe(p.pipeline.truePositiveTotal);
+    }
     const key = (r: { proposals: { ruleId: string; param: string; to: number; truePositiveKept: number; truePositiveTotal: number }[] }) =>
       r.proposals.map((p) => `${p.ruleId}.${p.param}=${p.to} (${p.truePositiveKept}/${p.truePositiveTotal})`);
     expect(key(report)).toEqual(key(facts));
@@ -175,5 +180,17 @@ describe('alertgate feedback and tune on the command line', () => {
     const reverted = cli(['tune', '--rules', tuned, '--db', db, '--revert', first.changeId, '--author', 'eve']);
     expect(reverted.code, reverted.stderr).toBe(0);
     expect(auditOf(reverted.stderr)).toEqual([expect.objectContaining({ event: 'tuning', action: 'reverted', changeId: first.changeId, before: first.after, after: first.before })]);
+  });
+
+  it('tune --replay --apply records the whole-pipeline evidence in the reason and the changelog', () => {
+    const tuned = join(dir, 'rules-pipeline');
+    cpSync(rules, tuned, { recursive: true });
+    const applied = cli(['tune', '--rules', tuned, '--db', db, '--replay', input, '--apply', '--author', 'eve', '--format', 'json']);
+    expect(applied.code, applied.stderr).toBe(0);
+    const { changes } = JSON.parse(applied.stdout) as { changes: { reason: string }[] };
+    expect(changes.length).toBeGreaterThan(0);
+    for (const change of changes) expect(change.reason).toMatch(/^false-positive incidents \d+ → \d+ across the pipeline, (\d+) of \1 confirmed true positives survive \(pipeline\)$/);
+    const changelog = readFileSync(join(tuned, 'CHANGELOG.md'), 'utf8');
+    expect(changelog.match(/^- across the whole pipeline: false-positive incidents \d+ → \d+, incidents \d+ → \d+, (\d+) of \1 confirmed true positives survive$/gm)).toHaveLength(changes.length);
   });
 });

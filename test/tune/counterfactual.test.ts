@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Rule } from '../../src/rules/schema.js';
-import { candidateRange, firstBeyond, gridValues, parsePercent } from '../../src/tune/candidates.js';
+import { candidateRange, firstBeyond, parsePercent } from '../../src/tune/candidates.js';
 import { analyzeParams, survives, type ThresholdUse } from '../../src/tune/counterfactual.js';
 import { withParam } from '../../src/tune/replay.js';
 import { alert, at, rule, ruleset, runPipeline } from '../helpers.js';
@@ -126,7 +126,8 @@ describe('candidate values', () => {
     // Value 0: the share is of the bounds' width.
     expect(candidateRange(param(0, 0, 10, 1), 'raise', 0.5)).toMatchObject({ nearest: 1, furthest: 5 });
     // Decimal steps land on clean values.
-    expect(gridValues(param(0.3, 0.1, 1, 0.1), candidateRange(param(0.3, 0.1, 1, 0.1), 'raise', 1)!)).toEqual([0.4, 0.5, 0.6]);
+    const decimal = param(0.3, 0.1, 1, 0.1);
+    expect([0.35, 0.45, 0.5].map((v) => firstBeyond(decimal, candidateRange(decimal, 'raise', 1)!, v, false))).toEqual([0.4, 0.5, 0.6]);
   });
 
   it('firstBeyond snaps a breakpoint to the grid in the stricter direction', () => {

@@ -81,11 +81,14 @@ describe('tune', () => {
     expect(report.rules[0]!.params[0]!.note).toBe('even the smallest step loses a confirmed true positive (min recall 1)');
   });
 
-  it('replay gives the same answer as the facts for a single threshold', async () => {
+  it('with the alerts, the whole-pipeline check accepts the forecast when no other rule takes the alerts, with its evidence', async () => {
     const { input } = await scenario();
-    const exact = tune(input({}, true));
-    expect(exact.mode).toBe('replay');
-    expect(exact.proposals.map((p) => [p.to, p.falsePositiveRemoved, p.truePositiveKept])).toEqual(tune(input()).proposals.map((p) => [p.to, p.falsePositiveRemoved, p.truePositiveKept]));
+    const checked = tune(input({}, true));
+    expect(checked.mode).toBe('pipeline');
+    expect(checked.proposals.map((p) => [p.to, p.falsePositiveRemoved, p.truePositiveKept])).toEqual(tune(input()).proposals.map((p) => [p.to, p.falsePositiveRemoved, p.truePositiveKept]));
+    // fp-1 (12 alerts) and bp-1 (12) no longer open an incident; the others do.
+    expect(checked.proposals[0]!.pipeline).toEqual({ incidentsBefore: 8, incidentsAfter: 6, falsePositiveBefore: 4, falsePositiveAfter: 3, truePositiveSurvived: 2, truePositiveTotal: 2 });
+    expect(checked.refused).toEqual([]);
   });
 
   it('proposes an exception for what recurs in false positives only (the entity the analysts named; the shared signature is also in TPs)', async () => {

@@ -1,0 +1,157 @@
+import type { TuningIncident } from '../ledger/records.js';
+import type { Verdict } from '../feedback/feedback.js';
+import type { CompiledRuleSet } from '../rules/ruleset.js';
+import { withParam, type PipelineRun, type ReplayEvaluator } from './replay.js';
+
+/** What a whole-pipeline run comes to, judged by the verdicts on the current rules' incidents. */
+export interface PipelineScore {
+  /** Every incident of the run, of any rule. */
+  readonly incidents: number;
+  /** Incidents of the run holding an alert of a false-positive incident and none of a true-positive one. */
+  readonly falsePositive: number;
+  /** Confirmed true-positive incidents that survive (docs/tuning.md, "Whole-pipeline check"). */
+  readonly truePositiveSurvived: number;
+  readonly truePositiveTotal: number;
+  /** Confirmed true positives none of whose alerts is in the replayed files: they count as lost. */
+  readonly truePositiveUnknown: number;
+}
+
+/** One param of one rule and the values the forecast would move it to, nearest the current value first. */
+export interface CandidateChange {
+  readonly ruleId: string;
+  readonly param: string;
+  readonly values: readonly number[];
+}
+
+export interface CheckedChange {
+  readonly ruleId: string;
+  readonly param: string;
+  /** The value accepted; undefined when every value was refused. */
+  readonly value: number | undefined;
+  readonly before: PipelineScore;
+  /** The score at the accepted value, or at the last value tried. */
+  readonly after: PipelineScore;
+  /** Why the last value tried was refused. */
+  readonly refusal: string | undefined;
+  /** Every value run, in the order they were. */
+  readonly tried: readonly number[];
+}
+
+/** Values checked for acceptance below the furthest one that keeps the true positives, at most. */
+const MAX_ACCEPTANCE_CHECKS = 3;
+
+/**
+ * Every change checked across the whole pipeline, one after another on top of those already accepted
+ * (so joint effects count), with the alerts re-run under the candidate rules. A stricter threshold
+ * never promotes more alerts (property-tested), so the confirmed true positives that survive only fall
+ * as the value moves away: a binary search finds the furthest value that keeps at least `minRecall` of
+ * them, and from there, nearer values in turn, the first at which false-positive incidents drop and no
+ * incident is added is accepted. Verdicts carry over by alert: an incident of a candidate run is a
+ * false positive when it holds an alert of an incident analysts called false positive, and none of a
+ * true positive's.
+ */
+export function checkAcrossPipeline(
+  replay: ReplayEvaluator,
+  ruleset: CompiledRuleSet,
+  incidents: readonly TuningIncident[],
+  changes: readonly CandidateChange[],
+  minRecall: number,
+): CheckedChange[] {
+  const judge = verdictJudge(replay.run(ruleset), incidents, replay.alertIds);
+  let accepted = ruleset;
+  let current = judge(replay.run(ruleset));
+  const checked: CheckedChange[] = [];
+  for (const change of changes) {
+    const tried: number[] = [];
+    const scores = new Map<number, PipelineScore>();
+    const scoreAt = (index: number): PipelineScore => {
+      const value = change.values[index]!;
+      let score = scores.get(value);
+      if (score === undefined) {
+        tried.push(value);
+        scores.set(value, (score = judge(replay.run(withParam(accepted, change.ruleId, change.param, value)))));
+      }
+      return score;
+    };
+    const keeps = (index: number) => recallOf(scoreAt(index)) >= minRecall - 1e-12;
+    // The furthest index that keeps the true positives: values up to it keep them, beyond it none does.
+    let lo = -1;
+    let hi = change.values.length;
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >> 1;
+      if (keeps(mid)) lo = mid;
+      else hi = mid;
+    }
+    let outcome: CheckedChange = { ruleId: change.ruleId, param: change.param, value: undefined, before: current, after: scoreAt(Math.max(lo, 0)), refusal: undefined, tried };
+    for (let index = lo; index >= 0 && index > lo - MAX_ACCEPTANCE_CHECKS; index--) {
+      const after = scoreAt(index);
+      const refusal = refusalOf(current, after, minRecall);
+      outcome = { ...outcome, value: refusal === undefined ? change.values[index] : undefined, after, refusal };
+      if (refusal === undefined) break;
+    }
+    if (lo < 0) outcome = { ...outcome, refusal: refusalOf(current, outcome.after, minRecall) };
+    if (outcome.value !== undefined) {
+      accepted = withParam(accepted, change.ruleId, change.param, outcome.value);
+      current = outcome.after;
+    }
+    checked.push(outcome);
+  }
+  return checked;
+}
+
+function recallOf(score: PipelineScore): number {
+  return score.truePositiveTotal === 0 ? 1 : score.truePositiveSurvived / score.truePositiveTotal;
+}
+
+export function refusalOf(before: PipelineScore, after: PipelineScore, minRecall: number): string | undefined {
+  if (recallOf(after) < minRecall - 1e-12) {
+    const unknown = after.truePositiveUnknown > 0 ? ` (${after.truePositiveUnknown} with no alert in the replayed files)` : '';
+    return `across the pipeline ${after.truePositiveSurvived} of ${after.truePositiveTotal} confirmed true positives survive${unknown}, below min recall ${minRecall}`;
+  }
+  if (after.falsePositive >= before.falsePositive) return `across the pipeline false-positive incidents do not drop (${before.falsePositive} → ${after.falsePositive})`;
+  if (after.incidents > before.incidents) return `across the pipeline incidents grow (${before.incidents} → ${after.incidents})`;
+  return undefined;
+}
+
+/**
+ * Scores runs by the verdicts on the current rules' incidents. An incident's alerts are those the
+ * current rules' run promoted into it (all of them), or the ids its record lists when that run does
+ * not have it (an incident of an older rule version).
+ */
+export function verdictJudge(baseline: PipelineRun, incidents: readonly TuningIncident[], inFiles: ReadonlySet<string>): (run: PipelineRun) => PipelineScore {
+  const verdictOf = new Map<string, Verdict>();
+  const truePositives: (readonly string[])[] = [];
+  let unknown = 0;
+  for (const incident of incidents) {
+    if (incident.verdict === null) continue;
+    const alerts = (baseline.incidents.get(incident.record.id)?.alerts ?? incident.record.alertIds).filter((id) => inFiles.has(id));
+    if (incident.verdict === 'true_positive') {
+      if (alerts.length === 0) unknown++;
+      else truePositives.push(alerts);
+    }
+    for (const id of alerts) {
+      const known = verdictOf.get(id);
+      // A true positive's alert stays one whatever else it was part of; then false over benign.
+      if (known === 'true_positive' || (known === 'false_positive' && incident.verdict === 'benign_positive')) continue;
+      verdictOf.set(id, incident.verdict);
+    }
+  }
+  return (run) => {
+    let falsePositive = 0;
+    for (const { alerts } of run.incidents.values()) {
+      let fp = false;
+      let tp = false;
+      for (const id of alerts) {
+        const v = verdictOf.get(id);
+        if (v === 'true_positive') {
+          tp = true;
+          break;
+        }
+        if (v === 'false_positive') fp = true;
+      }
+      if (fp && !tp) falsePositive++;
+    }
+    const survived = truePositives.filter((alerts) => alerts.some((id) => run.incidentOf.has(id))).length;
+    return { incidents: run.incidents.size, falsePositive, truePositiveSurvived: survived, truePositiveTotal: truePositives.length + unknown, truePositiveUnknown: unknown };
+  };
+}
