@@ -38,9 +38,11 @@ const ACTIONS: readonly { name: string; action: CaseAction; args?: string; descr
   { name: 'ack', action: 'acknowledge', description: 'acknowledge a case: someone has it, escalation stops' },
   { name: 'assign', action: 'assign', args: '<assignee>', description: 'assign a case to someone' },
   { name: 'classify', action: 'classify', args: '<classification>', description: `set its classification: ${CLASSIFICATIONS.join(', ')}` },
+  { name: 'flag', action: 'flag', args: '<flag>', description: 'set a flag on a case (personal-data, material, major-ict): obligations may start on it (docs/obligations.md)' },
+  { name: 'unflag', action: 'unflag', args: '<flag>', description: 'remove a flag from a case (obligations already started keep running)' },
   { name: 'contain', action: 'contain', description: 'mark a case contained' },
   { name: 'resolve', action: 'resolve', description: 'resolve a case: the page is resolved, the ticket transitioned; --verdict records the verdict on every incident' },
-  { name: 'close', action: 'close', description: 'close a resolved case' },
+  { name: 'close', action: 'close', description: 'close a resolved case (a high or critical one once its postmortem is done: docs/postmortems.md)' },
   { name: 'reopen', action: 'reopen', description: 'reopen a resolved or closed case: escalation starts over' },
 ];
 
@@ -170,12 +172,12 @@ async function act(id: string, action: CaseAction, value: string | undefined, op
   const parsedVerdict = opts.verdict === undefined ? undefined : VerdictInput.safeParse(opts.verdict);
   if (parsedVerdict?.success === false) throw new UserError(`--verdict: ${parsedVerdict.error.issues[0]!.message}`);
   const verdict = parsedVerdict?.data;
-  const raw = { note: opts.note, ...(action === 'assign' ? { assignee: value } : {}), ...(action === 'classify' ? { classification: value } : {}), ...(verdict ? { verdict } : {}) };
+  const raw = { note: opts.note, ...(action === 'assign' ? { assignee: value } : {}), ...(action === 'classify' ? { classification: value } : {}), ...(action === 'flag' || action === 'unflag' ? { flag: value } : {}), ...(verdict ? { verdict } : {}) };
   const parsed = ACTION_BODIES[action].safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const field = String(issue.path[0] ?? '');
-    throw new UserError(`${field === 'assignee' || field === 'classification' ? `<${field}>` : `--${field}`}: ${issue.message}${field === 'classification' ? ` (${CLASSIFICATIONS.join(', ')})` : ''}`);
+    throw new UserError(`${field === 'assignee' || field === 'classification' || field === 'flag' ? `<${field}>` : `--${field}`}: ${issue.message}${field === 'classification' ? ` (${CLASSIFICATIONS.join(', ')})` : ''}`);
   }
   const body = parsed.data as Parameters<typeof takeAction>[3];
   const target = await openTarget(opts, { existing: true });
@@ -191,6 +193,7 @@ async function act(id: string, action: CaseAction, value: string | undefined, op
         outcome = await takeAction(target.ledger, id, action, body, { actor: `cli:${user}`, analyst: user, source: 'cli' }, {
           audit,
           onCaseChanges: (changes) => changes.forEach((c) => audit.caseChange(caseAuditOf(c))),
+          postmortemRequiredFor: target.config?.postmortems.requiredFor,
         });
       } catch (err) {
         throw err instanceof ApiError && err.status < 500 ? new UserError(`${target.where}: ${err.message}`) : err;

@@ -8,6 +8,8 @@ import { Dispatcher } from '../delivery/dispatcher.js';
 import { DryRunReceiver } from '../delivery/dry-run.js';
 import { Escalator } from '../escalation/escalator.js';
 import { loadEscalation, type EscalationPolicy } from '../escalation/load.js';
+import { ObligationKeeper } from '../obligations/keeper.js';
+import { loadObligations, type ObligationPolicy } from '../obligations/load.js';
 import { caseAuditOf, type CaseChange } from '../ledger/case-store.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { Receiver } from '../receivers/receiver.js';
@@ -21,6 +23,8 @@ const SETTLE_WAIT_MS = 5_000;
 /** A worker's escalation and delivery (docs/escalation.md): who is told, sent from the outbox by the lease holder. */
 export interface WorkerCases {
   readonly escalation: EscalationPolicy | undefined;
+  /** The obligations file (obligations.file), undefined without one. */
+  readonly obligations: ObligationPolicy | undefined;
   readonly dispatcher: Dispatcher;
   /** The receivers by name (dry-run stand-ins with delivery.dryRun). */
   readonly receivers: ReadonlyMap<string, Receiver>;
@@ -56,8 +60,14 @@ export async function openWorkerCases(
     if (!loaded.ok) throw new UserError(`invalid escalation file ${config.escalation.file}:\n${loaded.problems.map(formatProblem).join('\n')}`);
     escalation = loaded.policy;
   }
+  let obligations: ObligationPolicy | undefined;
+  if (config.obligations.file !== undefined) {
+    const loaded = await loadObligations(config.obligations.file);
+    if (!loaded.ok) throw new UserError(`invalid obligations file ${config.obligations.file}:\n${loaded.problems.map(formatProblem).join('\n')}`);
+    obligations = loaded.policy;
+  }
   const delivery = config.delivery;
-  const names = [...new Set([...(escalation?.receivers ?? []), ...(delivery.fallback !== undefined ? [delivery.fallback] : [])])].sort();
+  const names = [...new Set([...(escalation?.receivers ?? []), ...(obligations?.receivers ?? []), ...(delivery.fallback !== undefined ? [delivery.fallback] : [])])].sort();
   const receivers = new Map<string, Receiver>();
   for (const name of names) {
     if (delivery.dryRun) receivers.set(name, new DryRunReceiver(name, delivery.capture, now));
@@ -66,7 +76,7 @@ export async function openWorkerCases(
   const missing = names.filter((n) => !receivers.has(n));
   if (missing.length > 0) {
     throw new UserError(
-      `receivers named by ${config.escalation.file ?? 'delivery.fallback'} are not configured: ${missing.join(', ')}; configure them (docs/receivers.md) or set delivery.dryRun: true (run --dry-run) to write what would be sent to ${delivery.capture}`,
+      `receivers named by ${[config.escalation.file, config.obligations.file].filter((f) => f !== undefined).join(' and ') || 'delivery.fallback'} are not configured: ${missing.join(', ')}; configure them (docs/receivers.md) or set delivery.dryRun: true (run --dry-run) to write what would be sent to ${delivery.capture}`,
     );
   }
   let dispatcher: Dispatcher | undefined;
@@ -75,6 +85,7 @@ export async function openWorkerCases(
     dispatcher?.wake();
   };
   const escalator = escalation ? new Escalator({ cases: ledger.cases, escalation, now, onChanges: onCaseChanges }) : undefined;
+  const keeper = obligations ? new ObligationKeeper({ store: ledger.obligations, policy: obligations, now, onChanges: onCaseChanges }) : undefined;
   const deliverer = new Deliverer({
     outbox: ledger.outbox,
     receivers,
@@ -95,6 +106,7 @@ export async function openWorkerCases(
     outbox: ledger.outbox,
     holder: `${hostname()}:${process.pid}`,
     escalator,
+    obligations: keeper,
     deliverer,
     leaseTtlMs: parseDuration(delivery.leaseTtl),
     pollMs: parseDuration(delivery.pollInterval),
@@ -102,11 +114,12 @@ export async function openWorkerCases(
     log,
   });
   dispatcher.start();
-  if (escalation) log.info({ escalation: escalation.file, receivers: names, dryRun: delivery.dryRun ? delivery.capture : false }, 'escalation and delivery on');
+  if (escalation) log.info({ escalation: escalation.file, obligations: obligations?.file ?? null, receivers: names, dryRun: delivery.dryRun ? delivery.capture : false }, 'escalation and delivery on');
   else log.info('no escalation file (escalation.file): cases are recorded, nobody is told');
   const running = dispatcher;
   return {
     escalation,
+    obligations,
     dispatcher: running,
     receivers,
     onCaseChanges,

@@ -183,7 +183,7 @@ describe('API', () => {
     expect((await call('POST', `/cases/${i2.caseId}/assign`, 'analyst', { assignee: 'bob', note: 'yours' })).json()).toMatchObject({ case: { assignee: 'bob' }, event: { event: 'assigned', actor: 'api:analyst-1', from: null, to: 'bob', note: 'yours' } });
     const refused = await call('POST', `/cases/${i2.caseId}/close`, 'analyst', {});
     expect(refused.statusCode).toBe(409);
-    expect(refused.json().error).toMatchObject({ code: 'conflict', message: expect.stringContaining('cannot close a case that is open; from open a case can be: acknowledge, assign, classify, contain, resolve') });
+    expect(refused.json().error).toMatchObject({ code: 'conflict', message: expect.stringContaining('cannot close a case that is open; from open a case can be: acknowledge, assign, classify, flag, unflag, contain, resolve') });
     expect((await call('POST', `/cases/${i2.caseId}/classify`, 'analyst', { classification: 'ransomware' })).json().error.field).toBe('/classification');
     expect((await call('POST', `/cases/${i2.caseId}/resolve`, 'analyst', { verdict: 'false_positive' })).json().error.message).toBe('body/note: a verdict needs a note: the reason recorded with it');
     const resolved = await call('POST', `/cases/${i2.id}/resolve`, 'analyst', { verdict: 'false_positive', note: 'the nightly backup' });

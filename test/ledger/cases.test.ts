@@ -117,7 +117,7 @@ describeLedger('cases', (fresh, backend) => {
     expect(await ledger.cases.act(caseId, 'close', { actor: 'cli:ana' })).toEqual({
       status: 'refused',
       caseId,
-      message: 'cannot close a case that is open; from open a case can be: acknowledge, assign, classify, contain, resolve (docs/cases.md, "Lifecycle")',
+      message: 'cannot close a case that is open; from open a case can be: acknowledge, assign, classify, flag, unflag, contain, resolve (docs/cases.md, "Lifecycle")',
     });
     const ack = await ledger.cases.act(caseId, 'acknowledge', { actor: 'cli:ana', note: 'on it' });
     expect(ack).toMatchObject({ status: 'done', case: { state: 'acknowledged', acknowledgedAt: new Date(T0 + 4 * MIN).toISOString(), escalation: { nextAt: null } } });
