@@ -21,6 +21,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   report: async () => (await import('./report.js')).registerReport,
   incidents: async () => (await import('./incidents.js')).registerIncidents,
   escalation: async () => (await import('./escalation.js')).registerEscalation,
+  obligations: async () => (await import('./obligations.js')).registerObligations,
 };
 
 /** The command's exit code (src/cli/exit-codes.ts). */

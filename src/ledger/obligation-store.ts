@@ -43,8 +43,8 @@ export interface ObligationFilter {
 
 /** The obligations' figures for the metrics (docs/metrics.md, "Obligations"). */
 export interface ObligationStats {
-  /** Running obligations: seconds until due (negative once past). */
-  readonly running: readonly { obligation: string; caseId: string; seconds: number }[];
+  /** Per obligation, the soonest-due running one: seconds until due (negative once past). */
+  readonly running: readonly { obligation: string; seconds: number }[];
   /** Obligations that passed their due time unmet (missed, or met late), by name. */
   readonly missed: readonly { obligation: string; count: number }[];
   /** Obligations by name and status. */
@@ -224,7 +224,13 @@ export class ObligationStore {
 
   async stats(nowMs: number): Promise<ObligationStats> {
     const { db } = this.ctx;
-    const running = await db.selectFrom('case_obligations').select(['name', 'case_id', 'due_at_ms']).where('status', '=', 'running').orderBy('name').orderBy('case_id').execute();
+    const running = await db
+      .selectFrom('case_obligations')
+      .select((eb) => ['name', eb.fn.min('due_at_ms').as('due')])
+      .where('status', '=', 'running')
+      .groupBy('name')
+      .orderBy('name')
+      .execute();
     const missed = await db
       .selectFrom('case_obligations')
       .select((eb) => ['name', eb.fn.countAll().as('n')])
@@ -240,7 +246,7 @@ export class ObligationStore {
       .orderBy('status')
       .execute();
     return {
-      running: running.map((r) => ({ obligation: r.name, caseId: r.case_id, seconds: (Number(r.due_at_ms) - nowMs) / 1000 })),
+      running: running.map((r) => ({ obligation: r.name, seconds: (Number(r.due) - nowMs) / 1000 })),
       missed: missed.map((r) => ({ obligation: r.name, count: Number(r.n) })),
       byStatus: byStatus.map((r) => ({ obligation: r.name, status: r.status, count: Number(r.n) })),
     };
