@@ -623,6 +623,23 @@ export class CaseStore {
     });
   }
 
+  /**
+   * Cases first seen in [fromMs, toMs] of these severities whose postmortem is not done: how many, and the
+   * oldest `limit` of them (a report over a busy year holds a page, not every case).
+   */
+  async openPostmortems(fromMs: number, toMs: number, severities: readonly string[], limit: number): Promise<{ total: number; cases: { id: string; first_seen_ms: number; title: string; severity: string; state: string }[] }> {
+    if (severities.length === 0) return { total: 0, cases: [] };
+    const open = this.ctx.db
+      .selectFrom('cases')
+      .where('first_seen_ms', '>=', fromMs)
+      .where('first_seen_ms', '<=', toMs)
+      .where('severity', 'in', [...severities])
+      .where('postmortem_done_at_ms', 'is', null);
+    const total = await open.select((eb) => eb.fn.countAll().as('n')).executeTakeFirst();
+    const cases = await open.select(['id', 'first_seen_ms', 'title', 'severity', 'state']).orderBy('first_seen_ms').orderBy('id').limit(limit).execute();
+    return { total: Number(total?.n ?? 0), cases: cases.map((c) => ({ ...c, first_seen_ms: Number(c.first_seen_ms) })) };
+  }
+
   /** Marks a case's postmortem done (once: a second time is refused), with the event in its timeline. */
   async postmortemDone(caseId: string, input: { readonly actor: string; readonly note?: string | undefined }): Promise<CaseActionResult> {
     return this.ctx.db.transaction().execute(async (trx) => {
@@ -637,6 +654,16 @@ export class CaseStore {
       const change = await appendEvent(trx, this.ctx, after, { actor: input.actor, event: 'postmortem-done', from: null, to: 'done', note: input.note ?? null });
       return { status: 'done', case: summaryRowOf({ ...after, last_seq: change.event.seq }, await this.verdictRank(trx, caseId)), change } as const;
     });
+  }
+
+  /** When escalation acts next on any case nobody has acknowledged (epoch ms), or undefined. */
+  async nextEscalationMs(): Promise<number | undefined> {
+    const row = await this.ctx.db
+      .selectFrom('cases')
+      .select((eb) => eb.fn.min('next_escalation_at_ms').as('next'))
+      .where('state', 'in', [...UNACKNOWLEDGED])
+      .executeTakeFirst();
+    return row?.next === null || row?.next === undefined ? undefined : Number(row.next);
   }
 
   /** Cases the escalation should look at: nobody has acknowledged them and they are due, or their policy is to be matched again. */

@@ -216,6 +216,22 @@ export class ObligationStore {
     return rows.map((r) => obligationStatusOf(ObligationRow.parse(r)));
   }
 
+  /** The obligations of the cases first seen (event time) in [fromMs, toMs], the soonest due first: at most `limit`. */
+  async ofCasesFirstSeen(fromMs: number, toMs: number, limit: number): Promise<ObligationStatus[]> {
+    const rows = await this.ctx.db
+      .selectFrom('case_obligations')
+      .innerJoin('cases', 'cases.id', 'case_obligations.case_id')
+      .selectAll('case_obligations')
+      .where('cases.first_seen_ms', '>=', fromMs)
+      .where('cases.first_seen_ms', '<=', toMs)
+      .orderBy('case_obligations.due_at_ms')
+      .orderBy('case_obligations.case_id')
+      .orderBy('case_obligations.name')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => obligationStatusOf(ObligationRow.parse(r)));
+  }
+
   /** The timeline events of a case (for the drill's and the postmortem's reading). */
   async timeline(caseId: string) {
     const rows = await this.ctx.db.selectFrom('case_events').selectAll().where('case_id', '=', caseId).orderBy('seq').execute();
