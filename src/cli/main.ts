@@ -22,6 +22,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   incidents: async () => (await import('./incidents.js')).registerIncidents,
   escalation: async () => (await import('./escalation.js')).registerEscalation,
   obligations: async () => (await import('./obligations.js')).registerObligations,
+  drill: async () => (await import('./drill.js')).registerDrill,
 };
 
 /** The command's exit code (src/cli/exit-codes.ts). */
