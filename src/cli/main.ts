@@ -23,6 +23,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   escalation: async () => (await import('./escalation.js')).registerEscalation,
   obligations: async () => (await import('./obligations.js')).registerObligations,
   drill: async () => (await import('./drill.js')).registerDrill,
+  postmortem: async () => (await import('./postmortem.js')).registerPostmortem,
 };
 
 /** The command's exit code (src/cli/exit-codes.ts). */

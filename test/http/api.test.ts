@@ -113,6 +113,8 @@ describe('API', () => {
       'POST /cases/:id/flag': action('flag', { flag: 'personal-data' }),
       'POST /cases/:id/unflag': action('unflag', { flag: 'personal-data' }),
       'GET /obligations': { url: '/obligations', ok: [200] },
+      'GET /cases/:id/postmortem': { url: `/cases/${caseId}/postmortem`, ok: [200] },
+      'POST /cases/:id/postmortem/done': { url: `/cases/${caseId}/postmortem/done`, payload: {}, ok: [200, 409] },
       'POST /cases/:id/obligations/:name/met': { url: `/cases/${caseId}/obligations/gdpr/met`, payload: {}, ok: [404] },
       'POST /cases/:id/obligations/:name/waive': { url: `/cases/${caseId}/obligations/gdpr/waive`, payload: { reason: 'test data' }, ok: [404] },
       'POST /cases/:id/contain': action('contain'),
