@@ -5,7 +5,6 @@ import { CaseDetail, CaseSummary } from '../cases/case-record.js';
 import { Classification, CLASSIFICATIONS } from '../cases/classification.js';
 import { CASE_STATES, CaseState, type CaseAction } from '../cases/lifecycle.js';
 import { VerdictInput, VERDICTS } from '../feedback/feedback.js';
-import { ApiError } from '../http/api-error.js';
 import { ACTION_BODIES, CaseActionOutcome, takeAction } from '../http/case-routes.js';
 import { INCIDENT_SEVERITIES } from '../incidents/index.js';
 import { caseAuditOf } from '../ledger/case-store.js';
@@ -13,7 +12,7 @@ import { sinceMsOf } from '../ledger/since.js';
 import { formatCaseDetail, formatCaseTable } from './case-text.js';
 import { cliAuditLog } from './logger.js';
 import { reportUserError, UserError } from './setup.js';
-import { asUserError, openTarget, withTarget, type Target, type TargetOptions } from './target.js';
+import { asLedgerUserError, callApi, openTarget, withTarget, type Target, type TargetOptions } from './target.js';
 
 interface ListOptions extends TargetOptions {
   state?: string;
@@ -128,7 +127,7 @@ async function list(opts: ListOptions): Promise<void> {
       set('classification', filter.classification);
       set('assignee', opts.assignee);
       set('limit', filter.limit);
-      cases = (await call(target, () => target.client.request('GET', `/cases?${query}`, CaseList))).body!.cases;
+      cases = (await callApi(target, () => target.client.request('GET', `/cases?${query}`, CaseList))).body!.cases;
     } else {
       let sinceMs: number | undefined;
       try {
@@ -155,7 +154,7 @@ async function show(id: string, opts: ActionOptions): Promise<void> {
   try {
     let detail: CaseDetail | undefined;
     if (target.kind === 'api') {
-      const answer = await call(target, () => target.client.request('GET', `/cases/${encodeURIComponent(id)}`, CaseDetail, undefined, [404]));
+      const answer = await callApi(target, () => target.client.request('GET', `/cases/${encodeURIComponent(id)}`, CaseDetail, undefined, [404]));
       detail = answer.body;
     } else {
       const caseId = await target.ledger.cases.resolveId(id);
@@ -184,7 +183,7 @@ async function act(id: string, action: CaseAction, value: string | undefined, op
   try {
     let outcome: CaseActionOutcome;
     if (target.kind === 'api') {
-      outcome = (await call(target, () => target.client.request('POST', `/cases/${encodeURIComponent(id)}/${action}`, CaseActionOutcome, body))).body!;
+      outcome = (await callApi(target, () => target.client.request('POST', `/cases/${encodeURIComponent(id)}/${action}`, CaseActionOutcome, body))).body!;
     } else {
       // Straight into the ledger: the audit trail is written here (through --api, the worker writes it); the worker's delivery sends the notifications.
       const audit = cliAuditLog(target.config);
@@ -196,7 +195,7 @@ async function act(id: string, action: CaseAction, value: string | undefined, op
           postmortemRequiredFor: target.config?.postmortems.requiredFor,
         });
       } catch (err) {
-        throw err instanceof ApiError && err.status < 500 ? new UserError(`${target.where}: ${err.message}`) : err;
+        throw asLedgerUserError(target.where, err);
       }
     }
     process.stdout.write(opts.json ? `${JSON.stringify(outcome)}\n` : `${describe(outcome)}\n`);
@@ -220,13 +219,6 @@ function optionOf<T>(flag: string, schema: z.ZodType<T>, value: string | undefin
   return parsed.data;
 }
 
-async function call<T>(target: Extract<Target, { kind: 'api' }>, request: () => Promise<T>): Promise<T> {
-  try {
-    return await request();
-  } catch (err) {
-    throw asUserError(target.where, err);
-  }
-}
 
 async function closeTarget(target: Target): Promise<void> {
   if (target.kind === 'db') await target.ledger.close();

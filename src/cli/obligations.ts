@@ -1,18 +1,16 @@
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { ApiError } from '../http/api-error.js';
 import { ObligationOutcome, settleObligation } from '../http/obligation-routes.js';
 import { caseAuditOf } from '../ledger/case-store.js';
 import { describeWithin } from '../obligations/deadline.js';
 import { loadObligations } from '../obligations/load.js';
 import { OBLIGATION_STATUSES, ObligationState, ObligationStatus } from '../obligations/obligation-record.js';
 import { describeTrigger } from '../obligations/trigger.js';
-import { formatProblem } from '../rules/problems.js';
 import { formatObligations } from './case-text.js';
 import { cliAuditLog } from './logger.js';
-import { reportUserError, UserError } from './setup.js';
-import { asUserError, openTarget, withTarget, type Target, type TargetOptions } from './target.js';
+import { reportProblems, reportUserError, UserError } from './setup.js';
+import { asLedgerUserError, callApi, openTarget, withTarget, type Target, type TargetOptions } from './target.js';
 
 interface ListOptions extends TargetOptions {
   status?: string;
@@ -40,9 +38,7 @@ export function registerObligations(program: Command, setExit: (code: number) =>
       try {
         const loaded = await loadObligations(file);
         if (!loaded.ok) {
-          for (const p of loaded.problems) process.stdout.write(`${formatProblem(p)}\n`);
-          process.stderr.write(`alertgate: ${loaded.problems.length} problem${loaded.problems.length === 1 ? '' : 's'} in ${file}\n`);
-          setExit(1);
+          reportProblems(file, loaded.problems, setExit);
           return;
         }
         const { spec, receivers } = loaded.policy;
@@ -104,7 +100,7 @@ async function list(opts: ListOptions): Promise<void> {
       const query = new URLSearchParams();
       if (status) query.set('status', status);
       if (opts.case) query.set('case', opts.case);
-      found = (await call(target, () => target.client.request('GET', `/obligations?${query}`, ObligationList))).body!.obligations;
+      found = (await callApi(target, () => target.client.request('GET', `/obligations?${query}`, ObligationList))).body!.obligations;
     } else {
       const caseId = opts.case === undefined ? undefined : await target.ledger.cases.resolveId(opts.case);
       if (opts.case !== undefined && caseId === undefined) throw new UserError(`no case ${opts.case} in ${target.where}`);
@@ -124,13 +120,13 @@ async function mark(id: string, name: string, status: 'met' | 'waived', opts: Se
     let outcome: ObligationOutcome;
     const path = `/cases/${encodeURIComponent(id)}/obligations/${encodeURIComponent(name)}/${status === 'met' ? 'met' : 'waive'}`;
     if (target.kind === 'api') {
-      outcome = (await call(target, () => target.client.request('POST', path, ObligationOutcome, status === 'met' ? { note } : { reason: note }))).body!;
+      outcome = (await callApi(target, () => target.client.request('POST', path, ObligationOutcome, status === 'met' ? { note } : { reason: note }))).body!;
     } else {
       const audit = cliAuditLog(target.config);
       try {
         outcome = await settleObligation(target.ledger, id, name, status, { actor: `cli:${userInfo().username}`, note }, { onCaseChanges: (changes) => changes.forEach((c) => audit.caseChange(caseAuditOf(c))) });
       } catch (err) {
-        throw err instanceof ApiError && err.status < 500 ? new UserError(`${target.where}: ${err.message}`) : err;
+        throw asLedgerUserError(target.where, err);
       }
     }
     const o = outcome.obligation;
@@ -140,10 +136,3 @@ async function mark(id: string, name: string, status: 'met' | 'waived', opts: Se
   }
 }
 
-async function call<T>(target: Extract<Target, { kind: 'api' }>, request: () => Promise<T>): Promise<T> {
-  try {
-    return await request();
-  } catch (err) {
-    throw asUserError(target.where, err);
-  }
-}

@@ -1,13 +1,12 @@
 import { writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
-import { ApiError } from '../http/api-error.js';
 import { CaseActionOutcome } from '../http/case-routes.js';
 import { markPostmortemDone, postmortemOf } from '../http/postmortem-routes.js';
-import { caseAuditOf } from '../ledger/case-store.js';
+import { caseAuditOf, type CaseChange } from '../ledger/case-store.js';
 import { cliAuditLog } from './logger.js';
 import { reportUserError, UserError } from './setup.js';
-import { asUserError, openTarget, withTarget, type Target, type TargetOptions } from './target.js';
+import { asLedgerUserError, callApi, openTarget, withTarget, type Target, type TargetOptions } from './target.js';
 
 interface PostmortemOptions extends TargetOptions {
   out?: string;
@@ -38,8 +37,10 @@ export function registerPostmortem(program: Command, setExit: (code: number) => 
         }
         const draft =
           target.kind === 'api'
-            ? await call(target, () => target.client.text(`/cases/${encodeURIComponent(id)}/postmortem`))
-            : await postmortemOf(target.ledger, id).catch(asCliError(target));
+            ? await callApi(target, () => target.client.text(`/cases/${encodeURIComponent(id)}/postmortem`))
+            : await postmortemOf(target.ledger, id).catch((err: unknown) => {
+                throw asLedgerUserError(target.where, err);
+              });
         if (opts.out !== undefined) await writeFile(opts.out, draft);
         else process.stdout.write(draft);
       } finally {
@@ -52,21 +53,11 @@ export function registerPostmortem(program: Command, setExit: (code: number) => 
 }
 
 async function markDone(target: Target, id: string, note: string | undefined): Promise<CaseActionOutcome> {
-  if (target.kind === 'api') return (await call(target, () => target.client.request('POST', `/cases/${encodeURIComponent(id)}/postmortem/done`, CaseActionOutcome, note === undefined ? {} : { note }))).body!;
+  if (target.kind === 'api') return (await callApi(target, () => target.client.request('POST', `/cases/${encodeURIComponent(id)}/postmortem/done`, CaseActionOutcome, note === undefined ? {} : { note }))).body!;
   const audit = cliAuditLog(target.config);
-  return markPostmortemDone(target.ledger, id, { actor: `cli:${userInfo().username}`, note }, { onCaseChanges: (changes) => changes.forEach((c) => audit.caseChange(caseAuditOf(c))) }).catch(asCliError(target));
+  const hooks = { onCaseChanges: (changes: readonly CaseChange[]) => changes.forEach((c) => audit.caseChange(caseAuditOf(c))) };
+  return markPostmortemDone(target.ledger, id, { actor: `cli:${userInfo().username}`, note }, hooks).catch((err: unknown) => {
+    throw asLedgerUserError(target.where, err);
+  });
 }
 
-function asCliError(target: Target) {
-  return (err: unknown): never => {
-    throw err instanceof ApiError && err.status < 500 ? new UserError(`${target.where}: ${err.message}`) : err;
-  };
-}
-
-async function call<T>(target: Extract<Target, { kind: 'api' }>, request: () => Promise<T>): Promise<T> {
-  try {
-    return await request();
-  } catch (err) {
-    throw asUserError(target.where, err);
-  }
-}

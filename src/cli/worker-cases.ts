@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { AuditLog } from '../audit/audit-log.js';
+import { delivererSettingsOf } from '../config/delivery.js';
 import type { Config } from '../config/schema.js';
 import { Deliverer } from '../delivery/deliverer.js';
 import { Dispatcher } from '../delivery/dispatcher.js';
@@ -89,12 +90,7 @@ export async function openWorkerCases(
   const deliverer = new Deliverer({
     outbox: ledger.outbox,
     receivers,
-    maxAttempts: delivery.maxAttempts,
-    backoff: { initialMs: parseDuration(delivery.backoff.initial), maxMs: parseDuration(delivery.backoff.max) },
-    timeoutMs: parseDuration(delivery.timeout),
-    rateOf: (receiver) => delivery.rateLimits[receiver] ?? delivery.rateLimit,
-    fallback: delivery.fallback,
-    linkTemplate: delivery.linkTemplate,
+    ...delivererSettingsOf(delivery),
     concurrency: delivery.concurrency,
     now,
     random: Math.random,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Duration } from '../rules/schema.js';
+import { parseDuration } from '../state/index.js';
 
 const receiverName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'a receiver name: letters, digits, ".", "_" or "-"');
 
@@ -45,6 +46,18 @@ export const DeliveryConfig = z
 export type DeliveryConfig = z.infer<typeof DeliveryConfig>;
 
 export const DELIVERY_DEFAULTS: DeliveryConfig = DeliveryConfig.parse({});
+
+/** What the delivery stage (src/delivery/deliverer.ts) takes from the section: attempts, backoff, timeout, rates, fallback, link. */
+export function delivererSettingsOf(delivery: DeliveryConfig) {
+  return {
+    maxAttempts: delivery.maxAttempts,
+    backoff: { initialMs: parseDuration(delivery.backoff.initial), maxMs: parseDuration(delivery.backoff.max) },
+    timeoutMs: parseDuration(delivery.timeout),
+    rateOf: (receiver: string) => delivery.rateLimits[receiver] ?? delivery.rateLimit,
+    fallback: delivery.fallback,
+    linkTemplate: delivery.linkTemplate,
+  };
+}
 
 /** The `escalation` section: the escalation file (docs/escalation.md). Without it, nobody is told. */
 export const EscalationConfig = z

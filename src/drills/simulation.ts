@@ -5,7 +5,7 @@ import pino from 'pino';
 import type { CaseDetail } from '../cases/case-record.js';
 import { caseMergeOptionsOf, type CasesConfig } from '../config/cases.js';
 import { EVENT_TIME_DEFAULTS } from '../config/event-time.js';
-import type { DeliveryConfig } from '../config/delivery.js';
+import { delivererSettingsOf, type DeliveryConfig } from '../config/delivery.js';
 import { Deliverer } from '../delivery/deliverer.js';
 import { Dispatcher } from '../delivery/dispatcher.js';
 import { Escalator } from '../escalation/escalator.js';
@@ -98,16 +98,10 @@ export async function runDrill(setup: DrillSetup, options: RunOptions): Promise<
   const log = pino({ level: 'silent' });
   const escalator = setup.escalation ? new Escalator({ cases: ledger.cases, escalation: setup.escalation, now }) : undefined;
   const keeper = setup.obligations ? new ObligationKeeper({ store: ledger.obligations, policy: setup.obligations, now }) : undefined;
-  const { delivery } = setup;
   const deliverer = new Deliverer({
     outbox: ledger.outbox,
     receivers,
-    maxAttempts: delivery.maxAttempts,
-    backoff: { initialMs: parseDuration(delivery.backoff.initial), maxMs: parseDuration(delivery.backoff.max) },
-    timeoutMs: parseDuration(delivery.timeout),
-    rateOf: (receiver) => delivery.rateLimits[receiver] ?? delivery.rateLimit,
-    fallback: delivery.fallback,
-    linkTemplate: delivery.linkTemplate,
+    ...delivererSettingsOf(setup.delivery),
     concurrency: 1,
     now,
     // The middle of the jitter: a drill run twice is the same run.

@@ -41,6 +41,19 @@ describe('starter drills (drills/)', () => {
     });
   }
 
+  it('speed paces the simulated clock in real time (3600: an hour a second) and changes nothing else', async () => {
+    const slept: number[] = [];
+    const file = variant('ransomware-file-server', (d) => {
+      d.speed = 3600;
+    });
+    const paced = await runDrillFile(file, { sleep: async (ms) => void slept.push(ms) });
+    const span = Date.parse(paced.simulated.to) - Date.parse(paced.simulated.from);
+    expect(span).toBe(125 * 60_000);
+    expect(slept.reduce((a, b) => a + b, 0)).toBeCloseTo(span / 3600, 6);
+    const fast = await runDrillFile(join(DRILLS, 'ransomware-file-server.yaml'));
+    expect({ ...paced, file: '' }).toEqual({ ...fast, file: '' });
+  });
+
   it('a drill run twice gives the same report, byte for byte', async () => {
     const a = renderDrillReport(await runDrillFile(join(DRILLS, 'personal-data-exfiltration.yaml')), 'json');
     const b = renderDrillReport(await runDrillFile(join(DRILLS, 'personal-data-exfiltration.yaml')), 'json');
