@@ -4,6 +4,8 @@ import { markPostmortemDone, postmortemOf } from '../../src/http/postmortem-rout
 import { takeAction } from '../../src/http/case-routes.js';
 import { describeLedger } from '../ledger/backends.js';
 import { incidentRecord } from '../ledger/fixtures.js';
+import { buildReport } from '../../src/report/build.js';
+import { renderReport } from '../../src/report/render.js';
 import { markdownTables, renderedText } from '../report/tables.js';
 
 const T0 = Date.UTC(2026, 10, 20, 10, 0, 0);
@@ -40,6 +42,21 @@ describeLedger('postmortems', (fresh) => {
     await expect(markPostmortemDone(ledger, caseId, { actor: 'cli:bob', note: undefined }, {})).rejects.toThrow(/marked done already .* by cli:ana/);
     expect((await takeAction(ledger, caseId, 'close', {}, who('ana'), {})).case.state).toBe('closed');
     expect((await ledger.cases.get(caseId))!.postmortem).toEqual({ doneAt: new Date(T0 + 35 * MIN).toISOString(), doneBy: 'cli:ana' });
+  });
+
+  it('the report (HTML too) lists the open postmortem until it is done', async () => {
+    const { ledger, caseId } = await resolvedCase('high');
+    const period = { fromMs: T0 - 86_400_000, toMs: T0 + 86_400_000, minutesPerIncident: 15, top: 5 };
+    const before = await buildReport(ledger, period);
+    expect(before.openPostmortems).toEqual({ total: 1, cases: [{ caseId, firstSeen: '2026-11-20T09:58:00.000Z', title: `Exfiltration ${HOSTILE}`, severity: 'high', state: 'resolved' }] });
+    const html = renderReport(before, 'html');
+    expect(html).toContain('Open postmortems (cases that need one, not done yet; docs/postmortems.md)');
+    expect(html).toContain(caseId);
+    expect(html).not.toContain('<script>alert(1)');
+    // Required for medium only: the high case is not listed.
+    expect((await buildReport(ledger, { ...period, postmortemRequiredFor: ['medium'] })).openPostmortems.total).toBe(0);
+    await markPostmortemDone(ledger, caseId, { actor: 'cli:ana', note: undefined }, {});
+    expect((await buildReport(ledger, period)).openPostmortems).toEqual({ total: 0, cases: [] });
   });
 
   it('the policy is configurable: a medium case closes without one by default; with requiredFor [medium] it does not', async () => {
