@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Classification, CLASSIFICATIONS } from '../cases/classification.js';
 import { CASE_FLAG } from '../cases/flags.js';
 import { INCIDENT_SEVERITIES } from '../incidents/index.js';
 import { Duration } from '../rules/schema.js';
@@ -45,6 +46,7 @@ const Action = z
     const needs = { classify: 'a classification', flag: 'a flag', met: 'the obligation', waive: 'the obligation' } as const;
     if (a.do in needs && a.value === undefined) ctx.addIssue({ code: 'custom', path: ['value'], message: `${a.do} needs value: ${needs[a.do as keyof typeof needs]}` });
     if (a.do === 'flag' && a.value !== undefined && !CASE_FLAG.test(a.value)) ctx.addIssue({ code: 'custom', path: ['value'], message: 'a flag: lowercase letters, digits and "-"' });
+    if (a.do === 'classify' && a.value !== undefined && !Classification.safeParse(a.value).success) ctx.addIssue({ code: 'custom', path: ['value'], message: `a classification: ${CLASSIFICATIONS.join(', ')}` });
   });
 export type DrillAction = z.infer<typeof Action>;
 
