@@ -7,6 +7,7 @@ const benches = [
   ['eval.mjs', []],
   ['replay.mjs', []],
   ['window-memory.mjs', ['--expose-gc']],
+  ['obligations-round.mjs', []],
   ['kafka.mjs', []],
 ];
 for (const [script, flags] of benches) {

@@ -80,9 +80,16 @@ export function obligationStatusOf(row: ObligationRow): ObligationStatus {
 export class ObligationStore {
   constructor(private readonly ctx: LedgerContext) {}
 
-  /** Cases whose timeline has events the obligations clock has not read yet. */
+  /** Cases not closed whose timeline has events the obligations clock has not read yet (a closed case's duties were settled or waived while it was worked). */
   async casesToRead(limit = 100): Promise<string[]> {
-    const rows = await this.ctx.db.selectFrom('cases').select('id').whereRef('last_seq', '>', 'obligations_seq').orderBy('id').limit(limit).execute();
+    const rows = await this.ctx.db
+      .selectFrom('cases')
+      .select('id')
+      .where('state', '!=', 'closed')
+      .whereRef('last_seq', '>', 'obligations_seq')
+      .orderBy('id')
+      .limit(limit)
+      .execute();
     return rows.map((r) => r.id);
   }
 

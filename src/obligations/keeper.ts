@@ -15,6 +15,9 @@ export interface ObligationKeeperOptions {
   readonly onChanges?: ((changes: readonly CaseChange[]) => void) | undefined;
 }
 
+/** Cases whose timelines one tick reads at most. */
+const MAX_CASES_PER_TICK = 500;
+
 const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
 
 /**
@@ -33,7 +36,8 @@ export class ObligationKeeper {
   async tick(): Promise<CaseChange[]> {
     const { store, now } = this.options;
     const changes: CaseChange[] = [];
-    for (let ids = await store.casesToRead(); ids.length > 0; ids = await store.casesToRead()) {
+    // A bounded read per tick: a ledger whose file was just configured is read over several rounds, delivery going on between them.
+    for (let read = 0, ids = await store.casesToRead(); ids.length > 0 && read < MAX_CASES_PER_TICK; read += ids.length, ids = await store.casesToRead()) {
       for (const id of ids) changes.push(...(await store.start(id, (row, timeline, started) => this.starts(row, timeline, started, now()))));
     }
     const done = new Set<string>();
@@ -53,13 +57,14 @@ export class ObligationKeeper {
   /** The obligations of the file that start on this case now: not started yet, and their trigger has held. */
   private starts(row: CaseRow, timeline: readonly CaseEventRow[], started: ReadonlySet<string>, nowMs: number): ObligationStart[] {
     const { spec } = this.options.policy;
-    const events = timeline.map((e) => ({ atMs: e.at_ms, event: e.event, from: e.from_value, to: e.to_value }));
+    const events = timeline.map((e) => ({ seq: e.seq, atMs: e.at_ms, event: e.event, from: e.from_value, to: e.to_value }));
     const out: ObligationStart[] = [];
     for (const o of spec.obligations) {
       if (started.has(o.name)) continue;
       const held = firstHeld(o.when, row.opened_at_ms, row.severity, events);
-      if (held === undefined) continue;
-      const startedAtMs = o.from === 'opened' ? row.opened_at_ms : held;
+      // Only what the clock has not read yet starts one: history it read (or a migration skipped), or an obligation added to the file since, starts nothing.
+      if (held === undefined || held.seq <= row.obligations_seq) continue;
+      const startedAtMs = o.from === 'opened' ? row.opened_at_ms : held.atMs;
       const dueAtMs = dueAt(o.within, startedAtMs, spec);
       const remindMs = o.remind.map((r) => parseDuration(r)).sort((a, b) => b - a);
       const trigger = `${describeTrigger(o.when)}${o.from === 'opened' ? ' (clock from the case opening)' : ''}`;

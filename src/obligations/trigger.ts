@@ -3,6 +3,7 @@ import type { Trigger } from './schema.js';
 
 /** What a trigger reads of a case's timeline: the events that change its classification, severity and flags. */
 export interface TimelineEvent {
+  readonly seq: number;
   readonly atMs: number;
   readonly event: string;
   readonly from: string | null;
@@ -19,23 +20,29 @@ interface Facts {
 /** `grew` events record `N incidents, <severity>` (src/ledger/case-store.ts). */
 const GREW_SEVERITY = /, ([a-z]+)$/;
 
+/** When a trigger first held: the moment, and the seq of the event that made it hold (the first event's when it held from the opening). */
+export interface Held {
+  readonly atMs: number;
+  readonly seq: number;
+}
+
 /**
- * The moment a trigger first held on a case, or undefined if it never has: the case's timeline replayed
- * from its opening (classified, flagged, unflagged, and grew for its severity). Pure, and it reads only
- * what was recorded, so whoever evaluates it and however late, a clock starts at the same moment: when
- * the analyst classified or flagged the case, or when its severity rose.
+ * When a trigger first held on a case, or undefined if it never has: the case's timeline replayed from
+ * its opening (classified, flagged, unflagged, and grew for its severity). Pure, and it reads only what
+ * was recorded, so whoever evaluates it and however late, a clock starts at the same moment: when the
+ * analyst classified or flagged the case, or when its severity rose.
  */
-export function firstHeld(trigger: Trigger, openedAtMs: number, currentSeverity: string, timeline: readonly TimelineEvent[]): number | undefined {
+export function firstHeld(trigger: Trigger, openedAtMs: number, currentSeverity: string, timeline: readonly TimelineEvent[]): Held | undefined {
   const firstGrew = timeline.find((e) => e.event === 'grew' && e.from !== null && GREW_SEVERITY.test(e.from));
   const facts: Facts = { classification: null, severity: firstGrew ? GREW_SEVERITY.exec(firstGrew.from!)![1]! : currentSeverity, flags: new Set() };
-  if (holds(trigger, facts)) return openedAtMs;
+  if (holds(trigger, facts)) return { atMs: openedAtMs, seq: timeline[0]?.seq ?? 0 };
   for (const e of timeline) {
     if (e.event === 'classified') facts.classification = e.to;
     else if (e.event === 'flagged' && e.to !== null) facts.flags.add(e.to);
     else if (e.event === 'unflagged' && e.from !== null) facts.flags.delete(e.from);
     else if (e.event === 'grew' && e.to !== null && GREW_SEVERITY.test(e.to)) facts.severity = GREW_SEVERITY.exec(e.to)![1]!;
     else continue;
-    if (holds(trigger, facts)) return e.atMs;
+    if (holds(trigger, facts)) return { atMs: e.atMs, seq: e.seq };
   }
   return undefined;
 }

@@ -1,8 +1,12 @@
+import Database from 'better-sqlite3';
+import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { caseIdOf } from '../../src/cases/case-id.js';
-import type { Ledger } from '../../src/ledger/ledger.js';
+import { parseLedgerLocation } from '../../src/ledger/connect.js';
+import { Ledger as LedgerClass, type Ledger } from '../../src/ledger/ledger.js';
+import { MIGRATIONS } from '../../src/ledger/migrations/index.js';
 import { ObligationKeeper } from '../../src/obligations/keeper.js';
 import { loadObligationsOrThrow } from '../../src/obligations/load.js';
 import { tempDir } from '../helpers.js';
@@ -119,6 +123,17 @@ describeLedger('obligations', (fresh) => {
     ]);
   });
 
+  it('a case closed before the clock read it starts nothing: its duties were settled while it was worked', async () => {
+    const { ledger, keeper, caseId } = await setUp(fresh);
+    await ledger.cases.act(caseId, 'flag', { actor: 'cli:ana', flag: 'personal-data' });
+    await ledger.cases.act(caseId, 'resolve', { actor: 'cli:ana' });
+    await ledger.cases.act(caseId, 'close', { actor: 'cli:ana' });
+    expect(await keeper.tick()).toEqual([]);
+    // Reopened: read again, and the flag recorded before starts its clock then.
+    await ledger.cases.act(caseId, 'reopen', { actor: 'cli:ana' });
+    expect((await keeper.tick()).map((c) => c.event.to)).toEqual(['gdpr']);
+  });
+
   it('business days for a determination of materiality: the SEC clock skips Thanksgiving and the weekend', async () => {
     const { clock, ledger, keeper, caseId } = await setUp(fresh);
     // Wed 25 Nov 2026, 15:00 Eastern: Thu 26 is Thanksgiving, 28-29 the weekend: Fri 27, Mon 30, Tue 1, Wed 2.
@@ -127,4 +142,35 @@ describeLedger('obligations', (fresh) => {
     await keeper.tick();
     expect((await ledger.obligations.list({ caseId })).map((o) => [o.name, o.dueAt])).toEqual([['sec', '2026-12-02T22:30:00.000Z']]);
   });
+});
+
+it('migration 0003: the history of an older ledger starts no clock; what happens after it does', async () => {
+  const path = join(tempDir('alertgate-ledger-'), 'old.sqlite');
+  const db = new Kysely<any>({ dialect: new SqliteDialect({ database: new Database(path) }) });
+  const old = new Migrator({ db, provider: { getMigrations: async () => ({ '0001-init': MIGRATIONS['0001-init']!, '0002-cases': MIGRATIONS['0002-cases']! }) } });
+  expect((await old.migrateToLatest()).error).toBeUndefined();
+  const record = incidentRecord({ n: 1 });
+  await db
+    .insertInto('incidents')
+    .values({ id: record.id, rule_id: 'r1', rule_version: 1, status: 'closed', severity: 'high', first_seen_ms: Date.parse(record.firstSeen), last_seen_ms: Date.parse(record.lastSeen), alert_count: 1, record: JSON.stringify(record), verdict: null, feedback_id: null, updated_at_ms: T0, case_id: caseIdOf(record.id) })
+    .execute();
+  // Classified a data breach a year ago: its 24-hour duty, if any, was dealt with then.
+  await db.insertInto('cases').values({ id: caseIdOf(record.id), title: 't', severity: 'high', category: 'other', summary: 's', first_seen_ms: T0, last_seen_ms: T0, alert_count: 1, incident_count: 1, open_incidents: 0, rules: '[]', entities: '{}', tags: '[]', state: 'open', assignee: null, classification: 'data-breach', policy: null, oncall: null, escalation_level: 0, reminders: 0, next_escalation_at_ms: null, rematch: 0, opened_at_ms: T0, acknowledged_at_ms: null, resolved_at_ms: null, closed_at_ms: null, updated_at_ms: T0, last_seq: 2 }).execute();
+  await db.insertInto('case_events').values([
+    { case_id: caseIdOf(record.id), seq: 1, at_ms: T0, actor: 'alertgate', event: 'opened', from_value: null, to_value: 'open', note: null },
+    { case_id: caseIdOf(record.id), seq: 2, at_ms: T0, actor: 'cli:ana', event: 'classified', from_value: null, to_value: 'data-breach', note: null },
+  ]).execute();
+  await db.destroy();
+  const clock = { now: T0 + 365 * 24 * HOUR };
+  const ledger = await LedgerClass.open(parseLedgerLocation(path), { now: () => clock.now });
+  try {
+    const file = join(tempDir('alertgate-obligations-'), 'obligations.yaml');
+    writeFileSync(file, OBLIGATIONS);
+    const keeper = new ObligationKeeper({ store: ledger.obligations, policy: await loadObligationsOrThrow(file), now: () => clock.now });
+    expect(await keeper.tick()).toEqual([]);
+    await ledger.cases.act(caseIdOf(record.id), 'flag', { actor: 'cli:dpo', flag: 'personal-data' });
+    expect((await keeper.tick()).map((c) => c.event.to)).toEqual(['gdpr']);
+  } finally {
+    await ledger.close();
+  }
 });

@@ -8,29 +8,33 @@ import { tempDir } from '../helpers.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const T0 = Date.parse('2026-11-20T10:00:00Z');
-const at = (minutes: number, event: string, from: string | null, to: string | null): TimelineEvent => ({ atMs: T0 + minutes * 60_000, event, from, to });
+let seq = 0;
+const at = (minutes: number, event: string, from: string | null, to: string | null): TimelineEvent => ({ seq: ++seq, atMs: T0 + minutes * 60_000, event, from, to });
+const moment = (held: { atMs: number } | undefined) => held?.atMs;
 
 describe('what starts a clock', () => {
   it('a reclassification: the clock starts when the case was classified data-breach, not at its first classification', () => {
     const timeline = [at(0, 'opened', null, 'open'), at(5, 'classified', null, 'malware'), at(40, 'classified', 'malware', 'data-breach')];
-    expect(firstHeld({ classification: ['data-breach'] }, T0, 'high', timeline)).toBe(T0 + 40 * 60_000);
-    expect(firstHeld({ classification: ['phishing'] }, T0, 'high', timeline)).toBeUndefined();
+    expect(moment(firstHeld({ classification: ['data-breach'] }, T0, 'high', timeline))).toBe(T0 + 40 * 60_000);
+    expect(moment(firstHeld({ classification: ['phishing'] }, T0, 'high', timeline))).toBeUndefined();
+    // The event that made it hold: the clock starts nothing for a trigger that held at events it read before.
+    expect(firstHeld({ classification: ['data-breach'] }, T0, 'high', timeline)?.seq).toBe(timeline[2]!.seq);
   });
 
   it('every condition must hold: the later of the classification and the flag starts it', () => {
     const timeline = [at(0, 'opened', null, 'open'), at(10, 'flagged', null, 'personal-data'), at(30, 'classified', null, 'data-breach')];
-    expect(firstHeld({ classification: ['data-breach'], flag: ['personal-data'] }, T0, 'low', timeline)).toBe(T0 + 30 * 60_000);
+    expect(moment(firstHeld({ classification: ['data-breach'], flag: ['personal-data'] }, T0, 'low', timeline))).toBe(T0 + 30 * 60_000);
   });
 
   it('a severity rise starts a severity trigger when it happened; a case opened at that severity starts it at its opening', () => {
     const grew = [at(0, 'opened', null, 'open'), at(25, 'grew', '1 incidents, medium', '2 incidents, critical')];
-    expect(firstHeld({ severity: 'high' }, T0, 'critical', grew)).toBe(T0 + 25 * 60_000);
-    expect(firstHeld({ severity: 'high' }, T0, 'high', [at(0, 'opened', null, 'open')])).toBe(T0);
+    expect(moment(firstHeld({ severity: 'high' }, T0, 'critical', grew))).toBe(T0 + 25 * 60_000);
+    expect(moment(firstHeld({ severity: 'high' }, T0, 'high', [at(0, 'opened', null, 'open')]))).toBe(T0);
   });
 
   it('a flag removed and set again counts from the first time it was set', () => {
     const timeline = [at(0, 'opened', null, 'open'), at(3, 'flagged', null, 'material'), at(4, 'unflagged', 'material', null), at(9, 'flagged', null, 'material')];
-    expect(firstHeld({ flag: ['material'] }, T0, 'high', timeline)).toBe(T0 + 3 * 60_000);
+    expect(moment(firstHeld({ flag: ['material'] }, T0, 'high', timeline))).toBe(T0 + 3 * 60_000);
   });
 });
 

@@ -1,8 +1,9 @@
-import type { Kysely, Migration } from 'kysely';
+import { sql, type Kysely, type Migration } from 'kysely';
 
 /**
  * Response obligations, postmortems and drills: cases gain the flags analysts set, how far the
- * obligations clock has read their timeline, and when their postmortem was marked done; each started
+ * obligations clock has read their timeline (existing cases: all of it, so their history starts no
+ * clock), and when their postmortem was marked done; each started
  * obligation is a row of `case_obligations`; each drill run a row of `drill_runs` (kept apart from
  * cases: a drill's cases live in its own ledger). Portable SQL only, as 0001.
  */
@@ -12,6 +13,10 @@ export const obligations: Migration = {
     await db.schema.alterTable('cases').addColumn('obligations_seq', 'integer', (c) => c.notNull().defaultTo(0)).execute();
     await db.schema.alterTable('cases').addColumn('postmortem_done_at_ms', 'bigint').execute();
     await db.schema.alterTable('cases').addColumn('postmortem_done_by', 'text').execute();
+    // The obligations clock reads what happens from now on: a year of history does not start (and miss) a year of deadlines.
+    await sql`update cases set obligations_seq = last_seq`.execute(db);
+    // The clock looks for cases with unread events every round: only those are in this index.
+    await db.schema.createIndex('cases_obligations_unread').on('cases').column('id').where(sql.ref('last_seq'), '>', sql.ref('obligations_seq')).execute();
 
     await db.schema
       .createTable('case_obligations')
