@@ -10,7 +10,7 @@ import { describeTrigger } from '../obligations/trigger.js';
 import { formatObligations } from './case-text.js';
 import { cliAuditLog } from './logger.js';
 import { reportProblems, reportUserError, UserError } from './setup.js';
-import { asLedgerUserError, callApi, openTarget, withTarget, type Target, type TargetOptions } from './target.js';
+import { asLedgerUserError, callApi, openTarget, withTarget, type TargetOptions } from './target.js';
 
 interface ListOptions extends TargetOptions {
   status?: string;

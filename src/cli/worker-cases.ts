@@ -24,8 +24,6 @@ const SETTLE_WAIT_MS = 5_000;
 /** A worker's escalation and delivery (docs/escalation.md): who is told, sent from the outbox by the lease holder. */
 export interface WorkerCases {
   readonly escalation: EscalationPolicy | undefined;
-  /** The obligations file (obligations.file), undefined without one. */
-  readonly obligations: ObligationPolicy | undefined;
   readonly dispatcher: Dispatcher;
   /** The receivers by name (dry-run stand-ins with delivery.dryRun). */
   readonly receivers: ReadonlyMap<string, Receiver>;
@@ -115,7 +113,6 @@ export async function openWorkerCases(
   const running = dispatcher;
   return {
     escalation,
-    obligations,
     dispatcher: running,
     receivers,
     onCaseChanges,

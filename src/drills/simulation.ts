@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
@@ -17,7 +16,7 @@ import type { Normalizer } from '../normalize/index.js';
 import { ObligationKeeper } from '../obligations/keeper.js';
 import type { ObligationPolicy } from '../obligations/load.js';
 import { Pipeline } from '../pipeline/pipeline.js';
-import { CaptureFile, CapturedNotification, createCaptureReceiver } from '../receivers/capture.js';
+import { CaptureFile, createCaptureReceiver } from '../receivers/capture.js';
 import { createReceivers, type ReceiversConfig } from '../receivers/config.js';
 import type { Receiver } from '../receivers/receiver.js';
 import type { CompiledRuleSet } from '../rules/ruleset.js';
@@ -65,8 +64,6 @@ export interface DrillRun {
   /** Every case, by first alert then id (case 1, 2, …). */
   readonly cases: readonly CaseDetail[];
   readonly actions: readonly DrillActionOutcome[];
-  /** Every notification the receivers captured instead of sending, in order. */
-  readonly captured: readonly CapturedNotification[];
   /** Receivers the escalation or obligations name that the config does not configure (captured as stand-ins). */
   readonly unconfigured: readonly string[];
 }
@@ -190,7 +187,7 @@ export async function runDrill(setup: DrillSetup, options: RunOptions): Promise<
     const summaries = await ledger.cases.list({ limit: 1000 });
     const ordered = [...summaries].sort((a, b) => (a.firstSeen < b.firstSeen ? -1 : a.firstSeen > b.firstSeen ? 1 : a.id < b.id ? -1 : 1));
     const cases = (await Promise.all(ordered.map((c) => ledger.cases.get(c.id)))).filter((c) => c !== undefined);
-    return { startMs, endMs: clock.now, decisions, cases, actions, captured: await readCaptured(capturePath), unconfigured };
+    return { startMs, endMs: clock.now, decisions, cases, actions, unconfigured };
   } finally {
     await dispatcher.stop();
     await ledger.close();
@@ -230,18 +227,4 @@ async function act(ledger: Ledger, a: DrillAction, atMs: number): Promise<DrillA
   }
   const result = await ledger.cases.act(target.id, a.do, { actor: ACTOR, note: a.note, classification: a.do === 'classify' ? a.value : undefined, flag: a.do === 'flag' ? a.value : undefined });
   return { atMs, action: a, ok: result.status === 'done', detail: result.status === 'done' ? `${what}: done` : `${what}: ${result.status === 'refused' ? result.message : 'no such case'}` };
-}
-
-async function readCaptured(path: string): Promise<CapturedNotification[]> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
-  return text
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => CapturedNotification.parse(JSON.parse(l)));
 }

@@ -1,6 +1,6 @@
 import type { Transaction } from 'kysely';
 import { ObligationStatus, type ObligationState } from '../obligations/obligation-record.js';
-import { appendEvent, eventOf, lockCase, type CaseChange, type LedgerContext, type NewEvent } from './case-store.js';
+import { appendEvent, lockCase, type CaseChange, type LedgerContext, type NewEvent } from './case-store.js';
 import { CaseEventRow, ObligationRow, type CaseRow, type LedgerTables } from './rows.js';
 
 /** An obligation whose clock starts on a case: what the obligations file says, with its times. */
@@ -237,12 +237,6 @@ export class ObligationStore {
       .limit(limit)
       .execute();
     return rows.map((r) => obligationStatusOf(ObligationRow.parse(r)));
-  }
-
-  /** The timeline events of a case (for the drill's and the postmortem's reading). */
-  async timeline(caseId: string) {
-    const rows = await this.ctx.db.selectFrom('case_events').selectAll().where('case_id', '=', caseId).orderBy('seq').execute();
-    return rows.map((r) => eventOf(CaseEventRow.parse(r)));
   }
 
   async stats(nowMs: number): Promise<ObligationStats> {

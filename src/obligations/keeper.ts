@@ -29,10 +29,6 @@ const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
 export class ObligationKeeper {
   constructor(private readonly options: ObligationKeeperOptions) {}
 
-  get policy(): ObligationPolicy {
-    return this.options.policy;
-  }
-
   async tick(): Promise<CaseChange[]> {
     const { store, now } = this.options;
     const changes: CaseChange[] = [];

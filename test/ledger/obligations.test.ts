@@ -51,9 +51,6 @@ async function setUp(fresh: (o: { now: () => number }) => Promise<Ledger>) {
   return { clock, ledger, keeper, caseId };
 }
 
-const pending = async (ledger: Ledger, caseId: string) =>
-  (await ledger.outbox.list({ caseId, status: 'pending' })).map((n) => `${n.receiver}:${n.kind}`).sort();
-
 describeLedger('obligations', (fresh) => {
   it('a clock started by reclassification runs from the reclassification, however late the clock reads the timeline, and tells its receivers', async () => {
     const { clock, ledger, keeper, caseId } = await setUp(fresh);
