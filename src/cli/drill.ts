@@ -4,7 +4,7 @@ import { DrillLoadError } from '../drills/load.js';
 import { drillFiles, drillRunId, runDrillFile } from '../drills/run-files.js';
 import { EXIT } from './exit-codes.js';
 import { openLedger } from './ledger-cli.js';
-import { reportUserError, UserError } from './setup.js';
+import { reporting, UserError } from './setup.js';
 
 interface DrillOptions {
   format: string;
@@ -25,35 +25,33 @@ export function registerDrill(program: Command, setExit: (code: number) => void)
     .option('--keep <dir>', "keep each drill's own ledger and captured notifications under <dir>/<drill name>/")
     .option('--db <ledger>', 'record each run in this ledger (kind drill: never counted with its cases)')
     .option('--db-schema <schema>', 'PostgreSQL schema of the ledger')
-    .action(async (paths: string[], opts: DrillOptions) => {
-      try {
-        if (!(DRILL_FORMATS as readonly string[]).includes(opts.format)) throw new UserError(`--format: expected ${DRILL_FORMATS.join(', ')}, got "${opts.format}"`);
-        const files = await drillFiles(paths).catch((err: NodeJS.ErrnoException) => {
-          throw new UserError(`cannot read ${err.path ?? paths.join(', ')}: ${err.code ?? err.message}`);
-        });
-        if (files.length === 0) throw new UserError(`no drill files in ${paths.join(', ')}`);
-        const reports: DrillReport[] = [];
-        for (const file of files) {
-          const report = await runDrillFile(file, { keep: opts.keep }).catch((err: unknown) => {
-            throw err instanceof DrillLoadError ? new UserError(`invalid drill ${file}:\n${err.message}`) : err;
-          });
-          reports.push(report);
-          process.stdout.write(`${renderDrillReport(report, opts.format as DrillFormat)}${opts.format === 'json' ? '' : '\n'}`);
-        }
-        if (opts.db !== undefined) {
-          const ledger = await openLedger(opts.db, opts.dbSchema);
-          try {
-            for (const report of reports) {
-              const runAtMs = Date.now();
-              await ledger.drills.record({ id: drillRunId(report, runAtMs), name: report.drill, file: report.file, runAtMs, passed: report.passed, failures: report.expectations.filter((e) => !e.passed).length, gaps: report.gaps.length, report });
-            }
-          } finally {
-            await ledger.close();
-          }
-        }
-        if (reports.some((r) => !r.passed)) setExit(EXIT.invalid);
-      } catch (err) {
-        reportUserError(err, setExit);
-      }
+    .action(reporting(setExit, (paths: string[], opts: DrillOptions) => drill(paths, opts, setExit)));
+}
+
+async function drill(paths: readonly string[], opts: DrillOptions, setExit: (code: number) => void): Promise<void> {
+  if (!(DRILL_FORMATS as readonly string[]).includes(opts.format)) throw new UserError(`--format: expected ${DRILL_FORMATS.join(', ')}, got "${opts.format}"`);
+  const files = await drillFiles(paths).catch((err: NodeJS.ErrnoException) => {
+    throw new UserError(`cannot read ${err.path ?? paths.join(', ')}: ${err.code ?? err.message}`);
+  });
+  if (files.length === 0) throw new UserError(`no drill files in ${paths.join(', ')}`);
+  const reports: DrillReport[] = [];
+  for (const file of files) {
+    const report = await runDrillFile(file, { keep: opts.keep }).catch((err: unknown) => {
+      throw err instanceof DrillLoadError ? new UserError(`invalid drill ${file}:\n${err.message}`) : err;
     });
+    reports.push(report);
+    process.stdout.write(`${renderDrillReport(report, opts.format as DrillFormat)}${opts.format === 'json' ? '' : '\n'}`);
+  }
+  if (opts.db !== undefined) {
+    const ledger = await openLedger(opts.db, opts.dbSchema);
+    try {
+      for (const report of reports) {
+        const runAtMs = Date.now();
+        await ledger.drills.record({ id: drillRunId(report, runAtMs), name: report.drill, file: report.file, runAtMs, passed: report.passed, failures: report.expectations.filter((e) => !e.passed).length, gaps: report.gaps.length, report });
+      }
+    } finally {
+      await ledger.close();
+    }
+  }
+  if (reports.some((r) => !r.passed)) setExit(EXIT.invalid);
 }

@@ -9,7 +9,7 @@ import { OBLIGATION_STATUSES, ObligationState, ObligationStatus } from '../oblig
 import { describeTrigger } from '../obligations/trigger.js';
 import { formatObligations } from './case-text.js';
 import { cliAuditLog } from './logger.js';
-import { reportProblems, reportUserError, UserError } from './setup.js';
+import { reporting, reportProblems, UserError } from './setup.js';
 import { asLedgerUserError, callApi, openTarget, withTarget, type TargetOptions } from './target.js';
 
 interface ListOptions extends TargetOptions {
@@ -34,8 +34,8 @@ export function registerObligations(program: Command, setExit: (code: number) =>
     .command('check')
     .description('Validates an obligations file: exit 0 with what it holds, or one "file: /json/pointer: message (line N)" per problem and exit 1.')
     .argument('<file>', 'the obligations file (YAML)')
-    .action(async (file: string) => {
-      try {
+    .action(
+      reporting(setExit, async (file: string) => {
         const loaded = await loadObligations(file);
         if (!loaded.ok) {
           reportProblems(file, loaded.problems, setExit);
@@ -44,10 +44,8 @@ export function registerObligations(program: Command, setExit: (code: number) =>
         const { spec, receivers } = loaded.policy;
         const lines = spec.obligations.map((o) => `  ${o.name.padEnd(34)} ${describeWithin(o.within).padEnd(40)} when ${describeTrigger(o.when)}${o.from === 'opened' ? ' (from the case opening)' : ''} → ${o.notify.join(', ')}`);
         process.stdout.write(`${file}: ok — ${spec.obligations.length} obligation${spec.obligations.length === 1 ? '' : 's'}; receivers named: ${receivers.join(', ')}\n${lines.join('\n')}\n`);
-      } catch (err) {
-        reportUserError(err, setExit);
-      }
-    });
+      }),
+    );
 
   withTarget(
     obligations
@@ -57,13 +55,7 @@ export function registerObligations(program: Command, setExit: (code: number) =>
       .option('--case <id>', 'one case')
       .option('--json', 'print them as JSON'),
     'viewer or above',
-  ).action(async (opts: ListOptions) => {
-    try {
-      await list(opts);
-    } catch (err) {
-      reportUserError(err, setExit);
-    }
-  });
+  ).action(reporting(setExit, list));
 
   const settle = (name: 'met' | 'waive', description: string) =>
     withTarget(
@@ -75,13 +67,7 @@ export function registerObligations(program: Command, setExit: (code: number) =>
         .option(name === 'met' ? '--note <text>' : '--reason <text>', name === 'met' ? 'what was done (reference, who was told)' : 'why it does not apply (required)')
         .option('--json', 'print the outcome as JSON'),
       'analyst or above',
-    ).action(async (id: string, obligation: string, opts: SettleOptions) => {
-      try {
-        await mark(id, obligation, name === 'met' ? 'met' : 'waived', opts);
-      } catch (err) {
-        reportUserError(err, setExit);
-      }
-    });
+    ).action(reporting(setExit, (id: string, obligation: string, opts: SettleOptions) => mark(id, obligation, name === 'met' ? 'met' : 'waived', opts)));
   settle('met', 'Records an obligation met (late, if its due time passed): who did it, and --note what was done.');
   settle('waive', 'Waives an obligation that does not apply, with --reason.');
 }

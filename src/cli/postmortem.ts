@@ -5,7 +5,7 @@ import { CaseActionOutcome } from '../http/case-routes.js';
 import { markPostmortemDone, postmortemOf } from '../http/postmortem-routes.js';
 import { caseAuditOf, type CaseChange } from '../ledger/case-store.js';
 import { cliAuditLog } from './logger.js';
-import { reportUserError, UserError } from './setup.js';
+import { reporting, UserError } from './setup.js';
 import { asLedgerUserError, callApi, openTarget, withTarget, type Target, type TargetOptions } from './target.js';
 
 interface PostmortemOptions extends TargetOptions {
@@ -25,31 +25,29 @@ export function registerPostmortem(program: Command, setExit: (code: number) => 
       .option('--done', 'mark the postmortem done (analyst)')
       .option('--note <text>', 'with --done: where the postmortem is, or what it concluded'),
     'viewer to read, analyst for --done',
-  ).action(async (id: string, opts: PostmortemOptions) => {
-    try {
-      if (opts.note !== undefined && !opts.done) throw new UserError('--note goes with --done');
-      const target = await openTarget(opts, { existing: true });
-      try {
-        if (opts.done) {
-          const outcome = await markDone(target, id, opts.note);
-          process.stdout.write(`${outcome.case.id} postmortem done by ${outcome.event.actor}; it can be closed once resolved (now ${outcome.case.state})\n`);
-          return;
-        }
-        const draft =
-          target.kind === 'api'
-            ? await callApi(target, () => target.client.text(`/cases/${encodeURIComponent(id)}/postmortem`))
-            : await postmortemOf(target.ledger, id).catch((err: unknown) => {
-                throw asLedgerUserError(target.where, err);
-              });
-        if (opts.out !== undefined) await writeFile(opts.out, draft);
-        else process.stdout.write(draft);
-      } finally {
-        if (target.kind === 'db') await target.ledger.close();
-      }
-    } catch (err) {
-      reportUserError(err, setExit);
+  ).action(reporting(setExit, postmortem));
+}
+
+async function postmortem(id: string, opts: PostmortemOptions): Promise<void> {
+  if (opts.note !== undefined && !opts.done) throw new UserError('--note goes with --done');
+  const target = await openTarget(opts, { existing: true });
+  try {
+    if (opts.done) {
+      const outcome = await markDone(target, id, opts.note);
+      process.stdout.write(`${outcome.case.id} postmortem done by ${outcome.event.actor}; it can be closed once resolved (now ${outcome.case.state})\n`);
+      return;
     }
-  });
+    const draft =
+      target.kind === 'api'
+        ? await callApi(target, () => target.client.text(`/cases/${encodeURIComponent(id)}/postmortem`))
+        : await postmortemOf(target.ledger, id).catch((err: unknown) => {
+            throw asLedgerUserError(target.where, err);
+          });
+    if (opts.out !== undefined) await writeFile(opts.out, draft);
+    else process.stdout.write(draft);
+  } finally {
+    if (target.kind === 'db') await target.ledger.close();
+  }
 }
 
 async function markDone(target: Target, id: string, note: string | undefined): Promise<CaseActionOutcome> {

@@ -46,6 +46,17 @@ export function openUserInput(path: string): ReturnType<typeof openInput> {
   }
 }
 
+/** A command's action whose errors are reported as reportUserError does (a UserError's message, its exit code). */
+export function reporting<A extends unknown[]>(setExit: (code: number) => void, action: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+  return async (...args) => {
+    try {
+      await action(...args);
+    } catch (err) {
+      reportUserError(err, setExit);
+    }
+  };
+}
+
 export function reportUserError(err: unknown, setExit: (code: number) => void): void {
   process.stderr.write(`alertgate: ${err instanceof Error ? err.message : String(err)}\n`);
   setExit(exitCodeOf(err));
