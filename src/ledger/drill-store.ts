@@ -13,7 +13,7 @@ export interface DrillRunRecord {
   readonly report: unknown;
 }
 
-/** The drills' figures for the metrics: each drill's last run. */
+/** The drills' figures for the metrics: each drill's last passed run and last failed run. */
 export interface DrillStats {
   readonly last: readonly { drill: string; atMs: number; passed: boolean }[];
 }
@@ -46,10 +46,15 @@ export class DrillStore {
     });
   }
 
+  /** Per drill, its last passed and its last failed run: a failed run does not hide how long ago it last passed. */
   async stats(): Promise<DrillStats> {
-    const rows = await this.ctx.db.selectFrom('drill_runs').select(['name', 'run_at_ms', 'passed']).orderBy('name').orderBy('run_at_ms').execute();
-    const last = new Map<string, { drill: string; atMs: number; passed: boolean }>();
-    for (const r of rows) last.set(r.name, { drill: r.name, atMs: Number(r.run_at_ms), passed: Number(r.passed) === 1 });
-    return { last: [...last.values()] };
+    const rows = await this.ctx.db
+      .selectFrom('drill_runs')
+      .select((eb) => ['name', 'passed', eb.fn.max('run_at_ms').as('at')])
+      .groupBy(['name', 'passed'])
+      .orderBy('name')
+      .orderBy('passed', 'desc')
+      .execute();
+    return { last: rows.map((r) => ({ drill: r.name, atMs: Number(r.at), passed: Number(r.passed) === 1 })) };
   }
 }

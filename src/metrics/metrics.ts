@@ -417,7 +417,7 @@ export class WorkerMetrics {
       family(
         'alertgate_drill_last_run_timestamp_seconds',
         'gauge',
-        "Each drill's last recorded run (docs/drills.md), with whether every expectation held (result passed or failed).",
+        "Per drill (docs/drills.md): when it last passed (result passed: every expectation held) and when it last failed (result failed), as recorded in the ledger.",
         () => stats('drills', (s) => s.last.map((d) => ({ labels: { drill: d.drill, result: d.passed ? 'passed' : 'failed' }, value: d.atMs / 1000 }))),
         ['drill', 'result'],
       ),
