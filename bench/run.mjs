@@ -9,6 +9,7 @@ const benches = [
   ['tune-pipeline.mjs', []],
   ['replay.mjs', []],
   ['window-memory.mjs', ['--expose-gc']],
+  ['obligations-round.mjs', []],
   ['kafka.mjs', []],
 ];
 for (const [script, flags] of benches) {

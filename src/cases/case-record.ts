@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Verdict } from '../feedback/feedback.js';
 import { IncidentRecord, IncidentSeverity } from '../incidents/index.js';
+import { ObligationStatus } from '../obligations/obligation-record.js';
 import { CaseState } from '../receivers/receiver.js';
 import { CASE_ID_PATTERN } from './case-id.js';
 
@@ -28,6 +29,17 @@ export const CASE_EVENTS = [
   'deferred',
   /** Delivery: a notification was dead-lettered (its fallback receiver, if any, was told). */
   'notification-dead',
+  /** People: a flag set or removed (`personal-data`, `material`): obligations may start on it. */
+  'flagged',
+  'unflagged',
+  /** Obligations (docs/obligations.md): a clock started, a reminder sent, a deadline passed unmet, met or waived by a person. */
+  'obligation-started',
+  'obligation-reminded',
+  'obligation-missed',
+  'obligation-met',
+  'obligation-waived',
+  /** People: the postmortem was marked done (docs/postmortems.md). */
+  'postmortem-done',
 ] as const;
 export const CaseEventKind = z.enum(CASE_EVENTS);
 export type CaseEventKind = z.infer<typeof CaseEventKind>;
@@ -61,6 +73,8 @@ export const CaseSummary = z
     classification: z.string().nullable(),
     state: CaseState,
     assignee: z.string().nullable(),
+    /** Flags analysts set (`personal-data`, `material`), sorted. */
+    flags: z.array(z.string()),
     /**
      * From its incidents' current verdicts (the feedback table, never a copy): true_positive if any is,
      * else benign_positive if any is, else false_positive if any is; null while none is reviewed.
@@ -124,5 +138,9 @@ export const CaseDetail = CaseSummary.extend({
   incidents: z.array(IncidentRecord.extend({ verdict: Verdict.nullable() })),
   timeline: z.array(CaseEvent),
   notifications: z.array(NotificationStatus),
+  /** Its notification deadlines (docs/obligations.md). */
+  obligations: z.array(ObligationStatus),
+  /** Its postmortem: marked done when and by whom (docs/postmortems.md). */
+  postmortem: z.object({ doneAt: z.iso.datetime().nullable(), doneBy: z.string().nullable() }).strict(),
 }).strict();
 export type CaseDetail = z.infer<typeof CaseDetail>;

@@ -3,8 +3,8 @@ import { CASE_STATES, CaseState } from '../receivers/receiver.js';
 
 export { CASE_STATES, CaseState };
 
-/** What a person does to a case. assign and classify keep its state; the others move it. */
-export const CASE_ACTIONS = ['acknowledge', 'assign', 'classify', 'contain', 'resolve', 'close', 'reopen'] as const;
+/** What a person does to a case. assign, classify, flag and unflag keep its state; the others move it. */
+export const CASE_ACTIONS = ['acknowledge', 'assign', 'classify', 'flag', 'unflag', 'contain', 'resolve', 'close', 'reopen'] as const;
 export const CaseAction = z.enum(CASE_ACTIONS);
 export type CaseAction = z.infer<typeof CaseAction>;
 
@@ -20,6 +20,8 @@ export const TRANSITIONS: Readonly<Record<CaseAction, { readonly from: readonly 
   acknowledge: { from: ['open', 'reopened'], to: 'acknowledged' },
   assign: { from: ['open', 'acknowledged', 'contained', 'resolved', 'reopened'], to: undefined },
   classify: { from: ['open', 'acknowledged', 'contained', 'resolved', 'reopened'], to: undefined },
+  flag: { from: ['open', 'acknowledged', 'contained', 'resolved', 'reopened'], to: undefined },
+  unflag: { from: ['open', 'acknowledged', 'contained', 'resolved', 'reopened'], to: undefined },
   contain: { from: ['open', 'acknowledged', 'reopened'], to: 'contained' },
   resolve: { from: ['open', 'acknowledged', 'contained', 'reopened'], to: 'resolved' },
   close: { from: ['resolved'], to: 'closed' },

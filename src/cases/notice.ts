@@ -23,9 +23,9 @@ export interface NoticeFacts {
 /**
  * The notice a notification carries, taken when the notification is written (the outbox stores it), so
  * a retry an hour later sends what was true at the cause. `link` is filled in at delivery from the link
- * template; `drill` is false for real cases.
+ * template; `drill` is true only in a drill's ledger (docs/drills.md).
  */
-export function noticeOf(facts: NoticeFacts): CaseNotice {
+export function noticeOf(facts: NoticeFacts, drill = false): CaseNotice {
   return CaseNotice.parse({
     caseId: facts.id,
     title: facts.title,
@@ -42,7 +42,7 @@ export function noticeOf(facts: NoticeFacts): CaseNotice {
     link: null,
     escalationLevel: Math.max(1, facts.escalationLevel),
     oncall: facts.oncall,
-    drill: false,
+    drill,
   });
 }
 

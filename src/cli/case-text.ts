@@ -1,5 +1,7 @@
 import type { CaseDetail, CaseSummary, NotificationStatus } from '../cases/case-record.js';
 import { severityRank } from '../cases/notice.js';
+import { formatSpan } from '../obligations/clock.js';
+import type { ObligationStatus } from '../obligations/obligation-record.js';
 import { table } from '../tune/format.js';
 
 /** `2026-11-20 10:04Z`: minutes are what a person reads a case timeline in. */
@@ -39,8 +41,27 @@ function notificationLine(n: NotificationStatus): string {
   return `  ${when(n.createdAt)}  ${n.kind.padEnd(8)} → ${n.receiver}${n.fallbackFor ? ' (fallback)' : ''}  level ${n.escalationLevel}${n.oncall ? `, on call ${n.oncall}` : ''}: ${status}${n.lastError ? ` — ${clip(n.lastError, 120)}` : ''}`;
 }
 
+/**
+ * Obligations, one per line: status, due time, and how long until (or since) it is due for running and
+ * missed ones; who marked it met or waived, and why. `withCase`: the case id first (lists across cases).
+ */
+export function formatObligations(obligations: readonly ObligationStatus[], nowMs: number, withCase = false): string {
+  return obligations
+    .map((o) => {
+      const left = Date.parse(o.dueAt) - nowMs;
+      const status =
+        o.status === 'running'
+          ? `RUNNING, ${left >= 0 ? `${formatSpan(left)} left` : `${formatSpan(left)} overdue`}`
+          : o.status === 'missed'
+            ? 'MISSED'
+            : `${o.status}${o.late ? ' late' : ''} by ${o.doneBy} ${when(o.doneAt)}${o.note ? ` (${clip(o.note, 80)})` : ''}`;
+      return `  ${withCase ? `${o.caseId}  ` : ''}${o.name.padEnd(34)} started ${when(o.startedAt)}  due ${when(o.dueAt)}  ${status}  → ${o.notify.join(', ')}`;
+    })
+    .join('\n');
+}
+
 /** `alertgate incidents show`: the case, its incidents, its timeline and its notifications. */
-export function formatCaseDetail(c: CaseDetail): string {
+export function formatCaseDetail(c: CaseDetail, nowMs: number = Date.now()): string {
   const lines = [
     `${c.id}  ${c.title}`,
     `  state ${c.state}${c.assignee ? `, assigned to ${c.assignee}` : ''}; severity ${c.severity}; classification ${c.classification ?? '(none)'} (rule category ${c.category}); verdict ${c.verdict ?? 'unreviewed'}`,
@@ -49,6 +70,7 @@ export function formatCaseDetail(c: CaseDetail): string {
     `  escalation: ${c.escalation.policy ? `policy ${c.escalation.policy}, level ${c.escalation.level}${c.escalation.oncall ? `, on call ${c.escalation.oncall}` : ''}${c.escalation.nextAt ? `, next step ${when(c.escalation.nextAt)} unless acknowledged` : ''}` : 'none'}`,
     `  rules: ${c.rules.map((r) => `${r.id} (${r.alerts})`).join(', ')}`,
     `  entities: ${Object.entries(c.entities).map(([k, v]) => `${k}=${v.join(',')}`).join('  ') || '(none)'}`,
+    `  flags: ${c.flags.join(', ') || '(none)'}; postmortem ${c.postmortem.doneAt ? `done ${when(c.postmortem.doneAt)} by ${c.postmortem.doneBy}` : 'not done'}`,
     `  ${c.summary}`,
     '',
     'incidents:',
@@ -59,6 +81,9 @@ export function formatCaseDetail(c: CaseDetail): string {
     '',
     `notifications:${c.notifications.length === 0 ? ' none' : ''}`,
     ...c.notifications.map(notificationLine),
+    '',
+    `obligations:${c.obligations.length === 0 ? ' none started' : ''}`,
+    ...(c.obligations.length === 0 ? [] : [formatObligations(c.obligations, nowMs)]),
   ];
   return lines.join('\n');
 }

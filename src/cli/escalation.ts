@@ -6,7 +6,7 @@ import { loadEscalation, type EscalationPolicy } from '../escalation/load.js';
 import { INCIDENT_SEVERITIES } from '../incidents/index.js';
 import { loadConfig } from '../config/load.js';
 import { formatProblem } from '../rules/problems.js';
-import { reportUserError, UserError } from './setup.js';
+import { reportProblems, reportUserError, UserError } from './setup.js';
 
 interface ExplainOptions {
   severity?: string;
@@ -30,9 +30,7 @@ export function registerEscalation(program: Command, setExit: (code: number) => 
       try {
         const loaded = await loadEscalation(file);
         if (!loaded.ok) {
-          for (const p of loaded.problems) process.stdout.write(`${formatProblem(p)}\n`);
-          process.stderr.write(`alertgate: ${loaded.problems.length} problem${loaded.problems.length === 1 ? '' : 's'} in ${file}\n`);
-          setExit(1);
+          reportProblems(file, loaded.problems, setExit);
           return;
         }
         const { spec, receivers } = loaded.policy;

@@ -5,7 +5,6 @@ import { CaseDetail, CaseSummary } from '../cases/case-record.js';
 import { Classification, CLASSIFICATIONS } from '../cases/classification.js';
 import { CASE_STATES, CaseState, type CaseAction } from '../cases/lifecycle.js';
 import { VerdictInput, VERDICTS } from '../feedback/feedback.js';
-import { ApiError } from '../http/api-error.js';
 import { ACTION_BODIES, CaseActionOutcome, takeAction } from '../http/case-routes.js';
 import { INCIDENT_SEVERITIES } from '../incidents/index.js';
 import { caseAuditOf } from '../ledger/case-store.js';
@@ -13,7 +12,7 @@ import { sinceMsOf } from '../ledger/since.js';
 import { formatCaseDetail, formatCaseTable } from './case-text.js';
 import { cliAuditLog } from './logger.js';
 import { reportUserError, UserError } from './setup.js';
-import { asUserError, openTarget, withTarget, type Target, type TargetOptions } from './target.js';
+import { asLedgerUserError, callApi, openTarget, withTarget, type Target, type TargetOptions } from './target.js';
 
 interface ListOptions extends TargetOptions {
   state?: string;
@@ -38,9 +37,11 @@ const ACTIONS: readonly { name: string; action: CaseAction; args?: string; descr
   { name: 'ack', action: 'acknowledge', description: 'acknowledge a case: someone has it, escalation stops' },
   { name: 'assign', action: 'assign', args: '<assignee>', description: 'assign a case to someone' },
   { name: 'classify', action: 'classify', args: '<classification>', description: `set its classification: ${CLASSIFICATIONS.join(', ')}` },
+  { name: 'flag', action: 'flag', args: '<flag>', description: 'set a flag on a case (personal-data, material, major-ict): obligations may start on it (docs/obligations.md)' },
+  { name: 'unflag', action: 'unflag', args: '<flag>', description: 'remove a flag from a case (obligations already started keep running)' },
   { name: 'contain', action: 'contain', description: 'mark a case contained' },
   { name: 'resolve', action: 'resolve', description: 'resolve a case: the page is resolved, the ticket transitioned; --verdict records the verdict on every incident' },
-  { name: 'close', action: 'close', description: 'close a resolved case' },
+  { name: 'close', action: 'close', description: 'close a resolved case (a high or critical one once its postmortem is done: docs/postmortems.md)' },
   { name: 'reopen', action: 'reopen', description: 'reopen a resolved or closed case: escalation starts over' },
 ];
 
@@ -126,7 +127,7 @@ async function list(opts: ListOptions): Promise<void> {
       set('classification', filter.classification);
       set('assignee', opts.assignee);
       set('limit', filter.limit);
-      cases = (await call(target, () => target.client.request('GET', `/cases?${query}`, CaseList))).body!.cases;
+      cases = (await callApi(target, () => target.client.request('GET', `/cases?${query}`, CaseList))).body!.cases;
     } else {
       let sinceMs: number | undefined;
       try {
@@ -153,7 +154,7 @@ async function show(id: string, opts: ActionOptions): Promise<void> {
   try {
     let detail: CaseDetail | undefined;
     if (target.kind === 'api') {
-      const answer = await call(target, () => target.client.request('GET', `/cases/${encodeURIComponent(id)}`, CaseDetail, undefined, [404]));
+      const answer = await callApi(target, () => target.client.request('GET', `/cases/${encodeURIComponent(id)}`, CaseDetail, undefined, [404]));
       detail = answer.body;
     } else {
       const caseId = await target.ledger.cases.resolveId(id);
@@ -170,19 +171,19 @@ async function act(id: string, action: CaseAction, value: string | undefined, op
   const parsedVerdict = opts.verdict === undefined ? undefined : VerdictInput.safeParse(opts.verdict);
   if (parsedVerdict?.success === false) throw new UserError(`--verdict: ${parsedVerdict.error.issues[0]!.message}`);
   const verdict = parsedVerdict?.data;
-  const raw = { note: opts.note, ...(action === 'assign' ? { assignee: value } : {}), ...(action === 'classify' ? { classification: value } : {}), ...(verdict ? { verdict } : {}) };
+  const raw = { note: opts.note, ...(action === 'assign' ? { assignee: value } : {}), ...(action === 'classify' ? { classification: value } : {}), ...(action === 'flag' || action === 'unflag' ? { flag: value } : {}), ...(verdict ? { verdict } : {}) };
   const parsed = ACTION_BODIES[action].safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const field = String(issue.path[0] ?? '');
-    throw new UserError(`${field === 'assignee' || field === 'classification' ? `<${field}>` : `--${field}`}: ${issue.message}${field === 'classification' ? ` (${CLASSIFICATIONS.join(', ')})` : ''}`);
+    throw new UserError(`${field === 'assignee' || field === 'classification' || field === 'flag' ? `<${field}>` : `--${field}`}: ${issue.message}${field === 'classification' ? ` (${CLASSIFICATIONS.join(', ')})` : ''}`);
   }
   const body = parsed.data as Parameters<typeof takeAction>[3];
   const target = await openTarget(opts, { existing: true });
   try {
     let outcome: CaseActionOutcome;
     if (target.kind === 'api') {
-      outcome = (await call(target, () => target.client.request('POST', `/cases/${encodeURIComponent(id)}/${action}`, CaseActionOutcome, body))).body!;
+      outcome = (await callApi(target, () => target.client.request('POST', `/cases/${encodeURIComponent(id)}/${action}`, CaseActionOutcome, body))).body!;
     } else {
       // Straight into the ledger: the audit trail is written here (through --api, the worker writes it); the worker's delivery sends the notifications.
       const audit = cliAuditLog(target.config);
@@ -191,9 +192,10 @@ async function act(id: string, action: CaseAction, value: string | undefined, op
         outcome = await takeAction(target.ledger, id, action, body, { actor: `cli:${user}`, analyst: user, source: 'cli' }, {
           audit,
           onCaseChanges: (changes) => changes.forEach((c) => audit.caseChange(caseAuditOf(c))),
+          postmortemRequiredFor: target.config?.postmortems.requiredFor,
         });
       } catch (err) {
-        throw err instanceof ApiError && err.status < 500 ? new UserError(`${target.where}: ${err.message}`) : err;
+        throw asLedgerUserError(target.where, err);
       }
     }
     process.stdout.write(opts.json ? `${JSON.stringify(outcome)}\n` : `${describe(outcome)}\n`);
@@ -217,13 +219,6 @@ function optionOf<T>(flag: string, schema: z.ZodType<T>, value: string | undefin
   return parsed.data;
 }
 
-async function call<T>(target: Extract<Target, { kind: 'api' }>, request: () => Promise<T>): Promise<T> {
-  try {
-    return await request();
-  } catch (err) {
-    throw asUserError(target.where, err);
-  }
-}
 
 async function closeTarget(target: Target): Promise<void> {
   if (target.kind === 'db') await target.ledger.close();

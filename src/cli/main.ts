@@ -22,6 +22,9 @@ const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   incidents: async () => (await import('./incidents.js')).registerIncidents,
   escalation: async () => (await import('./escalation.js')).registerEscalation,
   eval: async () => (await import('./eval.js')).registerEval,
+  obligations: async () => (await import('./obligations.js')).registerObligations,
+  drill: async () => (await import('./drill.js')).registerDrill,
+  postmortem: async () => (await import('./postmortem.js')).registerPostmortem,
 };
 
 /** The command's exit code (src/cli/exit-codes.ts). */

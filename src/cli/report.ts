@@ -68,7 +68,7 @@ async function runReport(opts: ReportCliOptions): Promise<void> {
     const period = await reportPeriod(ledger, opts.since, nowMs).catch((err: unknown) => {
       throw err instanceof ReportPeriodError ? new UserError(err.message) : err;
     });
-    text = renderReport(await buildReport(ledger, { ...period, ...numbers }), format);
+    text = renderReport(await buildReport(ledger, { ...period, ...numbers, postmortemRequiredFor: config?.postmortems.requiredFor }), format);
   } finally {
     await ledger.close();
   }

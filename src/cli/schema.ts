@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { DecisionRecord } from '../decide/decision-record.js';
+import { DrillReport } from '../drills/drill-report.js';
 import { IncidentRecord } from '../incidents/index.js';
 import { CanonicalAlert } from '../normalize/alert.js';
 import { DeadLetterRecord } from '../pipeline/dead-letter.js';
@@ -24,6 +25,8 @@ export const SCHEMAS = {
   eval: EvalReport,
   /** The body of a generic webhook (docs/receivers.md). */
   notification: Notification,
+  /** What `alertgate drill --format json` prints, one per drill (docs/drills.md). */
+  drill: DrillReport,
 } as const;
 
 export function jsonSchemaOf(name: keyof typeof SCHEMAS): string {

@@ -2,9 +2,9 @@ import { createNormalizer, InputFormat, loadMapping, type Normalizer } from '../
 import { parseSince } from '../ledger/since.js';
 import { loadRules } from '../rules/load.js';
 import { openInput } from '../source/index.js';
-import { formatProblem } from '../rules/problems.js';
+import { formatProblem, type RuleProblem } from '../rules/problems.js';
 import type { CompiledRuleSet } from '../rules/ruleset.js';
-import { exitCodeOf, UserError } from './exit-codes.js';
+import { EXIT, exitCodeOf, UserError } from './exit-codes.js';
 
 export { UserError } from './exit-codes.js';
 
@@ -46,6 +46,17 @@ export function openUserInput(path: string): ReturnType<typeof openInput> {
   }
 }
 
+/** A command's action whose errors are reported as reportUserError does (a UserError's message, its exit code). */
+export function reporting<A extends unknown[]>(setExit: (code: number) => void, action: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+  return async (...args) => {
+    try {
+      await action(...args);
+    } catch (err) {
+      reportUserError(err, setExit);
+    }
+  };
+}
+
 export function reportUserError(err: unknown, setExit: (code: number) => void): void {
   process.stderr.write(`alertgate: ${err instanceof Error ? err.message : String(err)}\n`);
   setExit(exitCodeOf(err));
@@ -58,4 +69,11 @@ export function checkSince(text: string): void {
   } catch (err) {
     throw new UserError(`--since: ${(err as Error).message}`);
   }
+}
+
+/** A `check` command's refusal: one located line per problem on stdout, their count on stderr, exit 1. */
+export function reportProblems(file: string, problems: readonly RuleProblem[], setExit: (code: number) => void): void {
+  for (const p of problems) process.stdout.write(`${formatProblem(p)}\n`);
+  process.stderr.write(`alertgate: ${problems.length} problem${problems.length === 1 ? '' : 's'} in ${file}\n`);
+  setExit(EXIT.invalid);
 }

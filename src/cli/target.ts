@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { ApiClient, ApiRequestError } from '../http/api-client.js';
+import { ApiError } from '../http/api-error.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { openLedger } from './ledger-cli.js';
 import { UserError } from './setup.js';
@@ -48,4 +49,18 @@ export async function openTarget(opts: TargetOptions, options: { existing?: bool
 /** An API refusal (4xx) is the user's to fix (exit 1); anything else is a runtime error. */
 export function asUserError(where: string, err: unknown): unknown {
   return err instanceof ApiRequestError && err.status < 500 ? new UserError(`${where}: ${err.message}`) : err;
+}
+
+/** A request to the worker's API: its refusal (4xx) becomes the user's error, naming the worker. */
+export async function callApi<T>(target: Extract<Target, { kind: 'api' }>, request: () => Promise<T>): Promise<T> {
+  try {
+    return await request();
+  } catch (err) {
+    throw asUserError(target.where, err);
+  }
+}
+
+/** Straight into the ledger: what the API would refuse (an ApiError below 500) is the user's error, naming the ledger. */
+export function asLedgerUserError(where: string, err: unknown): unknown {
+  return err instanceof ApiError && err.status < 500 ? new UserError(`${where}: ${err.message}`) : err;
 }

@@ -2,11 +2,14 @@ import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { AuditLog } from '../audit/audit-log.js';
+import { delivererSettingsOf } from '../config/delivery.js';
 import type { Config } from '../config/schema.js';
 import { Deliverer } from '../delivery/deliverer.js';
 import { Dispatcher } from '../delivery/dispatcher.js';
 import { Escalator } from '../escalation/escalator.js';
 import { loadEscalation, type EscalationPolicy } from '../escalation/load.js';
+import { ObligationKeeper } from '../obligations/keeper.js';
+import { loadObligations, type ObligationPolicy } from '../obligations/load.js';
 import { caseAuditOf, type CaseChange } from '../ledger/case-store.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { createReceivers } from '../receivers/config.js';
@@ -55,12 +58,19 @@ export async function openWorkerCases(
     if (!loaded.ok) throw new UserError(`invalid escalation file ${config.escalation.file}:\n${loaded.problems.map(formatProblem).join('\n')}`);
     escalation = loaded.policy;
   }
+  let obligations: ObligationPolicy | undefined;
+  if (config.obligations.file !== undefined) {
+    const loaded = await loadObligations(config.obligations.file);
+    if (!loaded.ok) throw new UserError(`invalid obligations file ${config.obligations.file}:\n${loaded.problems.map(formatProblem).join('\n')}`);
+    obligations = loaded.policy;
+  }
   const delivery = config.delivery;
   const capture = config.receivers.capture;
-  const missing = (escalation?.receivers ?? []).filter((name) => config.receivers.named[name] === undefined);
+  const named = [...new Set([...(escalation?.receivers ?? []), ...(obligations?.receivers ?? [])])].sort();
+  const missing = named.filter((name) => config.receivers.named[name] === undefined);
   if (missing.length > 0) {
     throw new UserError(
-      `receivers named by ${config.escalation.file} are not configured: ${missing.join(', ')}; configure them under receivers.named (docs/receivers.md; a dry run, receivers.capture, reads none of their secrets)`,
+      `receivers named by ${[config.escalation.file, config.obligations.file].filter((f) => f !== undefined).join(' and ')} are not configured: ${missing.join(', ')}; configure them under receivers.named (docs/receivers.md; a dry run, receivers.capture, reads none of their secrets)`,
     );
   }
   const receivers: ReadonlyMap<string, Receiver> = createReceivers(config.receivers, { now });
@@ -70,15 +80,11 @@ export async function openWorkerCases(
     dispatcher?.wake();
   };
   const escalator = escalation ? new Escalator({ cases: ledger.cases, escalation, now, onChanges: onCaseChanges }) : undefined;
+  const keeper = obligations ? new ObligationKeeper({ store: ledger.obligations, policy: obligations, now, onChanges: onCaseChanges }) : undefined;
   const deliverer = new Deliverer({
     outbox: ledger.outbox,
     receivers,
-    maxAttempts: delivery.maxAttempts,
-    backoff: { initialMs: parseDuration(delivery.backoff.initial), maxMs: parseDuration(delivery.backoff.max) },
-    timeoutMs: parseDuration(delivery.timeout),
-    rateOf: (receiver) => delivery.rateLimits[receiver] ?? delivery.rateLimit,
-    fallback: delivery.fallback,
-    link: config.receivers.link,
+    ...delivererSettingsOf(delivery, config.receivers.link),
     concurrency: delivery.concurrency,
     now,
     random: Math.random,
@@ -90,6 +96,7 @@ export async function openWorkerCases(
     outbox: ledger.outbox,
     holder: `${hostname()}:${process.pid}`,
     escalator,
+    obligations: keeper,
     deliverer,
     leaseTtlMs: parseDuration(delivery.leaseTtl),
     pollMs: parseDuration(delivery.pollInterval),
@@ -97,7 +104,7 @@ export async function openWorkerCases(
     log,
   });
   dispatcher.start();
-  if (escalation) log.info({ escalation: escalation.file, receivers: [...receivers.keys()].sort(), capture: capture ?? false }, 'escalation and delivery on');
+  if (escalation) log.info({ escalation: escalation.file, obligations: obligations?.file ?? null, receivers: [...receivers.keys()].sort(), capture: capture ?? false }, 'escalation and delivery on');
   else log.info('no escalation file (escalation.file): cases are recorded, nobody is told');
   const running = dispatcher;
   return {

@@ -48,6 +48,7 @@ export async function serveWorker(options: {
         ingest: config.ingest.http.enabled ? options.ingest : undefined,
         onCaseChanges: ledger?.cases.onCaseChanges,
         escalation: () => ledger?.cases.escalation,
+        postmortemRequiredFor: config.postmortems.requiredFor,
       },
     },
   });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { RECEIVER_NAME } from '../receivers/config.js';
 import { Duration } from '../rules/schema.js';
+import { parseDuration } from '../state/index.js';
 
 /** A name of `receivers.named` (checked against it in ./schema.ts). */
 const receiverName = z.string().regex(RECEIVER_NAME, 'a receiver name: 1 to 64 lowercase letters, digits, "-" or "_"');
@@ -42,6 +43,18 @@ export const DeliveryConfig = z
 export type DeliveryConfig = z.infer<typeof DeliveryConfig>;
 
 export const DELIVERY_DEFAULTS: DeliveryConfig = DeliveryConfig.parse({});
+
+/** What the delivery stage (src/delivery/deliverer.ts) takes from the `delivery` section, and `receivers.link` (the link every notice carries). */
+export function delivererSettingsOf(delivery: DeliveryConfig, link: string | undefined) {
+  return {
+    maxAttempts: delivery.maxAttempts,
+    backoff: { initialMs: parseDuration(delivery.backoff.initial), maxMs: parseDuration(delivery.backoff.max) },
+    timeoutMs: parseDuration(delivery.timeout),
+    rateOf: (receiver: string) => delivery.rateLimits[receiver] ?? delivery.rateLimit,
+    fallback: delivery.fallback,
+    link,
+  };
+}
 
 /** The `escalation` section: the escalation file (docs/escalation.md). Without it, nobody is told. */
 export const EscalationConfig = z

@@ -11,6 +11,7 @@ import { ApiConfig } from './api.js';
 import { EVENT_TIME_DEFAULTS, EventTimeConfig } from './event-time.js';
 import { CASES_DEFAULTS, CasesConfig } from './cases.js';
 import { DELIVERY_DEFAULTS, DeliveryConfig, EscalationConfig } from './delivery.js';
+import { ObligationsConfig, POSTMORTEMS_DEFAULTS, PostmortemsConfig } from './obligations.js';
 import { FeedbackConfig } from './feedback.js';
 import { KafkaConfig, TopicName } from './kafka.js';
 import { LedgerConfig } from './ledger.js';
@@ -116,6 +117,10 @@ export const Config = z
     escalation: EscalationConfig.default({}),
     /** How notifications leave the outbox: retries, rate limits, dead letters, the fallback receiver. */
     delivery: DeliveryConfig.default(DELIVERY_DEFAULTS),
+    /** Notification deadlines cases start (docs/obligations.md). */
+    obligations: ObligationsConfig.default({}),
+    /** Which cases need a postmortem before they close (docs/postmortems.md). */
+    postmortems: PostmortemsConfig.default(POSTMORTEMS_DEFAULTS),
     http: z
       .object({
         enabled: z.boolean().default(true),

@@ -14,6 +14,8 @@ export interface DispatcherOptions {
   /** Who this worker is in the lease (host and pid, or a test's name). */
   readonly holder: string;
   readonly escalator?: Escalator | undefined;
+  /** The obligations clock (src/obligations/keeper.ts): starts, reminds and misses deadlines before delivery. */
+  readonly obligations?: { tick(): Promise<unknown> } | undefined;
   readonly deliverer: Deliverer;
   readonly leaseTtlMs: number;
   readonly pollMs: number;
@@ -71,6 +73,7 @@ export class Dispatcher {
     if (!this.holding) log.info({ holder, token: lease.token }, 'holding the delivery lease: this worker escalates and sends');
     this.holding = true;
     await escalator?.tick();
+    await this.options.obligations?.tick();
     // Delivering one notification can make the next of its case due: go on while something moves.
     for (let pass = await deliverer.runOnce(); !this.stopping && pass.delivered + pass.retried + pass.dead > 0; pass = await deliverer.runOnce()) {
       if (this.options.now() >= lease.expiresAtMs - leaseTtlMs / 3) break;

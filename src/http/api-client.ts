@@ -45,4 +45,21 @@ export class ApiClient {
     }
     return { status: response.status, body: schema.parse(payload) };
   }
+
+  /** A GET whose answer is text (a markdown postmortem), not JSON; a refusal throws as request() does. */
+  async text(path: string): Promise<string> {
+    const response = await fetch(`${this.base}${path}`, { headers: { authorization: `Bearer ${this.token}` } });
+    const text = await response.text();
+    if (!response.ok) {
+      let payload: unknown;
+      try {
+        payload = JSON.parse(text);
+      } catch {
+        payload = undefined;
+      }
+      const error = ErrorBody.safeParse(payload);
+      throw new ApiRequestError(response.status, error.success ? error.data.error.message : `HTTP ${response.status}`);
+    }
+    return text;
+  }
 }

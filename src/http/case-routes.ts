@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { CaseDetail, CaseEvent, CaseSummary, NotificationStatus } from '../cases/case-record.js';
 import { Classification } from '../cases/classification.js';
+import { CASE_FLAG } from '../cases/flags.js';
 import { CaseState, type CaseAction } from '../cases/lifecycle.js';
 import { explainEscalation } from '../escalation/explain.js';
+import { POSTMORTEMS_DEFAULTS } from '../config/obligations.js';
 import { feedbackAuditOf, Verdict } from '../feedback/feedback.js';
 import { INCIDENT_SEVERITIES } from '../incidents/index.js';
 import type { CaseActionInput, CaseChange } from '../ledger/case-store.js';
@@ -14,6 +16,7 @@ import { defineRoute, ledgerOf, type ApiContext, type Route } from './route.js';
 const CaseParams = z.object({ id: z.string().min(1).max(200).describe('case id (case-…), or the id of one of its incidents (inc-…)') }).strict();
 const Severity = z.enum(INCIDENT_SEVERITIES);
 const note = z.string().max(4000).regex(/\S/, 'must not be blank');
+const Flag = z.string().regex(CASE_FLAG, 'a flag: lowercase letters, digits and "-" (personal-data, material)').describe('a flag such as personal-data or material (docs/obligations.md)');
 
 const ListQuery = z
   .object({
@@ -49,6 +52,8 @@ export const ACTION_BODIES = {
   acknowledge: z.object({ note: note.optional() }).strict(),
   assign: z.object({ assignee: z.string().min(1).max(200), note: note.optional() }).strict(),
   classify: z.object({ classification: Classification, note: note.optional() }).strict(),
+  flag: z.object({ flag: Flag, note: note.optional() }).strict(),
+  unflag: z.object({ flag: Flag, note: note.optional() }).strict(),
   contain: z.object({ note: note.optional() }).strict(),
   resolve: z
     .object({
@@ -79,12 +84,19 @@ export async function takeAction(
   ledger: Ledger,
   id: string,
   action: CaseAction,
-  body: { note?: string | undefined; assignee?: string | undefined; classification?: string | undefined; verdict?: Verdict | undefined },
+  body: { note?: string | undefined; assignee?: string | undefined; classification?: string | undefined; flag?: string | undefined; verdict?: Verdict | undefined },
   who: { actor: string; analyst: string; source: string },
-  hooks: Pick<ApiContext, 'audit' | 'onCaseChanges'>,
+  hooks: Pick<ApiContext, 'audit' | 'onCaseChanges' | 'postmortemRequiredFor'>,
 ): Promise<CaseActionOutcome> {
   const caseId = await caseIdOf(ledger, id);
-  const input: CaseActionInput = { actor: who.actor, note: body.note, assignee: body.assignee, classification: body.classification };
+  const input: CaseActionInput = {
+    actor: who.actor,
+    note: body.note,
+    assignee: body.assignee,
+    classification: body.classification,
+    flag: body.flag,
+    postmortemRequiredFor: hooks.postmortemRequiredFor ?? POSTMORTEMS_DEFAULTS.requiredFor,
+  };
   const result = await ledger.cases.act(caseId, action, input);
   if (result.status === 'not_found') throw notFound(id);
   if (result.status === 'refused') throw new ApiError(409, 'conflict', result.message);
@@ -201,9 +213,11 @@ export const caseRoutes: readonly Route[] = [
   actionRoute('acknowledge', 'Acknowledges a case: someone has it; escalation stops.'),
   actionRoute('assign', 'Assigns a case to someone.'),
   actionRoute('classify', 'Sets the incident-response classification (escalation matches again on it while nobody acknowledged).'),
+  actionRoute('flag', 'Sets a flag on a case (personal-data, material): obligations may start on it (docs/obligations.md).'),
+  actionRoute('unflag', 'Removes a flag from a case (obligations already started keep running).'),
   actionRoute('contain', 'Marks a case contained.'),
   actionRoute('resolve', 'Resolves a case: every receiver told resolves (the page, the ticket); with a verdict, records it on every incident of the case.'),
-  actionRoute('close', 'Closes a resolved case.'),
+  actionRoute('close', 'Closes a resolved case (refused while a postmortem it needs is not done: postmortems.requiredFor).'),
   actionRoute('reopen', 'Reopens a resolved or closed case: escalation starts over.'),
   defineRoute({
     method: 'GET',

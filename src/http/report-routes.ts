@@ -38,7 +38,7 @@ export const reportRoutes: readonly Route[] = [
       const period = await reportPeriod(ledger, query.since, query.now === undefined ? undefined : Date.parse(query.now)).catch((err: unknown) => {
         throw err instanceof ReportPeriodError ? new ApiError(400, 'bad_request', err.message) : err;
       });
-      const report = await buildReport(ledger, { ...period, minutesPerIncident: query.minutesPerIncident, top: query.top });
+      const report = await buildReport(ledger, { ...period, minutesPerIncident: query.minutesPerIncident, top: query.top, postmortemRequiredFor: ctx.postmortemRequiredFor });
       if (query.format === 'json') return { status: 200, body: report };
       return { status: 200, body: renderReport(report, query.format), type: `${MEDIA_TYPES[query.format]}; charset=utf-8` };
     },

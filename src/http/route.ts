@@ -31,6 +31,8 @@ export interface ApiContext {
   readonly onCaseChanges?: ((changes: readonly CaseChange[]) => void) | undefined;
   /** The worker's escalation file, for GET /escalation/explain; undefined without one. */
   readonly escalation?: (() => EscalationPolicy | undefined) | undefined;
+  /** Severities whose cases close only once their postmortem is done (postmortems.requiredFor). */
+  readonly postmortemRequiredFor?: readonly string[] | undefined;
 }
 
 export interface RouteInput<P, Q, B> {

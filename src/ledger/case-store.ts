@@ -2,6 +2,7 @@ import { sql, type ExpressionBuilder, type Kysely, type Transaction } from 'kyse
 import type { CaseAudit } from '../audit/audit-log.js';
 import { caseIdOf } from '../cases/case-id.js';
 import { CaseDetail, CaseEvent, CaseSummary, NotificationStatus, type CaseEventKind } from '../cases/case-record.js';
+import { MAX_FLAGS } from '../cases/flags.js';
 import { transition, UNACKNOWLEDGED, type CaseAction } from '../cases/lifecycle.js';
 import { notificationId, noticeOf, severityRank } from '../cases/notice.js';
 import { Explanation } from '../decide/decision-record.js';
@@ -9,7 +10,8 @@ import type { Verdict } from '../feedback/feedback.js';
 import { IncidentRecord } from '../incidents/index.js';
 import { CaseNotice, type CaseState, type NotificationKind } from '../receivers/receiver.js';
 import type { OpeningAlert } from './records.js';
-import { CaseEventRow, CaseRow, IncidentRow, NotificationRow, type LedgerTables } from './rows.js';
+import { obligationStatusOf } from './obligation-store.js';
+import { CaseEventRow, CaseRow, IncidentRow, NotificationRow, ObligationRow, type LedgerTables } from './rows.js';
 
 type Db = Kysely<LedgerTables> | Transaction<LedgerTables>;
 
@@ -18,6 +20,8 @@ export interface LedgerContext {
   readonly db: Kysely<LedgerTables>;
   readonly backend: 'sqlite' | 'postgres';
   readonly now: () => number;
+  /** A drill's ledger: every notice says so (CaseNotice.drill). */
+  readonly drill?: boolean;
 }
 
 /** An event written to a case, for the audit log, the metrics and the escalation's wake-up. */
@@ -131,6 +135,10 @@ export async function fileIntoCases(
           resolved_at_ms: null,
           closed_at_ms: null,
           last_seq: 0,
+          flags: '[]',
+          obligations_seq: 0,
+          postmortem_done_at_ms: null,
+          postmortem_done_by: null,
         };
         await trx.insertInto('cases').values(row).execute();
         changes.push(await appendEvent(trx, ctx, row, { actor: 'alertgate', event: 'opened', from: null, to: 'open', note: `${named!.ruleId}: ${named!.title}` }));
@@ -264,7 +272,7 @@ function summaryOf(incident: IncidentRecord, decisionJson: string | undefined): 
 }
 
 /** What a case event writes: the event, and optionally the notifications of the same kind to every receiver already told. */
-interface NewEvent {
+export interface NewEvent {
   readonly actor: string;
   readonly event: CaseEventKind;
   readonly from: string | null;
@@ -274,10 +282,12 @@ interface NewEvent {
   readonly notify?: NotificationKind;
   /** And these receivers, with their kind (escalation levels, fallbacks). */
   readonly receivers?: readonly { readonly receiver: string; readonly kind: NotificationKind }[];
+  /** What the notices say instead of the case's summary (an obligation's reminder). */
+  readonly summary?: string;
 }
 
 /** Appends an event to a case (the next seq) with its notifications, in the caller's transaction. `row` is the case as it now is. */
-async function appendEvent(trx: Transaction<LedgerTables>, ctx: LedgerContext, row: CaseRow, e: NewEvent): Promise<CaseChange> {
+export async function appendEvent(trx: Transaction<LedgerTables>, ctx: LedgerContext, row: CaseRow, e: NewEvent): Promise<CaseChange> {
   const seq = row.last_seq + 1;
   const atMs = ctx.now();
   await trx.insertInto('case_events').values({ case_id: row.id, seq, at_ms: atMs, actor: e.actor, event: e.event, from_value: e.from, to_value: e.to, note: e.note }).execute();
@@ -288,7 +298,8 @@ async function appendEvent(trx: Transaction<LedgerTables>, ctx: LedgerContext, r
     for (const { receiver } of told) targets.push({ receiver, kind: e.notify });
   }
   for (const t of e.receivers ?? []) if (!targets.some((x) => x.receiver === t.receiver)) targets.push(t);
-  const notice = noticeOf(factsOf(row));
+  const facts = factsOf(row);
+  const notice = noticeOf(e.summary === undefined ? facts : { ...facts, summary: e.summary }, ctx.drill ?? false);
   const written: CaseChange['notifications'][number][] = [];
   for (const { receiver, kind } of targets) {
     const id = notificationId(row.id, receiver, seq, kind);
@@ -359,6 +370,7 @@ function summaryRowOf(row: CaseRow, verdictRank: number): CaseSummary {
     classification: row.classification,
     state: row.state,
     assignee: row.assignee,
+    flags: JSON.parse(row.flags),
     verdict: VERDICT_BY_RANK[verdictRank] ?? null,
     detection: row.open_incidents > 0 ? 'active' : 'quiet',
     firstSeen: iso(row.first_seen_ms),
@@ -449,7 +461,10 @@ export interface CaseActionInput {
   readonly actor: string;
   readonly assignee?: string | undefined;
   readonly classification?: string | undefined;
+  readonly flag?: string | undefined;
   readonly note?: string | undefined;
+  /** Severities whose cases need their postmortem marked done before they close (docs/postmortems.md). */
+  readonly postmortemRequiredFor?: readonly string[] | undefined;
 }
 
 export type CaseActionResult =
@@ -529,6 +544,10 @@ export class CaseStore {
       incidents: incidents.map((r) => ({ ...IncidentRecord.parse(JSON.parse(r.record)), verdict: IncidentRow.shape.verdict.parse(r.verdict) })),
       timeline: events.map((e) => eventOf(CaseEventRow.parse(e))),
       notifications: notifications.map((n) => notificationStatusOf(NotificationRow.parse(n))),
+      obligations: (await this.ctx.db.selectFrom('case_obligations').selectAll().where('case_id', '=', id).orderBy('due_at_ms').orderBy('name').execute()).map((o) =>
+        obligationStatusOf(ObligationRow.parse(o)),
+      ),
+      postmortem: { doneAt: iso(parsed.postmortem_done_at_ms), doneBy: parsed.postmortem_done_by },
     });
   }
 
@@ -561,6 +580,23 @@ export class CaseStore {
         [from, to] = [before.classification, input.classification ?? null];
         after.classification = input.classification ?? null;
         if (UNACKNOWLEDGED.includes(state)) after.rematch = 1;
+      } else if (action === 'flag' || action === 'unflag') {
+        const flags = new Set(JSON.parse(before.flags) as string[]);
+        const flag = input.flag ?? '';
+        if (action === 'flag' && flags.has(flag)) return { status: 'refused', caseId, message: `the case is flagged ${flag} already` } as const;
+        if (action === 'unflag' && !flags.has(flag)) return { status: 'refused', caseId, message: `the case is not flagged ${flag} (its flags: ${[...flags].join(', ') || 'none'})` } as const;
+        if (action === 'flag' && flags.size >= MAX_FLAGS) return { status: 'refused', caseId, message: `a case carries at most ${MAX_FLAGS} flags` } as const;
+        if (action === 'flag') flags.add(flag);
+        else flags.delete(flag);
+        after.flags = JSON.stringify([...flags].sort());
+        [from, to] = action === 'flag' ? [null, flag] : [flag, null];
+      }
+      if (action === 'close' && before.postmortem_done_at_ms === null && (input.postmortemRequiredFor ?? []).includes(before.severity)) {
+        return {
+          status: 'refused',
+          caseId,
+          message: `cannot close a ${before.severity} case before its postmortem is done: write it (alertgate postmortem ${caseId}) and mark it done (alertgate postmortem ${caseId} --done); docs/postmortems.md`,
+        } as const;
       }
       if (action === 'acknowledge' || action === 'contain' || action === 'resolve') {
         // Taken: escalation stops, and the first of these is the case's time to acknowledge.
@@ -585,6 +621,49 @@ export class CaseStore {
       });
       return { status: 'done', case: summaryRowOf({ ...after, last_seq: change.event.seq }, await this.verdictRank(trx, caseId)), change } as const;
     });
+  }
+
+  /**
+   * Cases first seen in [fromMs, toMs] of these severities whose postmortem is not done: how many, and the
+   * oldest `limit` of them (a report over a busy year holds a page, not every case).
+   */
+  async openPostmortems(fromMs: number, toMs: number, severities: readonly string[], limit: number): Promise<{ total: number; cases: { id: string; first_seen_ms: number; title: string; severity: string; state: string }[] }> {
+    if (severities.length === 0) return { total: 0, cases: [] };
+    const open = this.ctx.db
+      .selectFrom('cases')
+      .where('first_seen_ms', '>=', fromMs)
+      .where('first_seen_ms', '<=', toMs)
+      .where('severity', 'in', [...severities])
+      .where('postmortem_done_at_ms', 'is', null);
+    const total = await open.select((eb) => eb.fn.countAll().as('n')).executeTakeFirst();
+    const cases = await open.select(['id', 'first_seen_ms', 'title', 'severity', 'state']).orderBy('first_seen_ms').orderBy('id').limit(limit).execute();
+    return { total: Number(total?.n ?? 0), cases: cases.map((c) => ({ ...c, first_seen_ms: Number(c.first_seen_ms) })) };
+  }
+
+  /** Marks a case's postmortem done (once: a second time is refused), with the event in its timeline. */
+  async postmortemDone(caseId: string, input: { readonly actor: string; readonly note?: string | undefined }): Promise<CaseActionResult> {
+    return this.ctx.db.transaction().execute(async (trx) => {
+      const before = await this.lock(trx, caseId);
+      if (!before) return { status: 'not_found', caseId } as const;
+      if (before.postmortem_done_at_ms !== null) {
+        return { status: 'refused', caseId, message: `its postmortem was marked done already (${new Date(before.postmortem_done_at_ms).toISOString()} by ${before.postmortem_done_by})` } as const;
+      }
+      const now = this.ctx.now();
+      const after: CaseRow = { ...before, postmortem_done_at_ms: now, postmortem_done_by: input.actor, updated_at_ms: now };
+      await trx.updateTable('cases').set(withoutId(after)).where('id', '=', caseId).execute();
+      const change = await appendEvent(trx, this.ctx, after, { actor: input.actor, event: 'postmortem-done', from: null, to: 'done', note: input.note ?? null });
+      return { status: 'done', case: summaryRowOf({ ...after, last_seq: change.event.seq }, await this.verdictRank(trx, caseId)), change } as const;
+    });
+  }
+
+  /** When escalation acts next on any case nobody has acknowledged (epoch ms), or undefined. */
+  async nextEscalationMs(): Promise<number | undefined> {
+    const row = await this.ctx.db
+      .selectFrom('cases')
+      .select((eb) => eb.fn.min('next_escalation_at_ms').as('next'))
+      .where('state', 'in', [...UNACKNOWLEDGED])
+      .executeTakeFirst();
+    return row?.next === null || row?.next === undefined ? undefined : Number(row.next);
   }
 
   /** Cases the escalation should look at: nobody has acknowledged them and they are due, or their policy is to be matched again. */
@@ -729,11 +808,8 @@ export class CaseStore {
     };
   }
 
-  private async lock(trx: Transaction<LedgerTables>, caseId: string): Promise<CaseRow | undefined> {
-    let query = trx.selectFrom('cases').selectAll().where('id', '=', caseId);
-    if (this.ctx.backend === 'postgres') query = query.forUpdate();
-    const row = await query.executeTakeFirst();
-    return row ? CaseRow.parse(row) : undefined;
+  private lock(trx: Transaction<LedgerTables>, caseId: string): Promise<CaseRow | undefined> {
+    return lockCase(trx, this.ctx, caseId);
   }
 
   private async verdictRank(db: Db, caseId: string): Promise<number> {
@@ -755,6 +831,14 @@ export class CaseStore {
   }
 }
 
+/** Reads a case for a change in `trx`: its row is locked until the transaction ends (PostgreSQL; SQLite has one writer). */
+export async function lockCase(trx: Transaction<LedgerTables>, ctx: LedgerContext, caseId: string): Promise<CaseRow | undefined> {
+  let query = trx.selectFrom('cases').selectAll().where('id', '=', caseId);
+  if (ctx.backend === 'postgres') query = query.forUpdate();
+  const row = await query.executeTakeFirst();
+  return row ? CaseRow.parse(row) : undefined;
+}
+
 /** Cases read per query by reportCases. */
 const REPORT_PAGE = 5_000;
 
@@ -762,6 +846,8 @@ const EVENT_OF: Readonly<Record<CaseAction, CaseEventKind>> = {
   acknowledge: 'acknowledged',
   assign: 'assigned',
   classify: 'classified',
+  flag: 'flagged',
+  unflag: 'unflagged',
   contain: 'contained',
   resolve: 'resolved',
   close: 'closed',

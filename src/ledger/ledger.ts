@@ -6,7 +6,9 @@ import { IncidentRecord } from '../incidents/index.js';
 import type { LedgerStats } from '../metrics/ledger-stats.js';
 import { CaseStore, caseOfIncident, fileIntoCases, type CaseChange, type LedgerContext } from './case-store.js';
 import { connect, describeLocation, type LedgerLocation } from './connect.js';
+import { DrillStore } from './drill-store.js';
 import { Leases } from './leases.js';
+import { ObligationStore } from './obligation-store.js';
 import { Outbox } from './outbox.js';
 import { hourBucketEndMs, hourBucketMs, LedgerIncident, OpeningAlert, RuleStats, TuningChange, type DecisionCount, type ReportIncident, type TuningIncident } from './records.js';
 import {
@@ -51,6 +53,8 @@ export interface NewTuningChange extends Omit<TuningChange, 'appliedAt' | 'rever
 export interface LedgerOptions {
   /** Wall clock for the times the ledger stamps (recorded at, updated at). */
   readonly now?: () => number;
+  /** A drill's own ledger: every notice it writes says drill (docs/drills.md). */
+  readonly drill?: boolean;
 }
 
 /**
@@ -65,22 +69,29 @@ export class Ledger implements LedgerStats {
   readonly outbox: Outbox;
   /** Which worker delivers (a lease in the ledger). */
   readonly leases: Leases;
+  /** Cases' notification deadlines (docs/obligations.md). */
+  readonly obligations: ObligationStore;
+  /** Drill runs, kept apart from cases (docs/drills.md). */
+  readonly drills: DrillStore;
   private readonly ctx: LedgerContext;
 
   private constructor(
     private readonly db: Kysely<LedgerTables>,
     readonly location: LedgerLocation,
     private readonly now: () => number,
+    drill: boolean,
   ) {
-    this.ctx = { db, backend: location.backend, now };
+    this.ctx = { db, backend: location.backend, now, drill };
     this.cases = new CaseStore(this.ctx);
     this.outbox = new Outbox(this.ctx, this.cases);
     this.leases = new Leases(this.ctx);
+    this.obligations = new ObligationStore(this.ctx);
+    this.drills = new DrillStore(this.ctx);
   }
 
   /** Connects and migrates to the latest schema. */
   static async open(location: LedgerLocation, options: LedgerOptions = {}): Promise<Ledger> {
-    return new Ledger(await connect(location), location, options.now ?? Date.now);
+    return new Ledger(await connect(location), location, options.now ?? Date.now, options.drill ?? false);
   }
 
   /** Where it is, for people: a PostgreSQL URL without its password. */
@@ -546,6 +557,14 @@ export class Ledger implements LedgerStats {
 
   notificationTally() {
     return this.outbox.tally();
+  }
+
+  obligationStats(nowMs: number) {
+    return this.obligations.stats(nowMs);
+  }
+
+  drillStats() {
+    return this.drills.stats();
   }
 
   async tuningChangesApplied(): Promise<{ ruleId: string; count: number }[]> {

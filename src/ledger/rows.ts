@@ -154,6 +154,13 @@ export const CaseRow = z.object({
   updated_at_ms: ms,
   /** The seq of its last case event. */
   last_seq: z.coerce.number(),
+  /** Flags analysts set (`personal-data`, `material`), sorted (JSON). */
+  flags: z.string(),
+  /** The last case event the obligations clock has read (it starts obligations from the timeline). */
+  obligations_seq: z.coerce.number(),
+  /** When and by whom its postmortem was marked done (docs/postmortems.md). */
+  postmortem_done_at_ms: nullableMs,
+  postmortem_done_by: nullableText,
 });
 export type CaseRow = z.infer<typeof CaseRow>;
 
@@ -213,6 +220,47 @@ export const LeaseRow = z.object({
 });
 export type LeaseRow = z.infer<typeof LeaseRow>;
 
+export const ObligationRow = z.object({
+  case_id: z.string(),
+  /** The obligation's name in the obligations file. */
+  name: z.string(),
+  /** Copied from the file when the clock started: what is owed, what started it, who is told. */
+  title: z.string(),
+  trigger: z.string(),
+  /** Receiver names (JSON). */
+  notify: z.string(),
+  started_at_ms: ms,
+  due_at_ms: ms,
+  /** Reminder lead times before the due time, ms, longest first (JSON). */
+  remind: z.string(),
+  reminders_sent: z.coerce.number(),
+  /** When the clock acts next: a reminder, or the due time (running only). */
+  next_at_ms: nullableMs,
+  /** running, met, missed, waived. */
+  status: z.enum(['running', 'met', 'missed', 'waived']),
+  /** When it passed its due time unmet (kept when it is met late). */
+  missed_at_ms: nullableMs,
+  /** met or waived: when, by whom, why. */
+  done_at_ms: nullableMs,
+  done_by: nullableText,
+  note: nullableText,
+});
+export type ObligationRow = z.infer<typeof ObligationRow>;
+
+export const DrillRunRow = z.object({
+  id: z.string(),
+  name: z.string(),
+  file: z.string(),
+  run_at_ms: ms,
+  /** 1 when every expectation held. */
+  passed: z.coerce.number(),
+  failures: z.coerce.number(),
+  gaps: z.coerce.number(),
+  /** The drill report (JSON). */
+  report: z.string(),
+});
+export type DrillRunRow = z.infer<typeof DrillRunRow>;
+
 /** The ledger's tables, for Kysely's query builder. */
 export interface LedgerTables {
   incidents: IncidentRow;
@@ -226,4 +274,6 @@ export interface LedgerTables {
   notifications: NotificationRow;
   receiver_states: ReceiverStateRow;
   leases: LeaseRow;
+  case_obligations: ObligationRow;
+  drill_runs: DrillRunRow;
 }

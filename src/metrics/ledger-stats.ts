@@ -1,4 +1,6 @@
 import type { CaseStats } from '../ledger/case-store.js';
+import type { DrillStats } from '../ledger/drill-store.js';
+import type { ObligationStats } from '../ledger/obligation-store.js';
 import type { ReceiverTally } from '../ledger/outbox.js';
 
 /** What the ledger tells the metrics: read at scrape time. */
@@ -13,4 +15,8 @@ export interface LedgerStats {
   caseStats(nowMs: number): Promise<CaseStats>;
   /** Notifications per receiver: delivered, dead-lettered, pending, failed attempts. */
   notificationTally(): Promise<ReceiverTally[]>;
+  /** Running obligations with their time left, missed ones by name, all by status (docs/obligations.md). */
+  obligationStats(nowMs: number): Promise<ObligationStats>;
+  /** Each drill's last run (docs/drills.md). */
+  drillStats(): Promise<DrillStats>;
 }

@@ -21,6 +21,8 @@ interface LedgerRows {
   tuning: Awaited<ReturnType<LedgerStats['tuningChangesApplied']>>;
   cases: Awaited<ReturnType<LedgerStats['caseStats']>>;
   notifications: Awaited<ReturnType<LedgerStats['notificationTally']>>;
+  obligations: Awaited<ReturnType<LedgerStats['obligationStats']>>;
+  drills: Awaited<ReturnType<LedgerStats['drillStats']>>;
 }
 
 export interface WorkerMetricsOptions {
@@ -353,6 +355,10 @@ export class WorkerMetrics {
       const stats = (await this.readLedger())?.cases;
       return stats ? read(stats) : [];
     };
+    const stats = async <K extends 'obligations' | 'drills', T>(key: K, read: (stats: LedgerRows[K]) => T[]): Promise<T[]> => {
+      const found = (await this.readLedger())?.[key];
+      return found ? read(found) : [];
+    };
     const perReceiver = (name: string, type: MetricType, help: string, stat: 'delivered' | 'dead' | 'pending' | 'failedAttempts') =>
       family(name, type, help, () => rows('notifications', (t) => ({ labels: { receiver: t.receiver }, value: t[stat] })), ['receiver']);
     return [
@@ -386,6 +392,34 @@ export class WorkerMetrics {
       ),
       family('alertgate_case_time_to_resolve_seconds', 'histogram', 'Seconds from a case opening to its resolution (the latest, if reopened): MTTR.', () =>
         cases((s) => histogramSamples(s.resolve)),
+      ),
+      family(
+        'alertgate_obligation_due_seconds',
+        'gauge',
+        'Per obligation (a notification deadline, docs/obligations.md): seconds until the soonest-due running one is due, negative once past; absent when none is running.',
+        () => stats('obligations', (s) => s.running.map((r) => ({ labels: { obligation: r.obligation }, value: r.seconds }))),
+        ['obligation'],
+      ),
+      family(
+        'alertgate_obligations_missed_total',
+        'counter',
+        'Obligations whose due time passed before they were met or waived (missed, or met late), by obligation.',
+        () => stats('obligations', (s) => s.missed.map((m) => ({ labels: { obligation: m.obligation }, value: m.count }))),
+        ['obligation'],
+      ),
+      family(
+        'alertgate_obligations',
+        'gauge',
+        'Obligations started, by obligation and status (running, met, missed, waived).',
+        () => stats('obligations', (s) => s.byStatus.map((b) => ({ labels: { obligation: b.obligation, status: b.status }, value: b.count }))),
+        ['obligation', 'status'],
+      ),
+      family(
+        'alertgate_drill_last_run_timestamp_seconds',
+        'gauge',
+        "Per drill (docs/drills.md): when it last passed (result passed: every expectation held) and when it last failed (result failed), as recorded in the ledger.",
+        () => stats('drills', (s) => s.last.map((d) => ({ labels: { drill: d.drill, result: d.passed ? 'passed' : 'failed' }, value: d.atMs / 1000 }))),
+        ['drill', 'result'],
       ),
       family(
         'alertgate_feedback_incidents',
@@ -427,19 +461,29 @@ export class WorkerMetrics {
     const ledger = this.ledger;
     if (!ledger) return Promise.resolve(undefined);
     this.ledgerRead ??= (async () => {
-      const [feedback, precision, tuning, cases, notifications] = await Promise.allSettled([
+      const [feedback, precision, tuning, cases, notifications, obligations, drills] = await Promise.allSettled([
         ledger.stats.feedbackCounts(),
         ledger.stats.precision(ledger.precisionHorizonMs, this.now()),
         ledger.stats.tuningChangesApplied(),
         ledger.stats.caseStats(this.now()),
         ledger.stats.notificationTally(),
+        ledger.stats.obligationStats(this.now()),
+        ledger.stats.drillStats(),
       ]);
       const value = <T>(result: PromiseSettledResult<T>): T | undefined => {
         if (result.status === 'fulfilled') return result.value;
         this.ledgerErrors++;
         return undefined;
       };
-      return { feedback: value(feedback), precision: value(precision), tuning: value(tuning), cases: value(cases), notifications: value(notifications) };
+      return {
+        feedback: value(feedback),
+        precision: value(precision),
+        tuning: value(tuning),
+        cases: value(cases),
+        notifications: value(notifications),
+        obligations: value(obligations),
+        drills: value(drills),
+      };
     })().finally(() => {
       this.ledgerRead = undefined;
     });

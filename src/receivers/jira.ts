@@ -67,7 +67,7 @@ function commentMarker(notification: Notification): string {
 
 /** The case in Atlassian Document Format: the status, the summary, the fields as a list, the link. */
 export function jiraDocument(message: CaseMessage, footer: string): AdfNode {
-  const content: AdfNode[] = [paragraph(text(message.status, [{ type: 'strong' }]))];
+  const content: AdfNode[] = [paragraph(text(message.drill ? `DRILL: ${message.status}` : message.status, [{ type: 'strong' }]))];
   if (message.summary !== '') content.push(paragraph(text(message.summary)));
   content.push({
     type: 'bulletList',

@@ -24,6 +24,8 @@ export interface CaseMessage {
   readonly text: string;
   /** The severity's color class, for the formats that color messages. */
   readonly tone: 'danger' | 'warning' | 'good' | 'neutral';
+  /** A drill's message: formats that show the status without the headline (a Jira comment) mark it themselves. */
+  readonly drill: boolean;
 }
 
 /** Rules listed in a message; the rest are counted ("+2 more"). */
@@ -60,7 +62,7 @@ export function caseMessage(notification: Notification): CaseMessage {
     notice.summary,
     ...(notice.link === null ? [] : ['', notice.link]),
   ].join('\n');
-  return { kind, headline, status, fields, summary: notice.summary, link: notice.link, text, tone: toneOf(notice, resolved) };
+  return { kind, headline, status, fields, summary: notice.summary, link: notice.link, text, tone: toneOf(notice, resolved), drill: notice.drill === true };
 }
 
 function statusText(kind: NotificationKind, notice: CaseNotice): string {

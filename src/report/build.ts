@@ -2,6 +2,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Ledger } from '../ledger/ledger.js';
 import { hourBucketMs, verdictCountsOf, VerdictTally as LedgerVerdictTally, type DecisionCount, type ReportIncident, type TuningChange } from '../ledger/records.js';
 import { round } from '../tune/format.js';
+import { POSTMORTEMS_DEFAULTS } from '../config/obligations.js';
 import { checkPeriodLength } from './period.js';
 import type { ReportCase } from '../ledger/case-store.js';
 import { Report, type CaseFigures, type CasesSection, type ChangeSection, type DaySection, type EffectWindow, type NoisyKey, type RuleSection } from './report.js';
@@ -11,6 +12,8 @@ const DAY_MS = 86_400_000;
 const EFFECT_WINDOW_MS = 7 * DAY_MS;
 /** Incidents read per query: what a report holds of them at a time. */
 const INCIDENT_PAGE_ROWS = 250;
+/** Obligations, open postmortems and drills a report lists at most (the oldest, the soonest due). */
+const RESPONSE_LIST_ROWS = 100;
 /** Decision counts are read a week of hours at a time (at most 168 × rules × 3 rows). */
 const COUNT_SLICE_MS = EFFECT_WINDOW_MS;
 
@@ -22,6 +25,8 @@ export interface ReportOptions {
   readonly minutesPerIncident: number;
   /** How many signatures and entities per rule. */
   readonly top: number;
+  /** Severities whose cases need a postmortem (postmortems.requiredFor; default high and critical). */
+  readonly postmortemRequiredFor?: readonly string[] | undefined;
 }
 
 /** What the report is computed from: everything the ledger holds between the period (and the change windows). */
@@ -32,7 +37,12 @@ export interface ReportData {
   readonly changes: readonly TuningChange[];
   /** The cases first seen in the period (none for a ledger without cases). */
   readonly cases?: readonly ReportCase[];
+  /** The period's obligations, open postmortems and drill runs. */
+  readonly response?: ResponseSections;
 }
+
+/** What the report says of the response beyond the cases' figures. */
+type ResponseSections = Pick<Report, 'obligations' | 'openPostmortems' | 'drills'>;
 
 /**
  * Reads the ledger and builds the report: the same ledger and options give the same report. The
@@ -52,7 +62,19 @@ export async function buildReport(ledger: Ledger, options: ReportOptions): Promi
     for (const count of await ledger.decisionCountsBetween(sliceMs, Math.min(options.toMs, sliceMs + COUNT_SLICE_MS - 1))) tally.addCount(count);
     await nextTurn();
   }
-  return tally.report(await ledger.cases.reportCases(options.fromMs, options.toMs));
+  return tally.report(await ledger.cases.reportCases(options.fromMs, options.toMs), await responseSections(ledger, options));
+}
+
+/** The period's obligations, open postmortems and drills, from the ledger. */
+async function responseSections(ledger: Ledger, options: ReportOptions): Promise<ResponseSections> {
+  const obligations = await ledger.obligations.ofCasesFirstSeen(options.fromMs, options.toMs, RESPONSE_LIST_ROWS);
+  const open = await ledger.cases.openPostmortems(options.fromMs, options.toMs, options.postmortemRequiredFor ?? POSTMORTEMS_DEFAULTS.requiredFor, RESPONSE_LIST_ROWS);
+  const drills = await ledger.drills.list({ fromMs: options.fromMs, toMs: options.toMs, limit: RESPONSE_LIST_ROWS });
+  return {
+    obligations: obligations.map((o) => ({ caseId: o.caseId, name: o.name, startedAt: o.startedAt, dueAt: o.dueAt, status: o.status, late: o.late, doneBy: o.doneBy })),
+    openPostmortems: { total: open.total, cases: open.cases.map((c) => ({ caseId: c.id, firstSeen: new Date(Number(c.first_seen_ms)).toISOString(), title: c.title, severity: c.severity, state: c.state })) },
+    drills: drills.map((d) => ({ name: d.name, runAt: d.runAt, passed: d.passed, failures: d.failures, gaps: d.gaps })),
+  };
 }
 
 /** The report from what was read: pure. */
@@ -60,7 +82,7 @@ export function reportOf(data: ReportData, options: ReportOptions): Report {
   const tally = new ReportTally(options, data.changes);
   for (const incident of data.incidents) tally.addIncident(incident);
   for (const count of data.counts) tally.addCount(count);
-  return tally.report(data.cases ?? []);
+  return tally.report(data.cases ?? [], data.response ?? { obligations: [], openPostmortems: { total: 0, cases: [] }, drills: [] });
 }
 
 /** MTTA, MTTR and verdicts of the period's cases, in all and per classification. */
@@ -219,7 +241,7 @@ class ReportTally {
   }
 
   /** `cases`: the period's cases (their MTTA, MTTR and classification). */
-  report(cases: readonly ReportCase[]): Report {
+  report(cases: readonly ReportCase[], response: ResponseSections): Report {
     const { options, total } = this;
     return Report.parse({
       period: { from: iso(options.fromMs), to: iso(options.toMs), days: round((options.toMs - options.fromMs) / DAY_MS, 2) },
@@ -234,6 +256,7 @@ class ReportTally {
         .sort((a, b) => a.atMs - b.atMs || (a.change.id < b.change.id ? -1 : a.change.id > b.change.id ? 1 : 0))
         .map((c) => changeSection(c)),
       cases: casesSection(cases),
+      ...response,
     });
   }
 

@@ -137,6 +137,26 @@ export const CasesSection = z
   .strict();
 export type CasesSection = z.infer<typeof CasesSection>;
 
+/** An obligation of a case first seen in the period (docs/obligations.md). */
+export const ReportObligation = z
+  .object({
+    caseId: z.string(),
+    name: z.string(),
+    startedAt: z.iso.datetime(),
+    dueAt: z.iso.datetime(),
+    status: z.enum(['running', 'met', 'missed', 'waived']),
+    /** Its due time passed before it was met (missed, or met late). */
+    late: z.boolean(),
+    doneBy: z.string().nullable(),
+  })
+  .strict();
+
+/** A case of the period whose postmortem is required (postmortems.requiredFor) and not done yet. */
+export const OpenPostmortem = z.object({ caseId: z.string(), firstSeen: z.iso.datetime(), title: z.string(), severity: z.string(), state: z.string() }).strict();
+
+/** A drill run recorded in the period (docs/drills.md): never counted with the cases. */
+export const ReportDrill = z.object({ name: z.string(), runAt: z.iso.datetime(), passed: z.boolean(), failures: z.number().int(), gaps: z.number().int() }).strict();
+
 export const Report = z
   .object({
     /** The period, event time: incidents first seen and decisions' hours in [from, to]. */
@@ -148,6 +168,12 @@ export const Report = z
     days: z.array(DaySection),
     tuningChanges: z.array(ChangeSection),
     cases: CasesSection,
+    /** The notification deadlines of the period's cases, the soonest due first (at most 100). */
+    obligations: z.array(ReportObligation),
+    /** The period's cases that need a postmortem not done yet: how many, and the oldest 100. */
+    openPostmortems: z.object({ total: z.number().int(), cases: z.array(OpenPostmortem) }).strict(),
+    /** Drill runs of the period (run time), newest first (at most 100). */
+    drills: z.array(ReportDrill),
   })
   .strict();
 export type Report = z.infer<typeof Report>;

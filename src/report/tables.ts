@@ -107,7 +107,31 @@ function caseTable(report: Report): Table {
   };
 }
 
+function obligationTable(report: Report): Table {
+  return {
+    title: 'Notification deadlines of these cases (obligations; docs/obligations.md)',
+    head: ['case', 'obligation', 'started', 'due', 'status', 'by'],
+    rows: report.obligations.map((o) => [o.caseId, o.name, o.startedAt, o.dueAt, `${o.status}${o.late && o.status === 'met' ? ' (late)' : ''}`, o.doneBy ?? '-']),
+  };
+}
+
+function postmortemTable(report: Report): Table {
+  return {
+    title: `Open postmortems (cases that need one, not done yet; docs/postmortems.md)${report.openPostmortems.total > report.openPostmortems.cases.length ? `: the oldest ${report.openPostmortems.cases.length} of ${report.openPostmortems.total}` : ''}`,
+    head: ['case', 'first seen', 'severity', 'state', 'title'],
+    rows: report.openPostmortems.cases.map((p) => [p.caseId, p.firstSeen, p.severity, p.state, p.title]),
+  };
+}
+
+function drillTable(report: Report): Table {
+  return {
+    title: 'Drills run (exercises, not counted with the cases; docs/drills.md)',
+    head: ['drill', 'run at', 'result', 'failed expectations', 'gaps'],
+    rows: report.drills.map((d) => [d.name, d.runAt, d.passed ? 'passed' : 'FAILED', n(d.failures), n(d.gaps)]),
+  };
+}
+
 /** The tables in the order every format prints them. */
 export function tablesOf(report: Report): Table[] {
-  return [ruleTable(report), noiseTable(report), dayTable(report), changeTable(report), caseTable(report)];
+  return [ruleTable(report), noiseTable(report), dayTable(report), changeTable(report), caseTable(report), obligationTable(report), postmortemTable(report), drillTable(report)];
 }

@@ -6,7 +6,7 @@ import { headline, tablesOf } from './tables.js';
  * A cell for a terminal: control characters (an ESC that starts a terminal escape sequence, line
  * breaks that would break the table) written as `\u001b`, `\n`, … instead of sent to the terminal.
  */
-const terminalText = (text: string) => text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+export const terminalText = (text: string) => text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 /** The report for a terminal: aligned columns, a title line above each table. */
 export function renderText(report: Report): string {

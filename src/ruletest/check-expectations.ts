@@ -18,7 +18,7 @@ export function checkExpectations(expect: Scenario['expect'], alerts: readonly S
 }
 
 /** Alert positions (0-based) picked by a selector: a 1-based number, a `"3..9"` range or an alert id. */
-function resolveSelector(selector: AlertSelector, alerts: readonly ScenarioAlert[]): Resolved {
+export function resolveSelector(selector: AlertSelector, alerts: readonly ScenarioAlert[]): Resolved {
   const count = alerts.length;
   if (typeof selector === 'number') {
     return selector <= count ? { ok: true, indices: [selector - 1] } : { ok: false, message: `there is no alert #${selector} (the scenario has ${count})` };

@@ -30,7 +30,7 @@ const COPY_NUMBER = /\{\{n\}\}/g;
  * `alert-<n>`, so expectations and failures can name every alert. In a repeat block, `{{n}}` in any
  * string becomes the copy number, so copies can differ where a distinct aggregate needs them to.
  */
-export function expandAlerts(scenario: Scenario): ExpandResult {
+export function expandAlerts(scenario: Pick<Scenario, 'start' | 'defaults' | 'alerts'>): ExpandResult {
   let clock: number | undefined;
   if (scenario.start !== undefined) {
     const start = parseEventTime(scenario.start);

@@ -7,7 +7,7 @@ import { Duration } from '../rules/schema.js';
  */
 
 /** An input alert as it would arrive (canonical fields); the normalizer checks it, as in production. */
-const InputAlert = z.record(z.string(), z.unknown());
+export const InputAlert = z.record(z.string(), z.unknown());
 
 /** `{repeat: 20, every: 30s, alert: {...}}`: copies spaced in time, ids suffixed -1 … -N. */
 const RepeatBlock = z
@@ -22,7 +22,7 @@ const RepeatBlock = z
  * An item of `alerts`: a repeat block when it has a `repeat` key, otherwise one alert. Picked by key
  * (not a zod union) so that a mistake in a repeat block is reported at its field, not as "invalid input".
  */
-const AlertItem = InputAlert.transform((item, ctx) => {
+export const AlertItem = InputAlert.transform((item, ctx) => {
   if (!Object.hasOwn(item, 'repeat')) return { repeat: 1, every: '0s', alert: item, single: true };
   const parsed = RepeatBlock.safeParse(item);
   if (!parsed.success) {
@@ -40,7 +40,7 @@ export type AlertItem = z.infer<typeof AlertItem>;
  * Which alerts an expectation is about: `7` (the 7th alert, 1-based, after repeats are expanded),
  * `"3..9"` (the 3rd to the 9th, inclusive) or an alert id.
  */
-const AlertSelector = z.union([z.number().int().min(1), z.string().min(1)]);
+export const AlertSelector = z.union([z.number().int().min(1), z.string().min(1)]);
 export type AlertSelector = z.infer<typeof AlertSelector>;
 
 const OUTCOMES = ['promote', 'suppress', 'pass', 'duplicate', 'invalid'] as const;

@@ -83,7 +83,7 @@ describe('alertgate incidents on a replayed week (--db)', () => {
     expect(ack.stderr).toContain('"event":"case"');
     const close = cli(['incidents', 'close', target.id, '--db', db]);
     expect(close.code).toBe(1);
-    expect(close.stderr).toContain('cannot close a case that is acknowledged; from acknowledged a case can be: assign, classify, contain, resolve');
+    expect(close.stderr).toContain('cannot close a case that is acknowledged; from acknowledged a case can be: assign, classify, flag, unflag, contain, resolve');
     expect(cli(['incidents', 'assign', target.id, 'bob', '--db', db]).code).toBe(0);
     const badClass = cli(['incidents', 'classify', target.id, 'ransomware', '--db', db]);
     expect(badClass.code).toBe(1);

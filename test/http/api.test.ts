@@ -110,6 +110,13 @@ describe('API', () => {
       'POST /cases/:id/acknowledge': action('acknowledge'),
       'POST /cases/:id/assign': action('assign', { assignee: 'ana' }),
       'POST /cases/:id/classify': action('classify', { classification: 'malware' }),
+      'POST /cases/:id/flag': action('flag', { flag: 'personal-data' }),
+      'POST /cases/:id/unflag': action('unflag', { flag: 'personal-data' }),
+      'GET /obligations': { url: '/obligations', ok: [200] },
+      'GET /cases/:id/postmortem': { url: `/cases/${caseId}/postmortem`, ok: [200] },
+      'POST /cases/:id/postmortem/done': { url: `/cases/${caseId}/postmortem/done`, payload: {}, ok: [200, 409] },
+      'POST /cases/:id/obligations/:name/met': { url: `/cases/${caseId}/obligations/gdpr/met`, payload: {}, ok: [404] },
+      'POST /cases/:id/obligations/:name/waive': { url: `/cases/${caseId}/obligations/gdpr/waive`, payload: { reason: 'test data' }, ok: [404] },
       'POST /cases/:id/contain': action('contain'),
       'POST /cases/:id/resolve': action('resolve'),
       'POST /cases/:id/close': action('close'),
@@ -184,7 +191,7 @@ describe('API', () => {
     expect((await call('POST', `/cases/${i2.caseId}/assign`, 'analyst', { assignee: 'bob', note: 'yours' })).json()).toMatchObject({ case: { assignee: 'bob' }, event: { event: 'assigned', actor: 'api:analyst-1', from: null, to: 'bob', note: 'yours' } });
     const refused = await call('POST', `/cases/${i2.caseId}/close`, 'analyst', {});
     expect(refused.statusCode).toBe(409);
-    expect(refused.json().error).toMatchObject({ code: 'conflict', message: expect.stringContaining('cannot close a case that is open; from open a case can be: acknowledge, assign, classify, contain, resolve') });
+    expect(refused.json().error).toMatchObject({ code: 'conflict', message: expect.stringContaining('cannot close a case that is open; from open a case can be: acknowledge, assign, classify, flag, unflag, contain, resolve') });
     expect((await call('POST', `/cases/${i2.caseId}/classify`, 'analyst', { classification: 'ransomware' })).json().error.field).toBe('/classification');
     expect((await call('POST', `/cases/${i2.caseId}/resolve`, 'analyst', { verdict: 'false_positive' })).json().error.message).toBe('body/note: a verdict needs a note: the reason recorded with it');
     const resolved = await call('POST', `/cases/${i2.id}/resolve`, 'analyst', { verdict: 'false_positive', note: 'the nightly backup' });

@@ -117,7 +117,7 @@ describeLedger('cases', (fresh, backend) => {
     expect(await ledger.cases.act(caseId, 'close', { actor: 'cli:ana' })).toEqual({
       status: 'refused',
       caseId,
-      message: 'cannot close a case that is open; from open a case can be: acknowledge, assign, classify, contain, resolve (docs/cases.md, "Lifecycle")',
+      message: 'cannot close a case that is open; from open a case can be: acknowledge, assign, classify, flag, unflag, contain, resolve (docs/cases.md, "Lifecycle")',
     });
     const ack = await ledger.cases.act(caseId, 'acknowledge', { actor: 'cli:ana', note: 'on it' });
     expect(ack).toMatchObject({ status: 'done', case: { state: 'acknowledged', acknowledgedAt: new Date(T0 + 4 * MIN).toISOString(), escalation: { nextAt: null } } });
@@ -173,8 +173,10 @@ describeLedger('cases', (fresh, backend) => {
         const record = incidentRecord({ n: ++n });
         await ledger.writeBatch({ incidents: [record], openings: [], counts: [], source: 's' });
         const id = caseIdOf(record.id);
+        // unflag needs the flag it removes: set while flagging is still allowed.
+        if (action === 'unflag') expect((await ledger.cases.act(id, 'flag', { actor: 't', flag: 'material' })).status).toBe('done');
         for (const step of path) expect((await ledger.cases.act(id, step as never, { actor: 't' })).status).toBe('done');
-        const result = await ledger.cases.act(id, action as never, { actor: 't', assignee: 'x', classification: 'malware' });
+        const result = await ledger.cases.act(id, action as never, { actor: 't', assignee: 'x', classification: 'malware', flag: 'material' });
         expect(result.status, `${action} from ${state}`).toBe((rule.from as readonly string[]).includes(state) ? 'done' : 'refused');
       }
     }

@@ -12,7 +12,7 @@ import type { InputLine } from '../../src/source/index.js';
 import type { KafkaWorkerStats } from '../../src/worker/kafka-worker.js';
 import { alert, at, rule, ruleset } from '../helpers.js';
 import { parseExposition, seriesOf, valueOf } from './exposition.js';
-import { CASE_STATS, TALLY } from './case-stats-stub.js';
+import { CASE_STATS, DRILL_STATS, OBLIGATION_STATS, TALLY } from './case-stats-stub.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const ignore = () => {};
@@ -76,6 +76,14 @@ class MemoryLedgerStats implements LedgerStats {
     return [{ ruleId: 'recon-scan', count: 2 }];
   }
 
+  async obligationStats() {
+    return OBLIGATION_STATS;
+  }
+
+  async drillStats() {
+    return DRILL_STATS;
+  }
+
   async caseStats() {
     return CASE_STATS;
   }
@@ -130,7 +138,7 @@ describe('WorkerMetrics', () => {
         'alertgate_tuning_changes_applied',
       ]),
     );
-    const allowedLabels = new Set(['rule', 'decision', 'severity', 'category', 'verdict', 'reason', 'format', 'source', 'result', 'exception', 'topic', 'partition', 'fingerprint', 'action', 'le', 'receiver', 'state', 'level']);
+    const allowedLabels = new Set(['rule', 'decision', 'severity', 'category', 'verdict', 'reason', 'format', 'source', 'result', 'exception', 'topic', 'partition', 'fingerprint', 'action', 'le', 'receiver', 'state', 'level', 'obligation', 'status', 'drill']);
     for (const f of families) {
       expect(f.help, f.name).toMatch(/\S/);
       expect(['counter', 'gauge', 'histogram'], f.name).toContain(f.type);

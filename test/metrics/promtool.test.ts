@@ -10,7 +10,7 @@ import { Pipeline } from '../../src/pipeline/pipeline.js';
 import { loadRulesOrThrow } from '../../src/rules/load.js';
 import type { KafkaWorkerStats } from '../../src/worker/kafka-worker.js';
 import { tempDir } from '../helpers.js';
-import { CASE_STATS, TALLY } from './case-stats-stub.js';
+import { CASE_STATS, DRILL_STATS, OBLIGATION_STATS, TALLY } from './case-stats-stub.js';
 import { parseExposition } from './exposition.js';
 import { metricNamesIn } from './promql-names.js';
 
@@ -93,6 +93,8 @@ async function everyFamilyScrape(): Promise<string> {
     tuningChangesApplied: async () => [{ ruleId: 'recon-scan', count: 1 }],
     caseStats: async () => CASE_STATS,
     notificationTally: async () => TALLY,
+    obligationStats: async () => OBLIGATION_STATS,
+    drillStats: async () => DRILL_STATS,
   };
   metrics.attachLedger(ledger, { precisionHorizonMs: 30 * 86_400_000 });
   return metrics.registry.metrics();

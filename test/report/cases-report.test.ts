@@ -35,7 +35,7 @@ describeLedger('report: cases', (fresh) => {
       { classification: 'phishing', cases: 1, acknowledged: 0, resolved: 0, truePositive: 0, benignPositive: 0, falsePositive: 1, unreviewed: 0, medianMinutesToAcknowledge: null, medianMinutesToResolve: null },
       { classification: 'unclassified', cases: 1, acknowledged: 0, resolved: 0, truePositive: 0, benignPositive: 0, falsePositive: 0, unreviewed: 1, medianMinutesToAcknowledge: null, medianMinutesToResolve: null },
     ]);
-    const table = markdownTables(renderReport(report, 'md')).at(-1)!;
+    const table = markdownTables(renderReport(report, 'md')).find((t) => t.head[0] === 'classification')!;
     expect(table.head).toEqual(['classification', 'cases', 'acknowledged', 'resolved', 'TP', 'BP', 'FP', 'unreviewed', 'MTTA', 'MTTR']);
     expect(table.rows.map((r) => [r[0], r[8], r[9]])).toEqual([
       ['malware', '20 min', '75 min'],

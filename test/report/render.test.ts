@@ -20,10 +20,13 @@ beforeAll(async () => {
 afterAll(async () => ledger.close());
 
 describe('report renderers', () => {
-  it('markdown: five pipe tables with a delimiter row, every row as wide as its header; pipes in signatures escaped', () => {
+  it('markdown: a pipe table per section with rows (the open postmortems last), a delimiter row, every row as wide as its header; pipes in signatures escaped', () => {
     const md = renderReport(report, 'md');
     const tables = markdownTables(md);
-    expect(tables.map((t) => t.head[0])).toEqual(['rule', 'rule', 'day', 'change', 'classification']);
+    expect(tables.map((t) => t.head[0])).toEqual(['rule', 'rule', 'day', 'change', 'classification', 'case']);
+    // No obligation started and no drill ran: their sections say none.
+    expect(md).toContain('### Notification deadlines of these cases (obligations; docs/obligations.md)\n\nnone');
+    expect(md).toContain('### Drills run (exercises, not counted with the cases; docs/drills.md)\n\nnone');
     for (const t of tables) for (const row of t.rows) expect(row).toHaveLength(t.head.length);
     expect(tables[0]!.rows.map((r) => r[0])).toEqual(['a', 'b', 's']);
     expect(tables[2]!.rows.map((r) => [r[0], r[1], r[5]])).toEqual([
@@ -68,8 +71,8 @@ describe('report renderers', () => {
   it('text: each table\'s columns start at the same offset on every line', () => {
     const text = renderReport(report, 'text');
     const blocks = text.split('\n\n').slice(1);
-    expect(blocks).toHaveLength(5);
-    for (const block of blocks) {
+    expect(blocks).toHaveLength(8);
+    for (const block of blocks.filter((b) => !b.trimEnd().endsWith(':\nnone'))) {
       const [title, head, ...rows] = block.trimEnd().split('\n');
       expect(title).toMatch(/:$/);
       const starts = [...head!.matchAll(/(?<=  )\S/g)].map((m) => m.index);
