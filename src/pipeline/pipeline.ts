@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { CanonicalAlert, NormalizedAlert } from '../normalize/alert.js';
 import type { DecisionKind } from '../decide/decision-record.js';
+import type { ExplanationsConfig } from '../config/explanations.js';
 import { EVENT_TIME_DEFAULTS, type EventTimeConfig, type FutureDatedAction } from '../config/event-time.js';
 import { DEFAULT_MAX_LINE_BYTES, type InputLine } from '../source/index.js';
 import type { AlertResult, NormalizeSuccess, Normalizer } from '../normalize/index.js';
@@ -72,6 +73,8 @@ export interface PipelineOptions {
   readonly dedup?: DedupOptions;
   /** How incidents of different rules join one case (config `cases`); without it every incident is a case of its own. */
   readonly cases?: CaseMergeOptions | undefined;
+  /** How much each decision explains (config `outputs.explanations`); full if left out. */
+  readonly explanations?: ExplanationsConfig | undefined;
 }
 
 /** An alert dated more than eventTime.maxFutureSkew ahead of the stream. */
@@ -240,7 +243,7 @@ export class Pipeline {
   constructor(private readonly options: PipelineOptions) {
     this.ruleset = options.ruleset;
     this.evaluator = new Evaluator(options.ruleset);
-    this.decisions = new DecisionWriter(options.ruleset);
+    this.decisions = new DecisionWriter(options.ruleset, options.explanations);
     this.maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
     this.closeDelayMs = closeDelayOf(options.ruleset);
     this.incidents = new IncidentTracker({
@@ -325,7 +328,7 @@ export class Pipeline {
   reload(ruleset: CompiledRuleSet): { kept: string[]; reset: string[] } {
     const report = this.evaluator.reload(ruleset);
     this.ruleset = ruleset;
-    this.decisions = new DecisionWriter(ruleset);
+    this.decisions = new DecisionWriter(ruleset, this.options.explanations);
     this.closeDelayMs = closeDelayOf(ruleset);
     return report;
   }
