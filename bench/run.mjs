@@ -6,6 +6,7 @@ import { join } from 'node:path';
 const benches = [
   ['eval.mjs', []],
   ['replay.mjs', []],
+  ['cli.mjs', []],
   ['window-memory.mjs', ['--expose-gc']],
   ['kafka.mjs', []],
 ];

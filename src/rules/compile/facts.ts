@@ -1,5 +1,5 @@
 import type { FactReference } from '../conditions.js';
-import { compilePath } from './path.js';
+import { compilePath, objectPathReader } from './path.js';
 import type { EvalContext, FactSource } from './types.js';
 
 /** Reads one side of a leaf from the evaluation context. */
@@ -10,6 +10,14 @@ export function factReader(fact: string, path: string | undefined, source: FactS
   const read = sourceReader(fact, source);
   // json-rules-engine ignores an empty path as it ignores a missing one.
   if (!path) return read;
+  if (source === 'alert') {
+    // compilePath(path)(read(ctx)) in one closure: alert facts with paths are most leaves' reads.
+    const resolve = objectPathReader(path);
+    return (ctx) => {
+      const value = ctx.alert[fact];
+      return value != null && typeof value === 'object' ? resolve(value) : value;
+    };
+  }
   const at = compilePath(path);
   return (ctx) => at(read(ctx));
 }
