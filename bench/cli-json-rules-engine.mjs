@@ -1,6 +1,6 @@
 // The naive CLI: read NDJSON alerts, JSON.parse each, run one json-rules-engine Engine holding the
 // pack, write one decision line per alert. `node cli-json-rules-engine.mjs <pack.json> <input> <output>`;
-// prints {promoted} as one JSON line.
+// prints {promoted, cpuMs} (cpuMs: the whole process's CPU time) as one JSON line.
 import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { naiveEngine } from './rule-pack.mjs';
@@ -28,4 +28,5 @@ for await (const chunk of createReadStream(input, { highWaterMark: 1 << 16 })) {
 }
 out.end();
 await once(out, 'close');
-console.log(JSON.stringify({ promoted }));
+const cpu = process.cpuUsage();
+console.log(JSON.stringify({ promoted, cpuMs: (cpu.user + cpu.system) / 1000 }));
