@@ -1,16 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { loadConfig } from '../../src/config/load.js';
-import { rule, tempDir, writeRules } from '../helpers.js';
-
-function configFile(content: unknown): string {
-  const file = join(tempDir('alertgate-config-'), 'alertgate.config.yaml');
-  writeFileSync(file, stringify(content));
-  return file;
-}
+import { configFile, rule, writeRules } from '../helpers.js';
 
 describe('config: outputs.explanations', () => {
   it('is full by default; compact with a sample and rules from the file, overridden by ALERTGATE_* variables', async () => {
