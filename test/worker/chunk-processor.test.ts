@@ -141,6 +141,7 @@ describe('ChunkProcessor: one chunk of merged input → its output messages', ()
     const reasons = outputs.topicMessages().find((t) => t.topic === 'dlq')!.messages.map((m) => KafkaDeadLetterRecord.parse(JSON.parse(String(m.value))).reason);
     expect(reasons).toEqual([expect.stringMatching(/^\/ts \(time\): missing/), expect.stringMatching(/names format "zeek-notice\?", which is none of/)]);
   });
+
   it('writes compact explanations to the decisions topic under outputs.explanations: compact, promotions in full', async () => {
     const rules = await ruleset({
       'high.yaml': rule({ id: 'high', conditions: { all: [{ fact: 'severity', operator: 'equal', value: 'high' }] } }),
