@@ -1,8 +1,8 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { isMap, isSeq, LineCounter, parseAllDocuments, type Document } from 'yaml';
+import type { Document, LineCounter } from 'yaml';
 import type { z } from 'zod';
-import { yamlValue } from '../config/yaml-value.js';
+import { yamlLibrary, yamlValue } from '../config/yaml-value.js';
 import { locateIssues } from '../normalize/schema-errors.js';
 import { toPointer, type RuleProblem } from './problems.js';
 
@@ -52,6 +52,7 @@ export async function readRuleFile(file: string, problems: RuleProblem[], read: 
   }
   const json = JSON_FILE.test(file) ? jsonDocuments(file, text) : undefined;
   if (json) return json;
+  const { isSeq, LineCounter, parseAllDocuments } = yamlLibrary();
   const lineCounter = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter });
   const out: RuleDocument[] = [];
@@ -104,6 +105,7 @@ function jsonDocuments(file: string, text: string): RuleDocument[] | undefined {
 }
 
 function yamlLines(text: string): (path: readonly PropertyKey[]) => number | undefined {
+  const { LineCounter, parseAllDocuments } = yamlLibrary();
   const lineCounter = new LineCounter();
   const [doc] = parseAllDocuments(text, { lineCounter }) as Document[];
   return (path) => (doc ? nodeLine(doc, lineCounter, path) : undefined);
