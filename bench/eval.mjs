@@ -3,74 +3,16 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Engine } from 'json-rules-engine';
 import { loadRulesOrThrow } from '../dist/rules/load.js';
 import { Evaluator } from '../dist/decide/evaluator.js';
-import { mulberry32, pick } from '../scripts/prng.mjs';
+import { makeAlerts, naiveEngine, rulePack } from './rule-pack.mjs';
 
 const RULES = Number(process.env.BENCH_RULES ?? 60);
 const SCALING_RULES = [50, 200, 800];
 const ALERTS = Number(process.env.BENCH_ALERTS ?? 20_000);
-const random = mulberry32(42);
-
-const SIGNATURES = Array.from({ length: 200 }, (_, i) => `ET POLICY signature ${i}`);
-const HOSTS = Array.from({ length: 50 }, (_, i) => `host-${i}`);
-
-/**
- * Two packs of the same shape (3 leaves, facts read through paths): "pinned" rules name their
- * signature with `equal` (indexable, as most real rules are); "unpinned" rules do not, so every rule
- * runs on every alert.
- */
-function rulePack(pinned, count = RULES) {
-  return Array.from({ length: count }, (_, i) => ({
-    id: `bench-${String(i).padStart(3, '0')}`,
-    version: 1,
-    title: `bench rule ${i}`,
-    owner: 'bench',
-    severity: 'medium',
-    category: 'other',
-    decision: 'promote',
-    priority: 1 + (i % 3),
-    conditions: {
-      all: [
-        pinned
-          ? { fact: 'name', operator: 'equal', value: SIGNATURES[i % SIGNATURES.length] }
-          : { fact: 'raw', path: '$.rule.level', operator: 'greaterThanInclusive', value: 3 + (i % 12) },
-        { fact: 'entities', path: '$.host', operator: 'notIn', value: [HOSTS[i % HOSTS.length], HOSTS[(i + 1) % HOSTS.length]] },
-        { any: [
-          { fact: 'raw', path: '$.dst_port', operator: 'lessThan', value: 1024 + i },
-          { fact: 'severity', operator: 'in', value: ['high', 'critical'] },
-        ] },
-      ],
-    },
-  }));
-}
-
-function makeAlerts(n) {
-  return Array.from({ length: n }, (_, i) => {
-    const raw = { dst_port: Math.floor(random() * 65535), rule: { level: Math.floor(random() * 16) } };
-    return {
-      alert: {
-        id: `a${i}`,
-        time: '2026-11-20T10:00:00.000Z',
-        source: 'suricata',
-        name: pick(random, SIGNATURES),
-        severity: pick(random, ['info', 'low', 'medium', 'high', 'critical']),
-        severityOriginal: null,
-        category: 'policy',
-        entities: { host: pick(random, HOSTS), src_ip: `10.0.${i % 255}.${i % 7}` },
-        tags: [],
-        raw,
-      },
-      timeMs: Date.UTC(2026, 10, 20, 10),
-      line: i + 1,
-    };
-  });
-}
 
 async function runJsonRulesEngine(rules, alerts) {
-  const engine = new Engine([], { allowUndefinedFacts: false });
-  for (const r of rules) engine.addRule({ name: r.id, priority: r.priority, conditions: r.conditions, event: { type: r.decision } });
+  const engine = naiveEngine(rules);
   let fired = 0;
   const started = performance.now();
   for (const { alert } of alerts) {
@@ -102,7 +44,7 @@ async function loadPack(rules) {
 const alerts = makeAlerts(ALERTS);
 const results = [];
 for (const pinned of [true, false]) {
-  const rules = rulePack(pinned);
+  const rules = rulePack(pinned, RULES);
   const ruleset = await loadPack(rules);
   const jre = await runJsonRulesEngine(rules, alerts);
   runAlertgate(ruleset, alerts, 2); // warm-up

@@ -1,4 +1,5 @@
-// Runs `alertgate <args>` in this process and reports its wall time and peak RSS as one JSON line.
+// Runs `alertgate <args>` in this process and reports its wall time, peak RSS and the CPU time of the
+// whole process (startup included) as one JSON line.
 import { main } from '../dist/cli/main.js';
 
 let captured = '';
@@ -15,4 +16,5 @@ if (code !== 0) {
   process.stderr.write(captured);
   process.exit(code);
 }
-realWrite(`${JSON.stringify({ ms, maxRssKB: process.resourceUsage().maxRSS, summary: JSON.parse(captured.trim()) })}\n`);
+const cpu = process.cpuUsage();
+realWrite(`${JSON.stringify({ ms, cpuMs: (cpu.user + cpu.system) / 1000, maxRssKB: process.resourceUsage().maxRSS, summary: JSON.parse(captured.trim()) })}\n`);

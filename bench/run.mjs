@@ -8,6 +8,7 @@ const benches = [
   ['eval-quality.mjs', []],
   ['tune-pipeline.mjs', []],
   ['replay.mjs', []],
+  ['cli.mjs', []],
   ['window-memory.mjs', ['--expose-gc']],
   ['obligations-round.mjs', []],
   ['kafka.mjs', []],

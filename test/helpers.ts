@@ -21,6 +21,13 @@ export function writeRules(files: Record<string, unknown>): string {
   return dir;
 }
 
+/** Writes a worker config (an object, as YAML) into a new directory; returns its path. */
+export function configFile(content: unknown): string {
+  const file = join(tempDir('alertgate-config-'), 'alertgate.config.yaml');
+  writeFileSync(file, stringify(content));
+  return file;
+}
+
 export async function ruleset(files: Record<string, unknown>): Promise<CompiledRuleSet> {
   return loadRulesOrThrow(writeRules(files));
 }

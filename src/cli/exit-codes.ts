@@ -1,5 +1,5 @@
 import { CommanderError } from 'commander';
-import { ConfigError } from '../config/load.js';
+import { ConfigError } from '../config/error.js';
 
 /**
  * The exit codes of every command, in one place (README.md, "Exit codes", is the same table; a test

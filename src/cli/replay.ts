@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { EVENT_TIME_DEFAULTS, EventTimeConfig } from '../config/event-time.js';
 import type { CaseMergeOptions } from '../cases/case-merger.js';
 import { CASES_DEFAULTS, caseMergeOptionsOf } from '../config/cases.js';
-import { loadConfig } from '../config/load.js';
+import { ExplanationsConfig } from '../config/explanations.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { InputFormat } from '../normalize/index.js';
 import { runStream } from '../pipeline/run-stream.js';
@@ -36,10 +36,15 @@ interface ReplayOptions {
   onFutureDated: string;
   recentAlerts: string;
   config?: string;
+  explanations: string;
+  explanationSample: string;
+  explainRules?: string;
 }
 
 /** The flags of the eventTime settings, for naming them in errors. */
 const EVENT_TIME_FLAGS: Record<string, string> = { maxFutureSkew: '--max-future-skew', onFutureDated: '--on-future-dated', recentAlerts: '--recent-alerts' };
+/** The flags of the explanations settings. */
+const EXPLANATION_FLAGS: Record<string, string> = { explanations: '--explanations', explanationSample: '--explanation-sample', explainRules: '--explain-rules' };
 
 export function registerReplay(program: Command, setExit: (code: number) => void): void {
   program
@@ -63,6 +68,9 @@ export function registerReplay(program: Command, setExit: (code: number) => void
     .option('--max-future-skew <duration>', "alerts dated more than this ahead of the stream's event time are future-dated (eventTime.maxFutureSkew; docs/rules.md)", EVENT_TIME_DEFAULTS.maxFutureSkew)
     .option('--on-future-dated <action>', "clamp (decide them at the stream's event time) or dead-letter", EVENT_TIME_DEFAULTS.onFutureDated)
     .option('--recent-alerts <n>', "how many recent alerts' event times make the stream's event time", String(EVENT_TIME_DEFAULTS.recentAlerts))
+    .option('--explanations <detail>', `full, or compact: only promotions explain their conditions and window (outputs.explanations; docs/outputs.md)`, 'full')
+    .option('--explanation-sample <ratio>', 'compact: this share (0 to 1) of the alerts, chosen by a hash of the alert id, keep the full explanation', '0')
+    .option('--explain-rules <ids>', 'compact: decisions by these rules (comma-separated ids), and passes they nearly fired on, keep the full explanation')
     .option('--config <file>', "a worker config whose `cases` section (mergeBy, window) files incidents into cases as that worker does (default: the built-in cases defaults)")
     .action(async (opts: ReplayOptions) => {
       try {
@@ -87,12 +95,17 @@ async function replay(opts: ReplayOptions): Promise<void> {
     throw new UserError(`--max-invalid-ratio: expected a number from 0 to 1 (e.g. 0.05), got "${opts.maxInvalidRatio}"`);
   }
   const dedup = dedupOptions(opts.dedupHorizon, opts.dedupMaxIds);
-  const { ruleset, normalize } = await prepare({ rules: opts.rules, format, mapping: opts.map });
-  const cases = caseMergeOptionsOf(opts.config !== undefined ? (await loadConfig(opts.config, process.env, [], { receiverSecrets: false })).cases : CASES_DEFAULTS);
-  // The ledger's modules (Kysely, the database drivers) load only when asked for.
+  const explanations = explanationOptions(opts);
+  const { ruleset, normalize } = await prepare({ rules: opts.rules, format, mapping: opts.map, explanations, explainRulesName: '--explain-rules' });
+  // The config's modules (every section's schema, the receivers) and the ledger's (Kysely, the
+  // database drivers) load only when asked for: a plain replay starts without them. A worker's config
+  // is read without its receivers' secrets: replay sends nothing.
+  const cases = caseMergeOptionsOf(
+    opts.config !== undefined ? (await (await import('../config/load.js')).loadConfig(opts.config, process.env, [], { receiverSecrets: false })).cases : CASES_DEFAULTS,
+  );
   const ledger = opts.db !== undefined ? await (await import('./ledger-cli.js')).openLedger(opts.db, opts.dbSchema) : undefined;
   try {
-    await replayInto(opts, { ruleset, normalize, maxLineBytes, maxAlertIds, maxInvalidRatio, dedup, eventTime: eventTime.data, cases }, ledger);
+    await replayInto(opts, { ruleset, normalize, maxLineBytes, maxAlertIds, maxInvalidRatio, dedup, eventTime: eventTime.data, cases, explanations }, ledger);
   } finally {
     await ledger?.close();
   }
@@ -106,6 +119,18 @@ interface ReplayLimits {
   dedup: DedupOptions;
   eventTime: EventTimeConfig;
   cases: CaseMergeOptions;
+  explanations: ExplanationsConfig;
+}
+
+function explanationOptions(opts: ReplayOptions): ExplanationsConfig {
+  const sample = opts.explanationSample.trim() === '' ? Number.NaN : Number(opts.explanationSample);
+  const parsed = ExplanationsConfig.safeParse({
+    explanations: opts.explanations,
+    explanationSample: sample,
+    explainRules: opts.explainRules === undefined ? [] : opts.explainRules.split(',').map((id) => id.trim()),
+  });
+  if (!parsed.success) throw new UserError(parsed.error.issues.map((issue) => `${EXPLANATION_FLAGS[String(issue.path[0])]}: ${issue.message}`).join('\n'));
+  return parsed.data;
 }
 
 function dedupOptions(horizon: string, maxIds: string): DedupOptions {
@@ -121,7 +146,7 @@ function dedupOptions(horizon: string, maxIds: string): DedupOptions {
 }
 
 async function replayInto(opts: ReplayOptions, prepared: Awaited<ReturnType<typeof prepare>> & ReplayLimits, ledger: Ledger | undefined): Promise<void> {
-  const { ruleset, normalize, maxLineBytes, maxAlertIds, maxInvalidRatio, dedup, eventTime, cases } = prepared;
+  const { ruleset, normalize, maxLineBytes, maxAlertIds, maxInvalidRatio, dedup, eventTime, cases, explanations } = prepared;
   // A replay of the same input replaces its decision counts rather than adding to them.
   const source = `replay:${opts.input === '-' ? '-' : resolve(opts.input)}`;
   const recorder = ledger && (await (await import('./ledger-cli.js')).startRecording(ledger, ruleset, source));
@@ -138,6 +163,7 @@ async function replayInto(opts: ReplayOptions, prepared: Awaited<ReturnType<type
     dedup,
     onDeadLetter: (record) => (firstDeadLetter ??= record),
     cases,
+    explanations,
     outputs: { decisions: opts.decisions, incidents: opts.incidents, deadLetters: opts.deadLetters },
     onBatch: (p) => progress.tick(p.counts),
     recorder,

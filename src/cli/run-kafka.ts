@@ -32,7 +32,7 @@ export async function runKafkaWorker(config: Config, kafka: KafkaConfig, resetWa
   const log = createLogger(config.log.level, { redact: config.log.redact });
   log.debug({ config }, 'configuration');
   const audit = createAuditLog(log, { decisions: config.log.audit.decisions });
-  const { ruleset, normalize } = await prepare({ rules: config.rules, format: config.input.format, mapping: config.input.mapping });
+  const { ruleset, normalize } = await prepare({ rules: config.rules, format: config.input.format, mapping: config.input.mapping, explanations: config.outputs, explainRulesName: 'outputs.explainRules' });
   log.info({ rules: config.rules, fingerprint: ruleset.fingerprint, promoteRules: ruleset.promoteRules.length, suppressRules: ruleset.suppressRules.length }, 'rules loaded');
   const ledger = await openWorkerLedger(config, `kafka:${kafka.groupId}`, log, audit);
   ledger?.recordRules(ruleset);
@@ -74,6 +74,7 @@ export async function runKafkaWorker(config: Config, kafka: KafkaConfig, resetWa
       extraTopics: feedbackTopics(config),
       dedup: dedupOptionsOf(config),
       stateLoss: new StateLossWarning(log),
+      explanations: config.outputs,
     });
     // After the worker: its topics exist (createTopics) by then. Until it is here, POST /ingest answers 429.
     const { enabled, topic, maxLag, retryAfterSeconds } = config.ingest.http;

@@ -95,7 +95,7 @@ async function runWorker(config: Config): Promise<void> {
   const log = createLogger(config.log.level, { redact: config.log.redact });
   log.debug({ config }, 'configuration');
   const audit = createAuditLog(log, { decisions: config.log.audit.decisions });
-  const { ruleset, normalize } = await prepare({ rules: config.rules, format: config.input.format, mapping: config.input.mapping });
+  const { ruleset, normalize } = await prepare({ rules: config.rules, format: config.input.format, mapping: config.input.mapping, explanations: config.outputs, explainRulesName: 'outputs.explainRules' });
   log.info({ rules: config.rules, fingerprint: ruleset.fingerprint, promoteRules: ruleset.promoteRules.length, suppressRules: ruleset.suppressRules.length }, 'rules loaded');
   // A file's decision counts replace those of an earlier run of the same file; stdin runs add up.
   const fromFile = config.input.path !== '-';
@@ -130,6 +130,7 @@ async function runWorker(config: Config): Promise<void> {
     onFutureDated: watermark.onFutureDated,
     dedup: dedupOptionsOf(config),
     outputs: config.outputs,
+    explanations: config.outputs,
     holdOpen: httpInput,
     onBatch: (pipeline) => stateLoss.check(pipeline.windowStats()),
     cases: caseMergeOptionsOf(config.cases),

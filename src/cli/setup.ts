@@ -1,3 +1,4 @@
+import { unknownExplainRules, type ExplanationsConfig } from '../config/explanations.js';
 import { createNormalizer, InputFormat, loadMapping, type Normalizer } from '../normalize/index.js';
 import { parseSince } from '../ledger/since.js';
 import { loadRules } from '../rules/load.js';
@@ -8,13 +9,27 @@ import { EXIT, exitCodeOf, UserError } from './exit-codes.js';
 
 export { UserError } from './exit-codes.js';
 
-/** Loads rules and the input mapping; invalid rules stop everything here, before any input is read. */
-export async function prepare(options: { rules: string; format: InputFormat; mapping?: string | undefined }): Promise<{
+/**
+ * Loads rules and the input mapping; invalid rules stop everything here, before any input is read, as
+ * do `explanations.explainRules` that name no rule (`explainRulesName`: the option or key, for the message).
+ */
+export async function prepare(options: {
+  rules: string;
+  format: InputFormat;
+  mapping?: string | undefined;
+  explanations?: ExplanationsConfig;
+  explainRulesName?: string;
+}): Promise<{
   ruleset: CompiledRuleSet;
   normalize: Normalizer;
 }> {
   const loaded = await loadRules(options.rules);
   if (!loaded.ok) throw new UserError(`invalid rules in ${options.rules}:\n${loaded.problems.map(formatProblem).join('\n')}`);
+  if (options.explanations) {
+    const ruleIds = new Set([...loaded.ruleset.suppressRules, ...loaded.ruleset.promoteRules].map((r) => r.rule.id));
+    const unknown = unknownExplainRules(options.explanations, ruleIds);
+    if (unknown.length > 0) throw new UserError(`${options.explainRulesName ?? 'explainRules'}: no rule in ${options.rules} has the id ${unknown.map((id) => `"${id}"`).join(', ')}`);
+  }
   return { ruleset: loaded.ruleset, normalize: await prepareNormalizer(options.format, options.mapping) };
 }
 

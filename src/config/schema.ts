@@ -10,6 +10,7 @@ import { parseDuration } from '../state/index.js';
 import { ApiConfig } from './api.js';
 import { EVENT_TIME_DEFAULTS, EventTimeConfig } from './event-time.js';
 import { CASES_DEFAULTS, CasesConfig } from './cases.js';
+import { EXPLANATION_FIELDS, FULL_EXPLANATIONS } from './explanations.js';
 import { DELIVERY_DEFAULTS, DeliveryConfig, EscalationConfig } from './delivery.js';
 import { ObligationsConfig, POSTMORTEMS_DEFAULTS, PostmortemsConfig } from './obligations.js';
 import { FeedbackConfig } from './feedback.js';
@@ -67,9 +68,10 @@ export const Config = z
         decisions: z.string().min(1).optional(),
         incidents: z.string().min(1).optional(),
         deadLetters: z.string().min(1).optional(),
+        ...EXPLANATION_FIELDS,
       })
       .strict()
-      .default({}),
+      .default(FULL_EXPLANATIONS),
     /** How far one alert may move event time ahead of the others, and what happens beyond it (docs/rules.md). */
     eventTime: EventTimeConfig.default(EVENT_TIME_DEFAULTS),
     /** Deduplication of alerts by id over an event-time horizon (docs/outputs.md, "Duplicates"). */

@@ -1,4 +1,16 @@
-import { isAlias, visit, type Alias, type Document, type LineCounter, type Node } from 'yaml';
+import { createRequire } from 'node:module';
+import type { Alias, Document, LineCounter, Node } from 'yaml';
+
+type YamlLibrary = typeof import('yaml');
+let library: YamlLibrary | undefined;
+
+/**
+ * The yaml library, loaded on first use: a replay of JSON rules without a mapping file never needs
+ * it (≈ 25 ms of startup). It is a CommonJS package, so require gives the instance `import` would.
+ */
+export function yamlLibrary(): YamlLibrary {
+  return (library ??= createRequire(import.meta.url)('yaml') as YamlLibrary);
+}
 
 /**
  * How far one document's aliases may expand (the yaml library's maxAliasCount: alias uses times the
@@ -17,6 +29,7 @@ export type YamlValue = { readonly ok: true; readonly value: unknown } | { reado
  * as a message and the line of the alias, for the caller to report as `file: message (line N)`.
  */
 export function yamlValue(doc: Document, lineCounter: LineCounter): YamlValue {
+  const { visit } = yamlLibrary();
   const cycle = firstCycle(doc);
   if (cycle) return { ok: false, message: `alias *${cycle.source} is inside the node it refers to, a value that never ends: write the value out`, line: lineOf(cycle, lineCounter) };
   try {
@@ -48,6 +61,7 @@ const lineOf = (alias: Alias, lineCounter: LineCounter) => (alias.range ? lineCo
  * latest node anchored with its name before it (as the yaml library resolves it).
  */
 function firstCycle(doc: Document): Alias | undefined {
+  const { isAlias, visit } = yamlLibrary();
   const anchored = new Map<string, Node>();
   let cycle: Alias | undefined;
   visit(doc, {

@@ -34,6 +34,11 @@ export const Explanation = z.object({
    * it there. The record's `time` is still the time the alert claimed.
    */
   clamped: z.object({ decidedAt: z.string(), maxFutureSkew: z.string() }).strict().optional(),
+  /**
+   * Only when true: the trace (window, aggregates, params, conditions, alsoFired, nearMisses) was left
+   * out, as `outputs.explanations: compact` does for decisions other than promotions (docs/outputs.md).
+   */
+  compact: z.literal(true).optional(),
 }).strict();
 export type Explanation = z.infer<typeof Explanation>;
 

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import type { Document, Node } from 'yaml';
 import { z } from 'zod';
-import { yamlValue } from '../config/yaml-value.js';
+import { yamlLibrary, yamlValue } from '../config/yaml-value.js';
 import { Severity } from './alert.js';
 import { toPointer } from './describe.js';
 import { parseFieldPath } from './field-path.js';
@@ -102,6 +102,7 @@ export async function loadMapping(file: string): Promise<Mapping> {
 
 /** parseMapping for text already read; `file` is used in messages. */
 export function parseMapping(text: string, file: string): Mapping {
+  const { LineCounter, parseDocument } = yamlLibrary();
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   if (doc.errors.length > 0) {
@@ -127,6 +128,7 @@ export function parseMapping(text: string, file: string): Mapping {
  * looks for), the item's for a list element, the nearest existing parent's when the path is absent.
  */
 function offsetOf(doc: Document, path: readonly PropertyKey[]): number {
+  const { isMap, isScalar, isSeq } = yamlLibrary();
   let node: unknown = doc.contents;
   let offset = (doc.contents as Node | null)?.range?.[0] ?? 0;
   for (const key of path) {

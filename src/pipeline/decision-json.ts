@@ -3,6 +3,8 @@ import { DECISION_KINDS, type DecisionKind } from '../decide/decision-record.js'
 import type { FirstOccurrence } from '../dedup/seen-alerts.js';
 import type { RuleOutcome, Verdict } from '../decide/evaluator.js';
 import { keyPart, type FieldReader } from '../rules/field-path.js';
+import { FULL_EXPLANATIONS, type ExplanationsConfig } from '../config/explanations.js';
+import { hash32 } from '../state/index.js';
 import type { CompiledException, CompiledRule, CompiledRuleSet } from '../rules/ruleset.js';
 
 /** The constant JSON of each rule and exception, serialized once per rule set. */
@@ -28,8 +30,14 @@ interface Fragments {
 export class DecisionWriter {
   private readonly rules = new Map<CompiledRule, Fragments>();
   private readonly exceptions = new Map<CompiledException, Fragments>();
+  /** Compact explanations: the rules whose decisions and near misses keep the full one. */
+  private readonly explainRules: ReadonlySet<string>;
+  /** Compact explanations: alert ids hashing below this keep the full one (the sample); -1 when compact is off. */
+  private readonly fullBelow: number;
 
-  constructor(ruleset: CompiledRuleSet) {
+  constructor(ruleset: CompiledRuleSet, explanations: ExplanationsConfig = FULL_EXPLANATIONS) {
+    this.explainRules = new Set(explanations.explainRules);
+    this.fullBelow = explanations.explanations === 'full' ? -1 : Math.round(explanations.explanationSample * 2 ** 32);
     for (const compiled of [...ruleset.suppressRules, ...ruleset.promoteRules]) {
       const { rule } = compiled;
       const summary = { id: rule.id, version: rule.version, priority: rule.priority, file: compiled.file };
@@ -82,7 +90,10 @@ export class DecisionWriter {
         const fragments = this.rules.get(verdict.outcome.rule)!;
         ruleId = fragments.id;
         ruleVersion = fragments.version;
-        explanation = this.ruleExplanation(verdict.outcome, fragments, alert, verdict.alsoFired, clamped ?? '');
+        explanation =
+          decision === 'promote' || this.inFull(alert, verdict.outcome)
+            ? this.ruleExplanation(verdict.outcome, fragments, alert, verdict.alsoFired, clamped ?? '')
+            : `{"by":"rule",${fragments.source}${clamped ?? ''},"compact":true}`;
         break;
       }
       case 'none':
@@ -90,10 +101,23 @@ export class DecisionWriter {
         explanation =
           verdict.nearMisses.length === 0
             ? `{"by":"none"${clamped ?? ''}}`
-            : `{"by":"none","nearMisses":[${verdict.nearMisses.map((o) => this.nearMissJson(o)).join(',')}]${clamped ?? ''}}`;
+            : this.inFull(alert, verdict.nearMisses)
+              ? `{"by":"none","nearMisses":[${verdict.nearMisses.map((o) => this.nearMissJson(o)).join(',')}]${clamped ?? ''}}`
+              : `{"by":"none"${clamped ?? ''},"compact":true}`;
         break;
     }
     return this.record(alert, decision, ruleId, ruleVersion, incidentId, explanation);
+  }
+
+  /**
+   * Whether a decision other than a promotion keeps its full explanation: always in full mode; in
+   * compact mode, when one of its rules is in explainRules or its alert is in the sample (a hash of
+   * the id, so the same alerts on every run and every worker).
+   */
+  private inFull(alert: NormalizedAlert['alert'], outcomes: RuleOutcome | readonly RuleOutcome[]): boolean {
+    if (this.fullBelow < 0) return true;
+    for (const outcome of Array.isArray(outcomes) ? outcomes : [outcomes]) if (this.explainRules.has(outcome.rule.rule.id)) return true;
+    return this.fullBelow > 0 && hash32(alert.id, EXPLANATION_SAMPLE_SEED) < this.fullBelow;
   }
 
   private record(alert: NormalizedAlert['alert'], decision: DecisionKind, ruleId: string, ruleVersion: string, incidentId: string | undefined, explanation: string): string {
@@ -123,6 +147,9 @@ export class DecisionWriter {
     return `{"by":"rule",${fragments.source}${windowJson}${fragments.params},"conditions":${conditions}${also}${clamped}}`;
   }
 }
+
+/** Seeds the sample's hash apart from the windows' (which hash group keys), so the two choices are unrelated. */
+const EXPLANATION_SAMPLE_SEED = 0x6578706c;
 
 const DECISION_MEMBER = ',"decision":"';
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { CanonicalAlert, NormalizedAlert } from '../normalize/alert.js';
 import type { DecisionKind } from '../decide/decision-record.js';
+import type { ExplanationsConfig } from '../config/explanations.js';
 import { EVENT_TIME_DEFAULTS, type EventTimeConfig, type FutureDatedAction } from '../config/event-time.js';
 import { DEFAULT_MAX_LINE_BYTES, type InputLine } from '../source/index.js';
 import type { AlertResult, NormalizeSuccess, Normalizer } from '../normalize/index.js';
@@ -78,6 +79,8 @@ export interface PipelineOptions {
    * much of the cost of a decision when many alerts are promoted.
    */
   readonly decisionRecords?: boolean;
+  /** How much each decision explains (config `outputs.explanations`); full if left out. */
+  readonly explanations?: ExplanationsConfig | undefined;
 }
 
 /** An alert dated more than eventTime.maxFutureSkew ahead of the stream. */
@@ -246,7 +249,7 @@ export class Pipeline {
   constructor(private readonly options: PipelineOptions) {
     this.ruleset = options.ruleset;
     this.evaluator = new Evaluator(options.ruleset);
-    this.decisions = new DecisionWriter(options.ruleset);
+    this.decisions = new DecisionWriter(options.ruleset, options.explanations);
     this.maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
     this.closeDelayMs = closeDelayOf(options.ruleset);
     this.incidents = new IncidentTracker({
@@ -331,7 +334,7 @@ export class Pipeline {
   reload(ruleset: CompiledRuleSet): { kept: string[]; reset: string[] } {
     const report = this.evaluator.reload(ruleset);
     this.ruleset = ruleset;
-    this.decisions = new DecisionWriter(ruleset);
+    this.decisions = new DecisionWriter(ruleset, this.options.explanations);
     this.closeDelayMs = closeDelayOf(ruleset);
     return report;
   }

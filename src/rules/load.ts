@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { ALERT_FACTS } from '../normalize/alert.js';
 import { parseDuration } from '../state/index.js';
 import { compileTitle } from '../incidents/index.js';
-import { CompileError, compileCondition, pinnedValues, type CompiledPredicate, type CompileOptions, type FactSource } from './compile/index.js';
+import { CompileError, compileCondition, pinnedValues, type AlertReads, type CompiledPredicate, type CompileOptions, type FactSource } from './compile/index.js';
 import { TopLevelCondition } from './conditions.js';
 import { compileFieldPath } from './field-path.js';
 import { RuleLoadError, type RuleProblem } from './problems.js';
@@ -200,9 +200,10 @@ function compileRules(
 ): CompiledRule[] {
   const ordered = [...rules].sort((a, b) => compareRules(a.value, b.value));
   const out: CompiledRule[] = [];
+  const alertReads: AlertReads = new Map();
   for (const [order, { doc, value: rule }] of ordered.entries()) {
     const references = { params: Object.keys(rule.params), aggregates: Object.keys(rule.aggregates), match: rule.match, conditions: rule.conditions };
-    const { match, conditions, matchOptions, conditionOptions } = checkReferences(doc, references, namedConditions, problems);
+    const { match, conditions, matchOptions, conditionOptions } = checkReferences(doc, references, namedConditions, problems, alertReads);
     const durations = durationsOf(rule);
     if (!conditions || (rule.match && !match)) continue;
     out.push({
@@ -265,14 +266,16 @@ function checkReferences(
   references: RuleReferences,
   namedConditions: ReadonlyMap<string, TopLevelCondition>,
   problems: RuleProblem[],
+  alertReads?: AlertReads,
 ): { match?: CompiledPredicate | undefined; conditions?: CompiledPredicate | undefined; matchOptions: CompileOptions; conditionOptions: CompileOptions } {
   for (const name of references.aggregates ?? []) {
     if (name === 'params' || ALERT_FACTS.includes(name)) {
       problems.push(locate(doc, ['aggregates', name], `aggregate name "${name}" shadows a fact; pick another name`));
     }
   }
-  const matchOptions: CompileOptions = { namedConditions, resolveFact: factResolver(references.aggregates ?? [], false) };
-  const conditionOptions: CompileOptions = { namedConditions, resolveFact: factResolver(references.aggregates ?? [], true) };
+  const shared = alertReads ? { alertReads } : {};
+  const matchOptions: CompileOptions = { namedConditions, resolveFact: factResolver(references.aggregates ?? [], false), ...shared };
+  const conditionOptions: CompileOptions = { namedConditions, resolveFact: factResolver(references.aggregates ?? [], true), ...shared };
   const match = references.match && compileLocated(doc, ['match'], references.match, matchOptions, problems);
   // Without the aggregates' names, every aggregate would read as an unknown fact.
   const conditions = references.conditions && references.aggregates && compileLocated(doc, ['conditions'], references.conditions, conditionOptions, problems);

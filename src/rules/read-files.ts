@@ -1,8 +1,8 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { isMap, isSeq, LineCounter, parseAllDocuments, type Document } from 'yaml';
+import type { Document, LineCounter } from 'yaml';
 import type { z } from 'zod';
-import { yamlValue } from '../config/yaml-value.js';
+import { yamlLibrary, yamlValue } from '../config/yaml-value.js';
 import { locateIssues } from '../normalize/schema-errors.js';
 import { toPointer, type RuleProblem } from './problems.js';
 
@@ -50,6 +50,9 @@ export async function readRuleFile(file: string, problems: RuleProblem[], read: 
     problems.push({ file, pointer: '', message: `cannot read the file (${code ?? (err as Error).message})${code === 'ENOENT' ? ': it was removed or renamed while the rules were loading; the next load reads the directory as it is then' : ''}` });
     return [];
   }
+  const json = JSON_FILE.test(file) ? jsonDocuments(file, text) : undefined;
+  if (json) return json;
+  const { isSeq, LineCounter, parseAllDocuments } = yamlLibrary();
   const lineCounter = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter });
   const out: RuleDocument[] = [];
@@ -75,6 +78,56 @@ export async function readRuleFile(file: string, problems: RuleProblem[], read: 
     }
   }
   return out;
+}
+
+const JSON_FILE = /\.json$/i;
+
+/**
+ * A .json file read with JSON.parse, many times faster than the YAML parser (which reads the same
+ * text to the same values: JSON is YAML): a 50-rule file starts ~0.1 s sooner. Undefined, for the
+ * YAML path to read and report, when JSON.parse refuses the text or an object has a key twice (JSON.parse
+ * keeps the last, the YAML parser reports it). Lines are found with the YAML parser, only when a
+ * problem needs one.
+ */
+function jsonDocuments(file: string, text: string): RuleDocument[] | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+    if (keysInValue(value) !== keysInText(text)) return undefined;
+  } catch {
+    // Not JSON (the YAML parser says where), or nested too deep to count.
+    return undefined;
+  }
+  let lines: ((path: readonly PropertyKey[]) => number | undefined) | undefined;
+  const lineOf = (path: readonly PropertyKey[]) => (lines ??= yamlLines(text))(path);
+  if (Array.isArray(value)) return value.map((item, i) => ({ file, base: [i], value: item, lineOf: (p) => lineOf([i, ...p]) }));
+  return [{ file, base: [], value, lineOf }];
+}
+
+function yamlLines(text: string): (path: readonly PropertyKey[]) => number | undefined {
+  const { LineCounter, parseAllDocuments } = yamlLibrary();
+  const lineCounter = new LineCounter();
+  const [doc] = parseAllDocuments(text, { lineCounter }) as Document[];
+  return (path) => (doc ? nodeLine(doc, lineCounter, path) : undefined);
+}
+
+/** Every string of a JSON text, whole, with the colon after it when it is a key (outside strings JSON has no quotes). */
+const JSON_STRING = /"(?:[^"\\]|\\.)*"(\s*:)?/g;
+
+/** Object keys as written in a JSON text that JSON.parse accepted. */
+function keysInText(text: string): number {
+  let keys = 0;
+  for (const match of text.matchAll(JSON_STRING)) if (match[1] !== undefined) keys++;
+  return keys;
+}
+
+/** Object keys in a parsed JSON value: fewer than in its text when a key came twice. */
+function keysInValue(value: unknown): number {
+  if (value === null || typeof value !== 'object') return 0;
+  let keys = 0;
+  if (Array.isArray(value)) for (const item of value) keys += keysInValue(item);
+  else for (const key of Object.keys(value)) keys += 1 + keysInValue((value as Record<string, unknown>)[key]);
+  return keys;
 }
 
 function nodeLine(doc: Document, lineCounter: LineCounter, path: readonly PropertyKey[]): number | undefined {

@@ -11,6 +11,7 @@ import type { DedupOptions } from '../dedup/seen-alerts.js';
 import { ensureTopics } from '../kafka/topics.js';
 import type { Normalizer } from '../normalize/index.js';
 import type { EventTimeConfig } from '../config/event-time.js';
+import type { ExplanationsConfig } from '../config/explanations.js';
 import type { FutureDatedEvent } from '../pipeline/pipeline.js';
 import type { CompiledRuleSet } from '../rules/ruleset.js';
 import { ProducerThread } from '../sinks/kafka/producer-thread.js';
@@ -45,6 +46,8 @@ export interface KafkaWorkerOptions {
   readonly dedup?: DedupOptions;
   /** Warns while windows decide on lost state. */
   readonly stateLoss?: StateLossWarning;
+  /** How much each decision explains (config outputs.explanations; full if left out). */
+  readonly explanations?: ExplanationsConfig;
 }
 
 /** What the worker has done so far, for metrics and the shutdown summary. */
@@ -123,6 +126,7 @@ export class KafkaWorker {
         recorder: options.recorder,
         ...(options.dedup ? { dedup: options.dedup } : {}),
         stateLoss: options.stateLoss,
+        explanations: options.explanations,
       });
       // The assigner asks the decider whether it owns the partitions; the decider needs the consumer.
       let decider: Decider | undefined;

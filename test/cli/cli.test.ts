@@ -146,6 +146,38 @@ describe('alertgate CLI', () => {
     expect(r.stderr).toMatch(/r\.yaml: \/severity:/);
   });
 
+  it('replay --explanations compact: promotions explained in full, the other decisions say only who decided; --explain-rules and --explanation-sample 1 keep them whole', () => {
+    const dir = writeRules({
+      'high.yaml': rule({ id: 'high', conditions: { all: [{ fact: 'severity', operator: 'in', value: ['high', 'critical'] }] } }),
+      'low.yaml': rule({ id: 'low', decision: 'suppress', conditions: { all: [{ fact: 'severity', operator: 'equal', value: 'low' }] } }),
+    });
+    const decisions = (...flags: string[]) => {
+      const r = cli(['replay', '--rules', dir, '--input', '-', '--decisions', '-', ...flags], input);
+      expect(r.code).toBe(0);
+      return r.stdout.trim().split('\n');
+    };
+    const full = decisions();
+    const compact = decisions('--explanations', 'compact');
+    expect(compact[0]).toBe(full[0]);
+    expect(JSON.parse(full[1]!).explanation.conditions).toBeDefined();
+    expect(JSON.parse(compact[1]!)).toEqual({ ...JSON.parse(full[1]!), explanation: { by: 'rule', rule: JSON.parse(full[1]!).explanation.rule, compact: true } });
+    expect(decisions('--explanations', 'compact', '--explain-rules', 'low')).toEqual(full);
+    expect(decisions('--explanations', 'compact', '--explanation-sample', '1')).toEqual(full);
+  });
+
+  it('replay names a bad --explanations, --explanation-sample, or an --explain-rules id no rule has, exit 1', () => {
+    for (const [flags, message] of [
+      [['--explanations', 'terse'], /--explanations: .*"full"\|"compact"/],
+      [['--explanations', 'compact', '--explanation-sample', '1.5'], /--explanation-sample: /],
+      [['--explanations', 'compact', '--explanation-sample', 'some'], /--explanation-sample: /],
+      [['--explanations', 'compact', '--explain-rules', 'high,hgih'], /--explain-rules: no rule in .* has the id "hgih"/],
+    ] as const) {
+      const r = cli(['replay', '--rules', rulesDir(), '--input', '-', ...flags], input);
+      expect(r.code, flags.join(' ')).toBe(1);
+      expect(r.stderr).toMatch(message);
+    }
+  });
+
   it('replay names a missing input file', () => {
     const r = cli(['replay', '--rules', rulesDir(), '--input', '/no/such/file.ndjson']);
     expect(r.code).toBe(1);

@@ -4,6 +4,7 @@ import { createNormalizer, Mapping } from '../../src/normalize/index.js';
 import { FORMAT_HEADER } from '../../src/pipeline/line-format.js';
 import type { MergedRecord } from '../../src/source/kafka/merged-partitions.js';
 import { ChunkProcessor } from '../../src/worker/chunk-processor.js';
+import { ExplanationsConfig, FULL_EXPLANATIONS } from '../../src/config/explanations.js';
 import { DEAD_LETTER_HEADERS, KafkaDeadLetterRecord } from '../../src/sinks/kafka/dead-letter-message.js';
 import { alert, at, rule, ruleset } from '../helpers.js';
 
@@ -139,5 +140,22 @@ describe('ChunkProcessor: one chunk of merged input → its output messages', ()
     expect(outputs.decisions.map((m) => JSON.parse(String(m.value)) as { alertId: string; decision: string })).toEqual([expect.objectContaining({ alertId: 'c1', decision: 'promote' })]);
     const reasons = outputs.topicMessages().find((t) => t.topic === 'dlq')!.messages.map((m) => KafkaDeadLetterRecord.parse(JSON.parse(String(m.value))).reason);
     expect(reasons).toEqual([expect.stringMatching(/^\/ts \(time\): missing/), expect.stringMatching(/names format "zeek-notice\?", which is none of/)]);
+  });
+
+  it('writes compact explanations to the decisions topic under outputs.explanations: compact, promotions in full', async () => {
+    const rules = await ruleset({
+      'high.yaml': rule({ id: 'high', conditions: { all: [{ fact: 'severity', operator: 'equal', value: 'high' }] } }),
+      'low.yaml': rule({ id: 'low', decision: 'suppress', conditions: { all: [{ fact: 'severity', operator: 'equal', value: 'low' }] } }),
+    });
+    const decide = (explanations: ExplanationsConfig) => {
+      const p = new ChunkProcessor({ ruleset: rules, normalize: createNormalizer({ format: 'canonical' }), maxLineBytes: 1000, topics, log: pino({ level: 'silent' }), explanations }, [{ topic: 'alerts', partition: 2 }]);
+      const [decisions] = p.process(batchOf([JSON.stringify(alert({ id: 'a1', severity: 'high' })), JSON.stringify(alert({ id: 'a2', severity: 'low' }))])).topicMessages();
+      return decisions!.messages.map((m) => JSON.parse(String(m.value)).explanation);
+    };
+    const full = decide(FULL_EXPLANATIONS);
+    const compact = decide(ExplanationsConfig.parse({ explanations: 'compact' }));
+    expect(compact[0]).toEqual(full[0]);
+    expect(full[1].conditions).toBeDefined();
+    expect(compact[1]).toEqual({ by: 'rule', rule: full[1].rule, compact: true });
   });
 });

@@ -49,56 +49,62 @@ export const canonicalFormat: SingleAlertFormat = {
   sniff: (obj) =>
     obj.time !== undefined && obj.source !== undefined && obj.name !== undefined && obj.severity !== undefined,
 
-  normalize(obj: JsonObject, rawLine: string): AlertResult {
-    let input: CanonicalInput;
-    if (isPlainCanonical(obj)) {
-      input = obj;
-    } else {
-      const parsed = CanonicalInput.safeParse(obj);
-      if (!parsed.success) {
-        const reason = locateIssues(parsed.error.issues, obj)
-          .map((p) => `${toPointer(p.path)}: ${p.message}`)
-          .join('; ');
-        return { ok: false, problem: 'schema', reason };
-      }
-      input = parsed.data;
-    }
-    const timeMs = parseEventTime(input.time);
-    if (typeof timeMs === 'string') return { ok: false, problem: 'bad_timestamp', reason: `/time: ${timeMs}` };
-    const severity = parseSeverity(input.severity);
-    if (severity === undefined) return { ok: false, problem: 'bad_severity', reason: `/severity: ${unknownSeverityMessage(input.severity)}` };
-    return {
-      ok: true,
-      format: 'canonical',
-      timeMs,
-      alert: {
-        id: input.id ?? deterministicId(rawLine),
-        time: eventTimeText(input.time, timeMs),
-        source: input.source,
-        name: input.name,
-        severity,
-        // Read-back output already carries the detector's original; keep it rather than the normalized word.
-        severityOriginal: input.severityOriginal !== undefined ? input.severityOriginal : input.severity,
-        category: input.category ?? DEFAULT_CATEGORY,
-        // Copies, so the alert never shares entities or tags with raw (the input object).
-        entities: input.entities ? entitiesAsText(input.entities) : {},
-        tags: input.tags ? input.tags.slice() : [],
-        // Read-back output keeps the detector's record; otherwise the input is the raw record.
-        raw: input.raw !== undefined ? input.raw : obj,
-      },
-    };
-  },
+  // The common case skips zod: isPlainCanonical has proved what zod would (test/normalize/canonical-fast-path.test.ts).
+  normalize: (obj, rawLine) => (isPlainCanonical(obj) ? canonicalAlert(obj, obj, rawLine) : normalizeWithSchema(obj, rawLine)),
 };
+
+/** The canonical format's result with zod validating the input: the path of record, and of every error message. */
+export function normalizeWithSchema(obj: JsonObject, rawLine: string): AlertResult {
+  const parsed = CanonicalInput.safeParse(obj);
+  if (!parsed.success) {
+    const reason = locateIssues(parsed.error.issues, obj)
+      .map((p) => `${toPointer(p.path)}: ${p.message}`)
+      .join('; ');
+    return { ok: false, problem: 'schema', reason };
+  }
+  return canonicalAlert(parsed.data, obj, rawLine);
+}
+
+/** The alert of a valid input (`obj` is the record as read, `input` the same validated). */
+function canonicalAlert(input: CanonicalInput, obj: JsonObject, rawLine: string): AlertResult {
+  const timeMs = parseEventTime(input.time);
+  if (typeof timeMs === 'string') return { ok: false, problem: 'bad_timestamp', reason: `/time: ${timeMs}` };
+  const severity = parseSeverity(input.severity);
+  if (severity === undefined) return { ok: false, problem: 'bad_severity', reason: `/severity: ${unknownSeverityMessage(input.severity)}` };
+  return {
+    ok: true,
+    format: 'canonical',
+    timeMs,
+    alert: {
+      id: input.id ?? deterministicId(rawLine),
+      time: eventTimeText(input.time, timeMs),
+      source: input.source,
+      name: input.name,
+      severity,
+      // Read-back output already carries the detector's original; keep it rather than the normalized word.
+      severityOriginal: input.severityOriginal !== undefined ? input.severityOriginal : input.severity,
+      category: input.category ?? DEFAULT_CATEGORY,
+      // Copies, so the alert never shares entities or tags with raw (the input object). Read from the
+      // record itself: zod's copy loses an entity named "__proto__".
+      entities: input.entities ? entitiesAsText(obj.entities as EntityInput) : {},
+      tags: input.tags ? input.tags.slice() : [],
+      // Read-back output keeps the detector's record; otherwise the input is the raw record.
+      raw: input.raw !== undefined ? input.raw : obj,
+    },
+  };
+}
 
 const CANONICAL_KEYS: ReadonlySet<string> = new Set(Object.keys(CanonicalInput.shape));
 
 const isAbsent = (v: unknown) => v === undefined || v === null;
 const isText = (v: unknown) => typeof v === 'string' && v.length > 0;
 const isStringOrFinite = (v: unknown) => typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v));
+/** EntityValue's types; JSON has no NaN, but 1e999 parses to Infinity, which zod refuses. */
+const isEntityValue = (v: unknown) => isStringOrFinite(v) || typeof v === 'boolean' || v === null;
 
 /**
  * The common case checked without zod, for speed: every field plainly of its CanonicalInput type, no
- * unknown keys, entity values already strings. It is conservative: anything else goes through zod,
+ * unknown keys, entity values strings, finite numbers, booleans or null. It is conservative: anything else goes through zod,
  * which stays the validator of record and the source of every error message. A property test checks
  * that whatever passes here, zod accepts too, and that both paths give the same alert.
  */
@@ -111,7 +117,7 @@ export function isPlainCanonical(obj: JsonObject): obj is JsonObject & Canonical
   if (!(isAbsent(category) || typeof category === 'string')) return false;
   if (!isAbsent(entities)) {
     if (typeof entities !== 'object' || Array.isArray(entities)) return false;
-    for (const kind in entities as object) if (typeof (entities as Record<string, unknown>)[kind] !== 'string') return false;
+    for (const kind in entities as object) if (!isEntityValue((entities as Record<string, unknown>)[kind])) return false;
   }
   if (!isAbsent(tags)) {
     if (!Array.isArray(tags)) return false;

@@ -11,9 +11,14 @@ export type PathReader = (factValue: unknown) => unknown;
  * json-rules-engine calls it.
  */
 export function compilePath(path: string): PathReader {
-  const keys = nativeKeys(path);
-  const resolve = keys ? propertyReader(keys) : (json: object): unknown => JSONPath({ path, json, wrap: false });
+  const resolve = objectPathReader(path);
   return (factValue) => (factValue != null && typeof factValue === 'object' ? resolve(factValue) : factValue);
+}
+
+/** compilePath's reading of an object fact value (the part a caller that knows the value is an object can call directly). */
+export function objectPathReader(path: string): (json: object) => unknown {
+  const keys = nativeKeys(path);
+  return keys ? propertyReader(keys) : (json) => JSONPath({ path, json, wrap: false });
 }
 
 /**
@@ -55,6 +60,15 @@ function propertyReader(keys: readonly string[]): (json: object) => unknown {
   if (keys.length === 1) {
     const key = keys[0]!;
     return (json) => (Object.hasOwn(json, key) ? (json as Record<string, unknown>)[key] : undefined);
+  }
+  if (keys.length === 2) {
+    // The loop below, unrolled for the most common nested path (`$.rule.level`): it runs per leaf per alert.
+    const [first, second] = keys as [string, string];
+    return (json) => {
+      if (!Object.hasOwn(json, first)) return undefined;
+      const value = (json as Record<string, unknown>)[first];
+      return value && Object.hasOwn(value, second) ? (value as Record<string, unknown>)[second] : undefined;
+    };
   }
   return (json) => {
     let value: unknown = json;

@@ -89,7 +89,7 @@ function planLeaf(leaf: LeafCondition, pointer: string, scope: Scope): LeafPlan 
   return {
     kind: 'fact',
     condition: leaf,
-    read: factReader(leaf.fact, leaf.path, sourceOf(leaf.fact, pointerTo(pointer, 'fact'), scope)),
+    read: factReader(leaf.fact, leaf.path, sourceOf(leaf.fact, pointerTo(pointer, 'fact'), scope), scope.options.alertReads),
     compareTo: valueReader(leaf.value, pointerTo(pointer, 'value'), scope),
     comparesFacts: isFactReference(leaf.value),
     operator,
@@ -98,7 +98,7 @@ function planLeaf(leaf: LeafCondition, pointer: string, scope: Scope): LeafPlan 
 
 function valueReader(value: unknown, pointer: string, scope: Scope): Read {
   if (!isFactReference(value)) return constantReader(value);
-  return factReader(value.fact, value.path, sourceOf(value.fact, pointerTo(pointer, 'fact'), scope));
+  return factReader(value.fact, value.path, sourceOf(value.fact, pointerTo(pointer, 'fact'), scope), scope.options.alertReads);
 }
 
 function sourceOf(fact: string, pointer: string, scope: Scope): FactSource {
