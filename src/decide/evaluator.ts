@@ -4,7 +4,7 @@ import type { FieldReader } from '../rules/field-path.js';
 import type { CompiledException, CompiledRule, CompiledRuleSet } from '../rules/ruleset.js';
 import type { Aggregate } from '../rules/schema.js';
 import { z } from 'zod';
-import { DEFAULT_HLL_PRECISION, WindowStore, WindowStoreSnapshot } from '../state/index.js';
+import { DEFAULT_HLL_PRECISION, WindowStore, WindowStoreSnapshot, type AggregateShape } from '../state/index.js';
 import { RuleCandidates } from './candidates.js';
 import { groupKeyOf } from './group-key.js';
 
@@ -91,9 +91,7 @@ class RuleRunner {
           maxKeys: w.maxKeys,
           maxEvents: w.maxEvents,
           maxEventsPerKey: w.maxEventsPerKey,
-          aggregates: w.aggregates.map((a) =>
-            a.kind === 'distinct' && a.approximate ? { kind: a.kind, approximate: { precision: a.precision ?? DEFAULT_HLL_PRECISION } } : { kind: a.kind },
-          ),
+          aggregates: w.aggregates.map(storedAggregate),
         }));
     this.aggregates = w ? Object.fromEntries(w.aggregateNames.map((n) => [n, 0])) : NO_AGGREGATES;
     this.out = new Float64Array(w?.aggregates.length ?? 0);
@@ -112,7 +110,10 @@ class RuleRunner {
       const key = groupKeyOf(w.groupReaders, alert);
       // An alert missing a group-by field cannot be counted for any group, so the rule cannot fire on it.
       if (key === undefined) return RunResult.NotMatched;
-      for (let i = 0; i < this.values.length; i++) this.values[i] = readAggregateInput(w.aggregates[i]!.kind, w.aggregateReaders[i], alert);
+      for (let i = 0; i < this.values.length; i++) {
+        const filter = w.aggregateFilters[i];
+        this.values[i] = filter && !filter.test(ctx) ? undefined : readAggregateInput(w.aggregates[i]!, w.aggregateReaders[i], alert);
+      }
       this.late = this.store.observe(key, timeMs, this.values, this.out) === 'late';
       this.lossy = this.store.lossy;
       for (let i = 0; i < w.aggregateNames.length; i++) this.aggregates[w.aggregateNames[i]!] = this.out[i]!;
@@ -141,14 +142,24 @@ class RuleRunner {
 }
 
 /**
- * The value an aggregate takes from an alert: distinct counts strings, numbers and booleans as text;
- * sum adds numbers and numeric strings (detectors often send byte counts as strings); anything else is
- * missing (distinct ignores it, sum adds 0).
+ * How the window store keeps an aggregate. A filtered count (`where`) is the sum of 1 for each alert
+ * its condition held for (the others add 0), so the store needs no kind of its own for it.
  */
-function readAggregateInput(kind: Aggregate['kind'], read: FieldReader | undefined, alert: CanonicalAlert): string | number | undefined {
+function storedAggregate(a: Aggregate): AggregateShape {
+  if (a.kind === 'count') return { kind: a.where ? 'sum' : 'count' };
+  return a.kind === 'distinct' && a.approximate ? { kind: a.kind, approximate: { precision: a.precision ?? DEFAULT_HLL_PRECISION } } : { kind: a.kind };
+}
+
+/**
+ * The value an aggregate takes from an alert its `where` (if any) holds for: distinct counts strings,
+ * numbers and booleans as text; sum adds numbers and numeric strings (detectors often send byte counts
+ * as strings); anything else is missing (distinct ignores it, sum adds 0); a filtered count adds 1.
+ */
+function readAggregateInput(aggregate: Aggregate, read: FieldReader | undefined, alert: CanonicalAlert): string | number | undefined {
+  if (aggregate.kind === 'count') return aggregate.where ? 1 : undefined;
   if (!read) return undefined;
   const v = read(alert);
-  if (kind === 'sum') {
+  if (aggregate.kind === 'sum') {
     const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : Number.NaN;
     return Number.isFinite(n) ? n : undefined;
   }

@@ -36,6 +36,8 @@ interface RuleReferences {
   readonly aggregates: readonly string[] | undefined;
   readonly match: TopLevelCondition | undefined;
   readonly conditions: TopLevelCondition | undefined;
+  /** Each aggregate's `where`, by aggregate name. */
+  readonly filters: readonly (readonly [string, TopLevelCondition])[];
 }
 
 /** Stands in for a named condition whose file failed its schema, so that references to it are not reported as unknown too. */
@@ -155,7 +157,12 @@ function partialReferences(doc: RuleDocument): RuleReferences {
     const parsed = value === undefined ? undefined : TopLevelCondition.safeParse(value);
     return parsed?.success ? parsed.data : undefined;
   };
-  return { params: declaredNames(raw.params), aggregates: declaredNames(raw.aggregates), match: condition(raw.match), conditions: condition(raw.conditions) };
+  const aggregates = raw.aggregates !== null && typeof raw.aggregates === 'object' ? Object.entries(raw.aggregates as Record<string, unknown>) : [];
+  const filters = aggregates.flatMap(([name, a]): [string, TopLevelCondition][] => {
+    const where = a !== null && typeof a === 'object' ? condition((a as { where?: unknown }).where) : undefined;
+    return where ? [[name, where]] : [];
+  });
+  return { params: declaredNames(raw.params), aggregates: declaredNames(raw.aggregates), match: condition(raw.match), conditions: condition(raw.conditions), filters };
 }
 
 function reportDuplicateIds(parsed: readonly Parsed<{ id: string }>[], problems: RuleProblem[]): void {
@@ -201,10 +208,11 @@ function compileRules(
   const ordered = [...rules].sort((a, b) => compareRules(a.value, b.value));
   const out: CompiledRule[] = [];
   for (const [order, { doc, value: rule }] of ordered.entries()) {
-    const references = { params: Object.keys(rule.params), aggregates: Object.keys(rule.aggregates), match: rule.match, conditions: rule.conditions };
-    const { match, conditions, matchOptions, conditionOptions } = checkReferences(doc, references, namedConditions, problems);
+    const filters = Object.entries(rule.aggregates).flatMap(([name, a]): [string, TopLevelCondition][] => (a.where ? [[name, a.where]] : []));
+    const references = { params: Object.keys(rule.params), aggregates: Object.keys(rule.aggregates), match: rule.match, conditions: rule.conditions, filters };
+    const { match, conditions, matchOptions, conditionOptions, compiledFilters } = checkReferences(doc, references, namedConditions, problems);
     const durations = durationsOf(rule);
-    if (!conditions || (rule.match && !match)) continue;
+    if (!conditions || (rule.match && !match) || compiledFilters.size < filters.length) continue;
     out.push({
       rule,
       // Relative to the rules directory, so explanations are identical from any checkout.
@@ -224,6 +232,7 @@ function compileRules(
         aggregateNames: Object.keys(rule.aggregates),
         aggregates: Object.values(rule.aggregates),
         aggregateReaders: Object.values(rule.aggregates).map((a) => (a.kind === 'count' ? undefined : compileFieldPath(a.field))),
+        aggregateFilters: Object.keys(rule.aggregates).map((name) => compiledFilters.get(name)),
       },
       windowIdentity: rule.window && windowIdentity(rule, namedConditions),
       incident: rule.decision === 'promote' ? compileIncident(rule, durations) : undefined,
@@ -248,8 +257,8 @@ function compileIncident(rule: Rule, durations: { incidentMs: number; maxSpanMs:
 
 function windowIdentity(rule: Rule, namedConditions: ReadonlyMap<string, TopLevelCondition>): string {
   const match = JSON.stringify(rule.match ?? null);
-  // A match that references named conditions means what they say; include them (all: cheap and safe).
-  const named = match.includes('"condition":') ? [...namedConditions].sort(([a], [b]) => (a < b ? -1 : 1)) : [];
+  // A match or a filtered aggregate that references named conditions means what they say; include them (all: cheap and safe).
+  const named = `${match}${JSON.stringify(rule.aggregates)}`.includes('"condition":') ? [...namedConditions].sort(([a], [b]) => (a < b ? -1 : 1)) : [];
   // The event bounds limit memory, not what is counted: changing them keeps the counts (and checkpoints
   // taken before they existed still fit).
   const { maxEvents: _maxEvents, maxEventsPerKey: _maxEventsPerKey, ...counted } = rule.window!;
@@ -265,7 +274,14 @@ function checkReferences(
   references: RuleReferences,
   namedConditions: ReadonlyMap<string, TopLevelCondition>,
   problems: RuleProblem[],
-): { match?: CompiledPredicate | undefined; conditions?: CompiledPredicate | undefined; matchOptions: CompileOptions; conditionOptions: CompileOptions } {
+): {
+  match?: CompiledPredicate | undefined;
+  conditions?: CompiledPredicate | undefined;
+  matchOptions: CompileOptions;
+  conditionOptions: CompileOptions;
+  /** The aggregates' `where`s that compiled, by aggregate name. */
+  compiledFilters: Map<string, CompiledPredicate>;
+} {
   for (const name of references.aggregates ?? []) {
     if (name === 'params' || ALERT_FACTS.includes(name)) {
       problems.push(locate(doc, ['aggregates', name], `aggregate name "${name}" shadows a fact; pick another name`));
@@ -274,10 +290,16 @@ function checkReferences(
   const matchOptions: CompileOptions = { namedConditions, resolveFact: factResolver(references.aggregates ?? [], false) };
   const conditionOptions: CompileOptions = { namedConditions, resolveFact: factResolver(references.aggregates ?? [], true) };
   const match = references.match && compileLocated(doc, ['match'], references.match, matchOptions, problems);
+  // A where picks among the alerts the match picked: it sees what match sees.
+  const compiledFilters = new Map<string, CompiledPredicate>();
+  for (const [name, where] of references.filters) {
+    const filter = compileLocated(doc, ['aggregates', name, 'where'], where, matchOptions, problems);
+    if (filter) compiledFilters.set(name, filter);
+  }
   // Without the aggregates' names, every aggregate would read as an unknown fact.
   const conditions = references.conditions && references.aggregates && compileLocated(doc, ['conditions'], references.conditions, conditionOptions, problems);
   if (references.params) checkParamReferences(doc, references, references.params, problems);
-  return { match, conditions, matchOptions, conditionOptions };
+  return { match, conditions, matchOptions, conditionOptions, compiledFilters };
 }
 
 /**
@@ -312,7 +334,7 @@ function compileLocated(
 }
 
 /** `{fact: "params", path: "$.minCount"}` must name a declared param: a typo would silently compare with undefined. */
-function checkParamReferences(doc: RuleDocument, rule: Pick<RuleReferences, 'match' | 'conditions'>, params: readonly string[], problems: RuleProblem[]): void {
+function checkParamReferences(doc: RuleDocument, rule: Pick<RuleReferences, 'match' | 'conditions' | 'filters'>, params: readonly string[], problems: RuleProblem[]): void {
   const visit = (node: unknown, path: (string | number)[]): void => {
     if (Array.isArray(node)) {
       node.forEach((child, i) => visit(child, [...path, i]));
@@ -330,6 +352,7 @@ function checkParamReferences(doc: RuleDocument, rule: Pick<RuleReferences, 'mat
   };
   if (rule.match) visit(rule.match, ['match']);
   if (rule.conditions) visit(rule.conditions, ['conditions']);
+  for (const [name, where] of rule.filters) visit(where, ['aggregates', name, 'where']);
 }
 
 /** The rule's durations in ms: the schema (Duration) has checked each one already. */

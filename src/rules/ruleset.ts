@@ -36,6 +36,8 @@ export interface CompiledWindow {
   readonly aggregates: readonly Aggregate[];
   /** Reads each aggregate's input value (undefined for count). */
   readonly aggregateReaders: readonly (FieldReader | undefined)[];
+  /** Each aggregate's `where`: an alert it does not hold for adds nothing to that aggregate. */
+  readonly aggregateFilters: readonly (CompiledPredicate | undefined)[];
 }
 
 export interface CompiledIncident {

@@ -81,8 +81,14 @@ function isOnStep(value: number, min: number, step: number): boolean {
   return Math.abs(steps - Math.round(steps)) < 1e-9;
 }
 
+/**
+ * Counts only the alerts of the window for which this condition holds (alert fields and params, like
+ * `match`): `count where name startsWith "sshd"`. Absent: every alert the window holds.
+ */
+const where = TopLevelCondition.optional();
+
 export const Aggregate = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('count') }).strict(),
+  z.object({ kind: z.literal('count'), where }).strict(),
   z
     .object({
       kind: z.literal('distinct'),
@@ -91,10 +97,11 @@ export const Aggregate = z.discriminatedUnion('kind', [
       approximate: z.boolean().optional(),
       /** The sketch's precision p: 2^p registers, relative standard error 1.04/√(2^p); default 12 (1.6%). */
       precision: z.number().int().min(HLL_MIN_PRECISION).max(HLL_MAX_PRECISION).optional(),
+      where,
     })
     .strict()
     .refine((a) => a.precision === undefined || a.approximate === true, { message: 'precision is for approximate distinct counts: add approximate: true', path: ['precision'] }),
-  z.object({ kind: z.literal('sum'), field: AlertFieldPath }).strict(),
+  z.object({ kind: z.literal('sum'), field: AlertFieldPath, where }).strict(),
 ]);
 export type Aggregate = z.infer<typeof Aggregate>;
 
