@@ -1,10 +1,9 @@
 import type { CanonicalAlert, NormalizedAlert } from '../normalize/alert.js';
 import type { EvalContext } from '../rules/compile/index.js';
 import type { FieldReader } from '../rules/field-path.js';
-import type { CompiledException, CompiledRule, CompiledRuleSet } from '../rules/ruleset.js';
-import type { Aggregate } from '../rules/schema.js';
+import type { CompiledException, CompiledRule, CompiledRuleSet, CountedAggregate } from '../rules/ruleset.js';
 import { z } from 'zod';
-import { DEFAULT_HLL_PRECISION, WindowStore, WindowStoreSnapshot, type AggregateShape } from '../state/index.js';
+import { DEFAULT_HLL_PRECISION, SequenceStore, SequenceStoreSnapshot, WindowStore, WindowStoreSnapshot, type AggregateShape } from '../state/index.js';
 import { RuleCandidates } from './candidates.js';
 import { groupKeyOf } from './group-key.js';
 
@@ -39,7 +38,17 @@ export type Verdict =
   | { readonly kind: 'none'; readonly nearMisses: readonly RuleOutcome[]; readonly late: boolean; readonly lossy: boolean };
 
 /** The window state of every windowed rule, tagged with what it counts (CompiledRule.windowIdentity). */
-export const EvaluatorSnapshot = z.array(z.object({ ruleId: z.string(), windowIdentity: z.string(), store: WindowStoreSnapshot }).strict());
+export const EvaluatorSnapshot = z.array(
+  z
+    .object({
+      ruleId: z.string(),
+      windowIdentity: z.string(),
+      store: WindowStoreSnapshot,
+      /** A rule with a sequence aggregate: its held steps (absent from checkpoints written before sequences). */
+      sequence: SequenceStoreSnapshot.optional(),
+    })
+    .strict(),
+);
 export type EvaluatorSnapshot = z.infer<typeof EvaluatorSnapshot>;
 
 const EMPTY_STORE: WindowStoreSnapshot = {
@@ -53,6 +62,8 @@ const EMPTY_STORE: WindowStoreSnapshot = {
   evictedSlots: [],
   keys: [],
 };
+
+const EMPTY_SEQUENCE: SequenceStoreSnapshot = { watermarkMs: null, sweptAtMs: null, keys: [] };
 
 const NO_AGGREGATES: Readonly<Record<string, number>> = Object.freeze({});
 /** Shared empty list; never pushed to (runRules swaps in a fresh array first). */
@@ -68,6 +79,8 @@ const enum RunResult {
 /** A rule plus its runtime window state. */
 class RuleRunner {
   readonly store: WindowStore | undefined;
+  /** The window's sequence aggregate, beside the store (it moves with it: same keys, watermark, lateness). */
+  readonly sequence: SequenceStore | undefined;
   /** Aggregates as of the last alert run; reused between alerts (copied into an outcome when kept). */
   private readonly aggregates: Record<string, number>;
   private late = false;
@@ -78,12 +91,16 @@ class RuleRunner {
   /** `carried`: the window state of the rule's previous version, when a reload keeps it. */
   constructor(
     readonly compiled: CompiledRule,
-    carried?: WindowStore,
+    carried?: { store: WindowStore; sequence: SequenceStore | undefined },
   ) {
     const w = compiled.window;
-    carried?.setLimits({ maxKeys: w!.maxKeys, maxEvents: w!.maxEvents, maxEventsPerKey: w!.maxEventsPerKey });
+    carried?.store.setLimits({ maxKeys: w!.maxKeys, maxEvents: w!.maxEvents, maxEventsPerKey: w!.maxEventsPerKey });
+    this.sequence =
+      w?.sequence &&
+      (carried?.sequence ??
+        new SequenceStore({ sizeMs: w.sizeMs, allowedLatenessMs: w.allowedLatenessMs, counts: w.sequence.counts, maxKeys: w.maxKeys, maxEventsPerKey: w.maxEventsPerKey }));
     this.store =
-      carried ??
+      carried?.store ??
       (w &&
         new WindowStore({
           sizeMs: w.sizeMs,
@@ -116,7 +133,8 @@ class RuleRunner {
       }
       this.late = this.store.observe(key, timeMs, this.values, this.out) === 'late';
       this.lossy = this.store.lossy;
-      for (let i = 0; i < w.aggregateNames.length; i++) this.aggregates[w.aggregateNames[i]!] = this.out[i]!;
+      for (let i = 0; i < this.out.length; i++) this.aggregates[w.aggregateNames[i]!] = this.out[i]!;
+      if (w.sequence) this.aggregates[w.sequence.name] = this.sequence!.observe(key, timeMs, stepMask(w.sequence.steps, ctx), !this.late);
       ctx.aggregates = this.aggregates;
     }
     return compiled.conditions.test(ctx) ? RunResult.Fired : RunResult.Missed;
@@ -141,11 +159,18 @@ class RuleRunner {
   }
 }
 
+/** Bit i set: step i's condition holds for the alert. */
+function stepMask(steps: readonly { test(ctx: EvalContext): boolean }[], ctx: EvalContext): number {
+  let mask = 0;
+  for (let i = 0; i < steps.length; i++) if (steps[i]!.test(ctx)) mask |= 1 << i;
+  return mask;
+}
+
 /**
  * How the window store keeps an aggregate. A filtered count (`where`) is the sum of 1 for each alert
  * its condition held for (the others add 0), so the store needs no kind of its own for it.
  */
-function storedAggregate(a: Aggregate): AggregateShape {
+function storedAggregate(a: CountedAggregate): AggregateShape {
   if (a.kind === 'count') return { kind: a.where ? 'sum' : 'count' };
   return a.kind === 'distinct' && a.approximate ? { kind: a.kind, approximate: { precision: a.precision ?? DEFAULT_HLL_PRECISION } } : { kind: a.kind };
 }
@@ -155,7 +180,7 @@ function storedAggregate(a: Aggregate): AggregateShape {
  * numbers and booleans as text; sum adds numbers and numeric strings (detectors often send byte counts
  * as strings); anything else is missing (distinct ignores it, sum adds 0); a filtered count adds 1.
  */
-function readAggregateInput(aggregate: Aggregate, read: FieldReader | undefined, alert: CanonicalAlert): string | number | undefined {
+function readAggregateInput(aggregate: CountedAggregate, read: FieldReader | undefined, alert: CanonicalAlert): string | number | undefined {
   if (aggregate.kind === 'count') return aggregate.where ? 1 : undefined;
   if (!read) return undefined;
   const v = read(alert);
@@ -195,14 +220,14 @@ export class Evaluator {
    */
   reload(ruleset: CompiledRuleSet): { kept: string[]; reset: string[] } {
     const previous = new Map(this.windowed.map((r) => [r.compiled.rule.id, r]));
-    const carried = new Map<string, WindowStore>();
+    const carried = new Map<string, { store: WindowStore; sequence: SequenceStore | undefined }>();
     const kept: string[] = [];
     const reset: string[] = [];
     for (const compiled of [...ruleset.suppressRules, ...ruleset.promoteRules]) {
       if (!compiled.window) continue;
       const old = previous.get(compiled.rule.id);
       if (old && old.compiled.windowIdentity === compiled.windowIdentity) {
-        carried.set(compiled.rule.id, old.store!);
+        carried.set(compiled.rule.id, { store: old.store!, sequence: old.sequence });
         kept.push(compiled.rule.id);
       } else {
         reset.push(compiled.rule.id);
@@ -212,7 +237,7 @@ export class Evaluator {
     return { kept, reset };
   }
 
-  private install(ruleset: CompiledRuleSet, carried: ReadonlyMap<string, WindowStore>): void {
+  private install(ruleset: CompiledRuleSet, carried: ReadonlyMap<string, { store: WindowStore; sequence: SequenceStore | undefined }>): void {
     const runner = (r: CompiledRule) => new RuleRunner(r, carried.get(r.rule.id));
     this.ruleset = ruleset;
     this.suppress = ruleset.suppressRules.map(runner);
@@ -246,18 +271,30 @@ export class Evaluator {
 
   /** Moves every window to the stream's newest event time, so rules that stopped matching still free idle keys. */
   advance(watermarkMs: number): void {
-    for (const runner of this.windowed) runner.store!.advance(watermarkMs);
+    for (const runner of this.windowed) {
+      runner.store!.advance(watermarkMs);
+      runner.sequence?.advance(watermarkMs);
+    }
   }
 
   /** Moves every window's watermark back to `toMs`, dropping the events counted after it (Pipeline.resetWatermark). Returns how many. */
   rewind(toMs: number): number {
     let dropped = 0;
-    for (const runner of this.windowed) dropped += runner.store!.rewind(toMs);
+    for (const runner of this.windowed) {
+      dropped += runner.store!.rewind(toMs);
+      // The same alerts as the window's (those matching a step): counted there.
+      runner.sequence?.rewind(toMs);
+    }
     return dropped;
   }
 
   snapshot(): EvaluatorSnapshot {
-    return this.windowed.map((r) => ({ ruleId: r.compiled.rule.id, windowIdentity: r.compiled.windowIdentity!, store: r.store!.snapshot() }));
+    return this.windowed.map((r) => ({
+      ruleId: r.compiled.rule.id,
+      windowIdentity: r.compiled.windowIdentity!,
+      store: r.store!.snapshot(),
+      ...(r.sequence && { sequence: r.sequence.snapshot() }),
+    }));
   }
 
   /**
@@ -273,9 +310,11 @@ export class Evaluator {
       const state = saved.get(id);
       if (state !== undefined && state.windowIdentity === runner.compiled.windowIdentity) {
         runner.store!.restore(state.store);
+        runner.sequence?.restore(state.sequence ?? EMPTY_SEQUENCE);
         kept.push(id);
       } else {
         runner.store!.restore(EMPTY_STORE);
+        runner.sequence?.restore(EMPTY_SEQUENCE);
         reset.push(id);
       }
     }

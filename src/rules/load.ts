@@ -15,8 +15,9 @@ import {
   type CompiledIncident,
   type CompiledRule,
   type CompiledRuleSet,
+  type CountedAggregate,
 } from './ruleset.js';
-import { Exception, NamedConditions, Rule, type IncidentSpec } from './schema.js';
+import { Exception, NamedConditions, Rule, type Aggregate, type IncidentSpec } from './schema.js';
 
 const KINDS = { rule: Rule, exception: Exception, conditions: NamedConditions } as const;
 type Kind = keyof typeof KINDS;
@@ -36,8 +37,8 @@ interface RuleReferences {
   readonly aggregates: readonly string[] | undefined;
   readonly match: TopLevelCondition | undefined;
   readonly conditions: TopLevelCondition | undefined;
-  /** Each aggregate's `where`, by aggregate name. */
-  readonly filters: readonly (readonly [string, TopLevelCondition])[];
+  /** The aggregates' conditions (a `where`, a sequence step's `where`), each with its path in the rule. */
+  readonly filters: readonly Filter[];
 }
 
 /** Stands in for a named condition whose file failed its schema, so that references to it are not reported as unknown too. */
@@ -151,6 +152,24 @@ function declaredNames(value: unknown): string[] | undefined {
  * count as declared by their keys, valid or not; conditions that do not parse are not checked (their
  * schema problems are reported already).
  */
+type Filter = readonly [readonly (string | number)[], TopLevelCondition];
+
+/** An aggregate's conditions with their paths: its `where`, or each step's of a sequence. `parse` is the identity for parsed rules. */
+function filtersOf(name: string, aggregate: unknown, parse: (value: unknown) => TopLevelCondition | undefined): Filter[] {
+  if (aggregate === null || typeof aggregate !== 'object') return [];
+  const { where, steps } = aggregate as { where?: unknown; steps?: unknown };
+  const out: Filter[] = [];
+  const whereCondition = parse(where);
+  if (whereCondition) out.push([['aggregates', name, 'where'], whereCondition]);
+  if (Array.isArray(steps)) {
+    steps.forEach((step: unknown, i) => {
+      const stepCondition = step !== null && typeof step === 'object' ? parse((step as { where?: unknown }).where) : undefined;
+      if (stepCondition) out.push([['aggregates', name, 'steps', i, 'where'], stepCondition]);
+    });
+  }
+  return out;
+}
+
 function partialReferences(doc: RuleDocument): RuleReferences {
   const raw = doc.value as Record<string, unknown>;
   const condition = (value: unknown) => {
@@ -158,10 +177,7 @@ function partialReferences(doc: RuleDocument): RuleReferences {
     return parsed?.success ? parsed.data : undefined;
   };
   const aggregates = raw.aggregates !== null && typeof raw.aggregates === 'object' ? Object.entries(raw.aggregates as Record<string, unknown>) : [];
-  const filters = aggregates.flatMap(([name, a]): [string, TopLevelCondition][] => {
-    const where = a !== null && typeof a === 'object' ? condition((a as { where?: unknown }).where) : undefined;
-    return where ? [[name, where]] : [];
-  });
+  const filters = aggregates.flatMap(([name, a]) => filtersOf(name, a, condition));
   return { params: declaredNames(raw.params), aggregates: declaredNames(raw.aggregates), match: condition(raw.match), conditions: condition(raw.conditions), filters };
 }
 
@@ -208,11 +224,13 @@ function compileRules(
   const ordered = [...rules].sort((a, b) => compareRules(a.value, b.value));
   const out: CompiledRule[] = [];
   for (const [order, { doc, value: rule }] of ordered.entries()) {
-    const filters = Object.entries(rule.aggregates).flatMap(([name, a]): [string, TopLevelCondition][] => (a.where ? [[name, a.where]] : []));
+    const filters = Object.entries(rule.aggregates).flatMap(([name, a]) => filtersOf(name, a, (c) => c as TopLevelCondition | undefined));
     const references = { params: Object.keys(rule.params), aggregates: Object.keys(rule.aggregates), match: rule.match, conditions: rule.conditions, filters };
     const { match, conditions, matchOptions, conditionOptions, compiledFilters } = checkReferences(doc, references, namedConditions, problems);
     const durations = durationsOf(rule);
     if (!conditions || (rule.match && !match) || compiledFilters.size < filters.length) continue;
+    const counted = Object.entries(rule.aggregates).filter((e): e is [string, CountedAggregate] => e[1].kind !== 'sequence');
+    const sequence = Object.entries(rule.aggregates).find((e): e is [string, Extract<Aggregate, { kind: 'sequence' }>] => e[1].kind === 'sequence');
     out.push({
       rule,
       // Relative to the rules directory, so explanations are identical from any checkout.
@@ -229,10 +247,15 @@ function compileRules(
         maxKeys: rule.window.maxKeys,
         maxEvents: rule.window.maxEvents,
         maxEventsPerKey: rule.window.maxEventsPerKey,
-        aggregateNames: Object.keys(rule.aggregates),
-        aggregates: Object.values(rule.aggregates),
-        aggregateReaders: Object.values(rule.aggregates).map((a) => (a.kind === 'count' ? undefined : compileFieldPath(a.field))),
-        aggregateFilters: Object.keys(rule.aggregates).map((name) => compiledFilters.get(name)),
+        aggregateNames: [...counted.map(([name]) => name), ...(sequence ? [sequence[0]] : [])],
+        aggregates: counted.map(([, a]) => a),
+        aggregateReaders: counted.map(([, a]) => (a.kind === 'count' ? undefined : compileFieldPath(a.field))),
+        aggregateFilters: counted.map(([name]) => compiledFilters.get(`aggregates/${name}/where`)),
+        sequence: sequence && {
+          name: sequence[0],
+          steps: sequence[1].steps.map((_, i) => compiledFilters.get(`aggregates/${sequence[0]}/steps/${i}/where`)!),
+          counts: sequence[1].steps.map((step) => step.count),
+        },
       },
       windowIdentity: rule.window && windowIdentity(rule, namedConditions),
       incident: rule.decision === 'promote' ? compileIncident(rule, durations) : undefined,
@@ -279,7 +302,7 @@ function checkReferences(
   conditions?: CompiledPredicate | undefined;
   matchOptions: CompileOptions;
   conditionOptions: CompileOptions;
-  /** The aggregates' `where`s that compiled, by aggregate name. */
+  /** The aggregates' conditions that compiled, by their path in the rule joined with "/". */
   compiledFilters: Map<string, CompiledPredicate>;
 } {
   for (const name of references.aggregates ?? []) {
@@ -292,9 +315,9 @@ function checkReferences(
   const match = references.match && compileLocated(doc, ['match'], references.match, matchOptions, problems);
   // A where picks among the alerts the match picked: it sees what match sees.
   const compiledFilters = new Map<string, CompiledPredicate>();
-  for (const [name, where] of references.filters) {
-    const filter = compileLocated(doc, ['aggregates', name, 'where'], where, matchOptions, problems);
-    if (filter) compiledFilters.set(name, filter);
+  for (const [path, where] of references.filters) {
+    const filter = compileLocated(doc, path, where, matchOptions, problems);
+    if (filter) compiledFilters.set(path.join('/'), filter);
   }
   // Without the aggregates' names, every aggregate would read as an unknown fact.
   const conditions = references.conditions && references.aggregates && compileLocated(doc, ['conditions'], references.conditions, conditionOptions, problems);
@@ -352,7 +375,7 @@ function checkParamReferences(doc: RuleDocument, rule: Pick<RuleReferences, 'mat
   };
   if (rule.match) visit(rule.match, ['match']);
   if (rule.conditions) visit(rule.conditions, ['conditions']);
-  for (const [name, where] of rule.filters) visit(where, ['aggregates', name, 'where']);
+  for (const [path, where] of rule.filters) visit(where, [...path]);
 }
 
 /** The rule's durations in ms: the schema (Duration) has checked each one already. */

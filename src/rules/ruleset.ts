@@ -4,6 +4,8 @@ import type { CompiledPredicate } from './compile/index.js';
 import type { FieldReader } from './field-path.js';
 import type { Aggregate, Exception, IncidentSpec, Rule } from './schema.js';
 
+export type CountedAggregate = Exclude<Aggregate, { kind: 'sequence' }>;
+
 /** A rule ready for the hot path: predicates compiled, paths compiled, durations in ms. */
 export interface CompiledRule {
   readonly rule: Rule;
@@ -32,12 +34,22 @@ export interface CompiledWindow {
   readonly maxKeys: number;
   readonly maxEvents: number;
   readonly maxEventsPerKey: number;
+  /** The counted aggregates' names, then the sequence's (last, when there is one). */
   readonly aggregateNames: readonly string[];
-  readonly aggregates: readonly Aggregate[];
+  /** The counted aggregates (count, distinct, sum), kept by the window store. */
+  readonly aggregates: readonly CountedAggregate[];
   /** Reads each aggregate's input value (undefined for count). */
   readonly aggregateReaders: readonly (FieldReader | undefined)[];
   /** Each aggregate's `where`: an alert it does not hold for adds nothing to that aggregate. */
   readonly aggregateFilters: readonly (CompiledPredicate | undefined)[];
+  readonly sequence: CompiledSequence | undefined;
+}
+
+/** A `sequence` aggregate: its steps' conditions and counts, in order (state/sequence-store.ts). */
+export interface CompiledSequence {
+  readonly name: string;
+  readonly steps: readonly CompiledPredicate[];
+  readonly counts: readonly number[];
 }
 
 export interface CompiledIncident {

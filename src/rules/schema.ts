@@ -20,7 +20,7 @@ export const RULE_CATEGORIES = [
   'policy',
   'other',
 ] as const;
-export const AGGREGATE_KINDS = ['count', 'distinct', 'sum'] as const;
+export const AGGREGATE_KINDS = ['count', 'distinct', 'sum', 'sequence'] as const;
 
 const identifier = z
   .string()
@@ -102,6 +102,16 @@ export const Aggregate = z.discriminatedUnion('kind', [
     .strict()
     .refine((a) => a.precision === undefined || a.approximate === true, { message: 'precision is for approximate distinct counts: add approximate: true', path: ['precision'] }),
   z.object({ kind: z.literal('sum'), field: AlertFieldPath, where }).strict(),
+  z
+    .object({
+      kind: z.literal('sequence'),
+      /** In order: each step's condition (like match) and how many alerts it takes (default 1). */
+      steps: z
+        .array(z.object({ where: TopLevelCondition, count: z.number().int().min(1).max(10_000).default(1) }).strict())
+        .min(2, 'a sequence needs at least two steps (one step is a filtered count: kind count with where)')
+        .max(16),
+    })
+    .strict(),
 ]);
 export type Aggregate = z.infer<typeof Aggregate>;
 
@@ -175,6 +185,10 @@ export const Rule = z
     }
     if (hasAggregates && !rule.match) {
       ctx.addIssue({ code: 'custom', message: 'a windowed rule needs match conditions that pick the alerts it counts', path: ['match'] });
+    }
+    const sequences = Object.entries(rule.aggregates).filter(([, a]) => a.kind === 'sequence');
+    if (sequences.length > 1) {
+      ctx.addIssue({ code: 'custom', message: 'a rule may have one sequence aggregate; write another rule for another sequence', path: ['aggregates', sequences[1]![0]] });
     }
     if (rule.incident && rule.decision !== 'promote') {
       ctx.addIssue({ code: 'custom', message: 'only promote rules open incidents', path: ['incident'] });

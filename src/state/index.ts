@@ -10,3 +10,4 @@ export {
   type ObserveVerdict,
   type WindowStoreStats,
 } from './window-store.js';
+export { SequenceStore, SequenceStoreSnapshot, type SequenceStoreOptions } from './sequence-store.js';
