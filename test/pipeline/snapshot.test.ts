@@ -58,7 +58,7 @@ const RULES = {
       mediumThenHigh: {
         kind: 'sequence',
         steps: [
-          { where: { all: [{ fact: 'severity', operator: 'equal', value: 'medium' }] }, count: 2 },
+          { where: { all: [{ fact: 'severity', operator: 'equal', value: 'medium' }] } },
           { where: { all: [{ fact: 'severity', operator: 'equal', value: 'high' }] } },
         ],
       },
