@@ -1,7 +1,7 @@
 import type { CanonicalAlert, NormalizedAlert } from '../normalize/alert.js';
 import type { EvalContext } from '../rules/compile/index.js';
 import type { FieldReader } from '../rules/field-path.js';
-import type { CompiledException, CompiledRule, CompiledRuleSet, CountedAggregate } from '../rules/ruleset.js';
+import type { CompiledException, CompiledRule, CompiledRuleSet, CountedAggregate, RiskScore } from '../rules/ruleset.js';
 import { z } from 'zod';
 import { DEFAULT_HLL_PRECISION, SequenceStore, SequenceStoreSnapshot, WindowStore, WindowStoreSnapshot, type AggregateShape } from '../state/index.js';
 import { RuleCandidates } from './candidates.js';
@@ -129,7 +129,11 @@ class RuleRunner {
       if (key === undefined) return RunResult.NotMatched;
       for (let i = 0; i < this.values.length; i++) {
         const filter = w.aggregateFilters[i];
-        this.values[i] = filter && !filter.test(ctx) ? undefined : readAggregateInput(w.aggregates[i]!, w.aggregateReaders[i], alert);
+        const scores = w.aggregateScores[i];
+        this.values[i] =
+          scores ? riskOf(scores, ctx)
+          : filter && !filter.test(ctx) ? undefined
+          : readAggregateInput(w.aggregates[i]!, w.aggregateReaders[i], alert);
       }
       this.late = this.store.observe(key, timeMs, this.values, this.out) === 'late';
       this.lossy = this.store.lossy;
@@ -159,6 +163,13 @@ class RuleRunner {
   }
 }
 
+/** The risk an alert adds: the sum of the scores whose condition holds for it. */
+function riskOf(scores: readonly RiskScore[], ctx: EvalContext): number {
+  let risk = 0;
+  for (const { where, score } of scores) if (where.test(ctx)) risk += score;
+  return risk;
+}
+
 /** Bit i set: step i's condition holds for the alert. */
 function stepMask(steps: readonly { test(ctx: EvalContext): boolean }[], ctx: EvalContext): number {
   let mask = 0;
@@ -172,6 +183,7 @@ function stepMask(steps: readonly { test(ctx: EvalContext): boolean }[], ctx: Ev
  */
 function storedAggregate(a: CountedAggregate): AggregateShape {
   if (a.kind === 'count') return { kind: a.where ? 'sum' : 'count' };
+  if (a.kind === 'risk') return { kind: 'sum' };
   return a.kind === 'distinct' && a.approximate ? { kind: a.kind, approximate: { precision: a.precision ?? DEFAULT_HLL_PRECISION } } : { kind: a.kind };
 }
 

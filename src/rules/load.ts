@@ -154,17 +154,18 @@ function declaredNames(value: unknown): string[] | undefined {
  */
 type Filter = readonly [readonly (string | number)[], TopLevelCondition];
 
-/** An aggregate's conditions with their paths: its `where`, or each step's of a sequence. `parse` is the identity for parsed rules. */
+/** An aggregate's conditions with their paths: its `where`, each step's of a sequence, each score's of a risk aggregate. `parse` is the identity for parsed rules. */
 function filtersOf(name: string, aggregate: unknown, parse: (value: unknown) => TopLevelCondition | undefined): Filter[] {
   if (aggregate === null || typeof aggregate !== 'object') return [];
-  const { where, steps } = aggregate as { where?: unknown; steps?: unknown };
+  const { where, steps, scores } = aggregate as { where?: unknown; steps?: unknown; scores?: unknown };
   const out: Filter[] = [];
   const whereCondition = parse(where);
   if (whereCondition) out.push([['aggregates', name, 'where'], whereCondition]);
-  if (Array.isArray(steps)) {
-    steps.forEach((step: unknown, i) => {
-      const stepCondition = step !== null && typeof step === 'object' ? parse((step as { where?: unknown }).where) : undefined;
-      if (stepCondition) out.push([['aggregates', name, 'steps', i, 'where'], stepCondition]);
+  for (const [key, list] of [['steps', steps], ['scores', scores]] as const) {
+    if (!Array.isArray(list)) continue;
+    list.forEach((item: unknown, i) => {
+      const condition = item !== null && typeof item === 'object' ? parse((item as { where?: unknown }).where) : undefined;
+      if (condition) out.push([['aggregates', name, key, i, 'where'], condition]);
     });
   }
   return out;
@@ -249,8 +250,11 @@ function compileRules(
         maxEventsPerKey: rule.window.maxEventsPerKey,
         aggregateNames: [...counted.map(([name]) => name), ...(sequence ? [sequence[0]] : [])],
         aggregates: counted.map(([, a]) => a),
-        aggregateReaders: counted.map(([, a]) => (a.kind === 'count' ? undefined : compileFieldPath(a.field))),
+        aggregateReaders: counted.map(([, a]) => ('field' in a ? compileFieldPath(a.field) : undefined)),
         aggregateFilters: counted.map(([name]) => compiledFilters.get(`aggregates/${name}/where`)),
+        aggregateScores: counted.map(([name, a]) =>
+          a.kind === 'risk' ? a.scores.map(({ score }, i) => ({ score, where: compiledFilters.get(`aggregates/${name}/scores/${i}/where`)! })) : undefined,
+        ),
         sequence: sequence && {
           name: sequence[0],
           steps: sequence[1].steps.map((_, i) => compiledFilters.get(`aggregates/${sequence[0]}/steps/${i}/where`)!),

@@ -38,11 +38,18 @@ export interface CompiledWindow {
   readonly aggregateNames: readonly string[];
   /** The counted aggregates (count, distinct, sum), kept by the window store. */
   readonly aggregates: readonly CountedAggregate[];
-  /** Reads each aggregate's input value (undefined for count). */
+  /** Reads each aggregate's input value (undefined for count and risk). */
   readonly aggregateReaders: readonly (FieldReader | undefined)[];
   /** Each aggregate's `where`: an alert it does not hold for adds nothing to that aggregate. */
   readonly aggregateFilters: readonly (CompiledPredicate | undefined)[];
+  /** A risk aggregate's scores: what an alert adds is the sum of the scores whose condition holds. */
+  readonly aggregateScores: readonly (readonly RiskScore[] | undefined)[];
   readonly sequence: CompiledSequence | undefined;
+}
+
+export interface RiskScore {
+  readonly where: CompiledPredicate;
+  readonly score: number;
 }
 
 /** A `sequence` aggregate: its steps' conditions and counts, in order (state/sequence-store.ts). */

@@ -20,7 +20,7 @@ export const RULE_CATEGORIES = [
   'policy',
   'other',
 ] as const;
-export const AGGREGATE_KINDS = ['count', 'distinct', 'sum', 'sequence'] as const;
+export const AGGREGATE_KINDS = ['count', 'distinct', 'sum', 'risk', 'sequence'] as const;
 
 const identifier = z
   .string()
@@ -102,6 +102,16 @@ export const Aggregate = z.discriminatedUnion('kind', [
     .strict()
     .refine((a) => a.precision === undefined || a.approximate === true, { message: 'precision is for approximate distinct counts: add approximate: true', path: ['precision'] }),
   z.object({ kind: z.literal('sum'), field: AlertFieldPath, where }).strict(),
+  z
+    .object({
+      kind: z.literal('risk'),
+      /** Splunk RBA-style risk: each alert adds the scores of the entries whose condition holds for it. */
+      scores: z
+        .array(z.object({ where: TopLevelCondition, score: z.number().finite().min(-1_000_000).max(1_000_000), description: z.string().optional() }).strict())
+        .min(1)
+        .max(64),
+    })
+    .strict(),
   z
     .object({
       kind: z.literal('sequence'),
