@@ -3,7 +3,7 @@ import type { EvalContext } from '../rules/compile/index.js';
 import type { FieldReader } from '../rules/field-path.js';
 import type { CompiledException, CompiledRule, CompiledRuleSet, CountedAggregate, RiskScore } from '../rules/ruleset.js';
 import { z } from 'zod';
-import { DEFAULT_HLL_PRECISION, SequenceStore, SequenceStoreSnapshot, WindowStore, WindowStoreSnapshot, type AggregateShape } from '../state/index.js';
+import { BaselineStore, BaselineStoreSnapshot, DEFAULT_HLL_PRECISION, SequenceStore, SequenceStoreSnapshot, WindowStore, WindowStoreSnapshot, type AggregateShape } from '../state/index.js';
 import { RuleCandidates } from './candidates.js';
 import { groupKeyOf } from './group-key.js';
 
@@ -46,6 +46,8 @@ export const EvaluatorSnapshot = z.array(
       store: WindowStoreSnapshot,
       /** A rule with a sequence aggregate: its held steps (absent from checkpoints written before sequences). */
       sequence: SequenceStoreSnapshot.optional(),
+      /** A rule with a spike aggregate: its per-period counts (absent from checkpoints written before spikes). */
+      baseline: BaselineStoreSnapshot.optional(),
     })
     .strict(),
 );
@@ -65,6 +67,15 @@ const EMPTY_STORE: WindowStoreSnapshot = {
 
 const EMPTY_SEQUENCE: SequenceStoreSnapshot = { watermarkMs: null, sweptAtMs: null, keys: [] };
 
+const EMPTY_BASELINE: BaselineStoreSnapshot = { watermarkMs: null, keys: [] };
+
+/** A windowed rule's state, handed from its previous version when a reload keeps it. */
+interface CarriedState {
+  readonly store: WindowStore;
+  readonly sequence: SequenceStore | undefined;
+  readonly baseline: BaselineStore | undefined;
+}
+
 const NO_AGGREGATES: Readonly<Record<string, number>> = Object.freeze({});
 /** Shared empty list; never pushed to (runRules swaps in a fresh array first). */
 const NONE: never[] = [];
@@ -81,6 +92,8 @@ class RuleRunner {
   readonly store: WindowStore | undefined;
   /** The window's sequence aggregate, beside the store (it moves with it: same keys, watermark, lateness). */
   readonly sequence: SequenceStore | undefined;
+  /** The window's spike aggregate, beside the store (like the sequence). */
+  readonly baseline: BaselineStore | undefined;
   /** Aggregates as of the last alert run; reused between alerts (copied into an outcome when kept). */
   private readonly aggregates: Record<string, number>;
   private late = false;
@@ -91,7 +104,7 @@ class RuleRunner {
   /** `carried`: the window state of the rule's previous version, when a reload keeps it. */
   constructor(
     readonly compiled: CompiledRule,
-    carried?: { store: WindowStore; sequence: SequenceStore | undefined },
+    carried?: CarriedState,
   ) {
     const w = compiled.window;
     carried?.store.setLimits({ maxKeys: w!.maxKeys, maxEvents: w!.maxEvents, maxEventsPerKey: w!.maxEventsPerKey });
@@ -99,6 +112,7 @@ class RuleRunner {
       w?.sequence &&
       (carried?.sequence ??
         new SequenceStore({ sizeMs: w.sizeMs, allowedLatenessMs: w.allowedLatenessMs, counts: w.sequence.counts, maxKeys: w.maxKeys, maxEventsPerKey: w.maxEventsPerKey }));
+    this.baseline = w?.spike && (carried?.baseline ?? new BaselineStore({ periodMs: w.sizeMs, periods: w.spike.periods, maxKeys: w.maxKeys }));
     this.store =
       carried?.store ??
       (w &&
@@ -138,6 +152,7 @@ class RuleRunner {
       this.late = this.store.observe(key, timeMs, this.values, this.out) === 'late';
       this.lossy = this.store.lossy;
       for (let i = 0; i < this.out.length; i++) this.aggregates[w.aggregateNames[i]!] = this.out[i]!;
+      if (w.spike) this.aggregates[w.spike.name] = this.baseline!.observe(key, timeMs, w.spike.where?.test(ctx) ?? true, !this.late);
       if (w.sequence) this.aggregates[w.sequence.name] = this.sequence!.observe(key, timeMs, stepMask(w.sequence.steps, ctx), !this.late);
       ctx.aggregates = this.aggregates;
     }
@@ -232,14 +247,14 @@ export class Evaluator {
    */
   reload(ruleset: CompiledRuleSet): { kept: string[]; reset: string[] } {
     const previous = new Map(this.windowed.map((r) => [r.compiled.rule.id, r]));
-    const carried = new Map<string, { store: WindowStore; sequence: SequenceStore | undefined }>();
+    const carried = new Map<string, CarriedState>();
     const kept: string[] = [];
     const reset: string[] = [];
     for (const compiled of [...ruleset.suppressRules, ...ruleset.promoteRules]) {
       if (!compiled.window) continue;
       const old = previous.get(compiled.rule.id);
       if (old && old.compiled.windowIdentity === compiled.windowIdentity) {
-        carried.set(compiled.rule.id, { store: old.store!, sequence: old.sequence });
+        carried.set(compiled.rule.id, { store: old.store!, sequence: old.sequence, baseline: old.baseline });
         kept.push(compiled.rule.id);
       } else {
         reset.push(compiled.rule.id);
@@ -249,7 +264,7 @@ export class Evaluator {
     return { kept, reset };
   }
 
-  private install(ruleset: CompiledRuleSet, carried: ReadonlyMap<string, { store: WindowStore; sequence: SequenceStore | undefined }>): void {
+  private install(ruleset: CompiledRuleSet, carried: ReadonlyMap<string, CarriedState>): void {
     const runner = (r: CompiledRule) => new RuleRunner(r, carried.get(r.rule.id));
     this.ruleset = ruleset;
     this.suppress = ruleset.suppressRules.map(runner);
@@ -286,6 +301,7 @@ export class Evaluator {
     for (const runner of this.windowed) {
       runner.store!.advance(watermarkMs);
       runner.sequence?.advance(watermarkMs);
+      runner.baseline?.advance(watermarkMs);
     }
   }
 
@@ -296,6 +312,7 @@ export class Evaluator {
       dropped += runner.store!.rewind(toMs);
       // The same alerts as the window's (those matching a step): counted there.
       runner.sequence?.rewind(toMs);
+      runner.baseline?.rewind(toMs);
     }
     return dropped;
   }
@@ -306,6 +323,7 @@ export class Evaluator {
       windowIdentity: r.compiled.windowIdentity!,
       store: r.store!.snapshot(),
       ...(r.sequence && { sequence: r.sequence.snapshot() }),
+      ...(r.baseline && { baseline: r.baseline.snapshot() }),
     }));
   }
 
@@ -323,10 +341,12 @@ export class Evaluator {
       if (state !== undefined && state.windowIdentity === runner.compiled.windowIdentity) {
         runner.store!.restore(state.store);
         runner.sequence?.restore(state.sequence ?? EMPTY_SEQUENCE);
+        runner.baseline?.restore(state.baseline ?? EMPTY_BASELINE);
         kept.push(id);
       } else {
         runner.store!.restore(EMPTY_STORE);
         runner.sequence?.restore(EMPTY_SEQUENCE);
+        runner.baseline?.restore(EMPTY_BASELINE);
         reset.push(id);
       }
     }

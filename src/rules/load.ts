@@ -230,7 +230,8 @@ function compileRules(
     const { match, conditions, matchOptions, conditionOptions, compiledFilters } = checkReferences(doc, references, namedConditions, problems);
     const durations = durationsOf(rule);
     if (!conditions || (rule.match && !match) || compiledFilters.size < filters.length) continue;
-    const counted = Object.entries(rule.aggregates).filter((e): e is [string, CountedAggregate] => e[1].kind !== 'sequence');
+    const counted = Object.entries(rule.aggregates).filter((e): e is [string, CountedAggregate] => e[1].kind !== 'sequence' && e[1].kind !== 'spike');
+    const spike = Object.entries(rule.aggregates).find((e): e is [string, Extract<Aggregate, { kind: 'spike' }>] => e[1].kind === 'spike');
     const sequence = Object.entries(rule.aggregates).find((e): e is [string, Extract<Aggregate, { kind: 'sequence' }>] => e[1].kind === 'sequence');
     out.push({
       rule,
@@ -248,13 +249,14 @@ function compileRules(
         maxKeys: rule.window.maxKeys,
         maxEvents: rule.window.maxEvents,
         maxEventsPerKey: rule.window.maxEventsPerKey,
-        aggregateNames: [...counted.map(([name]) => name), ...(sequence ? [sequence[0]] : [])],
+        aggregateNames: [...counted.map(([name]) => name), ...(spike ? [spike[0]] : []), ...(sequence ? [sequence[0]] : [])],
         aggregates: counted.map(([, a]) => a),
         aggregateReaders: counted.map(([, a]) => ('field' in a ? compileFieldPath(a.field) : undefined)),
         aggregateFilters: counted.map(([name]) => compiledFilters.get(`aggregates/${name}/where`)),
         aggregateScores: counted.map(([name, a]) =>
           a.kind === 'risk' ? a.scores.map(({ score }, i) => ({ score, where: compiledFilters.get(`aggregates/${name}/scores/${i}/where`)! })) : undefined,
         ),
+        spike: spike && { name: spike[0], periods: spike[1].periods, where: compiledFilters.get(`aggregates/${spike[0]}/where`) },
         sequence: sequence && {
           name: sequence[0],
           steps: sequence[1].steps.map((_, i) => compiledFilters.get(`aggregates/${sequence[0]}/steps/${i}/where`)!),

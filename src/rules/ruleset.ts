@@ -4,7 +4,7 @@ import type { CompiledPredicate } from './compile/index.js';
 import type { FieldReader } from './field-path.js';
 import type { Aggregate, Exception, IncidentSpec, Rule } from './schema.js';
 
-export type CountedAggregate = Exclude<Aggregate, { kind: 'sequence' }>;
+export type CountedAggregate = Exclude<Aggregate, { kind: 'sequence' | 'spike' }>;
 
 /** A rule ready for the hot path: predicates compiled, paths compiled, durations in ms. */
 export interface CompiledRule {
@@ -34,7 +34,7 @@ export interface CompiledWindow {
   readonly maxKeys: number;
   readonly maxEvents: number;
   readonly maxEventsPerKey: number;
-  /** The counted aggregates' names, then the sequence's (last, when there is one). */
+  /** The counted aggregates' names, then the spike's and the sequence's (when there are). */
   readonly aggregateNames: readonly string[];
   /** The counted aggregates (count, distinct, sum), kept by the window store. */
   readonly aggregates: readonly CountedAggregate[];
@@ -45,6 +45,7 @@ export interface CompiledWindow {
   /** A risk aggregate's scores: what an alert adds is the sum of the scores whose condition holds. */
   readonly aggregateScores: readonly (readonly RiskScore[] | undefined)[];
   readonly sequence: CompiledSequence | undefined;
+  readonly spike: CompiledSpike | undefined;
 }
 
 export interface RiskScore {
@@ -57,6 +58,13 @@ export interface CompiledSequence {
   readonly name: string;
   readonly steps: readonly CompiledPredicate[];
   readonly counts: readonly number[];
+}
+
+/** A `spike` aggregate (state/baseline-store.ts): its periods and optional where. */
+export interface CompiledSpike {
+  readonly name: string;
+  readonly periods: number;
+  readonly where: CompiledPredicate | undefined;
 }
 
 export interface CompiledIncident {

@@ -20,7 +20,7 @@ export const RULE_CATEGORIES = [
   'policy',
   'other',
 ] as const;
-export const AGGREGATE_KINDS = ['count', 'distinct', 'sum', 'risk', 'sequence'] as const;
+export const AGGREGATE_KINDS = ['count', 'distinct', 'sum', 'risk', 'spike', 'sequence'] as const;
 
 const identifier = z
   .string()
@@ -114,6 +114,14 @@ export const Aggregate = z.discriminatedUnion('kind', [
     .strict(),
   z
     .object({
+      kind: z.literal('spike'),
+      /** How many periods (each the window's size) before the alert's own make its baseline. */
+      periods: z.number().int().min(1).max(1000),
+      where,
+    })
+    .strict(),
+  z
+    .object({
       kind: z.literal('sequence'),
       /** In order: each step's condition (like match) and how many alerts it takes (default 1). */
       steps: z
@@ -196,9 +204,9 @@ export const Rule = z
     if (hasAggregates && !rule.match) {
       ctx.addIssue({ code: 'custom', message: 'a windowed rule needs match conditions that pick the alerts it counts', path: ['match'] });
     }
-    const sequences = Object.entries(rule.aggregates).filter(([, a]) => a.kind === 'sequence');
-    if (sequences.length > 1) {
-      ctx.addIssue({ code: 'custom', message: 'a rule may have one sequence aggregate; write another rule for another sequence', path: ['aggregates', sequences[1]![0]] });
+    for (const kind of ['sequence', 'spike'] as const) {
+      const named = Object.entries(rule.aggregates).filter(([, a]) => a.kind === kind);
+      if (named.length > 1) ctx.addIssue({ code: 'custom', message: `a rule may have one ${kind} aggregate; write another rule for another`, path: ['aggregates', named[1]![0]] });
     }
     if (rule.incident && rule.decision !== 'promote') {
       ctx.addIssue({ code: 'custom', message: 'only promote rules open incidents', path: ['incident'] });

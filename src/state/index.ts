@@ -11,3 +11,4 @@ export {
   type WindowStoreStats,
 } from './window-store.js';
 export { SequenceStore, SequenceStoreSnapshot, type SequenceStoreOptions } from './sequence-store.js';
+export { BaselineStore, BaselineStoreSnapshot, type BaselineStoreOptions } from './baseline-store.js';

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { formatProblem } from '../../src/rules/problems.js';
 import { SequenceStore } from '../../src/state/index.js';
 import { alert, at, problemsOf, rule, ruleset, runPipeline } from '../helpers.js';
+import { expectContinuesAfterRestore } from '../state/continuation.js';
 
 const FAILED = { all: [{ fact: 'name', operator: 'equal', value: 'login failed' }] };
 const SUCCEEDED = { all: [{ fact: 'name', operator: 'equal', value: 'login succeeded' }] };
@@ -148,14 +149,7 @@ describe('SequenceStore', () => {
       fc.property(fc.array(fc.record({ t: fc.integer({ min: 0, max: 60 }), key: fc.constantFrom('a', 'b', 'c'), mask: fc.integer({ min: 0, max: 3 }) }), { maxLength: 40 }), fc.nat(), (events, cut) => {
         const options = { sizeMs: 10, allowedLatenessMs: 3, counts: [2, 1], maxKeys: 2, maxEventsPerKey: 5 };
         const sorted = [...events].sort((x, y) => x.t - y.t);
-        const run = (store: SequenceStore, list: typeof sorted) => list.map((e) => store.observe(e.key, e.t, e.mask, true));
-        const whole = run(new SequenceStore(options), sorted);
-        const at = sorted.length === 0 ? 0 : cut % (sorted.length + 1);
-        const first = new SequenceStore(options);
-        const before = run(first, sorted.slice(0, at));
-        const second = new SequenceStore(options);
-        second.restore(JSON.parse(JSON.stringify(first.snapshot())));
-        expect([...before, ...run(second, sorted.slice(at))]).toEqual(whole);
+        expectContinuesAfterRestore(() => new SequenceStore(options), sorted, cut, (store, e) => store.observe(e.key, e.t, e.mask, true));
       }),
       { numRuns: 300 },
     );

@@ -42,7 +42,7 @@ const alertStream = fc
       })),
   );
 
-/** Every kind of state: count, distinct, filtered count and distinct, a sequence, float sums, a tight maxKeys, lateness, maxSpan, a suppress window. */
+/** Every kind of state: count, distinct, filtered count and distinct, a spike, a sequence, float sums, a tight maxKeys, lateness, maxSpan, a suppress window. */
 const RULES = {
   'burst.yaml': rule({
     id: 'burst',
@@ -54,7 +54,8 @@ const RULES = {
       // Filtered aggregates (where) are window state too.
       highHits: { kind: 'count', where: { all: [{ fact: 'severity', operator: 'equal', value: 'high' }] } },
       edrUsers: { kind: 'distinct', field: 'entities.user', where: { all: [{ fact: 'source', operator: 'equal', value: 'edr' }] } },
-      // And so are sequences.
+      // And so are spikes and sequences.
+      surge: { kind: 'spike', periods: 2 },
       mediumThenHigh: {
         kind: 'sequence',
         steps: [
@@ -69,6 +70,7 @@ const RULES = {
         { fact: 'users', operator: 'greaterThanInclusive', value: 3 },
         { all: [{ fact: 'highHits', operator: 'greaterThanInclusive', value: 2 }, { fact: 'edrUsers', operator: 'greaterThanInclusive', value: 2 }] },
         { fact: 'mediumThenHigh', operator: 'equal', value: 2 },
+        { fact: 'surge', operator: 'greaterThanInclusive', value: 2 },
       ],
     },
     incident: { groupBy: ['entities.host'], window: '20m', maxSpan: '1h' },
