@@ -36,7 +36,7 @@ export interface CompiledWindow {
   readonly maxEventsPerKey: number;
   /** The counted aggregates' names, then the spike's and the sequence's (when there are). */
   readonly aggregateNames: readonly string[];
-  /** The counted aggregates (count, distinct, sum), kept by the window store. */
+  /** The counted aggregates (count, distinct, sum, risk: a sum of scores), kept by the window store. */
   readonly aggregates: readonly CountedAggregate[];
   /** Reads each aggregate's input value (undefined for count and risk). */
   readonly aggregateReaders: readonly (FieldReader | undefined)[];
