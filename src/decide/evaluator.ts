@@ -3,9 +3,10 @@ import type { EvalContext } from '../rules/compile/index.js';
 import type { FieldReader } from '../rules/field-path.js';
 import type { CompiledException, CompiledRule, CompiledRuleSet, CountedAggregate, RiskScore } from '../rules/ruleset.js';
 import { z } from 'zod';
-import { BaselineStore, BaselineStoreSnapshot, DEFAULT_HLL_PRECISION, SequenceStore, SequenceStoreSnapshot, WindowStore, WindowStoreSnapshot, type AggregateShape } from '../state/index.js';
+import { AbsenceTracker, AbsenceTrackerSnapshot, BaselineStore, BaselineStoreSnapshot, DEFAULT_HLL_PRECISION, SequenceStore, SequenceStoreSnapshot, WindowStore, WindowStoreSnapshot, type AggregateShape } from '../state/index.js';
 import { RuleCandidates } from './candidates.js';
-import { groupKeyOf } from './group-key.js';
+import { createHash } from 'node:crypto';
+import { groupFieldsOf, groupKeyOf } from './group-key.js';
 
 /** What happened when one rule looked at one alert. */
 export interface RuleOutcome {
@@ -48,6 +49,8 @@ export const EvaluatorSnapshot = z.array(
       sequence: SequenceStoreSnapshot.optional(),
       /** A rule with a spike aggregate: its per-period counts (absent from checkpoints written before spikes). */
       baseline: BaselineStoreSnapshot.optional(),
+      /** An absence rule's keys alive (its `store` is then an empty window: the rule has none). */
+      absence: AbsenceTrackerSnapshot.optional(),
     })
     .strict(),
 );
@@ -68,12 +71,14 @@ const EMPTY_STORE: WindowStoreSnapshot = {
 const EMPTY_SEQUENCE: SequenceStoreSnapshot = { watermarkMs: null, sweptAtMs: null, keys: [] };
 
 const EMPTY_BASELINE: BaselineStoreSnapshot = { watermarkMs: null, keys: [] };
+const EMPTY_ABSENCE: AbsenceTrackerSnapshot = { keys: [] };
 
 /** A windowed rule's state, handed from its previous version when a reload keeps it. */
 interface CarriedState {
-  readonly store: WindowStore;
+  readonly store: WindowStore | undefined;
   readonly sequence: SequenceStore | undefined;
   readonly baseline: BaselineStore | undefined;
+  readonly absence: AbsenceTracker | undefined;
 }
 
 const NO_AGGREGATES: Readonly<Record<string, number>> = Object.freeze({});
@@ -94,6 +99,8 @@ class RuleRunner {
   readonly sequence: SequenceStore | undefined;
   /** The window's spike aggregate, beside the store (like the sequence). */
   readonly baseline: BaselineStore | undefined;
+  /** An absence rule's keys alive. */
+  readonly absence: AbsenceTracker | undefined;
   /** Aggregates as of the last alert run; reused between alerts (copied into an outcome when kept). */
   private readonly aggregates: Record<string, number>;
   private late = false;
@@ -107,11 +114,13 @@ class RuleRunner {
     carried?: CarriedState,
   ) {
     const w = compiled.window;
-    carried?.store.setLimits({ maxKeys: w!.maxKeys, maxEvents: w!.maxEvents, maxEventsPerKey: w!.maxEventsPerKey });
+    carried?.store?.setLimits({ maxKeys: w!.maxKeys, maxEvents: w!.maxEvents, maxEventsPerKey: w!.maxEventsPerKey });
     this.sequence =
       w?.sequence &&
       (carried?.sequence ??
         new SequenceStore({ sizeMs: w.sizeMs, allowedLatenessMs: w.allowedLatenessMs, counts: w.sequence.counts, maxKeys: w.maxKeys, maxEventsPerKey: w.maxEventsPerKey }));
+    const a = compiled.absence;
+    this.absence = a && (carried?.absence ?? new AbsenceTracker({ afterMs: a.afterMs, allowedLatenessMs: a.allowedLatenessMs, maxKeys: a.maxKeys }));
     this.baseline = w?.spike && (carried?.baseline ?? new BaselineStore({ periodMs: w.sizeMs, periods: w.spike.periods, maxKeys: w.maxKeys }));
     this.store =
       carried?.store ??
@@ -136,6 +145,13 @@ class RuleRunner {
     this.late = false;
     this.lossy = false;
     if (compiled.match && !compiled.match.test(ctx)) return RunResult.NotMatched;
+    if (this.absence) {
+      // Alerts only show the group alive: the rule decides the silences (Evaluator.silences), never them.
+      const key = groupKeyOf(compiled.absence!.groupReaders, alert);
+      const { groupBy, groupReaders } = compiled.absence!;
+      if (key !== undefined) this.absence.alive(key, timeMs, () => ({ source: alert.source, entities: alert.entities, group: groupFieldsOf(groupBy, groupReaders, alert) }));
+      return RunResult.NotMatched;
+    }
     const w = compiled.window;
     if (w && this.store) {
       const key = groupKeyOf(w.groupReaders, alert);
@@ -235,6 +251,8 @@ export class Evaluator {
   private suppressCandidates!: RuleCandidates;
   private promoteCandidates!: RuleCandidates;
   private readonly ctx: EvalContext = { alert: {}, aggregates: NO_AGGREGATES, params: {} };
+  /** The silences made by silences() and not decided yet, with their rule. */
+  private readonly silenceOf = new Map<CanonicalAlert, RuleRunner>();
 
   constructor(ruleset: CompiledRuleSet) {
     this.install(ruleset, new Map());
@@ -251,10 +269,10 @@ export class Evaluator {
     const kept: string[] = [];
     const reset: string[] = [];
     for (const compiled of [...ruleset.suppressRules, ...ruleset.promoteRules]) {
-      if (!compiled.window) continue;
+      if (!compiled.window && !compiled.absence) continue;
       const old = previous.get(compiled.rule.id);
       if (old && old.compiled.windowIdentity === compiled.windowIdentity) {
-        carried.set(compiled.rule.id, { store: old.store!, sequence: old.sequence, baseline: old.baseline });
+        carried.set(compiled.rule.id, { store: old.store, sequence: old.sequence, baseline: old.baseline, absence: old.absence });
         kept.push(compiled.rule.id);
       } else {
         reset.push(compiled.rule.id);
@@ -269,17 +287,51 @@ export class Evaluator {
     this.ruleset = ruleset;
     this.suppress = ruleset.suppressRules.map(runner);
     this.promote = ruleset.promoteRules.map(runner);
-    this.windowed = [...this.suppress, ...this.promote].filter((r) => r.store);
+    this.windowed = [...this.suppress, ...this.promote].filter((r) => r.store || r.absence);
     this.suppressCandidates = new RuleCandidates(ruleset.suppressRules);
     this.promoteCandidates = new RuleCandidates(ruleset.promoteRules);
   }
 
+  /**
+   * The groups of absence rules silent as of `watermarkMs`, each as the alert alertgate makes for it
+   * (docs/rules.md, "Absence"), by the time they fell silent, then rule order: decide each with evaluate().
+   */
+  silences(watermarkMs: number): NormalizedAlert[] {
+    const made: NormalizedAlert[] = [];
+    for (const runner of this.windowed) {
+      if (!runner.absence) continue;
+      const { rule, absence } = runner.compiled;
+      for (const silence of runner.absence.silent(watermarkMs)) {
+        const timeMs = silence.lastMs + absence!.afterMs;
+        const time = new Date(timeMs).toISOString();
+        const alert: CanonicalAlert = {
+          id: `absence:${rule.id}:${createHash('sha256').update(silence.key).digest('hex').slice(0, 16)}:${time}`,
+          time,
+          source: silence.last.source,
+          name: `absence: ${rule.id}`,
+          severity: rule.severity,
+          severityOriginal: null,
+          category: rule.category,
+          entities: { ...silence.last.entities },
+          tags: ['absence'],
+          raw: { rule: rule.id, group: { ...silence.last.group }, lastSeen: new Date(silence.lastMs).toISOString(), silentFor: rule.absence!.after },
+        };
+        this.silenceOf.set(alert, runner);
+        made.push({ alert, timeMs });
+      }
+    }
+    return made.sort((a, b) => a.timeMs - b.timeMs);
+  }
+
   /** Decides one alert. The verdict's aggregates are live window values: use them before the next call. */
   evaluate({ alert, timeMs }: NormalizedAlert): Verdict {
+    const silenced = this.silenceOf.get(alert);
+    if (silenced) this.silenceOf.delete(alert);
     for (const exception of this.ruleset.exceptions) {
       if (timeMs < exception.expiresMs && exception.matches(alert)) return { kind: 'exception', exception, late: false, lossy: false };
     }
     this.ctx.alert = alert;
+    if (silenced) return this.decideSilence(silenced);
     const suppressed = this.runRules(this.suppress, this.suppressCandidates, alert, timeMs);
     let { late, lossy } = suppressed;
     if (suppressed.winner) {
@@ -299,7 +351,7 @@ export class Evaluator {
   /** Moves every window to the stream's newest event time, so rules that stopped matching still free idle keys. */
   advance(watermarkMs: number): void {
     for (const runner of this.windowed) {
-      runner.store!.advance(watermarkMs);
+      runner.store?.advance(watermarkMs);
       runner.sequence?.advance(watermarkMs);
       runner.baseline?.advance(watermarkMs);
     }
@@ -309,10 +361,11 @@ export class Evaluator {
   rewind(toMs: number): number {
     let dropped = 0;
     for (const runner of this.windowed) {
-      dropped += runner.store!.rewind(toMs);
+      dropped += runner.store?.rewind(toMs) ?? 0;
       // The same alerts as the window's (those matching a step): counted there.
       runner.sequence?.rewind(toMs);
       runner.baseline?.rewind(toMs);
+      runner.absence?.rewind(toMs);
     }
     return dropped;
   }
@@ -321,9 +374,10 @@ export class Evaluator {
     return this.windowed.map((r) => ({
       ruleId: r.compiled.rule.id,
       windowIdentity: r.compiled.windowIdentity!,
-      store: r.store!.snapshot(),
+      store: r.store?.snapshot() ?? EMPTY_STORE,
       ...(r.sequence && { sequence: r.sequence.snapshot() }),
       ...(r.baseline && { baseline: r.baseline.snapshot() }),
+      ...(r.absence && { absence: r.absence.snapshot() }),
     }));
   }
 
@@ -339,14 +393,16 @@ export class Evaluator {
       const id = runner.compiled.rule.id;
       const state = saved.get(id);
       if (state !== undefined && state.windowIdentity === runner.compiled.windowIdentity) {
-        runner.store!.restore(state.store);
+        runner.store?.restore(state.store);
         runner.sequence?.restore(state.sequence ?? EMPTY_SEQUENCE);
         runner.baseline?.restore(state.baseline ?? EMPTY_BASELINE);
+        runner.absence?.restore(state.absence ?? EMPTY_ABSENCE);
         kept.push(id);
       } else {
-        runner.store!.restore(EMPTY_STORE);
+        runner.store?.restore(EMPTY_STORE);
         runner.sequence?.restore(EMPTY_SEQUENCE);
         runner.baseline?.restore(EMPTY_BASELINE);
+        runner.absence?.restore(EMPTY_ABSENCE);
         reset.push(id);
       }
     }
@@ -355,7 +411,16 @@ export class Evaluator {
 
   /** Window state of each windowed rule, for metrics. */
   windowStats(): { ruleId: string; stats: ReturnType<WindowStore['stats']> }[] {
-    return this.windowed.map((r) => ({ ruleId: r.compiled.rule.id, stats: r.store!.stats() }));
+    return this.windowed.flatMap((r) => (r.store ? [{ ruleId: r.compiled.rule.id, stats: r.store.stats() }] : []));
+  }
+
+  /** A silence is decided by its absence rule's conditions alone: no other rule sees it, no window counts it. */
+  private decideSilence(runner: RuleRunner): Verdict {
+    const { compiled } = runner;
+    this.ctx.params = compiled.params;
+    this.ctx.aggregates = NO_AGGREGATES;
+    if (compiled.conditions.test(this.ctx)) return { kind: 'rule', decision: compiled.rule.decision, outcome: runner.outcome(true), alsoFired: NONE, late: false, lossy: false };
+    return { kind: 'none', nearMisses: [runner.outcome(false)], late: false, lossy: false };
   }
 
   /** Runs every candidate (so every window sees every alert it matches); the first that fires wins. */

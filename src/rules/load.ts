@@ -263,7 +263,14 @@ function compileRules(
           counts: sequence[1].steps.map((step) => step.count),
         },
       },
-      windowIdentity: rule.window && windowIdentity(rule, namedConditions),
+      windowIdentity: (rule.window || rule.absence) && windowIdentity(rule, namedConditions),
+      absence: rule.absence && {
+        groupBy: rule.absence.groupBy,
+        groupReaders: rule.absence.groupBy.map(compileFieldPath),
+        afterMs: parseDuration(rule.absence.after),
+        allowedLatenessMs: parseDuration(rule.absence.allowedLateness),
+        maxKeys: rule.absence.maxKeys,
+      },
       incident: rule.decision === 'promote' ? compileIncident(rule, durations) : undefined,
       pin: rule.match ? pinnedValues(rule.match, matchOptions) : pinnedValues(rule.conditions, conditionOptions),
     });
@@ -273,7 +280,7 @@ function compileRules(
 
 function compileIncident(rule: Rule, durations: { incidentMs: number; maxSpanMs: number | undefined }): CompiledIncident {
   // Without an incident block, a windowed rule groups incidents by its window key: one burst, one incident.
-  const spec: IncidentSpec = rule.incident ?? { groupBy: rule.window?.groupBy ?? [], window: '1h' };
+  const spec: IncidentSpec = rule.incident ?? { groupBy: rule.window?.groupBy ?? rule.absence?.groupBy ?? [], window: '1h' };
   return {
     spec,
     groupBy: spec.groupBy,
@@ -290,8 +297,8 @@ function windowIdentity(rule: Rule, namedConditions: ReadonlyMap<string, TopLeve
   const named = `${match}${JSON.stringify(rule.aggregates)}`.includes('"condition":') ? [...namedConditions].sort(([a], [b]) => (a < b ? -1 : 1)) : [];
   // The event bounds limit memory, not what is counted: changing them keeps the counts (and checkpoints
   // taken before they existed still fit).
-  const { maxEvents: _maxEvents, maxEventsPerKey: _maxEventsPerKey, ...counted } = rule.window!;
-  return fingerprintOf([counted, rule.aggregates, rule.match ?? null, named]);
+  const { maxEvents: _maxEvents, maxEventsPerKey: _maxEventsPerKey, ...counted } = rule.window ?? {};
+  return fingerprintOf([counted, rule.aggregates, rule.match ?? null, named, ...(rule.absence ? [rule.absence] : [])]);
 }
 
 /**

@@ -22,6 +22,7 @@ export interface CompiledRule {
    */
   readonly windowIdentity: string | undefined;
   readonly incident: CompiledIncident | undefined;
+  readonly absence: CompiledAbsence | undefined;
   /** An alert fact the rule pins to constants, for candidate indexing (see decide/candidates). */
   readonly pin: { readonly fact: string; readonly values: readonly (string | number | boolean)[] } | undefined;
 }
@@ -58,6 +59,14 @@ export interface CompiledSequence {
   readonly name: string;
   readonly steps: readonly CompiledPredicate[];
   readonly counts: readonly number[];
+}
+
+export interface CompiledAbsence {
+  readonly groupBy: readonly string[];
+  readonly groupReaders: readonly FieldReader[];
+  readonly afterMs: number;
+  readonly allowedLatenessMs: number;
+  readonly maxKeys: number;
 }
 
 /** A `spike` aggregate (state/baseline-store.ts): its periods and optional where. */

@@ -150,6 +150,21 @@ export const WindowSpec = z
   .strict();
 export type WindowSpec = z.infer<typeof WindowSpec>;
 
+/**
+ * "A sensor went quiet": a group (groupBy) whose alerts `match` picked stops sending for `after`. The
+ * rule then decides an alert alertgate makes for it (docs/rules.md, "Absence").
+ */
+export const AbsenceSpec = z
+  .object({
+    groupBy: z.array(AlertFieldPath).min(1),
+    after: Duration,
+    /** The silence is declared only once the watermark is this far past it, so a late alert can still break it. */
+    allowedLateness: Duration.default('1m'),
+    maxKeys: z.number().int().positive().default(100_000),
+  })
+  .strict();
+export type AbsenceSpec = z.infer<typeof AbsenceSpec>;
+
 export const IncidentSpec = z
   .object({
     groupBy: z.array(AlertFieldPath).default([]),
@@ -191,6 +206,7 @@ export const Rule = z
     /** The deciding conditions, evaluated after the window is updated; facts include the aggregates and params. */
     conditions: TopLevelCondition,
     incident: IncidentSpec.optional(),
+    absence: AbsenceSpec.optional(),
   })
   .strict()
   .superRefine((rule, ctx) => {
@@ -207,6 +223,12 @@ export const Rule = z
     for (const kind of ['sequence', 'spike'] as const) {
       const named = Object.entries(rule.aggregates).filter(([, a]) => a.kind === kind);
       if (named.length > 1) ctx.addIssue({ code: 'custom', message: `a rule may have one ${kind} aggregate; write another rule for another`, path: ['aggregates', named[1]![0]] });
+    }
+    if (rule.absence && (rule.window || hasAggregates)) {
+      ctx.addIssue({ code: 'custom', message: 'an absence rule decides the silence alertgate declares, not the alerts: it has no window or aggregates', path: ['absence'] });
+    }
+    if (rule.absence && !rule.match) {
+      ctx.addIssue({ code: 'custom', message: 'an absence rule needs match conditions that pick the alerts showing a group is alive', path: ['match'] });
     }
     if (rule.incident && rule.decision !== 'promote') {
       ctx.addIssue({ code: 'custom', message: 'only promote rules open incidents', path: ['incident'] });

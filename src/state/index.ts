@@ -12,3 +12,4 @@ export {
 } from './window-store.js';
 export { SequenceStore, SequenceStoreSnapshot, type SequenceStoreOptions } from './sequence-store.js';
 export { BaselineStore, BaselineStoreSnapshot, type BaselineStoreOptions } from './baseline-store.js';
+export { AbsenceTracker, AbsenceTrackerSnapshot, type AbsenceTrackerOptions, type Silence } from './absence-tracker.js';
