@@ -27,12 +27,16 @@ export interface CompiledRule {
   readonly pin: { readonly fact: string; readonly values: readonly (string | number | boolean)[] } | undefined;
 }
 
-export interface CompiledWindow {
+/** What windows and absence rules share: a group per alert, lateness and a bound on groups held. */
+export interface CompiledGrouping {
   readonly groupBy: readonly string[];
   readonly groupReaders: readonly FieldReader[];
-  readonly sizeMs: number;
   readonly allowedLatenessMs: number;
   readonly maxKeys: number;
+}
+
+export interface CompiledWindow extends CompiledGrouping {
+  readonly sizeMs: number;
   readonly maxEvents: number;
   readonly maxEventsPerKey: number;
   /** The counted aggregates' names, then the spike's and the sequence's (when there are). */
@@ -61,12 +65,8 @@ export interface CompiledSequence {
   readonly counts: readonly number[];
 }
 
-export interface CompiledAbsence {
-  readonly groupBy: readonly string[];
-  readonly groupReaders: readonly FieldReader[];
+export interface CompiledAbsence extends CompiledGrouping {
   readonly afterMs: number;
-  readonly allowedLatenessMs: number;
-  readonly maxKeys: number;
 }
 
 /** A `spike` aggregate (state/baseline-store.ts): its periods and optional where. */
