@@ -1,3 +1,5 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { DecisionRecord } from '../../src/decide/decision-record.js';
@@ -6,7 +8,8 @@ import { createNormalizer } from '../../src/normalize/index.js';
 import { Pipeline, PipelineSnapshot } from '../../src/pipeline/pipeline.js';
 import type { CompiledRuleSet } from '../../src/rules/ruleset.js';
 import { formatProblem } from '../../src/rules/problems.js';
-import { alert, at, problemsOf, rule, ruleset, runPipeline } from '../helpers.js';
+import { runScenarioFiles } from '../../src/ruletest/index.js';
+import { alert, at, problemsOf, rule, ruleset, runPipeline, writeRules } from '../helpers.js';
 
 /** "A sensor went quiet for 30 minutes": any Suricata alert shows its host alive. */
 const SENSOR_QUIET = rule({
@@ -130,3 +133,30 @@ function runLines(set: CompiledRuleSet, lines: readonly string[], from?: string)
   return { out, pipeline };
 }
 
+
+describe('absence rules in scenario tests', () => {
+  it('a silence is decided before the alert that revealed it; the alerts keep their own expectations and the silence its incident', async () => {
+    const rulesDir = writeRules({ 'r.yaml': { ...SENSOR_QUIET, incident: { groupBy: ['entities.host'], title: '{{entities.host}} went quiet' } } });
+    mkdirSync(join(rulesDir, 'tests'));
+    writeFileSync(
+      join(rulesDir, 'tests', 'quiet.yaml'),
+      [
+        'name: a sensor silent for 30 minutes opens an incident',
+        'start: 2026-11-20T10:00:00Z',
+        'defaults: { source: suricata, name: "ET SCAN", severity: low, category: recon, entities: { host: sensor-a } }',
+        'alerts:',
+        '  - { id: first }',
+        '  - { id: other, time: +45m, source: wazuh, entities: { host: dc-1 } }',
+        'expect:',
+        '  decisions:',
+        '    - { at: first, decision: pass }',
+        '    - { at: other, decision: pass }',
+        '  incidents:',
+        '    - { rule: sensor-quiet, groupKey: { entities.host: sensor-a }, title: sensor-a went quiet }',
+      ].join('\n'),
+    );
+    const report = await runScenarioFiles({ rulesDir, testsDir: join(rulesDir, 'tests') });
+    expect(report.scenarios.flatMap((s) => s.failures)).toEqual([]);
+    expect(report.passed).toBe(1);
+  });
+});
