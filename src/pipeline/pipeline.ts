@@ -469,6 +469,11 @@ export class Pipeline {
     if (timeMs > this.watermarkMs) {
       this.watermarkMs = timeMs;
       this.closeIncidents();
+      // Groups of absence rules that fell silent before this time: each is an alert alertgate makes, decided first.
+      for (const silence of this.evaluator.silences(this.watermarkMs)) {
+        this.counts.alerts++;
+        this.decide(silence, undefined);
+      }
     }
     const verdict = this.evaluator.evaluate(normalized);
     let incidentId: string | undefined;

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { isFactReference } from './compile/facts.js';
+import { stringOperandProblems } from './compile/string-operators.js';
 
 /**
  * json-rules-engine's condition syntax, as a zod schema. The semantics are json-rules-engine's
@@ -21,17 +23,27 @@ export const BASE_OPERATORS = [
 ] as const;
 export type BaseOperator = (typeof BASE_OPERATORS)[number];
 
+/**
+ * Operators alertgate adds to json-rules-engine's, as a user would with engine.addOperator
+ * (src/rules/compile/string-operators.ts defines them; docs/rules.md, "String operators").
+ */
+export const STRING_OPERATORS = ['startsWith', 'endsWith', 'equalIgnoreCase', 'regex', 'inCidr'] as const;
+export type StringOperator = (typeof STRING_OPERATORS)[number];
+/** Every operator a condition may name after its decorators. */
+export const OPERATORS = [...BASE_OPERATORS, ...STRING_OPERATORS] as const;
+export type OperatorName = (typeof OPERATORS)[number];
+
 export const OPERATOR_DECORATORS = ['everyFact', 'someFact', 'everyValue', 'someValue', 'not', 'swap'] as const;
 export type OperatorDecorator = (typeof OPERATOR_DECORATORS)[number];
 
-const baseOperatorSet: ReadonlySet<string> = new Set(BASE_OPERATORS);
+const operatorSet: ReadonlySet<string> = new Set(OPERATORS);
 const decoratorSet: ReadonlySet<string> = new Set(OPERATOR_DECORATORS);
 
 /** `"not:someFact:equal"` is valid: zero or more decorators, then one base operator, joined by ':'. */
 export function isKnownOperator(operator: string): boolean {
   const parts = operator.split(':');
   const base = parts.pop();
-  return base !== undefined && baseOperatorSet.has(base) && parts.every((p) => decoratorSet.has(p));
+  return base !== undefined && operatorSet.has(base) && parts.every((p) => decoratorSet.has(p));
 }
 
 const priority = z.number().int().min(1).optional();
@@ -51,7 +63,7 @@ export const LeafCondition = z
     fact: z.string().min(1),
     path: z.string().min(1).optional(),
     operator: z.string().refine(isKnownOperator, {
-      message: `unknown operator; use one of ${BASE_OPERATORS.join(', ')}, optionally prefixed by decorators (${OPERATOR_DECORATORS.join(', ')}) joined with ':'`,
+      message: `unknown operator; use one of ${OPERATORS.join(', ')}, optionally prefixed by decorators (${OPERATOR_DECORATORS.join(', ')}) joined with ':'`,
     }),
     // Any JSON value; an object with a `fact` key is a fact reference, as in json-rules-engine.
     value: z.unknown().superRefine((value, ctx) => {
@@ -67,7 +79,11 @@ export const LeafCondition = z
     priority,
     name: conditionName,
   })
-  .strict();
+  .strict()
+  .superRefine((leaf, ctx) => {
+    if (isFactReference(leaf.value)) return;
+    for (const { path, message } of stringOperandProblems(leaf.operator, leaf.value)) ctx.addIssue({ code: 'custom', message, path: ['value', ...path] });
+  });
 export type LeafCondition = z.infer<typeof LeafCondition>;
 
 export interface AllCondition {

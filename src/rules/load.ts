@@ -15,8 +15,9 @@ import {
   type CompiledIncident,
   type CompiledRule,
   type CompiledRuleSet,
+  type CountedAggregate,
 } from './ruleset.js';
-import { Exception, NamedConditions, Rule, type IncidentSpec } from './schema.js';
+import { Exception, NamedConditions, Rule, type Aggregate, type IncidentSpec } from './schema.js';
 
 const KINDS = { rule: Rule, exception: Exception, conditions: NamedConditions } as const;
 type Kind = keyof typeof KINDS;
@@ -36,6 +37,8 @@ interface RuleReferences {
   readonly aggregates: readonly string[] | undefined;
   readonly match: TopLevelCondition | undefined;
   readonly conditions: TopLevelCondition | undefined;
+  /** The aggregates' conditions (a `where`, a sequence step's `where`), each with its path in the rule. */
+  readonly filters: readonly Filter[];
 }
 
 /** Stands in for a named condition whose file failed its schema, so that references to it are not reported as unknown too. */
@@ -149,13 +152,34 @@ function declaredNames(value: unknown): string[] | undefined {
  * count as declared by their keys, valid or not; conditions that do not parse are not checked (their
  * schema problems are reported already).
  */
+type Filter = readonly [readonly (string | number)[], TopLevelCondition];
+
+/** An aggregate's conditions with their paths: its `where`, each step's of a sequence, each score's of a risk aggregate. `parse` is the identity for parsed rules. */
+function filtersOf(name: string, aggregate: unknown, parse: (value: unknown) => TopLevelCondition | undefined): Filter[] {
+  if (aggregate === null || typeof aggregate !== 'object') return [];
+  const { where, steps, scores } = aggregate as { where?: unknown; steps?: unknown; scores?: unknown };
+  const out: Filter[] = [];
+  const whereCondition = parse(where);
+  if (whereCondition) out.push([['aggregates', name, 'where'], whereCondition]);
+  for (const [key, list] of [['steps', steps], ['scores', scores]] as const) {
+    if (!Array.isArray(list)) continue;
+    list.forEach((item: unknown, i) => {
+      const condition = item !== null && typeof item === 'object' ? parse((item as { where?: unknown }).where) : undefined;
+      if (condition) out.push([['aggregates', name, key, i, 'where'], condition]);
+    });
+  }
+  return out;
+}
+
 function partialReferences(doc: RuleDocument): RuleReferences {
   const raw = doc.value as Record<string, unknown>;
   const condition = (value: unknown) => {
     const parsed = value === undefined ? undefined : TopLevelCondition.safeParse(value);
     return parsed?.success ? parsed.data : undefined;
   };
-  return { params: declaredNames(raw.params), aggregates: declaredNames(raw.aggregates), match: condition(raw.match), conditions: condition(raw.conditions) };
+  const aggregates = raw.aggregates !== null && typeof raw.aggregates === 'object' ? Object.entries(raw.aggregates as Record<string, unknown>) : [];
+  const filters = aggregates.flatMap(([name, a]) => filtersOf(name, a, condition));
+  return { params: declaredNames(raw.params), aggregates: declaredNames(raw.aggregates), match: condition(raw.match), conditions: condition(raw.conditions), filters };
 }
 
 function reportDuplicateIds(parsed: readonly Parsed<{ id: string }>[], problems: RuleProblem[]): void {
@@ -202,10 +226,14 @@ function compileRules(
   const out: CompiledRule[] = [];
   const alertReads: AlertReads = new Map();
   for (const [order, { doc, value: rule }] of ordered.entries()) {
-    const references = { params: Object.keys(rule.params), aggregates: Object.keys(rule.aggregates), match: rule.match, conditions: rule.conditions };
-    const { match, conditions, matchOptions, conditionOptions } = checkReferences(doc, references, namedConditions, problems, alertReads);
+    const filters = Object.entries(rule.aggregates).flatMap(([name, a]) => filtersOf(name, a, (c) => c as TopLevelCondition | undefined));
+    const references = { params: Object.keys(rule.params), aggregates: Object.keys(rule.aggregates), match: rule.match, conditions: rule.conditions, filters };
+    const { match, conditions, matchOptions, conditionOptions, compiledFilters } = checkReferences(doc, references, namedConditions, problems, alertReads);
     const durations = durationsOf(rule);
-    if (!conditions || (rule.match && !match)) continue;
+    if (!conditions || (rule.match && !match) || compiledFilters.size < filters.length) continue;
+    const counted = Object.entries(rule.aggregates).filter((e): e is [string, CountedAggregate] => e[1].kind !== 'sequence' && e[1].kind !== 'spike');
+    const spike = Object.entries(rule.aggregates).find((e): e is [string, Extract<Aggregate, { kind: 'spike' }>] => e[1].kind === 'spike');
+    const sequence = Object.entries(rule.aggregates).find((e): e is [string, Extract<Aggregate, { kind: 'sequence' }>] => e[1].kind === 'sequence');
     out.push({
       rule,
       // Relative to the rules directory, so explanations are identical from any checkout.
@@ -222,11 +250,28 @@ function compileRules(
         maxKeys: rule.window.maxKeys,
         maxEvents: rule.window.maxEvents,
         maxEventsPerKey: rule.window.maxEventsPerKey,
-        aggregateNames: Object.keys(rule.aggregates),
-        aggregates: Object.values(rule.aggregates),
-        aggregateReaders: Object.values(rule.aggregates).map((a) => (a.kind === 'count' ? undefined : compileFieldPath(a.field))),
+        aggregateNames: [...counted.map(([name]) => name), ...(spike ? [spike[0]] : []), ...(sequence ? [sequence[0]] : [])],
+        aggregates: counted.map(([, a]) => a),
+        aggregateReaders: counted.map(([, a]) => ('field' in a ? compileFieldPath(a.field) : undefined)),
+        aggregateFilters: counted.map(([name]) => compiledFilters.get(`aggregates/${name}/where`)),
+        aggregateScores: counted.map(([name, a]) =>
+          a.kind === 'risk' ? a.scores.map(({ score }, i) => ({ score, where: compiledFilters.get(`aggregates/${name}/scores/${i}/where`)! })) : undefined,
+        ),
+        spike: spike && { name: spike[0], periods: spike[1].periods, where: compiledFilters.get(`aggregates/${spike[0]}/where`) },
+        sequence: sequence && {
+          name: sequence[0],
+          steps: sequence[1].steps.map((_, i) => compiledFilters.get(`aggregates/${sequence[0]}/steps/${i}/where`)!),
+          counts: sequence[1].steps.map((step) => step.count),
+        },
       },
-      windowIdentity: rule.window && windowIdentity(rule, namedConditions),
+      windowIdentity: (rule.window || rule.absence) && windowIdentity(rule, namedConditions),
+      absence: rule.absence && {
+        groupBy: rule.absence.groupBy,
+        groupReaders: rule.absence.groupBy.map(compileFieldPath),
+        afterMs: parseDuration(rule.absence.after),
+        allowedLatenessMs: parseDuration(rule.absence.allowedLateness),
+        maxKeys: rule.absence.maxKeys,
+      },
       incident: rule.decision === 'promote' ? compileIncident(rule, durations) : undefined,
       pin: rule.match ? pinnedValues(rule.match, matchOptions) : pinnedValues(rule.conditions, conditionOptions),
     });
@@ -236,7 +281,7 @@ function compileRules(
 
 function compileIncident(rule: Rule, durations: { incidentMs: number; maxSpanMs: number | undefined }): CompiledIncident {
   // Without an incident block, a windowed rule groups incidents by its window key: one burst, one incident.
-  const spec: IncidentSpec = rule.incident ?? { groupBy: rule.window?.groupBy ?? [], window: '1h' };
+  const spec: IncidentSpec = rule.incident ?? { groupBy: rule.window?.groupBy ?? rule.absence?.groupBy ?? [], window: '1h' };
   return {
     spec,
     groupBy: spec.groupBy,
@@ -249,12 +294,12 @@ function compileIncident(rule: Rule, durations: { incidentMs: number; maxSpanMs:
 
 function windowIdentity(rule: Rule, namedConditions: ReadonlyMap<string, TopLevelCondition>): string {
   const match = JSON.stringify(rule.match ?? null);
-  // A match that references named conditions means what they say; include them (all: cheap and safe).
-  const named = match.includes('"condition":') ? [...namedConditions].sort(([a], [b]) => (a < b ? -1 : 1)) : [];
+  // A match or a filtered aggregate that references named conditions means what they say; include them (all: cheap and safe).
+  const named = `${match}${JSON.stringify(rule.aggregates)}`.includes('"condition":') ? [...namedConditions].sort(([a], [b]) => (a < b ? -1 : 1)) : [];
   // The event bounds limit memory, not what is counted: changing them keeps the counts (and checkpoints
   // taken before they existed still fit).
-  const { maxEvents: _maxEvents, maxEventsPerKey: _maxEventsPerKey, ...counted } = rule.window!;
-  return fingerprintOf([counted, rule.aggregates, rule.match ?? null, named]);
+  const { maxEvents: _maxEvents, maxEventsPerKey: _maxEventsPerKey, ...counted } = rule.window ?? {};
+  return fingerprintOf([counted, rule.aggregates, rule.match ?? null, named, ...(rule.absence ? [rule.absence] : [])]);
 }
 
 /**
@@ -267,7 +312,14 @@ function checkReferences(
   namedConditions: ReadonlyMap<string, TopLevelCondition>,
   problems: RuleProblem[],
   alertReads?: AlertReads,
-): { match?: CompiledPredicate | undefined; conditions?: CompiledPredicate | undefined; matchOptions: CompileOptions; conditionOptions: CompileOptions } {
+): {
+  match?: CompiledPredicate | undefined;
+  conditions?: CompiledPredicate | undefined;
+  matchOptions: CompileOptions;
+  conditionOptions: CompileOptions;
+  /** The aggregates' conditions that compiled, by their path in the rule joined with "/". */
+  compiledFilters: Map<string, CompiledPredicate>;
+} {
   for (const name of references.aggregates ?? []) {
     if (name === 'params' || ALERT_FACTS.includes(name)) {
       problems.push(locate(doc, ['aggregates', name], `aggregate name "${name}" shadows a fact; pick another name`));
@@ -277,10 +329,16 @@ function checkReferences(
   const matchOptions: CompileOptions = { namedConditions, resolveFact: factResolver(references.aggregates ?? [], false), ...shared };
   const conditionOptions: CompileOptions = { namedConditions, resolveFact: factResolver(references.aggregates ?? [], true), ...shared };
   const match = references.match && compileLocated(doc, ['match'], references.match, matchOptions, problems);
+  // A where picks among the alerts the match picked: it sees what match sees.
+  const compiledFilters = new Map<string, CompiledPredicate>();
+  for (const [path, where] of references.filters) {
+    const filter = compileLocated(doc, path, where, matchOptions, problems);
+    if (filter) compiledFilters.set(path.join('/'), filter);
+  }
   // Without the aggregates' names, every aggregate would read as an unknown fact.
   const conditions = references.conditions && references.aggregates && compileLocated(doc, ['conditions'], references.conditions, conditionOptions, problems);
   if (references.params) checkParamReferences(doc, references, references.params, problems);
-  return { match, conditions, matchOptions, conditionOptions };
+  return { match, conditions, matchOptions, conditionOptions, compiledFilters };
 }
 
 /**
@@ -315,7 +373,7 @@ function compileLocated(
 }
 
 /** `{fact: "params", path: "$.minCount"}` must name a declared param: a typo would silently compare with undefined. */
-function checkParamReferences(doc: RuleDocument, rule: Pick<RuleReferences, 'match' | 'conditions'>, params: readonly string[], problems: RuleProblem[]): void {
+function checkParamReferences(doc: RuleDocument, rule: Pick<RuleReferences, 'match' | 'conditions' | 'filters'>, params: readonly string[], problems: RuleProblem[]): void {
   const visit = (node: unknown, path: (string | number)[]): void => {
     if (Array.isArray(node)) {
       node.forEach((child, i) => visit(child, [...path, i]));
@@ -333,6 +391,7 @@ function checkParamReferences(doc: RuleDocument, rule: Pick<RuleReferences, 'mat
   };
   if (rule.match) visit(rule.match, ['match']);
   if (rule.conditions) visit(rule.conditions, ['conditions']);
+  for (const [path, where] of rule.filters) visit(where, [...path]);
 }
 
 /** The rule's durations in ms: the schema (Duration) has checked each one already. */

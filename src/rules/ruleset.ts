@@ -4,6 +4,8 @@ import type { CompiledPredicate } from './compile/index.js';
 import type { FieldReader } from './field-path.js';
 import type { Aggregate, Exception, IncidentSpec, Rule } from './schema.js';
 
+export type CountedAggregate = Exclude<Aggregate, { kind: 'sequence' | 'spike' }>;
+
 /** A rule ready for the hot path: predicates compiled, paths compiled, durations in ms. */
 export interface CompiledRule {
   readonly rule: Rule;
@@ -20,22 +22,58 @@ export interface CompiledRule {
    */
   readonly windowIdentity: string | undefined;
   readonly incident: CompiledIncident | undefined;
+  readonly absence: CompiledAbsence | undefined;
   /** An alert fact the rule pins to constants, for candidate indexing (see decide/candidates). */
   readonly pin: { readonly fact: string; readonly values: readonly (string | number | boolean)[] } | undefined;
 }
 
-export interface CompiledWindow {
+/** What windows and absence rules share: a group per alert, lateness and a bound on groups held. */
+export interface CompiledGrouping {
   readonly groupBy: readonly string[];
   readonly groupReaders: readonly FieldReader[];
-  readonly sizeMs: number;
   readonly allowedLatenessMs: number;
   readonly maxKeys: number;
+}
+
+export interface CompiledWindow extends CompiledGrouping {
+  readonly sizeMs: number;
   readonly maxEvents: number;
   readonly maxEventsPerKey: number;
+  /** The counted aggregates' names, then the spike's and the sequence's (when there are). */
   readonly aggregateNames: readonly string[];
-  readonly aggregates: readonly Aggregate[];
-  /** Reads each aggregate's input value (undefined for count). */
+  /** The counted aggregates (count, distinct, sum, risk: a sum of scores), kept by the window store. */
+  readonly aggregates: readonly CountedAggregate[];
+  /** Reads each aggregate's input value (undefined for count and risk). */
   readonly aggregateReaders: readonly (FieldReader | undefined)[];
+  /** Each aggregate's `where`: an alert it does not hold for adds nothing to that aggregate. */
+  readonly aggregateFilters: readonly (CompiledPredicate | undefined)[];
+  /** A risk aggregate's scores: what an alert adds is the sum of the scores whose condition holds. */
+  readonly aggregateScores: readonly (readonly RiskScore[] | undefined)[];
+  readonly sequence: CompiledSequence | undefined;
+  readonly spike: CompiledSpike | undefined;
+}
+
+export interface RiskScore {
+  readonly where: CompiledPredicate;
+  readonly score: number;
+}
+
+/** A `sequence` aggregate: its steps' conditions and counts, in order (state/sequence-store.ts). */
+export interface CompiledSequence {
+  readonly name: string;
+  readonly steps: readonly CompiledPredicate[];
+  readonly counts: readonly number[];
+}
+
+export interface CompiledAbsence extends CompiledGrouping {
+  readonly afterMs: number;
+}
+
+/** A `spike` aggregate (state/baseline-store.ts): its periods and optional where. */
+export interface CompiledSpike {
+  readonly name: string;
+  readonly periods: number;
+  readonly where: CompiledPredicate | undefined;
 }
 
 export interface CompiledIncident {

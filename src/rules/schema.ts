@@ -20,7 +20,7 @@ export const RULE_CATEGORIES = [
   'policy',
   'other',
 ] as const;
-export const AGGREGATE_KINDS = ['count', 'distinct', 'sum'] as const;
+export const AGGREGATE_KINDS = ['count', 'distinct', 'sum', 'risk', 'spike', 'sequence'] as const;
 
 const identifier = z
   .string()
@@ -81,8 +81,14 @@ function isOnStep(value: number, min: number, step: number): boolean {
   return Math.abs(steps - Math.round(steps)) < 1e-9;
 }
 
+/**
+ * Counts only the alerts of the window for which this condition holds (alert fields and params, like
+ * `match`): `count where name startsWith "sshd"`. Absent: every alert the window holds.
+ */
+const where = TopLevelCondition.optional();
+
 export const Aggregate = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('count') }).strict(),
+  z.object({ kind: z.literal('count'), where }).strict(),
   z
     .object({
       kind: z.literal('distinct'),
@@ -91,10 +97,39 @@ export const Aggregate = z.discriminatedUnion('kind', [
       approximate: z.boolean().optional(),
       /** The sketch's precision p: 2^p registers, relative standard error 1.04/√(2^p); default 12 (1.6%). */
       precision: z.number().int().min(HLL_MIN_PRECISION).max(HLL_MAX_PRECISION).optional(),
+      where,
     })
     .strict()
     .refine((a) => a.precision === undefined || a.approximate === true, { message: 'precision is for approximate distinct counts: add approximate: true', path: ['precision'] }),
-  z.object({ kind: z.literal('sum'), field: AlertFieldPath }).strict(),
+  z.object({ kind: z.literal('sum'), field: AlertFieldPath, where }).strict(),
+  z
+    .object({
+      kind: z.literal('risk'),
+      /** Splunk RBA-style risk: each alert adds the scores of the entries whose condition holds for it. */
+      scores: z
+        .array(z.object({ where: TopLevelCondition, score: z.number().finite().min(-1_000_000).max(1_000_000), description: z.string().optional() }).strict())
+        .min(1)
+        .max(64),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('spike'),
+      /** How many periods (each the window's size) before the alert's own make its baseline. */
+      periods: z.number().int().min(1).max(1000),
+      where,
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('sequence'),
+      /** In order: each step's condition (like match) and how many alerts it takes (default 1). */
+      steps: z
+        .array(z.object({ where: TopLevelCondition, count: z.number().int().min(1).max(10_000).default(1) }).strict())
+        .min(2, 'a sequence needs at least two steps (one step is a filtered count: kind count with where)')
+        .max(16),
+    })
+    .strict(),
 ]);
 export type Aggregate = z.infer<typeof Aggregate>;
 
@@ -114,6 +149,21 @@ export const WindowSpec = z
   })
   .strict();
 export type WindowSpec = z.infer<typeof WindowSpec>;
+
+/**
+ * "A sensor went quiet": a group (groupBy) whose alerts `match` picked stops sending for `after`. The
+ * rule then decides an alert alertgate makes for it (docs/rules.md, "Absence").
+ */
+export const AbsenceSpec = z
+  .object({
+    groupBy: z.array(AlertFieldPath).min(1),
+    after: Duration,
+    /** The silence is declared only once the watermark is this far past it, so a late alert can still break it. */
+    allowedLateness: Duration.default('1m'),
+    maxKeys: z.number().int().positive().default(100_000),
+  })
+  .strict();
+export type AbsenceSpec = z.infer<typeof AbsenceSpec>;
 
 export const IncidentSpec = z
   .object({
@@ -156,6 +206,7 @@ export const Rule = z
     /** The deciding conditions, evaluated after the window is updated; facts include the aggregates and params. */
     conditions: TopLevelCondition,
     incident: IncidentSpec.optional(),
+    absence: AbsenceSpec.optional(),
   })
   .strict()
   .superRefine((rule, ctx) => {
@@ -168,6 +219,16 @@ export const Rule = z
     }
     if (hasAggregates && !rule.match) {
       ctx.addIssue({ code: 'custom', message: 'a windowed rule needs match conditions that pick the alerts it counts', path: ['match'] });
+    }
+    for (const kind of ['sequence', 'spike'] as const) {
+      const named = Object.entries(rule.aggregates).filter(([, a]) => a.kind === kind);
+      if (named.length > 1) ctx.addIssue({ code: 'custom', message: `a rule may have one ${kind} aggregate; write another rule for another`, path: ['aggregates', named[1]![0]] });
+    }
+    if (rule.absence && (rule.window || hasAggregates)) {
+      ctx.addIssue({ code: 'custom', message: 'an absence rule decides the silence alertgate declares, not the alerts: it has no window or aggregates', path: ['absence'] });
+    }
+    if (rule.absence && !rule.match) {
+      ctx.addIssue({ code: 'custom', message: 'an absence rule needs match conditions that pick the alerts showing a group is alive', path: ['match'] });
     }
     if (rule.incident && rule.decision !== 'promote') {
       ctx.addIssue({ code: 'custom', message: 'only promote rules open incidents', path: ['incident'] });

@@ -11,3 +11,6 @@ export {
   type ObserveVerdict,
   type WindowStoreStats,
 } from './window-store.js';
+export { SequenceStore, SequenceStoreSnapshot, type SequenceStoreOptions } from './sequence-store.js';
+export { BaselineStore, BaselineStoreSnapshot, type BaselineStoreOptions } from './baseline-store.js';
+export { AbsenceTracker, AbsenceTrackerSnapshot, type AbsenceTrackerOptions, type Silence } from './absence-tracker.js';

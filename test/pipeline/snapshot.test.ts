@@ -42,14 +42,37 @@ const alertStream = fc
       })),
   );
 
-/** Every kind of state: count, distinct, float sums, a tight maxKeys, lateness, maxSpan, a suppress window. */
+/** Every kind of state: count, distinct, filtered count and distinct, a spike, a sequence, float sums, a tight maxKeys, lateness, maxSpan, a suppress window. */
 const RULES = {
   'burst.yaml': rule({
     id: 'burst',
     match: { all: [{ fact: 'name', operator: 'in', value: NAMES.slice(0, 2) }] },
     window: { groupBy: ['entities.host', 'name'], size: '10m', allowedLateness: '5m', maxKeys: 3 },
-    aggregates: { hits: { kind: 'count' }, users: { kind: 'distinct', field: 'entities.user' } },
-    conditions: { any: [{ fact: 'hits', operator: 'greaterThanInclusive', value: 3 }, { fact: 'users', operator: 'greaterThanInclusive', value: 3 }] },
+    aggregates: {
+      hits: { kind: 'count' },
+      users: { kind: 'distinct', field: 'entities.user' },
+      // Filtered aggregates (where) are window state too.
+      highHits: { kind: 'count', where: { all: [{ fact: 'severity', operator: 'equal', value: 'high' }] } },
+      edrUsers: { kind: 'distinct', field: 'entities.user', where: { all: [{ fact: 'source', operator: 'equal', value: 'edr' }] } },
+      // And so are spikes and sequences.
+      surge: { kind: 'spike', periods: 2 },
+      mediumThenHigh: {
+        kind: 'sequence',
+        steps: [
+          { where: { all: [{ fact: 'severity', operator: 'equal', value: 'medium' }] } },
+          { where: { all: [{ fact: 'severity', operator: 'equal', value: 'high' }] } },
+        ],
+      },
+    },
+    conditions: {
+      any: [
+        { fact: 'hits', operator: 'greaterThanInclusive', value: 3 },
+        { fact: 'users', operator: 'greaterThanInclusive', value: 3 },
+        { all: [{ fact: 'highHits', operator: 'greaterThanInclusive', value: 2 }, { fact: 'edrUsers', operator: 'greaterThanInclusive', value: 2 }] },
+        { fact: 'mediumThenHigh', operator: 'equal', value: 2 },
+        { fact: 'surge', operator: 'greaterThanInclusive', value: 2 },
+      ],
+    },
     incident: { groupBy: ['entities.host'], window: '20m', maxSpan: '1h' },
   }),
   'exfil.yaml': rule({

@@ -1,4 +1,5 @@
-import { isKnownOperator, type BaseOperator, type OperatorDecorator } from '../conditions.js';
+import { isKnownOperator, STRING_OPERATORS, type BaseOperator, type OperatorDecorator, type OperatorName } from '../conditions.js';
+import { STRING_OPERATOR_DEFINITIONS } from './string-operators.js';
 
 /** A compiled operator: left-hand side (the fact) against right-hand side (the value). */
 export type Operator = (factValue: unknown, compareTo: unknown) => boolean;
@@ -13,7 +14,7 @@ interface Searchable {
  * indexOf on the right, values without a primitive form), it throws here too, and the leaf turns
  * that into false.
  */
-const OPERATORS: Readonly<Record<BaseOperator, Operator>> = {
+const ENGINE_OPERATORS: Readonly<Record<BaseOperator, Operator>> = {
   equal: (a, b) => a === b,
   notEqual: (a, b) => a !== b,
   in: (a, b) => (b as Searchable).indexOf(a) > -1,
@@ -25,6 +26,17 @@ const OPERATORS: Readonly<Record<BaseOperator, Operator>> = {
   greaterThan: (a, b) => isNumeric(a) && (a as number) > (b as number),
   greaterThanInclusive: (a, b) => isNumeric(a) && (a as number) >= (b as number),
 };
+
+/** alertgate's own, composed as json-rules-engine's Operator.evaluate composes a registered one. */
+const OPERATORS: Readonly<Record<OperatorName, Operator>> = {
+  ...ENGINE_OPERATORS,
+  ...Object.fromEntries(
+    STRING_OPERATORS.map((name) => {
+      const { validator, compare } = STRING_OPERATOR_DEFINITIONS[name];
+      return [name, (a: unknown, b: unknown) => validator(a) && compare(a, b)];
+    }),
+  ),
+} as Record<OperatorName, Operator>;
 
 /**
  * json-rules-engine's numberValidator, `parseFloat(v).toString() !== 'NaN'`: so "12abc" and [5] pass.
@@ -55,6 +67,6 @@ const DECORATORS: Readonly<Record<OperatorDecorator, (next: Operator) => Operato
 export function compileOperator(operator: string): Operator | undefined {
   if (!isKnownOperator(operator)) return undefined;
   const names = operator.split(':');
-  const base = OPERATORS[names.pop() as BaseOperator];
+  const base = OPERATORS[names.pop() as OperatorName];
   return (names as OperatorDecorator[]).reduceRight((next, decorator) => DECORATORS[decorator](next), base);
 }

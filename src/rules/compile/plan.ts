@@ -1,6 +1,6 @@
 import {
-  BASE_OPERATORS,
   OPERATOR_DECORATORS,
+  OPERATORS,
   type Condition,
   type ConditionReference,
   type LeafCondition,
@@ -10,6 +10,7 @@ import { CompileError, pointerTo } from './compile-error.js';
 import { cloneLikeEngine } from './engine-clone.js';
 import { factReader, isFactReference, type Read } from './facts.js';
 import { compileOperator, type Operator } from './operators.js';
+import { stringOperandProblems } from './string-operators.js';
 import type { CompileOptions, FactSource } from './types.js';
 
 /**
@@ -82,9 +83,14 @@ function planLeaf(leaf: LeafCondition, pointer: string, scope: Scope): LeafPlan 
   const operator = compileOperator(leaf.operator);
   if (!operator) {
     throw new CompileError(
-      `unknown operator "${leaf.operator}"; use one of ${BASE_OPERATORS.join(', ')}, optionally prefixed by decorators (${OPERATOR_DECORATORS.join(', ')}) joined with ':'`,
+      `unknown operator "${leaf.operator}"; use one of ${OPERATORS.join(', ')}, optionally prefixed by decorators (${OPERATOR_DECORATORS.join(', ')}) joined with ':'`,
       pointerTo(pointer, 'operator'),
     );
+  }
+  if (!isFactReference(leaf.value)) {
+    // The rule schema reports these (all of them, located); a condition compiled without it still may not hold one.
+    const [problem] = stringOperandProblems(leaf.operator, leaf.value);
+    if (problem) throw new CompileError(problem.message, problem.path.reduce<string>(pointerTo, pointerTo(pointer, 'value')));
   }
   return {
     kind: 'fact',
