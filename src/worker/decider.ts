@@ -1,6 +1,7 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin, Consumer, Message, TopicMessages } from 'kafkajs';
 import type { Logger } from 'pino';
+import { jitteredBackoffMs } from '../kafka/backoff.js';
+import type { RetryStatus } from '../kafka/retry-status.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import type { CompiledRuleSet } from '../rules/ruleset.js';
 import type { BatchOutputs } from '../sinks/kafka/batch-outputs.js';
@@ -27,6 +28,8 @@ export interface DeciderOptions {
   /** Most bytes per checkpoint part (a message). */
   readonly checkpointPartBytes: number;
   readonly log: Logger;
+  /** Counts the retries of the commit, takeover and transaction loops and says which are failing. */
+  readonly retry: RetryStatus;
   readonly now?: () => number;
 }
 
@@ -86,6 +89,10 @@ class Term {
   /** The newest chunk whose outputs are on the broker (a checkpoint after it may be written). */
   ackedSeq = 0;
   committing: Promise<void> | undefined;
+  /** Commits that failed in a row: the backoff before the next one grows with them. */
+  commitFailures = 0;
+  /** The next commit after a failed one, once its backoff has passed. */
+  commitRetry: ReturnType<typeof setTimeout> | undefined;
   /** Decided, not yet sent (at-least-once sends a chunk's outputs after its chunk record is on the broker). */
   pending: DecidedChunk | undefined;
   /** Serialized after a chunk; written once that chunk's outputs are on the broker. */
@@ -187,6 +194,8 @@ export class Decider {
         if (!this.full.has(source)) consumer.resume([{ topic: tp.topic, partitions: [tp.partition] }]);
       }
       this.options.log.info({ partitions: inputs.length }, 'kept the input partitions after a rebalance');
+      // A commit while the consumer was away may have done nothing (kafkajs drops it): commit again.
+      term.commitDue = true;
       this.commitSoon(term);
       this.wakeup.notify();
       return;
@@ -270,6 +279,8 @@ export class Decider {
   private endTerm(why: string): void {
     const term = this.term!;
     term.active = false;
+    clearTimeout(term.commitRetry);
+    this.options.retry.recovered('commit');
     this.options.producer.cancel(term.epoch);
     this.term = undefined;
     // A change belongs to the state this term held: the next owner restores its own.
@@ -286,14 +297,22 @@ export class Decider {
 
   /** Takes the partitions over, trying again (with backoff) while the assignment stands. */
   private async takeOver(placeholder: Term, inputs: TopicPartition[]): Promise<void> {
-    for (let attempt = 1; placeholder.active && !this.stopping; attempt++) {
-      try {
-        await this.startTerm(placeholder, inputs);
-        return;
-      } catch (err) {
-        this.options.log.error({ err, attempt }, 'taking over the input partitions failed; trying again');
-        await this.wakeup.wait(Math.min(10_000, 250 * 2 ** Math.min(attempt - 1, 6)));
+    const { log, retry } = this.options;
+    try {
+      for (let attempt = 1; placeholder.active && !this.stopping; attempt++) {
+        try {
+          await this.startTerm(placeholder, inputs);
+          return;
+        } catch (err) {
+          retry.failed('takeover');
+          const retryInMs = jitteredBackoffMs(attempt);
+          log.error({ err, attempt, retryInMs }, 'taking over the input partitions failed; trying again');
+          // A stop or a new assignment wakes it early.
+          await this.wakeup.wait(retryInMs);
+        }
       }
+    } finally {
+      retry.recovered('takeover');
     }
   }
 
@@ -529,7 +548,7 @@ export class Decider {
   }
 
   private async transact(term: Term, decided: DecidedChunk | undefined, state: Message[], checkpoint: Term['checkpoint']): Promise<void> {
-    const { producer, groupId, log } = this.options;
+    const { producer, groupId, log, retry } = this.options;
     const firstPart = state.findIndex((m) => String(m.key).startsWith('checkpoint-'));
     for (let attempt = 1; term.active; attempt++) {
       try {
@@ -546,16 +565,28 @@ export class Decider {
         term.statePointer = statePointer;
         if (decided) term.ackedSeq = decided.seq;
         this.stats.commits++;
+        retry.recovered('transaction');
         return;
       } catch (err) {
         this.stats.transactionsAborted++;
         if (isFenced(err)) {
           log.error({ err }, 'another worker took over the transactional id: stopping this term');
           term.active = false;
+          retry.recovered('transaction');
           return;
         }
-        log.error({ err, attempt, chunk: decided?.seq }, 'the chunk transaction failed (aborted); trying it again');
-        await sleep(Math.min(10_000, 250 * 2 ** Math.min(attempt - 1, 6)));
+        if (this.stopping) {
+          // Nothing of it is committed: the next owner decides the chunk again. Stopping must not wait for the broker.
+          log.error({ err, chunk: decided?.seq }, 'the chunk transaction failed while stopping; leaving it to the next owner');
+          term.active = false;
+          retry.recovered('transaction');
+          return;
+        }
+        retry.failed('transaction');
+        const retryInMs = jitteredBackoffMs(attempt);
+        log.error({ err, attempt, chunk: decided?.seq, retryInMs }, 'the chunk transaction failed (aborted); trying it again');
+        // A stop wakes it early.
+        await this.wakeup.wait(retryInMs);
       }
     }
   }
@@ -672,33 +703,56 @@ export class Decider {
     }
   }
 
-  /** Commits the acknowledged positions and the state pointer; one commit at a time, the newest wins. */
+  /**
+   * Commits the acknowledged positions and the state pointer; one commit at a time, the newest wins.
+   * A failed commit is tried again after a backoff, on a timer: kafkajs fails a commit at once while
+   * its consumer restarts after a crash, and retrying from the promise chain spun the event loop.
+   */
   private commitSoon(term: Term): void {
-    if (term.committing || !term.commitDue || this.rebalancing) return;
+    if (term.committing || term.commitRetry || !term.commitDue || this.rebalancing) return;
     term.commitDue = false;
+    const { consumer, log, retry } = this.options;
     const topics = commitTopics(term.ackedPositions, this.options.stateTopic, term.statePointer);
     const recorder = this.options.processor.recorder;
     // The ledger has what the outputs have before their input is committed (at-least-once there too).
     term.committing = (recorder ? recorder.flush() : Promise.resolve())
-      .then(() => this.options.consumer.commitOffsets(topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, ...p })))))
+      .then(() => consumer.commitOffsets(topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, ...p })))))
       .then(
         () => {
           this.stats.commits++;
+          term.commitFailures = 0;
+          retry.recovered('commit');
+          return undefined;
         },
         (err: unknown) => {
           this.stats.commitFailures++;
-          this.options.log.warn({ err }, 'committing offsets failed; the next commit carries them');
+          term.commitFailures++;
           term.commitDue = true;
+          // Stopping: one last attempt (flushCommit); what is not committed is decided again by the next owner.
+          const retryInMs = this.stopping ? undefined : jitteredBackoffMs(term.commitFailures);
+          if (retryInMs !== undefined) retry.failed('commit');
+          log.warn({ err, attempt: term.commitFailures, retryInMs }, 'committing offsets failed; trying again');
+          return retryInMs;
         },
       )
-      .finally(() => {
+      .then((retryInMs) => {
         term.committing = undefined;
-        if (term.active) this.commitSoon(term);
+        if (!term.active || this.stopping) return;
+        if (retryInMs === undefined) this.commitSoon(term);
+        else {
+          term.commitRetry = setTimeout(() => {
+            term.commitRetry = undefined;
+            this.commitSoon(term);
+          }, retryInMs);
+        }
       });
   }
 
+  /** Stopping: waits for the commit in flight, then commits what is left, once, without waiting out a backoff. */
   private async flushCommit(term: Term): Promise<void> {
     await term.committing;
+    clearTimeout(term.commitRetry);
+    term.commitRetry = undefined;
     this.commitSoon(term);
     await term.committing;
   }

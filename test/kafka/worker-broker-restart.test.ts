@@ -1,7 +1,7 @@
 import { afterEach, expect, it } from 'vitest';
 import { alert, at, rule, writeRules } from '../helpers.js';
 import { createTopic, describeManagedKafka, kafkaClient, startBroker, stopBroker, uniqueTopic } from './broker.js';
-import { get, readTopic, runCleanups, startWorker, uniqueOutputs, writeWorkerConfig } from './worker-harness.js';
+import { get, metric, readTopic, until, runCleanups, startWorker, uniqueOutputs, writeWorkerConfig } from './worker-harness.js';
 
 afterEach(runCleanups);
 
@@ -68,4 +68,58 @@ describeManagedKafka('alertgate run on Kafka, broker going away', () => {
         `(${records.length} decision records); crashes restarted by: [${crashes.join(', ')}], group joins: ${joins}`,
     );
   }, 60_000);
+
+  it('does not hang when a commit falls due while its consumer restarts after a long outage on a backlog: answers /metrics, is not ready while commits fail, decides every alert, stops on SIGTERM', async () => {
+    const BACKLOG = 60_000;
+    const input = await createTopic(uniqueTopic('outage-backlog'), 6);
+    const outputs = uniqueOutputs('outage-backlog');
+    const producer = kafkaClient().producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    for (let from = 0; from < BACKLOG; from += 5_000) {
+      await producer.send({ topic: input, acks: -1, messages: messages(from, from + 5_000).map((m, i) => ({ ...m, partition: (from + i) % 6 })) });
+    }
+    await producer.disconnect();
+    const shutdownTimeoutMs = 10_000;
+    // Small chunks: a commit falls due every few milliseconds, so one does while kafkajs restarts the consumer.
+    const worker = startWorker(writeWorkerConfig({ input: [input], outputs, consumer: { maxChunkMessages: 50 }, shutdownTimeoutMs }));
+    await worker.joined();
+    const url = await worker.url();
+    await worker.waitForLog((l) => l.msg === 'took over the input partitions', 30_000);
+
+    const decidedBefore = await readTopic(outputs.decisions);
+    await decidedBefore.atLeast(1_000, 30_000);
+    await decidedBefore.stop();
+    await stopBroker();
+    // Back as kafkajs' consumer gives up (its retries ran out): it restarts and rejoins while the
+    // producer's sends, pending since the outage, go through and commits fall due.
+    await worker.waitForLog((l) => l.msg === 'the Kafka consumer crashed' && l.restartedByKafkajs === true, 40_000);
+    await startBroker();
+
+    // While it recovers, the HTTP endpoints answer (an event loop spinning on failed commits would not).
+    const metricsAnswer = async () => {
+      const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5_000) });
+      return { status: res.status, text: await res.text() };
+    };
+    const reader = await readTopic(outputs.decisions);
+    let sawNotReady = false;
+    const probing = (async () => {
+      while (new Set(reader.records.map((r) => r.key)).size < BACKLOG && worker.child.exitCode === null) {
+        expect((await metricsAnswer()).status).toBe(200);
+        if ((await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(5_000) })).status === 503) sawNotReady = true;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    })();
+    await Promise.all([reader.distinctKeys(BACKLOG, 120_000), probing]);
+    expect(sawNotReady).toBe(true);
+    await until(async () => ((await get(`${url}/readyz`)).status === 200 ? true : undefined), 30_000, 'not ready again');
+    const failures = worker.logs.filter((l) => l.msg === 'committing offsets failed; trying again').map((l) => Number(l.retryInMs));
+    // Every failed commit waited before the next (a retry at once is what spun the event loop).
+    expect(failures.every((ms) => ms > 0)).toBe(true);
+    expect(metric((await metricsAnswer()).text, 'alertgate_kafka_commit_failures_total')).toBe(failures.length);
+
+    const stopped = await worker.stop();
+    expect(stopped.code).toBe(0);
+    expect(stopped.ms).toBeLessThan(shutdownTimeoutMs);
+    console.log(`[worker-broker-restart] outage on a ${BACKLOG}-alert backlog: ${failures.length} failed commits, backoffs [${failures.join(', ')}] ms; stopped in ${Math.round(stopped.ms)} ms`);
+  }, 240_000);
 });

@@ -10,7 +10,7 @@ import { COMPRESSION_TYPES, useFastGzip } from '../../kafka/compression.js';
 import { Kafka } from '../../kafka/kafkajs.js';
 import { OutputSender, offsetsOf } from './output-sender.js';
 import type { TopicMessages } from 'kafkajs';
-import type { FromProducer, ProducerThreadConfig, ToProducer } from './producer-thread.js';
+import type { FromProducer, ProducerStats, ProducerThreadConfig, ToProducer } from './producer-thread.js';
 
 const config = workerData as ProducerThreadConfig;
 const port = parentPort!;
@@ -46,12 +46,21 @@ const sender = new OutputSender(
       return producer.sendBatch(batch);
     },
   },
-  { acks: config.acks, compression: COMPRESSION_TYPES[config.compression], maxRequestBytes: config.maxRequestBytes, log, beforeRetry: renewProducerIfStateLost },
+  {
+    acks: config.acks,
+    compression: COMPRESSION_TYPES[config.compression],
+    maxRequestBytes: config.maxRequestBytes,
+    log,
+    beforeRetry: renewProducerIfStateLost,
+    // The decider's thread hears at once that sends fail (its /readyz), not only with the next answer.
+    onFailingChange: () => port.postMessage({ type: 'status', stats: stats() }),
+  },
 );
 /** Sends of terms at or below this are given up (the decider lost the partitions). */
 let cancelledThrough = -1;
 
-const reply = (message: FromProducer) => port.postMessage({ ...message, stats: { requests: sender.requests, retries: sender.retries, splits: sender.splits } });
+const stats = (): ProducerStats => ({ requests: sender.requests, retries: sender.retries, splits: sender.splits, failing: sender.failing });
+const reply = (message: FromProducer) => port.postMessage({ ...message, stats: stats() });
 
 async function handle(message: ToProducer): Promise<void> {
   if (message.type === 'cancel') {
