@@ -1,6 +1,7 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import { init } from './0001-init.js';
 import { cases } from './0002-cases.js';
+import { countedAlerts } from './0003-counted-alerts.js';
 
 /**
  * Every migration, by name, applied in name order when a ledger opens. Append new ones (0002-…);
@@ -9,6 +10,7 @@ import { cases } from './0002-cases.js';
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-init': init,
   '0002-cases': cases,
+  '0003-counted-alerts': countedAlerts,
 };
 
 export const migrationProvider: MigrationProvider = {
