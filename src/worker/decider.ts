@@ -9,7 +9,8 @@ import type { ProducerThread } from '../sinks/kafka/producer-thread.js';
 import { MergedPartitions, type MergedRecord, type SourceMessage, type TopicPartition } from '../source/kafka/merged-partitions.js';
 import type { ChunkProcessor } from './chunk-processor.js';
 import { Wakeup } from './wakeup.js';
-import { checkpointMessages, chunkMessage, StateLogReader, type Checkpoint, type ChunkRecord, type Position } from './state-log.js';
+import { slicedJsonBytes } from './sliced-json.js';
+import { checkpointParts, chunkMessage, StateLogReader, type Checkpoint, type ChunkRecord, type Position } from './state-log.js';
 
 export interface DeciderOptions {
   readonly consumer: Consumer;
@@ -379,7 +380,7 @@ export class Decider {
       processor.pipeline.reset();
       if (resumed) log.warn({ stateTopic }, 'no checkpoint in the state topic: windows and incidents start empty at the committed offsets');
       // The first checkpoint: where this state (empty) begins, so a crash before the next one can be recovered.
-      term.checkpoint = this.serializeCheckpoint(term);
+      term.checkpoint = await this.serializeCheckpoint(term);
     }
     this.stats.recoveries++;
     term.started = true;
@@ -432,8 +433,8 @@ export class Decider {
         log.info({ chunksLeft: term.replay.length }, 'decider stopped during a replay');
         return;
       }
-      if (this.pendingReload) this.applyReload(term);
-      if (this.pendingChange && term.replay.length === 0 && term.checkpoint === undefined && !this.checkpointedNow(term)) this.applyChange(term);
+      if (this.pendingReload) await this.applyReload(term);
+      if (this.pendingChange && term.replay.length === 0 && term.checkpoint === undefined && !this.checkpointedNow(term)) await this.applyChange(term);
       const chunk = this.changeCheckpoint ? undefined : this.nextChunk(term);
       if (chunk?.silent) {
         // Decided before, by this worker or another: the state is rebuilt, the metrics and the ledger count it once.
@@ -453,11 +454,11 @@ export class Decider {
       }
       const decided = chunk && this.decide(term, chunk);
       if (decided) this.resumeDrained(term);
-      if (decided && this.checkpointDue(term)) term.checkpoint = this.serializeCheckpoint(term);
+      if (decided && this.checkpointDue(term)) term.checkpoint = await this.serializeCheckpoint(term);
       await inFlight;
       inFlight = undefined;
       if (this.stopping && !decided && term.pending === undefined && term.checkpoint === undefined && term.lastCheckpointSeq < term.seq) {
-        term.checkpoint = this.serializeCheckpoint(term);
+        term.checkpoint = await this.serializeCheckpoint(term);
       }
       inFlight = this.options.exactlyOnce ? this.startTransaction(term, decided, chunk?.recorded ?? false) : this.startPipelined(term, decided, chunk?.recorded ?? false);
       if (inFlight) continue;
@@ -468,7 +469,7 @@ export class Decider {
       }
       // Nothing to do: wait for input, a stop, a reload or the checkpoint interval.
       await this.wakeup.wait(this.idleWaitMs(term));
-      if (this.checkpointDue(term) && term.lastCheckpointSeq < term.seq && term.pending === undefined) term.checkpoint = this.serializeCheckpoint(term);
+      if (this.checkpointDue(term) && term.lastCheckpointSeq < term.seq && term.pending === undefined) term.checkpoint = await this.serializeCheckpoint(term);
     }
     await inFlight;
   }
@@ -643,7 +644,12 @@ export class Decider {
     this.stats.checkpoints++;
   }
 
-  private serializeCheckpoint(term: Term): { seq: number; messages: Message[] } {
+  /**
+   * The state as it is now, as checkpoint parts. The snapshot is taken at once; encoding it (~100 MB
+   * for a million window keys) goes in slices with turns of the event loop between them, so /metrics
+   * and /readyz keep answering. The decide loop waits for it, so the state does not change meanwhile.
+   */
+  private async serializeCheckpoint(term: Term): Promise<{ seq: number; messages: Message[] }> {
     const checkpoint: Checkpoint = {
       version: 1,
       seq: term.seq,
@@ -651,7 +657,8 @@ export class Decider {
       positions: positionsOf(term.merged),
       pipeline: this.options.processor.pipeline.snapshot(),
     };
-    const messages = checkpointMessages(checkpoint, this.options.checkpointPartBytes).map((m) => ({ ...m, partition: 0 }));
+    const bytes = await slicedJsonBytes(checkpoint);
+    const messages = checkpointParts(bytes, checkpoint, this.options.checkpointPartBytes).map((m) => ({ ...m, partition: 0 }));
     this.stats.lastCheckpointBytes = messages.reduce((n, m) => n + (m.value as Buffer).length, 0);
     return { seq: term.seq, messages };
   }
@@ -665,10 +672,10 @@ export class Decider {
   }
 
   /** Between chunks: checkpoint what the old rules built (so no replay crosses the change), then switch. */
-  private applyReload(term: Term): void {
+  private async applyReload(term: Term): Promise<void> {
     const { ruleset, done } = this.pendingReload!;
     this.pendingReload = undefined;
-    if (term.lastCheckpointSeq < term.seq && term.checkpoint === undefined) term.checkpoint = this.serializeCheckpoint(term);
+    if (term.lastCheckpointSeq < term.seq && term.checkpoint === undefined) term.checkpoint = await this.serializeCheckpoint(term);
     done(this.options.processor.pipeline.reload(ruleset));
   }
 
@@ -678,7 +685,7 @@ export class Decider {
   }
 
   /** Between chunks: applies the pending change and checkpoints the state it leaves (changeState). */
-  private applyChange(term: Term): void {
+  private async applyChange(term: Term): Promise<void> {
     const { change, done, fail } = this.pendingChange!;
     this.pendingChange = undefined;
     let result: unknown;
@@ -688,7 +695,12 @@ export class Decider {
       fail(err as Error);
       return;
     }
-    const checkpoint = this.serializeCheckpoint(term);
+    const checkpoint = await this.serializeCheckpoint(term);
+    // The partitions moved while it was encoded: the next owner restores its own state.
+    if (!term.active) {
+      fail(new Error('the partitions moved before the change was applied and checkpointed'));
+      return;
+    }
     term.checkpoint = checkpoint;
     this.changeCheckpoint = { checkpoint, done: () => done(result), fail };
   }
