@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Admin, Consumer, Message, TopicMessages } from 'kafkajs';
 import type { Logger } from 'pino';
 import { jitteredBackoffMs } from '../kafka/backoff.js';
@@ -450,6 +451,8 @@ export class Decider {
         term.ackedSeq = chunk.seq;
         term.ackedPositions = positionsOf(term.merged);
         this.resumeDrained(term);
+        // Silent chunks follow each other without a send to wait for: let the event loop turn between them.
+        await nextTurn();
         continue;
       }
       const decided = chunk && this.decide(term, chunk);

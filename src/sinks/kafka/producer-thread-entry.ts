@@ -20,15 +20,18 @@ const kafka = new Kafka(clientOptions(config.connection, log));
 const newProducer = () => kafka.producer(producerOptions({ producer: { idempotent: config.idempotent } }, config.transactionalId));
 let producer = newProducer();
 /**
- * The broker no longer accepts the idempotent producer's sequence numbers (kafkajs can fall out of
- * step with a restarted broker, and does not start over by itself): a new producer, with a new
- * producer id, sends the same messages again. At-least-once allows that; the records are identical.
- * Transactions are not renewed here: a failed transaction is aborted and sent again whole.
+ * The broker no longer accepts the idempotent producer's sequence numbers (it lost the producer's
+ * state, or kafkajs fell out of step with a restarted broker, and kafkajs does not start over by
+ * itself): a new producer, with a new producer id, sends the same messages again. At-least-once
+ * allows that; the records are identical. A transactional producer is renewed the same way after the
+ * failed transaction is aborted (the new one takes the same transactional id, with a new epoch), and
+ * the decider sends the transaction again whole.
  */
 const PRODUCER_STATE_LOST = new Set(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_ID_MAPPING']);
 async function renewProducerIfStateLost(err: unknown): Promise<void> {
-  const type = (err as { type?: unknown }).type;
-  if (config.transactionalId !== undefined || typeof type !== 'string' || !PRODUCER_STATE_LOST.has(type)) return;
+  const errors = [err, (err as { cause?: unknown }).cause];
+  const type = errors.map((e) => (e as { type?: unknown } | undefined)?.type).find((t): t is string => typeof t === 'string' && PRODUCER_STATE_LOST.has(t));
+  if (type === undefined) return;
   log.warn({ type }, 'the broker refused the producer\'s sequence numbers; starting a new producer');
   await producer.disconnect().catch(() => undefined);
   producer = newProducer();
@@ -83,6 +86,10 @@ async function handle(message: ToProducer): Promise<void> {
       const sent = await sender.send(revive(message.topicMessages), message.context, () => message.term > cancelledThrough);
       reply({ type: 'sent', id: message.id, stateOffsets: offsetsOf(config.stateTopic, 0, sent) });
     } else if (message.type === 'transaction') {
+      if (renewed) {
+        await producer.connect();
+        renewed = false;
+      }
       const transaction = await producer.transaction();
       try {
         const sent = await sender.send(revive(message.topicMessages), message.context, () => false, transaction);
@@ -103,6 +110,7 @@ async function handle(message: ToProducer): Promise<void> {
         reply({ type: 'sent', id: message.id, stateOffsets, statePointer: pointer });
       } catch (err) {
         await transaction.abort().catch(() => undefined);
+        await renewProducerIfStateLost(err);
         throw err;
       }
     }
