@@ -626,9 +626,12 @@ function tuningChangeOf(row: TuningChangeRow): TuningChange {
   });
 }
 
-function* chunks<T>(items: readonly T[]): Generator<T[]> {
-  for (let i = 0; i < items.length; i += CHUNK) yield items.slice(i, i + CHUNK);
+function* chunks<T>(items: readonly T[], size = CHUNK): Generator<T[]> {
+  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
 }
+
+/** Counted alert ids per INSERT: three parameters a row, a chunk's worth in a few statements. */
+const COUNTED_CHUNK = 2_000;
 
 /**
  * The decisions of alert ids the source has not counted yet, as counts (remembering the ids); the
@@ -639,7 +642,7 @@ async function countOnce(trx: Transaction<LedgerTables>, source: string, counted
   const first = new Map<string, CountedDecision>();
   for (const c of counted) if (!first.has(c.alertId)) first.set(c.alertId, c);
   const tallies: DecisionCount[] = [];
-  for (const chunk of chunks([...first.values()])) {
+  for (const chunk of chunks([...first.values()], COUNTED_CHUNK)) {
     const fresh = await trx
       .insertInto('counted_alerts')
       .values(chunk.map((c) => ({ source, alert_id: c.alertId, recorded_at_ms: now })))

@@ -15,9 +15,9 @@ interface Outcome {
 }
 
 /** Runs test/kafka/scripts/commit-while-consumer-down.mjs; rejects with its stderr if it does not finish in time. */
-function runScript(input: string, timeoutMs: number): Promise<{ outcome: Outcome; stderr: string }> {
+function runScript(input: string, then: 'restart' | 'stop', timeoutMs: number): Promise<{ outcome: Outcome; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(REPO, 'test/kafka/scripts/commit-while-consumer-down.mjs'), REPO, kafkaBrokers()!.join(','), input, uniqueTopic('commit-backoff'), String(DOWN_MS)], {
+    const child = spawn(process.execPath, [join(REPO, 'test/kafka/scripts/commit-while-consumer-down.mjs'), REPO, kafkaBrokers()!.join(','), input, uniqueTopic('commit-backoff'), String(DOWN_MS), then], {
       cwd: REPO,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -34,18 +34,22 @@ function runScript(input: string, timeoutMs: number): Promise<{ outcome: Outcome
   });
 }
 
+/** A 6-partition topic holding the backlog. */
+async function backlog(): Promise<string> {
+  const input = await createTopic(uniqueTopic('commit-backoff-alerts'), 6);
+  const producer = kafkaClient().producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  for (let from = 0; from < BACKLOG; from += 5_000) {
+    const messages = Array.from({ length: 5_000 }, (_, i) => ({ partition: (from + i) % 6, value: JSON.stringify(alert({ id: `c-${from + i}`, time: at((from + i) / 100) })) }));
+    await producer.send({ topic: input, acks: -1, messages });
+  }
+  await producer.disconnect();
+  return input;
+}
+
 describeKafka('alertgate on Kafka, commits while the consumer is down', () => {
   it('backs off failed commits while kafkajs restarts its consumer, instead of retrying at once forever on a spinning event loop: timers fire, not ready meanwhile, counted, all committed after, stops promptly', async () => {
-    const input = await createTopic(uniqueTopic('commit-backoff-alerts'), 6);
-    const producer = kafkaClient().producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
-    for (let from = 0; from < BACKLOG; from += 5_000) {
-      const messages = Array.from({ length: 5_000 }, (_, i) => ({ partition: (from + i) % 6, value: JSON.stringify(alert({ id: `c-${from + i}`, time: at((from + i) / 100) })) }));
-      await producer.send({ topic: input, acks: -1, messages });
-    }
-    await producer.disconnect();
-
-    const { outcome, stderr } = await runScript(input, 100_000);
+    const { outcome, stderr } = await runScript(await backlog(), 'restart', 100_000);
     const { down, after, stopMs } = outcome;
     // While the consumer was away: commits failed, each after a wait, and the event loop ran (a 100 ms interval ticked).
     expect(down.stats.commitFailures).toBeGreaterThan(0);
@@ -65,5 +69,15 @@ describeKafka('alertgate on Kafka, commits while the consumer is down', () => {
     expect(after.failing).toEqual([]);
     expect(stopMs).toBeLessThan(5_000);
     console.log(`[worker-commit-backoff] consumer down ${DOWN_MS} ms: ${down.stats.commitFailures} failed commits (waits ${waits.join(', ')} ms), ${down.ticks} ticks of 100 ms, max event-loop delay ${down.maxDelayMs.toFixed(0)} ms; stopped in ${stopMs.toFixed(0)} ms`);
+  }, 150_000);
+
+  it('stops while its commits still fail without waiting out a backoff: one last commit is tried, the rest is left to the next decider', async () => {
+    const { outcome, stderr } = await runScript(await backlog(), 'stop', 100_000);
+    expect(outcome.down.stats.commitFailures).toBeGreaterThan(0);
+    expect(outcome.stopMs).toBeLessThan(5_000);
+    // The last attempt, while stopping, says it is not tried again (no retryInMs).
+    const last = stderr.split('\n').filter((l) => l.includes('committing offsets failed')).map((l) => JSON.parse(l) as { retryInMs?: number }).at(-1);
+    expect(last).toBeDefined();
+    expect(last!.retryInMs).toBeUndefined();
   }, 150_000);
 });

@@ -3,15 +3,16 @@
  * the test runner with it): a Kafka worker (dist/) deciding a backlog on the test broker; its kafkajs
  * consumer is disconnected as kafkajs' own crash handler does before it restarts the consumer, so
  * every commit in between fails at once ("Consumer group was not initialized"); then started again.
- * Prints one JSON line with what the worker did meanwhile.
+ * Prints one JSON line with what the worker did meanwhile. `then`: `restart` starts the consumer
+ * again and stops once the backlog is decided; `stop` stops the worker while its commits still fail.
  *
- *   node commit-while-consumer-down.mjs <repo> <brokers> <input topic> <name prefix> <down ms>
+ *   node commit-while-consumer-down.mjs <repo> <brokers> <input topic> <name prefix> <down ms> <restart|stop>
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 
-const [repo, brokers, input, prefix, downMs] = process.argv.slice(2);
+const [repo, brokers, input, prefix, downMs, then] = process.argv.slice(2);
 const { KafkaWorker } = await import(`${repo}/dist/worker/kafka-worker.js`);
 const { KafkaConfig } = await import(`${repo}/dist/config/kafka.js`);
 const { prepare } = await import(`${repo}/dist/cli/setup.js`);
@@ -47,8 +48,10 @@ const down = { stats: worker.stats(), ready: worker.ready(), maxDelayMs: delay.m
 clearInterval(ticking);
 delay.disable();
 
-await worker.runner.start();
-await until(() => worker.ready() && worker.decider.lag().every((p) => p.lag === 0), 'the backlog was not decided');
+if (then === 'restart') {
+  await worker.runner.start();
+  await until(() => worker.ready() && worker.decider.lag().every((p) => p.lag === 0), 'the backlog was not decided');
+}
 const after = worker.stats();
 const stopping = performance.now();
 await worker.stop();
