@@ -5,6 +5,7 @@ import { loadConfig } from '../config/load.js';
 import { Broker, TopicName } from '../config/kafka.js';
 import { clientOptions, producerOptions, type ConnectionConfig } from '../kafka/client-options.js';
 import { INPUT_PRODUCER, partitionCount, sendInput, UnkeyedPartitions } from '../kafka/send-input.js';
+import { RenewingProducer } from '../kafka/renewing-producer.js';
 import { untilServed } from '../kafka/topics.js';
 import { compileFieldPath, type FieldReader } from '../rules/field-path.js';
 import { readRawLines } from '../source/raw-lines.js';
@@ -64,7 +65,7 @@ async function produce(opts: ProduceOptions): Promise<void> {
   const unkeyed = new UnkeyedPartitions(await ensureTopic(kafka, topic.data, opts.create === true, partitions, replicationFactor));
 
   const input = openUserInput(opts.input);
-  const producer = kafka.producer(producerOptions({ producer: INPUT_PRODUCER }));
+  const producer = new RenewingProducer(() => kafka.producer(producerOptions({ producer: INPUT_PRODUCER })), log);
   await producer.connect();
   let sent = 0;
   let keyed = 0;

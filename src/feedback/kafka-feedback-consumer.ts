@@ -1,7 +1,8 @@
-import type { Consumer, EachMessagePayload, Kafka, Producer } from 'kafkajs';
+import type { Consumer, EachMessagePayload, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Ledger } from '../ledger/ledger.js';
+import { RenewingProducer } from '../kafka/renewing-producer.js';
 import { refusedAsData } from '../ledger/storable-text.js';
 import { deadLetter } from '../pipeline/dead-letter.js';
 import { feedbackAuditOf } from './feedback.js';
@@ -56,12 +57,12 @@ export class KafkaFeedbackConsumer {
   private constructor(
     private readonly options: FeedbackConsumerOptions,
     private readonly consumer: Consumer,
-    private readonly producer: Producer | undefined,
+    private readonly producer: RenewingProducer | undefined,
   ) {}
 
   static async start(options: FeedbackConsumerOptions): Promise<KafkaFeedbackConsumer> {
     const consumer = options.kafka.consumer({ groupId: options.groupId, sessionTimeout: options.sessionTimeoutMs ?? 10_000, allowAutoTopicCreation: false, maxWaitTimeInMs: 1_000 });
-    const producer = options.deadLetterTopic ? options.kafka.producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 }) : undefined;
+    const producer = options.deadLetterTopic ? new RenewingProducer(() => options.kafka.producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 }), options.log) : undefined;
     const self = new KafkaFeedbackConsumer(options, consumer, producer);
     try {
       await producer?.connect();

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { Admin, Kafka, Message, Producer } from 'kafkajs';
+import type { Admin, Kafka, Message } from 'kafkajs';
 import type { Logger } from 'pino';
 import { producerOptions } from '../kafka/client-options.js';
+import { RenewingProducer } from '../kafka/renewing-producer.js';
 import { INPUT_PRODUCER, partitionCount, sendInput, UnkeyedPartitions } from '../kafka/send-input.js';
 import type { Normalizer } from '../normalize/index.js';
 import { FORMAT_HEADER, normalizerNamed } from '../pipeline/line-format.js';
@@ -50,7 +51,7 @@ export class KafkaIngest implements IngestTarget {
 
   private constructor(
     private readonly options: KafkaIngestOptions,
-    private readonly producer: Producer,
+    private readonly producer: RenewingProducer,
     private readonly admin: Admin,
     private readonly unkeyed: UnkeyedPartitions,
   ) {
@@ -61,7 +62,7 @@ export class KafkaIngest implements IngestTarget {
   }
 
   static async start(options: KafkaIngestOptions): Promise<KafkaIngest> {
-    const producer = options.kafka.producer(producerOptions({ producer: INPUT_PRODUCER }));
+    const producer = new RenewingProducer(() => options.kafka.producer(producerOptions({ producer: INPUT_PRODUCER })), options.log);
     const admin = options.kafka.admin();
     await producer.connect();
     let unkeyed: UnkeyedPartitions;

@@ -32,7 +32,7 @@ export class UnkeyedPartitions {
 }
 
 /** Sends messages to a topic in requests of at most INPUT_PRODUCER.maxRequestBytes; resolves once every request is acknowledged. */
-export async function sendInput(producer: Producer, topic: string, messages: Message[], unkeyed: UnkeyedPartitions): Promise<number> {
+export async function sendInput(producer: Pick<Producer, 'sendBatch'>, topic: string, messages: Message[], unkeyed: UnkeyedPartitions): Promise<number> {
   unkeyed.pin(messages);
   for (const topicMessages of requestChunks([{ topic, messages }], INPUT_PRODUCER.maxRequestBytes)) {
     await producer.sendBatch({ topicMessages, acks: INPUT_PRODUCER.acks });

@@ -93,6 +93,8 @@ class Term {
   committing: Promise<void> | undefined;
   /** Commits that failed in a row: the backoff before the next one grows with them. */
   commitFailures = 0;
+  /** Ledger flushes before a checkpoint that failed in a row (the checkpoint waits for the ledger). */
+  ledgerFailures = 0;
   /** The next commit after a failed one, once its backoff has passed. */
   commitRetry: ReturnType<typeof setTimeout> | undefined;
   /** Decided, not yet sent (at-least-once sends a chunk's outputs after its chunk record is on the broker). */
@@ -524,11 +526,32 @@ export class Decider {
     }
     // A checkpoint goes out only once its chunk's outputs are on the broker: else a crash could leave a
     // checkpoint that includes outputs nobody will send again.
-    const checkpoint = term.checkpoint !== undefined && term.checkpoint.seq <= term.ackedSeq ? term.checkpoint : undefined;
-    if (checkpoint) state.push(...checkpoint.messages);
-    if (state.length === 0 && outputs.length === 0) return undefined;
+    const due = term.checkpoint !== undefined && term.checkpoint.seq <= term.ackedSeq ? term.checkpoint : undefined;
+    if (state.length === 0 && outputs.length === 0 && due === undefined) return undefined;
 
-    return this.options.producer.send(this.request(state, outputs), { chunks: outputs.map((o) => o.seq) }, term.epoch).then((stateOffsets) => {
+    // A recovery restores the newest checkpoint it finds, committed or not, and decides nothing before it
+    // again: the ledger must have its chunks' decisions first, else a crash lost their counts and openings.
+    // A ledger that cannot be written holds the checkpoint back, not the outputs.
+    const recorder = this.options.processor.recorder;
+    const ledgerFirst: Promise<boolean> =
+      due && recorder
+        ? recorder.flush().then(
+            () => true,
+            (err: unknown) => {
+              term.ledgerFailures++;
+              const retryInMs = jitteredBackoffMs(term.ledgerFailures);
+              this.options.log.warn({ err, checkpoint: due.seq, attempt: term.ledgerFailures, retryInMs }, 'the ledger could not be written; the checkpoint waits for it');
+              return false;
+            },
+          )
+        : Promise.resolve(true);
+    return ledgerFirst.then(async (ledgerHasIt) => {
+      if (ledgerHasIt) term.ledgerFailures = 0;
+      const checkpoint = ledgerHasIt ? due : undefined;
+      if (checkpoint) state.push(...checkpoint.messages);
+      // Nothing else to send: wait before the checkpoint is tried again (a stop cuts it short).
+      if (state.length === 0 && outputs.length === 0) return this.wakeup.wait(jitteredBackoffMs(term.ledgerFailures));
+      const stateOffsets = await this.options.producer.send(this.request(state, outputs), { chunks: outputs.map((o) => o.seq) }, term.epoch);
       this.noteStateOffsets(term, state, stateOffsets);
       if (checkpoint) this.checkpointWritten(term, checkpoint);
       const last = outputs[outputs.length - 1];

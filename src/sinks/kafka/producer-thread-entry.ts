@@ -8,6 +8,7 @@ import { pino } from 'pino';
 import { clientOptions, producerOptions } from '../../kafka/client-options.js';
 import { COMPRESSION_TYPES, useFastGzip } from '../../kafka/compression.js';
 import { Kafka } from '../../kafka/kafkajs.js';
+import { RenewingProducer } from '../../kafka/renewing-producer.js';
 import { OutputSender, offsetsOf } from './output-sender.js';
 import type { TopicMessages } from 'kafkajs';
 import type { FromProducer, ProducerStats, ProducerThreadConfig, ToProducer } from './producer-thread.js';
@@ -17,48 +18,18 @@ const port = parentPort!;
 const log = pino({ level: config.logLevel, base: { service: 'alertgate', thread: 'producer' } }, pino.destination({ dest: 2, sync: false }));
 if (config.compression === 'gzip') useFastGzip();
 const kafka = new Kafka(clientOptions(config.connection, log));
-const newProducer = () => kafka.producer(producerOptions({ producer: { idempotent: config.idempotent } }, config.transactionalId));
-let producer = newProducer();
-/**
- * The broker no longer accepts the idempotent producer's sequence numbers (it lost the producer's
- * state, or kafkajs fell out of step with a restarted broker, and kafkajs does not start over by
- * itself): a new producer, with a new producer id, sends the same messages again. At-least-once
- * allows that; the records are identical. A transactional producer is renewed the same way after the
- * failed transaction is aborted (the new one takes the same transactional id, with a new epoch), and
- * the decider sends the transaction again whole.
- */
-const PRODUCER_STATE_LOST = new Set(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_ID_MAPPING']);
-async function renewProducerIfStateLost(err: unknown): Promise<void> {
-  const errors = [err, (err as { cause?: unknown }).cause];
-  const type = errors.map((e) => (e as { type?: unknown } | undefined)?.type).find((t): t is string => typeof t === 'string' && PRODUCER_STATE_LOST.has(t));
-  if (type === undefined) return;
-  log.warn({ type }, 'the broker refused the producer\'s sequence numbers; starting a new producer');
-  await producer.disconnect().catch(() => undefined);
-  producer = newProducer();
-  renewed = true;
-}
-/** Set when the producer was replaced: it connects on its first send, which retries if it cannot. */
-let renewed = false;
-const sender = new OutputSender(
-  {
-    sendBatch: async (batch) => {
-      if (renewed) {
-        await producer.connect();
-        renewed = false;
-      }
-      return producer.sendBatch(batch);
-    },
-  },
-  {
+// Renewed when the broker refuses its sequence numbers: before a send's retry (OutputSender's
+// beforeRetry), and after a failed transaction is aborted (the decider then sends it again whole).
+const producer = new RenewingProducer(() => kafka.producer(producerOptions({ producer: { idempotent: config.idempotent } }, config.transactionalId)), log);
+const sender = new OutputSender(producer, {
     acks: config.acks,
     compression: COMPRESSION_TYPES[config.compression],
     maxRequestBytes: config.maxRequestBytes,
     log,
-    beforeRetry: renewProducerIfStateLost,
+    beforeRetry: async (err) => void (await producer.renewIfStateLost(err)),
     // The decider's thread hears at once that sends fail (its /readyz), not only with the next answer.
     onFailingChange: () => port.postMessage({ type: 'status', stats: stats() }),
-  },
-);
+});
 /** Sends of terms at or below this are given up (the decider lost the partitions). */
 let cancelledThrough = -1;
 
@@ -86,10 +57,6 @@ async function handle(message: ToProducer): Promise<void> {
       const sent = await sender.send(revive(message.topicMessages), message.context, () => message.term > cancelledThrough);
       reply({ type: 'sent', id: message.id, stateOffsets: offsetsOf(config.stateTopic, 0, sent) });
     } else if (message.type === 'transaction') {
-      if (renewed) {
-        await producer.connect();
-        renewed = false;
-      }
       const transaction = await producer.transaction();
       try {
         const sent = await sender.send(revive(message.topicMessages), message.context, () => false, transaction);
@@ -110,7 +77,7 @@ async function handle(message: ToProducer): Promise<void> {
         reply({ type: 'sent', id: message.id, stateOffsets, statePointer: pointer });
       } catch (err) {
         await transaction.abort().catch(() => undefined);
-        await renewProducerIfStateLost(err);
+        await producer.renewIfStateLost(err);
         throw err;
       }
     }
