@@ -33,23 +33,13 @@ export class RenewingProducer {
   }
 
   /** sendBatch, once more through a new producer if the broker refused this one's sequence numbers. */
-  async sendBatch(batch: ProducerBatch): Promise<RecordMetadata[]> {
-    try {
-      return await (await this.current()).sendBatch(batch);
-    } catch (err) {
-      if (!(await this.renewIfStateLost(err))) throw err;
-      return (await this.current()).sendBatch(batch);
-    }
+  sendBatch(batch: ProducerBatch): Promise<RecordMetadata[]> {
+    return this.renewingOnce((producer) => producer.sendBatch(batch));
   }
 
   /** send, as sendBatch. */
-  async send(record: ProducerRecord): Promise<RecordMetadata[]> {
-    try {
-      return await (await this.current()).send(record);
-    } catch (err) {
-      if (!(await this.renewIfStateLost(err))) throw err;
-      return (await this.current()).send(record);
-    }
+  send(record: ProducerRecord): Promise<RecordMetadata[]> {
+    return this.renewingOnce((producer) => producer.send(record));
   }
 
   /** A transaction of the current producer (after a failed one, call renewIfStateLost with its error). */
@@ -68,6 +58,15 @@ export class RenewingProducer {
     this.producer = this.create();
     this.renewed = true;
     return true;
+  }
+
+  private async renewingOnce<T>(use: (producer: Producer) => Promise<T>): Promise<T> {
+    try {
+      return await use(await this.current());
+    } catch (err) {
+      if (!(await this.renewIfStateLost(err))) throw err;
+      return use(await this.current());
+    }
   }
 
   private async current(): Promise<Producer> {
