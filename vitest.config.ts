@@ -23,7 +23,8 @@ export default defineConfig({
         test: {
           name: 'kafka',
           include: ['test/kafka/**/*.test.ts'],
-          globalSetup: ['test/kafka/global-setup.ts'],
+          // The feedback topic's PostgreSQL case needs the ledger's test database too.
+          globalSetup: ['test/kafka/global-setup.ts', 'test/ledger/postgres-setup.ts'],
           fileParallelism: false,
         },
       },

@@ -4,7 +4,9 @@ import { Kafka } from '../kafka/kafkajs.js';
 import { loadConfig } from '../config/load.js';
 import { Broker, TopicName } from '../config/kafka.js';
 import { clientOptions, producerOptions, type ConnectionConfig } from '../kafka/client-options.js';
-import { INPUT_PRODUCER, sendInput } from '../kafka/send-input.js';
+import { INPUT_PRODUCER, partitionCount, sendInput, UnkeyedPartitions } from '../kafka/send-input.js';
+import { RenewingProducer } from '../kafka/renewing-producer.js';
+import { untilServed } from '../kafka/topics.js';
 import { compileFieldPath, type FieldReader } from '../rules/field-path.js';
 import { readRawLines } from '../source/raw-lines.js';
 import { createLogger } from './logger.js';
@@ -60,10 +62,10 @@ async function produce(opts: ProduceOptions): Promise<void> {
 
   const log = createLogger(process.env.ALERTGATE_LOG_LEVEL || 'warn');
   const kafka = new Kafka(clientOptions(await connectionConfig(opts), log));
-  await ensureTopic(kafka, topic.data, opts.create === true, partitions, replicationFactor);
+  const unkeyed = new UnkeyedPartitions(await ensureTopic(kafka, topic.data, opts.create === true, partitions, replicationFactor));
 
   const input = openUserInput(opts.input);
-  const producer = kafka.producer(producerOptions({ producer: INPUT_PRODUCER }));
+  const producer = new RenewingProducer(() => kafka.producer(producerOptions({ producer: INPUT_PRODUCER })), log);
   await producer.connect();
   let sent = 0;
   let keyed = 0;
@@ -75,12 +77,12 @@ async function produce(opts: ProduceOptions): Promise<void> {
         if (key !== undefined) keyed++;
         pending.push({ key: key ?? null, value: line });
         if (pending.length >= batchSize) {
-          sent += await sendInput(producer, topic.data, pending);
+          sent += await sendInput(producer, topic.data, pending, unkeyed);
           pending = [];
         }
       }
     }
-    if (pending.length > 0) sent += await sendInput(producer, topic.data, pending);
+    if (pending.length > 0) sent += await sendInput(producer, topic.data, pending, unkeyed);
   } finally {
     await producer.disconnect();
   }
@@ -122,13 +124,17 @@ async function connectionConfig(opts: ProduceOptions): Promise<ConnectionConfig>
   return { brokers, clientId: fromConfig?.clientId ?? 'alertgate-produce', ssl: fromConfig?.ssl, sasl: fromConfig?.sasl };
 }
 
-async function ensureTopic(kafka: KafkaClient, topic: string, create: boolean, partitions: number, replicationFactor: number): Promise<void> {
+/** Checks (or creates) the topic; returns its partition count. */
+async function ensureTopic(kafka: KafkaClient, topic: string, create: boolean, partitions: number, replicationFactor: number): Promise<number> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    if ((await admin.listTopics()).includes(topic)) return;
-    if (!create) throw new UserError(`topic "${topic}" does not exist; pass --create (and --partitions <n>) to create it`);
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions, replicationFactor }] });
+    if (!(await admin.listTopics()).includes(topic)) {
+      if (!create) throw new UserError(`topic "${topic}" does not exist; pass --create (and --partitions <n>) to create it`);
+      await admin.createTopics({ waitForLeaders: false, topics: [{ topic, numPartitions: partitions, replicationFactor }] });
+      await untilServed(admin, [topic]);
+    }
+    return await partitionCount(admin, topic);
   } finally {
     await admin.disconnect();
   }

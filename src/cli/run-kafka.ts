@@ -34,7 +34,7 @@ export async function runKafkaWorker(config: Config, kafka: KafkaConfig, resetWa
   const audit = createAuditLog(log, { decisions: config.log.audit.decisions });
   const { ruleset, normalize } = await prepare({ rules: config.rules, format: config.input.format, mapping: config.input.mapping, explanations: config.outputs, explainRulesName: 'outputs.explainRules' });
   log.info({ rules: config.rules, fingerprint: ruleset.fingerprint, promoteRules: ruleset.promoteRules.length, suppressRules: ruleset.suppressRules.length }, 'rules loaded');
-  const ledger = await openWorkerLedger(config, `kafka:${kafka.groupId}`, log, audit);
+  const ledger = await openWorkerLedger(config, { name: `kafka:${kafka.groupId}`, countEachAlertOnce: true }, log, audit);
   ledger?.recordRules(ruleset);
 
   const metrics = new WorkerMetrics();

@@ -99,7 +99,7 @@ async function runWorker(config: Config): Promise<void> {
   log.info({ rules: config.rules, fingerprint: ruleset.fingerprint, promoteRules: ruleset.promoteRules.length, suppressRules: ruleset.suppressRules.length }, 'rules loaded');
   // A file's decision counts replace those of an earlier run of the same file; stdin runs add up.
   const fromFile = config.input.path !== '-';
-  const worker = await openWorkerLedger(config, fromFile ? `run:${resolve(config.input.path)}` : `run:stdin:${new Date().toISOString()}`, log, audit);
+  const worker = await openWorkerLedger(config, { name: fromFile ? `run:${resolve(config.input.path)}` : `run:stdin:${new Date().toISOString()}` }, log, audit);
   if (worker && fromFile) await worker.ledger.resetDecisionCounts(worker.recorder.source);
   worker?.recordRules(ruleset);
   const metrics = new WorkerMetrics();

@@ -27,13 +27,19 @@ export interface WorkerLedger {
   close(): Promise<void>;
 }
 
+/** Names the run's decision counts in the ledger; the Kafka worker counts each alert id once (LedgerRecorderOptions). */
+export interface CountsSource {
+  readonly name: string;
+  readonly countEachAlertOnce?: boolean;
+}
+
 /**
  * Opens `ledger.url` with its recorder, and the cases' escalation and delivery to the configured
  * receivers (undefined without a url). `source` names the run's decision counts.
  */
 export async function openWorkerLedger(
   config: Config,
-  source: string,
+  { name: source, countEachAlertOnce }: CountsSource,
   log: Logger,
   audit: AuditLog,
 ): Promise<WorkerLedger | undefined> {
@@ -58,6 +64,7 @@ export async function openWorkerLedger(
   }
   const recorder = new LedgerRecorder(ledger, {
     source,
+    countEachAlertOnce,
     flushIntervalMs: config.ledger.flushIntervalMs,
     // New cases are escalated at once when there is someone to tell.
     escalate: cases.escalation !== undefined,

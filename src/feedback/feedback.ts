@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { FeedbackAudit } from '../audit/audit-log.js';
+import { storable } from '../ledger/storable-text.js';
 
 /**
  * An analyst's verdict on an incident, in Microsoft Sentinel's classification: a true positive is
@@ -27,7 +28,7 @@ export const VerdictInput = z
   })
   .transform((text): Verdict => (isAlias(text) ? VERDICT_ALIASES[text] : text));
 
-const nonBlank = (max: number) => z.string().max(max).regex(/\S/, 'must not be blank');
+const nonBlank = (max: number) => storable(z.string().max(max).regex(/\S/, 'must not be blank'));
 
 /**
  * What the verdict is about, when the analyst names it: an entity kind of the alerts (`host`,
@@ -37,7 +38,7 @@ const nonBlank = (max: number) => z.string().max(max).regex(/\S/, 'must not be b
 export const EntityRef = z
   .object({
     kind: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an entity kind such as host, src_ip or user, or name for the signature').max(64),
-    value: z.string().min(1).max(512),
+    value: storable(z.string().min(1).max(512)),
   })
   .strict();
 export type EntityRef = z.infer<typeof EntityRef>;
@@ -62,7 +63,7 @@ export const FeedbackBody = z
 export type FeedbackBody = z.infer<typeof FeedbackBody>;
 
 /** One line of `alertgate feedback import`, and one message of the Kafka feedback topic: a body plus its incident. */
-export const FeedbackLine = FeedbackBody.extend({ incidentId: z.string().min(1).max(200) }).strict();
+export const FeedbackLine = FeedbackBody.extend({ incidentId: storable(z.string().min(1).max(200)) }).strict();
 export type FeedbackLine = z.infer<typeof FeedbackLine>;
 
 /** A recorded verdict, as the ledger keeps it (history included). */

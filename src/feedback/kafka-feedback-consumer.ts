@@ -1,7 +1,9 @@
-import type { Consumer, EachMessagePayload, Kafka, Producer } from 'kafkajs';
+import type { Consumer, EachMessagePayload, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Ledger } from '../ledger/ledger.js';
+import { RenewingProducer } from '../kafka/renewing-producer.js';
+import { refusedAsData } from '../ledger/storable-text.js';
 import { deadLetter } from '../pipeline/dead-letter.js';
 import { feedbackAuditOf } from './feedback.js';
 import { parseFeedback } from './import-file.js';
@@ -30,6 +32,8 @@ export interface FeedbackConsumerStats {
   duplicates: number;
   unknownIncident: number;
   malformed: number;
+  /** Valid verdicts the ledger refused as data (it cannot store them): dead-lettered, not tried again. */
+  unstorable: number;
   deadLettered: number;
 }
 
@@ -41,21 +45,24 @@ export interface FeedbackConsumerStats {
  * A message that is not a valid verdict, or names an incident the ledger does not know, is logged
  * (topic, partition, offset, reason: never the whole value), counted and, when a dead-letter topic
  * is configured, sent there with `alertgate-error` and `alertgate-source-*` headers; the consumer
- * goes on. A ledger failure is not skipped: kafkajs retries the message.
+ * goes on. Text the ledger cannot store (NUL, a lone surrogate) is refused by the schema; a verdict the
+ * ledger still refuses as data (refusedAsData) is dead-lettered the same way, since it would fail
+ * again forever and hold up every verdict after it. Any other ledger failure (unreachable, busy) is not
+ * skipped: kafkajs retries the message.
  */
 export class KafkaFeedbackConsumer {
-  readonly stats: FeedbackConsumerStats = { received: 0, recorded: 0, duplicates: 0, unknownIncident: 0, malformed: 0, deadLettered: 0 };
+  readonly stats: FeedbackConsumerStats = { received: 0, recorded: 0, duplicates: 0, unknownIncident: 0, malformed: 0, unstorable: 0, deadLettered: 0 };
   private readonly waiters: { count: number; resolve: () => void }[] = [];
 
   private constructor(
     private readonly options: FeedbackConsumerOptions,
     private readonly consumer: Consumer,
-    private readonly producer: Producer | undefined,
+    private readonly producer: RenewingProducer | undefined,
   ) {}
 
   static async start(options: FeedbackConsumerOptions): Promise<KafkaFeedbackConsumer> {
     const consumer = options.kafka.consumer({ groupId: options.groupId, sessionTimeout: options.sessionTimeoutMs ?? 10_000, allowAutoTopicCreation: false, maxWaitTimeInMs: 1_000 });
-    const producer = options.deadLetterTopic ? options.kafka.producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 }) : undefined;
+    const producer = options.deadLetterTopic ? new RenewingProducer(() => options.kafka.producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 }), options.log) : undefined;
     const self = new KafkaFeedbackConsumer(options, consumer, producer);
     try {
       await producer?.connect();
@@ -93,8 +100,14 @@ export class KafkaFeedbackConsumer {
       this.stats.malformed++;
       await this.reject(source, text, parsed.problems.join('; '));
     } else {
-      const result = await this.options.ledger.addFeedback(parsed.feedback, `kafka:${topic}`);
-      if (result.status === 'not_found') {
+      const result = await this.options.ledger.addFeedback(parsed.feedback, `kafka:${topic}`).catch((err: unknown) => {
+        if (refusedAsData(err)) return { status: 'unstorable' as const, why: (err as Error).message };
+        throw err;
+      });
+      if (result.status === 'unstorable') {
+        this.stats.unstorable++;
+        await this.reject(source, text, `the ledger cannot store it: ${result.why}`);
+      } else if (result.status === 'not_found') {
         this.stats.unknownIncident++;
         await this.reject(source, text, `unknown incident ${parsed.feedback.incidentId}`);
       } else if (result.status === 'duplicate') this.stats.duplicates++;

@@ -10,23 +10,27 @@ import { INCIDENT_SEVERITIES } from '../incidents/index.js';
 import type { CaseActionInput, CaseChange } from '../ledger/case-store.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { SINCE_PATTERN, sinceMsOf } from '../ledger/since.js';
+import { storable } from '../ledger/storable-text.js';
 import { ApiError, ErrorBody } from './api-error.js';
 import { defineRoute, ledgerOf, type ApiContext, type Route } from './route.js';
 
-const CaseParams = z.object({ id: z.string().min(1).max(200).describe('case id (case-…), or the id of one of its incidents (inc-…)') }).strict();
+/** A case named in a path: its id, or the id of one of its incidents. */
+export const caseId = storable(z.string().min(1).max(200)).describe('case id (case-…), or the id of one of its incidents (inc-…)');
+export const CaseParams = z.object({ id: caseId }).strict();
 const Severity = z.enum(INCIDENT_SEVERITIES);
-const note = z.string().max(4000).regex(/\S/, 'must not be blank');
+/** What a person writes on a case (a note, a reason): text PostgreSQL can store. */
+export const note = storable(z.string().max(4000).regex(/\S/, 'must not be blank'));
 const Flag = z.string().regex(CASE_FLAG, 'a flag: lowercase letters, digits and "-" (personal-data, material)').describe('a flag such as personal-data or material (docs/obligations.md)');
 
 const ListQuery = z
   .object({
     state: CaseState.optional().describe('open, acknowledged, contained, resolved, closed or reopened'),
     severity: Severity.optional(),
-    rule: z.string().min(1).optional().describe('cases with an incident of this rule'),
+    rule: storable(z.string().min(1)).optional().describe('cases with an incident of this rule'),
     since: z.string().regex(SINCE_PATTERN, 'expected an ISO date-time or a duration such as 7d').optional().describe('first seen at or after: an ISO date-time, or a duration back from the newest incident (event time)'),
     until: z.iso.datetime({ offset: true }).optional().describe('first seen at or before (ISO date-time)'),
     classification: Classification.optional(),
-    assignee: z.string().min(1).optional(),
+    assignee: storable(z.string().min(1)).optional(),
     limit: z.coerce.number().int().min(1).max(1000).default(100),
     offset: z.coerce.number().int().min(0).default(0),
   })
@@ -50,7 +54,7 @@ export type CaseActionOutcome = z.infer<typeof CaseActionOutcome>;
 /** The body of each action (every one takes a note for the timeline). */
 export const ACTION_BODIES = {
   acknowledge: z.object({ note: note.optional() }).strict(),
-  assign: z.object({ assignee: z.string().min(1).max(200), note: note.optional() }).strict(),
+  assign: z.object({ assignee: storable(z.string().min(1).max(200)), note: note.optional() }).strict(),
   classify: z.object({ classification: Classification, note: note.optional() }).strict(),
   flag: z.object({ flag: Flag, note: note.optional() }).strict(),
   unflag: z.object({ flag: Flag, note: note.optional() }).strict(),
@@ -143,8 +147,8 @@ function actionRoute(action: CaseAction, summary: string): Route {
 const NotificationQuery = z
   .object({
     status: z.enum(['pending', 'delivered', 'dead']).optional().describe('dead: the dead letters'),
-    receiver: z.string().min(1).optional(),
-    case: z.string().min(1).optional().describe('a case id'),
+    receiver: storable(z.string().min(1)).optional(),
+    case: storable(z.string().min(1)).optional().describe('a case id'),
     limit: z.coerce.number().int().min(1).max(1000).default(100),
     offset: z.coerce.number().int().min(0).default(0),
   })

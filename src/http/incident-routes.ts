@@ -3,10 +3,11 @@ import { feedbackAuditOf, FeedbackBody, FeedbackOutcome, Verdict } from '../feed
 import { IncidentRecord } from '../incidents/index.js';
 import { LedgerIncident } from '../ledger/records.js';
 import { sinceField, sinceMsOf } from '../ledger/since.js';
+import { storable } from '../ledger/storable-text.js';
 import { ApiError, ErrorBody } from './api-error.js';
 import { defineRoute, ledgerOf, type Route } from './route.js';
 
-const IncidentParams = z.object({ id: z.string().min(1).max(200).describe('incident id (inc-…)') }).strict();
+const IncidentParams = z.object({ id: storable(z.string().min(1).max(200)).describe('incident id (inc-…)') }).strict();
 
 const IncidentList = z
   .object({
@@ -20,7 +21,7 @@ const ListQuery = z
   .object({
     status: z.enum(['open', 'closed']).optional().describe('the incident\'s state'),
     verdict: z.enum([...Verdict.options, 'unreviewed']).optional().describe('the current verdict, or unreviewed'),
-    rule: z.string().min(1).optional().describe('the rule that opened it'),
+    rule: storable(z.string().min(1)).optional().describe('the rule that opened it'),
     since: sinceField('7d')
       .optional()
       .describe('first seen at or after: an ISO date-time, or a duration back from the newest incident (event time)'),

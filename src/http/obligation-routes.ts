@@ -2,14 +2,15 @@ import { z } from 'zod';
 import { CaseEvent } from '../cases/case-record.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { ObligationState, ObligationStatus } from '../obligations/obligation-record.js';
+import { storable } from '../ledger/storable-text.js';
 import { ApiError, ErrorBody } from './api-error.js';
+import { caseId, note } from './case-routes.js';
 import { defineRoute, ledgerOf, type ApiContext, type Route } from './route.js';
 
-const note = z.string().max(4000).regex(/\S/, 'must not be blank');
 const Params = z
   .object({
-    id: z.string().min(1).max(200).describe('case id (case-…), or the id of one of its incidents (inc-…)'),
-    name: z.string().min(1).max(64).describe('the obligation, by its name in the obligations file'),
+    id: caseId,
+    name: storable(z.string().min(1).max(64)).describe('the obligation, by its name in the obligations file'),
   })
   .strict();
 
@@ -51,7 +52,7 @@ export const obligationRoutes: readonly Route[] = [
     query: z
       .object({
         status: ObligationState.optional(),
-        case: z.string().min(1).optional().describe('a case id'),
+        case: storable(z.string().min(1)).optional().describe('a case id'),
         limit: z.coerce.number().int().min(1).max(1000).default(100),
       })
       .strict(),

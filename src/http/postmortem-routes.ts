@@ -2,11 +2,9 @@ import { z } from 'zod';
 import type { Ledger } from '../ledger/ledger.js';
 import { postmortemDraft, type Opening } from '../postmortems/draft.js';
 import { ApiError, ErrorBody } from './api-error.js';
-import { CaseActionOutcome } from './case-routes.js';
+import { CaseActionOutcome, CaseParams, note } from './case-routes.js';
 import { defineRoute, ledgerOf, type ApiContext, type Route } from './route.js';
 
-const CaseParams = z.object({ id: z.string().min(1).max(200).describe('case id (case-…), or the id of one of its incidents (inc-…)') }).strict();
-const note = z.string().max(4000).regex(/\S/, 'must not be blank');
 
 async function caseIdOf(ledger: Ledger, id: string): Promise<string> {
   const found = await ledger.cases.resolveId(id);

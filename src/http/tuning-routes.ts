@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { Percent } from '../config/tuning.js';
 import { TuningChange } from '../ledger/records.js';
 import { sinceField } from '../ledger/since.js';
+import { storable } from '../ledger/storable-text.js';
 import { TuningConflict } from '../tune/apply.js';
 import { RuleFileRefused } from '../tune/rule-file-path.js';
 import { TuneReport } from '../tune/report.js';
@@ -65,8 +66,8 @@ export const tuningRoutes: readonly Route[] = [
         ...Guardrails,
         minRecall: z.number().min(0).max(1).optional(),
         minVerdicts: z.number().int().min(1).optional(),
-        rules: z.array(z.string().min(1)).optional().describe('only these rules'),
-        reason: z.string().regex(/\S/, 'must not be blank').max(2000).optional().describe('why (recorded); default: the evidence'),
+        rules: z.array(storable(z.string().min(1))).optional().describe('only these rules'),
+        reason: storable(z.string().regex(/\S/, 'must not be blank').max(2000)).optional().describe('why (recorded); default: the evidence'),
       })
       .strict(),
     responses: {
@@ -85,7 +86,7 @@ export const tuningRoutes: readonly Route[] = [
     path: '/tuning/changes',
     role: 'viewer',
     summary: 'Tuning changes in the ledger, oldest first.',
-    query: z.object({ rule: z.string().min(1).optional() }).strict(),
+    query: z.object({ rule: storable(z.string().min(1)).optional() }).strict(),
     responses: { 200: { description: 'the changes', schema: z.object({ changes: z.array(ChangeSummary) }).strict() } },
     async handle({ query }, ctx) {
       return { status: 200, body: { changes: (await ledgerOf(ctx).tuningChanges(query.rule)).map(summary) } };
@@ -96,8 +97,8 @@ export const tuningRoutes: readonly Route[] = [
     path: '/tuning/changes/:id/revert',
     role: 'engineer',
     summary: 'Writes the rule file back as it was before the change, byte for byte, and reloads the rules; refused if the file changed since.',
-    params: z.object({ id: z.string().min(1).max(100) }).strict(),
-    body: z.object({ reason: z.string().regex(/\S/, 'must not be blank').max(2000) }).strict(),
+    params: z.object({ id: storable(z.string().min(1).max(100)) }).strict(),
+    body: z.object({ reason: storable(z.string().regex(/\S/, 'must not be blank').max(2000)) }).strict(),
     responses: {
       200: { description: 'reverted', schema: z.object({ change: ChangeSummary, reload: ReloadResult.nullable() }).strict() },
       404: { description: 'unknown change', schema: ErrorBody },

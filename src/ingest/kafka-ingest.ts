@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { Admin, Kafka, Message, Producer } from 'kafkajs';
+import type { Admin, Kafka, Message } from 'kafkajs';
 import type { Logger } from 'pino';
 import { producerOptions } from '../kafka/client-options.js';
-import { INPUT_PRODUCER, sendInput } from '../kafka/send-input.js';
+import { RenewingProducer } from '../kafka/renewing-producer.js';
+import { INPUT_PRODUCER, partitionCount, sendInput, UnkeyedPartitions } from '../kafka/send-input.js';
 import type { Normalizer } from '../normalize/index.js';
 import { FORMAT_HEADER, normalizerNamed } from '../pipeline/line-format.js';
 import { MAX_LISTED_DEAD_LETTERS, Requests, type IngestBatch, type IngestOutcome, type IngestTarget } from './target.js';
@@ -50,8 +51,9 @@ export class KafkaIngest implements IngestTarget {
 
   private constructor(
     private readonly options: KafkaIngestOptions,
-    private readonly producer: Producer,
+    private readonly producer: RenewingProducer,
     private readonly admin: Admin,
+    private readonly unkeyed: UnkeyedPartitions,
   ) {
     this.maxLineBytes = options.maxLineBytes;
     this.retryAfterSeconds = options.retryAfterSeconds;
@@ -60,16 +62,19 @@ export class KafkaIngest implements IngestTarget {
   }
 
   static async start(options: KafkaIngestOptions): Promise<KafkaIngest> {
-    const producer = options.kafka.producer(producerOptions({ producer: INPUT_PRODUCER }));
+    const producer = new RenewingProducer(() => options.kafka.producer(producerOptions({ producer: INPUT_PRODUCER })), options.log);
     const admin = options.kafka.admin();
     await producer.connect();
+    let unkeyed: UnkeyedPartitions;
     try {
       await admin.connect();
+      unkeyed = new UnkeyedPartitions(await partitionCount(admin, options.topic));
     } catch (err) {
+      await admin.disconnect().catch(() => undefined);
       await producer.disconnect().catch(() => undefined);
       throw err;
     }
-    return new KafkaIngest(options, producer, admin);
+    return new KafkaIngest(options, producer, admin, unkeyed);
   }
 
   async behind(): Promise<string | undefined> {
@@ -99,7 +104,7 @@ export class KafkaIngest implements IngestTarget {
       // A multi-alert record has no one alert id to key it by.
       messages.push({ key: result.ok === true ? result.alert.id : null, value: line.text, ...(headers ? { headers } : {}) });
     }
-    await this.requests.track(sendInput(this.producer, this.options.topic, messages));
+    await this.requests.track(sendInput(this.producer, this.options.topic, messages, this.unkeyed));
     this.options.log.info({ request, tokenName: batch.tokenName, topic: this.options.topic, lines: batch.lines.length, produced: messages.length, deadLettered: deadLetters.length }, 'HTTP input produced');
     return {
       request,

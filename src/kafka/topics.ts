@@ -34,7 +34,7 @@ export async function ensureTopics(admin: Admin, plan: TopicPlan): Promise<strin
   }
   // false when another worker created them first: they exist either way.
   await admin.createTopics({
-    waitForLeaders: true,
+    waitForLeaders: false,
     topics: missing.map((topic) => {
       const special = plan.special?.get(topic);
       return {
@@ -45,5 +45,42 @@ export async function ensureTopics(admin: Admin, plan: TopicPlan): Promise<strin
       };
     }),
   });
+  await untilServed(admin, missing);
   return missing;
+}
+
+/** What a broker answers about a partition it has not taken up yet (just created, or just restarted). */
+const NOT_YET_SERVED = new Set(['LEADER_NOT_AVAILABLE', 'UNKNOWN_TOPIC_OR_PARTITION', 'NOT_LEADER_FOR_PARTITION', 'NOT_LEADER_OR_FOLLOWER']);
+
+/**
+ * Waits until every partition of `topics` has a leader that serves it (answers for its offsets), so
+ * producing or seeking right away works. kafkajs' `waitForLeaders` waits only while the metadata says
+ * LEADER_NOT_AVAILABLE; a broker that has not applied the new topic yet (notably just after a restart)
+ * answers "This server does not host this topic-partition", which kafkajs takes as a failure of the
+ * creation. The broker's state is polled (every 100 ms): it tells no one when it is done.
+ */
+export async function untilServed(admin: Admin, topics: readonly string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (const topic of topics) {
+    for (;;) {
+      let why: unknown;
+      try {
+        const [metadata] = (await admin.fetchTopicMetadata({ topics: [topic] })).topics;
+        const leaderless = metadata?.partitions.filter((p) => p.leader < 0 || p.partitionErrorCode !== 0) ?? [];
+        // ListOffsets goes to each partition's leader: it answers once the leader holds the partition's log.
+        if (metadata && metadata.partitions.length > 0 && leaderless.length === 0 && (await admin.fetchTopicOffsets(topic)).length === metadata.partitions.length) break;
+        why = `partitions without a serving leader: ${leaderless.map((p) => p.partitionId).join(', ') || 'none listed yet'}`;
+      } catch (err) {
+        if (!notYetServed(err)) throw err;
+        why = err;
+      }
+      if (Date.now() > deadline) throw new Error(`topic ${topic} is not served after ${timeoutMs} ms: ${why instanceof Error ? why.message : String(why)}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+function notYetServed(err: unknown): boolean {
+  const types = [err, (err as { cause?: unknown }).cause, ...((err as { errors?: unknown[] }).errors ?? [])].map((e) => (e as { type?: unknown } | undefined)?.type);
+  return types.some((type) => typeof type === 'string' && NOT_YET_SERVED.has(type));
 }

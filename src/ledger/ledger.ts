@@ -32,8 +32,21 @@ export interface LedgerBatch {
   readonly openings: readonly { incidentId: string; alertId: string; decisionJson: string; alert: OpeningAlert }[];
   /** Decision counts per (rule, decision, event-time hour), added to what the source already has. */
   readonly counts: readonly DecisionCount[];
+  /**
+   * Decisions counted once per alert id and source (a source that counts each alert once): added to
+   * the counts unless the source counted that alert id before (a chunk sent again after a crash).
+   */
+  readonly counted?: readonly CountedDecision[];
   readonly source: string;
 }
+
+/** One alert's decision, counted once per (source, alert id). */
+export interface CountedDecision extends Omit<DecisionCount, 'count'> {
+  readonly alertId: string;
+}
+
+/** How long a source remembers the alert ids it counted: a chunk sent again comes far sooner (at the next takeover). */
+export const COUNT_ONCE_HORIZON_MS = DAY_MS;
 
 export interface IncidentFilter {
   readonly status?: 'open' | 'closed' | undefined;
@@ -158,7 +171,8 @@ export class Ledger implements LedgerStats {
           .onConflict((oc) => oc.column('incident_id').doNothing())
           .execute();
       }
-      for (const chunk of chunks(batch.counts)) {
+      const counts = mergeCounts([...batch.counts, ...(await countOnce(trx, batch.source, batch.counted ?? [], this.now()))]);
+      for (const chunk of chunks(counts)) {
         await trx
           .insertInto('decision_counts')
           .values(chunk.map((c) => ({ source: batch.source, rule_id: c.ruleId, decision: c.decision, bucket_ms: c.bucketMs, count: c.count })))
@@ -174,6 +188,7 @@ export class Ledger implements LedgerStats {
   /** Forgets a source's decision counts: a replay of the same input replaces its counts instead of adding to them. */
   async resetDecisionCounts(source: string): Promise<void> {
     await this.db.deleteFrom('decision_counts').where('source', '=', source).execute();
+    await this.db.deleteFrom('counted_alerts').where('source', '=', source).execute();
   }
 
   /** Records the versions of the rules a run decides with (each definition once). */
@@ -630,6 +645,41 @@ function tuningChangeOf(row: TuningChangeRow): TuningChange {
   });
 }
 
-function* chunks<T>(items: readonly T[]): Generator<T[]> {
-  for (let i = 0; i < items.length; i += CHUNK) yield items.slice(i, i + CHUNK);
+function* chunks<T>(items: readonly T[], size = CHUNK): Generator<T[]> {
+  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
+}
+
+/** Counted alert ids per INSERT: three parameters a row, a chunk's worth in a few statements. */
+const COUNTED_CHUNK = 2_000;
+
+/**
+ * The decisions of alert ids the source has not counted yet, as counts (remembering the ids); the
+ * ids it counted more than COUNT_ONCE_HORIZON_MS ago are forgotten.
+ */
+async function countOnce(trx: Transaction<LedgerTables>, source: string, counted: readonly CountedDecision[], now: number): Promise<DecisionCount[]> {
+  if (counted.length === 0) return [];
+  const first = new Map<string, CountedDecision>();
+  for (const c of counted) if (!first.has(c.alertId)) first.set(c.alertId, c);
+  const tallies: DecisionCount[] = [];
+  for (const chunk of chunks([...first.values()], COUNTED_CHUNK)) {
+    const fresh = await trx
+      .insertInto('counted_alerts')
+      .values(chunk.map((c) => ({ source, alert_id: c.alertId, recorded_at_ms: now })))
+      .onConflict((oc) => oc.columns(['source', 'alert_id']).doNothing())
+      .returning('alert_id')
+      .execute();
+    for (const { alert_id } of fresh) tallies.push({ ...first.get(alert_id)!, count: 1 });
+  }
+  await trx.deleteFrom('counted_alerts').where('source', '=', source).where('recorded_at_ms', '<', now - COUNT_ONCE_HORIZON_MS).execute();
+  return tallies;
+}
+
+/** One row per (rule, decision, hour): an INSERT … ON CONFLICT may not touch a row twice. */
+function mergeCounts(counts: readonly DecisionCount[]): DecisionCount[] {
+  const merged = new Map<string, DecisionCount>();
+  for (const c of counts) {
+    const key = `${c.ruleId}\u0000${c.decision}\u0000${c.bucketMs}`;
+    merged.set(key, { ruleId: c.ruleId, decision: c.decision, bucketMs: c.bucketMs, count: (merged.get(key)?.count ?? 0) + c.count });
+  }
+  return [...merged.values()];
 }

@@ -2,7 +2,7 @@ import { DECISION_KINDS, type DecisionKind } from '../decide/decision-record.js'
 import type { IncidentRecord } from '../incidents/index.js';
 import type { DecisionFacts, PipelineSinks } from '../pipeline/pipeline.js';
 import type { CaseChange } from './case-store.js';
-import type { LedgerBatch } from './ledger.js';
+import type { CountedDecision, LedgerBatch } from './ledger.js';
 import { hourBucketMs } from './records.js';
 
 const DECISION_INDEX = { promote: 0, suppress: 1, pass: 2, duplicate: 3 } as const satisfies Record<DecisionKind, number>;
@@ -15,6 +15,12 @@ export interface LedgerWriter {
 export interface LedgerRecorderOptions {
   /** Names the run's decision counts in the ledger: `replay:<input>`, `run:<input>`, `kafka:<group>`. */
   readonly source: string;
+  /**
+   * Count each alert id's decision once for this source (the Kafka worker: a chunk decided and sent
+   * again after a crash must not count twice). `duplicate` decisions are counted as they come: each
+   * copy is one.
+   */
+  readonly countEachAlertOnce?: boolean;
   /** New cases are due for escalation at once (a worker that notifies people); off for replay. */
   readonly escalate?: boolean;
   /** Sees the case events each flush wrote (audit log, the escalation's wake-up). */
@@ -51,6 +57,8 @@ export class LedgerRecorder {
   private openings: Opening[] = [];
   /** Event-time hour → rule id ('' for pass) → counts by DECISION_INDEX. */
   private counts = new Map<number, Map<string, number[]>>();
+  /** With countEachAlertOnce: the decisions to count once per alert id. */
+  private counted: CountedDecision[] = [];
   private lastBucket = Number.NaN;
   private lastBucketCounts: Map<string, number[]> | undefined;
   private lastFlushMs: number;
@@ -97,6 +105,10 @@ export class LedgerRecorder {
     }
     if (!this.counting) return;
     const bucket = hourBucketMs(facts.timeMs);
+    if (this.options.countEachAlertOnce && facts.decision !== 'duplicate') {
+      this.counted.push({ alertId, ruleId: facts.ruleId ?? '', decision: facts.decision, bucketMs: bucket });
+      return;
+    }
     let perRule = this.lastBucketCounts;
     if (bucket !== this.lastBucket || perRule === undefined) {
       perRule = this.counts.get(bucket);
@@ -130,21 +142,26 @@ export class LedgerRecorder {
 
   private async writeBuffered(): Promise<void> {
     this.lastFlushMs = this.now();
-    if (this.incidents.size === 0 && this.openings.length === 0 && this.counts.size === 0) return;
+    if (this.incidents.size === 0 && this.openings.length === 0 && this.counts.size === 0 && this.counted.length === 0) return;
     const incidents = this.incidents;
     const openings = this.openings;
     const counts = this.counts;
+    const counted = this.counted;
     this.incidents = new Map();
     this.openings = [];
     this.counts = new Map();
+    this.counted = [];
     this.lastBucketCounts = undefined;
     this.lastBucket = Number.NaN;
     let changes: readonly CaseChange[] | void;
     try {
-      changes = await this.ledger.writeBatch({ incidents: [...incidents.values()], openings, counts: countRows(counts), source: this.options.source }, { escalate: this.options.escalate ?? false });
+      changes = await this.ledger.writeBatch(
+        { incidents: [...incidents.values()], openings, counts: countRows(counts), counted, source: this.options.source },
+        { escalate: this.options.escalate ?? false },
+      );
     } catch (err) {
       this.stats.failedFlushes++;
-      this.restore(incidents, openings, counts);
+      this.restore(incidents, openings, counts, counted);
       throw err;
     }
     this.stats.flushes++;
@@ -154,9 +171,10 @@ export class LedgerRecorder {
   }
 
   /** Puts a failed flush's records back under what arrived since (newer incident records win; counts add). */
-  private restore(incidents: Map<string, IncidentRecord>, openings: Opening[], counts: Map<number, Map<string, number[]>>): void {
+  private restore(incidents: Map<string, IncidentRecord>, openings: Opening[], counts: Map<number, Map<string, number[]>>, counted: CountedDecision[]): void {
     for (const [id, record] of incidents) if (!this.incidents.has(id)) this.incidents.set(id, record);
     this.openings = [...openings, ...this.openings];
+    this.counted = [...counted, ...this.counted];
     for (const [bucket, perRule] of counts) {
       let into = this.counts.get(bucket);
       if (into === undefined) this.counts.set(bucket, (into = new Map()));

@@ -53,6 +53,14 @@ export const DecisionCountRow = z.object({
 });
 export type DecisionCountRow = z.infer<typeof DecisionCountRow>;
 
+/** An alert whose decision a source counted (sources that count each alert once). */
+export const CountedAlertRow = z.object({
+  source: z.string(),
+  alert_id: z.string(),
+  recorded_at_ms: ms,
+});
+export type CountedAlertRow = z.infer<typeof CountedAlertRow>;
+
 export const FeedbackRow = z.object({
   id: z.string(),
   incident_id: z.string(),
@@ -266,6 +274,7 @@ export interface LedgerTables {
   incidents: IncidentRow;
   incident_openings: IncidentOpeningRow;
   decision_counts: DecisionCountRow;
+  counted_alerts: CountedAlertRow;
   feedback: FeedbackRow;
   rule_versions: RuleVersionRow;
   tuning_changes: TuningChangeRow;

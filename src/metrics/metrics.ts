@@ -3,6 +3,7 @@ import { FORMAT_NAMES } from '../normalize/index.js';
 import { DEAD_LETTER_REASONS } from '../pipeline/dead-letter.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import type { CompiledRuleSet } from '../rules/ruleset.js';
+import { RETRY_LOOPS } from '../kafka/retry-status.js';
 import type { KafkaWorkerStats } from '../worker/kafka-worker.js';
 import { histogramSamples, registerFamily, type FamilySpec, type MetricType, type Sample } from './collected-metric.js';
 import type { LedgerStats } from './ledger-stats.js';
@@ -336,6 +337,26 @@ export class WorkerMetrics {
       kafkaCounter('alertgate_kafka_commit_failures_total', 'Offset commits that failed (the next one carries the offsets).', 'commitFailures'),
       kafkaCounter('alertgate_kafka_send_retries_total', "Sends of a batch's outputs that failed and were tried again.", 'sendRetries'),
       kafkaCounter('alertgate_kafka_consumer_restarts_total', 'Times the worker started its Kafka consumer again after a crash kafkajs did not recover from.', 'consumerRestarts'),
+      family(
+        'alertgate_kafka_retries_total',
+        'counter',
+        'Attempts of a Kafka retry loop that failed and were tried again after a backoff, by loop (commit, produce, takeover, transaction, consumer_restart).',
+        () => {
+          const retries = this.kafka?.().retries;
+          return RETRY_LOOPS.map((loop) => ({ labels: { loop }, value: retries?.[loop] ?? 0 }));
+        },
+        ['loop'],
+      ),
+      family(
+        'alertgate_kafka_retry_failing',
+        'gauge',
+        "1 while a Kafka retry loop's last attempt failed (the worker is not ready meanwhile), else 0, by loop.",
+        () => {
+          const failing = new Set(this.kafka?.().failing ?? []);
+          return RETRY_LOOPS.map((loop) => ({ labels: { loop }, value: failing.has(loop) ? 1 : 0 }));
+        },
+        ['loop'],
+      ),
       family(
         'alertgate_kafka_consumer_lag_messages',
         'gauge',

@@ -1,6 +1,8 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Admin, Consumer, Message, TopicMessages } from 'kafkajs';
 import type { Logger } from 'pino';
+import { jitteredBackoffMs } from '../kafka/backoff.js';
+import type { RetryStatus } from '../kafka/retry-status.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import type { CompiledRuleSet } from '../rules/ruleset.js';
 import type { BatchOutputs } from '../sinks/kafka/batch-outputs.js';
@@ -8,7 +10,8 @@ import type { ProducerThread } from '../sinks/kafka/producer-thread.js';
 import { MergedPartitions, type MergedRecord, type SourceMessage, type TopicPartition } from '../source/kafka/merged-partitions.js';
 import type { ChunkProcessor } from './chunk-processor.js';
 import { Wakeup } from './wakeup.js';
-import { checkpointMessages, chunkMessage, StateLogReader, type Checkpoint, type ChunkRecord, type Position } from './state-log.js';
+import { slicedJsonBytes } from './sliced-json.js';
+import { checkpointParts, chunkMessage, StateLogReader, type Checkpoint, type ChunkRecord, type Position } from './state-log.js';
 
 export interface DeciderOptions {
   readonly consumer: Consumer;
@@ -27,6 +30,8 @@ export interface DeciderOptions {
   /** Most bytes per checkpoint part (a message). */
   readonly checkpointPartBytes: number;
   readonly log: Logger;
+  /** Counts the retries of the commit, takeover and transaction loops and says which are failing. */
+  readonly retry: RetryStatus;
   readonly now?: () => number;
 }
 
@@ -86,6 +91,12 @@ class Term {
   /** The newest chunk whose outputs are on the broker (a checkpoint after it may be written). */
   ackedSeq = 0;
   committing: Promise<void> | undefined;
+  /** Commits that failed in a row: the backoff before the next one grows with them. */
+  commitFailures = 0;
+  /** Ledger flushes before a checkpoint that failed in a row (the checkpoint waits for the ledger). */
+  ledgerFailures = 0;
+  /** The next commit after a failed one, once its backoff has passed. */
+  commitRetry: ReturnType<typeof setTimeout> | undefined;
   /** Decided, not yet sent (at-least-once sends a chunk's outputs after its chunk record is on the broker). */
   pending: DecidedChunk | undefined;
   /** Serialized after a chunk; written once that chunk's outputs are on the broker. */
@@ -187,6 +198,8 @@ export class Decider {
         if (!this.full.has(source)) consumer.resume([{ topic: tp.topic, partitions: [tp.partition] }]);
       }
       this.options.log.info({ partitions: inputs.length }, 'kept the input partitions after a rebalance');
+      // A commit while the consumer was away may have done nothing (kafkajs drops it): commit again.
+      term.commitDue = true;
       this.commitSoon(term);
       this.wakeup.notify();
       return;
@@ -270,6 +283,8 @@ export class Decider {
   private endTerm(why: string): void {
     const term = this.term!;
     term.active = false;
+    clearTimeout(term.commitRetry);
+    this.options.retry.recovered('commit');
     this.options.producer.cancel(term.epoch);
     this.term = undefined;
     // A change belongs to the state this term held: the next owner restores its own.
@@ -286,14 +301,22 @@ export class Decider {
 
   /** Takes the partitions over, trying again (with backoff) while the assignment stands. */
   private async takeOver(placeholder: Term, inputs: TopicPartition[]): Promise<void> {
-    for (let attempt = 1; placeholder.active && !this.stopping; attempt++) {
-      try {
-        await this.startTerm(placeholder, inputs);
-        return;
-      } catch (err) {
-        this.options.log.error({ err, attempt }, 'taking over the input partitions failed; trying again');
-        await this.wakeup.wait(Math.min(10_000, 250 * 2 ** Math.min(attempt - 1, 6)));
+    const { log, retry } = this.options;
+    try {
+      for (let attempt = 1; placeholder.active && !this.stopping; attempt++) {
+        try {
+          await this.startTerm(placeholder, inputs);
+          return;
+        } catch (err) {
+          retry.failed('takeover');
+          const retryInMs = jitteredBackoffMs(attempt);
+          log.error({ err, attempt, retryInMs }, 'taking over the input partitions failed; trying again');
+          // A stop or a new assignment wakes it early.
+          await this.wakeup.wait(retryInMs);
+        }
       }
+    } finally {
+      retry.recovered('takeover');
     }
   }
 
@@ -360,7 +383,7 @@ export class Decider {
       processor.pipeline.reset();
       if (resumed) log.warn({ stateTopic }, 'no checkpoint in the state topic: windows and incidents start empty at the committed offsets');
       // The first checkpoint: where this state (empty) begins, so a crash before the next one can be recovered.
-      term.checkpoint = this.serializeCheckpoint(term);
+      term.checkpoint = await this.serializeCheckpoint(term);
     }
     this.stats.recoveries++;
     term.started = true;
@@ -413,8 +436,8 @@ export class Decider {
         log.info({ chunksLeft: term.replay.length }, 'decider stopped during a replay');
         return;
       }
-      if (this.pendingReload) this.applyReload(term);
-      if (this.pendingChange && term.replay.length === 0 && term.checkpoint === undefined && !this.checkpointedNow(term)) this.applyChange(term);
+      if (this.pendingReload) await this.applyReload(term);
+      if (this.pendingChange && term.replay.length === 0 && term.checkpoint === undefined && !this.checkpointedNow(term)) await this.applyChange(term);
       const chunk = this.changeCheckpoint ? undefined : this.nextChunk(term);
       if (chunk?.silent) {
         // Decided before, by this worker or another: the state is rebuilt, the metrics and the ledger count it once.
@@ -430,15 +453,17 @@ export class Decider {
         term.ackedSeq = chunk.seq;
         term.ackedPositions = positionsOf(term.merged);
         this.resumeDrained(term);
+        // Silent chunks follow each other without a send to wait for: let the event loop turn between them.
+        await nextTurn();
         continue;
       }
       const decided = chunk && this.decide(term, chunk);
       if (decided) this.resumeDrained(term);
-      if (decided && this.checkpointDue(term)) term.checkpoint = this.serializeCheckpoint(term);
+      if (decided && this.checkpointDue(term)) term.checkpoint = await this.serializeCheckpoint(term);
       await inFlight;
       inFlight = undefined;
       if (this.stopping && !decided && term.pending === undefined && term.checkpoint === undefined && term.lastCheckpointSeq < term.seq) {
-        term.checkpoint = this.serializeCheckpoint(term);
+        term.checkpoint = await this.serializeCheckpoint(term);
       }
       inFlight = this.options.exactlyOnce ? this.startTransaction(term, decided, chunk?.recorded ?? false) : this.startPipelined(term, decided, chunk?.recorded ?? false);
       if (inFlight) continue;
@@ -449,7 +474,7 @@ export class Decider {
       }
       // Nothing to do: wait for input, a stop, a reload or the checkpoint interval.
       await this.wakeup.wait(this.idleWaitMs(term));
-      if (this.checkpointDue(term) && term.lastCheckpointSeq < term.seq && term.pending === undefined) term.checkpoint = this.serializeCheckpoint(term);
+      if (this.checkpointDue(term) && term.lastCheckpointSeq < term.seq && term.pending === undefined) term.checkpoint = await this.serializeCheckpoint(term);
     }
     await inFlight;
   }
@@ -501,11 +526,32 @@ export class Decider {
     }
     // A checkpoint goes out only once its chunk's outputs are on the broker: else a crash could leave a
     // checkpoint that includes outputs nobody will send again.
-    const checkpoint = term.checkpoint !== undefined && term.checkpoint.seq <= term.ackedSeq ? term.checkpoint : undefined;
-    if (checkpoint) state.push(...checkpoint.messages);
-    if (state.length === 0 && outputs.length === 0) return undefined;
+    const due = term.checkpoint !== undefined && term.checkpoint.seq <= term.ackedSeq ? term.checkpoint : undefined;
+    if (state.length === 0 && outputs.length === 0 && due === undefined) return undefined;
 
-    return this.options.producer.send(this.request(state, outputs), { chunks: outputs.map((o) => o.seq) }, term.epoch).then((stateOffsets) => {
+    // A recovery restores the newest checkpoint it finds, committed or not, and decides nothing before it
+    // again: the ledger must have its chunks' decisions first, else a crash lost their counts and openings.
+    // A ledger that cannot be written holds the checkpoint back, not the outputs.
+    const recorder = this.options.processor.recorder;
+    const ledgerFirst: Promise<boolean> =
+      due && recorder
+        ? recorder.flush().then(
+            () => true,
+            (err: unknown) => {
+              term.ledgerFailures++;
+              const retryInMs = jitteredBackoffMs(term.ledgerFailures);
+              this.options.log.warn({ err, checkpoint: due.seq, attempt: term.ledgerFailures, retryInMs }, 'the ledger could not be written; the checkpoint waits for it');
+              return false;
+            },
+          )
+        : Promise.resolve(true);
+    return ledgerFirst.then(async (ledgerHasIt) => {
+      if (ledgerHasIt) term.ledgerFailures = 0;
+      const checkpoint = ledgerHasIt ? due : undefined;
+      if (checkpoint) state.push(...checkpoint.messages);
+      // Nothing else to send: wait before the checkpoint is tried again (a stop cuts it short).
+      if (state.length === 0 && outputs.length === 0) return this.wakeup.wait(jitteredBackoffMs(term.ledgerFailures));
+      const stateOffsets = await this.options.producer.send(this.request(state, outputs), { chunks: outputs.map((o) => o.seq) }, term.epoch);
       this.noteStateOffsets(term, state, stateOffsets);
       if (checkpoint) this.checkpointWritten(term, checkpoint);
       const last = outputs[outputs.length - 1];
@@ -529,7 +575,7 @@ export class Decider {
   }
 
   private async transact(term: Term, decided: DecidedChunk | undefined, state: Message[], checkpoint: Term['checkpoint']): Promise<void> {
-    const { producer, groupId, log } = this.options;
+    const { producer, groupId, log, retry } = this.options;
     const firstPart = state.findIndex((m) => String(m.key).startsWith('checkpoint-'));
     for (let attempt = 1; term.active; attempt++) {
       try {
@@ -546,16 +592,28 @@ export class Decider {
         term.statePointer = statePointer;
         if (decided) term.ackedSeq = decided.seq;
         this.stats.commits++;
+        retry.recovered('transaction');
         return;
       } catch (err) {
         this.stats.transactionsAborted++;
         if (isFenced(err)) {
           log.error({ err }, 'another worker took over the transactional id: stopping this term');
           term.active = false;
+          retry.recovered('transaction');
           return;
         }
-        log.error({ err, attempt, chunk: decided?.seq }, 'the chunk transaction failed (aborted); trying it again');
-        await sleep(Math.min(10_000, 250 * 2 ** Math.min(attempt - 1, 6)));
+        if (this.stopping) {
+          // Nothing of it is committed: the next owner decides the chunk again. Stopping must not wait for the broker.
+          log.error({ err, chunk: decided?.seq }, 'the chunk transaction failed while stopping; leaving it to the next owner');
+          term.active = false;
+          retry.recovered('transaction');
+          return;
+        }
+        retry.failed('transaction');
+        const retryInMs = jitteredBackoffMs(attempt);
+        log.error({ err, attempt, chunk: decided?.seq, retryInMs }, 'the chunk transaction failed (aborted); trying it again');
+        // A stop wakes it early.
+        await this.wakeup.wait(retryInMs);
       }
     }
   }
@@ -612,7 +670,12 @@ export class Decider {
     this.stats.checkpoints++;
   }
 
-  private serializeCheckpoint(term: Term): { seq: number; messages: Message[] } {
+  /**
+   * The state as it is now, as checkpoint parts. The snapshot is taken at once; encoding it (~100 MB
+   * for a million window keys) goes in slices with turns of the event loop between them, so /metrics
+   * and /readyz keep answering. The decide loop waits for it, so the state does not change meanwhile.
+   */
+  private async serializeCheckpoint(term: Term): Promise<{ seq: number; messages: Message[] }> {
     const checkpoint: Checkpoint = {
       version: 1,
       seq: term.seq,
@@ -620,7 +683,8 @@ export class Decider {
       positions: positionsOf(term.merged),
       pipeline: this.options.processor.pipeline.snapshot(),
     };
-    const messages = checkpointMessages(checkpoint, this.options.checkpointPartBytes).map((m) => ({ ...m, partition: 0 }));
+    const bytes = await slicedJsonBytes(checkpoint);
+    const messages = checkpointParts(bytes, checkpoint, this.options.checkpointPartBytes).map((m) => ({ ...m, partition: 0 }));
     this.stats.lastCheckpointBytes = messages.reduce((n, m) => n + (m.value as Buffer).length, 0);
     return { seq: term.seq, messages };
   }
@@ -634,10 +698,10 @@ export class Decider {
   }
 
   /** Between chunks: checkpoint what the old rules built (so no replay crosses the change), then switch. */
-  private applyReload(term: Term): void {
+  private async applyReload(term: Term): Promise<void> {
     const { ruleset, done } = this.pendingReload!;
     this.pendingReload = undefined;
-    if (term.lastCheckpointSeq < term.seq && term.checkpoint === undefined) term.checkpoint = this.serializeCheckpoint(term);
+    if (term.lastCheckpointSeq < term.seq && term.checkpoint === undefined) term.checkpoint = await this.serializeCheckpoint(term);
     done(this.options.processor.pipeline.reload(ruleset));
   }
 
@@ -647,7 +711,7 @@ export class Decider {
   }
 
   /** Between chunks: applies the pending change and checkpoints the state it leaves (changeState). */
-  private applyChange(term: Term): void {
+  private async applyChange(term: Term): Promise<void> {
     const { change, done, fail } = this.pendingChange!;
     this.pendingChange = undefined;
     let result: unknown;
@@ -657,7 +721,12 @@ export class Decider {
       fail(err as Error);
       return;
     }
-    const checkpoint = this.serializeCheckpoint(term);
+    const checkpoint = await this.serializeCheckpoint(term);
+    // The partitions moved while it was encoded: the next owner restores its own state.
+    if (!term.active) {
+      fail(new Error('the partitions moved before the change was applied and checkpointed'));
+      return;
+    }
     term.checkpoint = checkpoint;
     this.changeCheckpoint = { checkpoint, done: () => done(result), fail };
   }
@@ -672,33 +741,56 @@ export class Decider {
     }
   }
 
-  /** Commits the acknowledged positions and the state pointer; one commit at a time, the newest wins. */
+  /**
+   * Commits the acknowledged positions and the state pointer; one commit at a time, the newest wins.
+   * A failed commit is tried again after a backoff, on a timer: kafkajs fails a commit at once while
+   * its consumer restarts after a crash, and retrying from the promise chain spun the event loop.
+   */
   private commitSoon(term: Term): void {
-    if (term.committing || !term.commitDue || this.rebalancing) return;
+    if (term.committing || term.commitRetry || !term.commitDue || this.rebalancing) return;
     term.commitDue = false;
+    const { consumer, log, retry } = this.options;
     const topics = commitTopics(term.ackedPositions, this.options.stateTopic, term.statePointer);
     const recorder = this.options.processor.recorder;
     // The ledger has what the outputs have before their input is committed (at-least-once there too).
     term.committing = (recorder ? recorder.flush() : Promise.resolve())
-      .then(() => this.options.consumer.commitOffsets(topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, ...p })))))
+      .then(() => consumer.commitOffsets(topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, ...p })))))
       .then(
         () => {
           this.stats.commits++;
+          term.commitFailures = 0;
+          retry.recovered('commit');
+          return undefined;
         },
         (err: unknown) => {
           this.stats.commitFailures++;
-          this.options.log.warn({ err }, 'committing offsets failed; the next commit carries them');
+          term.commitFailures++;
           term.commitDue = true;
+          // Stopping: one last attempt (flushCommit); what is not committed is decided again by the next owner.
+          const retryInMs = this.stopping ? undefined : jitteredBackoffMs(term.commitFailures);
+          if (retryInMs !== undefined) retry.failed('commit');
+          log.warn({ err, attempt: term.commitFailures, retryInMs }, 'committing offsets failed; trying again');
+          return retryInMs;
         },
       )
-      .finally(() => {
+      .then((retryInMs) => {
         term.committing = undefined;
-        if (term.active) this.commitSoon(term);
+        if (!term.active || this.stopping) return;
+        if (retryInMs === undefined) this.commitSoon(term);
+        else {
+          term.commitRetry = setTimeout(() => {
+            term.commitRetry = undefined;
+            this.commitSoon(term);
+          }, retryInMs);
+        }
       });
   }
 
+  /** Stopping: waits for the commit in flight, then commits what is left, once, without waiting out a backoff. */
   private async flushCommit(term: Term): Promise<void> {
     await term.committing;
+    clearTimeout(term.commitRetry);
+    term.commitRetry = undefined;
     this.commitSoon(term);
     await term.committing;
   }

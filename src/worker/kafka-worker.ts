@@ -8,6 +8,7 @@ import type { LedgerRecorder } from '../ledger/recorder.js';
 import type { PipelineStats } from '../metrics/pipeline-stats.js';
 import type { StateLossWarning } from '../metrics/state-loss-warning.js';
 import type { DedupOptions } from '../dedup/seen-alerts.js';
+import { RetryStatus, type RetryLoop } from '../kafka/retry-status.js';
 import { ensureTopics } from '../kafka/topics.js';
 import type { Normalizer } from '../normalize/index.js';
 import type { EventTimeConfig } from '../config/event-time.js';
@@ -57,6 +58,10 @@ export interface KafkaWorkerStats extends DeciderStats {
   produceRequests: number;
   sendRetries: number;
   consumerRestarts: number;
+  /** Attempts that failed and were tried again, by retry loop. */
+  retries: Record<RetryLoop, number>;
+  /** The retry loops whose last attempt failed (the worker is not ready meanwhile). */
+  failing: RetryLoop[];
   /** Whether this worker decides (owns the input partitions) or waits as a standby. */
   owner: boolean;
 }
@@ -73,6 +78,7 @@ export class KafkaWorker {
     private readonly runner: ConsumerRunner,
     private readonly producer: ProducerThread,
     private readonly admin: Admin,
+    private readonly retry: RetryStatus,
   ) {}
 
   /** Checks or creates the topics, connects, joins the group. Fails (nothing left running) if any step does. */
@@ -84,6 +90,7 @@ export class KafkaWorker {
 
     const admin = kafka.admin();
     await admin.connect();
+    const retry = new RetryStatus();
     let producer: ProducerThread | undefined;
     let runner: ConsumerRunner | undefined;
     try {
@@ -147,6 +154,7 @@ export class KafkaWorker {
         // A part is one message: below the broker's 1 MiB limit even if it does not compress.
         checkpointPartBytes: 512 * 1024,
         log,
+        retry,
       });
       const deciding = decider;
       consumer.on(consumer.events.REBALANCING, () => deciding.onRebalancing());
@@ -171,10 +179,11 @@ export class KafkaWorker {
           },
         },
         log,
+        retry,
       });
       await runner.start();
       log.info({ brokers: config.brokers, groupId: config.groupId, input, outputs: { decisions, incidents, deadLetters }, state, delivery: config.delivery }, 'joining the consumer group');
-      return new KafkaWorker(processor, deciding, runner, producer, admin);
+      return new KafkaWorker(processor, deciding, runner, producer, admin, retry);
     } catch (err) {
       await runner?.stop().catch(() => undefined);
       await producer?.disconnect().catch(() => undefined);
@@ -183,9 +192,14 @@ export class KafkaWorker {
     }
   }
 
-  /** In the group and consuming, and, if deciding, past the recovery of the state. */
+  /** In the group and consuming, if deciding past the recovery of the state, and no retry loop failing (commits, sends, ...). */
   ready(): boolean {
-    return this.runner.ready() && this.decider.settled;
+    return this.runner.ready() && this.decider.settled && this.failing().length === 0;
+  }
+
+  private failing(): RetryLoop[] {
+    this.retry.set('produce', this.producer.retries, this.producer.failing);
+    return this.retry.failing();
   }
 
   stats(): KafkaWorkerStats {
@@ -195,6 +209,8 @@ export class KafkaWorker {
       produceRequests: this.producer.requests,
       sendRetries: this.producer.retries,
       consumerRestarts: this.runner.restarts,
+      failing: this.failing(),
+      retries: { ...this.retry.retries },
       owner: this.decider.owner,
     };
   }

@@ -64,7 +64,11 @@ export function chunkMessage(record: ChunkRecord): Message {
 
 /** A checkpoint as messages of at most `partBytes` each (a part may end inside a UTF-8 sequence: parts are joined as bytes). */
 export function checkpointMessages(checkpoint: Checkpoint, partBytes: number): Message[] {
-  const bytes = Buffer.from(JSON.stringify(checkpoint));
+  return checkpointParts(Buffer.from(JSON.stringify(checkpoint)), checkpoint, partBytes);
+}
+
+/** A checkpoint already encoded (its JSON as bytes, e.g. by slicedJsonBytes) as messages of at most `partBytes` each. */
+export function checkpointParts(bytes: Buffer, checkpoint: Pick<Checkpoint, 'seq' | 'epoch'>, partBytes: number): Message[] {
   const parts = Math.max(1, Math.ceil(bytes.length / partBytes));
   const messages: Message[] = [];
   for (let i = 0; i < parts; i++) {

@@ -11,7 +11,7 @@ import type { Role } from '../../src/config/api.js';
 import { API_ROUTES, buildHttpServer } from '../../src/http/server.js';
 import type { ApiContext } from '../../src/http/route.js';
 import type { IncidentRecord } from '../../src/incidents/index.js';
-import { parseLedgerLocation } from '../../src/ledger/connect.js';
+import { parseLedgerLocation, type LedgerLocation } from '../../src/ledger/connect.js';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { LedgerRecorder, recordingSinks } from '../../src/ledger/recorder.js';
 import { WorkerMetrics } from '../../src/metrics/metrics.js';
@@ -25,6 +25,7 @@ import { WorkerWatermark } from '../../src/cli/worker-watermark.js';
 import { caseAuditOf } from '../../src/ledger/case-store.js';
 import { loadTestEscalation } from '../escalation/fixtures.js';
 import { alert, at, rule, tempDir, writeRules } from '../helpers.js';
+import { dropSchemas, freshLocation, postgresUrl } from '../ledger/backends.js';
 
 const TOKENS = { viewer: 'viewer-token-0123456789', analyst: 'analyst-token-0123456789', engineer: 'engineer-token-0123456789', ingest: 'ingest-token-0123456789' } as const;
 const burst = (version: number, minCount: number) =>
@@ -48,10 +49,10 @@ interface World {
 }
 
 /** A worker's API over a real SQLite ledger: bursts on six hosts, one incident each, recorded through the pipeline. */
-async function world(options: { api?: Partial<ApiConfig>; ledger?: boolean; requireMetricsToken?: boolean } = {}): Promise<World> {
+async function world(options: { api?: Partial<ApiConfig>; ledger?: boolean; requireMetricsToken?: boolean; location?: LedgerLocation } = {}): Promise<World> {
   const rulesDir = writeRules({ 'burst.yaml': burst(1, 10) });
   const ruleset = await loadRulesOrThrow(rulesDir);
-  const ledger = await Ledger.open(parseLedgerLocation(join(tempDir(), 'ledger.sqlite')));
+  const ledger = await Ledger.open(options.location ?? parseLedgerLocation(join(tempDir(), 'ledger.sqlite')));
   const recorder = new LedgerRecorder(ledger, { source: 'test' });
   const incidents: IncidentRecord[] = [];
   const pipeline = new Pipeline({
@@ -430,5 +431,44 @@ describe('API without a ledger, without tokens, with protected metrics', () => {
     expect((await w.server.inject({ method: 'GET', url: '/metrics', headers: auth('viewer') })).statusCode).toBe(200);
     expect((await w.server.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
     await w.server.close();
+  });
+});
+
+describe.skipIf(!postgresUrl())('API on a PostgreSQL ledger', () => {
+  const schemas: string[] = [];
+  let w: World;
+  beforeAll(async () => {
+    w = await world({ location: freshLocation('postgres', schemas) });
+  });
+  afterAll(async () => {
+    await w.server.close();
+    await w.ledger.close();
+    await dropSchemas(schemas);
+  });
+  const call = (method: 'GET' | 'POST', url: string, payload?: unknown) =>
+    w.server.inject({ method, url, headers: auth('engineer'), ...(payload !== undefined ? { payload: payload as object } : {}) });
+
+  it('text PostgreSQL cannot store (NUL, a lone surrogate) in a verdict, a case note, an assignee, an id or a filter is a 400 naming the field, not a 500; the next verdict is recorded', async () => {
+    const incident = w.incidents[4]!;
+    const verdict = { verdict: 'false_positive', reason: 'nul \u0000', analyst: 'ana' };
+    const refused = [
+      { request: ['POST', `/incidents/${incident.id}/feedback`, verdict], field: 'body/reason', nul: true },
+      { request: ['POST', `/incidents/${incident.id}/feedback`, { ...verdict, reason: 'fine', analyst: 'lone-\ud800' }], field: 'body/analyst', nul: false },
+      { request: ['POST', `/incidents/${incident.id}/feedback`, { ...verdict, reason: 'fine', entity: { kind: 'host', value: 'a\u0000b' } }], field: 'body/entity/value', nul: true },
+      { request: ['POST', `/cases/${incident.caseId}/acknowledge`, { note: 'seen \u0000' }], field: 'body/note', nul: true },
+      { request: ['POST', `/cases/${incident.caseId}/assign`, { assignee: 'bob\u0000' }], field: 'body/assignee', nul: true },
+      { request: ['GET', '/incidents/inc-%00'], field: 'params/id', nul: true },
+      { request: ['GET', '/cases?assignee=bob%00'], field: 'query/assignee', nul: true },
+      { request: ['GET', '/incidents?rule=burst%00'], field: 'query/rule', nul: true },
+    ] as const;
+    for (const { request, field, nul } of refused) {
+      const [method, url, payload] = request as unknown as ['GET' | 'POST', string, unknown];
+      const response = await call(method, url, payload);
+      expect(response.statusCode, `${method} ${url}: ${response.body}`).toBe(400);
+      expect(response.json().error.message, url).toMatch(new RegExp(`^${field}: must not contain ${nul ? 'NUL' : 'a lone UTF-16 surrogate'}`));
+    }
+    const next = await call('POST', `/incidents/${incident.id}/feedback`, { ...verdict, reason: 'the nightly scan' });
+    expect(next.statusCode).toBe(201);
+    expect((await call('GET', `/incidents/${incident.id}`)).json().feedback.map((f: { reason: string }) => f.reason)).toEqual(['the nightly scan']);
   });
 });

@@ -227,4 +227,18 @@ describeManagedKafka('real Kafka broker going away mid-stream', () => {
       expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
     }
   }, 45_000);
+
+  it('topics created right after a broker restart are served at once: createTopic waits for every partition\'s leader instead of failing on "does not host this topic-partition"', async () => {
+    await stopBroker();
+    await startBroker();
+    const topics = await Promise.all(range(4).map((i) => createTopic(uniqueTopic(`after-restart-${i}`), 6)));
+    cleanups.push(() => deleteTopics(...topics));
+    // No retries: a partition its leader did not serve yet would fail the send.
+    const producer = kafkaClient({ retry: { retries: 0 } }).producer();
+    await producer.connect();
+    cleanups.push(() => producer.disconnect());
+    for (const topic of topics) {
+      expect(await producer.send({ topic, acks: -1, messages: range(6).map((partition) => ({ partition, value: String(partition) })) })).toHaveLength(6);
+    }
+  }, 90_000);
 });

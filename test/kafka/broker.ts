@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
 import { describe, inject } from 'vitest';
+import { untilServed } from '../../src/kafka/topics.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const SCRIPT = join(REPO, 'scripts', 'kafka.sh');
@@ -77,8 +78,10 @@ export function uniqueGroup(prefix = 'group'): string {
 }
 
 /**
- * Creates a topic (replication factor 1) and waits for its partition leaders, so producing to it
- * right away works. Returns the name. Topics are never created implicitly on the test broker.
+ * Creates a topic (replication factor 1) and waits until its partition leaders serve it (untilServed,
+ * as the worker does: kafkajs' waitForLeaders fails on a broker that has not taken the topic up yet,
+ * as after a restart), so producing to it right away works. Returns the name. Topics are never
+ * created implicitly on the test broker.
  */
 export async function createTopic(
   name: string,
@@ -89,7 +92,7 @@ export async function createTopic(
   await admin.connect();
   try {
     const created = await admin.createTopics({
-      waitForLeaders: true,
+      waitForLeaders: false,
       topics: [
         {
           topic: name,
@@ -100,6 +103,7 @@ export async function createTopic(
       ],
     });
     if (!created) throw new Error(`topic ${name} already exists`);
+    await untilServed(admin, [name]);
     return name;
   } finally {
     await admin.disconnect();

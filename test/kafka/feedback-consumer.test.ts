@@ -5,6 +5,7 @@ import { KafkaFeedbackConsumer } from '../../src/feedback/kafka-feedback-consume
 import { parseLedgerLocation } from '../../src/ledger/connect.js';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { tempDir } from '../helpers.js';
+import { dropSchemas, freshLocation, postgresUrl } from '../ledger/backends.js';
 import { incidentRecord, incidentsBatch } from '../ledger/fixtures.js';
 import { createTopic, describeKafka, kafkaClient, uniqueGroup, uniqueTopic } from './broker.js';
 
@@ -67,7 +68,7 @@ describeKafka('Kafka feedback topic', () => {
     const consumer = await KafkaFeedbackConsumer.start({ kafka: kafkaClient(), topic, groupId: uniqueGroup('feedback'), deadLetterTopic: dlq, ledger, log: pino({ level: 'silent' }), sessionTimeoutMs: 6000 });
     stops.push(() => consumer.stop());
     await consumer.handled(8);
-    expect(consumer.stats).toEqual({ received: 8, recorded: 3, duplicates: 1, unknownIncident: 1, malformed: 3, deadLettered: 4 });
+    expect(consumer.stats).toEqual({ received: 8, recorded: 3, duplicates: 1, unknownIncident: 1, malformed: 3, unstorable: 0, deadLettered: 4 });
     expect((await ledger.incident(a.id))?.feedback.map((f) => [f.verdict, f.source])).toEqual([
       ['false_positive', `kafka:${topic}`],
       ['true_positive', `kafka:${topic}`],
@@ -106,5 +107,33 @@ describeKafka('Kafka feedback topic', () => {
     await second.handled(1);
     expect(second.stats).toMatchObject({ received: 1, recorded: 1 });
     expect((await ledger.feedbackHistory(incident.id)).map((f) => f.reason)).toEqual(['one', 'two']);
+  }, 60_000);
+
+  it.skipIf(!postgresUrl())('a verdict with NUL in its text does not block the topic on a PostgreSQL ledger: it is dead-lettered, naming the field, and the verdicts after it are recorded', async () => {
+    const topic = await createTopic(uniqueTopic('feedback-nul'), 1);
+    const dlq = await createTopic(uniqueTopic('feedback-nul-dlq'), 1);
+    const schemas: string[] = [];
+    stops.push(() => dropSchemas(schemas));
+    const ledger = await Ledger.open(freshLocation('postgres', schemas));
+    stops.push(() => ledger.close());
+    const [a, b] = [incidentRecord({ n: 1 }), incidentRecord({ n: 2 })];
+    await ledger.writeBatch(incidentsBatch([a, b]));
+    await produce(topic, [
+      JSON.stringify({ incidentId: a.id, verdict: 'fp', reason: 'nul \u0000', analyst: 'soar' }),
+      JSON.stringify({ incidentId: a.id, verdict: 'tp', reason: 'real', analyst: 'soar\ud800' }),
+      JSON.stringify({ incidentId: b.id, verdict: 'fp', reason: 'the nightly scan', analyst: 'soar' }),
+      JSON.stringify({ incidentId: a.id, verdict: 'tp', reason: 'it was the attacker', analyst: 'soar' }),
+    ]);
+    const consumer = await KafkaFeedbackConsumer.start({ kafka: kafkaClient(), topic, groupId: uniqueGroup('feedback-nul'), deadLetterTopic: dlq, ledger, log: pino({ level: 'silent' }), sessionTimeoutMs: 6000 });
+    stops.push(() => consumer.stop());
+    await consumer.handled(4);
+    expect(consumer.stats).toMatchObject({ received: 4, recorded: 2, malformed: 2, deadLettered: 2 });
+    expect((await ledger.incident(a.id))?.feedback.map((f) => f.reason)).toEqual(['it was the attacker']);
+    expect((await ledger.incident(b.id))?.verdict).toBe('false_positive');
+    const letters = await read(dlq, 2);
+    expect(letters.map((l) => [l.key, l.value.reason])).toEqual([
+      [`${topic}-0-0`, expect.stringMatching(/^\/reason: must not contain NUL/)],
+      [`${topic}-0-1`, expect.stringMatching(/^\/analyst: must not contain a lone UTF-16 surrogate/)],
+    ]);
   }, 60_000);
 });

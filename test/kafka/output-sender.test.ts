@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import { afterEach, expect, it } from 'vitest';
 import { COMPRESSION_TYPES, useFastGzip } from '../../src/kafka/compression.js';
 import { OutputSender } from '../../src/sinks/kafka/output-sender.js';
-import { describeKafka, kafkaClient, uniqueTopic } from './broker.js';
+import { createTopic, describeKafka, kafkaClient, uniqueTopic } from './broker.js';
 import { cleanups, readTopic, runCleanups } from './worker-harness.js';
 
 afterEach(runCleanups);
@@ -12,11 +12,7 @@ describeKafka('OutputSender on the broker', () => {
   it('when the broker refuses a request as too large (data that does not compress), sends smaller ones: every message arrives once, in order', async () => {
     useFastGzip();
     const kafka = kafkaClient();
-    const admin = kafka.admin();
-    await admin.connect();
-    const topic = uniqueTopic('too-large');
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'max.message.bytes', value: '200000' }] }] });
-    await admin.disconnect();
+    const topic = await createTopic(uniqueTopic('too-large'), 1, { 'max.message.bytes': '200000' });
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     cleanups.push(() => producer.disconnect());

@@ -1,4 +1,9 @@
+import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
+import { parseLedgerLocation, type LedgerLocation } from '../../src/ledger/connect.js';
+import { Ledger } from '../../src/ledger/ledger.js';
+import { tempDir } from '../helpers.js';
+import { dropSchemas, freshLocation, postgresUrl } from '../ledger/backends.js';
 import { createTopic, describeKafka, uniqueGroup, uniqueTopic } from './broker.js';
 import {
   get,
@@ -20,6 +25,28 @@ import {
 
 afterEach(runCleanups);
 
+/** The worker's ledger: PostgreSQL (a schema of its own) for at-least-once when it is there, else SQLite. */
+function ledgerFor(delivery: string, schemas: string[]): { location: LedgerLocation; config: Record<string, string> } {
+  if (delivery === 'at-least-once' && postgresUrl()) {
+    const location = freshLocation('postgres', schemas);
+    return { location, config: { url: postgresUrl()!, schema: schemas[schemas.length - 1]! } };
+  }
+  const file = join(tempDir('alertgate-crash-ledger-'), 'ledger.sqlite');
+  return { location: parseLedgerLocation(file), config: { url: file } };
+}
+
+/** The ledger's decision counts by kind, over all time. */
+async function ledgerCounts(location: LedgerLocation): Promise<Record<string, number>> {
+  const ledger = await Ledger.open(location);
+  try {
+    const byKind: Record<string, number> = { promote: 0, suppress: 0, pass: 0, duplicate: 0 };
+    for (const c of await ledger.decisionCountsBetween(0, Number.MAX_SAFE_INTEGER)) byKind[c.decision]! += c.count;
+    return byKind;
+  } finally {
+    await ledger.close();
+  }
+}
+
 const PARTITIONS = 3;
 
 /** Records under one key must be the same record: a redelivery repeats, it never contradicts. */
@@ -37,7 +64,7 @@ function conflictsOf(records: readonly TopicRecord[], identity: (r: TopicRecord)
 
 describeKafka('alertgate run on Kafka: a worker killed mid-stream and started again', () => {
   for (const delivery of ['at-least-once', 'exactly-once'] as const) {
-    it(`${delivery}: after kill -9 and a restart, every alert has one decision, incidents never conflict, and the outputs equal an uninterrupted run's`, async () => {
+    it(`${delivery}: after kill -9 and a restart, every alert has one decision, incidents never conflict, the outputs equal an uninterrupted run's, and the ledger counts each decision once`, async () => {
       // soc-week over 3 partitions, keyed by alert id: one entity's alerts are spread over all of them.
       const input = await createTopic(uniqueTopic('crash-alerts'), PARTITIONS);
       await produceCli(['--input', SOC_WEEK, '--topic', input, '--batch-size', '100']);
@@ -47,7 +74,10 @@ describeKafka('alertgate run on Kafka: a worker killed mid-stream and started ag
       const expectedIncidents = incidentsById(expected.incidents);
 
       const outputs = uniqueOutputs('crash');
+      const schemas: string[] = [];
+      const ledger = ledgerFor(delivery, schemas);
       const config = writeWorkerConfig({
+        extra: { ledger: ledger.config },
         input: [input],
         outputs,
         groupId: uniqueGroup('crash'),
@@ -88,6 +118,11 @@ describeKafka('alertgate run on Kafka: a worker killed mid-stream and started ag
       const url = await second.url();
       const replayed = metric((await get(`${url}/metrics`)).body, 'alertgate_kafka_replayed_chunks_total') ?? 0;
       expect((await second.stop('SIGTERM')).code).toBe(0);
+      // Chunks sent again after the kill were counted by the first worker already: counted once (by alert id).
+      const counted = await ledgerCounts(ledger.location);
+      await dropSchemas(schemas);
+      const { promoted, suppressed, passed, duplicate } = expected.summary;
+      expect(counted).toEqual({ promote: promoted, suppress: suppressed, pass: passed, duplicate });
       console.log(
         `[worker-crash ${delivery}] killed after ${beforeKill} of ${expected.decisions.size} decisions; restored from checkpoint ${String(restored.checkpoint)}, ` +
           `${String(restored.chunksToReplay)} chunk records after it (${replayed} decided again silently); ${decisions.records.length - expected.decisions.size} decisions sent twice, all identical`,

@@ -44,6 +44,67 @@ describeLedger('LedgerRecorder over soc-week', (fresh) => {
   });
 });
 
+describeLedger('LedgerRecorder counting each alert once (Kafka)', (fresh) => {
+  const T0 = Date.UTC(2026, 10, 20, 10);
+  /** Alert `n`'s decision, the same whenever it is decided (a redelivered chunk is decided as before). */
+  const decide = (recorder: LedgerRecorder, n: number) => {
+    const [ruleId, decision] = n % 3 === 0 ? ['burst', 'promote'] : n % 3 === 1 ? ['quiet-hours', 'suppress'] : [null, 'pass'];
+    recorder.decision('{}', `a-${n}`, {
+      ruleId,
+      decision: decision as DecisionFacts['decision'],
+      timeMs: T0 + n * 60_000,
+      incidentId: undefined,
+      opened: false,
+      incident: undefined,
+      alert: { id: `a-${n}`, time: '', source: 's', name: 'n', severity: 'low', severityOriginal: null, category: 'c', entities: {}, tags: [], raw: {} },
+    });
+  };
+  const total = async (ledger: Awaited<ReturnType<typeof fresh>>) => {
+    const byKind: Record<string, number> = {};
+    for (const c of await ledger.decisionCountsBetween(T0 - HOUR, T0 + 100 * HOUR)) byKind[c.decision] = (byKind[c.decision] ?? 0) + c.count;
+    return byKind;
+  };
+
+  it('does not count a chunk decided and sent again after a crash twice: the second worker counts only the alert ids not counted yet; each duplicate copy still counts', async () => {
+    const ledger = await fresh();
+    const source = 'kafka:alertgate';
+    // The first decider counts alerts 0-199 and flushes, then crashes before committing 100-199.
+    const first = new LedgerRecorder(ledger, { source, countEachAlertOnce: true });
+    for (let n = 0; n < 200; n++) decide(first, n);
+    await first.flush();
+    // The next decider sends 100-199 again (their chunk records are in the state topic), then goes on to 299.
+    const second = new LedgerRecorder(ledger, { source, countEachAlertOnce: true });
+    for (let n = 100; n < 300; n++) decide(second, n);
+    // Duplicates (an alert id sent twice by a forwarder) are counted per copy.
+    for (let copy = 0; copy < 2; copy++) second.decision('{}', 'a-5', dupFacts(T0));
+    await second.flush();
+    expect(await total(ledger)).toEqual({ promote: 100, suppress: 100, pass: 100, duplicate: 2 });
+    // Counted in the first flush already, within one batch too: an alert id twice in one flush counts once.
+    const third = new LedgerRecorder(ledger, { source, countEachAlertOnce: true });
+    decide(third, 300);
+    decide(third, 300);
+    await third.flush();
+    expect((await total(ledger)).promote).toBe(101);
+    // Another source (a replay of the same input) counts the same ids for itself.
+    const replay = new LedgerRecorder(ledger, { source: 'replay:input', countEachAlertOnce: true });
+    decide(replay, 0);
+    await replay.flush();
+    expect((await total(ledger)).promote).toBe(102);
+  });
+});
+
+function dupFacts(timeMs: number): DecisionFacts {
+  return {
+    ruleId: null,
+    decision: 'duplicate',
+    timeMs,
+    incidentId: undefined,
+    opened: false,
+    incident: undefined,
+    alert: { id: 'a-5', time: '', source: 's', name: 'n', severity: 'low', severityOriginal: null, category: 'c', entities: {}, tags: [], raw: {} },
+  };
+}
+
 describe('LedgerRecorder buffering', () => {
   const facts = (ruleId: string | null, decision: DecisionFacts['decision'], timeMs: number, opened = false): DecisionFacts => ({
     ruleId,

@@ -138,7 +138,7 @@ describe('WorkerMetrics', () => {
         'alertgate_tuning_changes_applied',
       ]),
     );
-    const allowedLabels = new Set(['rule', 'decision', 'severity', 'category', 'verdict', 'reason', 'format', 'source', 'result', 'exception', 'topic', 'partition', 'fingerprint', 'action', 'le', 'receiver', 'state', 'level', 'obligation', 'status', 'drill']);
+    const allowedLabels = new Set(['rule', 'decision', 'severity', 'category', 'verdict', 'reason', 'format', 'source', 'result', 'exception', 'topic', 'partition', 'fingerprint', 'action', 'le', 'receiver', 'state', 'level', 'obligation', 'status', 'drill', 'loop']);
     for (const f of families) {
       expect(f.help, f.name).toMatch(/\S/);
       expect(['counter', 'gauge', 'histogram'], f.name).toContain(f.type);
@@ -302,6 +302,8 @@ describe('WorkerMetrics', () => {
       produceRequests: 3,
       sendRetries: 4,
       consumerRestarts: 5,
+      retries: { commit: 3, produce: 4, takeover: 0, transaction: 0, consumer_restart: 1 },
+      failing: ['commit'],
       owner: true,
     };
     metrics.attachKafka(() => stats);
@@ -311,6 +313,10 @@ describe('WorkerMetrics', () => {
     expect(valueOf(text, 'alertgate_kafka_chunks_total')).toBe(7);
     expect(valueOf(text, 'alertgate_kafka_checkpoints_total')).toBe(2);
     expect(valueOf(text, 'alertgate_kafka_send_retries_total')).toBe(4);
+    expect(valueOf(text, 'alertgate_kafka_retries_total', { loop: 'commit' })).toBe(3);
+    expect(valueOf(text, 'alertgate_kafka_retries_total', { loop: 'consumer_restart' })).toBe(1);
+    expect(valueOf(text, 'alertgate_kafka_retry_failing', { loop: 'commit' })).toBe(1);
+    expect(valueOf(text, 'alertgate_kafka_retry_failing', { loop: 'produce' })).toBe(0);
     expect(valueOf(text, 'alertgate_alerts_received_total')).toBe(2);
     expect(valueOf(text, 'alertgate_dead_letters_total')).toBe(2);
     // A rebalance takes partition 1 away: its series goes with it.

@@ -83,6 +83,8 @@ async function everyFamilyScrape(): Promise<string> {
     produceRequests: 1,
     sendRetries: 0,
     consumerRestarts: 0,
+    retries: { commit: 1, produce: 0, takeover: 0, transaction: 0, consumer_restart: 0 },
+    failing: ['commit'],
     owner: true,
   };
   metrics.attachKafka(() => kafka);

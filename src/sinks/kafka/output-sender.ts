@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CompressionTypes, Message, ProducerBatch, RecordMetadata, TopicMessages } from 'kafkajs';
 import type { Logger } from 'pino';
-import { backoffMs, DEFAULT_BACKOFF, type Backoff } from '../../kafka/backoff.js';
+import { DEFAULT_BACKOFF, jitteredBackoffMs, type Backoff } from '../../kafka/backoff.js';
 import { requestChunks } from './request-chunks.js';
 
 /** A producer or a transaction. */
@@ -32,6 +32,8 @@ export interface OutputSenderOptions {
    * replace a producer whose idempotence state the broker no longer accepts).
    */
   readonly beforeRetry?: (err: unknown) => Promise<void>;
+  /** Called when `failing` changes (a request failed and is to be tried again; one went through). */
+  readonly onFailingChange?: (failing: boolean) => void;
 }
 
 /**
@@ -47,6 +49,8 @@ export class OutputSender {
   retries = 0;
   /** Requests the broker refused as too large (the request size is halved each time). */
   splits = 0;
+  /** The last request failed and is being tried again. */
+  failing = false;
   private readonly backoff: Backoff;
   /** Starts at maxRequestBytes; halved when the broker refuses a request as too large. */
   private requestBytes: number;
@@ -69,7 +73,9 @@ export class OutputSender {
     for (let attempt = 1; ; attempt++) {
       try {
         this.requests++;
-        return [{ topicMessages, metadata: await via.sendBatch({ topicMessages, acks: this.options.acks, compression: this.options.compression }) }];
+        const metadata = await via.sendBatch({ topicMessages, acks: this.options.acks, compression: this.options.compression });
+        this.setFailing(false);
+        return [{ topicMessages, metadata }];
       } catch (err) {
         if (tooLarge(err) && this.requestBytes > MIN_REQUEST_BYTES) {
           // Compressed less than expected: over the broker's limit, nothing of it written. Smaller from now on.
@@ -82,15 +88,25 @@ export class OutputSender {
           for (const chunk of requestChunks(topicMessages, this.requestBytes)) sent.push(...(await this.sendOne(chunk, context, keepTrying, via)));
           return sent;
         }
-        // Stopping, or the partitions moved: leave it uncommitted; whoever decides next sends it again.
-        if (!keepTrying()) throw err;
+        // Stopping, or the partitions moved (or a transaction, sent again whole): leave it uncommitted; whoever decides next sends it again.
+        if (!keepTrying()) {
+          this.setFailing(false);
+          throw err;
+        }
         this.retries++;
-        const retryInMs = backoffMs(attempt, this.backoff);
+        this.setFailing(true);
+        const retryInMs = jitteredBackoffMs(attempt, this.backoff);
         this.options.log.error({ err, ...context, attempt, retryInMs }, 'producing outputs failed; trying again (their input stays uncommitted)');
         await sleep(retryInMs);
         if (via === this.producer) await this.options.beforeRetry?.(err);
       }
     }
+  }
+
+  private setFailing(failing: boolean): void {
+    if (this.failing === failing) return;
+    this.failing = failing;
+    this.options.onFailingChange?.(failing);
   }
 }
 

@@ -8,50 +8,33 @@ import { pino } from 'pino';
 import { clientOptions, producerOptions } from '../../kafka/client-options.js';
 import { COMPRESSION_TYPES, useFastGzip } from '../../kafka/compression.js';
 import { Kafka } from '../../kafka/kafkajs.js';
+import { RenewingProducer } from '../../kafka/renewing-producer.js';
 import { OutputSender, offsetsOf } from './output-sender.js';
 import type { TopicMessages } from 'kafkajs';
-import type { FromProducer, ProducerThreadConfig, ToProducer } from './producer-thread.js';
+import type { FromProducer, ProducerStats, ProducerThreadConfig, ToProducer } from './producer-thread.js';
 
 const config = workerData as ProducerThreadConfig;
 const port = parentPort!;
 const log = pino({ level: config.logLevel, base: { service: 'alertgate', thread: 'producer' } }, pino.destination({ dest: 2, sync: false }));
 if (config.compression === 'gzip') useFastGzip();
 const kafka = new Kafka(clientOptions(config.connection, log));
-const newProducer = () => kafka.producer(producerOptions({ producer: { idempotent: config.idempotent } }, config.transactionalId));
-let producer = newProducer();
-/**
- * The broker no longer accepts the idempotent producer's sequence numbers (kafkajs can fall out of
- * step with a restarted broker, and does not start over by itself): a new producer, with a new
- * producer id, sends the same messages again. At-least-once allows that; the records are identical.
- * Transactions are not renewed here: a failed transaction is aborted and sent again whole.
- */
-const PRODUCER_STATE_LOST = new Set(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_ID_MAPPING']);
-async function renewProducerIfStateLost(err: unknown): Promise<void> {
-  const type = (err as { type?: unknown }).type;
-  if (config.transactionalId !== undefined || typeof type !== 'string' || !PRODUCER_STATE_LOST.has(type)) return;
-  log.warn({ type }, 'the broker refused the producer\'s sequence numbers; starting a new producer');
-  await producer.disconnect().catch(() => undefined);
-  producer = newProducer();
-  renewed = true;
-}
-/** Set when the producer was replaced: it connects on its first send, which retries if it cannot. */
-let renewed = false;
-const sender = new OutputSender(
-  {
-    sendBatch: async (batch) => {
-      if (renewed) {
-        await producer.connect();
-        renewed = false;
-      }
-      return producer.sendBatch(batch);
-    },
-  },
-  { acks: config.acks, compression: COMPRESSION_TYPES[config.compression], maxRequestBytes: config.maxRequestBytes, log, beforeRetry: renewProducerIfStateLost },
-);
+// Renewed when the broker refuses its sequence numbers: before a send's retry (OutputSender's
+// beforeRetry), and after a failed transaction is aborted (the decider then sends it again whole).
+const producer = new RenewingProducer(() => kafka.producer(producerOptions({ producer: { idempotent: config.idempotent } }, config.transactionalId)), log);
+const sender = new OutputSender(producer, {
+    acks: config.acks,
+    compression: COMPRESSION_TYPES[config.compression],
+    maxRequestBytes: config.maxRequestBytes,
+    log,
+    beforeRetry: async (err) => void (await producer.renewIfStateLost(err)),
+    // The decider's thread hears at once that sends fail (its /readyz), not only with the next answer.
+    onFailingChange: () => port.postMessage({ type: 'status', stats: stats() }),
+});
 /** Sends of terms at or below this are given up (the decider lost the partitions). */
 let cancelledThrough = -1;
 
-const reply = (message: FromProducer) => port.postMessage({ ...message, stats: { requests: sender.requests, retries: sender.retries, splits: sender.splits } });
+const stats = (): ProducerStats => ({ requests: sender.requests, retries: sender.retries, splits: sender.splits, failing: sender.failing });
+const reply = (message: FromProducer) => port.postMessage({ ...message, stats: stats() });
 
 async function handle(message: ToProducer): Promise<void> {
   if (message.type === 'cancel') {
@@ -94,6 +77,7 @@ async function handle(message: ToProducer): Promise<void> {
         reply({ type: 'sent', id: message.id, stateOffsets, statePointer: pointer });
       } catch (err) {
         await transaction.abort().catch(() => undefined);
+        await producer.renewIfStateLost(err);
         throw err;
       }
     }

@@ -34,9 +34,19 @@ export type ToProducer =
   | { type: 'cancel'; term: number };
 
 export type FromProducer =
+  | { type: 'status' }
   | { type: 'done'; id: number }
   | { type: 'sent'; id: number; stateOffsets: number[]; statePointer?: number | undefined }
   | { type: 'failed'; id: number; error: { message: string; name?: string | undefined; type?: string | undefined } };
+
+/** The thread's sender's counters, sent with every answer and whenever its sends start or stop failing. */
+export interface ProducerStats {
+  readonly requests: number;
+  readonly retries: number;
+  readonly splits: number;
+  /** A request failed and is being tried again. */
+  readonly failing: boolean;
+}
 
 /** An error the producer thread reported, with kafkajs' error type (e.g. INVALID_PRODUCER_EPOCH). */
 export class ProducerThreadError extends Error {
@@ -59,6 +69,8 @@ export class ProducerThread {
   requests = 0;
   retries = 0;
   splits = 0;
+  /** Its last request failed and is being tried again. */
+  failing = false;
   private readonly worker: Worker;
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (m: FromProducer) => void }>();
@@ -66,8 +78,9 @@ export class ProducerThread {
 
   constructor(config: ProducerThreadConfig, log: Logger) {
     this.worker = new Worker(new URL('./producer-thread-entry.js', import.meta.url), { workerData: config });
-    this.worker.on('message', (message: FromProducer & { stats?: { requests: number; retries: number; splits: number } }) => {
-      if (message.stats) ({ requests: this.requests, retries: this.retries, splits: this.splits } = message.stats);
+    this.worker.on('message', (message: FromProducer & { stats?: ProducerStats }) => {
+      if (message.stats) ({ requests: this.requests, retries: this.retries, splits: this.splits, failing: this.failing } = message.stats);
+      if (message.type === 'status') return;
       const waiter = this.pending.get(message.id);
       this.pending.delete(message.id);
       waiter?.resolve(message);

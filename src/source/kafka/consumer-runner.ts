@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Consumer, ConsumerRunConfig } from 'kafkajs';
 import type { Logger } from 'pino';
-import { backoffMs, DEFAULT_BACKOFF, type Backoff } from '../../kafka/backoff.js';
+import { DEFAULT_BACKOFF, jitteredBackoffMs, type Backoff } from '../../kafka/backoff.js';
+import type { RetryStatus } from '../../kafka/retry-status.js';
 
 export interface ConsumerRunnerOptions {
   readonly consumer: Consumer;
@@ -11,6 +12,8 @@ export interface ConsumerRunnerOptions {
   readonly run: ConsumerRunConfig;
   readonly log: Logger;
   readonly backoff?: Backoff;
+  /** Counts the restarts that failed (loop `consumer_restart`) and says while they do. */
+  readonly retry?: RetryStatus;
 }
 
 /**
@@ -78,7 +81,7 @@ export class ConsumerRunner {
   private async restartWithBackoff(): Promise<void> {
     const { consumer, log } = this.options;
     for (let attempt = 1; !this.stopping; attempt++) {
-      const delayMs = backoffMs(attempt, this.backoff);
+      const delayMs = jitteredBackoffMs(attempt, this.backoff);
       log.warn({ attempt, delayMs }, 'starting the Kafka consumer again');
       await sleep(delayMs, undefined, { signal: this.stopped.signal }).catch(() => undefined);
       if (this.stopping) return;
@@ -86,8 +89,10 @@ export class ConsumerRunner {
         // kafkajs disconnected it when it crashed.
         await this.start();
         this.restarts++;
+        this.options.retry?.recovered('consumer_restart');
         return;
       } catch (err) {
+        this.options.retry?.failed('consumer_restart');
         log.error({ err, attempt }, 'starting the Kafka consumer again failed');
         await consumer.disconnect().catch(() => undefined);
       }
