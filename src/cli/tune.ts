@@ -10,6 +10,7 @@ import { TuningConflict } from '../tune/apply.js';
 import { formatReport } from '../tune/format.js';
 import { ReplayEvaluator } from '../tune/replay.js';
 import { RuleFileRefused } from '../tune/rule-file-path.js';
+import { formatScenarioRefusal } from '../tune/scenario-gate.js';
 import { TuningService } from '../tune/service.js';
 import { cliAuditLog } from './logger.js';
 import { openLedger } from './ledger-cli.js';
@@ -106,8 +107,10 @@ async function runTune(opts: TuneOptions): Promise<void> {
     }
     const request = { since: opts.since, maxStep: opts.maxStep, ...numbers, replay: opts.replay ? await loadReplay(opts, rulesDir, caseMergeOptionsOf(config.cases)) : undefined, owner: author };
     if (opts.apply) {
-      const { report, changes } = await service.apply({ ...request, author, reason: opts.reason });
-      process.stdout.write(opts.format === 'json' ? `${JSON.stringify({ report, changes })}\n` : formatReport(report, opts.format as 'text' | 'md', changes));
+      const { report, changes, refused, scenarioTests } = await service.apply({ ...request, author, reason: opts.reason });
+      process.stdout.write(opts.format === 'json' ? `${JSON.stringify({ report, changes, refused, scenarioTests })}\n` : formatReport(report, opts.format as 'text' | 'md', changes));
+      // A refused change is a failed apply: the scenario and the expectation it broke, and exit 1.
+      if (refused.length > 0) throw new UserError(refused.map(formatScenarioRefusal).join('\n'));
     } else {
       const report = await service.report(request);
       process.stdout.write(opts.format === 'json' ? `${JSON.stringify(report)}\n` : formatReport(report, opts.format as 'text' | 'md'));

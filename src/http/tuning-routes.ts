@@ -6,6 +6,7 @@ import { storable } from '../ledger/storable-text.js';
 import { TuningConflict } from '../tune/apply.js';
 import { RuleFileRefused } from '../tune/rule-file-path.js';
 import { TuneReport } from '../tune/report.js';
+import { ScenarioRefusal, ScenarioTests } from '../tune/scenario-gate.js';
 import type { TuneRequest } from '../tune/service.js';
 import { ApiError, ErrorBody } from './api-error.js';
 import { defineRoute, ledgerOf, type ApiContext, type Route } from './route.js';
@@ -71,14 +72,17 @@ export const tuningRoutes: readonly Route[] = [
       })
       .strict(),
     responses: {
-      200: { description: 'the report and the changes applied (none when nothing passed the guardrails)', schema: z.object({ report: TuneReport, changes: z.array(ChangeSummary), reload: ReloadResult.nullable() }).strict() },
+      200: {
+        description: 'the report, the changes applied (none when nothing passed the guardrails) and the proposals the scenario tests of the rules directory refused (unwritten: each with the scenarios and expectations it broke)',
+        schema: z.object({ report: TuneReport, changes: z.array(ChangeSummary), refused: z.array(ScenarioRefusal), scenarioTests: ScenarioTests.nullable(), reload: ReloadResult.nullable() }).strict(),
+      },
       409: { description: 'a rule file changed meanwhile, or the change would make the rules invalid', schema: ErrorBody },
       422: { description: 'a proposal names a file outside the rules directory or through a symbolic link (rule_file_refused): nothing is written', schema: ErrorBody },
     },
     async handle({ body, principal }, ctx) {
-      const { report, changes } = await conflictsAs409(() => tuningOf(ctx).apply({ ...body, author: principal.name }));
+      const { report, changes, refused, scenarioTests } = await conflictsAs409(() => tuningOf(ctx).apply({ ...body, author: principal.name }));
       const reload = changes.length > 0 && ctx.reloadRules ? await ctx.reloadRules(principal.name) : null;
-      return { status: 200, body: { report, changes: changes.map(summary), reload } };
+      return { status: 200, body: { report, changes: changes.map(summary), refused, scenarioTests, reload } };
     },
   }),
   defineRoute({

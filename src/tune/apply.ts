@@ -10,6 +10,7 @@ import { loadRules } from '../rules/load.js';
 import { formatProblem } from '../rules/problems.js';
 import type { Proposal } from './report.js';
 import { ruleFilePath } from './rule-file-path.js';
+import { formatScenarioRefusal, type ScenarioGate, type ScenarioRefusal } from './scenario-gate.js';
 
 /** A change could not be applied or reverted as asked; the message says why and what to do. */
 export class TuningConflict extends Error {
@@ -70,24 +71,83 @@ export interface ApplyOptions {
   readonly nowMs: number;
 }
 
-/**
- * Applies one proposal: checks that the file still says what the proposal was computed from, checks
- * that the whole rules directory is valid with the change (on a copy), writes the file atomically
- * (a running worker's watcher then reloads it), records the change in the ledger and appends it to
- * the changelog. If the ledger cannot record it, the file is put back.
- */
-export async function applyProposal(proposal: Proposal, options: ApplyOptions): Promise<TuningChange> {
-  const file = await ruleFilePath(options.rulesDir, proposal.file);
-  const beforeText = await readFile(file, 'utf8');
-  const edit = editRuleText(beforeText, proposal.ruleId, proposal.param, proposal.to);
-  if (edit.from !== proposal.from || edit.versionBefore !== proposal.version) {
-    throw new TuningConflict(
-      `${file}: rule ${proposal.ruleId} changed since the proposal (now version ${edit.versionBefore}, ${proposal.param} ${edit.from}); run the tuner again`,
-    );
+/** A proposal's edit of its rule file, checked on a copy of the rules directory (with the edits staged before it). */
+export interface StagedEdit {
+  readonly proposal: Proposal;
+  readonly beforeText: string;
+  readonly afterText: string;
+  readonly versionBefore: number;
+  readonly versionAfter: number;
+}
+
+/** A proposal the scenario tests refused. */
+export class ScenarioRefused extends TuningConflict {
+  override name = 'ScenarioRefused';
+  constructor(readonly refusal: ScenarioRefusal) {
+    super(formatScenarioRefusal(refusal));
   }
-  await checkValid(options.rulesDir, proposal.file, edit.text);
+}
+
+/**
+ * Stages proposals, in order, on one copy of the rules directory: each is edited into its file (which
+ * must still say what the proposal was computed from), the whole directory must still load (else the
+ * apply is refused, with the located problems), and, with a gate, no scenario test that passes now may
+ * fail; a proposal that breaks one is taken back out of the copy and listed under `refused`. The edits
+ * that pass are cumulative: together, they are what was checked.
+ */
+export async function stageProposals(rulesDir: string, proposals: readonly Proposal[], gate: ScenarioGate | undefined): Promise<{ edits: StagedEdit[]; refused: ScenarioRefusal[] }> {
+  const edits: StagedEdit[] = [];
+  const refused: ScenarioRefusal[] = [];
+  await withCopy(rulesDir, async (copy) => {
+    for (const proposal of proposals) {
+      // The proposal's file is confined to the rules directory before anything is read.
+      const file = await ruleFilePath(rulesDir, proposal.file);
+      const staged = await ruleFilePath(copy, proposal.file);
+      const beforeText = await readFile(staged, 'utf8');
+      const edit = editRuleText(beforeText, proposal.ruleId, proposal.param, proposal.to);
+      if (edit.from !== proposal.from || edit.versionBefore !== proposal.version) {
+        throw new TuningConflict(
+          `${file}: rule ${proposal.ruleId} changed since the proposal (now version ${edit.versionBefore}, ${proposal.param} ${edit.from}); run the tuner again`,
+        );
+      }
+      await writeAtomically(staged, edit.text);
+      const loaded = await loadRules(copy);
+      if (!loaded.ok) throw new TuningConflict(`the change would make the rules invalid:\n${loaded.problems.map(formatProblem).join('\n')}`);
+      const broken = gate ? await gate.broken(copy) : [];
+      if (broken.length > 0) {
+        await writeAtomically(staged, beforeText);
+        refused.push({ ruleId: proposal.ruleId, param: proposal.param, from: proposal.from, to: proposal.to, scenarios: broken });
+        continue;
+      }
+      edits.push({ proposal, beforeText, afterText: edit.text, versionBefore: edit.versionBefore, versionAfter: edit.versionAfter });
+    }
+  });
+  return { edits, refused };
+}
+
+/**
+ * Applies one proposal: stages it (see stageProposals; a scenario the change breaks refuses it with
+ * ScenarioRefused), then writes it (see writeEdit).
+ */
+export async function applyProposal(proposal: Proposal, options: ApplyOptions & { readonly gate?: ScenarioGate | undefined }): Promise<TuningChange> {
+  const { edits, refused } = await stageProposals(options.rulesDir, [proposal], options.gate);
+  if (refused.length > 0) throw new ScenarioRefused(refused[0]!);
+  return writeEdit(edits[0]!, options);
+}
+
+/**
+ * Writes a staged edit: the file must still be what was staged; it is written atomically (a running
+ * worker's watcher then reloads it), the change recorded in the ledger and appended to the changelog.
+ * If the ledger cannot record it, the file is put back.
+ */
+export async function writeEdit(edit: StagedEdit, options: ApplyOptions): Promise<TuningChange> {
+  const { proposal, beforeText } = edit;
+  const file = await ruleFilePath(options.rulesDir, proposal.file);
+  if ((await readFile(file, 'utf8')) !== beforeText) {
+    throw new TuningConflict(`${file}: changed since the proposal was checked; run the tuner again`);
+  }
   const id = `tc-${createHash('sha256').update(JSON.stringify([proposal.ruleId, proposal.param, proposal.from, proposal.to, options.nowMs, sha(beforeText)])).digest('hex').slice(0, 16)}`;
-  await writeAtomically(file, edit.text);
+  await writeAtomically(file, edit.afterText);
   const change: TuningChange = {
     id,
     ruleId: proposal.ruleId,
@@ -98,7 +158,7 @@ export async function applyProposal(proposal: Proposal, options: ApplyOptions): 
     versionBefore: edit.versionBefore,
     versionAfter: edit.versionAfter,
     beforeText,
-    afterText: edit.text,
+    afterText: edit.afterText,
     author: options.author,
     reason: options.reason,
     evidence: { ...proposal },
@@ -146,12 +206,19 @@ export async function revertChange(changeId: string, options: ApplyOptions): Pro
  * stays valid. The file is confined to the copy as it is to the rules directory.
  */
 async function checkValid(rulesDir: string, relativeFile: string, text: string): Promise<void> {
-  const copy = mkdtempSync(join(tmpdir(), 'alertgate-tune-'));
-  try {
-    await cp(rulesDir, copy, { recursive: true });
+  await withCopy(rulesDir, async (copy) => {
     await writeAtomically(await ruleFilePath(copy, relativeFile), text);
     const loaded = await loadRules(copy);
     if (!loaded.ok) throw new TuningConflict(`the change would make the rules invalid:\n${loaded.problems.map(formatProblem).join('\n')}`);
+  });
+}
+
+/** Runs `task` on a temporary copy of the rules directory, removed afterwards. */
+async function withCopy(rulesDir: string, task: (copy: string) => Promise<void>): Promise<void> {
+  const copy = mkdtempSync(join(tmpdir(), 'alertgate-tune-'));
+  try {
+    await cp(rulesDir, copy, { recursive: true });
+    await task(copy);
   } finally {
     await rm(copy, { recursive: true, force: true });
   }
