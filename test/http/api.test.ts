@@ -20,6 +20,7 @@ import { Pipeline } from '../../src/pipeline/pipeline.js';
 import { loadRulesOrThrow } from '../../src/rules/load.js';
 import { TuningConfig } from '../../src/config/tuning.js';
 import { Report } from '../../src/report/report.js';
+import { AutoTuner } from '../../src/tune/auto-tune.js';
 import { TuningService } from '../../src/tune/service.js';
 import { WorkerWatermark } from '../../src/cli/worker-watermark.js';
 import { caseAuditOf } from '../../src/ledger/case-store.js';
@@ -27,6 +28,8 @@ import { loadTestEscalation } from '../escalation/fixtures.js';
 import { alert, at, rule, tempDir, writeRules } from '../helpers.js';
 import { dropSchemas, freshLocation, postgresUrl } from '../ledger/backends.js';
 
+/** The wall clock of the worker's tuning (the day auto-tune's maxChangePerDay counts back from). */
+const NOW = Date.UTC(2026, 11, 3, 12, 0, 0);
 const TOKENS = { viewer: 'viewer-token-0123456789', analyst: 'analyst-token-0123456789', engineer: 'engineer-token-0123456789', ingest: 'ingest-token-0123456789' } as const;
 const burst = (version: number, minCount: number) =>
   rule({
@@ -72,11 +75,14 @@ async function world(options: { api?: Partial<ApiConfig>; ledger?: boolean; requ
   metrics.attach(pipeline, ruleset);
   const reloader = new RuleReloader({ dir: rulesDir, pipeline, metrics, log, audit });
   const escalation = await loadTestEscalation();
+  const tuningConfig = TuningConfig.parse({ minVerdicts: 3 });
+  const tuning = new TuningService({ rulesDir, ledger, tuning: tuningConfig, audit, now: () => NOW });
   const context: ApiContext = {
     ledger: options.ledger === false ? undefined : ledger,
     rules: () => reloader.current,
     reloadRules: (actor) => reloader.reload(actor),
-    tuning: new TuningService({ rulesDir, ledger, tuning: TuningConfig.parse({ minVerdicts: 3 }), audit }),
+    tuning,
+    autoTune: new AutoTuner({ service: tuning, auto: tuningConfig.auto, log, now: () => NOW }),
     audit,
     watermark: new WorkerWatermark({ pipeline: () => pipeline, apply: async (change) => change(pipeline), deciding: () => true, audit, log }),
     onCaseChanges: (changes) => changes.forEach((c) => audit.caseChange(caseAuditOf(c))),
@@ -133,6 +139,9 @@ describe('API', () => {
       'GET /tuning/proposals': { url: '/tuning/proposals', ok: [200] },
       'POST /tuning/apply': { url: '/tuning/apply', payload: { rules: ['no-such-rule'] }, ok: [200] },
       'GET /tuning/changes': { url: '/tuning/changes', ok: [200] },
+      'GET /tuning/auto/last': { url: '/tuning/auto/last', ok: [200] },
+      // Dry run (tuning.auto.mode's default): nothing is written.
+      'POST /tuning/auto/run': { url: '/tuning/auto/run', ok: [200] },
       'POST /tuning/changes/:id/revert': { url: '/tuning/changes/tc-none/revert', payload: { reason: 'matrix' }, ok: [404] },
       'GET /report': { url: '/report', ok: [200] },
       'GET /watermark': { url: '/watermark', ok: [200] },
@@ -294,6 +303,27 @@ describe('API', () => {
     expect(again.statusCode).toBe(409);
     expect(again.json().error.message).toMatch(/reverted already/);
     expect((await call('POST', '/tuning/changes/x/revert', 'engineer', {})).json().error).toMatchObject({ status: 400, field: '/reason' });
+  });
+
+  it('auto-tune on request: POST /tuning/auto/run runs it now in its mode (dry-run: nothing written) within its guardrails; GET /tuning/auto/last shows the run', async () => {
+    const before = readFileSync(join(w.rulesDir, 'burst.yaml'), 'utf8');
+    const run = await call('POST', '/tuning/auto/run', 'engineer');
+    expect(run.statusCode, run.body).toBe(200);
+    const body = run.json();
+    // maxChangePerDay 50% of 10 (the reverted change above does not count): 15, not the 16 the tuner takes unbounded with maxStep 60%.
+    expect(body).toMatchObject({
+      at: new Date(NOW).toISOString(),
+      trigger: 'request',
+      mode: 'dry-run',
+      changes: [{ id: null, ruleId: 'burst', file: 'burst.yaml', param: 'minCount', from: 10, to: 15, versionBefore: 1, versionAfter: 2 }],
+      refused: [],
+      scenarioTests: null,
+      limits: [{ ruleId: 'burst', param: 'minCount', value: 10, direction: 'raise', limit: 15, by: ['maxChangePerDay'], dayStart: 10 }],
+      problems: [],
+    });
+    expect(readFileSync(join(w.rulesDir, 'burst.yaml'), 'utf8')).toBe(before);
+    expect((await call('GET', '/tuning/auto/last', 'viewer')).json()).toEqual({ enabled: false, every: '1d', mode: 'dry-run', last: body });
+    expect(w.logs.some((l) => /"msg":"auto-tune would apply a change"/.test(l) && /"to":15/.test(l))).toBe(true);
   });
 
   it('serves its OpenAPI document, equal to the committed docs/openapi.json', async () => {
