@@ -17,6 +17,8 @@ export interface Burst {
 
 export interface TuningWorld {
   readonly rulesDir: string;
+  /** The ledger's SQLite file. */
+  readonly db: string;
   readonly ledger: Ledger;
   /** Burst i's incident is incidents[i] (one per host). */
   readonly incidents: readonly IncidentRecord[];
@@ -28,7 +30,8 @@ export interface TuningWorld {
  */
 export async function tuningWorld(files: Record<string, unknown>, bursts: readonly Burst[], now = () => Date.UTC(2026, 11, 1)): Promise<TuningWorld> {
   const rulesDir = writeRules(files);
-  const ledger = await Ledger.open(parseLedgerLocation(join(tempDir(), 'ledger.sqlite')), { now });
+  const db = join(tempDir(), 'ledger.sqlite');
+  const ledger = await Ledger.open(parseLedgerLocation(db), { now });
   const recorder = new LedgerRecorder(ledger, { source: 'test' });
   const incidents: IncidentRecord[] = [];
   const pipeline = new Pipeline({
@@ -44,5 +47,5 @@ export async function tuningWorld(files: Record<string, unknown>, bursts: readon
   for (const [i, b] of bursts.entries()) {
     if (b.verdict !== null) await ledger.addFeedback({ incidentId: incidents[i]!.id, verdict: b.verdict, reason: 'test', analyst: 'ana' }, 'test');
   }
-  return { rulesDir, ledger, incidents };
+  return { rulesDir, db, ledger, incidents };
 }
