@@ -14,6 +14,7 @@ import type { TuneReport } from '../tune/report.js';
 import type { TuningChange } from '../ledger/records.js';
 import { ReplayEvaluator } from '../tune/replay.js';
 import { RuleFileRefused } from '../tune/rule-file-path.js';
+import { formatSampling } from '../tune/sampling.js';
 import { formatScenarioRefusal } from '../tune/scenario-gate.js';
 import { TuningService } from '../tune/service.js';
 import { cliAuditLog } from './logger.js';
@@ -125,18 +126,23 @@ async function runTune(opts: TuneOptions): Promise<void> {
       if (refused.length > 0) throw new UserError(refused.map(formatScenarioRefusal).join('\n'));
     } else {
       const report = await service.report(request);
-      process.stdout.write(opts.format === 'json' ? `${JSON.stringify(report)}\n` : formatReport(report, opts.format as 'text' | 'md'));
+      process.stdout.write(opts.format === 'json' ? `${JSON.stringify(report)}\n` : reportText(report, opts.format as 'text' | 'md'));
     }
   } finally {
     await ledger.close();
   }
 }
 
+/** The report for people, and what the reviewed sample says of each proposal. */
+function reportText(report: TuneReport, format: 'text' | 'md', applied?: readonly TuningChange[]): string {
+  return formatReport(report, format, applied) + (report.sampling ? formatSampling(report.sampling, format) : '');
+}
+
 /** Writes the patch to --patch's file, and prints the patch (--format patch), the JSON or the report. */
 async function output(opts: TuneOptions, json: { report: TuneReport } & Record<string, unknown>, patch: string, applied?: readonly TuningChange[]): Promise<void> {
   if (opts.patch !== undefined) await writeFile(opts.patch, patch);
   if (opts.format === 'patch') process.stdout.write(patch);
-  else process.stdout.write(opts.format === 'json' ? `${JSON.stringify(json)}\n` : formatReport(json.report, opts.format as 'text' | 'md', applied));
+  else process.stdout.write(opts.format === 'json' ? `${JSON.stringify(json)}\n` : reportText(json.report, opts.format as 'text' | 'md', applied));
 }
 
 async function loadReplay(opts: TuneOptions, rulesDir: string, cases: CaseMergeOptions): Promise<ReplayEvaluator> {

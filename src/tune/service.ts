@@ -12,6 +12,7 @@ import { revertChange, stageProposals, TuningConflict, writeEdit, type StagedEdi
 import { limitRuleset, type AutoGuardrails, type ParamLimit } from './auto-limits.js';
 import type { ReplayEvaluator } from './replay.js';
 import type { Proposal, TuneReport } from './report.js';
+import { samplingOf } from './sampling.js';
 import { ScenarioGate, type ScenarioRefusal, type ScenarioTests } from './scenario-gate.js';
 import { tune } from './tuner.js';
 
@@ -89,7 +90,8 @@ export class TuningService {
       },
     });
     const only = request.rules && new Set(request.rules);
-    return { report: only ? { ...report, proposals: report.proposals.filter((p) => only.has(p.ruleId)) } : report, ruleset, limits: limited.limits, problems: limited.problems };
+    const chosen = only ? { ...report, proposals: report.proposals.filter((p) => only.has(p.ruleId)) } : report;
+    return { report: { ...chosen, sampling: samplingOf(chosen) }, ruleset, limits: limited.limits, problems: limited.problems };
   }
 
   /**

@@ -131,6 +131,7 @@ describe('API', () => {
       'GET /notifications': { url: '/notifications?status=dead', ok: [200] },
       'GET /escalation/explain': { url: '/escalation/explain?severity=critical&category=malware', ok: [200] },
       'GET /incidents': { url: '/incidents', ok: [200] },
+      'GET /incidents/sample': { url: '/incidents/sample?n=3', ok: [200] },
       'GET /incidents/:id': { url: `/incidents/${id}`, ok: [200] },
       'POST /incidents/:id/feedback': { url: `/incidents/${id}/feedback`, payload: { verdict: 'false_positive', reason: 'matrix', analyst: 'ana' }, ok: [200, 201] },
       'GET /rules': { url: '/rules', ok: [200] },
@@ -169,6 +170,18 @@ describe('API', () => {
         } else expect(request.ok, `${where}: ${response.body}`).toContain(response.statusCode);
       }
     }
+  });
+
+  it('GET /incidents/sample: a seeded sample of the unreviewed incidents (before the verdicts of the tests below), the same for the same seed; n is required and bounded', async () => {
+    const first = (await call('GET', '/incidents/sample?n=3&seed=s1', 'viewer')).json();
+    expect(first.seed).toBe('s1');
+    expect(first.incidents).toHaveLength(3);
+    for (const i of first.incidents) expect(i).toMatchObject({ id: expect.stringMatching(/^inc-/), ruleId: 'burst', weight: expect.any(Number) });
+    expect((await call('GET', '/incidents/sample?n=3&seed=s1', 'viewer')).json()).toEqual(first);
+    const unreviewed = (await call('GET', '/incidents?verdict=unreviewed', 'viewer')).json().incidents.map((i: { id: string }) => i.id);
+    for (const i of first.incidents) expect(unreviewed).toContain(i.id);
+    expect((await call('GET', '/incidents/sample', 'viewer')).json().error).toMatchObject({ status: 400, field: '/n' });
+    expect((await call('GET', '/incidents/sample?n=1001', 'viewer')).statusCode).toBe(400);
   });
 
   it('feedback: 201 created, 200 duplicate, a later verdict supersedes with history; 404 for an unknown incident', async () => {
