@@ -1,24 +1,18 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { AutoTuneMode, type TuningConfig } from '../config/tuning.js';
+import { TuningChange } from '../ledger/records.js';
 import { parseDuration } from '../state/index.js';
 import { ParamLimit } from './auto-limits.js';
 import { TuneReport } from './report.js';
 import { ScenarioRefusal, ScenarioTests } from './scenario-gate.js';
 import type { TuningService } from './service.js';
 
-/** A change an auto-tune run applied, or (dry-run) would apply. */
-export const AutoTuneChange = z
-  .object({
+/** A change an auto-tune run applied, or (dry-run) would apply: the tuning change without its texts. */
+export const AutoTuneChange = TuningChange.pick({ ruleId: true, file: true, param: true, from: true, to: true, versionBefore: true, versionAfter: true })
+  .extend({
     /** The tuning change's id; null in a dry run (nothing was written). */
     id: z.string().nullable(),
-    ruleId: z.string(),
-    file: z.string(),
-    param: z.string(),
-    from: z.number(),
-    to: z.number(),
-    versionBefore: z.number().int(),
-    versionAfter: z.number().int(),
   })
   .strict();
 
