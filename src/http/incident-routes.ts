@@ -4,7 +4,7 @@ import { IncidentRecord } from '../incidents/index.js';
 import { LedgerIncident } from '../ledger/records.js';
 import { sinceField, sinceMsOf } from '../ledger/since.js';
 import { storable } from '../ledger/storable-text.js';
-import { sampleIncidents, SampledIncident } from '../tune/sampling.js';
+import { IncidentSample, sampleIncidents } from '../tune/sampling.js';
 import { ApiError, ErrorBody } from './api-error.js';
 import { defineRoute, ledgerOf, type Route } from './route.js';
 
@@ -49,7 +49,7 @@ export const incidentRoutes: readonly Route[] = [
     summary: 'A stratified, seeded random sample of the unreviewed incidents to review: n split across the rules in proportion to their unreviewed incidents (at least one each while n allows); the tuner scales what the reviewed sample says (docs/tuning.md, "Few verdicts").',
     query: SampleQuery,
     responses: {
-      200: { description: 'the sample, by rule', schema: z.object({ seed: z.string(), incidents: z.array(SampledIncident) }).strict() },
+      200: { description: 'the sample, by rule', schema: IncidentSample },
       400: { description: 'a bad query parameter', schema: ErrorBody },
     },
     async handle({ query }, ctx) {

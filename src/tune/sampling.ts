@@ -112,6 +112,10 @@ export const SampledIncident = z
   .strict();
 export type SampledIncident = z.infer<typeof SampledIncident>;
 
+/** GET /incidents/sample's answer and `alertgate incidents sample --json`'s output. */
+export const IncidentSample = z.object({ seed: z.string(), incidents: z.array(SampledIncident) }).strict();
+export type IncidentSample = z.infer<typeof IncidentSample>;
+
 /**
  * A stratified random sample of the unreviewed incidents for analysts to review: `n` split across the
  * rules in proportion to their unreviewed incidents (largest remainders; every rule with any gets at

@@ -155,7 +155,7 @@ describe('alertgate feedback and tune on the command line', () => {
     expect(text.stdout).toMatch(/^rule +param +old → new +FP incidents removed +TP kept +incidents\/day before → after$/m);
     expect(text.stdout).toMatch(/^signature-burst +minCount +20 → 30 /m);
     expect(cli(['tune', '--rules', rules, '--db', db, '--format', 'md']).stdout).toContain('| signature-burst | minCount | 20 → 30 |');
-    expect(cli(['tune', '--rules', rules, '--db', db, '--format', 'xml'])).toMatchObject({ code: 1, stderr: expect.stringMatching(/--format: expected text, md or json/) });
+    expect(cli(['tune', '--rules', rules, '--db', db, '--format', 'xml'])).toMatchObject({ code: 1, stderr: expect.stringMatching(/--format: expected text, md, json or patch/) });
     expect(cli(['tune', '--rules', rules, '--db', db, '--max-step', '50'])).toMatchObject({ code: 1, stderr: expect.stringMatching(/--max-step: expected a percentage/) });
     expect(cli(['tune', '--rules', rules, '--db', db, '--min-recall', '2'])).toMatchObject({ code: 1 });
     expect(cli(['tune', '--rules', rules, '--db', db, '--revert', 'tc-nope'])).toMatchObject({ code: 1, stderr: 'alertgate: no tuning change tc-nope in the ledger\n' });

@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TuningConfig } from '../../src/config/tuning.js';
 import type { IncidentRecord } from '../../src/incidents/index.js';
@@ -75,5 +77,24 @@ describe('a stratified, seeded sample of the unreviewed incidents to review', ()
     const sample = sampleIncidents(ledger, 10, 'week-48');
     expect(sampleIncidents([...ledger].reverse(), 10, 'week-48')).toEqual(sample);
     expect(sampleIncidents(ledger, 10, 'week-49').map((s) => s.id)).not.toEqual(sample.map((s) => s.id));
+  });
+
+  it('alertgate incidents sample N --db: the sample from the ledger, as the API draws it', async () => {
+    const { ledger, db } = await tuningWorld(BURST_RULES, [
+      { size: 12, verdict: 'false_positive' },
+      { size: 13, verdict: null },
+      { size: 14, verdict: null },
+      { size: 15, verdict: null },
+    ]);
+    const expected = sampleIncidents(await ledger.tuningIncidents(), 2, 'round-1');
+    await ledger.close();
+    const cli = (...args: string[]) => spawnSync(process.execPath, [join(import.meta.dirname, '../../bin/alertgate.js'), 'incidents', 'sample', ...args, '--db', db], { encoding: 'utf8' });
+    const json = cli('2', '--seed', 'round-1', '--json');
+    expect(json.status, json.stderr).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual({ seed: 'round-1', incidents: expected });
+    expect(expected).toHaveLength(2);
+    const text = cli('2', '--seed', 'round-1');
+    expect(text.stdout.trim().split('\n')).toEqual([...expected.map((i) => `${i.id}  burst  weight 1.5  ${i.firstSeen}  ${i.title}`), '2 unreviewed incidents drawn (seed round-1)']);
+    expect(cli('0')).toMatchObject({ status: 1, stderr: expect.stringContaining('<n>: ') });
   });
 });
