@@ -20,8 +20,8 @@ export const ParamLimit = z
     direction: z.enum(['raise', 'lower']),
     /** The furthest value auto-tune may move it to in this run. */
     limit: z.number(),
-    /** Which guardrail sets the limit (the tighter; both when equal). */
-    by: z.array(z.enum(['floor', 'maxChangePerDay'])),
+    /** What sets the limit, the tightest (all that are equal): the param's own `max`/`min`, the floor, the day's change. */
+    by: z.array(z.enum(['param', 'floor', 'maxChangePerDay'])),
     /** Its value before the changes of the last 24 hours (its value now when there were none). */
     dayStart: z.number(),
   })
@@ -57,9 +57,10 @@ export function limitRuleset(
       const byDay = direction === 'raise' ? dayStart + span : dayStart - span;
       const floor = guardrails.floors[rule.id]?.[param];
       const tighter = (a: number, b: number) => (direction === 'raise' ? Math.min(a, b) : Math.max(a, b));
-      const bound = floor === undefined ? byDay : tighter(byDay, floor);
-      const by = [...(floor !== undefined && bound === floor ? ['floor' as const] : []), ...(bound === byDay ? ['maxChangePerDay' as const] : [])];
-      params[param] = direction === 'raise' ? { ...declared, max: Math.min(declared.max, bound) } : { ...declared, min: onGridAtOrAbove(declared, Math.max(declared.min, bound)) };
+      const own = direction === 'raise' ? declared.max : declared.min;
+      const bound = tighter(own, floor === undefined ? byDay : tighter(byDay, floor));
+      const by = [...(bound === own ? ['param' as const] : []), ...(bound === floor ? ['floor' as const] : []), ...(bound === byDay ? ['maxChangePerDay' as const] : [])];
+      params[param] = direction === 'raise' ? { ...declared, max: bound } : { ...declared, min: onGridAtOrAbove(declared, bound) };
       limits.push({ ruleId: rule.id, param, value: declared.value, direction, limit: direction === 'raise' ? params[param].max : params[param].min, by, dayStart });
     }
     return { ...compiled, rule: { ...rule, params } };

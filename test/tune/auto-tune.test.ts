@@ -137,6 +137,8 @@ describe('auto-tune limits as bounds on the params', () => {
     expect(byDay.ruleset.promoteRules[0]!.rule.params.maxHits).toEqual({ value: 53, min: 43, max: 100, step: 5 });
     const floored = limitRuleset(set, [], { maxChangePerDay: '25%', floors: { quiet: { maxHits: 45 } } }, T0);
     expect(floored.limits[0]).toMatchObject({ limit: 48, by: ['floor'] });
+    // The param's own bound, when it is the tightest: 53 − 99 % is below min 3.
+    expect(limitRuleset(set, [], { maxChangePerDay: '99%', floors: {} }, T0).limits[0]).toMatchObject({ limit: 3, by: ['param'] });
     // The rule set the pipeline runs is not touched.
     expect(set.promoteRules[0]!.rule.params.maxHits!.min).toBe(3);
   });
