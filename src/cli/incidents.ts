@@ -8,6 +8,7 @@ import { VerdictInput, VERDICTS } from '../feedback/feedback.js';
 import { ACTION_BODIES, CaseActionOutcome, takeAction } from '../http/case-routes.js';
 import { INCIDENT_SEVERITIES } from '../incidents/index.js';
 import { caseAuditOf } from '../ledger/case-store.js';
+import type { Ledger } from '../ledger/ledger.js';
 import { sinceMsOf } from '../ledger/since.js';
 import { IncidentSample, sampleIncidents } from '../tune/sampling.js';
 import { formatCaseDetail, formatCaseTable } from './case-text.js';
@@ -153,12 +154,7 @@ async function list(opts: ListOptions): Promise<void> {
       set('limit', filter.limit);
       cases = (await callApi(target, () => target.client.request('GET', `/cases?${query}`, CaseList))).body!.cases;
     } else {
-      let sinceMs: number | undefined;
-      try {
-        sinceMs = sinceMsOf(opts.since, await target.ledger.latestEventTimeMs());
-      } catch (err) {
-        throw new UserError(`--${(err as Error).message}`);
-      }
+      const sinceMs = await ledgerSinceMs(target.ledger, opts.since);
       cases = await target.ledger.cases.list({
         ...filter,
         ruleId: opts.rule,
@@ -182,12 +178,7 @@ async function sample(n: string, opts: SampleOptions): Promise<void> {
       const query = new URLSearchParams({ n: String(count), seed: opts.seed, since: opts.since });
       answer = (await callApi(target, () => target.client.request('GET', `/incidents/sample?${query}`, IncidentSample))).body!;
     } else {
-      let sinceMs: number | undefined;
-      try {
-        sinceMs = sinceMsOf(opts.since, await target.ledger.latestEventTimeMs());
-      } catch (err) {
-        throw new UserError(`--${(err as Error).message}`);
-      }
+      const sinceMs = await ledgerSinceMs(target.ledger, opts.since);
       answer = { seed: opts.seed, incidents: sampleIncidents(await target.ledger.tuningIncidents(sinceMs), count, opts.seed) };
     }
     const lines = answer.incidents.map((i) => `${i.id}  ${i.ruleId}  weight ${i.weight}  ${i.firstSeen}  ${i.title}`);
@@ -267,6 +258,15 @@ function optionOf<T>(flag: string, schema: z.ZodType<T>, value: string | undefin
   return parsed.data;
 }
 
+
+/** `--since` in a ledger's event time: a duration back from its newest event, or an ISO date-time; a bad one names the option. */
+async function ledgerSinceMs(ledger: Ledger, since: string | undefined): Promise<number | undefined> {
+  try {
+    return sinceMsOf(since, await ledger.latestEventTimeMs());
+  } catch (err) {
+    throw new UserError(`--${(err as Error).message}`);
+  }
+}
 
 async function closeTarget(target: Target): Promise<void> {
   if (target.kind === 'db') await target.ledger.close();
