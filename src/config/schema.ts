@@ -16,6 +16,7 @@ import { ObligationsConfig, POSTMORTEMS_DEFAULTS, PostmortemsConfig } from './ob
 import { FeedbackConfig } from './feedback.js';
 import { KafkaConfig, TopicName } from './kafka.js';
 import { LedgerConfig } from './ledger.js';
+import { ShardingConfig } from './sharding.js';
 import { TuningConfig } from './tuning.js';
 
 /** How much of the decision stream goes to the audit log: off (default: a firehose), promoted alerts only, or all. */
@@ -131,6 +132,8 @@ export const Config = z
       })
       .strict()
       .default({ enabled: true, host: '127.0.0.1', port: 9464 }),
+    /** What the data guarantees about the shard key of sharded deciders (kafka.shardBy). */
+    sharding: ShardingConfig.default({ tiedFields: {} }),
     /** With it, `run` consumes alerts from Kafka and produces its outputs to Kafka (input.path and outputs are not used). */
     kafka: KafkaConfig.optional(),
     metrics: z

@@ -207,6 +207,11 @@ export const Rule = z
     conditions: TopLevelCondition,
     incident: IncidentSpec.optional(),
     absence: AbsenceSpec.optional(),
+    /**
+     * Under sharded deciders (kafka.shardBy): `per-shard` accepts that this rule's windows and incidents
+     * count per shard when its grouping does not determine the shard key (docs/rules.md, "Sharding").
+     */
+    sharding: z.enum(['per-shard']).optional(),
   })
   .strict()
   .superRefine((rule, ctx) => {
