@@ -73,7 +73,7 @@ export async function runKafkaWorker(config: Config, kafka: KafkaConfig, resetWa
       onFutureDated: watermark.onFutureDated,
       cases: caseMergeOptionsOf(config.cases),
       log,
-      stats: new PipelineStats({ sources: config.metrics.sources, maxFirstSeenSources: config.metrics.maxFirstSeenSources }),
+      stats: new PipelineStats({ sources: config.metrics.sources, maxFirstSeenSources: config.metrics.maxFirstSeenSources, tenantLabel: config.metrics.tenantLabel }),
       ...(audit.decisions === 'off' ? {} : { onDecision: (json: string) => audit.decision(json) }),
       recorder: ledger?.recorder,
       extraTopics: feedbackTopics(config),

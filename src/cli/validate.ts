@@ -55,6 +55,7 @@ export function registerValidate(program: Command, setExit: (code: number) => vo
             `(${summary.disabledRules} disabled), ${summary.exceptions} exceptions; ` +
             `all ${summary.compiled} enabled rules compiled (no json-rules-engine fallback); fingerprint ${summary.fingerprint}\n`,
         );
+        if (summary.tenancy) process.stdout.write(tenancyText(summary.tenancy));
         if (sharding) process.stdout.write(shardingText(sharding, tiedFields, config?.cases === undefined));
       }),
     );
@@ -72,7 +73,24 @@ function summaryOf(ruleset: CompiledRuleSet, files: number) {
     compiled: ruleset.promoteRules.length + ruleset.suppressRules.length,
     fallback: 0,
     fingerprint: ruleset.fingerprint,
+    ...(ruleset.tenancy ? { tenancy: tenancySummary(ruleset, ruleset.tenancy) } : {}),
   };
+}
+
+/** Per tenant: its own enabled rules and exceptions, beside the shared ones every tenant also runs. */
+function tenancySummary(ruleset: CompiledRuleSet, tenancy: NonNullable<CompiledRuleSet['tenancy']>) {
+  const rules = [...ruleset.suppressRules, ...ruleset.promoteRules];
+  const count = <T extends { scope?: { tenant: string } | undefined }>(items: readonly T[], tenant: string | undefined) => items.filter((i) => i.scope?.tenant === tenant).length;
+  return {
+    field: tenancy.field,
+    shared: { rules: count(rules, undefined), exceptions: count(ruleset.exceptions, undefined) },
+    tenants: Object.fromEntries(tenancy.tenants.map((t) => [t, { rules: count(rules, t), exceptions: count(ruleset.exceptions, t) }])),
+  };
+}
+
+function tenancyText({ field, shared, tenants }: ReturnType<typeof tenancySummary>): string {
+  const own = Object.entries(tenants).map(([tenant, n]) => `${tenant} ${n.rules} rules, ${n.exceptions} exceptions`);
+  return `tenants by ${field}: each runs the ${shared.rules} shared rules and ${shared.exceptions} exceptions, and its own: ${own.join('; ')}\n`;
 }
 
 const VERDICT_TEXT = { exact: 'exact', 'per-shard': 'per-shard', 'not-exact': 'not exact' } as const;

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { SOURCE_LABEL_PATTERN } from '../metrics/source-labels.js';
 import { InputFormat } from '../normalize/index.js';
 import { ReceiversConfig, RECEIVERS_DEFAULTS } from '../receivers/config.js';
-import { Duration } from '../rules/schema.js';
+import { AlertFieldPath, Duration } from '../rules/schema.js';
 import { DEFAULT_DEDUP_MAX_IDS, type DedupOptions } from '../dedup/seen-alerts.js';
 import { parseDuration } from '../state/index.js';
 import { ApiConfig } from './api.js';
@@ -144,6 +144,18 @@ export const Config = z
         sources: z.array(z.string().regex(SOURCE_LABEL_PATTERN, 'expected a source name of 1 to 64 letters, digits or _ . : / -')).default([]),
         /** Other sources labelled in the order they are first seen; the rest share the label "other". */
         maxFirstSeenSources: z.number().int().min(0).max(1000).default(20),
+        /** alertgate_tenant_decisions_total: decisions by the alert's tenant, the label's values bounded (docs/metrics.md). */
+        tenantLabel: z
+          .object({
+            /** The alert field naming the tenant: `entities.tenant`. */
+            field: AlertFieldPath,
+            /** Tenants that always get their own label. */
+            values: z.array(z.string().regex(SOURCE_LABEL_PATTERN, 'expected a tenant name of 1 to 64 letters, digits or _ . : / -')).default([]),
+            /** Other tenants labelled in the order they are first seen; the rest share the label "other". */
+            maxValues: z.number().int().min(0).max(1000).default(100),
+          })
+          .strict()
+          .optional(),
         /** /metrics answers only requests with an API token of any role (api.tokens; docs/api.md). */
         requireToken: z.boolean().default(false),
       })

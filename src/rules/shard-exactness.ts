@@ -88,8 +88,10 @@ function spanReason(what: string, grouping: readonly string[], shardBy: readonly
   return `${what} ${groups}, which does not determine ${missing.join(', ')}`;
 }
 
-function ruleVerdict(compiled: CompiledRule, shardBy: readonly string[], determines: Determines): ShardVerdictOf {
-  const { rule, window, absence, incident } = compiled;
+function ruleVerdict(compiled: CompiledRule, shardBy: readonly string[], tied: Determines): ShardVerdictOf {
+  const { rule, window, absence, incident, scope } = compiled;
+  // A tenant's rule sees one tenant's alerts only: every group it keeps has that one tenant.
+  const determines: Determines = scope ? (grouping) => tied([...grouping, scope.field]) : tied;
   const reasons: string[] = [];
   const add = (reason: string | undefined) => reason !== undefined && reasons.push(reason);
   if (window) {

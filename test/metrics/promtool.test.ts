@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import type { LedgerStats } from '../../src/metrics/ledger-stats.js';
 import { WorkerMetrics } from '../../src/metrics/metrics.js';
+import { PipelineStats } from '../../src/metrics/pipeline-stats.js';
 import { createNormalizer } from '../../src/normalize/index.js';
 import { Pipeline } from '../../src/pipeline/pipeline.js';
 import { loadRulesOrThrow } from '../../src/rules/load.js';
@@ -63,7 +64,9 @@ function asRun(expr: string): string {
 /** An in-process worker with every family present: pipeline counts, a fake Kafka lag provider and a ledger stub. */
 async function everyFamilyScrape(): Promise<string> {
   const set = await loadRulesOrThrow(join(ROOT, 'rules'));
-  const pipeline = new Pipeline({ ruleset: set, normalize: createNormalizer({ format: 'auto' }), sinks: { decision() {}, incident() {}, deadLetter() {} } });
+  // Hosts stand in for tenants, so that the tenant family has series (bounded: 5 and "other").
+  const stats = new PipelineStats({ tenantLabel: { field: 'entities.host', maxValues: 5 } });
+  const pipeline = new Pipeline({ ruleset: set, normalize: createNormalizer({ format: 'auto' }), sinks: { decision() {}, incident() {}, deadLetter() {} }, stats });
   const lines = readFileSync(join(ROOT, 'fixtures/soc-week.ndjson'), 'utf8').trim().split('\n');
   // And a Falco alert without output_fields, so the mapped fields' absence counts have a series.
   lines.push(JSON.stringify({ output: 'x', priority: 'Notice', rule: 'Terminal shell in container', time: '2026-11-27T10:00:00Z' }));
