@@ -1,9 +1,10 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { Config } from '../../src/config/schema.js';
+import { scrapeAfterInput } from '../cli/run-process.js';
 import { configFile } from '../helpers.js';
 
 /** examples/multi-tenant/ as a user runs it, from the repository root. */
@@ -19,28 +20,10 @@ function cli(args: string[]) {
 }
 
 /** The file worker with the example's config, its kafka section left out: decides alerts.ndjson, then one scrape of /metrics. */
-async function scrapeFileWorker(): Promise<string> {
+function scrapeFileWorker(): Promise<string> {
   const { kafka: _kafka, ...fileConfig } = parse(readFileSync(CONFIG, 'utf8')) as Record<string, unknown>;
   const config = configFile({ ...fileConfig, watchRules: false });
-  const child = spawn(process.execPath, [BIN, 'run', '--config', config, '--input', join(EXAMPLE, 'alerts.ndjson'), '--port', '0', '--serve'], { cwd: ROOT });
-  try {
-    let stdout = '';
-    let stderr = '';
-    const url = await new Promise<string>((resolve, reject) => {
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.stdout.on('data', (d: Buffer) => {
-        stdout += d.toString();
-        const m = /serving (http:\/\/\S+)\/metrics until Ctrl-C/.exec(stdout);
-        if (m) resolve(m[1]!);
-      });
-      child.once('exit', () => reject(new Error(`worker exited early: ${stderr}`)));
-    });
-    return await (await fetch(`${url}/metrics`)).text();
-  } finally {
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await exited;
-  }
+  return scrapeAfterInput(['--config', config, '--input', join(EXAMPLE, 'alerts.ndjson'), '--port', '0'], { cwd: ROOT });
 }
 
 describe('examples/multi-tenant', () => {
