@@ -50,7 +50,7 @@ export function shardExactness(ruleset: CompiledRuleSet, spec: ShardingSpec, cas
   return { shardBy: [...spec.shardBy], rules: all, cases: caseVerdict, ok: [...all, caseVerdict].every((v) => v.verdict !== 'not-exact') };
 }
 
-/** One line per verdict that is not exact: `rule x: reason` (the worker's refusal, validate's text). */
+/** One line per verdict that is not exact: `rule x: reason` (what a worker with sharded deciders refuses). */
 export function notExactLines(report: ShardExactness): string[] {
   return [...report.rules, report.cases].filter((v) => v.verdict === 'not-exact').flatMap((v) => v.reasons.map((reason) => `${v.kind === 'cases' ? 'cases' : `rule ${v.id}`}: ${reason}`));
 }
