@@ -144,6 +144,8 @@ class RuleRunner {
     ctx.aggregates = NO_AGGREGATES;
     this.late = false;
     this.lossy = false;
+    // A tenant's rule: another tenant's alert is not its business (it neither counts nor explains it).
+    if (compiled.scope && compiled.scope.read(alert) !== compiled.scope.tenant) return RunResult.NotMatched;
     if (compiled.match && !compiled.match.test(ctx)) return RunResult.NotMatched;
     if (this.absence) {
       // Alerts only show the group alive: the rule decides the silences (Evaluator.silences), never them.

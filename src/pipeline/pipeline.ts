@@ -500,6 +500,7 @@ export class Pipeline {
     if (verdict.kind === 'rule') this.countRule(verdict);
     facts.ruleId = verdict.kind === 'rule' ? verdict.outcome.rule.rule.id : verdict.kind === 'exception' ? verdict.exception.exception.id : null;
     facts.decision = verdict.kind === 'rule' ? verdict.decision : verdict.kind === 'exception' ? 'suppress' : 'pass';
+    this.stats.decided(alert, facts.decision);
     facts.timeMs = timeMs;
     facts.incidentId = incidentId;
     facts.alert = alert;
@@ -509,6 +510,7 @@ export class Pipeline {
   /** An alert that came before: decided `duplicate`, naming its first occurrence; no window or incident sees it. */
   private duplicate(normalized: NormalizedAlert, first: FirstOccurrence): void {
     this.counts.duplicate++;
+    this.stats.decided(normalized.alert, 'duplicate');
     const facts = this.facts;
     facts.ruleId = null;
     facts.decision = 'duplicate';
