@@ -98,9 +98,11 @@ const clients = {
   kafkajs: {
     load: () => importClient('kafkajs'),
     loop: async ({ input, groupId, handle, until }) => {
-      const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+      // A client of its own, as the other clients' loops have (the harness' reader and producer use `kafka`).
+      const client = new KafkaJs({ clientId: groupId, brokers, logLevel: logLevel.NOTHING });
+      const producer = client.producer({ idempotent: true, maxInFlightRequests: 1 });
       await producer.connect();
-      const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100 });
+      const consumer = client.consumer({ groupId, maxWaitTimeInMs: 100 });
       await consumer.connect();
       await consumer.subscribe({ topics: [input], fromBeginning: true });
       let seen = 0;
@@ -109,11 +111,13 @@ const clients = {
         consumer.run({
           autoCommit: false,
           eachBatchAutoResolve: false,
-          eachBatch: async ({ batch }) => {
+          eachBatch: async ({ batch, resolveOffset }) => {
             first ??= performance.now();
             for (const request of requests(handle(batch.messages))) {
               await producer.sendBatch({ acks: -1, compression: CompressionTypes.None, topicMessages: byTopic(request) });
             }
+            // Unresolved, the batch would be fetched again.
+            resolveOffset(batch.lastOffset());
             await consumer.commitOffsets([{ topic: input, partition: batch.partition, offset: String(BigInt(batch.lastOffset()) + 1n) }]);
             seen += batch.messages.length;
             if (until(seen)) resolve(performance.now() - first);
@@ -181,10 +185,11 @@ const clients = {
       const ms = await new Promise((resolve) => {
         consumer.run({
           eachBatchAutoResolve: false,
-          eachBatch: async ({ batch }) => {
+          eachBatch: async ({ batch, resolveOffset }) => {
             first ??= performance.now();
             // librdkafka splits the messages into requests itself.
             await producer.sendBatch({ topicMessages: byTopic(handle(batch.messages)) });
+            resolveOffset(batch.messages[batch.messages.length - 1].offset);
             await consumer.commitOffsets([{ topic: input, partition: batch.partition, offset: String(BigInt(batch.messages[batch.messages.length - 1].offset) + 1n) }]);
             seen += batch.messages.length;
             if (until(seen)) resolve(performance.now() - first);

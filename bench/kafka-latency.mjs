@@ -35,9 +35,12 @@ export async function offerAndMeasure({ kafka, input, decisions, name }) {
       eachBatch: async ({ batch }) => {
         const now = performance.now();
         for (const m of batch.messages) {
-          if (m.key.toString() === `${name}-probe`) probed();
-          const sent = sentAt.get(m.key.toString());
+          const key = m.key.toString();
+          if (key === `${name}-probe`) probed();
+          const sent = sentAt.get(key);
+          // A decision read again (the reader's group rebalanced) counts once.
           if (sent === undefined) continue;
+          sentAt.delete(key);
           received++;
           const second = Math.floor((sent - started) / 1000);
           worstBySecond[second] = Math.max(worstBySecond[second] ?? 0, Math.round(now - sent));
