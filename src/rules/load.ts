@@ -405,6 +405,11 @@ function durationsOf(rule: Rule) {
 }
 
 function compileException(dir: string, { doc, value }: Parsed<Exception>): CompiledException {
+  return compiledException(value, relative(dir, doc.file));
+}
+
+/** An exception as the pipeline runs it (the tuner compiles its proposals the same way to check them). */
+export function compiledException(value: Exception, file: string): CompiledException {
   const listOf = (v: string | string[] | undefined) => (v === undefined ? undefined : new Set(typeof v === 'string' ? [v] : v));
   const names = listOf(value.match.name);
   const sources = listOf(value.match.source);
@@ -415,7 +420,7 @@ function compileException(dir: string, { doc, value }: Parsed<Exception>): Compi
     : Date.parse(value.expires);
   return {
     exception: value,
-    file: relative(dir, doc.file),
+    file,
     expiresMs,
     matches: (alert) => {
       if (names && !names.has(alert.name as string)) return false;

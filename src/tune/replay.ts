@@ -3,7 +3,8 @@ import type { CaseMergeOptions } from '../cases/case-merger.js';
 import type { NormalizedAlert } from '../normalize/alert.js';
 import type { NormalizeResult, Normalizer } from '../normalize/index.js';
 import { Pipeline } from '../pipeline/pipeline.js';
-import type { CompiledRule, CompiledRuleSet } from '../rules/ruleset.js';
+import type { TuningIncident } from '../ledger/records.js';
+import type { CompiledException, CompiledRule, CompiledRuleSet } from '../rules/ruleset.js';
 import { readLines, type InputLine } from '../source/index.js';
 
 /** What one run of the whole pipeline promoted: every incident with every alert promoted into it. */
@@ -51,6 +52,13 @@ export class ReplayEvaluator {
   /** Every valid alert of the files, in order. */
   alerts(): Iterable<NormalizedAlert> {
     return validAlerts(this.normalized);
+  }
+
+  /** The alerts of the files with these ids (a scan of the held alerts). */
+  alertsById(ids: ReadonlySet<string>): Map<string, NormalizedAlert['alert']> {
+    const found = new Map<string, NormalizedAlert['alert']>();
+    for (const { alert } of this.alerts()) if (ids.has(alert.id)) found.set(alert.id, alert);
+    return found;
   }
 
   /** The alerts run with `ruleset` (cached by its fingerprint). */
@@ -111,4 +119,18 @@ export function withParam(ruleset: CompiledRuleSet, ruleId: string, param: strin
     promoteRules: ruleset.promoteRules.map(swap),
     fingerprint: `${ruleset.fingerprint}+${ruleId}.${param}=${value}`,
   };
+}
+
+/** The rule set with one more exception, in its place by id (exceptions are checked in id order). */
+export function withException(ruleset: CompiledRuleSet, exception: CompiledException, fingerprint: string = exception.exception.id): CompiledRuleSet {
+  const exceptions = [...ruleset.exceptions, exception].sort((a, b) => (a.exception.id < b.exception.id ? -1 : 1));
+  return { ...ruleset, exceptions, fingerprint: `${ruleset.fingerprint}+exception:${fingerprint}` };
+}
+
+/**
+ * An incident's alerts: every alert the current rules' run promoted into it, or the ids its record
+ * lists when that run does not have it (an incident of an older rule version).
+ */
+export function alertsOf(baseline: PipelineRun, incident: TuningIncident): readonly string[] {
+  return baseline.incidents.get(incident.record.id)?.alerts ?? incident.record.alertIds;
 }

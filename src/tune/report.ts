@@ -59,12 +59,21 @@ export const PipelineEvidence = z
   .strict();
 export type PipelineEvidence = z.infer<typeof PipelineEvidence>;
 
+/**
+ * Whether a proposal names this network's entities (hosts, addresses, users: `network-tied`, useless
+ * elsewhere) or only signatures, detectors, ports and rule params (`carries-over` to another network).
+ */
+export const Portability = z.enum(['network-tied', 'carries-over']);
+export type Portability = z.infer<typeof Portability>;
+
 /** A change the tuner proposes: one param of one rule (the best one of that rule). */
 export const Proposal = ParamEvaluation.extend({
   ruleId: z.string(),
   file: z.string(),
   version: z.number().int(),
   to: z.number(),
+  /** A threshold names no entity: always carries-over. */
+  portability: Portability,
   /** With --replay: what the change does across the whole pipeline. */
   pipeline: PipelineEvidence.optional(),
 }).strict();
@@ -91,13 +100,38 @@ export const ExceptionProposal = z
     /** The exception's match: every field given must fit (docs/rules.md, "Exceptions"). */
     match: z.object({ name: z.string().optional(), entities: z.record(z.string(), z.string()).optional() }).strict(),
     expires: z.iso.date(),
+    /** network-tied when the match names a host, address, user or other entity of this network. */
+    portability: Portability,
     falsePositiveIncidents: z.array(z.string()),
     rules: z.array(z.string()),
     /** The exception as a rule file, ready to review and commit. */
     yaml: z.string(),
+    /**
+     * What it was checked against: every alert of every true- and benign-positive incident. `alerts` whose
+     * fields are known (none of them matches); `unknownAlerts` whose fields are not (without --replay only
+     * each incident's opening alert is known) and whose incident's group key does not rule a match out:
+     * the check is `complete` only when there are none.
+     */
+    guardCheck: z.object({ alerts: z.number().int(), unknownAlerts: z.number().int(), complete: z.boolean() }).strict(),
+    /** With --replay: what it does across the whole pipeline, on top of the threshold changes and the exceptions before it. */
+    pipeline: PipelineEvidence.optional(),
   })
   .strict();
 export type ExceptionProposal = z.infer<typeof ExceptionProposal>;
+
+/** An exception the tuner found but did not propose: it matches an alert of a true- or benign-positive incident, or the whole-pipeline check refused it. */
+export const RefusedException = z
+  .object({
+    id: z.string(),
+    match: ExceptionProposal.shape.match,
+    portability: Portability,
+    falsePositiveIncidents: z.array(z.string()),
+    reason: z.string(),
+    /** When the whole-pipeline check refused it. */
+    pipeline: PipelineEvidence.optional(),
+  })
+  .strict();
+export type RefusedException = z.infer<typeof RefusedException>;
 
 /** Pipeline mode: routine signatures learned from the alerts and verdicts (docs/tuning.md, "Routine signatures"). */
 export const RoutineProposal = z
@@ -110,6 +144,8 @@ export const RoutineProposal = z
     accepted: z.boolean(),
     /** Why not, when not. */
     reason: z.string().optional(),
+    /** Signatures only: always carries-over. */
+    portability: Portability,
     pipeline: PipelineEvidence,
     /** The list as the signature-stream pack's routine.yaml (the named condition routine-signature). */
     yaml: z.string(),
@@ -133,6 +169,8 @@ export const TuneReport = z
     /** Pipeline mode: the routine signatures found, or null (none, or no --replay). Printed, never applied. */
     routine: RoutineProposal.nullable(),
     exceptions: z.array(ExceptionProposal),
+    /** Exceptions found in false positives but refused: they match an alert of a true- or benign-positive incident, or fail the whole-pipeline check. */
+    refusedExceptions: z.array(RefusedException),
   })
   .strict();
 export type TuneReport = z.infer<typeof TuneReport>;

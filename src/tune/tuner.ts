@@ -2,12 +2,12 @@ import { verdictCountsOf, type TuningIncident } from '../ledger/records.js';
 import type { CompiledRule, CompiledRuleSet } from '../rules/ruleset.js';
 import { candidateRange, firstBeyond, parsePercent, type CandidateRange } from './candidates.js';
 import { analyzeParams, breakpoint, survives, type Survival, type ThresholdUse } from './counterfactual.js';
-import { proposeExceptions, type ExceptionOptions } from './exceptions.js';
+import { exceptionOf, openingGuardAlerts, proposeExceptions, replayGuardAlerts, type ExceptionOptions } from './exceptions.js';
 import { round } from './format.js';
-import { checkAcrossPipeline, refusalOf, type PipelineScore } from './pipeline-check.js';
+import { checkAcrossPipeline, PipelineSearch, refusalOf, type PipelineScore } from './pipeline-check.js';
 import { learnRoutine, routineListYaml } from './routine.js';
-import type { ReplayEvaluator } from './replay.js';
-import type { ParamEvaluation, PipelineEvidence, Proposal, RoutineProposal, RuleReport, TuneReport } from './report.js';
+import { withException, type ReplayEvaluator } from './replay.js';
+import type { ExceptionProposal, ParamEvaluation, PipelineEvidence, Proposal, RoutineProposal, RuleReport, TuneReport } from './report.js';
 
 const DAY_MS = 86_400_000;
 
@@ -66,11 +66,13 @@ export function tune(input: TuneInput): TuneReport {
     const { report, candidates: byParam } = tuneRule(compiled, incidents, { ...input, maxStepShare, days });
     rules.push(report);
     const best = bestOf(report.params);
-    if (best) forecasts.push({ ...best, to: best.to!, ruleId: report.ruleId, file: report.file, version: report.version });
+    if (best) forecasts.push({ ...best, to: best.to!, ruleId: report.ruleId, file: report.file, version: report.version, portability: 'carries-over' });
     const widest = widestOf(byParam);
     if (widest) candidates.push({ report, ...widest });
   }
-  const { proposals, refused } = input.replay ? checkProposals(input.replay, input, candidates) : { proposals: forecasts, refused: [] };
+  const search = input.replay && new PipelineSearch(input.replay, ruleset, input.incidents, guardrails.minRecall);
+  const { proposals, refused } = search ? checkProposals(search, candidates) : { proposals: forecasts, refused: [] };
+  const exceptions = exceptionProposals(input, search);
   return {
     mode: input.replay ? 'pipeline' : 'counterfactual',
     period: {
@@ -83,8 +85,29 @@ export function tune(input: TuneInput): TuneReport {
     proposals,
     refused,
     routine: input.replay ? routineProposal(input.replay, input) : null,
-    exceptions: proposeExceptions(input.incidents, ruleset, input.exceptions),
+    exceptions: exceptions.proposals,
+    refusedExceptions: exceptions.refused,
   };
+}
+
+/**
+ * The exception proposals, each checked against every alert of every true- and benign-positive
+ * incident; with the alerts, also across the whole pipeline, one after another on top of the threshold
+ * changes accepted (they are printed, never applied, but what they do together is what is checked).
+ */
+function exceptionProposals(input: TuneInput, search: PipelineSearch | undefined): { proposals: ExceptionProposal[]; refused: TuneReport['refusedExceptions'] } {
+  const guard = input.replay ? replayGuardAlerts(input.replay, input.ruleset, input.incidents) : openingGuardAlerts(input.incidents);
+  const found = proposeExceptions(input.incidents, input.ruleset, input.exceptions, guard);
+  if (!search) return found;
+  const proposals: ExceptionProposal[] = [];
+  const refused = [...found.refused];
+  for (const p of found.proposals) {
+    const { before, after, refusal } = search.consider(withException(search.accepted, exceptionOf(p)));
+    const pipeline = evidenceOf(before, after);
+    if (refusal === undefined) proposals.push({ ...p, pipeline });
+    else refused.push({ id: p.id, match: p.match, portability: p.portability, falsePositiveIncidents: p.falsePositiveIncidents, reason: refusal, pipeline });
+  }
+  return { proposals, refused };
 }
 
 /** The routine signatures of the replayed alerts, checked across the pipeline against the current rules. */
@@ -97,6 +120,7 @@ function routineProposal(replay: ReplayEvaluator, input: TuneInput): RoutineProp
     guarded: [...found.guarded],
     accepted: reason === undefined,
     ...(reason !== undefined ? { reason } : {}),
+    portability: 'carries-over',
     pipeline: evidenceOf(found.before, found.after),
     yaml: routineListYaml(found.signatures),
   };
@@ -134,11 +158,11 @@ function widestOf(byParam: ReadonlyMap<string, readonly Candidate[]>): { param: 
  * only proposes the values: whether a true positive survives, and whether false positives drop, is the
  * pipeline's answer, every rule counted.
  */
-function checkProposals(replay: ReplayEvaluator, input: TuneInput, candidates: readonly RuleCandidates[]): Pick<TuneReport, 'proposals' | 'refused'> {
+function checkProposals(search: PipelineSearch, candidates: readonly RuleCandidates[]): Pick<TuneReport, 'proposals' | 'refused'> {
   const most = (c: RuleCandidates) => Math.max(...c.values.map((v) => v.evaluation.falsePositiveRemoved));
   const ordered = [...candidates].sort((a, b) => most(b) - most(a) || (a.report.ruleId < b.report.ruleId ? -1 : 1));
   const changes = ordered.map((c) => ({ ruleId: c.report.ruleId, param: c.param, values: c.values.map((v) => v.value) }));
-  const checked = checkAcrossPipeline(replay, input.ruleset, input.incidents, changes, input.guardrails.minRecall);
+  const checked = checkAcrossPipeline(search, changes);
   const proposals: Proposal[] = [];
   const refused: TuneReport['refused'] = [];
   checked.forEach((c, i) => {
@@ -149,7 +173,7 @@ function checkProposals(replay: ReplayEvaluator, input: TuneInput, candidates: r
       return;
     }
     const { evaluation } = values.find((v) => v.value === c.value)!;
-    proposals.push({ ...evaluation, ruleId: report.ruleId, file: report.file, version: report.version, to: c.value, pipeline });
+    proposals.push({ ...evaluation, ruleId: report.ruleId, file: report.file, version: report.version, to: c.value, portability: 'carries-over', pipeline });
   });
   // Reported by rule, as without the check; each one's evidence is on top of those checked before it.
   const byRule = (a: { ruleId: string }, b: { ruleId: string }) => (a.ruleId < b.ruleId ? -1 : 1);
