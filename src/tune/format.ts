@@ -1,5 +1,5 @@
 import type { TuningChange } from '../ledger/records.js';
-import type { ExceptionProposal, Portability, TuneReport } from './report.js';
+import type { ExceptionProposal, PipelineEvidence, Portability, TuneReport } from './report.js';
 
 type Row = readonly string[];
 
@@ -58,7 +58,7 @@ function exceptionComment(e: ExceptionProposal): string {
  * change. Undefined when the evidence is there (the notes then say why each param stays).
  */
 export function nothingToTune(report: TuneReport): string | undefined {
-  if (report.proposals.length > 0) return undefined;
+  if (report.proposals.length > 0 || report.disable.length > 0) return undefined;
   const { period, guardrails, rules } = report;
   if (rules.length === 0) {
     return period.to === null
@@ -115,6 +115,21 @@ export function formatReport(report: TuneReport, format: 'text' | 'md', applied?
         report.refused.map((r) => [r.ruleId, r.param, `${r.from} → ${r.tried.join(', ')}`, `${r.pipeline.falsePositiveBefore} → ${r.pipeline.falsePositiveAfter}`, `${r.pipeline.truePositiveSurvived} of ${r.pipeline.truePositiveTotal}`, `${r.pipeline.incidentsBefore} → ${r.pipeline.incidentsAfter}`, r.reason]),
       ),
     );
+  }
+  if (report.disable.length > 0) {
+    out.push('', h(applied ? 'disabled (enabled: false)' : 'rules to disable (enabled: false; --apply writes it)'));
+    const pipeline = (p: PipelineEvidence | undefined) => (p ? [`${p.falsePositiveBefore} → ${p.falsePositiveAfter}`, `${p.truePositiveSurvived} of ${p.truePositiveTotal}`, `${p.incidentsBefore} → ${p.incidentsAfter}`] : []);
+    out.push(
+      table(
+        format,
+        ['rule', 'precision', 'TP', 'FP', 'BP', ...(report.mode === 'pipeline' ? PIPELINE_HEAD : []), 'scope'],
+        report.disable.map((d) => [d.ruleId, pct(d.precision), String(d.truePositive), String(d.falsePositive), String(d.benignPositive), ...pipeline(d.pipeline), scope(d.portability)]),
+      ),
+    );
+  }
+  if (report.refusedDisable.length > 0) {
+    out.push('', h(`below the precision bound (${pct(report.guardrails.disableBelowPrecision)}) but not disabled`));
+    out.push(...report.refusedDisable.map((r) => `${format === 'md' ? '- ' : '  '}${r.ruleId} (precision ${pct(r.precision)}): ${r.reason}`));
   }
   for (const change of applied ?? []) out.push(`${format === 'md' ? '- ' : '  '}${change.id}: ${change.file} version ${change.versionBefore} → ${change.versionAfter} (undo: alertgate tune --revert ${change.id})`);
   const notes = report.rules.flatMap((r) => [

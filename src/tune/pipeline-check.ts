@@ -75,10 +75,11 @@ export class PipelineSearch {
     return this.judge(this.replay.run(candidate));
   }
 
-  /** Scores `candidate` (the accepted rules with one more change) and accepts it if it passes. */
-  consider(candidate: CompiledRuleSet, after: PipelineScore = this.score(candidate)): Consideration {
+  /** Scores `candidate` (the accepted rules with one more change) and accepts it if it passes (at `minRecall`, by default the guardrail's). */
+  consider(candidate: CompiledRuleSet, minRecall = this.minRecall): Consideration {
     const before = this.current;
-    const refusal = refusalOf(before, after, this.minRecall);
+    const after = this.score(candidate);
+    const refusal = refusalOf(before, after, minRecall);
     if (refusal === undefined) this.accept(candidate, after);
     return { before, after, refusal };
   }

@@ -134,3 +134,14 @@ export function withException(ruleset: CompiledRuleSet, exception: CompiledExcep
 export function alertsOf(baseline: PipelineRun, incident: TuningIncident): readonly string[] {
   return baseline.incidents.get(incident.record.id)?.alerts ?? incident.record.alertIds;
 }
+
+/** The rule set without one promote rule, as if its file said `enabled: false`. */
+export function withoutRule(ruleset: CompiledRuleSet, ruleId: string): CompiledRuleSet {
+  const gone = ruleset.promoteRules.find((r) => r.rule.id === ruleId);
+  return {
+    ...ruleset,
+    promoteRules: ruleset.promoteRules.filter((r) => r !== gone),
+    disabledRules: gone ? [...ruleset.disabledRules, { ...gone.rule, enabled: false }] : ruleset.disabledRules,
+    fingerprint: `${ruleset.fingerprint}-${ruleId}`,
+  };
+}

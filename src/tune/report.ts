@@ -79,6 +79,28 @@ export const Proposal = ParamEvaluation.extend({
 }).strict();
 export type Proposal = z.infer<typeof Proposal>;
 
+/**
+ * A rule whose measured precision stays below `disableBelowPrecision`, proposed for `enabled: false`:
+ * without --replay only when it has no confirmed true positive; with it, when every confirmed true
+ * positive survives across the pipeline without it (another rule promotes some of its alerts).
+ */
+export const DisableProposal = VerdictCounts.extend({
+  ruleId: z.string(),
+  file: z.string(),
+  version: z.number().int(),
+  /** A rule names no entity: always carries-over. */
+  portability: Portability,
+  /** Why it is proposed, in a sentence. */
+  reason: z.string(),
+  /** With --replay: what disabling it does across the whole pipeline. */
+  pipeline: PipelineEvidence.optional(),
+}).strict();
+export type DisableProposal = z.infer<typeof DisableProposal>;
+
+/** A rule below the precision bound that is not proposed for disabling, and why. */
+export const RefusedDisable = z.object({ ruleId: z.string(), precision: z.number().nullable(), reason: z.string(), pipeline: PipelineEvidence.optional() }).strict();
+export type RefusedDisable = z.infer<typeof RefusedDisable>;
+
 /** A change the per-rule forecast found but the whole-pipeline check refused, at every value it tried. */
 export const RefusedProposal = z
   .object({
@@ -160,12 +182,16 @@ export const TuneReport = z
     mode: z.enum(['counterfactual', 'pipeline']),
     period: z.object({ from: z.iso.datetime().nullable(), to: z.iso.datetime().nullable(), days: z.number() }).strict(),
     guardrails: z
-      .object({ minRecall: z.number(), maxStep: z.string(), minVerdicts: z.number().int() })
+      .object({ minRecall: z.number(), maxStep: z.string(), minVerdicts: z.number().int(), disableBelowPrecision: z.number() })
       .strict(),
     rules: z.array(RuleReport),
     proposals: z.array(Proposal),
     /** Pipeline mode: the forecast's proposals the whole-pipeline check refused. */
     refused: z.array(RefusedProposal),
+    /** Rules to disable (`enabled: false`): precision below the bound, no confirmed true positive lost. --apply writes them. */
+    disable: z.array(DisableProposal),
+    /** Rules below the precision bound not proposed for disabling: the whole-pipeline check refused it, or (without --replay) they have confirmed true positives. */
+    refusedDisable: z.array(RefusedDisable),
     /** Pipeline mode: the routine signatures found, or null (none, or no --replay). Printed, never applied. */
     routine: RoutineProposal.nullable(),
     exceptions: z.array(ExceptionProposal),

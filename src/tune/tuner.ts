@@ -2,6 +2,8 @@ import { verdictCountsOf, type TuningIncident } from '../ledger/records.js';
 import type { CompiledRule, CompiledRuleSet } from '../rules/ruleset.js';
 import { candidateRange, firstBeyond, parsePercent, type CandidateRange } from './candidates.js';
 import { analyzeParams, breakpoint, survives, type Survival, type ThresholdUse } from './counterfactual.js';
+import { DISABLE_BELOW_PRECISION } from '../config/tuning.js';
+import { disableAcrossPipeline, disableByForecast } from './disable.js';
 import { exceptionOf, openingGuardAlerts, proposeExceptions, replayGuardAlerts, type ExceptionOptions } from './exceptions.js';
 import { round } from './format.js';
 import { checkAcrossPipeline, PipelineSearch, refusalOf, type PipelineScore } from './pipeline-check.js';
@@ -18,6 +20,8 @@ export interface Guardrails {
   readonly maxStep: string;
   /** Verdicts a rule needs before it is changed. */
   readonly minVerdicts: number;
+  /** A rule whose precision is below this is proposed for disabling (DISABLE_BELOW_PRECISION when not given). */
+  readonly disableBelowPrecision?: number | undefined;
 }
 
 export interface TuneInput {
@@ -71,7 +75,13 @@ export function tune(input: TuneInput): TuneReport {
     if (widest) candidates.push({ report, ...widest });
   }
   const search = input.replay && new PipelineSearch(input.replay, ruleset, input.incidents, guardrails.minRecall);
-  const { proposals, refused } = search ? checkProposals(search, candidates) : { proposals: forecasts, refused: [] };
+  const disableBelowPrecision = guardrails.disableBelowPrecision ?? DISABLE_BELOW_PRECISION;
+  // A rule that is mostly noise is turned off first; the thresholds of the others are tuned on top.
+  const bound = { minVerdicts: guardrails.minVerdicts, disableBelowPrecision };
+  const disabled = search ? disableAcrossPipeline(search, rules, bound, evidenceOf) : disableByForecast(rules, bound);
+  const off = new Set(disabled.disable.map((d) => d.ruleId));
+  const on = <T extends { ruleId: string }>(list: readonly T[]) => list.filter((x) => !off.has(x.ruleId));
+  const { proposals, refused } = search ? checkProposals(search, on(candidates.map((c) => ({ ...c, ruleId: c.report.ruleId })))) : { proposals: on(forecasts), refused: [] };
   const exceptions = exceptionProposals(input, search);
   return {
     mode: input.replay ? 'pipeline' : 'counterfactual',
@@ -80,10 +90,11 @@ export function tune(input: TuneInput): TuneReport {
       to: period.toMs !== undefined ? new Date(period.toMs).toISOString() : null,
       days: round(days, 2),
     },
-    guardrails: { minRecall: guardrails.minRecall, maxStep: guardrails.maxStep, minVerdicts: guardrails.minVerdicts },
+    guardrails: { minRecall: guardrails.minRecall, maxStep: guardrails.maxStep, minVerdicts: guardrails.minVerdicts, disableBelowPrecision },
     rules,
     proposals,
     refused,
+    ...disabled,
     routine: input.replay ? routineProposal(input.replay, input) : null,
     exceptions: exceptions.proposals,
     refusedExceptions: exceptions.refused,
