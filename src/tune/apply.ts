@@ -8,7 +8,7 @@ import type { Ledger } from '../ledger/ledger.js';
 import type { TuningChange } from '../ledger/records.js';
 import { loadRules } from '../rules/load.js';
 import { formatProblem } from '../rules/problems.js';
-import type { DisableProposal, PipelineEvidence, Proposal } from './report.js';
+import type { DisableProposal, JointProposal, PipelineEvidence, Proposal } from './report.js';
 import { ruleFilePath } from './rule-file-path.js';
 
 /** A change could not be applied or reverted as asked; the message says why and what to do. */
@@ -152,6 +152,20 @@ export function applyDisable(p: DisableProposal, options: ApplyOptions): Promise
   );
 }
 
+/**
+ * Applies a joint proposal as one change per param, in order, each bumping the version (the second is
+ * computed from the first's result): each is recorded and reverted on its own (the later one first).
+ */
+export async function applyJoint(p: JointProposal, options: ApplyOptions): Promise<TuningChange[]> {
+  const changes: TuningChange[] = [];
+  const together = `- together with ${p.changes.map((c) => `${c.param} ${c.from} → ${c.to}`).join(' and ')} (a joint change: neither alone was accepted)`;
+  for (const [i, c] of p.changes.entries()) {
+    const evidenceLines = [together, ...pipelineLines(p.pipeline)];
+    changes.push(await applyChange({ ruleId: p.ruleId, file: p.file, version: p.version + i, param: c.param, from: c.from, to: c.to, edit: { param: c.param, value: c.to }, evidence: { ...p }, evidenceLines }, options));
+  }
+  return changes;
+}
+
 function pipelineLines(pipeline: PipelineEvidence | undefined): string[] {
   return pipeline
     ? [
@@ -208,7 +222,8 @@ export async function revertChange(changeId: string, options: ApplyOptions): Pro
   const file = await ruleFilePath(options.rulesDir, change.file);
   const current = await readFile(file, 'utf8').catch(() => undefined);
   if (current !== change.afterText) {
-    const later = (await options.ledger.tuningChanges(change.ruleId)).filter((c) => c.appliedAt > change.appliedAt && !c.reverted && c.file === change.file);
+    // At the same time too: a joint change applies its two changes at one instant.
+    const later = (await options.ledger.tuningChanges(change.ruleId)).filter((c) => c.id !== change.id && c.appliedAt >= change.appliedAt && !c.reverted && c.file === change.file);
     throw new TuningConflict(
       `${file} changed since ${changeId} was applied` +
         (later.length > 0 ? ` (by ${later.map((c) => c.id).join(', ')}: revert ${later.length > 1 ? 'those' : 'it'} first)` : ' (edited by hand): revert it by hand'),

@@ -58,7 +58,7 @@ function exceptionComment(e: ExceptionProposal): string {
  * change. Undefined when the evidence is there (the notes then say why each param stays).
  */
 export function nothingToTune(report: TuneReport): string | undefined {
-  if (report.proposals.length > 0 || report.disable.length > 0) return undefined;
+  if (report.proposals.length > 0 || report.disable.length > 0 || report.joint.length > 0) return undefined;
   const { period, guardrails, rules } = report;
   if (rules.length === 0) {
     return period.to === null
@@ -115,6 +115,20 @@ export function formatReport(report: TuneReport, format: 'text' | 'md', applied?
         report.refused.map((r) => [r.ruleId, r.param, `${r.from} → ${r.tried.join(', ')}`, `${r.pipeline.falsePositiveBefore} → ${r.pipeline.falsePositiveAfter}`, `${r.pipeline.truePositiveSurvived} of ${r.pipeline.truePositiveTotal}`, `${r.pipeline.incidentsBefore} → ${r.pipeline.incidentsAfter}`, r.reason]),
       ),
     );
+  }
+  if (report.joint.length > 0) {
+    out.push('', h(applied ? 'joint changes applied' : 'joint changes (two params of one rule together; --apply writes them)'));
+    out.push(
+      table(
+        format,
+        ['rule', 'params', 'old → new', ...PIPELINE_HEAD, 'scope'],
+        report.joint.map((j) => [j.ruleId, j.changes.map((c) => c.param).join(' + '), j.changes.map((c) => `${c.from} → ${c.to}`).join(', '), `${j.pipeline.falsePositiveBefore} → ${j.pipeline.falsePositiveAfter}`, `${j.pipeline.truePositiveSurvived} of ${j.pipeline.truePositiveTotal}`, `${j.pipeline.incidentsBefore} → ${j.pipeline.incidentsAfter}`, scope(j.portability)]),
+      ),
+    );
+  }
+  if (report.refusedJoint.length > 0) {
+    out.push('', h('pairs of params refused by the whole-pipeline check'));
+    out.push(...report.refusedJoint.map((r) => `${format === 'md' ? '- ' : '  '}${r.ruleId} (tried ${r.tried.map((pair) => pair.map(([param, value]) => `${param}=${value}`).join(' ')).join('; ')}): ${r.reason}`));
   }
   if (report.disable.length > 0) {
     out.push('', h(applied ? 'disabled (enabled: false)' : 'rules to disable (enabled: false; --apply writes it)'));

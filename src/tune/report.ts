@@ -101,6 +101,37 @@ export type DisableProposal = z.infer<typeof DisableProposal>;
 export const RefusedDisable = z.object({ ruleId: z.string(), precision: z.number().nullable(), reason: z.string(), pipeline: PipelineEvidence.optional() }).strict();
 export type RefusedDisable = z.infer<typeof RefusedDisable>;
 
+/**
+ * Pipeline mode: two params of one rule moved together, when no single-param change of the rule was
+ * accepted (an `any` of two thresholds: raising one alone removes nothing). Checked across the whole
+ * pipeline; --apply writes it as two changes, one per param.
+ */
+export const JointProposal = z
+  .object({
+    ruleId: z.string(),
+    file: z.string(),
+    version: z.number().int(),
+    changes: z.array(z.object({ param: z.string(), from: z.number(), to: z.number() }).strict()),
+    /** Params only: always carries-over. */
+    portability: Portability,
+    pipeline: PipelineEvidence,
+  })
+  .strict();
+export type JointProposal = z.infer<typeof JointProposal>;
+
+/** Pipeline mode: a rule whose pairs of params were tried, none accepted. */
+export const RefusedJoint = z
+  .object({
+    ruleId: z.string(),
+    /** The value pairs run, in order: `[[param, value], [param, value]]` each. */
+    tried: z.array(z.array(z.tuple([z.string(), z.number()]))),
+    reason: z.string(),
+    /** At the last pair tried. */
+    pipeline: PipelineEvidence,
+  })
+  .strict();
+export type RefusedJoint = z.infer<typeof RefusedJoint>;
+
 /** A change the per-rule forecast found but the whole-pipeline check refused, at every value it tried. */
 export const RefusedProposal = z
   .object({
@@ -188,6 +219,10 @@ export const TuneReport = z
     proposals: z.array(Proposal),
     /** Pipeline mode: the forecast's proposals the whole-pipeline check refused. */
     refused: z.array(RefusedProposal),
+    /** Pipeline mode: pairs of params of one rule changed together (docs/tuning.md, "Joint changes"). --apply writes them. */
+    joint: z.array(JointProposal),
+    /** Pipeline mode: rules whose pairs were tried and refused. */
+    refusedJoint: z.array(RefusedJoint),
     /** Rules to disable (`enabled: false`): precision below the bound, no confirmed true positive lost. --apply writes them. */
     disable: z.array(DisableProposal),
     /** Rules below the precision bound not proposed for disabling: the whole-pipeline check refused it, or (without --replay) they have confirmed true positives. */

@@ -4,6 +4,7 @@ import { candidateRange, firstBeyond, parsePercent, type CandidateRange } from '
 import { analyzeParams, breakpoint, survives, type Survival, type ThresholdUse } from './counterfactual.js';
 import { DISABLE_BELOW_PRECISION } from '../config/tuning.js';
 import { disableAcrossPipeline, disableByForecast } from './disable.js';
+import { searchPairs, type PairableRule } from './joint.js';
 import { exceptionOf, openingGuardAlerts, proposeExceptions, replayGuardAlerts, type ExceptionOptions } from './exceptions.js';
 import { round } from './format.js';
 import { checkAcrossPipeline, PipelineSearch, refusalOf, type PipelineScore } from './pipeline-check.js';
@@ -64,11 +65,13 @@ export function tune(input: TuneInput): TuneReport {
   const rules: RuleReport[] = [];
   const forecasts: Proposal[] = [];
   const candidates: RuleCandidates[] = [];
+  const pairable: PairableRule[] = [];
   for (const compiled of [...ruleset.promoteRules].sort((a, b) => (a.rule.id < b.rule.id ? -1 : 1))) {
     const incidents = byRule.get(compiled.rule.id) ?? [];
     if (incidents.length === 0) continue;
-    const { report, candidates: byParam } = tuneRule(compiled, incidents, { ...input, maxStepShare, days });
+    const { report, candidates: byParam, grids } = tuneRule(compiled, incidents, { ...input, maxStepShare, days });
     rules.push(report);
+    if (grids.size >= 2 && report.falsePositive > 0) pairable.push({ ruleId: report.ruleId, report, grids });
     const best = bestOf(report.params);
     if (best) forecasts.push({ ...best, to: best.to!, ruleId: report.ruleId, file: report.file, version: report.version, portability: 'carries-over' });
     const widest = widestOf(byParam);
@@ -82,6 +85,9 @@ export function tune(input: TuneInput): TuneReport {
   const off = new Set(disabled.disable.map((d) => d.ruleId));
   const on = <T extends { ruleId: string }>(list: readonly T[]) => list.filter((x) => !off.has(x.ruleId));
   const { proposals, refused } = search ? checkProposals(search, on(candidates.map((c) => ({ ...c, ruleId: c.report.ruleId })))) : { proposals: on(forecasts), refused: [] };
+  // Rules no single-param change helped: pairs of their params, across the pipeline.
+  const changed = new Set(proposals.map((p) => p.ruleId));
+  const joint = search ? searchPairs(search, on(pairable).filter((p) => !changed.has(p.ruleId)), evidenceOf) : { joint: [], refusedJoint: [] };
   const exceptions = exceptionProposals(input, search);
   return {
     mode: input.replay ? 'pipeline' : 'counterfactual',
@@ -94,6 +100,7 @@ export function tune(input: TuneInput): TuneReport {
     rules,
     proposals,
     refused,
+    ...joint,
     ...disabled,
     routine: input.replay ? routineProposal(input.replay, input) : null,
     exceptions: exceptions.proposals,
@@ -206,8 +213,9 @@ function tuneRule(
   compiled: CompiledRule,
   incidents: readonly TuningIncident[],
   ctx: TuneInput & { maxStepShare: number; days: number },
-): { report: RuleReport; candidates: Map<string, Candidate[]> } {
+): { report: RuleReport; candidates: Map<string, Candidate[]>; grids: Map<string, number[]> } {
   const candidates = new Map<string, Candidate[]>();
+  const grids = new Map<string, number[]>();
   const { rule, file } = compiled;
   const counts = verdictCountsOf(incidents);
   const { truePositive: tp, falsePositive: fp, benignPositive: bp } = counts;
@@ -219,9 +227,9 @@ function tuneRule(
     incidentsPerDay: round(incidents.length / ctx.days, 2),
     params: [],
   };
-  if (Object.keys(rule.params).length === 0) return { report: { ...report, note: 'no tunable params' }, candidates };
+  if (Object.keys(rule.params).length === 0) return { report: { ...report, note: 'no tunable params' }, candidates, grids };
   if (tp + fp + bp < ctx.guardrails.minVerdicts) {
-    return { report: { ...report, note: `${tp + fp + bp} verdicts, fewer than the ${ctx.guardrails.minVerdicts} a change needs (tuning.minVerdicts, --min-verdicts)` }, candidates };
+    return { report: { ...report, note: `${tp + fp + bp} verdicts, fewer than the ${ctx.guardrails.minVerdicts} a change needs (tuning.minVerdicts, --min-verdicts)` }, candidates, grids };
   }
   for (const analysis of analyzeParams(rule)) {
     const declared = rule.params[analysis.param]!;
@@ -235,11 +243,12 @@ function tuneRule(
       report.params.push(unchanged(analysis.param, declared.value, incidents, ctx.days, `at its ${where} (${declared[where]}) or maxStep allows no step`));
       continue;
     }
-    const { evaluation, removing } = evaluateParam(analysis, declared.value, range, incidents, factEvaluate(compiled, analysis, incidents), ctx, compiled);
+    const { evaluation, removing, breakpoints } = evaluateParam(analysis, declared.value, range, incidents, factEvaluate(compiled, analysis, incidents), ctx, compiled);
     report.params.push(evaluation);
     candidates.set(analysis.param, removing);
+    grids.set(analysis.param, breakpoints);
   }
-  return { report, candidates };
+  return { report, candidates, grids };
 }
 
 function factEvaluate(compiled: CompiledRule, use: ThresholdUse, incidents: readonly TuningIncident[]): Evaluate {
@@ -265,7 +274,7 @@ function evaluateParam(
   evaluate: Evaluate,
   ctx: TuneInput & { days: number },
   compiled: CompiledRule,
-): { evaluation: ParamEvaluation; removing: Candidate[] } {
+): { evaluation: ParamEvaluation; removing: Candidate[]; breakpoints: number[] } {
   // Incidents the current value no longer opens (from an older, looser version) say nothing about this change.
   const baseline = evaluate(current);
   const considered = incidents.filter((i) => baseline.get(i.record.id) !== 'removed');
@@ -332,7 +341,7 @@ function evaluateParam(
   // What the whole-pipeline check searches: every value that removes a false positive by the rule's
   // facts, nearest first, whatever the forecast says of the true positives (another rule may keep them).
   const removing = breakpoints.filter((s) => s.fpRemoved > 0).map((s) => ({ value: s.value, evaluation: evaluationAt(s, s.value) }));
-  return { evaluation, removing };
+  return { evaluation, removing, breakpoints: breakpoints.map((s) => s.value) };
 }
 
 function whyNoChange(fpTotal: number, best: Score | undefined, nearest: Score, minRecall: number): string {
