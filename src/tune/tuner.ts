@@ -108,10 +108,15 @@ export function tune(input: TuneInput): TuneReport {
   };
 }
 
+/** Whole-pipeline runs spent on the exception proposals, at most (docs/tuning.md, "Exception proposals"). */
+export const MAX_EXCEPTION_RUNS = 16;
+
 /**
  * The exception proposals, each checked against every alert of every true- and benign-positive
- * incident; with the alerts, also across the whole pipeline, one after another on top of the threshold
- * changes accepted (they are printed, never applied, but what they do together is what is checked).
+ * incident; with the alerts, also across the whole pipeline on top of the threshold changes accepted
+ * (they are printed, never applied, but what they do together is what is checked): all of them at once
+ * first, and a group that is refused is split in halves, each checked on top of what was accepted
+ * before it, down to single proposals, within MAX_EXCEPTION_RUNS runs.
  */
 function exceptionProposals(input: TuneInput, search: PipelineSearch | undefined): { proposals: ExceptionProposal[]; refused: TuneReport['refusedExceptions'] } {
   const guard = input.replay ? replayGuardAlerts(input.replay, input.ruleset, input.incidents) : openingGuardAlerts(input.incidents);
@@ -119,12 +124,27 @@ function exceptionProposals(input: TuneInput, search: PipelineSearch | undefined
   if (!search) return found;
   const proposals: ExceptionProposal[] = [];
   const refused = [...found.refused];
-  for (const p of found.proposals) {
-    const { before, after, refusal } = search.consider(withException(search.accepted, exceptionOf(p)));
+  const refuse = (p: ExceptionProposal, reason: string, pipeline?: PipelineEvidence) =>
+    refused.push({ id: p.id, match: p.match, portability: p.portability, falsePositiveIncidents: p.falsePositiveIncidents, reason, ...(pipeline ? { pipeline } : {}) });
+  let runs = 0;
+  const check = (group: readonly ExceptionProposal[]): void => {
+    if (runs >= MAX_EXCEPTION_RUNS) {
+      for (const p of group) refuse(p, `not checked on its own across the pipeline: the ${MAX_EXCEPTION_RUNS} runs for exceptions were spent (a group holding it was refused)`);
+      return;
+    }
+    runs++;
+    const candidate = group.reduce((set, p) => withException(set, exceptionOf(p)), search.accepted);
+    const { before, after, refusal } = search.consider(candidate);
     const pipeline = evidenceOf(before, after);
-    if (refusal === undefined) proposals.push({ ...p, pipeline });
-    else refused.push({ id: p.id, match: p.match, portability: p.portability, falsePositiveIncidents: p.falsePositiveIncidents, reason: refusal, pipeline });
-  }
+    if (refusal === undefined) proposals.push(...group.map((p) => ({ ...p, pipeline })));
+    else if (group.length === 1) refuse(group[0]!, refusal, pipeline);
+    else {
+      const half = Math.ceil(group.length / 2);
+      check(group.slice(0, half));
+      check(group.slice(half));
+    }
+  };
+  if (found.proposals.length > 0) check(found.proposals);
   return { proposals, refused };
 }
 
