@@ -8,7 +8,8 @@ import type { Ledger } from '../ledger/ledger.js';
 import type { TuningChange } from '../ledger/records.js';
 import { loadRules } from '../rules/load.js';
 import { formatProblem } from '../rules/problems.js';
-import type { DisableProposal, JointProposal, PipelineEvidence, Proposal } from './report.js';
+import { durationText, parseDuration } from '../state/index.js';
+import type { DisableProposal, JointProposal, PipelineEvidence, Proposal, WindowProposal } from './report.js';
 import { ruleFilePath } from './rule-file-path.js';
 
 /** A change could not be applied or reverted as asked; the message says why and what to do. */
@@ -23,7 +24,7 @@ interface Span {
 }
 
 /** A change to one rule in its file: a param's value, or turning the rule off (`enabled: false`). */
-export type RuleEdit = { readonly param: string; readonly value: number } | { readonly disable: true };
+export type RuleEdit = { readonly param: string; readonly value: number } | { readonly disable: true } | { readonly windowSize: string };
 
 /**
  * Sets one param's value in a rule file and bumps the rule's version, touching nothing else: the two
@@ -51,7 +52,7 @@ export function editRule(text: string, ruleId: string, edit: RuleEdit): { text: 
         throw new TuningConflict(`rule ${ruleId}: version is not a number in the file`);
       }
       const versionBefore = versionNode.value;
-      const { span, from } = 'disable' in edit ? disableSpan(doc, base, text, ruleId, versionNode.range) : paramSpan(doc, base, ruleId, edit);
+      const { span, from } = 'disable' in edit ? disableSpan(doc, base, text, ruleId, versionNode.range) : 'windowSize' in edit ? windowSpan(doc, base, text, ruleId, edit.windowSize) : paramSpan(doc, base, ruleId, edit);
       const spans: Span[] = [span, { start: versionNode.range[0], end: versionNode.range[1], text: String(versionBefore + 1) }].sort((a, b) => b.start - a.start);
       let out = text;
       for (const s of spans) out = out.slice(0, s.start) + s.text + out.slice(s.end);
@@ -67,6 +68,14 @@ function paramSpan(doc: Document, base: (string | number)[], ruleId: string, edi
     throw new TuningConflict(`rule ${ruleId}: params.${edit.param}.value is not a number in the file`);
   }
   return { span: { start: valueNode.range[0], end: valueNode.range[1], text: String(edit.value) }, from: valueNode.value };
+}
+
+/** `window.size` replaced in place, its quoting kept; `from` in milliseconds. */
+function windowSpan(doc: Document, base: (string | number)[], text: string, ruleId: string, size: string): { span: Span; from: number } {
+  const node = doc.getIn([...base, 'window', 'size'], true);
+  if (!isScalar(node) || typeof node.value !== 'string' || !node.range) throw new TuningConflict(`rule ${ruleId}: window.size is not a duration in the file`);
+  const source = text.slice(node.range[0], node.range[1]);
+  return { span: { start: node.range[0], end: node.range[1], text: source.replace(node.value, size) }, from: parseDuration(node.value) };
 }
 
 function disableSpan(doc: Document, base: (string | number)[], text: string, ruleId: string, versionRange: readonly number[]): { span: Span; from: number } {
@@ -164,6 +173,14 @@ export async function applyJoint(p: JointProposal, options: ApplyOptions): Promi
     changes.push(await applyChange({ ruleId: p.ruleId, file: p.file, version: p.version + i, param: c.param, from: c.from, to: c.to, edit: { param: c.param, value: c.to }, evidence: { ...p }, evidenceLines }, options));
   }
   return changes;
+}
+
+/** Applies a window proposal: `window.size` and the version, recorded as param `window.size` in milliseconds. */
+export function applyWindow(p: WindowProposal, options: ApplyOptions): Promise<TuningChange> {
+  return applyChange(
+    { ruleId: p.ruleId, file: p.file, version: p.version, param: 'window.size', from: parseDuration(p.from), to: parseDuration(p.to), edit: { windowSize: p.to }, evidence: { ...p }, evidenceLines: pipelineLines(p.pipeline) },
+    options,
+  );
 }
 
 function pipelineLines(pipeline: PipelineEvidence | undefined): string[] {
@@ -279,9 +296,11 @@ async function appendChangelog(changelog: string, entry: string): Promise<void> 
   await appendFile(changelog, `${exists ? '' : CHANGELOG_HEADER}\n${entry}`);
 }
 
-/** What a change did, in the changelog's words: `minCount 20 → 30`, or `disabled` for `enabled` 1 → 0. */
+/** What a change did, in the changelog's words: `minCount 20 → 30`, `disabled` for `enabled` 1 → 0, `window.size 10m → 5m`. */
 function whatChanged(change: Pick<TuningChange, 'param' | 'from' | 'to'>): string {
-  return change.param === 'enabled' ? (change.to === 0 ? 'disabled (enabled: false)' : 'enabled') : `${change.param} ${change.from} → ${change.to}`;
+  if (change.param === 'enabled') return change.to === 0 ? 'disabled (enabled: false)' : 'enabled';
+  if (change.param === 'window.size') return `window.size ${durationText(change.from)} → ${durationText(change.to)}`;
+  return `${change.param} ${change.from} → ${change.to}`;
 }
 
 function appliedEntry(change: TuningChange, evidenceLines: readonly string[]): string {
@@ -296,7 +315,7 @@ function appliedEntry(change: TuningChange, evidenceLines: readonly string[]): s
 }
 
 function revertedEntry(change: TuningChange): string {
-  const back = change.param === 'enabled' ? `enabled again` : `${change.param} back to ${change.from}`;
+  const back = change.param === 'enabled' ? `enabled again` : `${change.param} back to ${change.param === 'window.size' ? durationText(change.from) : change.from}`;
   return [`## ${change.reverted!.at} ${change.id} reverted: ${change.ruleId} ${back} (version ${change.versionBefore})`, '', `- by ${change.reverted!.by}: ${change.reverted!.reason}`, ''].join('\n');
 }
 

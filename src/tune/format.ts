@@ -58,7 +58,7 @@ function exceptionComment(e: ExceptionProposal): string {
  * change. Undefined when the evidence is there (the notes then say why each param stays).
  */
 export function nothingToTune(report: TuneReport): string | undefined {
-  if (report.proposals.length > 0 || report.disable.length > 0 || report.joint.length > 0) return undefined;
+  if (report.proposals.length + report.disable.length + report.joint.length + report.windows.length > 0) return undefined;
   const { period, guardrails, rules } = report;
   if (rules.length === 0) {
     return period.to === null
@@ -129,6 +129,20 @@ export function formatReport(report: TuneReport, format: 'text' | 'md', applied?
   if (report.refusedJoint.length > 0) {
     out.push('', h('pairs of params refused by the whole-pipeline check'));
     out.push(...report.refusedJoint.map((r) => `${format === 'md' ? '- ' : '  '}${r.ruleId} (tried ${r.tried.map((pair) => pair.map(([param, value]) => `${param}=${value}`).join(' ')).join('; ')}): ${r.reason}`));
+  }
+  if (report.windows.length > 0) {
+    out.push('', h(applied ? 'windows shrunk' : 'smaller windows (--apply writes them)'));
+    out.push(
+      table(
+        format,
+        ['rule', 'window.size', ...PIPELINE_HEAD, 'scope'],
+        report.windows.map((w) => [w.ruleId, `${w.from} → ${w.to}`, `${w.pipeline.falsePositiveBefore} → ${w.pipeline.falsePositiveAfter}`, `${w.pipeline.truePositiveSurvived} of ${w.pipeline.truePositiveTotal}`, `${w.pipeline.incidentsBefore} → ${w.pipeline.incidentsAfter}`, scope(w.portability)]),
+      ),
+    );
+  }
+  if (report.refusedWindows.length > 0) {
+    out.push('', h('smaller windows refused by the whole-pipeline check'));
+    out.push(...report.refusedWindows.map((r) => `${format === 'md' ? '- ' : '  '}${r.ruleId} (window ${r.from} → ${r.tried.join(', ')}): ${r.reason}`));
   }
   if (report.disable.length > 0) {
     out.push('', h(applied ? 'disabled (enabled: false)' : 'rules to disable (enabled: false; --apply writes it)'));

@@ -132,6 +132,26 @@ export const RefusedJoint = z
   .strict();
 export type RefusedJoint = z.infer<typeof RefusedJoint>;
 
+/** Pipeline mode: a windowed rule's `window.size` shrunk (docs/tuning.md, "Window changes"). --apply writes it. */
+export const WindowProposal = z
+  .object({
+    ruleId: z.string(),
+    file: z.string(),
+    version: z.number().int(),
+    /** Durations as the rule file writes them (`10m` → `5m`). */
+    from: z.string(),
+    to: z.string(),
+    /** A window names no entity: always carries-over. */
+    portability: Portability,
+    pipeline: PipelineEvidence,
+  })
+  .strict();
+export type WindowProposal = z.infer<typeof WindowProposal>;
+
+/** Pipeline mode: a windowed rule whose smaller windows were all refused. */
+export const RefusedWindow = z.object({ ruleId: z.string(), from: z.string(), tried: z.array(z.string()), reason: z.string(), pipeline: PipelineEvidence }).strict();
+export type RefusedWindow = z.infer<typeof RefusedWindow>;
+
 /** A change the per-rule forecast found but the whole-pipeline check refused, at every value it tried. */
 export const RefusedProposal = z
   .object({
@@ -223,6 +243,10 @@ export const TuneReport = z
     joint: z.array(JointProposal),
     /** Pipeline mode: rules whose pairs were tried and refused. */
     refusedJoint: z.array(RefusedJoint),
+    /** Pipeline mode: windows shrunk (docs/tuning.md, "Window changes"). --apply writes them. */
+    windows: z.array(WindowProposal),
+    /** Pipeline mode: windowed rules whose smaller windows were refused. */
+    refusedWindows: z.array(RefusedWindow),
     /** Rules to disable (`enabled: false`): precision below the bound, no confirmed true positive lost. --apply writes them. */
     disable: z.array(DisableProposal),
     /** Rules below the precision bound not proposed for disabling: the whole-pipeline check refused it, or (without --replay) they have confirmed true positives. */

@@ -8,7 +8,7 @@ import { sinceMsOf } from '../ledger/since.js';
 import { loadRules } from '../rules/load.js';
 import { formatProblem } from '../rules/problems.js';
 import { parseDuration } from '../state/index.js';
-import { applyDisable, applyJoint, applyProposal, revertChange, TuningConflict } from './apply.js';
+import { applyDisable, applyJoint, applyProposal, applyWindow, revertChange, TuningConflict } from './apply.js';
 import type { ReplayEvaluator } from './replay.js';
 import type { TuneReport } from './report.js';
 import { tune } from './tuner.js';
@@ -86,7 +86,7 @@ export class TuningService {
       },
     });
     const only = request.rules && new Set(request.rules);
-    return { report: only ? { ...report, proposals: report.proposals.filter((p) => only.has(p.ruleId)), disable: report.disable.filter((d) => only.has(d.ruleId)), joint: report.joint.filter((j) => only.has(j.ruleId)) } : report, ruleset };
+    return { report: only ? { ...report, proposals: report.proposals.filter((p) => only.has(p.ruleId)), disable: report.disable.filter((d) => only.has(d.ruleId)), joint: report.joint.filter((j) => only.has(j.ruleId)), windows: report.windows.filter((w) => only.has(w.ruleId)) } : report, ruleset };
   }
 
   /** Proposes and applies every proposal (one param per rule) and every rule to disable. */
@@ -112,6 +112,13 @@ export class TuningService {
           this.auditChange(change, 'applied', paramsOf(ruleset, change.ruleId, change.param, change.from));
           changes.push(change);
         }
+      }
+      for (const proposal of report.windows) {
+        const { pipeline } = proposal;
+        const reason = request.reason ?? `false-positive incidents ${pipeline.falsePositiveBefore} → ${pipeline.falsePositiveAfter} across the pipeline, ${pipeline.truePositiveSurvived} of ${pipeline.truePositiveTotal} confirmed true positives survive (window ${proposal.from} → ${proposal.to}, ${report.mode})`;
+        const change = await applyWindow(proposal, this.applyOptions(request.author, reason));
+        this.auditChange(change, 'applied', paramsOf(ruleset, change.ruleId, change.param, change.from));
+        changes.push(change);
       }
       for (const proposal of report.disable) {
         const change = await applyDisable(proposal, this.applyOptions(request.author, request.reason ?? `${proposal.reason} (${report.mode})`));

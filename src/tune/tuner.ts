@@ -5,6 +5,7 @@ import { analyzeParams, breakpoint, survives, type Survival, type ThresholdUse }
 import { DISABLE_BELOW_PRECISION } from '../config/tuning.js';
 import { disableAcrossPipeline, disableByForecast } from './disable.js';
 import { searchPairs, type PairableRule } from './joint.js';
+import { shrinkWindows } from './window.js';
 import { exceptionOf, openingGuardAlerts, proposeExceptions, replayGuardAlerts, type ExceptionOptions } from './exceptions.js';
 import { round } from './format.js';
 import { checkAcrossPipeline, PipelineSearch, refusalOf, type PipelineScore } from './pipeline-check.js';
@@ -88,6 +89,10 @@ export function tune(input: TuneInput): TuneReport {
   // Rules no single-param change helped: pairs of their params, across the pipeline.
   const changed = new Set(proposals.map((p) => p.ruleId));
   const joint = search ? searchPairs(search, on(pairable).filter((p) => !changed.has(p.ruleId)), evidenceOf) : { joint: [], refusedJoint: [] };
+  // Still one change per rule per run: a window is shrunk only where no param moved.
+  for (const j of joint.joint) changed.add(j.ruleId);
+  const verdictsEnough = (r: RuleReport) => r.truePositive + r.falsePositive + r.benignPositive >= guardrails.minVerdicts;
+  const windows = search ? shrinkWindows(search, on(rules).filter((r) => verdictsEnough(r) && !changed.has(r.ruleId)), maxStepShare, evidenceOf) : { windows: [], refusedWindows: [] };
   const exceptions = exceptionProposals(input, search);
   return {
     mode: input.replay ? 'pipeline' : 'counterfactual',
@@ -101,6 +106,7 @@ export function tune(input: TuneInput): TuneReport {
     proposals,
     refused,
     ...joint,
+    ...windows,
     ...disabled,
     routine: input.replay ? routineProposal(input.replay, input) : null,
     exceptions: exceptions.proposals,

@@ -8,7 +8,9 @@ import { Pipeline } from '../../src/pipeline/pipeline.js';
 import type { CompiledRuleSet } from '../../src/rules/ruleset.js';
 import type { InputLine } from '../../src/source/index.js';
 import { analyzeParams, survives } from '../../src/tune/counterfactual.js';
+import { parseDuration } from '../../src/state/index.js';
 import { exceptionOf } from '../../src/tune/exceptions.js';
+import { withWindowSize } from '../../src/tune/window.js';
 import { ReplayEvaluator, withException, withoutRule, withParam } from '../../src/tune/replay.js';
 import { tune } from '../../src/tune/tuner.js';
 import { alert, rule, ruleset } from '../helpers.js';
@@ -172,9 +174,9 @@ describe('tuner properties', () => {
     });
   }
 
-  it('pipeline: the proposals applied together (thresholds, joint changes, disabled rules, exceptions) keep every confirmed true positive and leave fewer false-positive incidents and no more incidents, every rule counted', async () => {
+  it('pipeline: the proposals applied together (thresholds, joint changes, windows, disabled rules, exceptions) keep every confirmed true positive and leave fewer false-positive incidents and no more incidents, every rule counted', async () => {
     let proposed = 0;
-    const kinds = { threshold: 0, joint: 0, disable: 0, exception: 0 };
+    const kinds = { threshold: 0, joint: 0, window: 0, disable: 0, exception: 0 };
     await fc.assert(
       fc.asyncProperty(arbRuleSet, arbAlerts, arbVerdicts, fc.constantFrom('50%', '200%'), fc.constantFrom(0.05, 0.5), async (files, lines, verdicts, maxStep, disableBelowPrecision) => {
         const set = await ruleset(files);
@@ -188,16 +190,18 @@ describe('tuner properties', () => {
           replay: ReplayEvaluator.of(lines, normalize),
           exceptions: { minIncidents: 2, expiresAtMs: T0 + 86_400_000, owner: 'soc' },
         });
-        if (report.proposals.length + report.joint.length + report.disable.length + report.exceptions.length === 0) return;
+        if (report.proposals.length + report.joint.length + report.windows.length + report.disable.length + report.exceptions.length === 0) return;
         proposed++;
         kinds.threshold += report.proposals.length;
         kinds.joint += report.joint.length;
+        kinds.window += report.windows.length;
         kinds.disable += report.disable.length;
         kinds.exception += report.exceptions.length;
         const disabled = report.disable.reduce((s, d) => withoutRule(s, d.ruleId), set);
         const singles = report.proposals.reduce((s, p) => withParam(s, p.ruleId, p.param, p.to), disabled);
         const thresholds = report.joint.flatMap((j) => j.changes.map((c) => ({ ruleId: j.ruleId, ...c }))).reduce((s, c) => withParam(s, c.ruleId, c.param, c.to), singles);
-        const tuned = report.exceptions.reduce((s, e) => withException(s, exceptionOf(e)), thresholds);
+        const windows = report.windows.reduce((s, w) => withWindowSize(s, w.ruleId, parseDuration(w.to)), thresholds);
+        const tuned = report.exceptions.reduce((s, e) => withException(s, exceptionOf(e)), windows);
         const after = run(tuned, lines);
         // Verdicts go with the alerts: a true positive's alert stays one.
         const label = new Map<string, Verdict>();
@@ -220,5 +224,6 @@ describe('tuner properties', () => {
     expect(kinds.threshold).toBeGreaterThan(0);
     expect(kinds.disable).toBeGreaterThan(0);
     expect(kinds.exception).toBeGreaterThan(0);
+    expect(kinds.window).toBeGreaterThan(0);
   });
 });
