@@ -4,14 +4,11 @@ import { describe, expect, it } from 'vitest';
 import type { Verdict } from '../../src/feedback/feedback.js';
 import { parseLedgerLocation } from '../../src/ledger/connect.js';
 import { Ledger } from '../../src/ledger/ledger.js';
-import type { TuningIncident } from '../../src/ledger/records.js';
-import { createNormalizer } from '../../src/normalize/index.js';
 import { loadRulesOrThrow } from '../../src/rules/load.js';
 import { applyJoint, revertChange } from '../../src/tune/apply.js';
 import { formatReport } from '../../src/tune/format.js';
-import { ReplayEvaluator } from '../../src/tune/replay.js';
-import { tune } from '../../src/tune/tuner.js';
-import { alert, at, rule, ruleset, runPipeline, tempDir, writeRules } from '../helpers.js';
+import { alert, at, rule, ruleset, tempDir, writeRules } from '../helpers.js';
+import { pipelineTune } from './fixtures.js';
 
 const threshold = (fact: string, param: string) => ({ fact, operator: 'greaterThanInclusive', value: { fact: 'params', path: `$.${param}` } });
 
@@ -34,16 +31,7 @@ const BURSTS: { host: string; size: number; users: number; verdict: Verdict }[] 
 async function report() {
   const set = await ruleset({ 'either.yaml': EITHER });
   const alerts = BURSTS.flatMap((b, i) => Array.from({ length: b.size }, (_, k) => alert({ id: `${b.host}-${k}`, time: at(i * 60 + k * 0.1), entities: { host: b.host, user: `u${k % b.users}` } })));
-  const { incidents } = runPipeline(set, alerts);
-  const tuning: TuningIncident[] = incidents.map((record) => ({ record, verdict: BURSTS.find((b) => b.host === record.groupKey['entities.host'])!.verdict, entity: undefined, openingAlert: undefined }));
-  return tune({
-    ruleset: set,
-    incidents: tuning,
-    guardrails: { minRecall: 1, maxStep: '50%', minVerdicts: 5, disableBelowPrecision: 0 },
-    period: { fromMs: undefined, toMs: undefined },
-    replay: ReplayEvaluator.of(alerts.map((a, i) => ({ line: i + 1, text: JSON.stringify(a) })), createNormalizer({ format: 'canonical' })),
-    exceptions: { minIncidents: 100, expiresAtMs: Date.UTC(2026, 11, 31), owner: 'soc' },
-  });
+  return pipelineTune(set, alerts, (host) => BURSTS.find((b) => b.host === host)!.verdict);
 }
 
 describe('joint changes of two params of one rule', () => {

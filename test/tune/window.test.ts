@@ -4,15 +4,12 @@ import { describe, expect, it } from 'vitest';
 import type { Verdict } from '../../src/feedback/feedback.js';
 import { parseLedgerLocation } from '../../src/ledger/connect.js';
 import { Ledger } from '../../src/ledger/ledger.js';
-import type { TuningIncident } from '../../src/ledger/records.js';
-import { createNormalizer } from '../../src/normalize/index.js';
 import { loadRulesOrThrow } from '../../src/rules/load.js';
 import { applyWindow, editRule, revertChange } from '../../src/tune/apply.js';
 import { formatReport } from '../../src/tune/format.js';
-import { ReplayEvaluator } from '../../src/tune/replay.js';
-import { tune } from '../../src/tune/tuner.js';
 import { smallerSizes } from '../../src/tune/window.js';
-import { alert, at, rule, ruleset, runPipeline, tempDir, writeRules } from '../helpers.js';
+import { alert, at, rule, ruleset, tempDir, writeRules } from '../helpers.js';
+import { pipelineTune } from './fixtures.js';
 
 /** `slow` promotes from the 5th alert of a host within 10 minutes (a constant threshold: no param to raise). */
 const SLOW = rule({
@@ -32,16 +29,7 @@ const HOSTS: { host: string; gapMin: number; size: number; verdict: Verdict }[] 
 async function report() {
   const set = await ruleset({ 'slow.yaml': SLOW });
   const alerts = HOSTS.flatMap((h, i) => Array.from({ length: h.size }, (_, k) => alert({ id: `${h.host}-${k}`, time: at(i * 60 + k * h.gapMin), entities: { host: h.host } })));
-  const { incidents } = runPipeline(set, alerts);
-  const tuning: TuningIncident[] = incidents.map((record) => ({ record, verdict: HOSTS.find((h) => h.host === record.groupKey['entities.host'])!.verdict, entity: undefined, openingAlert: undefined }));
-  return tune({
-    ruleset: set,
-    incidents: tuning,
-    guardrails: { minRecall: 1, maxStep: '50%', minVerdicts: 5, disableBelowPrecision: 0 },
-    period: { fromMs: undefined, toMs: undefined },
-    replay: ReplayEvaluator.of(alerts.map((a, i) => ({ line: i + 1, text: JSON.stringify(a) })), createNormalizer({ format: 'canonical' })),
-    exceptions: { minIncidents: 100, expiresAtMs: Date.UTC(2026, 11, 31), owner: 'soc' },
-  });
+  return pipelineTune(set, alerts, (host) => HOSTS.find((b) => b.host === host)!.verdict);
 }
 
 describe('window changes', () => {
