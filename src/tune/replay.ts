@@ -6,6 +6,7 @@ import { Pipeline } from '../pipeline/pipeline.js';
 import type { TuningIncident } from '../ledger/records.js';
 import type { CompiledException, CompiledRule, CompiledRuleSet } from '../rules/ruleset.js';
 import { readLines, type InputLine } from '../source/index.js';
+import { RecordingEvaluator, replayable, TapeEvaluator } from './tape.js';
 
 /** What one run of the whole pipeline promoted: every incident with every alert promoted into it. */
 export interface PipelineRun {
@@ -19,10 +20,17 @@ export interface PipelineRun {
  * Whole-pipeline counterfactuals: the stored alerts re-run through the real pipeline (exceptions,
  * suppress and promote rules by precedence, windows, lateness, incident grouping, case merging) with
  * a candidate rule set. The alerts are read and normalized once and kept in memory; each run writes
- * no decision records, and runs are cached by rule set fingerprint.
+ * no decision records, and runs are cached by rule set fingerprint. The first run's decide stage is
+ * recorded, and a later run whose rules differ from it only in promote rules' params or in promote
+ * rules left out is decided from the record (src/tune/tape.ts): incidents and cases are formed again,
+ * windows are not counted again.
  */
 export class ReplayEvaluator {
   private readonly cache = new Map<string, PipelineRun>();
+  /** The first run's decide stage, recorded: later runs that differ only in promote rules' params or rules left out are decided from it. */
+  private recording: RecordingEvaluator | undefined;
+  /** Runs made (not cached), and of them those decided from the record. */
+  readonly stats = { runs: 0, fromRecord: 0 };
 
   private constructor(
     /** The lines, numbered 1..n in the order given (normalized[i] belongs to line i + 1). */
@@ -68,8 +76,13 @@ export class ReplayEvaluator {
     const incidents = new Map<string, { ruleId: string; alerts: string[] }>();
     const incidentOf = new Map<string, string>();
     const normalized = this.normalized;
+    const counterpart = this.recording && replayable(this.recording.recorded, ruleset);
+    const evaluator = counterpart ? new TapeEvaluator(ruleset, this.recording!, counterpart) : this.recording ? undefined : (this.recording = new RecordingEvaluator(ruleset));
+    this.stats.runs++;
+    if (counterpart) this.stats.fromRecord++;
     const pipeline = new Pipeline({
       ruleset,
+      evaluator,
       normalize: (_text, line) => normalized[line - 1]!,
       cases: this.cases,
       decisionRecords: false,

@@ -116,6 +116,27 @@ describe('tuner properties', () => {
     );
   });
 
+  it('a run decided from the recorded first run (params changed, rules left out) is the run of the whole pipeline, incident for incident', async () => {
+    let decidedFromRecord = 0;
+    await fc.assert(
+      fc.asyncProperty(arbRuleSet, arbAlerts, fc.constantFrom('minHits', 'minUsers'), fc.integer({ min: -3, max: 8 }), fc.boolean(), async (files, lines, param, delta, disable) => {
+        const set = await ruleset(files);
+        const current = set.promoteRules.find((r) => r.rule.id === 'r')!.params[param]!;
+        const changed = withParam(set, 'r', param, Math.max(1, current + delta));
+        const candidate = disable && set.promoteRules.length > 1 ? withoutRule(changed, 's') : changed;
+        const recorded = ReplayEvaluator.of(lines, normalize);
+        recorded.run(set);
+        const fromRecord = recorded.run(candidate);
+        const whole = ReplayEvaluator.of(lines, normalize).run(candidate);
+        expect(fromRecord.incidents).toEqual(whole.incidents);
+        expect(fromRecord.incidentOf).toEqual(whole.incidentOf);
+        decidedFromRecord += recorded.stats.fromRecord;
+      }),
+      { numRuns: 60 },
+    );
+    expect(decidedFromRecord).toBe(60);
+  });
+
   it('counterfactuals are sound: an incident said to be kept (removed) at a stricter value is (is not) opened again', async () => {
     let decided = 0;
     await fc.assert(
