@@ -463,6 +463,11 @@ function durationsOf(rule: Rule) {
 }
 
 function compileException(dir: string, { doc, value }: Parsed<Exception>, scope: RuleScope | undefined): CompiledException {
+  return compiledException(value, relative(dir, doc.file), scope);
+}
+
+/** An exception as the pipeline runs it (the tuner compiles its proposals the same way to check them). */
+export function compiledException(value: Exception, file: string, scope?: RuleScope): CompiledException {
   const listOf = (v: string | string[] | undefined) => (v === undefined ? undefined : new Set(typeof v === 'string' ? [v] : v));
   const names = listOf(value.match.name);
   const sources = listOf(value.match.source);
@@ -473,7 +478,7 @@ function compileException(dir: string, { doc, value }: Parsed<Exception>, scope:
     : Date.parse(value.expires);
   return {
     exception: value,
-    file: relative(dir, doc.file),
+    file,
     expiresMs,
     scope,
     matches: (alert) => {

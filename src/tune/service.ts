@@ -8,7 +8,7 @@ import { sinceMsOf } from '../ledger/since.js';
 import { loadRules } from '../rules/load.js';
 import { formatProblem } from '../rules/problems.js';
 import { parseDuration } from '../state/index.js';
-import { applyProposal, revertChange, TuningConflict } from './apply.js';
+import { applyDisable, applyJoint, applyProposal, applyWindow, revertChange, TuningConflict } from './apply.js';
 import type { ReplayEvaluator } from './replay.js';
 import type { TuneReport } from './report.js';
 import { tune } from './tuner.js';
@@ -28,6 +28,7 @@ export interface TuneRequest {
   readonly minRecall?: number | undefined;
   readonly maxStep?: string | undefined;
   readonly minVerdicts?: number | undefined;
+  readonly disableBelowPrecision?: number | undefined;
   /** Only these rules' proposals (all rules are still reported). */
   readonly rules?: readonly string[] | undefined;
   /** Exact counterfactuals from these alerts. */
@@ -74,6 +75,7 @@ export class TuningService {
         minRecall: request.minRecall ?? tuning.minRecall,
         maxStep: request.maxStep ?? tuning.maxStep,
         minVerdicts: request.minVerdicts ?? tuning.minVerdicts,
+        disableBelowPrecision: request.disableBelowPrecision ?? tuning.disableBelowPrecision,
       },
       period: { fromMs: sinceMs, toMs: newestMs },
       replay: request.replay,
@@ -84,10 +86,10 @@ export class TuningService {
       },
     });
     const only = request.rules && new Set(request.rules);
-    return { report: only ? { ...report, proposals: report.proposals.filter((p) => only.has(p.ruleId)) } : report, ruleset };
+    return { report: only ? { ...report, proposals: report.proposals.filter((p) => only.has(p.ruleId)), disable: report.disable.filter((d) => only.has(d.ruleId)), joint: report.joint.filter((j) => only.has(j.ruleId)), windows: report.windows.filter((w) => only.has(w.ruleId)) } : report, ruleset };
   }
 
-  /** Proposes and applies every proposal (one param per rule). */
+  /** Proposes and applies every proposal (one param per rule) and every rule to disable. */
   apply(request: TuneRequest & { author: string; reason?: string | undefined }): Promise<{ report: TuneReport; changes: TuningChange[] }> {
     return this.serially(async () => {
       const { report, ruleset } = await this.evaluate(request);
@@ -100,6 +102,26 @@ export class TuningService {
             ? `false-positive incidents ${pipeline.falsePositiveBefore} → ${pipeline.falsePositiveAfter} across the pipeline, ${pipeline.truePositiveSurvived} of ${pipeline.truePositiveTotal} confirmed true positives survive (${report.mode})`
             : `${proposal.falsePositiveRemoved} of ${proposal.falsePositiveTotal} false-positive incidents removed, ${proposal.truePositiveKept} of ${proposal.truePositiveTotal} true positives kept (${report.mode})`);
         const change = await applyProposal(proposal, this.applyOptions(request.author, reason));
+        this.auditChange(change, 'applied', paramsOf(ruleset, change.ruleId, change.param, change.from));
+        changes.push(change);
+      }
+      for (const proposal of report.joint) {
+        const { pipeline } = proposal;
+        const reason = request.reason ?? `false-positive incidents ${pipeline.falsePositiveBefore} → ${pipeline.falsePositiveAfter} across the pipeline, ${pipeline.truePositiveSurvived} of ${pipeline.truePositiveTotal} confirmed true positives survive (joint change, ${report.mode})`;
+        for (const change of await applyJoint(proposal, this.applyOptions(request.author, reason))) {
+          this.auditChange(change, 'applied', paramsOf(ruleset, change.ruleId, change.param, change.from));
+          changes.push(change);
+        }
+      }
+      for (const proposal of report.windows) {
+        const { pipeline } = proposal;
+        const reason = request.reason ?? `false-positive incidents ${pipeline.falsePositiveBefore} → ${pipeline.falsePositiveAfter} across the pipeline, ${pipeline.truePositiveSurvived} of ${pipeline.truePositiveTotal} confirmed true positives survive (window ${proposal.from} → ${proposal.to}, ${report.mode})`;
+        const change = await applyWindow(proposal, this.applyOptions(request.author, reason));
+        this.auditChange(change, 'applied', paramsOf(ruleset, change.ruleId, change.param, change.from));
+        changes.push(change);
+      }
+      for (const proposal of report.disable) {
+        const change = await applyDisable(proposal, this.applyOptions(request.author, request.reason ?? `${proposal.reason} (${report.mode})`));
         this.auditChange(change, 'applied', paramsOf(ruleset, change.ruleId, change.param, change.from));
         changes.push(change);
       }
