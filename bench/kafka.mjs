@@ -3,86 +3,43 @@
 //   (a) pass-through: consume a topic and produce every message to another (acks -1, offsets committed
 //       after the acks), no logic;
 //   (b) alertgate, at-least-once: decide, produce decisions/incidents/dead letters, chunk records, commit;
+//   (b') the same with `outputs.explanations: compact` (docs/outputs.md);
 //   (c) alertgate, exactly-once: the same in one Kafka transaction per chunk;
 // throughput of each (alerts/s, first fetch to the last output acknowledged), the ratios b/a and c/a,
-// and the alert → decision latency at a fixed offered rate (p50/p99), for both delivery modes.
-// Uses KAFKA_BROKERS, or starts the project's broker (scripts/kafka.sh up, with the JVM's optimizing
-// compiler on: the tests' broker runs C1 only, for a fast start) and stops it at the end.
+// and the alert → decision latency at a fixed offered rate (p50/p99), for each (bench/kafka-latency.mjs).
+// Uses KAFKA_BROKERS, or starts the project's broker (bench/kafka-broker.mjs) and stops it at the end.
 // BENCH_KAFKA_ALERTS (400000), BENCH_RATE (10000), BENCH_SECONDS (20: the first BENCH_WARMUP_SECONDS,
 // 5, are reported apart), BENCH_KAFKA_ONLY (throughput or latency: only that, for BENCH_DELIVERY,
-// default at-least-once), BENCH_WORKER_FLAGS (node flags for the worker, e.g. --cpu-prof).
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+// default at-least-once, and BENCH_EXPLANATIONS, default full), BENCH_WORKER_FLAGS (node flags for the worker, e.g. --cpu-prof).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import kafkajs from 'kafkajs';
-import { mulberry32, pick } from '../scripts/prng.mjs';
-import { generateAlerts } from './generated-alerts.mjs';
+import { offerAndMeasure, RATE, SECONDS, WARMUP_SECONDS } from './kafka-latency.mjs';
+import { benchBroker, bin, createTopics as createTopicsWith, produceInput as produceInputWith, waitUntil } from './kafka-broker.mjs';
 import { useFastGzip } from '../dist/kafka/compression.js';
 
 const { Kafka, logLevel, CompressionTypes } = kafkajs;
 const repo = join(import.meta.dirname, '..');
-const bin = join(repo, 'bin', 'alertgate.js');
-const kafkaSh = join(repo, 'scripts', 'kafka.sh');
 const ALERTS = Number(process.env.BENCH_KAFKA_ALERTS ?? 400_000);
-const RATE = Number(process.env.BENCH_RATE ?? 10_000);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
-const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 5);
 const MAX_REQUEST_BYTES = 512 * 1024;
 
-/** The brokers, and whether this run started them (and must stop them). */
-function broker() {
-  const given = (process.env.KAFKA_BROKERS ?? '').split(',').filter(Boolean);
-  if (given.length > 0) return { brokers: given, started: false };
-  const running = spawnSync('bash', [kafkaSh, 'env'], { encoding: 'utf8' });
-  const startedNow = running.status !== 0;
-  const jvm = { ALERTGATE_KAFKA_JVM_OPTS: '-XX:+UseSerialGC -XX:-UsePerfData', ...process.env };
-  const up = startedNow ? spawnSync('bash', [kafkaSh, 'up'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: jvm }) : running;
-  const m = /KAFKA_BROKERS=(\S+)/.exec(up.stdout ?? '');
-  if (!m) throw new Error('bench/kafka: no broker (set KAFKA_BROKERS, or install Java 17 and Maven for scripts/kafka.sh)');
-  return { brokers: m[1].split(','), started: startedNow };
-}
-
-const { brokers, started: startedBroker } = broker();
+const { brokers, stop: stopBroker } = benchBroker();
 const kafka = new Kafka({ clientId: 'alertgate-bench', brokers, logLevel: logLevel.NOTHING });
 const run = `bench-${Date.now().toString(36)}`;
 const admin = kafka.admin();
 await admin.connect();
 
-async function createTopics(...topics) {
-  await admin.createTopics({ waitForLeaders: true, topics: topics.map((topic) => ({ topic, numPartitions: 1, replicationFactor: 1 })) });
-}
+const createTopics = (...topics) => createTopicsWith(admin, ...topics);
 
 /** Sum of the topic's end offsets: how many records it holds. */
 async function recordsIn(topic) {
   return (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0);
 }
 
-async function waitUntil(check, what, timeoutMs = 300_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`bench/kafka: ${what} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/** The throughput input: generated alerts (all valid: every one gets a decision) in a topic of one partition. */
-async function produceInput() {
-  const dataDir = join(import.meta.dirname, '.data');
-  mkdirSync(dataDir, { recursive: true });
-  const inputFile = join(dataDir, `replay-${ALERTS}.ndjson`);
-  if (!existsSync(inputFile)) {
-    console.error(`generating ${ALERTS} alerts into ${inputFile} ...`);
-    await generateAlerts(inputFile, ALERTS);
-  }
-  const topic = `${run}-alerts`;
-  await createTopics(topic);
-  const produced = spawnSync(process.execPath, [bin, 'produce', '--input', inputFile, '--topic', topic, '--brokers', brokers.join(',')], { encoding: 'utf8' });
-  if (produced.status !== 0) throw new Error(produced.stderr);
-  const count = Number(/^sent (\d+)/.exec(produced.stdout)[1]);
-  console.log(`input: ${count} alerts (${(statSync(inputFile).size / 1e6).toFixed(1)} MB) from ${inputFile}, 1 partition; brokers ${brokers.join(',')}`);
-  return { topic, count };
-}
+/** The throughput input: generated alerts in a topic of one partition. */
+const produceInput = () => produceInputWith(admin, brokers, `${run}-alerts`, ALERTS);
 
 /** (a) consume → produce each message unchanged → commit after the acks; with the given compression. */
 async function passThrough({ topic: input, count }, compression) {
@@ -126,7 +83,7 @@ async function passThrough({ topic: input, count }, compression) {
 }
 
 /** Starts `alertgate run` on `topics`; resolves once it has taken the partitions over. */
-async function startWorker(name, topics, delivery) {
+async function startWorker(name, topics, delivery, explanations) {
   const dir = mkdtempSync(join(tmpdir(), 'alertgate-bench-'));
   const config = join(dir, 'config.yaml');
   writeFileSync(
@@ -135,6 +92,7 @@ async function startWorker(name, topics, delivery) {
       rules: join(repo, 'rules'),
       http: { port: 0 },
       log: { level: 'info' },
+      outputs: { explanations },
       kafka: { brokers, groupId: `${run}-${name}`, delivery, topics, createTopics: { enabled: true } },
     }),
   );
@@ -154,11 +112,14 @@ async function startWorker(name, topics, delivery) {
   };
 }
 
+/** A run's name: its delivery and, when compact, its explanations (outputs.explanations). */
+const variant = (delivery, explanations) => `${delivery === 'exactly-once' ? 'eos' : 'alo'}${explanations === 'compact' ? '-compact' : ''}`;
+
 /** (b), (c): the worker over the whole input, until every decision is on the broker. */
-async function worker({ topic: input, count }, delivery) {
-  const name = delivery === 'exactly-once' ? 'eos' : 'alo';
+async function worker({ topic: input, count }, delivery, explanations = 'full') {
+  const name = variant(delivery, explanations);
   const topics = { input: [input], decisions: `${run}-${name}-decisions`, incidents: `${run}-${name}-incidents`, deadLetters: `${run}-${name}-dead-letters` };
-  const w = await startWorker(name, topics, delivery);
+  const w = await startWorker(name, topics, delivery, explanations);
   let doneAt;
   await waitUntil(async () => (await recordsIn(topics.decisions)) >= count && (doneAt = Date.now()), 'not every decision arrived');
   const rssMB = await w.rssMB();
@@ -167,87 +128,21 @@ async function worker({ topic: input, count }, delivery) {
   return { ms, rate: Math.round((count * 1000) / ms), rssMB };
 }
 
-/** Offers alerts at RATE/s in 10 ms ticks for SECONDS; per alert, the time from its produce to its decision's arrival. */
-async function latency(delivery) {
-  const name = `lat-${delivery === 'exactly-once' ? 'eos' : 'alo'}`;
+/** The worker on a live topic at RATE alerts/s offered: alert → decision latency (bench/kafka-latency.mjs). */
+async function latency(delivery, explanations = 'full') {
+  const name = `lat-${variant(delivery, explanations)}`;
   const topics = { input: [`${run}-${name}-alerts`], decisions: `${run}-${name}-decisions`, incidents: `${run}-${name}-incidents`, deadLetters: `${run}-${name}-dead-letters` };
   await createTopics(topics.input[0], topics.decisions);
-  const w = await startWorker(name, topics, delivery);
-  const sentAt = new Map();
-  /** Per alert sent after the warm-up: its latency; per second of sending: the worst. */
-  const latencies = [];
-  const worstBySecond = [];
-  let received = 0;
-  let started = 0;
-  const total = RATE * SECONDS;
-  const consumer = kafka.consumer({ groupId: `${run}-${name}-reader`, maxWaitTimeInMs: 100 });
-  await consumer.connect();
-  await consumer.subscribe({ topics: [topics.decisions], fromBeginning: true });
-  let joined;
-  const readerJoined = new Promise((r) => (joined = r));
-  consumer.on(consumer.events.GROUP_JOIN, () => joined());
-  const allDecided = new Promise((resolve) => {
-    consumer.run({
-      eachBatch: async ({ batch }) => {
-        const now = performance.now();
-        for (const m of batch.messages) {
-          const sent = sentAt.get(m.key.toString());
-          if (sent === undefined) continue;
-          received++;
-          const second = Math.floor((sent - started) / 1000);
-          worstBySecond[second] = Math.max(worstBySecond[second] ?? 0, Math.round(now - sent));
-          if (second >= WARMUP_SECONDS) latencies.push(now - sent);
-        }
-        if (received >= total) resolve();
-      },
-    });
-  });
-  await readerJoined;
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
-  const random = mulberry32(11);
-  const TICK_MS = 10;
-  const perTick = Math.round((RATE * TICK_MS) / 1000);
-  started = performance.now();
-  let sent = 0;
-  for (let tick = 0; sent < total; tick++) {
-    const wait = started + tick * TICK_MS - performance.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    const messages = [];
-    for (let i = 0; i < perTick && sent < total; i++, sent++) {
-      const id = `${run}-${name}-${sent}`;
-      messages.push({
-        key: id,
-        value: JSON.stringify({
-          id,
-          time: new Date().toISOString(),
-          source: 'ids',
-          name: pick(random, ['ET POLICY curl User-Agent', 'ET SCAN Nmap', 'sshd: authentication failed', 'ET EXPLOIT attempt']),
-          severity: pick(random, ['low', 'low', 'medium', 'high']),
-          category: pick(random, ['policy', 'recon', 'unauthorized-access']),
-          entities: { src_ip: `198.51.100.${Math.floor(random() * 250)}`, host: `host-${Math.floor(random() * 200)}` },
-        }),
-      });
-    }
-    const at = performance.now();
-    for (const m of messages) sentAt.set(m.key, at);
-    await producer.send({ topic: topics.input[0], acks: -1, messages });
-  }
-  const offeredMs = performance.now() - started;
-  await allDecided;
-  await producer.disconnect();
-  await consumer.disconnect();
+  const w = await startWorker(name, topics, delivery, explanations);
+  const measured = await offerAndMeasure({ kafka, input: topics.input[0], decisions: topics.decisions, name: `${run}-${name}` });
   await w.stop();
-  latencies.sort((a, b) => a - b);
-  const q = (p) => Number(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))].toFixed(1));
-  const warmupMax = Math.max(...worstBySecond.slice(0, WARMUP_SECONDS));
-  return { achieved: Math.round((total * 1000) / offeredMs), p50: q(0.5), p90: q(0.9), p99: q(0.99), max: q(1), warmupMax, worstBySecond };
+  return measured;
 }
 
 /** Latency figures in words: steady state after the warm-up, and the warm-up's worst. */
-function latencyLine(l, delivery) {
+function latencyLine(l, delivery, explanations = 'full') {
   return (
-    `alert → decision at ${RATE}/s offered (${l.achieved}/s achieved) for ${SECONDS} s, ${delivery}: after the first ${WARMUP_SECONDS} s p50 ${l.p50} ms, p90 ${l.p90} ms, ` +
+    `alert → decision at ${RATE}/s offered (${l.achieved}/s achieved) for ${SECONDS} s, ${delivery}${explanations === 'compact' ? ', compact explanations' : ''}: after the first ${WARMUP_SECONDS} s p50 ${l.p50} ms, p90 ${l.p90} ms, ` +
     `p99 ${l.p99} ms${delivery === 'at-least-once' ? ' (target < 50)' : ''}, max ${l.max} ms; worst in the first ${WARMUP_SECONDS} s ${l.warmupMax} ms`
   );
 }
@@ -261,18 +156,22 @@ async function all() {
   const gzipped = await passThrough(input, CompressionTypes.GZIP);
   const base = plain.rate >= gzipped.rate ? plain : gzipped;
   const alo = await worker(input, 'at-least-once');
+  const compact = await worker(input, 'at-least-once', 'compact');
   const eos = await worker(input, 'exactly-once');
   console.log(`(a) kafkajs pass-through (consume → produce → commit):      ${plain.rate} alerts/s uncompressed (${plain.ms} ms), ${gzipped.rate} alerts/s gzip (${gzipped.ms} ms)`);
-  console.log(`(b) alertgate run, at-least-once (decide, produce, commit): ${alo.rate} alerts/s (${alo.ms} ms), RSS ${alo.rssMB} MB; b/a = ${(alo.rate / base.rate).toFixed(2)} (target ≥ 0.7)`);
+  console.log(`(b) alertgate run, at-least-once (decide, produce, commit): ${alo.rate} alerts/s (${alo.ms} ms), RSS ${alo.rssMB} MB; b/a = ${(alo.rate / base.rate).toFixed(2)} (target ≥ 0.8)`);
+  console.log(`(b') the same with outputs.explanations compact:             ${compact.rate} alerts/s (${compact.ms} ms), RSS ${compact.rssMB} MB; b'/a = ${(compact.rate / base.rate).toFixed(2)}`);
   console.log(`(c) alertgate run, exactly-once (one transaction a chunk):  ${eos.rate} alerts/s (${eos.ms} ms), RSS ${eos.rssMB} MB; c/a = ${(eos.rate / base.rate).toFixed(2)}`);
   const latAlo = await latency('at-least-once');
   console.log(latencyLine(latAlo, 'at-least-once'));
+  const latCompact = await latency('at-least-once', 'compact');
+  console.log(latencyLine(latCompact, 'at-least-once', 'compact'));
   const latEos = await latency('exactly-once');
   console.log(latencyLine(latEos, 'exactly-once'));
   console.log(`(worst latency by second of sending, at-least-once: ${latAlo.worstBySecond.join(' ')}; exactly-once: ${latEos.worstBySecond.join(' ')})`);
   const summary = ({ worstBySecond, ...l }) => l;
   console.log(
-    JSON.stringify({ bench: 'kafka', alerts: input.count, passThroughPerSec: plain.rate, passThroughGzipPerSec: gzipped.rate, atLeastOncePerSec: alo.rate, exactlyOncePerSec: eos.rate, ratio: Number((alo.rate / base.rate).toFixed(2)), latencyAtLeastOnce: summary(latAlo), latencyExactlyOnce: summary(latEos) }),
+    JSON.stringify({ bench: 'kafka', alerts: input.count, passThroughPerSec: plain.rate, passThroughGzipPerSec: gzipped.rate, atLeastOncePerSec: alo.rate, compactPerSec: compact.rate, exactlyOncePerSec: eos.rate, ratio: Number((alo.rate / base.rate).toFixed(2)), compactRatio: Number((compact.rate / base.rate).toFixed(2)), latencyAtLeastOnce: summary(latAlo), latencyCompact: summary(latCompact), latencyExactlyOnce: summary(latEos) }),
   );
 }
 
@@ -280,11 +179,12 @@ try {
   useFastGzip();
   const only = process.env.BENCH_KAFKA_ONLY;
   const delivery = process.env.BENCH_DELIVERY ?? 'at-least-once';
+  const explanations = process.env.BENCH_EXPLANATIONS ?? 'full';
   if (only === undefined) await all();
-  else if (only === 'throughput') console.log(JSON.stringify({ bench: 'kafka-throughput', delivery, ...(await worker(await produceInput(), delivery)) }));
-  else if (only === 'latency') console.log(latencyLine(await latency(delivery), delivery));
+  else if (only === 'throughput') console.log(JSON.stringify({ bench: 'kafka-throughput', delivery, explanations, ...(await worker(await produceInput(), delivery, explanations)) }));
+  else if (only === 'latency') console.log(latencyLine(await latency(delivery, explanations), delivery, explanations));
   else throw new Error(`BENCH_KAFKA_ONLY is throughput or latency, not ${only}`);
 } finally {
   await admin.disconnect();
-  if (startedBroker) spawnSync('bash', [kafkaSh, 'down'], { stdio: 'inherit' });
+  stopBroker();
 }

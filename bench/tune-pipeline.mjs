@@ -65,13 +65,21 @@ const result = {
   incidents: replay.summary.incidents,
   verdicts: verdicts.length,
   replaySeconds: Math.round(replay.ms / 100) / 10,
+  // CPU time of the whole process (startup included): on a shared machine, steadier than wall time.
+  replayCpuSeconds: Math.round(replay.cpuMs / 100) / 10,
   replayPeakRssMB: Math.round(replay.maxRssKB / 1024),
   tuneSeconds: Math.round(tuned.ms / 100) / 10,
+  tuneCpuSeconds: Math.round(tuned.cpuMs / 100) / 10,
   tunePeakRssMB: Math.round(tuned.maxRssKB / 1024),
   proposals: report.proposals.map((p) => ({ rule: p.ruleId, param: p.param, from: p.from, to: p.to, pipeline: p.pipeline })),
+  // Beside the thresholds (absent from reports before them): what else the tuner proposed or refused.
+  others: Object.fromEntries(['joint', 'refusedJoint', 'windows', 'refusedWindows', 'disable', 'refusedDisable', 'exceptions', 'refusedExceptions'].map((k) => [k, report[k]?.length ?? null])),
   refused: report.refused.map((r) => ({ rule: r.ruleId, param: r.param, tried: r.tried, reason: r.reason })),
 };
-console.log(`tune --replay --max-step ${MAX_STEP} over ${result.alerts} alerts (${DAYS} days): ${result.tuneSeconds} s, peak RSS ${result.tunePeakRssMB} MB; one replay of the same file (with --db): ${result.replaySeconds} s (${result.replayPeakRssMB} MB)`);
+console.log(
+  `tune --replay --max-step ${MAX_STEP} over ${result.alerts} alerts (${DAYS} days): ${result.tuneSeconds} s (CPU ${result.tuneCpuSeconds} s), peak RSS ${result.tunePeakRssMB} MB; ` +
+    `one replay of the same file (with --db): ${result.replaySeconds} s (CPU ${result.replayCpuSeconds} s, ${result.replayPeakRssMB} MB); tune/replay CPU ${(result.tuneCpuSeconds / result.replayCpuSeconds).toFixed(1)}×`,
+);
 for (const p of result.proposals) console.log(`  accepted ${p.rule} ${p.param} ${p.from} → ${p.to}: FP incidents ${p.pipeline.falsePositiveBefore} → ${p.pipeline.falsePositiveAfter}, TP ${p.pipeline.truePositiveSurvived}/${p.pipeline.truePositiveTotal}, incidents ${p.pipeline.incidentsBefore} → ${p.pipeline.incidentsAfter}`);
 for (const r of result.refused) console.log(`  refused ${r.rule} ${r.param} (tried ${r.tried.join(', ')}): ${r.reason}`);
 console.log(JSON.stringify(result));

@@ -18,6 +18,11 @@ export interface RuleReloadOptions {
    * chunk and checkpoints first).
    */
   readonly reload?: (ruleset: CompiledRuleSet) => Promise<{ kept: string[]; reset: string[] }>;
+  /**
+   * Refuses a valid set the worker must not run, with why (lines; none: run it): under kafka.shardBy, a
+   * rule that is not exact. The running rules stay, as for an invalid set.
+   */
+  readonly refuse?: (ruleset: CompiledRuleSet) => string[];
   readonly metrics: WorkerMetrics;
   readonly log: Logger;
   readonly audit?: AuditLog;
@@ -78,6 +83,8 @@ export class RuleReloader {
     const before = pipeline.rules;
     if (!result.ok) return this.reject(actor, before, result.problems.map(formatProblem), 'invalid');
     const { ruleset } = result;
+    const refused = this.options.refuse?.(ruleset) ?? [];
+    if (refused.length > 0) return this.reject(actor, before, refused, 'refused');
     let windows: { kept: string[]; reset: string[] };
     try {
       windows = this.options.reload ? await this.options.reload(ruleset) : pipeline.reload(ruleset);
@@ -104,14 +111,16 @@ export class RuleReloader {
   }
 
   /** Why a reload was rejected: invalid rules, or a switch that failed before or after the new rules took over. */
-  private reject(actor: string, before: CompiledRuleSet, problems: string[], why: 'invalid' | 'not-switched' | 'failed-after-switch'): ReloadOutcome {
+  private reject(actor: string, before: CompiledRuleSet, problems: string[], why: 'invalid' | 'refused' | 'not-switched' | 'failed-after-switch'): ReloadOutcome {
     const { dir, metrics, log } = this.options;
     metrics.recordReload('rejected');
     log.error(
       { rules: dir, problems },
       why === 'invalid'
         ? 'rules changed but are invalid; the running rules stay'
-        : why === 'not-switched'
+        : why === 'refused'
+          ? 'rules changed but are not exact under kafka.shardBy; the running rules stay'
+          : why === 'not-switched'
           ? 'rules reload failed; the running rules stay'
           : 'rules reload failed after the switch; the new rules are running',
     );

@@ -1,6 +1,7 @@
 import { createAuditLog } from '../audit/audit-log.js';
 import { caseMergeOptionsOf } from '../config/cases.js';
 import type { KafkaConfig } from '../config/kafka.js';
+import { shardRefusalOf } from '../config/sharding.js';
 import { dedupOptionsOf, type Config } from '../config/schema.js';
 import { KafkaIngest } from '../ingest/kafka-ingest.js';
 import { StateLossWarning } from '../metrics/state-loss-warning.js';
@@ -12,7 +13,7 @@ import { ABSENCE_CHECK_MS, FieldAbsenceWarner } from '../metrics/field-absence.j
 import { PipelineStats } from '../metrics/pipeline-stats.js';
 import { parseDuration } from '../state/index.js';
 import { KafkaWorker } from '../worker/kafka-worker.js';
-import { EXIT } from './exit-codes.js';
+import { EXIT, UserError } from './exit-codes.js';
 import { createLogger } from './logger.js';
 import { RuleReloader } from './rule-reload.js';
 import { prepare } from './setup.js';
@@ -34,6 +35,10 @@ export async function runKafkaWorker(config: Config, kafka: KafkaConfig, resetWa
   const audit = createAuditLog(log, { decisions: config.log.audit.decisions });
   const { ruleset, normalize } = await prepare({ rules: config.rules, format: config.input.format, mapping: config.input.mapping, explanations: config.outputs, explainRulesName: 'outputs.explainRules' });
   log.info({ rules: config.rules, fingerprint: ruleset.fingerprint, promoteRules: ruleset.promoteRules.length, suppressRules: ruleset.suppressRules.length }, 'rules loaded');
+  // Before anything connects: a rule set that would decide differently per shard never starts deciding.
+  const refuseSharded = shardRefusalOf(config);
+  const refused = refuseSharded?.(ruleset) ?? [];
+  if (refused.length > 0) throw new UserError(`the rules in ${config.rules} are ${refused.join('\n')}`);
   const ledger = await openWorkerLedger(config, { name: `kafka:${kafka.groupId}`, countEachAlertOnce: true }, log, audit);
   ledger?.recordRules(ruleset);
 
@@ -68,7 +73,7 @@ export async function runKafkaWorker(config: Config, kafka: KafkaConfig, resetWa
       onFutureDated: watermark.onFutureDated,
       cases: caseMergeOptionsOf(config.cases),
       log,
-      stats: new PipelineStats({ sources: config.metrics.sources, maxFirstSeenSources: config.metrics.maxFirstSeenSources }),
+      stats: new PipelineStats({ sources: config.metrics.sources, maxFirstSeenSources: config.metrics.maxFirstSeenSources, tenantLabel: config.metrics.tenantLabel }),
       ...(audit.decisions === 'off' ? {} : { onDecision: (json: string) => audit.decision(json) }),
       recorder: ledger?.recorder,
       extraTopics: feedbackTopics(config),
@@ -125,6 +130,7 @@ export async function runKafkaWorker(config: Config, kafka: KafkaConfig, resetWa
     dir: config.rules,
     pipeline: running.processor.pipeline,
     reload: (rules) => running.decider.reload(rules),
+    ...(refuseSharded ? { refuse: refuseSharded } : {}),
     metrics,
     log,
     audit,

@@ -115,7 +115,7 @@ async function runWorker(config: Config): Promise<void> {
   const incidents: IncidentRecord[] = [];
   const caseIds = new Set<string>();
   const started = performance.now();
-  const stats = new PipelineStats({ sources: config.metrics.sources, maxFirstSeenSources: config.metrics.maxFirstSeenSources });
+  const stats = new PipelineStats({ sources: config.metrics.sources, maxFirstSeenSources: config.metrics.maxFirstSeenSources, tenantLabel: config.metrics.tenantLabel });
   const absences = new FieldAbsenceWarner(stats, log);
   const stopAbsenceChecks = absences.every(ABSENCE_CHECK_MS);
   const stateLoss = new StateLossWarning(log);

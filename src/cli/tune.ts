@@ -30,6 +30,7 @@ interface TuneOptions {
   minRecall?: string;
   maxStep?: string;
   minVerdicts?: string;
+  disableBelowPrecision?: string;
   replay?: string[];
   inputFormat: string;
   map?: string;
@@ -57,6 +58,7 @@ export function registerTune(program: Command, setExit: (code: number) => void):
     .option('--min-recall <share>', 'share of confirmed true positives every change must keep, 0..1 (default tuning.minRecall, 1.0)')
     .option('--max-step <percent>', 'the most a param moves in one apply, e.g. 50% (default tuning.maxStep)')
     .option('--min-verdicts <n>', 'verdicts a rule needs before it is changed (default tuning.minVerdicts, 5)')
+    .option('--disable-below-precision <share>', 'propose disabling a rule whose precision TP/(TP+FP) is below this, 0..1, when no confirmed true positive is lost (default tuning.disableBelowPrecision, 0.05; 0: never)')
     .option('--replay <alerts...>', 'NDJSON files of the alerts of the period (in order): every proposal is checked by re-running them through the whole pipeline (all rules, precedence, windows, grouping, cases)')
     .option('--input-format <format>', 'format of the --replay alerts: auto, canonical or generic', 'auto')
     .option('--map <mapping>', 'mapping file for --input-format generic')
@@ -77,7 +79,7 @@ export function registerTune(program: Command, setExit: (code: number) => void):
     });
 }
 
-function check(opts: TuneOptions): { minRecall?: number; minVerdicts?: number; atMs?: number } {
+function check(opts: TuneOptions): { minRecall?: number; minVerdicts?: number; disableBelowPrecision?: number; atMs?: number } {
   if (!['text', 'md', 'json', 'patch'].includes(opts.format)) throw new UserError(`--format: expected text, md, json or patch, got "${opts.format}"`);
   if (opts.since !== undefined) checkSince(opts.since);
   if (opts.maxStep !== undefined && !Percent.safeParse(opts.maxStep).success) throw new UserError(`--max-step: expected a percentage such as 50%, got "${opts.maxStep}"`);
@@ -85,11 +87,13 @@ function check(opts: TuneOptions): { minRecall?: number; minVerdicts?: number; a
   if (minRecall !== undefined && !(minRecall >= 0 && minRecall <= 1)) throw new UserError(`--min-recall: expected a number from 0 to 1, got "${opts.minRecall}"`);
   const minVerdicts = opts.minVerdicts === undefined ? undefined : Number(opts.minVerdicts);
   if (minVerdicts !== undefined && !(Number.isInteger(minVerdicts) && minVerdicts >= 1)) throw new UserError(`--min-verdicts: expected a whole number ≥ 1, got "${opts.minVerdicts}"`);
+  const disableBelowPrecision = opts.disableBelowPrecision === undefined ? undefined : Number(opts.disableBelowPrecision);
+  if (disableBelowPrecision !== undefined && !(disableBelowPrecision >= 0 && disableBelowPrecision <= 1)) throw new UserError(`--disable-below-precision: expected a number from 0 to 1, got "${opts.disableBelowPrecision}"`);
   if (opts.revert !== undefined && (opts.apply || opts.replay || opts.patch !== undefined || opts.format === 'patch')) throw new UserError('--revert goes alone: not with --apply, --replay, --patch or --format patch');
   if (opts.at !== undefined && !opts.apply) throw new UserError('--at goes with --apply');
   const atMs = opts.at === undefined ? undefined : Date.parse(opts.at);
   if (atMs !== undefined && (!/^\d{4}-\d{2}-\d{2}T/.test(opts.at!) || Number.isNaN(atMs))) throw new UserError(`--at: expected an ISO date-time such as 2026-11-07T00:00:00Z, got "${opts.at}"`);
-  return { ...(minRecall !== undefined ? { minRecall } : {}), ...(minVerdicts !== undefined ? { minVerdicts } : {}), ...(atMs !== undefined ? { atMs } : {}) };
+  return { ...(minRecall !== undefined ? { minRecall } : {}), ...(minVerdicts !== undefined ? { minVerdicts } : {}), ...(disableBelowPrecision !== undefined ? { disableBelowPrecision } : {}), ...(atMs !== undefined ? { atMs } : {}) };
 }
 
 async function runTune(opts: TuneOptions): Promise<void> {
@@ -122,7 +126,7 @@ async function runTune(opts: TuneOptions): Promise<void> {
     } else if (opts.patch !== undefined || opts.format === 'patch') {
       // The changes --apply would make, staged and run through the scenario tests on a copy: nothing is written but the patch.
       const { report, edits, refused, scenarioTests } = await service.plan(request);
-      await output(opts, { report, refused, scenarioTests }, patchOf(edits.map((e) => ({ file: e.proposal.file, beforeText: e.beforeText, afterText: e.afterText }))));
+      await output(opts, { report, refused, scenarioTests }, patchOf(edits.map((e) => ({ file: e.change.file, beforeText: e.beforeText, afterText: e.afterText }))));
       if (refused.length > 0) throw new UserError(refused.map(formatScenarioRefusal).join('\n'));
     } else {
       const report = await service.report(request);

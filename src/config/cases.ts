@@ -15,6 +15,11 @@ export const CasesConfig = z
     mergeBy: z.array(entityKind).default(['host', 'user', 'src_ip']),
     /** An incident joins a case when it opens within this long of the case's alerts. */
     window: Duration.default('1h'),
+    /**
+     * Under sharded deciders (kafka.shardBy): `per-shard` accepts that cases merge only the incidents
+     * one shard decided, when a merge kind does not determine the shard key (docs/rules.md, "Sharding").
+     */
+    sharding: z.enum(['per-shard']).optional(),
   })
   .strict();
 export type CasesConfig = z.infer<typeof CasesConfig>;

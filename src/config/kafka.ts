@@ -152,6 +152,11 @@ export const KafkaConfig = z
       .strict()
       .prefault({})
       .refine((p) => !p.idempotent || p.acks === -1, { message: 'an idempotent producer needs acks: -1', path: ['acks'] }),
+    /**
+     * Alert field paths whose values route an alert to its decider (sharded deciders). The worker refuses
+     * rules that are not exact under them (docs/rules.md, "Sharding").
+     */
+    shardBy: z.array(z.string().min(1)).optional(),
     /** On SIGTERM/SIGINT: time to finish the batch in flight, commit and leave the group before exiting anyway. */
     shutdownTimeoutMs: timerMs(20_000),
   })

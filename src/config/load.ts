@@ -47,6 +47,7 @@ export const ENV_VARS: Readonly<Record<string, { path: readonly string[]; type: 
   ALERTGATE_API_TOKENS: { path: ['api', 'tokens'], type: 'tokens' },
   ALERTGATE_API_BODY_LIMIT: { path: ['api', 'bodyLimitBytes'], type: 'number' },
   ALERTGATE_TUNING_MIN_VERDICTS: { path: ['tuning', 'minVerdicts'], type: 'number' },
+  ALERTGATE_TUNING_DISABLE_BELOW_PRECISION: { path: ['tuning', 'disableBelowPrecision'], type: 'number' },
   ALERTGATE_TUNING_AUTO: { path: ['tuning', 'auto', 'enabled'], type: 'boolean' },
   ALERTGATE_TUNING_AUTO_MODE: { path: ['tuning', 'auto', 'mode'], type: 'string' },
   ALERTGATE_FEEDBACK_TOPIC: { path: ['feedback', 'kafka', 'topic'], type: 'string' },

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { SOURCE_LABEL_PATTERN } from '../metrics/source-labels.js';
 import { InputFormat } from '../normalize/index.js';
 import { ReceiversConfig, RECEIVERS_DEFAULTS } from '../receivers/config.js';
-import { Duration } from '../rules/schema.js';
+import { AlertFieldPath, Duration } from '../rules/schema.js';
 import { DEFAULT_DEDUP_MAX_IDS, type DedupOptions } from '../dedup/seen-alerts.js';
 import { parseDuration } from '../state/index.js';
 import { ApiConfig } from './api.js';
@@ -16,6 +16,7 @@ import { ObligationsConfig, POSTMORTEMS_DEFAULTS, PostmortemsConfig } from './ob
 import { FeedbackConfig } from './feedback.js';
 import { KafkaConfig, TopicName } from './kafka.js';
 import { LedgerConfig } from './ledger.js';
+import { ShardingConfig } from './sharding.js';
 import { TuningConfig } from './tuning.js';
 
 /** How much of the decision stream goes to the audit log: off (default: a firehose), promoted alerts only, or all. */
@@ -131,6 +132,8 @@ export const Config = z
       })
       .strict()
       .default({ enabled: true, host: '127.0.0.1', port: 9464 }),
+    /** What the data guarantees about the shard key of sharded deciders (kafka.shardBy). */
+    sharding: ShardingConfig.default({ tiedFields: {} }),
     /** With it, `run` consumes alerts from Kafka and produces its outputs to Kafka (input.path and outputs are not used). */
     kafka: KafkaConfig.optional(),
     metrics: z
@@ -141,6 +144,18 @@ export const Config = z
         sources: z.array(z.string().regex(SOURCE_LABEL_PATTERN, 'expected a source name of 1 to 64 letters, digits or _ . : / -')).default([]),
         /** Other sources labelled in the order they are first seen; the rest share the label "other". */
         maxFirstSeenSources: z.number().int().min(0).max(1000).default(20),
+        /** alertgate_tenant_decisions_total: decisions by the alert's tenant, the label's values bounded (docs/metrics.md). */
+        tenantLabel: z
+          .object({
+            /** The alert field naming the tenant: `entities.tenant`. */
+            field: AlertFieldPath,
+            /** Tenants that always get their own label. */
+            values: z.array(z.string().regex(SOURCE_LABEL_PATTERN, 'expected a tenant name of 1 to 64 letters, digits or _ . : / -')).default([]),
+            /** Other tenants labelled in the order they are first seen; the rest share the label "other". */
+            maxValues: z.number().int().min(0).max(1000).default(100),
+          })
+          .strict()
+          .optional(),
         /** /metrics answers only requests with an API token of any role (api.tokens; docs/api.md). */
         requireToken: z.boolean().default(false),
       })

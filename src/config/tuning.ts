@@ -7,6 +7,8 @@ export const Percent = z.string().regex(/^\d+(\.\d+)?%$/, 'expected a percentage
 
 export const AutoTuneMode = z.enum(['dry-run', 'apply']);
 export type AutoTuneMode = z.infer<typeof AutoTuneMode>;
+/** A rule whose measured precision stays below this (with minVerdicts verdicts) is proposed for disabling. */
+export const DISABLE_BELOW_PRECISION = 0.05;
 
 /** The `tuning` section: the tuner's guardrails and the worker's optional auto-tune (docs/tuning.md). */
 export const TuningConfig = z
@@ -17,6 +19,8 @@ export const TuningConfig = z
     maxStep: Percent.default('50%'),
     /** Share of confirmed true positives a change must keep; 1 keeps every one. */
     minRecall: z.number().min(0).max(1).default(1),
+    /** Propose disabling a rule whose precision TP / (TP + FP) is below this, when no confirmed true positive is lost (docs/tuning.md, "Disabling a rule"); 0: never. */
+    disableBelowPrecision: z.number().min(0).max(1).default(DISABLE_BELOW_PRECISION),
     /** How far back (event time, before the newest incident) the tuner reads the ledger; at most MAX_PERIOD, as every `since`. */
     since: durationSchema(MAX_PERIOD).default('30d'),
     /** Where applied and reverted changes are logged; default CHANGELOG.md in the rules directory. */

@@ -144,6 +144,8 @@ class RuleRunner {
     ctx.aggregates = NO_AGGREGATES;
     this.late = false;
     this.lossy = false;
+    // A tenant's rule: another tenant's alert is not its business (it neither counts nor explains it).
+    if (compiled.scope && compiled.scope.read(alert) !== compiled.scope.tenant) return RunResult.NotMatched;
     if (compiled.match && !compiled.match.test(ctx)) return RunResult.NotMatched;
     if (this.absence) {
       // Alerts only show the group alive: the rule decides the silences (Evaluator.silences), never them.
@@ -251,6 +253,11 @@ export class Evaluator {
   private suppressCandidates!: RuleCandidates;
   private promoteCandidates!: RuleCandidates;
   private readonly ctx: EvalContext = { alert: {}, aggregates: NO_AGGREGATES, params: {} };
+  /**
+   * When set (the tuner's recorded run, src/tune/tape.ts): every promote rule that matched the alert
+   * last evaluated, in order, whether it fired, and its aggregates (copied).
+   */
+  promoteRuns: { index: number; fired: boolean; aggregates: Record<string, number> }[] | undefined;
   /** The silences made by silences() and not decided yet, with their rule. */
   private readonly silenceOf = new Map<CanonicalAlert, RuleRunner>();
 
@@ -435,6 +442,7 @@ export class Evaluator {
       const runner = runners[i]!;
       const result = runner.run(this.ctx, alert, timeMs);
       if (result === RunResult.NotMatched) continue;
+      if (this.promoteRuns !== undefined && runners === this.promote) this.promoteRuns.push({ index: i, fired: result === RunResult.Fired, aggregates: { ...runner.outcome(false).aggregates } });
       late ||= runner.wasLate;
       lossy ||= runner.wasLossy;
       if (result === RunResult.Missed) {

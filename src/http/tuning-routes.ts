@@ -17,6 +17,7 @@ const Guardrails = {
   minRecall: z.coerce.number().min(0).max(1).optional().describe('default tuning.minRecall'),
   maxStep: Percent.optional().describe('default tuning.maxStep'),
   minVerdicts: z.coerce.number().int().min(1).optional().describe('default tuning.minVerdicts'),
+  disableBelowPrecision: z.coerce.number().min(0).max(1).optional().describe('default tuning.disableBelowPrecision'),
 };
 
 /** A change as listed: the file texts are left out (GET the ledger or the changelog for them). */
@@ -74,6 +75,7 @@ export const tuningRoutes: readonly Route[] = [
         ...Guardrails,
         minRecall: z.number().min(0).max(1).optional(),
         minVerdicts: z.number().int().min(1).optional(),
+        disableBelowPrecision: z.number().min(0).max(1).optional(),
         rules: z.array(storable(z.string().min(1))).optional().describe('only these rules'),
         reason: storable(z.string().regex(/\S/, 'must not be blank').max(2000)).optional().describe('why (recorded); default: the evidence'),
       })

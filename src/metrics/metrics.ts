@@ -1,4 +1,5 @@
 import { Registry, collectDefaultMetrics } from 'prom-client';
+import { DECISION_KINDS } from '../decide/decision-record.js';
 import { FORMAT_NAMES } from '../normalize/index.js';
 import { DEAD_LETTER_REASONS } from '../pipeline/dead-letter.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
@@ -166,6 +167,22 @@ export class WorkerMetrics {
             { labels: { rule, decision: 'suppress' }, value: perRule.suppressed },
           ]),
         ['rule', 'decision'],
+      ),
+      family(
+        'alertgate_tenant_decisions_total',
+        'counter',
+        'Decisions by the alert\'s tenant (metrics.tenantLabel) and decision; tenants beyond the configured and first-seen ones, and alerts without one, are "other".',
+        () => {
+          const tenants = stats()?.tenants;
+          if (!tenants) return [];
+          return tenants.labels.labels.flatMap((tenant, slot) =>
+            DECISION_KINDS.flatMap((decision, d) => {
+              const value = tenants.counts[slot * DECISION_KINDS.length + d]!;
+              return value > 0 ? [{ labels: { tenant, decision }, value }] : [];
+            }),
+          );
+        },
+        ['tenant', 'decision'],
       ),
       family(
         'alertgate_exception_suppressions_total',

@@ -1,4 +1,7 @@
+import { DECISION_KINDS, type DecisionKind } from '../decide/decision-record.js';
+import type { CanonicalAlert } from '../normalize/alert.js';
 import { FORMAT_NAMES, type FormatName } from '../normalize/index.js';
+import { compileFieldPath, keyPart, type FieldReader } from '../rules/field-path.js';
 import { DEAD_LETTER_REASONS, type DeadLetterReason } from '../pipeline/dead-letter.js';
 import type { CompiledException, CompiledRule } from '../rules/ruleset.js';
 import { FixedHistogram } from './histogram.js';
@@ -59,6 +62,25 @@ export interface PipelineStatsOptions {
   /** Further sources labelled in the order they are first seen; the rest are "other". */
   readonly maxFirstSeenSources?: number;
   readonly clock?: StatsClock;
+  /** Decisions counted by the alert's tenant (config metrics.tenantLabel); off without it. */
+  readonly tenantLabel?: TenantLabelOptions | undefined;
+}
+
+/** The `tenant` label of alertgate_tenant_decisions_total: which field, and how many values get their own label. */
+export interface TenantLabelOptions {
+  /** Alert field path of the tenant: `entities.tenant`. */
+  readonly field: string;
+  /** Tenants that always get their own label. */
+  readonly values?: readonly string[];
+  /** Further tenants labelled in the order they are first seen; the rest (and alerts without the field) are "other". */
+  readonly maxValues: number;
+}
+
+/** Decisions by tenant slot and decision: [slot * DECISION_KINDS.length + decision]. */
+export interface TenantDecisions {
+  readonly read: FieldReader;
+  readonly labels: SourceLabels;
+  readonly counts: Float64Array;
 }
 
 /**
@@ -81,6 +103,8 @@ export class PipelineStats {
    */
   recording = true;
   readonly sources: SourceLabels;
+  /** With metrics.tenantLabel: decisions by tenant. */
+  readonly tenants: TenantDecisions | undefined;
   /** Valid alerts by [source slot * formats + format]. */
   readonly accepted: Float64Array;
   /** Dead letters by DEAD_LETTER_REASONS index. */
@@ -108,6 +132,21 @@ export class PipelineStats {
     this.accepted = new Float64Array(SourceLabels.capacity(named, firstSeen) * FORMAT_NAMES.length);
     this.clock = options.clock ?? SYSTEM_CLOCK;
     this.batchWallMs = this.clock.wallMs();
+    const tenant = options.tenantLabel;
+    this.tenants = tenant && {
+      read: compileFieldPath(tenant.field),
+      labels: new SourceLabels(tenant.values, tenant.maxValues),
+      counts: new Float64Array(SourceLabels.capacity(tenant.values ?? [], tenant.maxValues) * DECISION_KINDS.length),
+    };
+  }
+
+  /** A decision made (any kind but a dead letter): counted by the alert's tenant, when tenants are labelled. */
+  decided(alert: CanonicalAlert, decision: DecisionKind): void {
+    const tenants = this.tenants;
+    if (tenants === undefined || !this.recording) return;
+    const tenant = keyPart(tenants.read(alert));
+    const slot = tenant === undefined ? 0 : tenants.labels.slotOf(tenant);
+    tenants.counts[slot * DECISION_KINDS.length + DECISION_KINDS.indexOf(decision)]!++;
   }
 
   beginBatch(): void {

@@ -5,6 +5,7 @@ export const OTHER_SOURCE = 'other';
 export const SOURCE_LABEL_PATTERN = /^[A-Za-z0-9_.:/-]{1,64}$/;
 
 /**
+ * Bounded labels for user data: the alert's `source`, and its tenant (alertgate_tenant_decisions_total).
  * The alert's `source` is user data, so it cannot be a label as it is: a stream that puts a host name
  * or an id there would create a series per value. Each source gets a slot: the configured ones, then
  * the first `firstSeen` others that look like a detector's name (SOURCE_LABEL_PATTERN), in the order

@@ -81,6 +81,8 @@ export interface PipelineOptions {
   readonly decisionRecords?: boolean;
   /** How much each decision explains (config `outputs.explanations`); full if left out. */
   readonly explanations?: ExplanationsConfig | undefined;
+  /** The decide stage, when not a fresh Evaluator of `ruleset` (the tuner's recorded runs, src/tune/tape.ts). */
+  readonly evaluator?: Evaluator | undefined;
 }
 
 /** An alert dated more than eventTime.maxFutureSkew ahead of the stream. */
@@ -248,7 +250,7 @@ export class Pipeline {
 
   constructor(private readonly options: PipelineOptions) {
     this.ruleset = options.ruleset;
-    this.evaluator = new Evaluator(options.ruleset);
+    this.evaluator = options.evaluator ?? new Evaluator(options.ruleset);
     this.decisions = new DecisionWriter(options.ruleset, options.explanations);
     this.maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
     this.closeDelayMs = closeDelayOf(options.ruleset);
@@ -500,6 +502,7 @@ export class Pipeline {
     if (verdict.kind === 'rule') this.countRule(verdict);
     facts.ruleId = verdict.kind === 'rule' ? verdict.outcome.rule.rule.id : verdict.kind === 'exception' ? verdict.exception.exception.id : null;
     facts.decision = verdict.kind === 'rule' ? verdict.decision : verdict.kind === 'exception' ? 'suppress' : 'pass';
+    this.stats.decided(alert, facts.decision);
     facts.timeMs = timeMs;
     facts.incidentId = incidentId;
     facts.alert = alert;
@@ -509,6 +512,7 @@ export class Pipeline {
   /** An alert that came before: decided `duplicate`, naming its first occurrence; no window or incident sees it. */
   private duplicate(normalized: NormalizedAlert, first: FirstOccurrence): void {
     this.counts.duplicate++;
+    this.stats.decided(normalized.alert, 'duplicate');
     const facts = this.facts;
     facts.ruleId = null;
     facts.decision = 'duplicate';

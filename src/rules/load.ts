@@ -1,4 +1,4 @@
-import { relative } from 'node:path';
+import { relative, sep } from 'node:path';
 import type { z } from 'zod';
 import { ALERT_FACTS } from '../normalize/alert.js';
 import { parseDuration } from '../state/index.js';
@@ -16,10 +16,13 @@ import {
   type CompiledRule,
   type CompiledRuleSet,
   type CountedAggregate,
+  type RuleScope,
 } from './ruleset.js';
-import { Exception, NamedConditions, Rule, type Aggregate, type IncidentSpec } from './schema.js';
+import { Exception, NamedConditions, Rule, Tenancy, type Aggregate, type IncidentSpec } from './schema.js';
 
-const KINDS = { rule: Rule, exception: Exception, conditions: NamedConditions } as const;
+const KINDS = { rule: Rule, exception: Exception, conditions: NamedConditions, tenancy: Tenancy } as const;
+/** With a tenancy object, the folder under the rules directory whose subfolders are the tenants'. */
+const TENANTS_DIR = 'tenants';
 type Kind = keyof typeof KINDS;
 
 interface Parsed<T> {
@@ -81,25 +84,39 @@ async function loadDirectory(dir: string, options: LoadOptions): Promise<LoadRes
   const named: Parsed<NamedConditions>[] = [];
   // Documents that failed their schema: their references are still checked, in the same pass.
   const unparsedRules: Parsed<RuleReferences>[] = [];
-  const unparsedNames: string[] = [];
-  for (const file of files) {
-    for (const doc of await readRuleFile(file, problems, options.read)) {
-      const kind = kindOf(doc, problems);
-      if (kind === 'rule' && !pushParsed(doc, Rule, rules, problems)) unparsedRules.push({ doc, value: partialReferences(doc) });
-      else if (kind === 'exception') pushParsed(doc, Exception, exceptions, problems);
-      else if (kind === 'conditions' && !pushParsed(doc, NamedConditions, named, problems)) unparsedNames.push(...(declaredNames((doc.value as { conditions?: unknown }).conditions) ?? []));
-    }
+  const unparsedNames: Parsed<string[]>[] = [];
+  const docs: { doc: RuleDocument; kind: Kind | undefined }[] = [];
+  for (const file of files) for (const doc of await readRuleFile(file, problems, options.read)) docs.push({ doc, kind: kindOf(doc, problems) });
+  // The tenancy object first: it says which files are a tenant's.
+  const tenancy = tenancyOf(dir, docs.flatMap((d) => (d.kind === 'tenancy' ? [d.doc] : [])), problems);
+  const scopes = new Map<string, RuleScope>();
+  const scopeOf = (doc: RuleDocument): RuleScope | undefined => {
+    const tenant = tenancy && tenantOfFile(dir, doc.file);
+    if (!tenancy || tenant === undefined) return undefined;
+    let scope = scopes.get(tenant);
+    if (!scope) scopes.set(tenant, (scope = { field: tenancy.value.field, tenant, read: tenancy.read }));
+    return scope;
+  };
+  for (const { doc, kind } of docs) {
+    if (tenancy && tenantOfFile(dir, doc.file) === '') problems.push(locate(doc, [], `a file directly in ${TENANTS_DIR}/ belongs to no tenant: move it into ${TENANTS_DIR}/<tenant>/, or out of ${TENANTS_DIR}/ to share it`));
+    if (kind === 'rule' && !pushParsed(doc, Rule, rules, problems)) unparsedRules.push({ doc, value: partialReferences(doc) });
+    else if (kind === 'exception') pushParsed(doc, Exception, exceptions, problems);
+    else if (kind === 'conditions' && !pushParsed(doc, NamedConditions, named, problems)) unparsedNames.push({ doc, value: declaredNames((doc.value as { conditions?: unknown }).conditions) ?? [] });
   }
   reportDuplicateIds([...rules, ...exceptions], problems);
-  const namedConditions = collectNamedConditions(named, problems);
-  for (const name of unparsedNames) if (!namedConditions.has(name)) namedConditions.set(name, UNPARSED_CONDITION);
-  const compiledRules = compileRules(dir, rules, namedConditions, problems);
-  for (const { doc, value } of unparsedRules) checkReferences(doc, value, namedConditions, problems);
-  const compiledExceptions = exceptions.map((e) => compileException(dir, e));
-  validateNamedConditions(named, namedConditions, problems);
+  const namedFor = collectNamedConditions(named, unparsedNames, scopeOf, problems);
+  const compiledRules = compileRules(dir, rules, namedFor, scopeOf, problems);
+  for (const { doc, value } of unparsedRules) checkReferences(doc, value, namedFor(scopeOf(doc)), problems);
+  const compiledExceptions = exceptions.map((e) => compileException(dir, e, scopeOf(e.doc)));
+  validateNamedConditions(named, namedFor, scopeOf, problems);
 
   if (problems.length > 0) return { ok: false, problems: sortProblems(problems), files };
   const enabled = compiledRules.filter((r) => r.rule.enabled);
+  // A tenant's object is fingerprinted with its tenant: moving a file to another tenant is another rule set.
+  const fingerprinted = [...rules, ...exceptions, ...named].map((p) => {
+    const scope = scopeOf(p.doc);
+    return scope ? { tenant: scope.tenant, object: p.value } : p.value;
+  });
   return {
     ok: true,
     files,
@@ -108,9 +125,29 @@ async function loadDirectory(dir: string, options: LoadOptions): Promise<LoadRes
       promoteRules: enabled.filter((r) => r.rule.decision === 'promote'),
       disabledRules: compiledRules.filter((r) => !r.rule.enabled).map((r) => r.rule),
       exceptions: compiledExceptions.sort((a, b) => (a.exception.id < b.exception.id ? -1 : 1)),
-      fingerprint: fingerprintOf([...rules, ...exceptions, ...named].map((p) => p.value)),
+      ...(tenancy ? { tenancy: { field: tenancy.value.field, tenants: [...scopes.keys()].sort() } } : {}),
+      fingerprint: fingerprintOf(tenancy ? [...fingerprinted, tenancy.value] : fingerprinted),
     },
   };
+}
+
+/** The rules directory's tenancy object (at most one, outside tenants/), with its field compiled. */
+function tenancyOf(dir: string, docs: readonly RuleDocument[], problems: RuleProblem[]): { value: Tenancy; read: RuleScope['read'] } | undefined {
+  const parsed: Parsed<Tenancy>[] = [];
+  for (const doc of docs) {
+    if (relative(dir, doc.file).split(sep)[0] === TENANTS_DIR) problems.push(locate(doc, ['kind'], `the tenancy object belongs outside ${TENANTS_DIR}/: it says which files under it are a tenant's`));
+    else pushParsed(doc, Tenancy, parsed, problems);
+  }
+  for (const extra of parsed.slice(1)) problems.push(locate(extra.doc, ['kind'], `a second tenancy object (the first is in ${parsed[0]!.doc.file}): a rules directory has one tenant field`));
+  const first = parsed[0];
+  return first && { value: first.value, read: compileFieldPath(first.value.field) };
+}
+
+/** With tenancy: the tenant of a file under tenants/<tenant>/, '' for a file directly in tenants/, undefined for a shared file. */
+function tenantOfFile(dir: string, file: string): string | undefined {
+  const parts = relative(dir, file).split(sep);
+  if (parts[0] !== TENANTS_DIR) return undefined;
+  return parts.length > 2 ? parts[1]! : '';
 }
 
 /** Like loadRules, but throws a RuleLoadError listing every located problem. */
@@ -123,12 +160,12 @@ export async function loadRulesOrThrow(dir: string): Promise<CompiledRuleSet> {
 function kindOf(doc: RuleDocument, problems: RuleProblem[]): Kind | undefined {
   const value = doc.value;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    problems.push(locate(doc, [], 'expected a rule, exception or conditions object'));
+    problems.push(locate(doc, [], 'expected a rule, exception, conditions or tenancy object'));
     return undefined;
   }
   const kind = (value as { kind?: unknown }).kind ?? 'rule';
   if (typeof kind === 'string' && Object.hasOwn(KINDS, kind)) return kind as Kind;
-  problems.push(locate(doc, ['kind'], `unknown kind ${JSON.stringify(kind)}; use rule, exception or conditions`));
+  problems.push(locate(doc, ['kind'], `unknown kind ${JSON.stringify(kind)}; use rule, exception, conditions or tenancy`));
   return undefined;
 }
 
@@ -191,41 +228,60 @@ function reportDuplicateIds(parsed: readonly Parsed<{ id: string }>[], problems:
   }
 }
 
-function collectNamedConditions(named: readonly Parsed<NamedConditions>[], problems: RuleProblem[]) {
-  const out = new Map<string, TopLevelCondition>();
+type NamedFor = (scope: RuleScope | undefined) => ReadonlyMap<string, TopLevelCondition>;
+
+/**
+ * The named conditions each rule sees: the shared ones, and a tenant's rules also their tenant's. A
+ * name is unique among what one rule sees (a tenant may not redefine a shared name; two tenants may
+ * use one). Names whose file failed its schema stand in as UNPARSED_CONDITION.
+ */
+function collectNamedConditions(named: readonly Parsed<NamedConditions>[], unparsed: readonly Parsed<string[]>[], scopeOf: (doc: RuleDocument) => RuleScope | undefined, problems: RuleProblem[]): NamedFor {
+  const shared = new Map<string, TopLevelCondition>();
+  const byTenant = new Map<RuleScope, Map<string, TopLevelCondition>>();
+  const own = (scope: RuleScope | undefined) => {
+    if (!scope) return shared;
+    let map = byTenant.get(scope);
+    if (!map) byTenant.set(scope, (map = new Map()));
+    return map;
+  };
   for (const { doc, value } of named) {
+    const scope = scopeOf(doc);
     for (const [name, condition] of Object.entries(value.conditions)) {
-      if (out.has(name)) problems.push(locate(doc, ['conditions', name], `duplicate named condition "${name}"`));
-      else out.set(name, condition);
+      if (own(scope).has(name)) problems.push(locate(doc, ['conditions', name], `duplicate named condition "${name}"`));
+      else own(scope).set(name, condition);
     }
   }
-  return out;
+  for (const { doc, value } of unparsed) for (const name of value) if (!own(scopeOf(doc)).has(name)) own(scopeOf(doc)).set(name, UNPARSED_CONDITION);
+  for (const { doc, value } of named) {
+    const scope = scopeOf(doc);
+    for (const name of Object.keys(value.conditions)) if (scope && shared.has(name)) problems.push(locate(doc, ['conditions', name], `named condition "${name}" is shared already (rules outside ${TENANTS_DIR}/ define it): pick another name`));
+  }
+  const seen = new Map<RuleScope, Map<string, TopLevelCondition>>();
+  return (scope) => {
+    if (!scope) return shared;
+    let map = seen.get(scope);
+    if (!map) seen.set(scope, (map = new Map([...shared, ...own(scope)])));
+    return map;
+  };
 }
 
 /** Named conditions may only read alert fields (aggregates and params belong to a rule). */
-function validateNamedConditions(
-  named: readonly Parsed<NamedConditions>[],
-  namedConditions: ReadonlyMap<string, TopLevelCondition>,
-  problems: RuleProblem[],
-): void {
-  const options: CompileOptions = { namedConditions, resolveFact: (f) => (ALERT_FACTS.includes(f) ? 'alert' : undefined) };
+function validateNamedConditions(named: readonly Parsed<NamedConditions>[], namedFor: NamedFor, scopeOf: (doc: RuleDocument) => RuleScope | undefined, problems: RuleProblem[]): void {
   for (const { doc, value } of named) {
+    const options: CompileOptions = { namedConditions: namedFor(scopeOf(doc)), resolveFact: (f) => (ALERT_FACTS.includes(f) ? 'alert' : undefined) };
     for (const [name, condition] of Object.entries(value.conditions)) {
       compileLocated(doc, ['conditions', name], condition, options, problems);
     }
   }
 }
 
-function compileRules(
-  dir: string,
-  rules: readonly Parsed<Rule>[],
-  namedConditions: ReadonlyMap<string, TopLevelCondition>,
-  problems: RuleProblem[],
-): CompiledRule[] {
+function compileRules(dir: string, rules: readonly Parsed<Rule>[], namedFor: NamedFor, scopeOf: (doc: RuleDocument) => RuleScope | undefined, problems: RuleProblem[]): CompiledRule[] {
   const ordered = [...rules].sort((a, b) => compareRules(a.value, b.value));
   const out: CompiledRule[] = [];
   const alertReads: AlertReads = new Map();
   for (const [order, { doc, value: rule }] of ordered.entries()) {
+    const scope = scopeOf(doc);
+    const namedConditions = namedFor(scope);
     const filters = Object.entries(rule.aggregates).flatMap(([name, a]) => filtersOf(name, a, (c) => c as TopLevelCondition | undefined));
     const references = { params: Object.keys(rule.params), aggregates: Object.keys(rule.aggregates), match: rule.match, conditions: rule.conditions, filters };
     const { match, conditions, matchOptions, conditionOptions, compiledFilters } = checkReferences(doc, references, namedConditions, problems, alertReads);
@@ -264,7 +320,7 @@ function compileRules(
           counts: sequence[1].steps.map((step) => step.count),
         },
       },
-      windowIdentity: (rule.window || rule.absence) && windowIdentity(rule, namedConditions),
+      windowIdentity: (rule.window || rule.absence) && windowIdentity(rule, namedConditions, scope),
       absence: rule.absence && {
         groupBy: rule.absence.groupBy,
         groupReaders: rule.absence.groupBy.map(compileFieldPath),
@@ -273,6 +329,7 @@ function compileRules(
         maxKeys: rule.absence.maxKeys,
       },
       incident: rule.decision === 'promote' ? compileIncident(rule, durations) : undefined,
+      scope,
       pin: rule.match ? pinnedValues(rule.match, matchOptions) : pinnedValues(rule.conditions, conditionOptions),
     });
   }
@@ -292,14 +349,15 @@ function compileIncident(rule: Rule, durations: { incidentMs: number; maxSpanMs:
   };
 }
 
-function windowIdentity(rule: Rule, namedConditions: ReadonlyMap<string, TopLevelCondition>): string {
+function windowIdentity(rule: Rule, namedConditions: ReadonlyMap<string, TopLevelCondition>, scope: RuleScope | undefined): string {
   const match = JSON.stringify(rule.match ?? null);
   // A match or a filtered aggregate that references named conditions means what they say; include them (all: cheap and safe).
   const named = `${match}${JSON.stringify(rule.aggregates)}`.includes('"condition":') ? [...namedConditions].sort(([a], [b]) => (a < b ? -1 : 1)) : [];
   // The event bounds limit memory, not what is counted: changing them keeps the counts (and checkpoints
   // taken before they existed still fit).
   const { maxEvents: _maxEvents, maxEventsPerKey: _maxEventsPerKey, ...counted } = rule.window ?? {};
-  return fingerprintOf([counted, rule.aggregates, rule.match ?? null, named, ...(rule.absence ? [rule.absence] : [])]);
+  // A tenant's rule counts that tenant's alerts only: another tenant (or none) is another window.
+  return fingerprintOf([counted, rule.aggregates, rule.match ?? null, named, ...(rule.absence ? [rule.absence] : []), ...(scope ? [{ tenant: scope.tenant, field: scope.field }] : [])]);
 }
 
 /**
@@ -404,7 +462,12 @@ function durationsOf(rule: Rule) {
   };
 }
 
-function compileException(dir: string, { doc, value }: Parsed<Exception>): CompiledException {
+function compileException(dir: string, { doc, value }: Parsed<Exception>, scope: RuleScope | undefined): CompiledException {
+  return compiledException(value, relative(dir, doc.file), scope);
+}
+
+/** An exception as the pipeline runs it (the tuner compiles its proposals the same way to check them). */
+export function compiledException(value: Exception, file: string, scope?: RuleScope): CompiledException {
   const listOf = (v: string | string[] | undefined) => (v === undefined ? undefined : new Set(typeof v === 'string' ? [v] : v));
   const names = listOf(value.match.name);
   const sources = listOf(value.match.source);
@@ -415,9 +478,11 @@ function compileException(dir: string, { doc, value }: Parsed<Exception>): Compi
     : Date.parse(value.expires);
   return {
     exception: value,
-    file: relative(dir, doc.file),
+    file,
     expiresMs,
+    scope,
     matches: (alert) => {
+      if (scope && scope.read(alert) !== scope.tenant) return false;
       if (names && !names.has(alert.name as string)) return false;
       if (sources && !sources.has(alert.source as string)) return false;
       const ents = alert.entities as Record<string, string>;

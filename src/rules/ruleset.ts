@@ -23,8 +23,17 @@ export interface CompiledRule {
   readonly windowIdentity: string | undefined;
   readonly incident: CompiledIncident | undefined;
   readonly absence: CompiledAbsence | undefined;
+  /** A tenant's rule (rules directory `tenants/<tenant>/`): it looks only at that tenant's alerts. */
+  readonly scope?: RuleScope | undefined;
   /** An alert fact the rule pins to constants, for candidate indexing (see decide/candidates). */
   readonly pin: { readonly fact: string; readonly values: readonly (string | number | boolean)[] } | undefined;
+}
+
+/** The tenant a rule or exception belongs to: it decides only alerts whose `field` holds `tenant`. */
+export interface RuleScope {
+  readonly field: string;
+  readonly tenant: string;
+  readonly read: FieldReader;
 }
 
 /** What windows and absence rules share: a group per alert, lateness and a bound on groups held. */
@@ -89,6 +98,8 @@ export interface CompiledException {
   readonly exception: Exception;
   readonly file: string;
   readonly expiresMs: number;
+  /** A tenant's exception: it silences only that tenant's alerts (`matches` checks it). */
+  readonly scope?: RuleScope | undefined;
   /** True when the alert is one this exception silences (expiry is checked separately). */
   readonly matches: (alert: Readonly<Record<string, unknown>>) => boolean;
 }
@@ -100,6 +111,8 @@ export interface CompiledRuleSet {
   readonly promoteRules: readonly CompiledRule[];
   readonly disabledRules: readonly Rule[];
   readonly exceptions: readonly CompiledException[];
+  /** With a `kind: tenancy` object: the tenant field, and the tenants that have rules of their own (sorted). */
+  readonly tenancy?: { readonly field: string; readonly tenants: readonly string[] } | undefined;
   /** sha256 of the canonical JSON of every loaded object: identifies a rule set version in logs and the ledger. */
   readonly fingerprint: string;
 }

@@ -207,6 +207,11 @@ export const Rule = z
     conditions: TopLevelCondition,
     incident: IncidentSpec.optional(),
     absence: AbsenceSpec.optional(),
+    /**
+     * Under sharded deciders (kafka.shardBy): `per-shard` accepts that this rule's windows and incidents
+     * count per shard when its grouping does not determine the shard key (docs/rules.md, "Sharding").
+     */
+    sharding: z.enum(['per-shard']).optional(),
   })
   .strict()
   .superRefine((rule, ctx) => {
@@ -268,3 +273,17 @@ export const NamedConditions = z
   })
   .strict();
 export type NamedConditions = z.infer<typeof NamedConditions>;
+
+/**
+ * Per-tenant rules (docs/rules.md, "Tenants"): with this object in a rules directory, the files under
+ * `tenants/<tenant>/` are that tenant's rules, exceptions and named conditions, deciding only the
+ * alerts whose `field` holds the tenant's name; every other file is shared by all tenants.
+ */
+export const Tenancy = z
+  .object({
+    kind: z.literal('tenancy'),
+    /** The alert field that names an alert's tenant: `entities.tenant`. */
+    field: AlertFieldPath,
+  })
+  .strict();
+export type Tenancy = z.infer<typeof Tenancy>;

@@ -25,3 +25,9 @@ export function parseDuration(text: string, max?: string): number {
   }
   return ms;
 }
+
+/** Milliseconds as a duration in the largest unit that writes them whole: 300000 → `5m`, 1500 → `1500ms`. */
+export function durationText(ms: number): string {
+  for (const unit of ['d', 'h', 'm', 's'] as const) if (ms % UNIT_MS[unit] === 0 && ms > 0) return `${ms / UNIT_MS[unit]}${unit}`;
+  return `${ms}ms`;
+}

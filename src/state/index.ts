@@ -1,4 +1,4 @@
-export { parseDuration } from './duration.js';
+export { durationText, parseDuration } from './duration.js';
 export { hash32 } from './hash.js';
 export { AGGREGATE_KINDS, type AggregateKind, type AggregateShape, type AggregateValue } from './aggregate-plan.js';
 export { DEFAULT_HLL_PRECISION, HLL_MAX_PRECISION, HLL_MIN_PRECISION, hllRelativeError } from './sliding-hll.js';

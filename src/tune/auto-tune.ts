@@ -98,7 +98,7 @@ export class AutoTuner {
     let run: AutoTuneRun;
     if (auto.mode === 'dry-run') {
       const { report, edits, refused, scenarioTests, limits, problems } = await service.plan(request);
-      const changes = edits.map((e) => ({ id: null, ruleId: e.proposal.ruleId, file: e.proposal.file, param: e.proposal.param, from: e.proposal.from, to: e.proposal.to, versionBefore: e.versionBefore, versionAfter: e.versionAfter }));
+      const changes = edits.map(({ change: { ruleId, file, param, from, to }, versionBefore, versionAfter }) => ({ id: null, ruleId, file, param, from, to, versionBefore, versionAfter }));
       run = { at, trigger, mode: auto.mode, changes, refused, scenarioTests, limits, problems, report };
     } else {
       const { report, changes: applied, refused, scenarioTests, limits, problems } = await service.apply({ ...request, author: auto.author });
@@ -108,7 +108,7 @@ export class AutoTuner {
     this.lastRun = run;
     for (const problem of run.problems) log.warn({ problem }, 'auto-tune guardrail names nothing');
     for (const c of run.changes) log.info({ change: c.id, rule: c.ruleId, param: c.param, from: c.from, to: c.to, mode: run.mode }, run.mode === 'apply' ? 'auto-tune applied a change' : 'auto-tune would apply a change');
-    for (const r of run.refused) log.warn({ rule: r.ruleId, param: r.param, from: r.from, to: r.to, scenarios: r.scenarios.map((s) => `${s.file}: ${s.name}`) }, 'auto-tune change refused by the scenario tests');
+    for (const r of run.refused) log.warn({ kind: r.kind, rule: r.ruleId, param: r.param, from: r.from, to: r.to, scenarios: r.scenarios.map((s) => `${s.file}: ${s.name}`) }, 'auto-tune change refused by the scenario tests');
     log.info({ trigger, mode: run.mode, proposals: run.report.proposals.length, changes: run.changes.length, refused: run.refused.length }, 'auto-tune run');
     if (run.mode === 'apply' && run.changes.length > 0) this.onApplied(auto.author);
     return run;

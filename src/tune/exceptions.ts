@@ -1,7 +1,11 @@
 import { stringify } from 'yaml';
 import type { TuningIncident } from '../ledger/records.js';
-import type { CompiledRuleSet } from '../rules/ruleset.js';
-import type { ExceptionProposal } from './report.js';
+import { compiledException } from '../rules/load.js';
+import type { CompiledException, CompiledRuleSet } from '../rules/ruleset.js';
+import type { Exception } from '../rules/schema.js';
+import { portabilityOf } from './portability.js';
+import { alertsOf, type ReplayEvaluator } from './replay.js';
+import type { ExceptionProposal, RefusedException } from './report.js';
 
 export interface ExceptionOptions {
   /** An entity or signature needs this many false-positive incidents. */
@@ -32,19 +36,85 @@ function keysOf(incident: TuningIncident): Set<Key> {
   return keys;
 }
 
+/** One alert of a true- or benign-positive incident whose fields are known. */
+export interface GuardAlert {
+  readonly incident: TuningIncident;
+  /** Its id, when known. */
+  readonly alertId: string | undefined;
+  /** Whether it opened the incident. */
+  readonly opening: boolean;
+  /** The alert as an exception reads it (name, source, entities). */
+  readonly fields: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * What every exception proposal is checked against: every alert of every true- and benign-positive
+ * incident. With the replayed alerts, all of them are known; from the ledger alone, only the alert that
+ * opened each (the others are counted in `partial`, with their incident's group key, which every one
+ * of its alerts carries).
+ */
+export interface GuardAlerts {
+  readonly known: readonly GuardAlert[];
+  readonly partial: readonly { readonly incident: TuningIncident; readonly unknown: number }[];
+}
+
+/** From the ledger alone: each incident's opening alert is known, the rest are not. */
+export function openingGuardAlerts(incidents: readonly TuningIncident[]): GuardAlerts {
+  const known: GuardAlert[] = [];
+  const partial: GuardAlerts['partial'][number][] = [];
+  for (const incident of incidents) {
+    if (!isGuarded(incident)) continue;
+    const { openingAlert, record } = incident;
+    if (openingAlert) known.push({ incident, alertId: record.alertIds[0], opening: true, fields: openingAlert });
+    const unknown = record.alertCount - (openingAlert ? 1 : 0);
+    if (unknown > 0) partial.push({ incident, unknown });
+  }
+  return { known, partial };
+}
+
+/** With the replayed alerts: every alert the current rules promoted into each incident (or its record lists), looked up in the files. */
+export function replayGuardAlerts(replay: ReplayEvaluator, ruleset: CompiledRuleSet, incidents: readonly TuningIncident[]): GuardAlerts {
+  const baseline = replay.run(ruleset);
+  const guarded = incidents.filter(isGuarded).map((incident) => ({ incident, ids: alertsOf(baseline, incident), listed: !baseline.incidents.has(incident.record.id) }));
+  const found = replay.alertsById(new Set(guarded.flatMap((g) => g.ids)));
+  const known: GuardAlert[] = [];
+  const partial: GuardAlerts['partial'][number][] = [];
+  for (const { incident, ids, listed } of guarded) {
+    let unknown = listed ? incident.record.alertCount - ids.length : 0;
+    ids.forEach((alertId, i) => {
+      const fields = found.get(alertId);
+      if (fields) known.push({ incident, alertId, opening: i === 0, fields });
+      else unknown++;
+    });
+    if (unknown > 0) partial.push({ incident, unknown });
+  }
+  return { known, partial };
+}
+
+export function isGuarded(incident: TuningIncident): boolean {
+  return incident.verdict === 'true_positive' || incident.verdict === 'benign_positive';
+}
+
 /**
  * Exceptions worth proposing: entities or signatures in at least minIncidents false-positive incidents
- * and in no true- or benign-positive incident (of any rule). Keys found in exactly the same incidents
- * make one exception that must match all of them: the narrowest one that still covers those incidents.
- * A proposal covering only incidents that a bigger one covers is left out. Proposals are printed, not
- * written: an exception silences its alerts for every rule.
+ * and in no true- or benign-positive incident's group key, opening alert or verdict entity (of any
+ * rule). Keys found in exactly the same incidents make one exception that must match all of them: the
+ * narrowest one that still covers those incidents. A proposal covering only incidents that a bigger one
+ * covers is left out. Each proposal is then checked against every alert of every true- and
+ * benign-positive incident (`guard`): one that matches any of them is refused, with the alert named.
+ * Proposals are printed, not written: an exception silences its alerts for every rule.
  */
-export function proposeExceptions(incidents: readonly TuningIncident[], ruleset: CompiledRuleSet, options: ExceptionOptions): ExceptionProposal[] {
+export function proposeExceptions(
+  incidents: readonly TuningIncident[],
+  ruleset: CompiledRuleSet,
+  options: ExceptionOptions,
+  guard: GuardAlerts = openingGuardAlerts(incidents),
+): { proposals: ExceptionProposal[]; refused: RefusedException[] } {
   const guarded = new Set<Key>();
   const inFalsePositives = new Map<Key, TuningIncident[]>();
   for (const incident of incidents) {
     const keys = keysOf(incident);
-    if (incident.verdict === 'true_positive' || incident.verdict === 'benign_positive') for (const k of keys) guarded.add(k);
+    if (isGuarded(incident)) for (const k of keys) guarded.add(k);
     if (incident.verdict !== 'false_positive') continue;
     for (const k of keys) {
       let list = inFalsePositives.get(k);
@@ -68,10 +138,51 @@ export function proposeExceptions(incidents: readonly TuningIncident[], ruleset:
   }
   const taken = new Set([...ruleset.promoteRules, ...ruleset.suppressRules].map((r) => r.rule.id).concat(ruleset.exceptions.map((e) => e.exception.id)));
   const expires = new Date(options.expiresAtMs).toISOString().slice(0, 10);
-  return kept.map((group) => proposal(group.keys.sort(), group.incidents, expires, options.owner, taken));
+  const proposals: ExceptionProposal[] = [];
+  const refused: RefusedException[] = [];
+  for (const group of kept) {
+    const p = proposal(group.keys.sort(), group.incidents, expires, options.owner, taken);
+    const checked = checkAgainst(p, guard);
+    if ('refusal' in checked) refused.push({ id: p.id, match: p.match, portability: p.portability, falsePositiveIncidents: p.falsePositiveIncidents, reason: checked.refusal });
+    else proposals.push({ ...p, guardCheck: checked });
+  }
+  return { proposals, refused };
 }
 
-function proposal(keys: readonly Key[], incidents: readonly TuningIncident[], expires: string, owner: string, taken: Set<string>): ExceptionProposal {
+/** The exception a proposal stands for, compiled as the pipeline runs it. */
+export function exceptionOf(p: Pick<ExceptionProposal, 'id' | 'match' | 'expires' | 'yaml'>, owner = 'tune'): CompiledException {
+  const value: Exception = { kind: 'exception', id: p.id, reason: 'proposed by alertgate tune', owner, expires: p.expires, match: p.match };
+  return compiledException(value, '');
+}
+
+/**
+ * A proposal against the alerts of the true- and benign-positive incidents: refused when it matches
+ * one; otherwise how many alerts it was checked against, and how many could not be (their fields are
+ * unknown, and their incident's group key does not rule a match out).
+ */
+function checkAgainst(p: Omit<ExceptionProposal, 'guardCheck'>, guard: GuardAlerts): ExceptionProposal['guardCheck'] | { refusal: string } {
+  const exception = exceptionOf(p);
+  for (const { incident, alertId, opening, fields } of guard.known) {
+    if (!exception.matches(fields)) continue;
+    const kind = incident.verdict === 'true_positive' ? 'true-positive' : 'benign-positive';
+    const which = opening ? 'the alert that opened' : `alert ${alertId ?? '(id unknown)'}, not the one that opened,`;
+    return { refusal: `matches ${which} ${kind} incident ${incident.record.id} (${incident.record.ruleId})` };
+  }
+  let unknown = 0;
+  for (const { incident, unknown: n } of guard.partial) if (!ruledOut(p.match, incident.record.groupKey)) unknown += n;
+  return { alerts: guard.known.length, unknownAlerts: unknown, complete: unknown === 0 };
+}
+
+/** Whether an incident's group key shows that none of its alerts fits the match (they all carry the key's values). */
+function ruledOut(match: ExceptionProposal['match'], groupKey: Readonly<Record<string, string>>): boolean {
+  if (match.name !== undefined && groupKey.name !== undefined && groupKey.name !== match.name) return true;
+  return Object.entries(match.entities ?? {}).some(([kind, value]) => {
+    const grouped = groupKey[`entities.${kind}`];
+    return grouped !== undefined && grouped !== value;
+  });
+}
+
+function proposal(keys: readonly Key[], incidents: readonly TuningIncident[], expires: string, owner: string, taken: Set<string>): Omit<ExceptionProposal, 'guardCheck'> {
   const entities: Record<string, string> = {};
   let name: string | undefined;
   for (const key of keys) {
@@ -89,7 +200,7 @@ function proposal(keys: readonly Key[], incidents: readonly TuningIncident[], ex
     `Proposed by alertgate tune: ${incidents.length} false-positive incidents of ${rules.join(', ')} ` +
     `(${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ', …' : ''}) and no true- or benign-positive incident share this match.`;
   const yaml = stringify({ kind: 'exception', id, reason, owner, expires, match }, { lineWidth: 100 });
-  return { id, match, expires, falsePositiveIncidents: ids, rules, yaml };
+  return { id, match, expires, portability: portabilityOf(Object.keys(entities)), falsePositiveIncidents: ids, rules, yaml };
 }
 
 /** An id part from an entity value or a signature: lowercase, at most 60 characters, starting and ending with a letter or digit. */

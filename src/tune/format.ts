@@ -1,5 +1,5 @@
 import type { TuningChange } from '../ledger/records.js';
-import type { TuneReport } from './report.js';
+import type { ExceptionProposal, PipelineEvidence, Portability, TuneReport } from './report.js';
 
 type Row = readonly string[];
 
@@ -29,6 +29,7 @@ function proposalRows(report: TuneReport): Row[] {
     ...(report.mode === 'pipeline' && p.pipeline
       ? [`${p.pipeline.falsePositiveBefore} → ${p.pipeline.falsePositiveAfter}`, `${p.pipeline.truePositiveSurvived} of ${p.pipeline.truePositiveTotal}`, `${p.pipeline.incidentsBefore} → ${p.pipeline.incidentsAfter}`]
       : []),
+    scope(p.portability),
   ]);
 }
 
@@ -36,13 +37,28 @@ const PROPOSAL_HEAD = ['rule', 'param', 'old → new', 'FP incidents removed', '
 /** Pipeline mode: what the whole-pipeline check found, every rule counted. */
 const PIPELINE_HEAD = ['all rules: FP incidents', 'TP survived', 'incidents'] as const;
 
+/** How a proposal's portability reads: does it carry over to another network (docs/tuning.md, "Network-tied or carries over")? */
+export const scope = (p: Portability) => (p === 'carries-over' ? 'carries over' : 'network-tied');
+
+/** An exception's match in one line: `name: X, host: Y`. */
+const matchText = (m: ExceptionProposal['match']) => [...(m.name !== undefined ? [`name: ${m.name}`] : []), ...Object.entries(m.entities ?? {}).map(([k, v]) => `${k}: ${v}`)].join(', ');
+
+/** The comment above an exception proposal: whether it carries over, and what it was checked against. */
+function exceptionComment(e: ExceptionProposal): string {
+  const { alerts, unknownAlerts, complete } = e.guardCheck;
+  const checked = `checked against ${alerts} alert${alerts === 1 ? '' : 's'} of true- and benign-positive incidents`;
+  const more = complete ? '' : `, ${unknownAlerts} more not known without --replay: incomplete`;
+  const pipeline = e.pipeline ? `; across the pipeline FP incidents ${e.pipeline.falsePositiveBefore} → ${e.pipeline.falsePositiveAfter}, TP survived ${e.pipeline.truePositiveSurvived} of ${e.pipeline.truePositiveTotal}` : '';
+  return `# ${scope(e.portability)}; ${checked}${more}${pipeline}`;
+}
+
 /**
  * Why the tuner has nothing to go on, when that is why it proposes nothing: no incidents in the
  * period, no verdicts, or fewer verdicts per rule than a change needs, with the numbers and what to
  * change. Undefined when the evidence is there (the notes then say why each param stays).
  */
 export function nothingToTune(report: TuneReport): string | undefined {
-  if (report.proposals.length > 0) return undefined;
+  if (report.proposals.length + report.disable.length + report.joint.length + report.windows.length > 0) return undefined;
   const { period, guardrails, rules } = report;
   if (rules.length === 0) {
     return period.to === null
@@ -88,7 +104,7 @@ export function formatReport(report: TuneReport, format: 'text' | 'md', applied?
     '',
   );
   out.push(h(applied ? `applied (${applied.length})` : 'proposed changes (dry run: --apply writes them)'));
-  const head = report.mode === 'pipeline' ? [...PROPOSAL_HEAD, ...PIPELINE_HEAD] : [...PROPOSAL_HEAD];
+  const head = [...PROPOSAL_HEAD, ...(report.mode === 'pipeline' ? PIPELINE_HEAD : []), 'scope'];
   out.push(report.proposals.length === 0 ? 'none' : table(format, head, proposalRows(report)));
   if (report.refused.length > 0) {
     out.push('', h('refused by the whole-pipeline check'));
@@ -100,6 +116,49 @@ export function formatReport(report: TuneReport, format: 'text' | 'md', applied?
       ),
     );
   }
+  if (report.joint.length > 0) {
+    out.push('', h(applied ? 'joint changes applied' : 'joint changes (two params of one rule together; --apply writes them)'));
+    out.push(
+      table(
+        format,
+        ['rule', 'params', 'old → new', ...PIPELINE_HEAD, 'scope'],
+        report.joint.map((j) => [j.ruleId, j.changes.map((c) => c.param).join(' + '), j.changes.map((c) => `${c.from} → ${c.to}`).join(', '), `${j.pipeline.falsePositiveBefore} → ${j.pipeline.falsePositiveAfter}`, `${j.pipeline.truePositiveSurvived} of ${j.pipeline.truePositiveTotal}`, `${j.pipeline.incidentsBefore} → ${j.pipeline.incidentsAfter}`, scope(j.portability)]),
+      ),
+    );
+  }
+  if (report.refusedJoint.length > 0) {
+    out.push('', h('pairs of params refused by the whole-pipeline check'));
+    out.push(...report.refusedJoint.map((r) => `${format === 'md' ? '- ' : '  '}${r.ruleId} (tried ${r.tried.map((pair) => pair.map(([param, value]) => `${param}=${value}`).join(' ')).join('; ')}): ${r.reason}`));
+  }
+  if (report.windows.length > 0) {
+    out.push('', h(applied ? 'windows shrunk' : 'smaller windows (--apply writes them)'));
+    out.push(
+      table(
+        format,
+        ['rule', 'window.size', ...PIPELINE_HEAD, 'scope'],
+        report.windows.map((w) => [w.ruleId, `${w.from} → ${w.to}`, `${w.pipeline.falsePositiveBefore} → ${w.pipeline.falsePositiveAfter}`, `${w.pipeline.truePositiveSurvived} of ${w.pipeline.truePositiveTotal}`, `${w.pipeline.incidentsBefore} → ${w.pipeline.incidentsAfter}`, scope(w.portability)]),
+      ),
+    );
+  }
+  if (report.refusedWindows.length > 0) {
+    out.push('', h('smaller windows refused by the whole-pipeline check'));
+    out.push(...report.refusedWindows.map((r) => `${format === 'md' ? '- ' : '  '}${r.ruleId} (window ${r.from} → ${r.tried.join(', ')}): ${r.reason}`));
+  }
+  if (report.disable.length > 0) {
+    out.push('', h(applied ? 'disabled (enabled: false)' : 'rules to disable (enabled: false; --apply writes it)'));
+    const pipeline = (p: PipelineEvidence | undefined) => (p ? [`${p.falsePositiveBefore} → ${p.falsePositiveAfter}`, `${p.truePositiveSurvived} of ${p.truePositiveTotal}`, `${p.incidentsBefore} → ${p.incidentsAfter}`] : []);
+    out.push(
+      table(
+        format,
+        ['rule', 'precision', 'TP', 'FP', 'BP', ...(report.mode === 'pipeline' ? PIPELINE_HEAD : []), 'scope'],
+        report.disable.map((d) => [d.ruleId, pct(d.precision), String(d.truePositive), String(d.falsePositive), String(d.benignPositive), ...pipeline(d.pipeline), scope(d.portability)]),
+      ),
+    );
+  }
+  if (report.refusedDisable.length > 0) {
+    out.push('', h(`below the precision bound (${pct(report.guardrails.disableBelowPrecision)}) but not disabled`));
+    out.push(...report.refusedDisable.map((r) => `${format === 'md' ? '- ' : '  '}${r.ruleId} (precision ${pct(r.precision)}): ${r.reason}`));
+  }
   for (const change of applied ?? []) out.push(`${format === 'md' ? '- ' : '  '}${change.id}: ${change.file} version ${change.versionBefore} → ${change.versionAfter} (undo: alertgate tune --revert ${change.id})`);
   const notes = report.rules.flatMap((r) => [
     ...(r.note ? [`${r.ruleId}: ${r.note}`] : []),
@@ -110,15 +169,19 @@ export function formatReport(report: TuneReport, format: 'text' | 'md', applied?
   if (routine) {
     const p = routine.pipeline;
     const found = `all rules: FP incidents ${p.falsePositiveBefore} → ${p.falsePositiveAfter}, TP survived ${p.truePositiveSurvived} of ${p.truePositiveTotal}, incidents ${p.incidentsBefore} → ${p.incidentsAfter}`;
-    out.push('', h(`routine signatures (${routine.signatures.length}; suppressed, across the pipeline: ${found}${routine.accepted ? '' : `; refused: ${routine.reason}`})`));
+    out.push('', h(`routine signatures (${routine.signatures.length}, ${scope(routine.portability)}; suppressed, across the pipeline: ${found}${routine.accepted ? '' : `; refused: ${routine.reason}`})`));
     if (routine.guarded.length > 0) out.push(`${format === 'md' ? '' : '  '}left out, among the alerts of a confirmed true positive: ${routine.guarded.join('; ')}`);
     if (routine.accepted) out.push(format === 'md' ? `\`\`\`yaml\n${routine.yaml.trimEnd()}\n\`\`\`` : routine.yaml.trimEnd().replace(/^/gm, '  '));
   }
   if (report.exceptions.length > 0) {
     out.push('', h(`proposed exceptions (review, then add to the rules directory: an exception silences its alerts for every rule)`));
     // One YAML stream, each exception its own document: copied as it is, it is a valid rules file.
-    const documents = report.exceptions.map((e) => `---\n${e.yaml.trimEnd()}`).join('\n');
+    const documents = report.exceptions.map((e) => `---\n${exceptionComment(e)}\n${e.yaml.trimEnd()}`).join('\n');
     out.push(format === 'md' ? `\`\`\`yaml\n${documents}\n\`\`\`` : documents.replace(/^/gm, '  '));
+  }
+  if (report.refusedExceptions.length > 0) {
+    out.push('', h('refused exceptions'));
+    out.push(table(format, ['id', 'scope', 'match', 'why'], report.refusedExceptions.map((r) => [r.id, scope(r.portability), matchText(r.match), r.reason])).replace(/^/gm, format === 'md' ? '' : '  '));
   }
   return `${out.join('\n')}\n`;
 }

@@ -1,7 +1,7 @@
 import type { TuningIncident } from '../ledger/records.js';
 import type { Verdict } from '../feedback/feedback.js';
 import type { CompiledRuleSet } from '../rules/ruleset.js';
-import { withParam, type PipelineRun, type ReplayEvaluator } from './replay.js';
+import { alertsOf, withParam, type PipelineRun, type ReplayEvaluator } from './replay.js';
 
 /** What a whole-pipeline run comes to, judged by the verdicts on the current rules' incidents. */
 export interface PipelineScore {
@@ -40,6 +40,60 @@ export interface CheckedChange {
 /** Values checked for acceptance below the furthest one that keeps the true positives, at most. */
 const MAX_ACCEPTANCE_CHECKS = 3;
 
+/** A candidate rule set against the accepted one: the scores, and why it is refused (undefined: it passes). */
+export interface Consideration {
+  readonly before: PipelineScore;
+  readonly after: PipelineScore;
+  readonly refusal: string | undefined;
+}
+
+/**
+ * The whole-pipeline check as a sequence of decisions: each candidate rule set is scored against the
+ * changes accepted so far (so joint effects count), and becomes the accepted one when it passes
+ * (refusalOf). Every kind of proposal (thresholds, disabled rules, exceptions) goes through one.
+ */
+export class PipelineSearch {
+  private readonly judge: (run: PipelineRun) => PipelineScore;
+  /** The current rules with every change accepted so far. */
+  accepted: CompiledRuleSet;
+  /** The score of `accepted`. */
+  current: PipelineScore;
+
+  constructor(
+    private readonly replay: ReplayEvaluator,
+    ruleset: CompiledRuleSet,
+    incidents: readonly TuningIncident[],
+    readonly minRecall: number,
+  ) {
+    const baseline = replay.run(ruleset);
+    this.judge = verdictJudge(baseline, incidents, replay.alertIds);
+    this.accepted = ruleset;
+    this.current = this.judge(baseline);
+  }
+
+  score(candidate: CompiledRuleSet): PipelineScore {
+    return this.judge(this.replay.run(candidate));
+  }
+
+  /** Scores `candidate` (the accepted rules with one more change) and accepts it if it passes (at `minRecall`, by default the guardrail's). */
+  consider(candidate: CompiledRuleSet, minRecall = this.minRecall): Consideration {
+    const before = this.current;
+    const after = this.score(candidate);
+    const refusal = refusalOf(before, after, minRecall);
+    if (refusal === undefined) this.accept(candidate, after);
+    return { before, after, refusal };
+  }
+
+  accept(candidate: CompiledRuleSet, score: PipelineScore): void {
+    this.accepted = candidate;
+    this.current = score;
+  }
+
+  keeps(score: PipelineScore): boolean {
+    return recallOf(score) >= this.minRecall - 1e-12;
+  }
+}
+
 /**
  * Every change checked across the whole pipeline, one after another on top of those already accepted
  * (so joint effects count), with the alerts re-run under the candidate rules. A stricter threshold
@@ -50,50 +104,41 @@ const MAX_ACCEPTANCE_CHECKS = 3;
  * false positive when it holds an alert of an incident analysts called false positive, and none of a
  * true positive's.
  */
-export function checkAcrossPipeline(
-  replay: ReplayEvaluator,
-  ruleset: CompiledRuleSet,
-  incidents: readonly TuningIncident[],
-  changes: readonly CandidateChange[],
-  minRecall: number,
-): CheckedChange[] {
-  const judge = verdictJudge(replay.run(ruleset), incidents, replay.alertIds);
-  let accepted = ruleset;
-  let current = judge(replay.run(ruleset));
+export function checkAcrossPipeline(search: PipelineSearch, changes: readonly CandidateChange[]): CheckedChange[] {
   const checked: CheckedChange[] = [];
   for (const change of changes) {
     const tried: number[] = [];
     const scores = new Map<number, PipelineScore>();
+    const current = search.current;
+    const rulesAt = (index: number) => withParam(search.accepted, change.ruleId, change.param, change.values[index]!);
     const scoreAt = (index: number): PipelineScore => {
       const value = change.values[index]!;
       let score = scores.get(value);
       if (score === undefined) {
         tried.push(value);
-        scores.set(value, (score = judge(replay.run(withParam(accepted, change.ruleId, change.param, value)))));
+        scores.set(value, (score = search.score(rulesAt(index))));
       }
       return score;
     };
-    const keeps = (index: number) => recallOf(scoreAt(index)) >= minRecall - 1e-12;
     // The furthest index that keeps the true positives: values up to it keep them, beyond it none does.
     let lo = -1;
     let hi = change.values.length;
     while (hi - lo > 1) {
       const mid = (lo + hi) >> 1;
-      if (keeps(mid)) lo = mid;
+      if (search.keeps(scoreAt(mid))) lo = mid;
       else hi = mid;
     }
     let outcome: CheckedChange = { ruleId: change.ruleId, param: change.param, value: undefined, before: current, after: scoreAt(Math.max(lo, 0)), refusal: undefined, tried };
     for (let index = lo; index >= 0 && index > lo - MAX_ACCEPTANCE_CHECKS; index--) {
       const after = scoreAt(index);
-      const refusal = refusalOf(current, after, minRecall);
+      const refusal = refusalOf(current, after, search.minRecall);
       outcome = { ...outcome, value: refusal === undefined ? change.values[index] : undefined, after, refusal };
-      if (refusal === undefined) break;
+      if (refusal === undefined) {
+        search.accept(rulesAt(index), after);
+        break;
+      }
     }
-    if (lo < 0) outcome = { ...outcome, refusal: refusalOf(current, outcome.after, minRecall) };
-    if (outcome.value !== undefined) {
-      accepted = withParam(accepted, change.ruleId, change.param, outcome.value);
-      current = outcome.after;
-    }
+    if (lo < 0) outcome = { ...outcome, refusal: refusalOf(current, outcome.after, search.minRecall) };
     checked.push(outcome);
   }
   return checked;
@@ -124,7 +169,7 @@ export function verdictJudge(baseline: PipelineRun, incidents: readonly TuningIn
   let unknown = 0;
   for (const incident of incidents) {
     if (incident.verdict === null) continue;
-    const alerts = (baseline.incidents.get(incident.record.id)?.alerts ?? incident.record.alertIds).filter((id) => inFiles.has(id));
+    const alerts = alertsOf(baseline, incident).filter((id) => inFiles.has(id));
     if (incident.verdict === 'true_positive') {
       if (alerts.length === 0) unknown++;
       else truePositives.push(alerts);

@@ -3,8 +3,10 @@ import type { CaseMergeOptions } from '../cases/case-merger.js';
 import type { NormalizedAlert } from '../normalize/alert.js';
 import type { NormalizeResult, Normalizer } from '../normalize/index.js';
 import { Pipeline } from '../pipeline/pipeline.js';
-import type { CompiledRule, CompiledRuleSet } from '../rules/ruleset.js';
+import type { TuningIncident } from '../ledger/records.js';
+import type { CompiledException, CompiledRule, CompiledRuleSet } from '../rules/ruleset.js';
 import { readLines, type InputLine } from '../source/index.js';
+import { RecordingEvaluator, replayable, TapeEvaluator } from './tape.js';
 
 /** What one run of the whole pipeline promoted: every incident with every alert promoted into it. */
 export interface PipelineRun {
@@ -18,10 +20,17 @@ export interface PipelineRun {
  * Whole-pipeline counterfactuals: the stored alerts re-run through the real pipeline (exceptions,
  * suppress and promote rules by precedence, windows, lateness, incident grouping, case merging) with
  * a candidate rule set. The alerts are read and normalized once and kept in memory; each run writes
- * no decision records, and runs are cached by rule set fingerprint.
+ * no decision records, and runs are cached by rule set fingerprint. The first run's decide stage is
+ * recorded, and a later run whose rules differ from it only in promote rules' params or in promote
+ * rules left out is decided from the record (src/tune/tape.ts): incidents and cases are formed again,
+ * windows are not counted again.
  */
 export class ReplayEvaluator {
   private readonly cache = new Map<string, PipelineRun>();
+  /** The first run's decide stage, recorded: later runs that differ only in promote rules' params or rules left out are decided from it. */
+  private recording: RecordingEvaluator | undefined;
+  /** Runs made (not cached), and of them those decided from the record. */
+  readonly stats = { runs: 0, fromRecord: 0 };
 
   private constructor(
     /** The lines, numbered 1..n in the order given (normalized[i] belongs to line i + 1). */
@@ -53,6 +62,13 @@ export class ReplayEvaluator {
     return validAlerts(this.normalized);
   }
 
+  /** The alerts of the files with these ids (a scan of the held alerts). */
+  alertsById(ids: ReadonlySet<string>): Map<string, NormalizedAlert['alert']> {
+    const found = new Map<string, NormalizedAlert['alert']>();
+    for (const { alert } of this.alerts()) if (ids.has(alert.id)) found.set(alert.id, alert);
+    return found;
+  }
+
   /** The alerts run with `ruleset` (cached by its fingerprint). */
   run(ruleset: CompiledRuleSet): PipelineRun {
     const cached = this.cache.get(ruleset.fingerprint);
@@ -60,8 +76,13 @@ export class ReplayEvaluator {
     const incidents = new Map<string, { ruleId: string; alerts: string[] }>();
     const incidentOf = new Map<string, string>();
     const normalized = this.normalized;
+    const counterpart = this.recording && replayable(this.recording.recorded, ruleset);
+    const evaluator = counterpart ? new TapeEvaluator(ruleset, this.recording!, counterpart) : this.recording ? undefined : (this.recording = new RecordingEvaluator(ruleset));
+    this.stats.runs++;
+    if (counterpart) this.stats.fromRecord++;
     const pipeline = new Pipeline({
       ruleset,
+      evaluator,
       normalize: (_text, line) => normalized[line - 1]!,
       cases: this.cases,
       decisionRecords: false,
@@ -110,5 +131,30 @@ export function withParam(ruleset: CompiledRuleSet, ruleId: string, param: strin
     suppressRules: ruleset.suppressRules.map(swap),
     promoteRules: ruleset.promoteRules.map(swap),
     fingerprint: `${ruleset.fingerprint}+${ruleId}.${param}=${value}`,
+  };
+}
+
+/** The rule set with one more exception, in its place by id (exceptions are checked in id order). */
+export function withException(ruleset: CompiledRuleSet, exception: CompiledException, fingerprint: string = exception.exception.id): CompiledRuleSet {
+  const exceptions = [...ruleset.exceptions, exception].sort((a, b) => (a.exception.id < b.exception.id ? -1 : 1));
+  return { ...ruleset, exceptions, fingerprint: `${ruleset.fingerprint}+exception:${fingerprint}` };
+}
+
+/**
+ * An incident's alerts: every alert the current rules' run promoted into it, or the ids its record
+ * lists when that run does not have it (an incident of an older rule version).
+ */
+export function alertsOf(baseline: PipelineRun, incident: TuningIncident): readonly string[] {
+  return baseline.incidents.get(incident.record.id)?.alerts ?? incident.record.alertIds;
+}
+
+/** The rule set without one promote rule, as if its file said `enabled: false`. */
+export function withoutRule(ruleset: CompiledRuleSet, ruleId: string): CompiledRuleSet {
+  const gone = ruleset.promoteRules.find((r) => r.rule.id === ruleId);
+  return {
+    ...ruleset,
+    promoteRules: ruleset.promoteRules.filter((r) => r !== gone),
+    disabledRules: gone ? [...ruleset.disabledRules, { ...gone.rule, enabled: false }] : ruleset.disabledRules,
+    fingerprint: `${ruleset.fingerprint}-${ruleId}`,
   };
 }

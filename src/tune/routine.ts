@@ -1,8 +1,9 @@
 import { stringify } from 'yaml';
 import type { TuningIncident } from '../ledger/records.js';
-import type { CompiledException, CompiledRuleSet } from '../rules/ruleset.js';
+import { compiledException } from '../rules/load.js';
+import type { CompiledRuleSet } from '../rules/ruleset.js';
 import { verdictJudge, type PipelineScore } from './pipeline-check.js';
-import type { ReplayEvaluator } from './replay.js';
+import { alertsOf, withException, type ReplayEvaluator } from './replay.js';
 
 const DAY_MS = 86_400_000;
 
@@ -39,7 +40,7 @@ export function learnRoutine(replay: ReplayEvaluator, ruleset: CompiledRuleSet, 
   const inTruePositives = new Set<string>();
   for (const incident of incidents) {
     if (incident.verdict !== 'true_positive') continue;
-    for (const id of baseline.incidents.get(incident.record.id)?.alerts ?? incident.record.alertIds) inTruePositives.add(id);
+    for (const id of alertsOf(baseline, incident)) inTruePositives.add(id);
   }
   const stats = new Map<string, { alerts: number; hosts: Set<string>; days: Set<number>; guarded: boolean }>();
   let first = Infinity;
@@ -66,14 +67,8 @@ export function learnRoutine(replay: ReplayEvaluator, ruleset: CompiledRuleSet, 
 
 /** The rule set with the signatures silenced ahead of every rule (as an exception does). */
 function withSuppressed(ruleset: CompiledRuleSet, signatures: readonly string[]): CompiledRuleSet {
-  const names = new Set(signatures);
-  const routine: CompiledException = {
-    exception: { kind: 'exception', id: 'tune-routine', reason: 'routine signatures', owner: 'tune', expires: '9999-12-31', match: { name: [...signatures] } },
-    file: '',
-    expiresMs: Number.POSITIVE_INFINITY,
-    matches: (alert) => names.has(alert.name as string),
-  };
-  return { ...ruleset, exceptions: [routine, ...ruleset.exceptions], fingerprint: `${ruleset.fingerprint}+routine:${signatures.length}:${signatures.join('\u0000')}` };
+  const routine = compiledException({ kind: 'exception', id: 'tune-routine', reason: 'routine signatures', owner: 'tune', expires: '9999-12-31', match: { name: [...signatures] } }, '');
+  return withException(ruleset, routine, `routine:${signatures.length}:${signatures.join('\u0000')}`);
 }
 
 /** The signature-stream pack's routine list (packs/signature-stream/routine.yaml) holding the signatures. */

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { listRuleFiles } from '../rules/read-files.js';
 import { runScenarioFiles } from '../ruletest/index.js';
 import type { ScenarioResult } from '../ruletest/report.js';
+import { durationText } from '../state/index.js';
 
 /** A scenario test that passes with the rules on disk and fails with a change: every expectation that broke. */
 export const BrokenScenario = z
@@ -16,9 +17,14 @@ export const BrokenScenario = z
   .strict();
 export type BrokenScenario = z.infer<typeof BrokenScenario>;
 
-/** A proposal the scenario tests refused: nothing of it is written. */
+/** What a planned change comes from: a threshold proposal, one param of a joint change, a smaller window, a rule to disable. */
+export const ChangeKind = z.enum(['threshold', 'joint', 'window', 'disable']);
+export type ChangeKind = z.infer<typeof ChangeKind>;
+
+/** A change the scenario tests refused: nothing of it is written (`enabled` 1 → 0 for a disable, `window.size` in milliseconds). */
 export const ScenarioRefusal = z
   .object({
+    kind: ChangeKind,
     ruleId: z.string(),
     param: z.string(),
     from: z.number(),
@@ -82,11 +88,18 @@ export class ScenarioGate {
   }
 }
 
-/** `signature-burst minCount 20 → 30 refused by the scenario tests: …` and every broken expectation, one per line. */
+/** What a change does, in the changelog's words: `minCount 20 → 30`, `disabled` for `enabled` 1 → 0, `window.size 10m → 5m`. */
+export function whatChanged(change: { readonly param: string; readonly from: number; readonly to: number }): string {
+  if (change.param === 'enabled') return change.to === 0 ? 'disabled (enabled: false)' : 'enabled';
+  if (change.param === 'window.size') return `window.size ${durationText(change.from)} → ${durationText(change.to)}`;
+  return `${change.param} ${change.from} → ${change.to}`;
+}
+
+/** `signature-burst minCount 20 → 30 refused: it makes …` and every broken expectation, one per line. */
 export function formatScenarioRefusal(r: ScenarioRefusal): string {
   const count = r.scenarios.length;
   return [
-    `${r.ruleId} ${r.param} ${r.from} → ${r.to} refused: it makes ${count} passing scenario test${count === 1 ? '' : 's'} fail (alertgate test):`,
+    `${r.ruleId} ${whatChanged(r)}${r.kind === 'joint' ? ' (joint change)' : ''} refused: it makes ${count} passing scenario test${count === 1 ? '' : 's'} fail (alertgate test):`,
     ...r.scenarios.flatMap((s) => s.failures.map((f) => `  ${f}`)),
   ].join('\n');
 }

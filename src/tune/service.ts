@@ -8,10 +8,10 @@ import { sinceMsOf } from '../ledger/since.js';
 import { loadRules } from '../rules/load.js';
 import { formatProblem } from '../rules/problems.js';
 import { parseDuration } from '../state/index.js';
-import { revertChange, stageProposals, TuningConflict, writeEdit, type StagedEdit } from './apply.js';
+import { plannedChanges, revertChange, stageChanges, TuningConflict, writeEdit, type StagedEdit } from './apply.js';
 import { limitRuleset, type AutoGuardrails, type ParamLimit } from './auto-limits.js';
 import type { ReplayEvaluator } from './replay.js';
-import type { Proposal, TuneReport } from './report.js';
+import type { TuneReport } from './report.js';
 import { samplingOf } from './sampling.js';
 import { ScenarioGate, type ScenarioRefusal, type ScenarioTests } from './scenario-gate.js';
 import { tune } from './tuner.js';
@@ -31,6 +31,7 @@ export interface TuneRequest {
   readonly minRecall?: number | undefined;
   readonly maxStep?: string | undefined;
   readonly minVerdicts?: number | undefined;
+  readonly disableBelowPrecision?: number | undefined;
   /** Only these rules' proposals (all rules are still reported). */
   readonly rules?: readonly string[] | undefined;
   /** Exact counterfactuals from these alerts. */
@@ -80,6 +81,7 @@ export class TuningService {
         minRecall: request.minRecall ?? tuning.minRecall,
         maxStep: request.maxStep ?? tuning.maxStep,
         minVerdicts: request.minVerdicts ?? tuning.minVerdicts,
+        disableBelowPrecision: request.disableBelowPrecision ?? tuning.disableBelowPrecision,
       },
       period: { fromMs: sinceMs, toMs: newestMs },
       replay: request.replay,
@@ -90,31 +92,33 @@ export class TuningService {
       },
     });
     const only = request.rules && new Set(request.rules);
-    const chosen = only ? { ...report, proposals: report.proposals.filter((p) => only.has(p.ruleId)) } : report;
+    const chosen = only ? { ...report, proposals: report.proposals.filter((p) => only.has(p.ruleId)), disable: report.disable.filter((d) => only.has(d.ruleId)), joint: report.joint.filter((j) => only.has(j.ruleId)), windows: report.windows.filter((w) => only.has(w.ruleId)) } : report;
     return { report: { ...chosen, sampling: samplingOf(chosen) }, ruleset, limits: limited.limits, problems: limited.problems };
   }
 
   /**
-   * What an apply would do, writing nothing: the report, and each proposal staged on a copy of the rules
-   * directory and run through its scenario tests (ScenarioGate): the edits that pass, and those refused.
+   * What an apply would do, writing nothing: the report, and every change it proposes (threshold
+   * proposals, joint changes, smaller windows, rules to disable; see plannedChanges) staged on a copy of
+   * the rules directory and run through its scenario tests (ScenarioGate): the edits that pass, and the
+   * changes refused.
    */
   async plan(request: TuneRequest): Promise<TuningPlan> {
     const { report, ruleset, limits, problems } = await this.evaluate(request);
     const gate = await ScenarioGate.open(this.options.rulesDir);
-    const { edits, refused } = await stageProposals(this.options.rulesDir, report.proposals, gate);
+    const { edits, refused } = await stageChanges(this.options.rulesDir, plannedChanges(report), gate);
     return { report, ruleset, limits, problems, edits, refused, scenarioTests: gate?.summary ?? null };
   }
 
   /**
-   * Proposes and applies every proposal (one param per rule) that passes the scenario tests of the rules
-   * directory (ScenarioGate): those that break a passing scenario are returned under `refused`, unwritten.
+   * Proposes and applies every change (see plan) that passes the scenario tests of the rules directory
+   * (ScenarioGate): those that break a passing scenario are returned under `refused`, unwritten.
    */
   apply(request: TuneRequest & { author: string; reason?: string | undefined }): Promise<AppliedTuning> {
     return this.serially(async () => {
       const { ruleset, edits, ...plan } = await this.plan(request);
       const changes: TuningChange[] = [];
       for (const edit of edits) {
-        const change = await writeEdit(edit, this.applyOptions(request.author, request.reason ?? reasonOf(edit.proposal, plan.report)));
+        const change = await writeEdit(edit, this.applyOptions(request.author, request.reason ?? edit.change.reasonIn(plan.report.mode)));
         this.auditChange(change, 'applied', paramsOf(ruleset, change.ruleId, change.param, change.from));
         changes.push(change);
       }
@@ -150,7 +154,7 @@ export class TuningService {
   }
 }
 
-/** What an apply would do: the proposals' edits that pass the scenario tests, and those refused. */
+/** What an apply would do: the planned changes' edits that pass the scenario tests, and those refused. */
 export interface TuningPlan {
   readonly report: TuneReport;
   /** The rules as they are on disk. */
@@ -169,14 +173,6 @@ export interface TuningPlan {
 /** What an apply did: the plan, and the changes written (one per edit). */
 export interface AppliedTuning extends Omit<TuningPlan, 'ruleset'> {
   readonly changes: TuningChange[];
-}
-
-/** The reason recorded with a change when none is given: the evidence. */
-function reasonOf(proposal: Proposal, report: TuneReport): string {
-  const { pipeline } = proposal;
-  return pipeline
-    ? `false-positive incidents ${pipeline.falsePositiveBefore} → ${pipeline.falsePositiveAfter} across the pipeline, ${pipeline.truePositiveSurvived} of ${pipeline.truePositiveTotal} confirmed true positives survive (${report.mode})`
-    : `${proposal.falsePositiveRemoved} of ${proposal.falsePositiveTotal} false-positive incidents removed, ${proposal.truePositiveKept} of ${proposal.truePositiveTotal} true positives kept (${report.mode})`;
 }
 
 /** A rule's params as a rule set has them, with `param` at `value` (what the file says before the change). */

@@ -2,12 +2,16 @@ import { verdictCountsOf, type TuningIncident } from '../ledger/records.js';
 import type { CompiledRule, CompiledRuleSet } from '../rules/ruleset.js';
 import { candidateRange, firstBeyond, parsePercent, type CandidateRange } from './candidates.js';
 import { analyzeParams, breakpoint, survives, type Survival, type ThresholdUse } from './counterfactual.js';
-import { proposeExceptions, type ExceptionOptions } from './exceptions.js';
+import { DISABLE_BELOW_PRECISION } from '../config/tuning.js';
+import { disableAcrossPipeline, disableByForecast } from './disable.js';
+import { searchPairs, type PairableRule } from './joint.js';
+import { shrinkWindows } from './window.js';
+import { exceptionOf, openingGuardAlerts, proposeExceptions, replayGuardAlerts, type ExceptionOptions } from './exceptions.js';
 import { round } from './format.js';
-import { checkAcrossPipeline, refusalOf, type PipelineScore } from './pipeline-check.js';
+import { checkAcrossPipeline, PipelineSearch, refusalOf, type PipelineScore } from './pipeline-check.js';
 import { learnRoutine, routineListYaml } from './routine.js';
-import type { ReplayEvaluator } from './replay.js';
-import type { ParamEvaluation, PipelineEvidence, Proposal, RoutineProposal, RuleReport, TuneReport } from './report.js';
+import { withException, type ReplayEvaluator } from './replay.js';
+import type { ExceptionProposal, ParamEvaluation, PipelineEvidence, Proposal, RoutineProposal, RuleReport, TuneReport } from './report.js';
 
 const DAY_MS = 86_400_000;
 
@@ -18,6 +22,8 @@ export interface Guardrails {
   readonly maxStep: string;
   /** Verdicts a rule needs before it is changed. */
   readonly minVerdicts: number;
+  /** A rule whose precision is below this is proposed for disabling (DISABLE_BELOW_PRECISION when not given). */
+  readonly disableBelowPrecision?: number | undefined;
 }
 
 export interface TuneInput {
@@ -60,17 +66,34 @@ export function tune(input: TuneInput): TuneReport {
   const rules: RuleReport[] = [];
   const forecasts: Proposal[] = [];
   const candidates: RuleCandidates[] = [];
+  const pairable: PairableRule[] = [];
   for (const compiled of [...ruleset.promoteRules].sort((a, b) => (a.rule.id < b.rule.id ? -1 : 1))) {
     const incidents = byRule.get(compiled.rule.id) ?? [];
     if (incidents.length === 0) continue;
-    const { report, candidates: byParam } = tuneRule(compiled, incidents, { ...input, maxStepShare, days });
+    const { report, candidates: byParam, grids } = tuneRule(compiled, incidents, { ...input, maxStepShare, days });
     rules.push(report);
+    if (grids.size >= 2 && report.falsePositive > 0) pairable.push({ ruleId: report.ruleId, report, grids });
     const best = bestOf(report.params);
-    if (best) forecasts.push({ ...best, to: best.to!, ruleId: report.ruleId, file: report.file, version: report.version });
+    if (best) forecasts.push({ ...best, to: best.to!, ruleId: report.ruleId, file: report.file, version: report.version, portability: 'carries-over' });
     const widest = widestOf(byParam);
     if (widest) candidates.push({ report, ...widest });
   }
-  const { proposals, refused } = input.replay ? checkProposals(input.replay, input, candidates) : { proposals: forecasts, refused: [] };
+  const search = input.replay && new PipelineSearch(input.replay, ruleset, input.incidents, guardrails.minRecall);
+  const disableBelowPrecision = guardrails.disableBelowPrecision ?? DISABLE_BELOW_PRECISION;
+  // A rule that is mostly noise is turned off first; the thresholds of the others are tuned on top.
+  const bound = { minVerdicts: guardrails.minVerdicts, disableBelowPrecision };
+  const disabled = search ? disableAcrossPipeline(search, rules, bound, evidenceOf) : disableByForecast(rules, bound);
+  const off = new Set(disabled.disable.map((d) => d.ruleId));
+  const on = <T extends { ruleId: string }>(list: readonly T[]) => list.filter((x) => !off.has(x.ruleId));
+  const { proposals, refused } = search ? checkProposals(search, on(candidates.map((c) => ({ ...c, ruleId: c.report.ruleId })))) : { proposals: on(forecasts), refused: [] };
+  // Rules no single-param change helped: pairs of their params, across the pipeline.
+  const changed = new Set(proposals.map((p) => p.ruleId));
+  const joint = search ? searchPairs(search, on(pairable).filter((p) => !changed.has(p.ruleId)), evidenceOf) : { joint: [], refusedJoint: [] };
+  // Still one change per rule per run: a window is shrunk only where no param moved.
+  for (const j of joint.joint) changed.add(j.ruleId);
+  const verdictsEnough = (r: RuleReport) => r.truePositive + r.falsePositive + r.benignPositive >= guardrails.minVerdicts;
+  const windows = search ? shrinkWindows(search, on(rules).filter((r) => verdictsEnough(r) && !changed.has(r.ruleId)), maxStepShare, evidenceOf) : { windows: [], refusedWindows: [] };
+  const exceptions = exceptionProposals(input, search);
   return {
     mode: input.replay ? 'pipeline' : 'counterfactual',
     period: {
@@ -78,13 +101,57 @@ export function tune(input: TuneInput): TuneReport {
       to: period.toMs !== undefined ? new Date(period.toMs).toISOString() : null,
       days: round(days, 2),
     },
-    guardrails: { minRecall: guardrails.minRecall, maxStep: guardrails.maxStep, minVerdicts: guardrails.minVerdicts },
+    guardrails: { minRecall: guardrails.minRecall, maxStep: guardrails.maxStep, minVerdicts: guardrails.minVerdicts, disableBelowPrecision },
     rules,
     proposals,
     refused,
+    ...joint,
+    ...windows,
+    ...disabled,
     routine: input.replay ? routineProposal(input.replay, input) : null,
-    exceptions: proposeExceptions(input.incidents, ruleset, input.exceptions),
+    exceptions: exceptions.proposals,
+    refusedExceptions: exceptions.refused,
   };
+}
+
+/** Whole-pipeline runs spent on the exception proposals, at most (docs/tuning.md, "Exception proposals"). */
+export const MAX_EXCEPTION_RUNS = 16;
+
+/**
+ * The exception proposals, each checked against every alert of every true- and benign-positive
+ * incident; with the alerts, also across the whole pipeline on top of the threshold changes accepted
+ * (they are printed, never applied, but what they do together is what is checked): all of them at once
+ * first, and a group that is refused is split in halves, each checked on top of what was accepted
+ * before it, down to single proposals, within MAX_EXCEPTION_RUNS runs.
+ */
+function exceptionProposals(input: TuneInput, search: PipelineSearch | undefined): { proposals: ExceptionProposal[]; refused: TuneReport['refusedExceptions'] } {
+  const guard = input.replay ? replayGuardAlerts(input.replay, input.ruleset, input.incidents) : openingGuardAlerts(input.incidents);
+  const found = proposeExceptions(input.incidents, input.ruleset, input.exceptions, guard);
+  if (!search) return found;
+  const proposals: ExceptionProposal[] = [];
+  const refused = [...found.refused];
+  const refuse = (p: ExceptionProposal, reason: string, pipeline?: PipelineEvidence) =>
+    refused.push({ id: p.id, match: p.match, portability: p.portability, falsePositiveIncidents: p.falsePositiveIncidents, reason, ...(pipeline ? { pipeline } : {}) });
+  let runs = 0;
+  const check = (group: readonly ExceptionProposal[]): void => {
+    if (runs >= MAX_EXCEPTION_RUNS) {
+      for (const p of group) refuse(p, `not checked on its own across the pipeline: the ${MAX_EXCEPTION_RUNS} runs for exceptions were spent (a group holding it was refused)`);
+      return;
+    }
+    runs++;
+    const candidate = group.reduce((set, p) => withException(set, exceptionOf(p)), search.accepted);
+    const { before, after, refusal } = search.consider(candidate);
+    const pipeline = evidenceOf(before, after);
+    if (refusal === undefined) proposals.push(...group.map((p) => ({ ...p, pipeline })));
+    else if (group.length === 1) refuse(group[0]!, refusal, pipeline);
+    else {
+      const half = Math.ceil(group.length / 2);
+      check(group.slice(0, half));
+      check(group.slice(half));
+    }
+  };
+  if (found.proposals.length > 0) check(found.proposals);
+  return { proposals, refused };
 }
 
 /** The routine signatures of the replayed alerts, checked across the pipeline against the current rules. */
@@ -97,6 +164,7 @@ function routineProposal(replay: ReplayEvaluator, input: TuneInput): RoutineProp
     guarded: [...found.guarded],
     accepted: reason === undefined,
     ...(reason !== undefined ? { reason } : {}),
+    portability: 'carries-over',
     pipeline: evidenceOf(found.before, found.after),
     yaml: routineListYaml(found.signatures),
   };
@@ -134,11 +202,11 @@ function widestOf(byParam: ReadonlyMap<string, readonly Candidate[]>): { param: 
  * only proposes the values: whether a true positive survives, and whether false positives drop, is the
  * pipeline's answer, every rule counted.
  */
-function checkProposals(replay: ReplayEvaluator, input: TuneInput, candidates: readonly RuleCandidates[]): Pick<TuneReport, 'proposals' | 'refused'> {
+function checkProposals(search: PipelineSearch, candidates: readonly RuleCandidates[]): Pick<TuneReport, 'proposals' | 'refused'> {
   const most = (c: RuleCandidates) => Math.max(...c.values.map((v) => v.evaluation.falsePositiveRemoved));
   const ordered = [...candidates].sort((a, b) => most(b) - most(a) || (a.report.ruleId < b.report.ruleId ? -1 : 1));
   const changes = ordered.map((c) => ({ ruleId: c.report.ruleId, param: c.param, values: c.values.map((v) => v.value) }));
-  const checked = checkAcrossPipeline(replay, input.ruleset, input.incidents, changes, input.guardrails.minRecall);
+  const checked = checkAcrossPipeline(search, changes);
   const proposals: Proposal[] = [];
   const refused: TuneReport['refused'] = [];
   checked.forEach((c, i) => {
@@ -149,7 +217,7 @@ function checkProposals(replay: ReplayEvaluator, input: TuneInput, candidates: r
       return;
     }
     const { evaluation } = values.find((v) => v.value === c.value)!;
-    proposals.push({ ...evaluation, ruleId: report.ruleId, file: report.file, version: report.version, to: c.value, pipeline });
+    proposals.push({ ...evaluation, ruleId: report.ruleId, file: report.file, version: report.version, to: c.value, portability: 'carries-over', pipeline });
   });
   // Reported by rule, as without the check; each one's evidence is on top of those checked before it.
   const byRule = (a: { ruleId: string }, b: { ruleId: string }) => (a.ruleId < b.ruleId ? -1 : 1);
@@ -171,8 +239,9 @@ function tuneRule(
   compiled: CompiledRule,
   incidents: readonly TuningIncident[],
   ctx: TuneInput & { maxStepShare: number; days: number },
-): { report: RuleReport; candidates: Map<string, Candidate[]> } {
+): { report: RuleReport; candidates: Map<string, Candidate[]>; grids: Map<string, number[]> } {
   const candidates = new Map<string, Candidate[]>();
+  const grids = new Map<string, number[]>();
   const { rule, file } = compiled;
   const counts = verdictCountsOf(incidents);
   const { truePositive: tp, falsePositive: fp, benignPositive: bp } = counts;
@@ -184,9 +253,9 @@ function tuneRule(
     incidentsPerDay: round(incidents.length / ctx.days, 2),
     params: [],
   };
-  if (Object.keys(rule.params).length === 0) return { report: { ...report, note: 'no tunable params' }, candidates };
+  if (Object.keys(rule.params).length === 0) return { report: { ...report, note: 'no tunable params' }, candidates, grids };
   if (tp + fp + bp < ctx.guardrails.minVerdicts) {
-    return { report: { ...report, note: `${tp + fp + bp} verdicts, fewer than the ${ctx.guardrails.minVerdicts} a change needs (tuning.minVerdicts, --min-verdicts)` }, candidates };
+    return { report: { ...report, note: `${tp + fp + bp} verdicts, fewer than the ${ctx.guardrails.minVerdicts} a change needs (tuning.minVerdicts, --min-verdicts)` }, candidates, grids };
   }
   for (const analysis of analyzeParams(rule)) {
     const declared = rule.params[analysis.param]!;
@@ -200,11 +269,12 @@ function tuneRule(
       report.params.push(unchanged(analysis.param, declared.value, incidents, ctx.days, `at its ${where} (${declared[where]}) or maxStep allows no step`));
       continue;
     }
-    const { evaluation, removing } = evaluateParam(analysis, declared.value, range, incidents, factEvaluate(compiled, analysis, incidents), ctx, compiled);
+    const { evaluation, removing, breakpoints } = evaluateParam(analysis, declared.value, range, incidents, factEvaluate(compiled, analysis, incidents), ctx, compiled);
     report.params.push(evaluation);
     candidates.set(analysis.param, removing);
+    grids.set(analysis.param, breakpoints);
   }
-  return { report, candidates };
+  return { report, candidates, grids };
 }
 
 function factEvaluate(compiled: CompiledRule, use: ThresholdUse, incidents: readonly TuningIncident[]): Evaluate {
@@ -230,7 +300,7 @@ function evaluateParam(
   evaluate: Evaluate,
   ctx: TuneInput & { days: number },
   compiled: CompiledRule,
-): { evaluation: ParamEvaluation; removing: Candidate[] } {
+): { evaluation: ParamEvaluation; removing: Candidate[]; breakpoints: number[] } {
   // Incidents the current value no longer opens (from an older, looser version) say nothing about this change.
   const baseline = evaluate(current);
   const considered = incidents.filter((i) => baseline.get(i.record.id) !== 'removed');
@@ -297,7 +367,7 @@ function evaluateParam(
   // What the whole-pipeline check searches: every value that removes a false positive by the rule's
   // facts, nearest first, whatever the forecast says of the true positives (another rule may keep them).
   const removing = breakpoints.filter((s) => s.fpRemoved > 0).map((s) => ({ value: s.value, evaluation: evaluationAt(s, s.value) }));
-  return { evaluation, removing };
+  return { evaluation, removing, breakpoints: breakpoints.map((s) => s.value) };
 }
 
 function whyNoChange(fpTotal: number, best: Score | undefined, nearest: Score, minRecall: number): string {

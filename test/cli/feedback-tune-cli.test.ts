@@ -152,7 +152,7 @@ describe('alertgate feedback and tune on the command line', () => {
 
   it('tune: text and markdown tables; usage errors exit 1', () => {
     const text = cli(['tune', '--rules', rules, '--db', db]);
-    expect(text.stdout).toMatch(/^rule +param +old → new +FP incidents removed +TP kept +incidents\/day before → after$/m);
+    expect(text.stdout).toMatch(/^rule +param +old → new +FP incidents removed +TP kept +incidents\/day before → after +scope$/m);
     expect(text.stdout).toMatch(/^signature-burst +minCount +20 → 30 /m);
     expect(cli(['tune', '--rules', rules, '--db', db, '--format', 'md']).stdout).toContain('| signature-burst | minCount | 20 → 30 |');
     expect(cli(['tune', '--rules', rules, '--db', db, '--format', 'xml'])).toMatchObject({ code: 1, stderr: expect.stringMatching(/--format: expected text, md, json or patch/) });

@@ -37,3 +37,29 @@ export async function startRun(args: readonly string[], ready = /"url":"(http:\/
     },
   };
 }
+
+/**
+ * `alertgate run <args> --serve` until its input is decided (it prints where it serves /metrics), then
+ * one scrape of /metrics; the worker is stopped before this resolves.
+ */
+export async function scrapeAfterInput(args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
+  const child = spawn(process.execPath, [BIN, 'run', ...args, '--serve'], { cwd: options.cwd, env: { ...process.env, ...options.env } });
+  try {
+    let stdout = '';
+    let stderr = '';
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.stdout.on('data', (d: Buffer) => {
+        stdout += d.toString();
+        const m = /serving (http:\/\/\S+)\/metrics until Ctrl-C/.exec(stdout);
+        if (m) resolve(m[1]!);
+      });
+      child.once('exit', () => reject(new Error(`worker exited early: ${stderr}`)));
+    });
+    return await (await fetch(`${url}/metrics`)).text();
+  } finally {
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+  }
+}

@@ -24,6 +24,7 @@ describe('config: ledger, api, tuning, feedback', () => {
       minVerdicts: 5,
       maxStep: '50%',
       minRecall: 1,
+      disableBelowPrecision: 0.05,
       since: '30d',
       exceptions: { minIncidents: 3, expiresAfter: '30d' },
       auto: { enabled: false, every: '1d', author: 'alertgate-auto-tune', mode: 'dry-run', maxChangePerDay: '50%', floors: {} },

@@ -52,9 +52,12 @@ describeKafka('alertgate on Kafka, commits while the consumer is down', () => {
     const { outcome, stderr } = await runScript(await backlog(), 'restart', 100_000);
     const { down, after, stopMs } = outcome;
     // While the consumer was away: commits failed, each after a wait, and the event loop ran (a 100 ms interval ticked).
+    // The old code spun the loop: no tick at all. A starved CPU makes each tick late and setInterval counts the next
+    // period from the late one, so on a loaded machine fewer fire (23 of 30 at a load average of 30 on 2 cores):
+    // half is the bound, and no single stall of a second (maxDelayMs) is the sharper check.
     expect(down.stats.commitFailures).toBeGreaterThan(0);
     expect(down.stats.commitFailures).toBeLessThan(10);
-    expect(down.ticks).toBeGreaterThanOrEqual(DOWN_MS / 100 - 5);
+    expect(down.ticks).toBeGreaterThanOrEqual(DOWN_MS / 100 / 2);
     expect(down.maxDelayMs).toBeLessThan(1_000);
     expect(down.ready).toBe(false);
     expect(down.stats.failing).toContain('commit');

@@ -1,14 +1,16 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import type { LedgerStats } from '../../src/metrics/ledger-stats.js';
 import { WorkerMetrics } from '../../src/metrics/metrics.js';
+import { PipelineStats } from '../../src/metrics/pipeline-stats.js';
 import { createNormalizer } from '../../src/normalize/index.js';
 import { Pipeline } from '../../src/pipeline/pipeline.js';
 import { loadRulesOrThrow } from '../../src/rules/load.js';
 import type { KafkaWorkerStats } from '../../src/worker/kafka-worker.js';
+import { scrapeAfterInput } from '../cli/run-process.js';
 import { tempDir } from '../helpers.js';
 import { CASE_STATS, DRILL_STATS, OBLIGATION_STATS, TALLY } from './case-stats-stub.js';
 import { parseExposition } from './exposition.js';
@@ -20,7 +22,6 @@ import { metricNamesIn } from './promql-names.js';
  * tests are skipped with one line saying so.
  */
 const ROOT = join(import.meta.dirname, '../..');
-const BIN = join(ROOT, 'bin/alertgate.js');
 const RULES_FILE = join(ROOT, 'prometheus/alertgate.rules.yml');
 const DASHBOARD = join(ROOT, 'dashboards/alertgate.json');
 
@@ -63,7 +64,9 @@ function asRun(expr: string): string {
 /** An in-process worker with every family present: pipeline counts, a fake Kafka lag provider and a ledger stub. */
 async function everyFamilyScrape(): Promise<string> {
   const set = await loadRulesOrThrow(join(ROOT, 'rules'));
-  const pipeline = new Pipeline({ ruleset: set, normalize: createNormalizer({ format: 'auto' }), sinks: { decision() {}, incident() {}, deadLetter() {} } });
+  // Hosts stand in for tenants, so that the tenant family has series (bounded: 5 and "other").
+  const stats = new PipelineStats({ tenantLabel: { field: 'entities.host', maxValues: 5 } });
+  const pipeline = new Pipeline({ ruleset: set, normalize: createNormalizer({ format: 'auto' }), sinks: { decision() {}, incident() {}, deadLetter() {} }, stats });
   const lines = readFileSync(join(ROOT, 'fixtures/soc-week.ndjson'), 'utf8').trim().split('\n');
   // And a Falco alert without output_fields, so the mapped fields' absence counts have a series.
   lines.push(JSON.stringify({ output: 'x', priority: 'Notice', rule: 'Terminal shell in container', time: '2026-11-27T10:00:00Z' }));
@@ -103,28 +106,10 @@ async function everyFamilyScrape(): Promise<string> {
 }
 
 /** Runs `alertgate run --serve` on the week of SOC alerts and returns one scrape of its /metrics. */
-async function scrapeRunningWorker(): Promise<string> {
-  const child = spawn(process.execPath, [BIN, 'run', '--rules', join(ROOT, 'rules'), '--input', join(ROOT, 'fixtures/soc-week.ndjson'), '--port', '0', '--serve'], {
-    env: { ...process.env, ALERTGATE_LOG_LEVEL: 'info', ALERTGATE_WATCH_RULES: 'false' },
+function scrapeRunningWorker(): Promise<string> {
+  return scrapeAfterInput(['--rules', join(ROOT, 'rules'), '--input', join(ROOT, 'fixtures/soc-week.ndjson'), '--port', '0'], {
+    env: { ALERTGATE_LOG_LEVEL: 'info', ALERTGATE_WATCH_RULES: 'false' },
   });
-  try {
-    let stdout = '';
-    let stderr = '';
-    const url = await new Promise<string>((resolve, reject) => {
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.stdout.on('data', (d: Buffer) => {
-        stdout += d.toString();
-        const m = /serving (http:\/\/\S+)\/metrics until Ctrl-C/.exec(stdout);
-        if (m) resolve(m[1]!);
-      });
-      child.once('exit', () => reject(new Error(`worker exited early: ${stderr}`)));
-    });
-    return await (await fetch(`${url}/metrics`)).text();
-  } finally {
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await exited;
-  }
 }
 
 describe.runIf(!hasPromtool && process.env.CI === 'true')('promtool on CI', () => {

@@ -53,6 +53,7 @@ const proposal = (from: number, to: number, version: number, file: string): Prop
   ruleId: 'burst',
   file,
   version,
+  portability: 'carries-over',
   param: 'minCount',
   from,
   to,

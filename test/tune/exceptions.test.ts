@@ -36,7 +36,7 @@ const falsePositivesOf = (name: string, first = 0) => [
 describe('exception proposals', () => {
   it('generated exception ids end in a letter or digit, never in a dot or dash (they ended in a dot), and each proposal is a valid exception', async () => {
     const set = await ruleset(BURST_RULES);
-    const ids = (name: string) => proposeExceptions([...falsePositivesOf(name), incident(9, 'tp-1', 'other', 'true_positive')], set, OPTIONS);
+    const ids = (name: string) => proposeExceptions([...falsePositivesOf(name), incident(9, 'tp-1', 'other', 'true_positive')], set, OPTIONS).proposals;
     expect(ids('ET POLICY Outbound connection to port 3306.').map((p) => p.id)).toEqual(['tune-et-policy-outbound-connection-to-port-3306']);
     // Cut at 60 characters right after a dot.
     expect(ids(`${'a'.repeat(59)}.bcd`)[0]!.id).toBe(`tune-${'a'.repeat(59)}`);
@@ -52,7 +52,7 @@ describe('exception proposals', () => {
 
   it('an id taken by a rule or exception gets the next free suffix', async () => {
     const set = await ruleset({ ...BURST_RULES, 'taken.yaml': rule({ id: 'tune-backup' }) });
-    expect(proposeExceptions(falsePositivesOf('Backup.'), set, OPTIONS).map((p) => p.id)).toEqual(['tune-backup-2']);
+    expect(proposeExceptions(falsePositivesOf('Backup.'), set, OPTIONS).proposals.map((p) => p.id)).toEqual(['tune-backup-2']);
   });
 });
 

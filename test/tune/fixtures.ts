@@ -1,4 +1,11 @@
-import { rule } from '../helpers.js';
+import type { Verdict } from '../../src/feedback/feedback.js';
+import type { TuningIncident } from '../../src/ledger/records.js';
+import { createNormalizer } from '../../src/normalize/index.js';
+import type { CompiledRuleSet } from '../../src/rules/ruleset.js';
+import { ReplayEvaluator } from '../../src/tune/replay.js';
+import type { TuneReport } from '../../src/tune/report.js';
+import { tune, type Guardrails } from '../../src/tune/tuner.js';
+import { rule, runPipeline } from '../helpers.js';
 
 /** A rules directory with one windowed rule: `burst` promotes from `minCount` (10) alerts on one host in 5 minutes. */
 export const BURST_RULES = {
@@ -36,3 +43,19 @@ expect:
   decisions:
     - { at: 40, decision: promote, rule: burst }
 `;
+/**
+ * A tuner run over `alerts` with the whole-pipeline check: the current rules' incidents, each with the
+ * verdict of the host it groups by, no exception proposals (minIncidents 100) and no disabling unless asked.
+ */
+export function pipelineTune(set: CompiledRuleSet, alerts: readonly Record<string, unknown>[], verdictOfHost: (host: string) => Verdict | null, guardrails: Partial<Guardrails> = {}): TuneReport {
+  const { incidents } = runPipeline(set, alerts);
+  const tuning: TuningIncident[] = incidents.map((record) => ({ record, verdict: verdictOfHost(record.groupKey['entities.host']!), entity: undefined, openingAlert: undefined }));
+  return tune({
+    ruleset: set,
+    incidents: tuning,
+    guardrails: { minRecall: 1, maxStep: '50%', minVerdicts: 5, disableBelowPrecision: 0, ...guardrails },
+    period: { fromMs: undefined, toMs: undefined },
+    replay: ReplayEvaluator.of(alerts.map((a, i) => ({ line: i + 1, text: JSON.stringify(a) })), createNormalizer({ format: 'canonical' })),
+    exceptions: { minIncidents: 100, expiresAtMs: Date.UTC(2026, 11, 31), owner: 'soc' },
+  });
+}

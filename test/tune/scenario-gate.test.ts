@@ -33,6 +33,7 @@ describe('every applied tuning change goes through the rules directory\'s scenar
     const file = join(rulesDir, 'tests/burst.yaml');
     expect(refused).toEqual([
       {
+        kind: 'threshold',
         ruleId: 'burst',
         param: 'minCount',
         from: 10,
@@ -80,6 +81,21 @@ describe('every applied tuning change goes through the rules directory\'s scenar
     expect(changes).toEqual([]);
     expect(refused.map((r) => r.scenarios.map((s) => s.name))).toEqual([['the 10th alert of a burst on one host is promoted']]);
     await ledger.close();
+  });
+
+  it('gates a rule to disable too: refused when a passing scenario needs the rule (kind disable, enabled 1 → 0); nothing is written', async () => {
+    const world = await tuningWorld({ ...BURST_RULES, 'tests/big.yaml': BURST_BIG_SCENARIO }, BURSTS.map((b) => ({ ...b, verdict: 'false_positive' as const })));
+    const service = new TuningService({ rulesDir: world.rulesDir, ledger: world.ledger, tuning: TUNING, now: () => Date.UTC(2026, 11, 2) });
+    const { report, changes, refused } = await service.apply({ author: 'eng' });
+    expect(report.disable).toEqual([expect.objectContaining({ ruleId: 'burst', precision: 0 })]);
+    expect(report.proposals).toEqual([]);
+    expect(changes).toEqual([]);
+    const file = join(world.rulesDir, 'tests/big.yaml');
+    expect(refused).toEqual([{ kind: 'disable', ruleId: 'burst', param: 'enabled', from: 1, to: 0, scenarios: [expect.objectContaining({ file, name: 'a burst of 40 alerts on one host is promoted' })] }]);
+    expect(readFileSync(join(world.rulesDir, 'burst.yaml'), 'utf8')).not.toMatch(/enabled/);
+    expect(await world.ledger.tuningChanges()).toEqual([]);
+    expect((await runScenarioFiles({ rulesDir: world.rulesDir, testsDir: join(world.rulesDir, 'tests') })).failed).toBe(0);
+    await world.ledger.close();
   });
 
   it('a rules directory without scenario tests is not gated', async () => {

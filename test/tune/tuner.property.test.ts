@@ -8,7 +8,10 @@ import { Pipeline } from '../../src/pipeline/pipeline.js';
 import type { CompiledRuleSet } from '../../src/rules/ruleset.js';
 import type { InputLine } from '../../src/source/index.js';
 import { analyzeParams, survives } from '../../src/tune/counterfactual.js';
-import { ReplayEvaluator, withParam } from '../../src/tune/replay.js';
+import { parseDuration } from '../../src/state/index.js';
+import { exceptionOf } from '../../src/tune/exceptions.js';
+import { withWindowSize } from '../../src/tune/window.js';
+import { ReplayEvaluator, withException, withoutRule, withParam } from '../../src/tune/replay.js';
 import { tune } from '../../src/tune/tuner.js';
 import { alert, rule, ruleset } from '../helpers.js';
 
@@ -113,6 +116,27 @@ describe('tuner properties', () => {
     );
   });
 
+  it('a run decided from the recorded first run (params changed, rules left out) is the run of the whole pipeline, incident for incident', async () => {
+    let decidedFromRecord = 0;
+    await fc.assert(
+      fc.asyncProperty(arbRuleSet, arbAlerts, fc.constantFrom('minHits', 'minUsers'), fc.integer({ min: -3, max: 8 }), fc.boolean(), async (files, lines, param, delta, disable) => {
+        const set = await ruleset(files);
+        const current = set.promoteRules.find((r) => r.rule.id === 'r')!.params[param]!;
+        const changed = withParam(set, 'r', param, Math.max(1, current + delta));
+        const candidate = disable && set.promoteRules.length > 1 ? withoutRule(changed, 's') : changed;
+        const recorded = ReplayEvaluator.of(lines, normalize);
+        recorded.run(set);
+        const fromRecord = recorded.run(candidate);
+        const whole = ReplayEvaluator.of(lines, normalize).run(candidate);
+        expect(fromRecord.incidents).toEqual(whole.incidents);
+        expect(fromRecord.incidentOf).toEqual(whole.incidentOf);
+        decidedFromRecord += recorded.stats.fromRecord;
+      }),
+      { numRuns: 60 },
+    );
+    expect(decidedFromRecord).toBe(60);
+  });
+
   it('counterfactuals are sound: an incident said to be kept (removed) at a stricter value is (is not) opened again', async () => {
     let decided = 0;
     await fc.assert(
@@ -171,24 +195,34 @@ describe('tuner properties', () => {
     });
   }
 
-  it('pipeline: the proposals applied together keep every confirmed true positive and leave fewer false-positive incidents and no more incidents, every rule counted', async () => {
+  it('pipeline: the proposals applied together (thresholds, joint changes, windows, disabled rules, exceptions) keep every confirmed true positive and leave fewer false-positive incidents and no more incidents, every rule counted', async () => {
     let proposed = 0;
+    const kinds = { threshold: 0, joint: 0, window: 0, disable: 0, exception: 0 };
     await fc.assert(
-      fc.asyncProperty(arbRuleSet, arbAlerts, arbVerdicts, fc.constantFrom('50%', '200%'), async (files, lines, verdicts, maxStep) => {
+      fc.asyncProperty(arbRuleSet, arbAlerts, arbVerdicts, fc.constantFrom('50%', '200%'), fc.constantFrom(0.05, 0.5), async (files, lines, verdicts, maxStep, disableBelowPrecision) => {
         const set = await ruleset(files);
         const before = run(set, lines);
         const tuning: TuningIncident[] = before.incidents.map((record, i) => ({ record, verdict: verdicts[i % verdicts.length]!, entity: undefined, openingAlert: undefined }));
         const report = tune({
           ruleset: set,
           incidents: tuning,
-          guardrails: { minRecall: 1, maxStep, minVerdicts: 1 },
+          guardrails: { minRecall: 1, maxStep, minVerdicts: 1, disableBelowPrecision },
           period: { fromMs: undefined, toMs: undefined },
           replay: ReplayEvaluator.of(lines, normalize),
-          exceptions: { minIncidents: 3, expiresAtMs: T0, owner: 'soc' },
+          exceptions: { minIncidents: 2, expiresAtMs: T0 + 86_400_000, owner: 'soc' },
         });
-        if (report.proposals.length === 0) return;
+        if (report.proposals.length + report.joint.length + report.windows.length + report.disable.length + report.exceptions.length === 0) return;
         proposed++;
-        const tuned = report.proposals.reduce((s, p) => withParam(s, p.ruleId, p.param, p.to), set);
+        kinds.threshold += report.proposals.length;
+        kinds.joint += report.joint.length;
+        kinds.window += report.windows.length;
+        kinds.disable += report.disable.length;
+        kinds.exception += report.exceptions.length;
+        const disabled = report.disable.reduce((s, d) => withoutRule(s, d.ruleId), set);
+        const singles = report.proposals.reduce((s, p) => withParam(s, p.ruleId, p.param, p.to), disabled);
+        const thresholds = report.joint.flatMap((j) => j.changes.map((c) => ({ ruleId: j.ruleId, ...c }))).reduce((s, c) => withParam(s, c.ruleId, c.param, c.to), singles);
+        const windows = report.windows.reduce((s, w) => withWindowSize(s, w.ruleId, parseDuration(w.to)), thresholds);
+        const tuned = report.exceptions.reduce((s, e) => withException(s, exceptionOf(e)), windows);
         const after = run(tuned, lines);
         // Verdicts go with the alerts: a true positive's alert stays one.
         const label = new Map<string, Verdict>();
@@ -206,7 +240,11 @@ describe('tuner properties', () => {
       }),
       { numRuns: 60 },
     );
-    // Enough runs propose something: the property is not passing on empty reports.
+    // Enough runs propose something, of every kind: the property is not passing on empty reports.
     expect(proposed).toBeGreaterThan(3);
+    expect(kinds.threshold).toBeGreaterThan(0);
+    expect(kinds.disable).toBeGreaterThan(0);
+    expect(kinds.exception).toBeGreaterThan(0);
+    expect(kinds.window).toBeGreaterThan(0);
   });
 });

@@ -3,6 +3,7 @@ import type { Verdict } from '../../src/feedback/feedback.js';
 import type { TuningIncident } from '../../src/ledger/records.js';
 import { createNormalizer } from '../../src/normalize/index.js';
 import { ReplayEvaluator } from '../../src/tune/replay.js';
+import { formatReport } from '../../src/tune/format.js';
 import { tune, type TuneInput } from '../../src/tune/tuner.js';
 import { alert, at, ruleset, runPipeline } from '../helpers.js';
 import { BURST_RULES } from './fixtures.js';
@@ -96,7 +97,9 @@ describe('tune', () => {
     const [proposal, ...others] = tune(input()).exceptions;
     expect(others).toEqual([]);
     const fps = incidents.filter((i) => i.groupKey['entities.host']!.startsWith('fp-')).map((i) => i.id).sort();
-    expect(proposal).toMatchObject({ id: 'tune-svc-scan', match: { entities: { user: 'svc-scan' } }, expires: '2026-12-31', falsePositiveIncidents: fps, rules: ['burst'] });
+    expect(proposal).toMatchObject({ id: 'tune-svc-scan', match: { entities: { user: 'svc-scan' } }, expires: '2026-12-31', falsePositiveIncidents: fps, rules: ['burst'], portability: 'network-tied' });
+    // A user of this network: useless elsewhere, and the text says so.
+    expect(formatReport(tune(input()), 'text')).toMatch(/^ {2}# network-tied; checked against 3 alerts of true- and benign-positive incidents/m);
     expect(proposal!.yaml).toMatch(/^kind: exception\nid: tune-svc-scan\n/);
   });
 });
