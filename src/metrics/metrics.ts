@@ -1,7 +1,7 @@
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { FORMAT_NAMES } from '../normalize/index.js';
 import { DEAD_LETTER_REASONS } from '../pipeline/dead-letter.js';
-import type { Pipeline } from '../pipeline/pipeline.js';
+import type { PipelineView } from '../pipeline/pipeline.js';
 import type { CompiledRuleSet } from '../rules/ruleset.js';
 import { RETRY_LOOPS } from '../kafka/retry-status.js';
 import type { KafkaWorkerStats } from '../worker/kafka-worker.js';
@@ -39,7 +39,7 @@ export interface WorkerMetricsOptions {
  */
 export class WorkerMetrics {
   readonly registry = new Registry();
-  private pipeline: Pipeline | undefined;
+  private pipeline: PipelineView | undefined;
   private ruleset: CompiledRuleSet | undefined;
   private kafka: (() => KafkaWorkerStats) | undefined;
   private kafkaLag: (() => readonly KafkaPartitionLag[]) | undefined;
@@ -57,7 +57,7 @@ export class WorkerMetrics {
   }
 
   /** Points the metrics at the running pipeline and rule set (again after a reload). */
-  attach(pipeline: Pipeline, ruleset: CompiledRuleSet): void {
+  attach(pipeline: PipelineView, ruleset: CompiledRuleSet): void {
     this.pipeline = pipeline;
     this.ruleset = ruleset;
   }

@@ -11,7 +11,7 @@ import { Kafka } from '../../kafka/kafkajs.js';
 import { RenewingProducer } from '../../kafka/renewing-producer.js';
 import { OutputSender, offsetsOf } from './output-sender.js';
 import type { TopicMessages } from 'kafkajs';
-import type { FromProducer, ProducerStats, ProducerThreadConfig, ToProducer } from './producer-thread.js';
+import type { FromProducer, ProducerStats, ProducerThreadConfig, SendTerm, ToProducer } from './producer-thread.js';
 
 const config = workerData as ProducerThreadConfig;
 const port = parentPort!;
@@ -30,15 +30,17 @@ const sender = new OutputSender(producer, {
     // The decider's thread hears at once that sends fail (its /readyz), not only with the next answer.
     onFailingChange: () => port.postMessage({ type: 'status', stats: stats() }),
 });
-/** Sends of terms at or below this are given up (the decider lost the partitions). */
-let cancelledThrough = -1;
+/** By state partition: sends of terms at or below this are given up (the decider lost the partition). */
+const cancelledThrough = new Map<number, number>();
+const cancelled = ({ statePartition, epoch }: SendTerm) => epoch <= (cancelledThrough.get(statePartition) ?? -1);
 
 const stats = (): ProducerStats => ({ requests: sender.requests, retries: sender.retries, splits: sender.splits, failing: sender.failing });
 const reply = (message: FromProducer) => port.postMessage({ ...message, stats: stats() });
 
 async function handle(message: ToProducer): Promise<void> {
   if (message.type === 'cancel') {
-    cancelledThrough = Math.max(cancelledThrough, message.term);
+    const { statePartition, epoch } = message.term;
+    cancelledThrough.set(statePartition, Math.max(cancelledThrough.get(statePartition) ?? -1, epoch));
     return;
   }
   try {
@@ -54,13 +56,14 @@ async function handle(message: ToProducer): Promise<void> {
       return;
     }
     if (message.type === 'send') {
-      const sent = await sender.send(revive(message.topicMessages), message.context, () => message.term > cancelledThrough);
-      reply({ type: 'sent', id: message.id, stateOffsets: offsetsOf(config.stateTopic, 0, sent) });
+      const sent = await sender.send(revive(message.topicMessages), message.context, () => !cancelled(message.term));
+      reply({ type: 'sent', id: message.id, stateOffsets: offsetsOf(config.stateTopic, message.term.statePartition, sent) });
     } else if (message.type === 'transaction') {
       const transaction = await producer.transaction();
       try {
         const sent = await sender.send(revive(message.topicMessages), message.context, () => false, transaction);
-        const stateOffsets = offsetsOf(config.stateTopic, 0, sent);
+        const statePartition = message.term.statePartition;
+        const stateOffsets = offsetsOf(config.stateTopic, statePartition, sent);
         const { consumerGroupId, positions, statePointer, pointerAtCheckpoint } = message.offsets;
         const stateTopic = config.stateTopic;
         // A checkpoint in this transaction is where a recovery starts reading from now on.
@@ -71,7 +74,7 @@ async function handle(message: ToProducer): Promise<void> {
           if (!byTopic.has(topic)) byTopic.set(topic, []);
           byTopic.get(topic)!.push({ partition, offset: String(offset) });
         }
-        if (pointer !== undefined) byTopic.set(stateTopic, [{ partition: 0, offset: String(pointer) }]);
+        if (pointer !== undefined) byTopic.set(stateTopic, [{ partition: statePartition, offset: String(pointer) }]);
         await transaction.sendOffsets({ consumerGroupId, topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) });
         await transaction.commit();
         reply({ type: 'sent', id: message.id, stateOffsets, statePointer: pointer });
