@@ -56,8 +56,8 @@ async function handle(message: ToProducer): Promise<void> {
       return;
     }
     if (message.type === 'send') {
-      const sent = await sender.send(revive(message.topicMessages), message.context, () => !cancelled(message.term));
-      reply({ type: 'sent', id: message.id, stateOffsets: offsetsOf(config.stateTopic, message.term.statePartition, sent) });
+      waiting.push(message);
+      void sendWaiting();
     } else if (message.type === 'transaction') {
       const transaction = await producer.transaction();
       try {
@@ -88,6 +88,49 @@ async function handle(message: ToProducer): Promise<void> {
     const e = err as { message?: string; name?: string; type?: string };
     reply({ type: 'failed', id: message.id, error: { message: String(e.message ?? err), name: e.name, type: e.type } });
   }
+}
+
+type SendMessage = Extract<ToProducer, { type: 'send' }>;
+/** Sends that came while a request was in flight: they go out together in the next one. */
+const waiting: SendMessage[] = [];
+let sending = false;
+
+/**
+ * One request at a time: kafkajs' idempotent producer stalled when sends of several deciders (sharded
+ * deciders, the router) overlapped. What came meanwhile goes out as one request (each sender's
+ * messages in their order), which is also fewer round trips; each sender gets the offsets of its own
+ * state partition's messages. It is tried again while any of its senders' terms stands.
+ */
+async function sendWaiting(): Promise<void> {
+  if (sending) return;
+  sending = true;
+  try {
+    while (waiting.length > 0) {
+      const batch = waiting.splice(0);
+      try {
+        const sent = await sender.send(merged(batch), { chunks: batch.flatMap((m) => m.context.chunks) }, () => batch.some((m) => !cancelled(m.term)));
+        for (const m of batch) reply({ type: 'sent', id: m.id, stateOffsets: offsetsOf(config.stateTopic, m.term.statePartition, sent) });
+      } catch (err) {
+        const e = err as { message?: string; name?: string; type?: string };
+        for (const m of batch) reply({ type: 'failed', id: m.id, error: { message: String(e.message ?? err), name: e.name, type: e.type } });
+      }
+    }
+  } finally {
+    sending = false;
+  }
+}
+
+/** One entry per topic (kafkajs keys a request's topics by name), messages in the order they were sent. */
+function merged(batch: readonly SendMessage[]): TopicMessages[] {
+  const byTopic = new Map<string, TopicMessages['messages']>();
+  for (const { topicMessages } of batch) {
+    for (const { topic, messages } of revive(topicMessages)) {
+      const list = byTopic.get(topic);
+      if (list) list.push(...messages);
+      else byTopic.set(topic, [...messages]);
+    }
+  }
+  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
 }
 
 /** Buffers arrive as Uint8Arrays (structured clone); kafkajs wants Buffers. */
