@@ -19,31 +19,18 @@ import kafkajs from 'kafkajs';
 import { mulberry32, pick } from '../scripts/prng.mjs';
 import { generateAlerts } from './generated-alerts.mjs';
 import { useFastGzip } from '../dist/kafka/compression.js';
+import { broker } from './kafka-broker.mjs';
 
 const { Kafka, logLevel, CompressionTypes } = kafkajs;
 const repo = join(import.meta.dirname, '..');
 const bin = join(repo, 'bin', 'alertgate.js');
-const kafkaSh = join(repo, 'scripts', 'kafka.sh');
 const ALERTS = Number(process.env.BENCH_KAFKA_ALERTS ?? 400_000);
 const RATE = Number(process.env.BENCH_RATE ?? 10_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 5);
 const MAX_REQUEST_BYTES = 512 * 1024;
 
-/** The brokers, and whether this run started them (and must stop them). */
-function broker() {
-  const given = (process.env.KAFKA_BROKERS ?? '').split(',').filter(Boolean);
-  if (given.length > 0) return { brokers: given, started: false };
-  const running = spawnSync('bash', [kafkaSh, 'env'], { encoding: 'utf8' });
-  const startedNow = running.status !== 0;
-  const jvm = { ALERTGATE_KAFKA_JVM_OPTS: '-XX:+UseSerialGC -XX:-UsePerfData', ...process.env };
-  const up = startedNow ? spawnSync('bash', [kafkaSh, 'up'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: jvm }) : running;
-  const m = /KAFKA_BROKERS=(\S+)/.exec(up.stdout ?? '');
-  if (!m) throw new Error('bench/kafka: no broker (set KAFKA_BROKERS, or install Java 17 and Maven for scripts/kafka.sh)');
-  return { brokers: m[1].split(','), started: startedNow };
-}
-
-const { brokers, started: startedBroker } = broker();
+const { brokers, stop: stopBroker } = broker();
 const kafka = new Kafka({ clientId: 'alertgate-bench', brokers, logLevel: logLevel.NOTHING });
 const run = `bench-${Date.now().toString(36)}`;
 const admin = kafka.admin();
@@ -286,5 +273,5 @@ try {
   else throw new Error(`BENCH_KAFKA_ONLY is throughput or latency, not ${only}`);
 } finally {
   await admin.disconnect();
-  if (startedBroker) spawnSync('bash', [kafkaSh, 'down'], { stdio: 'inherit' });
+  stopBroker();
 }

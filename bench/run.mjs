@@ -12,6 +12,7 @@ const benches = [
   ['window-memory.mjs', ['--expose-gc']],
   ['obligations-round.mjs', []],
   ['kafka.mjs', []],
+  ['kafka-sharded.mjs', []],
 ];
 for (const [script, flags] of benches) {
   console.log(`\n== ${script}`);
