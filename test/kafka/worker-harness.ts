@@ -380,6 +380,19 @@ export function lastByKey(records: readonly TopicRecord[]): Map<string, string> 
   return last;
 }
 
+/** Records under one key must be the same record: a redelivery repeats, it never contradicts. */
+export function conflictsOf(records: readonly TopicRecord[], identity: (r: TopicRecord) => string): string[] {
+  const seen = new Map<string, string>();
+  const conflicts: string[] = [];
+  for (const r of records) {
+    const id = identity(r);
+    const before = seen.get(id);
+    if (before !== undefined && before !== r.value) conflicts.push(id);
+    seen.set(id, r.value!);
+  }
+  return conflicts;
+}
+
 /** Incident records by id, as replay writes them (the final state of each incident). */
 export function incidentsById(lines: readonly string[]): Map<string, string> {
   return new Map(lines.map((line) => [(JSON.parse(line) as { id: string }).id, line]));
