@@ -14,6 +14,7 @@ const benches = [
   ['obligations-round.mjs', []],
   ['kafka.mjs', []],
   ['kafka-clients.mjs', []],
+  ['kafka-sharded.mjs', []],
 ];
 for (const [script, flags] of benches) {
   console.log(`\n== ${script}`);

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { createAuditLog, type AuditLog } from '../audit/audit-log.js';
 import type { WorkerMetrics } from '../metrics/metrics.js';
-import type { Pipeline } from '../pipeline/pipeline.js';
+import type { Pipeline, PipelineView } from '../pipeline/pipeline.js';
 import { loadRules, type LoadResult } from '../rules/load.js';
 import { formatProblem } from '../rules/problems.js';
 import type { CompiledRuleSet } from '../rules/ruleset.js';
@@ -10,14 +10,24 @@ import { watchRules } from '../rules/watch.js';
 /** The actor of reloads caused by a change to the rule files. */
 export const RULES_WATCHER = 'rules-watcher';
 
-export interface RuleReloadOptions {
+type SwitchRules = (ruleset: CompiledRuleSet) => Promise<{ kept: string[]; reset: string[] }>;
+
+export type RuleReloadOptions = RuleReloadCommon &
+  (
+    | {
+        readonly pipeline: Pipeline;
+        /**
+         * Switches the rules (default: Pipeline.reload at once; the Kafka decider waits for the end of its
+         * chunk and checkpoints first).
+         */
+        readonly reload?: SwitchRules;
+      }
+    /** Shards' pipelines read as one: each shard's decider switches its own. */
+    | { readonly pipeline: PipelineView; readonly reload: SwitchRules }
+  );
+
+interface RuleReloadCommon {
   readonly dir: string;
-  readonly pipeline: Pipeline;
-  /**
-   * Switches the rules (default: Pipeline.reload at once; the Kafka decider waits for the end of its
-   * chunk and checkpoints first).
-   */
-  readonly reload?: (ruleset: CompiledRuleSet) => Promise<{ kept: string[]; reset: string[] }>;
   /**
    * Refuses a valid set the worker must not run, with why (lines; none: run it): under kafka.shardBy, a
    * rule that is not exact. The running rules stay, as for an invalid set.
@@ -87,7 +97,7 @@ export class RuleReloader {
     if (refused.length > 0) return this.reject(actor, before, refused, 'refused');
     let windows: { kept: string[]; reset: string[] };
     try {
-      windows = this.options.reload ? await this.options.reload(ruleset) : pipeline.reload(ruleset);
+      windows = this.options.reload ? await this.options.reload(ruleset) : (pipeline as Pipeline).reload(ruleset);
     } catch (err) {
       const problems = [`${dir}: switching to the new rules failed: ${(err as Error).message ?? String(err)}`];
       return this.reject(actor, before, problems, pipeline.rules === before ? 'not-switched' : 'failed-after-switch');

@@ -1,6 +1,6 @@
 import { createAuditLog } from '../audit/audit-log.js';
 import { caseMergeOptionsOf } from '../config/cases.js';
-import type { KafkaConfig } from '../config/kafka.js';
+import { routerGroupId, type KafkaConfig } from '../config/kafka.js';
 import { shardRefusalOf } from '../config/sharding.js';
 import { dedupOptionsOf, type Config } from '../config/schema.js';
 import { KafkaIngest } from '../ingest/kafka-ingest.js';
@@ -49,7 +49,7 @@ export async function runKafkaWorker(config: Config, kafka: KafkaConfig, resetWa
   let ingest: KafkaIngest | undefined;
   let stopping = false;
   const watermark = new WorkerWatermark({
-    pipeline: () => worker?.processor.pipeline,
+    pipeline: () => worker?.pipeline,
     apply: (change) => (worker ? worker.decider.changeState(change) : Promise.reject(new Error('the worker is still starting'))),
     deciding: () => worker?.decider.owner ?? false,
     audit,
@@ -88,7 +88,8 @@ export async function runKafkaWorker(config: Config, kafka: KafkaConfig, resetWa
         kafka: new Kafka(clientOptions(kafka, log)),
         topic: topic ?? kafka.topics.input[0]!,
         inputTopics: kafka.topics.input,
-        groupId: kafka.groupId,
+        // With shards the routers' group reads the input topics: its lag is the input's.
+        groupId: kafka.shardBy ? routerGroupId(kafka) : kafka.groupId,
         normalize,
         maxLineBytes: config.input.maxLineBytes,
         maxLag,
@@ -122,13 +123,13 @@ export async function runKafkaWorker(config: Config, kafka: KafkaConfig, resetWa
     throw err;
   }
   const running = worker;
-  const stopAbsenceChecks = new FieldAbsenceWarner(running.processor.pipeline.stats, log).every(ABSENCE_CHECK_MS);
-  metrics.attach(running.processor.pipeline, ruleset);
+  const stopAbsenceChecks = new FieldAbsenceWarner(running.pipeline.stats, log).every(ABSENCE_CHECK_MS);
+  metrics.attach(running.pipeline, ruleset);
   metrics.attachKafka(() => running.stats());
   metrics.attachKafkaLag(() => running.decider.lag());
   reloader = new RuleReloader({
     dir: config.rules,
-    pipeline: running.processor.pipeline,
+    pipeline: running.pipeline,
     reload: (rules) => running.decider.reload(rules),
     ...(refuseSharded ? { refuse: refuseSharded } : {}),
     metrics,
@@ -167,9 +168,9 @@ export async function runKafkaWorker(config: Config, kafka: KafkaConfig, resetWa
   await http?.server.close();
 
   const stats = running.stats();
-  const counts = running.processor.pipeline.counts;
+  const counts = running.pipeline.counts;
   // Messages rejected before the pipeline are input records and dead letters all the same.
-  const summary = summarize({ ...counts, alerts: counts.alerts + stats.rejected, invalid: counts.invalid + stats.rejected }, performance.now() - started, running.processor.pipeline.stats);
+  const summary = summarize({ ...counts, alerts: counts.alerts + stats.rejected, invalid: counts.invalid + stats.rejected }, performance.now() - started, running.pipeline.stats);
   log.info({ summary, kafka: stats }, 'stopped');
   process.stdout.write(`${formatSummaryText(summary)}\n`);
   log.flush();

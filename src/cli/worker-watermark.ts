@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { AuditLog } from '../audit/audit-log.js';
 import { FutureDatedAction } from '../config/event-time.js';
-import type { FutureDatedEvent, Pipeline, WatermarkReset } from '../pipeline/pipeline.js';
+import type { FutureDatedEvent, Pipeline, PipelineView, WatermarkReset } from '../pipeline/pipeline.js';
 
 /** Future-dated alerts GET /watermark lists (the newest). */
 export const RECENT_FUTURE_DATED = 20;
@@ -71,7 +71,7 @@ export class WatermarkConflict extends Error {
 
 export interface WorkerWatermarkOptions {
   /** The deciding pipeline, once it exists. */
-  readonly pipeline: () => Pipeline | undefined;
+  readonly pipeline: () => PipelineView | undefined;
   /**
    * Runs a change of the pipeline's state between two batches and resolves once it is durable: the file
    * worker at once; the Kafka worker through the decider, checkpointed (Decider.changeState).

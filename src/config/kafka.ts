@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseFieldPath } from '../normalize/field-path.js';
 import { timerMs } from './timer-ms.js';
 
 /**
@@ -60,13 +61,15 @@ export const KafkaConfig = z
         decisions: TopicName.default('alertgate-decisions'),
         incidents: TopicName.default('alertgate-incidents'),
         deadLetters: TopicName.default('alertgate-dead-letters'),
-        /** The decider's chunk records and checkpoints (one partition); default `<groupId>-state`. */
+        /** The decider's chunk records and checkpoints (one partition; `shardPartitions` with shardBy); default `<groupId>-state`. */
         state: TopicName.optional(),
+        /** With shardBy: the input re-keyed by shard key, one partition per shard; default `<groupId>-repartition`. */
+        repartition: TopicName.optional(),
       })
       .strict()
       // A worker that read its own outputs would feed on them without end.
-      .refine((t) => ![t.decisions, t.incidents, t.deadLetters, t.state].some((out) => out !== undefined && t.input.includes(out)), {
-        message: 'an output topic (decisions, incidents, deadLetters, state) cannot also be an input topic',
+      .refine((t) => ![t.decisions, t.incidents, t.deadLetters, t.state, t.repartition].some((out) => out !== undefined && t.input.includes(out)), {
+        message: 'an output topic (decisions, incidents, deadLetters, state, repartition) cannot also be an input topic',
         path: ['input'],
       }),
     /**
@@ -75,6 +78,21 @@ export const KafkaConfig = z
      * offsets are one Kafka transaction (read the outputs with isolation.level=read_committed).
      */
     delivery: z.enum(['at-least-once', 'exactly-once']).default('at-least-once'),
+    /**
+     * Sharded deciders (docs/kafka.md, "Sharded deciders"): the canonical alert's fields whose values
+     * route an alert to its shard (e.g. `[tenant]` as `entities.tenant`, `[entities.host]`). Unset: one
+     * decider sees the whole stream. The worker refuses rules that are not exact under them
+     * (docs/rules.md, "Sharding").
+     */
+    shardBy: z
+      .array(z.string().superRefine((path, ctx) => {
+        const parsed = parseFieldPath(path);
+        if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
+      }))
+      .min(1, 'expected at least one field path, or no shardBy at all')
+      .optional(),
+    /** With shardBy: partitions of the repartition and state topics, the most deciders that share the work. */
+    shardPartitions: z.number().int().positive().max(1000).default(12),
     /** How the decider's state survives restarts and moves to another worker (docs/kafka.md, "State"). */
     state: z
       .object({
@@ -152,22 +170,21 @@ export const KafkaConfig = z
       .strict()
       .prefault({})
       .refine((p) => !p.idempotent || p.acks === -1, { message: 'an idempotent producer needs acks: -1', path: ['acks'] }),
-    /**
-     * Alert field paths whose values route an alert to its decider (sharded deciders). The worker refuses
-     * rules that are not exact under them (docs/rules.md, "Sharding").
-     */
-    shardBy: z.array(z.string().min(1)).optional(),
     /** On SIGTERM/SIGINT: time to finish the batch in flight, commit and leave the group before exiting anyway. */
     shutdownTimeoutMs: timerMs(20_000),
   })
   .strict()
+  .refine((c) => c.delivery !== 'exactly-once' || c.shardBy === undefined, {
+    message: 'sharded deciders (kafka.shardBy) deliver at-least-once only; exactly-once with shards is not implemented',
+    path: ['delivery'],
+  })
   .refine((c) => c.delivery !== 'exactly-once' || c.producer.idempotent, {
     message: 'exactly-once delivery needs the idempotent producer (producer.idempotent: true)',
     path: ['delivery'],
   })
   .transform((c) => ({
     ...c,
-    topics: { ...c.topics, state: c.topics.state ?? `${c.groupId}-state` },
+    topics: { ...c.topics, state: c.topics.state ?? `${c.groupId}-state`, repartition: c.topics.repartition ?? `${c.groupId}-repartition` },
     producer: {
       ...c.producer,
       maxRequestBytes: c.producer.maxRequestBytes ?? (c.producer.compression === 'gzip' ? 4 * 1024 * 1024 : 512 * 1024),
@@ -175,3 +192,8 @@ export const KafkaConfig = z
     },
   }));
 export type KafkaConfig = z.output<typeof KafkaConfig>;
+
+/** With shardBy: the consumer group of the routers (stage 1), which read the input topics. */
+export function routerGroupId(config: Pick<KafkaConfig, 'groupId'>): string {
+  return `${config.groupId}-router`;
+}

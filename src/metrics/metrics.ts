@@ -2,7 +2,7 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 import { DECISION_KINDS } from '../decide/decision-record.js';
 import { FORMAT_NAMES } from '../normalize/index.js';
 import { DEAD_LETTER_REASONS } from '../pipeline/dead-letter.js';
-import type { Pipeline } from '../pipeline/pipeline.js';
+import type { PipelineView } from '../pipeline/pipeline.js';
 import type { CompiledRuleSet } from '../rules/ruleset.js';
 import { RETRY_LOOPS } from '../kafka/retry-status.js';
 import type { KafkaWorkerStats } from '../worker/kafka-worker.js';
@@ -40,7 +40,7 @@ export interface WorkerMetricsOptions {
  */
 export class WorkerMetrics {
   readonly registry = new Registry();
-  private pipeline: Pipeline | undefined;
+  private pipeline: PipelineView | undefined;
   private ruleset: CompiledRuleSet | undefined;
   private kafka: (() => KafkaWorkerStats) | undefined;
   private kafkaLag: (() => readonly KafkaPartitionLag[]) | undefined;
@@ -58,7 +58,7 @@ export class WorkerMetrics {
   }
 
   /** Points the metrics at the running pipeline and rule set (again after a reload). */
-  attach(pipeline: Pipeline, ruleset: CompiledRuleSet): void {
+  attach(pipeline: PipelineView, ruleset: CompiledRuleSet): void {
     this.pipeline = pipeline;
     this.ruleset = ruleset;
   }

@@ -200,6 +200,9 @@ const SnapshotV1 = SnapshotV2.omit({ dedup: true, futureSkew: true })
 export const PipelineSnapshot = z.union([SnapshotV2, SnapshotV1]);
 export type PipelineSnapshot = z.infer<typeof PipelineSnapshot>;
 
+/** What a worker's metrics, API and shutdown summary read of its pipeline (or, with shards, of its shards' pipelines as one). */
+export type PipelineView = Pick<Pipeline, 'counts' | 'stats' | 'eventTime' | 'watermark' | 'rules' | 'openIncidents' | 'dedupStats' | 'windowStats'>;
+
 /**
  * normalize → suppress → aggregate → evaluate → group → sinks, one input line at a time, synchronously.
  * Incidents are written when they close (their grouping window passes the newest event time) and,

@@ -10,6 +10,7 @@ import type { StateLossWarning } from '../metrics/state-loss-warning.js';
 import { FORMAT_HEADER } from '../pipeline/line-format.js';
 import { BatchOutputs, type OutputTopics } from '../sinks/kafka/batch-outputs.js';
 import type { MessageSource } from '../sinks/kafka/dead-letter-message.js';
+import { RoutedPositions, routedSourceOf } from '../shard/routed-source.js';
 
 export interface ChunkProcessorOptions extends Omit<PipelineOptions, 'sinks' | 'incidentUpdates'> {
   /** Sees every decision's JSON as it is written (the audit trail). */
@@ -21,6 +22,11 @@ export interface ChunkProcessorOptions extends Omit<PipelineOptions, 'sinks' | '
   readonly log: Logger;
   /** Warns (once a minute) while windows decide on lost state; checked after each chunk. */
   readonly stateLoss?: StateLossWarning | undefined;
+  /**
+   * A shard's decider (kafka.shardBy): its records were routed from the input topics. Dead letters are
+   * named by the input message, and a router's redelivery of a message taken before is skipped.
+   */
+  readonly routed?: boolean;
 }
 
 /** A header's value as text (kafkajs gives a Buffer, or several). */
@@ -50,6 +56,8 @@ export class ChunkProcessor {
   readonly pipeline: Pipeline;
   /** Messages dead-lettered before the pipeline (no value, empty, not UTF-8): add them to the pipeline's counts. */
   rejected = 0;
+  /** A shard's decider: the input positions it has taken (part of its checkpoint). */
+  readonly routed: RoutedPositions | undefined;
   private inFlight: InFlight | undefined;
 
   constructor(
@@ -57,6 +65,7 @@ export class ChunkProcessor {
     /** Record.source → its topic and partition. */
     private partitions: readonly TopicPartition[] = [],
   ) {
+    this.routed = options.routed ? new RoutedPositions() : undefined;
     this.pipeline = new Pipeline({
       ...options,
       // The normalizer's problem classes, kept for the log: dead-letter reasons quote the input.
@@ -99,6 +108,7 @@ export class ChunkProcessor {
     const positions: number[] = [];
     for (let i = 0; i < records.length; i++) {
       const { value, headers } = records[i]!.message;
+      if (this.routed && !this.admitRouted(records[i]!)) continue;
       const input = messageInput(value, lines.length + 1, this.options.maxLineBytes, headerText(headers?.[FORMAT_HEADER]));
       if ('rejected' in input) {
         this.rejected++;
@@ -130,7 +140,16 @@ export class ChunkProcessor {
     this.options.log.warn({ ...source, reason: problem }, 'dead letter');
   }
 
+  /** A routed record: false for a router's redelivery of an input message this shard has taken. */
+  private admitRouted(record: MergedRecord): boolean {
+    const origin = routedSourceOf(record.message.headers);
+    return origin === undefined || this.routed!.admit(origin);
+  }
+
   private sourceOf({ source, message }: MergedRecord): MessageSource {
+    // A routed record is named by the input message it came from, as without shards.
+    const origin = this.routed && routedSourceOf(message.headers);
+    if (origin) return origin;
     const tp = this.partitions[source]!;
     return { topic: tp.topic, partition: tp.partition, offset: message.offset };
   }

@@ -6,7 +6,7 @@ import type { RetryStatus } from '../kafka/retry-status.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import type { CompiledRuleSet } from '../rules/ruleset.js';
 import type { BatchOutputs } from '../sinks/kafka/batch-outputs.js';
-import type { ProducerThread } from '../sinks/kafka/producer-thread.js';
+import type { ProducerThread, SendTerm } from '../sinks/kafka/producer-thread.js';
 import { MergedPartitions, type MergedRecord, type SourceMessage, type TopicPartition } from '../source/kafka/merged-partitions.js';
 import type { ChunkProcessor } from './chunk-processor.js';
 import { Wakeup } from './wakeup.js';
@@ -22,6 +22,8 @@ export interface DeciderOptions {
   readonly groupId: string;
   readonly inputTopics: readonly string[];
   readonly stateTopic: string;
+  /** The state topic's partition this decider writes and recovers from: 0, or with shards its shard's. */
+  readonly statePartition: number;
   readonly exactlyOnce: boolean;
   readonly fromBeginning: boolean;
   readonly maxChunkMessages: number;
@@ -285,7 +287,7 @@ export class Decider {
     term.active = false;
     clearTimeout(term.commitRetry);
     this.options.retry.recovered('commit');
-    this.options.producer.cancel(term.epoch);
+    this.options.producer.cancel(this.sendTerm(term));
     this.term = undefined;
     // A change belongs to the state this term held: the next owner restores its own.
     const moved = new Error('the partitions moved before the change was applied and checkpointed');
@@ -321,7 +323,7 @@ export class Decider {
   }
 
   private async startTerm(placeholder: Term, inputs: TopicPartition[]): Promise<void> {
-    const { admin, consumer, groupId, stateTopic, log, processor } = this.options;
+    const { admin, consumer, groupId, stateTopic, statePartition, log, processor } = this.options;
     const started = this.now();
     const topics = [...new Set(inputs.map((tp) => tp.topic))];
     const [committedByTopic, watermarks, stateWatermarks] = await Promise.all([
@@ -335,8 +337,8 @@ export class Decider {
     }
     const edges = new Map<string, { low: number; high: number }>();
     for (const { topic, offsets } of watermarks) for (const o of offsets) edges.set(tpKey(topic, o.partition), { low: Number(o.low), high: Number(o.high) });
-    const stateHigh = Number(stateWatermarks.find((o) => o.partition === 0)?.high ?? 0);
-    const statePointer = committed.get(tpKey(stateTopic, 0));
+    const stateHigh = Number(stateWatermarks.find((o) => o.partition === statePartition)?.high ?? 0);
+    const statePointer = committed.get(tpKey(stateTopic, statePartition));
     const resumed = inputs.some((tp) => committed.has(tpKey(tp.topic, tp.partition)));
 
     let found: ReturnType<StateLogReader['result']> = { checkpoint: undefined, chunks: [], warnings: [] };
@@ -368,6 +370,7 @@ export class Decider {
 
     if (checkpoint) {
       const { kept, reset } = processor.pipeline.restore(checkpoint.pipeline);
+      processor.routed?.restore(checkpoint.routed ?? []);
       term.seq = checkpoint.seq;
       term.lastCheckpointSeq = checkpoint.seq;
       term.replay.push(...found.chunks);
@@ -381,6 +384,7 @@ export class Decider {
       );
     } else {
       processor.pipeline.reset();
+      processor.routed?.restore([]);
       if (resumed) log.warn({ stateTopic }, 'no checkpoint in the state topic: windows and incidents start empty at the committed offsets');
       // The first checkpoint: where this state (empty) begins, so a crash before the next one can be recovered.
       term.checkpoint = await this.serializeCheckpoint(term);
@@ -410,15 +414,15 @@ export class Decider {
 
   /** Reads the state partition from `from` up to `until` through the group's own consumer. */
   private async readState(from: number, until: number): Promise<ReturnType<StateLogReader['result']>> {
-    const { consumer, stateTopic } = this.options;
+    const { consumer, stateTopic, statePartition } = this.options;
     const reader = new StateLogReader();
     await new Promise<void>((done) => {
       this.recovery = { reader, until, done };
-      consumer.seek({ topic: stateTopic, partition: 0, offset: String(from) });
-      consumer.resume([{ topic: stateTopic, partitions: [0] }]);
+      consumer.seek({ topic: stateTopic, partition: statePartition, offset: String(from) });
+      consumer.resume([{ topic: stateTopic, partitions: [statePartition] }]);
     });
     this.recovery = undefined;
-    consumer.pause([{ topic: stateTopic, partitions: [0] }]);
+    consumer.pause([{ topic: stateTopic, partitions: [statePartition] }]);
     return reader.result();
   }
 
@@ -551,7 +555,7 @@ export class Decider {
       if (checkpoint) state.push(...checkpoint.messages);
       // Nothing else to send: wait before the checkpoint is tried again (a stop cuts it short).
       if (state.length === 0 && outputs.length === 0) return this.wakeup.wait(jitteredBackoffMs(term.ledgerFailures));
-      const stateOffsets = await this.options.producer.send(this.request(state, outputs), { chunks: outputs.map((o) => o.seq) }, term.epoch);
+      const stateOffsets = await this.options.producer.send(this.request(state, outputs), { chunks: outputs.map((o) => o.seq) }, this.sendTerm(term));
       this.noteStateOffsets(term, state, stateOffsets);
       if (checkpoint) this.checkpointWritten(term, checkpoint);
       const last = outputs[outputs.length - 1];
@@ -581,7 +585,7 @@ export class Decider {
       try {
         // The ledger is not part of the transaction: written first, it is at-least-once.
         await this.options.processor.recorder?.flush();
-        const { stateOffsets, statePointer } = await producer.transaction(this.request(state, decided ? [decided] : []), { chunks: decided ? [decided.seq] : [] }, term.epoch, {
+        const { stateOffsets, statePointer } = await producer.transaction(this.request(state, decided ? [decided] : []), { chunks: decided ? [decided.seq] : [] }, this.sendTerm(term), {
           consumerGroupId: groupId,
           positions: decided?.positions ?? positionsOf(term.merged),
           statePointer: term.statePointer,
@@ -632,12 +636,16 @@ export class Decider {
     return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
   }
 
+  private sendTerm(term: Term): SendTerm {
+    return { statePartition: this.options.statePartition, epoch: term.epoch };
+  }
+
   private chunkRecord(term: Term, chunk: DecidedChunk): Message {
     const ends: Position[] = [...chunk.ends].map(([source, end]) => {
       const tp = term.merged.partitions[source]!;
       return [tp.topic, tp.partition, end];
     });
-    return { ...chunkMessage({ seq: chunk.seq, epoch: term.epoch, ends, rules: this.options.processor.pipeline.rulesFingerprint }), partition: 0 };
+    return { ...chunkMessage({ seq: chunk.seq, epoch: term.epoch, ends, rules: this.options.processor.pipeline.rulesFingerprint }), partition: this.options.statePartition };
   }
 
   private noteStateOffsets(term: Term, state: readonly Message[], offsets: readonly number[]): void {
@@ -682,9 +690,10 @@ export class Decider {
       epoch: term.epoch,
       positions: positionsOf(term.merged),
       pipeline: this.options.processor.pipeline.snapshot(),
+      ...(this.options.processor.routed ? { routed: this.options.processor.routed.snapshot() } : {}),
     };
     const bytes = await slicedJsonBytes(checkpoint);
-    const messages = checkpointParts(bytes, checkpoint, this.options.checkpointPartBytes).map((m) => ({ ...m, partition: 0 }));
+    const messages = checkpointParts(bytes, checkpoint, this.options.checkpointPartBytes).map((m) => ({ ...m, partition: this.options.statePartition }));
     this.stats.lastCheckpointBytes = messages.reduce((n, m) => n + (m.value as Buffer).length, 0);
     return { seq: term.seq, messages };
   }
@@ -750,7 +759,7 @@ export class Decider {
     if (term.committing || term.commitRetry || !term.commitDue || this.rebalancing) return;
     term.commitDue = false;
     const { consumer, log, retry } = this.options;
-    const topics = commitTopics(term.ackedPositions, this.options.stateTopic, term.statePointer);
+    const topics = commitTopics(term.ackedPositions, { topic: this.options.stateTopic, partition: this.options.statePartition }, term.statePointer);
     const recorder = this.options.processor.recorder;
     // The ledger has what the outputs have before their input is committed (at-least-once there too).
     term.committing = (recorder ? recorder.flush() : Promise.resolve())
@@ -796,14 +805,14 @@ export class Decider {
   }
 }
 
-function commitTopics(positions: readonly Position[], stateTopic: string, statePointer: number | undefined) {
+function commitTopics(positions: readonly Position[], state: TopicPartition, statePointer: number | undefined) {
   const byTopic = new Map<string, { partition: number; offset: string }[]>();
   for (const [topic, partition, offset] of positions) {
     let list = byTopic.get(topic);
     if (!list) byTopic.set(topic, (list = []));
     list.push({ partition, offset: String(offset) });
   }
-  if (statePointer !== undefined) byTopic.set(stateTopic, [{ partition: 0, offset: String(statePointer) }]);
+  if (statePointer !== undefined) byTopic.set(state.topic, [{ partition: state.partition, offset: String(statePointer) }]);
   return [...byTopic].map(([topic, partitions]) => ({ topic, partitions }));
 }
 

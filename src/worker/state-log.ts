@@ -54,6 +54,8 @@ export const Checkpoint = z
     /** Every input partition's position: the state is that of all records before these. */
     positions: z.array(Position),
     pipeline: PipelineSnapshot,
+    /** A shard's decider: the next offset of each input partition its routed records came from (router redeliveries below it are skipped). */
+    routed: z.array(Position).optional(),
   })
   .strict();
 export type Checkpoint = z.infer<typeof Checkpoint>;

@@ -25,7 +25,15 @@ describe('config: kafka section', () => {
       brokers: ['k1:9092'],
       clientId: 'alertgate',
       groupId: 'alertgate',
-      topics: { input: ['alerts'], decisions: 'alertgate-decisions', incidents: 'alertgate-incidents', deadLetters: 'alertgate-dead-letters', state: 'alertgate-state' },
+      topics: {
+        input: ['alerts'],
+        decisions: 'alertgate-decisions',
+        incidents: 'alertgate-incidents',
+        deadLetters: 'alertgate-dead-letters',
+        state: 'alertgate-state',
+        repartition: 'alertgate-repartition',
+      },
+      shardPartitions: 12,
       createTopics: { enabled: false, partitions: -1, replicationFactor: -1 },
       delivery: 'at-least-once',
       state: { checkpointIntervalMs: 30_000, retentionMs: 7 * 24 * 3600 * 1000, retentionBytes: 1024 * 1024 * 1024 },
@@ -33,6 +41,11 @@ describe('config: kafka section', () => {
       producer: { idempotent: true, acks: -1, compression: 'gzip', maxRequestBytes: 4 * 1024 * 1024, transactionalId: 'alertgate-decider' },
       shutdownTimeoutMs: 20_000,
     });
+  });
+
+  it('shards by field paths of the canonical alert, with the repartition topic named after the group unless named', async () => {
+    const sharded = (await loadConfig(configFile({ kafka: { ...minimal.kafka, groupId: 'soc', shardBy: ['entities.tenant'], shardPartitions: 24 } }), {})).kafka;
+    expect(sharded).toMatchObject({ shardBy: ['entities.tenant'], shardPartitions: 24, topics: { repartition: 'soc-repartition', state: 'soc-state' } });
   });
 
   it('takes brokers from ALERTGATE_KAFKA_BROKERS over the file, and from KAFKA_BROKERS only when nothing else names them', async () => {
@@ -83,6 +96,11 @@ describe('config: kafka section', () => {
     [{ topics: { input: ['alerts'], state: 'alerts' } }, /\/kafka\/topics\/input: an output topic .* cannot also be an input topic/],
     [{ delivery: 'exactly-once', producer: { idempotent: false, acks: 1 } }, /\/kafka\/delivery: exactly-once delivery needs the idempotent producer/],
     [{ delivery: 'at-most-once' }, /\/kafka\/delivery/],
+    [{ shardBy: [] }, /\/kafka\/shardBy: expected at least one field path/],
+    [{ shardBy: ['entities..host'] }, /\/kafka\/shardBy\/0: .*expected a field path/],
+    [{ shardBy: ['entities.tenant'], delivery: 'exactly-once' }, /\/kafka\/delivery: sharded deciders \(kafka.shardBy\) deliver at-least-once only/],
+    [{ shardPartitions: 0 }, /\/kafka\/shardPartitions/],
+    [{ topics: { input: ['alerts'], repartition: 'alerts' } }, /\/kafka\/topics\/input: an output topic .* cannot also be an input topic/],
     // Longer than a Node timer can wait: it would fire after 1 ms (a checkpoint on every chunk, an instant shutdown).
     [{ state: { checkpointIntervalMs: 2_147_483_648 } }, /\/kafka\/state\/checkpointIntervalMs: at most 2147483647 ms/],
     [{ shutdownTimeoutMs: 30 * 24 * 3600 * 1000 }, /\/kafka\/shutdownTimeoutMs: at most 2147483647 ms/],

@@ -6,6 +6,7 @@ import { tempDir } from '../helpers.js';
 import { dropSchemas, freshLocation, postgresUrl } from '../ledger/backends.js';
 import { createTopic, describeKafka, uniqueGroup, uniqueTopic } from './broker.js';
 import {
+  conflictsOf,
   get,
   incidentsById,
   lastByKey,
@@ -48,19 +49,6 @@ async function ledgerCounts(location: LedgerLocation): Promise<Record<string, nu
 }
 
 const PARTITIONS = 3;
-
-/** Records under one key must be the same record: a redelivery repeats, it never contradicts. */
-function conflictsOf(records: readonly TopicRecord[], identity: (r: TopicRecord) => string): string[] {
-  const seen = new Map<string, string>();
-  const conflicts: string[] = [];
-  for (const r of records) {
-    const id = identity(r);
-    const before = seen.get(id);
-    if (before !== undefined && before !== r.value) conflicts.push(id);
-    seen.set(id, r.value!);
-  }
-  return conflicts;
-}
 
 describeKafka('alertgate run on Kafka: a worker killed mid-stream and started again', () => {
   for (const delivery of ['at-least-once', 'exactly-once'] as const) {

@@ -56,6 +56,8 @@ export interface WorkerConfigOptions {
   watchRules?: boolean;
   /** More top-level config sections (ledger, api, feedback, metrics). */
   extra?: Record<string, unknown>;
+  /** More fields of the kafka section (shardBy, shardPartitions). */
+  kafka?: Record<string, unknown>;
 }
 
 /** A worker config file (YAML) on the test broker; output topics are created by the worker. */
@@ -78,6 +80,7 @@ export function writeWorkerConfig(options: WorkerConfigOptions): string {
       shutdownTimeoutMs: options.shutdownTimeoutMs ?? 15_000,
       ...(options.delivery ? { delivery: options.delivery } : {}),
       ...(options.state ? { state: options.state } : {}),
+      ...options.kafka,
     },
   };
   const file = join(tempDir('alertgate-worker-'), 'alertgate.config.yaml');
@@ -233,13 +236,13 @@ export function replayMessages(records: readonly TopicRecord[], rules = RULES): 
   return replay(file, rules);
 }
 
-/** `alertgate replay` over a file, for the expected outputs. */
-export function replay(input: string, rules = RULES): ReplayResult {
+/** `alertgate replay` over a file, for the expected outputs; `args`: more flags (e.g. --config). */
+export function replay(input: string, rules = RULES, args: readonly string[] = []): ReplayResult {
   const dir = tempDir('alertgate-replay-');
   const files = { decisions: join(dir, 'd.ndjson'), incidents: join(dir, 'i.ndjson'), deadLetters: join(dir, 'dl.ndjson') };
   const r = spawnSync(
     process.execPath,
-    [BIN, 'replay', '--rules', rules, '--input', input, '--summary', 'json', '--decisions', files.decisions, '--incidents', files.incidents, '--dead-letters', files.deadLetters],
+    [BIN, 'replay', '--rules', rules, '--input', input, '--summary', 'json', '--decisions', files.decisions, '--incidents', files.incidents, '--dead-letters', files.deadLetters, ...args],
     { cwd: REPO, encoding: 'utf8' },
   );
   if (r.status !== 0) throw new Error(`replay failed: ${r.stderr}`);
@@ -375,6 +378,19 @@ export function lastByKey(records: readonly TopicRecord[]): Map<string, string> 
   const last = new Map<string, string>();
   for (const r of [...records].sort((a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)))) last.set(r.key!, r.value!);
   return last;
+}
+
+/** Records under one key must be the same record: a redelivery repeats, it never contradicts. */
+export function conflictsOf(records: readonly TopicRecord[], identity: (r: TopicRecord) => string): string[] {
+  const seen = new Map<string, string>();
+  const conflicts: string[] = [];
+  for (const r of records) {
+    const id = identity(r);
+    const before = seen.get(id);
+    if (before !== undefined && before !== r.value) conflicts.push(id);
+    seen.set(id, r.value!);
+  }
+  return conflicts;
 }
 
 /** Incident records by id, as replay writes them (the final state of each incident). */

@@ -158,4 +158,24 @@ describe('ChunkProcessor: one chunk of merged input → its output messages', ()
     expect(full[1].conditions).toBeDefined();
     expect(compact[1]).toEqual({ by: 'rule', rule: full[1].rule, compact: true });
   });
+
+  it("a shard's decider (routed records): skips a router's copies of input it took, and names dead letters by the input message", async () => {
+    const rules = await ruleset({ 'high.yaml': rule({ id: 'high', conditions: { all: [{ fact: 'severity', operator: 'equal', value: 'high' }] } }) });
+    const p = new ChunkProcessor({ ruleset: rules, normalize: createNormalizer({ format: 'canonical' }), maxLineBytes: 300, topics, log: pino({ level: 'silent' }), routed: true }, [{ topic: 'repartition', partition: 5 }]);
+    // Input offsets 7, 8 and 9 of alerts-0, then a second router's copies of 8 and 9 (it took over before the first committed).
+    const routed = (offset: number, inputOffset: number, value: string): MergedRecord => ({
+      source: 0,
+      message: { offset: String(offset), timestamp: '0', value: Buffer.from(value), headers: { [DEAD_LETTER_HEADERS.sourceTopic]: 'alerts', [DEAD_LETTER_HEADERS.sourcePartition]: '0', [DEAD_LETTER_HEADERS.sourceOffset]: String(inputOffset) } },
+    });
+    const a8 = JSON.stringify(alert({ id: 'a8', time: at(1) }));
+    const records = [routed(27, 7, JSON.stringify(alert({ id: 'a7', time: at(0) }))), routed(28, 8, a8), routed(29, 9, 'not json'), routed(30, 8, a8), routed(31, 9, 'not json')];
+    const [decisions, deadLetters] = p.process(records).topicMessages();
+    // Without the skip, the copy of a8 is decided "duplicate" under the same key, replacing its decision.
+    expect(decisions?.messages.map((m) => [m.key, JSON.parse(String(m.value)).decision])).toEqual([
+      ['a7', 'pass'],
+      ['a8', 'pass'],
+    ]);
+    expect(deadLetters?.messages.map((m) => m.key)).toEqual(['alerts-0-9']);
+    expect(p.routed?.snapshot()).toEqual([['alerts', 0, 10]]);
+  });
 });

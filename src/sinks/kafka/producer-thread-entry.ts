@@ -11,7 +11,7 @@ import { Kafka } from '../../kafka/kafkajs.js';
 import { RenewingProducer } from '../../kafka/renewing-producer.js';
 import { OutputSender, offsetsOf } from './output-sender.js';
 import type { TopicMessages } from 'kafkajs';
-import type { FromProducer, ProducerStats, ProducerThreadConfig, ToProducer } from './producer-thread.js';
+import type { FromProducer, ProducerStats, ProducerThreadConfig, SendTerm, ToProducer } from './producer-thread.js';
 
 const config = workerData as ProducerThreadConfig;
 const port = parentPort!;
@@ -30,15 +30,17 @@ const sender = new OutputSender(producer, {
     // The decider's thread hears at once that sends fail (its /readyz), not only with the next answer.
     onFailingChange: () => port.postMessage({ type: 'status', stats: stats() }),
 });
-/** Sends of terms at or below this are given up (the decider lost the partitions). */
-let cancelledThrough = -1;
+/** By state partition: sends of terms at or below this are given up (the decider lost the partition). */
+const cancelledThrough = new Map<number, number>();
+const cancelled = ({ statePartition, epoch }: SendTerm) => epoch <= (cancelledThrough.get(statePartition) ?? -1);
 
 const stats = (): ProducerStats => ({ requests: sender.requests, retries: sender.retries, splits: sender.splits, failing: sender.failing });
 const reply = (message: FromProducer) => port.postMessage({ ...message, stats: stats() });
 
 async function handle(message: ToProducer): Promise<void> {
   if (message.type === 'cancel') {
-    cancelledThrough = Math.max(cancelledThrough, message.term);
+    const { statePartition, epoch } = message.term;
+    cancelledThrough.set(statePartition, Math.max(cancelledThrough.get(statePartition) ?? -1, epoch));
     return;
   }
   try {
@@ -54,13 +56,14 @@ async function handle(message: ToProducer): Promise<void> {
       return;
     }
     if (message.type === 'send') {
-      const sent = await sender.send(revive(message.topicMessages), message.context, () => message.term > cancelledThrough);
-      reply({ type: 'sent', id: message.id, stateOffsets: offsetsOf(config.stateTopic, 0, sent) });
+      waiting.push(message);
+      void sendWaiting();
     } else if (message.type === 'transaction') {
       const transaction = await producer.transaction();
       try {
         const sent = await sender.send(revive(message.topicMessages), message.context, () => false, transaction);
-        const stateOffsets = offsetsOf(config.stateTopic, 0, sent);
+        const statePartition = message.term.statePartition;
+        const stateOffsets = offsetsOf(config.stateTopic, statePartition, sent);
         const { consumerGroupId, positions, statePointer, pointerAtCheckpoint } = message.offsets;
         const stateTopic = config.stateTopic;
         // A checkpoint in this transaction is where a recovery starts reading from now on.
@@ -71,7 +74,7 @@ async function handle(message: ToProducer): Promise<void> {
           if (!byTopic.has(topic)) byTopic.set(topic, []);
           byTopic.get(topic)!.push({ partition, offset: String(offset) });
         }
-        if (pointer !== undefined) byTopic.set(stateTopic, [{ partition: 0, offset: String(pointer) }]);
+        if (pointer !== undefined) byTopic.set(stateTopic, [{ partition: statePartition, offset: String(pointer) }]);
         await transaction.sendOffsets({ consumerGroupId, topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) });
         await transaction.commit();
         reply({ type: 'sent', id: message.id, stateOffsets, statePointer: pointer });
@@ -85,6 +88,49 @@ async function handle(message: ToProducer): Promise<void> {
     const e = err as { message?: string; name?: string; type?: string };
     reply({ type: 'failed', id: message.id, error: { message: String(e.message ?? err), name: e.name, type: e.type } });
   }
+}
+
+type SendMessage = Extract<ToProducer, { type: 'send' }>;
+/** Sends that came while a request was in flight: they go out together in the next one. */
+const waiting: SendMessage[] = [];
+let sending = false;
+
+/**
+ * One request at a time: kafkajs' idempotent producer stalled when sends of several deciders (sharded
+ * deciders, the router) overlapped. What came meanwhile goes out as one request (each sender's
+ * messages in their order), which is also fewer round trips; each sender gets the offsets of its own
+ * state partition's messages. It is tried again while any of its senders' terms stands.
+ */
+async function sendWaiting(): Promise<void> {
+  if (sending) return;
+  sending = true;
+  try {
+    while (waiting.length > 0) {
+      const batch = waiting.splice(0);
+      try {
+        const sent = await sender.send(merged(batch), { chunks: batch.flatMap((m) => m.context.chunks) }, () => batch.some((m) => !cancelled(m.term)));
+        for (const m of batch) reply({ type: 'sent', id: m.id, stateOffsets: offsetsOf(config.stateTopic, m.term.statePartition, sent) });
+      } catch (err) {
+        const e = err as { message?: string; name?: string; type?: string };
+        for (const m of batch) reply({ type: 'failed', id: m.id, error: { message: String(e.message ?? err), name: e.name, type: e.type } });
+      }
+    }
+  } finally {
+    sending = false;
+  }
+}
+
+/** One entry per topic (kafkajs keys a request's topics by name), messages in the order they were sent. */
+function merged(batch: readonly SendMessage[]): TopicMessages[] {
+  const byTopic = new Map<string, TopicMessages['messages']>();
+  for (const { topicMessages } of batch) {
+    for (const { topic, messages } of revive(topicMessages)) {
+      const list = byTopic.get(topic);
+      if (list) list.push(...messages);
+      else byTopic.set(topic, [...messages]);
+    }
+  }
+  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
 }
 
 /** Buffers arrive as Uint8Arrays (structured clone); kafkajs wants Buffers. */

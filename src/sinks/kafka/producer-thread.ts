@@ -14,7 +14,7 @@ export interface ProducerThreadConfig {
   readonly acks: -1 | 1;
   readonly compression: 'gzip' | 'none';
   readonly maxRequestBytes: number;
-  /** The state topic (partition 0): the broker's offsets for the messages sent there come back. */
+  /** The state topic: the broker's offsets for the messages sent to a send's state partition come back. */
   readonly stateTopic: string;
 }
 
@@ -27,11 +27,21 @@ export interface TransactionOffsets {
   readonly pointerAtCheckpoint?: { readonly index: number } | undefined;
 }
 
+/**
+ * Whose sends: a decider's term (epoch) on its state partition (0 without shards, the shard with
+ * them), or the router's (partition -1: it writes no state). Cancelling a term gives up the retries
+ * of that partition's sends up to it, and of no other partition's.
+ */
+export interface SendTerm {
+  readonly statePartition: number;
+  readonly epoch: number;
+}
+
 export type ToProducer =
   | { type: 'connect' | 'disconnect'; id: number }
-  | { type: 'send'; id: number; term: number; topicMessages: TopicMessages[]; context: SendContext }
-  | { type: 'transaction'; id: number; term: number; topicMessages: TopicMessages[]; context: SendContext; offsets: TransactionOffsets }
-  | { type: 'cancel'; term: number };
+  | { type: 'send'; id: number; term: SendTerm; topicMessages: TopicMessages[]; context: SendContext }
+  | { type: 'transaction'; id: number; term: SendTerm; topicMessages: TopicMessages[]; context: SendContext; offsets: TransactionOffsets }
+  | { type: 'cancel'; term: SendTerm };
 
 export type FromProducer =
   | { type: 'status' }
@@ -99,21 +109,21 @@ export class ProducerThread {
 
   /**
    * Sends (retrying while the term is not cancelled) and resolves, once the broker acknowledged all,
-   * with the offsets it gave the messages sent to the state topic, in order.
+   * with the offsets it gave the messages sent to the term's state partition, in order.
    */
-  async send(topicMessages: TopicMessages[], context: SendContext, term: number): Promise<number[]> {
+  async send(topicMessages: TopicMessages[], context: SendContext, term: SendTerm): Promise<number[]> {
     const answer = await this.call({ type: 'send', id: this.nextId++, term, topicMessages, context });
     return (answer as Extract<FromProducer, { type: 'sent' }>).stateOffsets;
   }
 
   /** One transaction: the messages and the offsets, committed together; rejects (aborted) on failure. */
-  async transaction(topicMessages: TopicMessages[], context: SendContext, term: number, offsets: TransactionOffsets): Promise<{ stateOffsets: number[]; statePointer: number | undefined }> {
+  async transaction(topicMessages: TopicMessages[], context: SendContext, term: SendTerm, offsets: TransactionOffsets): Promise<{ stateOffsets: number[]; statePointer: number | undefined }> {
     const answer = (await this.call({ type: 'transaction', id: this.nextId++, term, topicMessages, context, offsets })) as Extract<FromProducer, { type: 'sent' }>;
     return { stateOffsets: answer.stateOffsets, statePointer: answer.statePointer };
   }
 
   /** Gives up the retries of a term's sends: its decider lost the partitions. */
-  cancel(term: number): void {
+  cancel(term: SendTerm): void {
     this.worker.postMessage({ type: 'cancel', term } satisfies ToProducer);
   }
 
