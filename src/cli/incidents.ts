@@ -8,7 +8,9 @@ import { VerdictInput, VERDICTS } from '../feedback/feedback.js';
 import { ACTION_BODIES, CaseActionOutcome, takeAction } from '../http/case-routes.js';
 import { INCIDENT_SEVERITIES } from '../incidents/index.js';
 import { caseAuditOf } from '../ledger/case-store.js';
+import type { Ledger } from '../ledger/ledger.js';
 import { sinceMsOf } from '../ledger/since.js';
+import { IncidentSample, sampleIncidents } from '../tune/sampling.js';
 import { formatCaseDetail, formatCaseTable } from './case-text.js';
 import { cliAuditLog } from './logger.js';
 import { reportUserError, UserError } from './setup.js';
@@ -23,6 +25,12 @@ interface ListOptions extends TargetOptions {
   classification?: string;
   assignee?: string;
   limit: string;
+  json?: boolean;
+}
+
+interface SampleOptions extends TargetOptions {
+  seed: string;
+  since: string;
   json?: boolean;
 }
 
@@ -54,7 +62,7 @@ const CaseList = z.object({ cases: z.array(CaseSummary) }).passthrough();
 export function registerIncidents(program: Command, setExit: (code: number) => void): void {
   const incidents = program
     .command('incidents')
-    .description('Cases (one per attack: the incidents that share an entity) and what people do with them: list, show, ack, assign, classify, contain, resolve, close, reopen. docs/cases.md.');
+    .description('Cases (one per attack: the incidents that share an entity) and what people do with them: list, show, sample (unreviewed incidents to review), ack, assign, classify, contain, resolve, close, reopen. docs/cases.md.');
 
   withTarget(
     incidents
@@ -73,6 +81,23 @@ export function registerIncidents(program: Command, setExit: (code: number) => v
   ).action(async (opts: ListOptions) => {
     try {
       await list(opts);
+    } catch (err) {
+      reportUserError(err, setExit);
+    }
+  });
+
+  withTarget(
+    incidents
+      .command('sample')
+      .description('A stratified (per rule), seeded random sample of the unreviewed incidents for analysts to review: the tuner scales what the reviewed sample says (docs/tuning.md, "Few verdicts").')
+      .argument('<n>', 'how many incidents (1–1000)')
+      .option('--seed <seed>', 'the same ledger and seed give the same sample; a new seed each round', 'alertgate')
+      .option('--since <time>', 'first seen at or after: an ISO date-time, or a duration back from the newest event in the ledger', '30d')
+      .option('--json', 'print the sample as JSON'),
+    'viewer or above',
+  ).action(async (n: string, opts: SampleOptions) => {
+    try {
+      await sample(n, opts);
     } catch (err) {
       reportUserError(err, setExit);
     }
@@ -129,12 +154,7 @@ async function list(opts: ListOptions): Promise<void> {
       set('limit', filter.limit);
       cases = (await callApi(target, () => target.client.request('GET', `/cases?${query}`, CaseList))).body!.cases;
     } else {
-      let sinceMs: number | undefined;
-      try {
-        sinceMs = sinceMsOf(opts.since, await target.ledger.latestEventTimeMs());
-      } catch (err) {
-        throw new UserError(`--${(err as Error).message}`);
-      }
+      const sinceMs = await ledgerSinceMs(target.ledger, opts.since);
       cases = await target.ledger.cases.list({
         ...filter,
         ruleId: opts.rule,
@@ -144,6 +164,25 @@ async function list(opts: ListOptions): Promise<void> {
       });
     }
     process.stdout.write(opts.json ? `${JSON.stringify(cases)}\n` : `${formatCaseTable(cases)}\n`);
+  } finally {
+    await closeTarget(target);
+  }
+}
+
+async function sample(n: string, opts: SampleOptions): Promise<void> {
+  const count = optionOf('<n>', z.coerce.number().int().min(1).max(1000), n)!;
+  const target = await openTarget(opts, { existing: true });
+  try {
+    let answer: IncidentSample;
+    if (target.kind === 'api') {
+      const query = new URLSearchParams({ n: String(count), seed: opts.seed, since: opts.since });
+      answer = (await callApi(target, () => target.client.request('GET', `/incidents/sample?${query}`, IncidentSample))).body!;
+    } else {
+      const sinceMs = await ledgerSinceMs(target.ledger, opts.since);
+      answer = { seed: opts.seed, incidents: sampleIncidents(await target.ledger.tuningIncidents(sinceMs), count, opts.seed) };
+    }
+    const lines = answer.incidents.map((i) => `${i.id}  ${i.ruleId}  weight ${i.weight}  ${i.firstSeen}  ${i.title}`);
+    process.stdout.write(opts.json ? `${JSON.stringify(answer)}\n` : `${lines.join('\n')}${lines.length > 0 ? '\n' : ''}${answer.incidents.length} unreviewed incidents drawn (seed ${answer.seed})\n`);
   } finally {
     await closeTarget(target);
   }
@@ -219,6 +258,15 @@ function optionOf<T>(flag: string, schema: z.ZodType<T>, value: string | undefin
   return parsed.data;
 }
 
+
+/** `--since` in a ledger's event time: a duration back from its newest event, or an ISO date-time; a bad one names the option. */
+async function ledgerSinceMs(ledger: Ledger, since: string | undefined): Promise<number | undefined> {
+  try {
+    return sinceMsOf(since, await ledger.latestEventTimeMs());
+  } catch (err) {
+    throw new UserError(`--${(err as Error).message}`);
+  }
+}
 
 async function closeTarget(target: Target): Promise<void> {
   if (target.kind === 'db') await target.ledger.close();

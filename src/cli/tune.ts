@@ -1,3 +1,4 @@
+import { writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import type { CaseMergeOptions } from '../cases/case-merger.js';
@@ -8,8 +9,13 @@ import { InputFormat } from '../normalize/index.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../source/index.js';
 import { TuningConflict } from '../tune/apply.js';
 import { formatReport } from '../tune/format.js';
+import { patchRoot, unifiedPatch, type FileEdit } from '../tune/patch.js';
+import type { TuneReport } from '../tune/report.js';
+import type { TuningChange } from '../ledger/records.js';
 import { ReplayEvaluator } from '../tune/replay.js';
 import { RuleFileRefused } from '../tune/rule-file-path.js';
+import { formatSampling } from '../tune/sampling.js';
+import { formatScenarioRefusal } from '../tune/scenario-gate.js';
 import { TuningService } from '../tune/service.js';
 import { cliAuditLog } from './logger.js';
 import { openLedger } from './ledger-cli.js';
@@ -34,6 +40,7 @@ interface TuneOptions {
   reason?: string;
   at?: string;
   changelog?: string;
+  patch?: string;
   format: string;
 }
 
@@ -61,7 +68,8 @@ export function registerTune(program: Command, setExit: (code: number) => void):
     .option('--reason <text>', 'why (recorded with the change); default: the evidence')
     .option('--at <time>', 'with --apply: when the changes are recorded as applied (ISO date-time; default now), e.g. when tuning a ledger of replayed history')
     .option('--changelog <file>', 'changelog to append to (default tuning.changelog, or CHANGELOG.md in the rules directory)')
-    .option('--format <format>', 'output: text, md or json', 'text')
+    .option('--patch <file>', 'write the rule-file changes as a unified diff (git apply-able; paths from the git work tree holding the rules directory, else from the rules directory): with --apply those applied, without it those --apply would make (nothing else is written)')
+    .option('--format <format>', 'output: text, md, json, or patch (the unified diff of the changes, as --patch writes it)', 'text')
     .action(async (opts: TuneOptions) => {
       try {
         await runTune(opts);
@@ -72,7 +80,7 @@ export function registerTune(program: Command, setExit: (code: number) => void):
 }
 
 function check(opts: TuneOptions): { minRecall?: number; minVerdicts?: number; disableBelowPrecision?: number; atMs?: number } {
-  if (!['text', 'md', 'json'].includes(opts.format)) throw new UserError(`--format: expected text, md or json, got "${opts.format}"`);
+  if (!['text', 'md', 'json', 'patch'].includes(opts.format)) throw new UserError(`--format: expected text, md, json or patch, got "${opts.format}"`);
   if (opts.since !== undefined) checkSince(opts.since);
   if (opts.maxStep !== undefined && !Percent.safeParse(opts.maxStep).success) throw new UserError(`--max-step: expected a percentage such as 50%, got "${opts.maxStep}"`);
   const minRecall = opts.minRecall === undefined ? undefined : Number(opts.minRecall);
@@ -81,7 +89,7 @@ function check(opts: TuneOptions): { minRecall?: number; minVerdicts?: number; d
   if (minVerdicts !== undefined && !(Number.isInteger(minVerdicts) && minVerdicts >= 1)) throw new UserError(`--min-verdicts: expected a whole number ≥ 1, got "${opts.minVerdicts}"`);
   const disableBelowPrecision = opts.disableBelowPrecision === undefined ? undefined : Number(opts.disableBelowPrecision);
   if (disableBelowPrecision !== undefined && !(disableBelowPrecision >= 0 && disableBelowPrecision <= 1)) throw new UserError(`--disable-below-precision: expected a number from 0 to 1, got "${opts.disableBelowPrecision}"`);
-  if (opts.revert !== undefined && (opts.apply || opts.replay)) throw new UserError('--revert goes alone: not with --apply or --replay');
+  if (opts.revert !== undefined && (opts.apply || opts.replay || opts.patch !== undefined || opts.format === 'patch')) throw new UserError('--revert goes alone: not with --apply, --replay, --patch or --format patch');
   if (opts.at !== undefined && !opts.apply) throw new UserError('--at goes with --apply');
   const atMs = opts.at === undefined ? undefined : Date.parse(opts.at);
   if (atMs !== undefined && (!/^\d{4}-\d{2}-\d{2}T/.test(opts.at!) || Number.isNaN(atMs))) throw new UserError(`--at: expected an ISO date-time such as 2026-11-07T00:00:00Z, got "${opts.at}"`);
@@ -109,16 +117,36 @@ async function runTune(opts: TuneOptions): Promise<void> {
       return;
     }
     const request = { since: opts.since, maxStep: opts.maxStep, ...numbers, replay: opts.replay ? await loadReplay(opts, rulesDir, caseMergeOptionsOf(config.cases)) : undefined, owner: author };
+    const patchOf = (edits: readonly FileEdit[]) => unifiedPatch(edits, rulesDir, patchRoot(rulesDir));
     if (opts.apply) {
-      const { report, changes } = await service.apply({ ...request, author, reason: opts.reason });
-      process.stdout.write(opts.format === 'json' ? `${JSON.stringify({ report, changes })}\n` : formatReport(report, opts.format as 'text' | 'md', changes));
+      const { report, changes, refused, scenarioTests } = await service.apply({ ...request, author, reason: opts.reason });
+      await output(opts, { report, changes, refused, scenarioTests }, patchOf(changes.map((c) => ({ file: c.file, beforeText: c.beforeText, afterText: c.afterText }))), changes);
+      // A refused change is a failed apply: the scenario and the expectation it broke, and exit 1.
+      if (refused.length > 0) throw new UserError(refused.map(formatScenarioRefusal).join('\n'));
+    } else if (opts.patch !== undefined || opts.format === 'patch') {
+      // The changes --apply would make, staged and run through the scenario tests on a copy: nothing is written but the patch.
+      const { report, edits, refused, scenarioTests } = await service.plan(request);
+      await output(opts, { report, refused, scenarioTests }, patchOf(edits.map((e) => ({ file: e.change.file, beforeText: e.beforeText, afterText: e.afterText }))));
+      if (refused.length > 0) throw new UserError(refused.map(formatScenarioRefusal).join('\n'));
     } else {
       const report = await service.report(request);
-      process.stdout.write(opts.format === 'json' ? `${JSON.stringify(report)}\n` : formatReport(report, opts.format as 'text' | 'md'));
+      process.stdout.write(opts.format === 'json' ? `${JSON.stringify(report)}\n` : reportText(report, opts.format as 'text' | 'md'));
     }
   } finally {
     await ledger.close();
   }
+}
+
+/** The report for people, and what the reviewed sample says of each proposal. */
+function reportText(report: TuneReport, format: 'text' | 'md', applied?: readonly TuningChange[]): string {
+  return formatReport(report, format, applied) + (report.sampling ? formatSampling(report.sampling, format) : '');
+}
+
+/** Writes the patch to --patch's file, and prints the patch (--format patch), the JSON or the report. */
+async function output(opts: TuneOptions, json: { report: TuneReport } & Record<string, unknown>, patch: string, applied?: readonly TuningChange[]): Promise<void> {
+  if (opts.patch !== undefined) await writeFile(opts.patch, patch);
+  if (opts.format === 'patch') process.stdout.write(patch);
+  else process.stdout.write(opts.format === 'json' ? `${JSON.stringify(json)}\n` : reportText(json.report, opts.format as 'text' | 'md', applied));
 }
 
 async function loadReplay(opts: TuneOptions, rulesDir: string, cases: CaseMergeOptions): Promise<ReplayEvaluator> {

@@ -43,6 +43,7 @@ export async function serveWorker(options: {
         rules: () => reloader()?.current ?? ruleset,
         reloadRules: async (actor) => reloader()?.reload(actor) ?? { applied: false, problems: ['the worker is still starting'] },
         tuning: ledger?.tuning,
+        autoTune: ledger?.autoTune,
         audit,
         watermark,
         ingest: config.ingest.http.enabled ? options.ingest : undefined,

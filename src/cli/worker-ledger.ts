@@ -6,7 +6,7 @@ import { Ledger } from '../ledger/ledger.js';
 import { LedgerRecorder } from '../ledger/recorder.js';
 import { ruleVersionsOf } from '../ledger/rule-versions.js';
 import type { CompiledRuleSet } from '../rules/ruleset.js';
-import { parseDuration } from '../state/index.js';
+import { AutoTuner } from '../tune/auto-tune.js';
 import { TuningService } from '../tune/service.js';
 import { withoutPassword } from './ledger-cli.js';
 import { openWorkerCases, type WorkerCases } from './worker-cases.js';
@@ -21,7 +21,9 @@ export interface WorkerLedger {
   readonly cases: WorkerCases;
   /** Records the versions of a rule set the worker decides with (at start and after each reload). */
   recordRules(ruleset: CompiledRuleSet): void;
-  /** Starts the periodic auto-tune if `tuning.auto.enabled`; `onApplied` gets its author (to reload as); returns a function that stops it. */
+  /** Auto-tune, on its schedule and on request (POST /tuning/auto/run). */
+  readonly autoTune: AutoTuner;
+  /** Starts the periodic auto-tune if `tuning.auto.enabled`; `onApplied` gets its author after a run that applied changes (to reload as); returns a function that stops it. */
   startAutoTune(onApplied: (actor: string) => void): () => void;
   /** Flushes the recorder and closes the ledger. */
   close(): Promise<void>;
@@ -71,6 +73,7 @@ export async function openWorkerLedger(
     onCaseChanges: cases.onCaseChanges,
   });
   const tuning = new TuningService({ rulesDir: config.rules, ledger, tuning: config.tuning, audit });
+  const autoTune = new AutoTuner({ service: tuning, auto: config.tuning.auto, log });
   return {
     ledger,
     recorder,
@@ -79,21 +82,9 @@ export async function openWorkerLedger(
     recordRules(ruleset) {
       ledger.recordRuleVersions(ruleVersionsOf(ruleset)).catch((err: Error) => log.error({ err: err.message }, 'could not record rule versions in the ledger'));
     },
+    autoTune,
     startAutoTune(onApplied) {
-      const auto = config.tuning.auto;
-      if (!auto.enabled) return () => {};
-      const timer = setInterval(() => {
-        tuning
-          .apply({ author: auto.author })
-          .then(({ changes }) => {
-            for (const c of changes) log.info({ change: c.id, rule: c.ruleId, param: c.param, from: c.from, to: c.to }, 'auto-tune applied a change');
-            if (changes.length > 0) onApplied(auto.author);
-          })
-          .catch((err: Error) => log.error({ err: err.message }, 'auto-tune failed'));
-      }, parseDuration(auto.every));
-      timer.unref();
-      log.info({ every: auto.every, author: auto.author }, 'auto-tune on');
-      return () => clearInterval(timer);
+      return autoTune.start(onApplied);
     },
     async close() {
       try {

@@ -49,6 +49,7 @@ export const ENV_VARS: Readonly<Record<string, { path: readonly string[]; type: 
   ALERTGATE_TUNING_MIN_VERDICTS: { path: ['tuning', 'minVerdicts'], type: 'number' },
   ALERTGATE_TUNING_DISABLE_BELOW_PRECISION: { path: ['tuning', 'disableBelowPrecision'], type: 'number' },
   ALERTGATE_TUNING_AUTO: { path: ['tuning', 'auto', 'enabled'], type: 'boolean' },
+  ALERTGATE_TUNING_AUTO_MODE: { path: ['tuning', 'auto', 'mode'], type: 'string' },
   ALERTGATE_FEEDBACK_TOPIC: { path: ['feedback', 'kafka', 'topic'], type: 'string' },
   ALERTGATE_KAFKA_BROKERS: { path: ['kafka', 'brokers'], type: 'list' },
   ALERTGATE_KAFKA_CLIENT_ID: { path: ['kafka', 'clientId'], type: 'string' },

@@ -5,6 +5,8 @@ import { Duration, durationSchema } from '../rules/schema.js';
 /** `50%`: a share of the current value. */
 export const Percent = z.string().regex(/^\d+(\.\d+)?%$/, 'expected a percentage such as 50%');
 
+export const AutoTuneMode = z.enum(['dry-run', 'apply']);
+export type AutoTuneMode = z.infer<typeof AutoTuneMode>;
 /** A rule whose measured precision stays below this (with minVerdicts verdicts) is proposed for disabling. */
 export const DISABLE_BELOW_PRECISION = 0.05;
 
@@ -40,9 +42,15 @@ export const TuningConfig = z
         every: durationSchema('24d').default('1d'),
         /** The author recorded for its changes. */
         author: z.string().min(1).default('alertgate-auto-tune'),
+        /** dry-run: each run reports what it would apply (log, GET /tuning/auto/last) and writes nothing; apply: it writes. */
+        mode: AutoTuneMode.default('dry-run'),
+        /** The most a param moves in 24 hours (wall clock), all changes together, as a share of its value before them. */
+        maxChangePerDay: Percent.default('50%'),
+        /** Per rule and param, a value auto-tune never moves a param past (from the side it is on); people can. */
+        floors: z.record(z.string().min(1), z.record(z.string().min(1), z.number())).default({}),
       })
       .strict()
-      .default({ enabled: false, every: '1d', author: 'alertgate-auto-tune' }),
+      .default({ enabled: false, every: '1d', author: 'alertgate-auto-tune', mode: 'dry-run', maxChangePerDay: '50%', floors: {} }),
   })
   .strict();
 export type TuningConfig = z.infer<typeof TuningConfig>;

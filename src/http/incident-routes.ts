@@ -4,6 +4,7 @@ import { IncidentRecord } from '../incidents/index.js';
 import { LedgerIncident } from '../ledger/records.js';
 import { sinceField, sinceMsOf } from '../ledger/since.js';
 import { storable } from '../ledger/storable-text.js';
+import { IncidentSample, sampleIncidents } from '../tune/sampling.js';
 import { ApiError, ErrorBody } from './api-error.js';
 import { defineRoute, ledgerOf, type Route } from './route.js';
 
@@ -32,7 +33,31 @@ const ListQuery = z
 
 const notFound = (id: string) => new ApiError(404, 'not_found', `no incident ${id} in the ledger`, '/id');
 
+const SampleQuery = z
+  .object({
+    n: z.coerce.number().int().min(1).max(1000).describe('how many incidents to draw'),
+    seed: storable(z.string().min(1).max(200)).default('alertgate').describe('the same seed and ledger give the same sample'),
+    since: sinceField('30d').default('30d').describe('first seen at or after: an ISO date-time, or a duration back from the newest incident (event time); default 30d, as tuning.since'),
+  })
+  .strict();
+
 export const incidentRoutes: readonly Route[] = [
+  defineRoute({
+    method: 'GET',
+    path: '/incidents/sample',
+    role: 'viewer',
+    summary: 'A stratified, seeded random sample of the unreviewed incidents to review: n split across the rules in proportion to their unreviewed incidents (at least one each while n allows); the tuner scales what the reviewed sample says (docs/tuning.md, "Few verdicts").',
+    query: SampleQuery,
+    responses: {
+      200: { description: 'the sample, by rule', schema: IncidentSample },
+      400: { description: 'a bad query parameter', schema: ErrorBody },
+    },
+    async handle({ query }, ctx) {
+      const ledger = ledgerOf(ctx);
+      const sinceMs = sinceMsOf(query.since, await ledger.latestEventTimeMs());
+      return { status: 200, body: { seed: query.seed, incidents: sampleIncidents(await ledger.tuningIncidents(sinceMs), query.n, query.seed) } };
+    },
+  }),
   defineRoute({
     method: 'GET',
     path: '/incidents',

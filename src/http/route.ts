@@ -7,6 +7,7 @@ import type { Ledger } from '../ledger/ledger.js';
 import type { CompiledRuleSet } from '../rules/ruleset.js';
 import type { ReloadOutcome } from '../cli/rule-reload.js';
 import type { IngestTarget } from '../ingest/target.js';
+import type { AutoTuner } from '../tune/auto-tune.js';
 import type { TuningService } from '../tune/service.js';
 import type { WorkerWatermark } from '../cli/worker-watermark.js';
 import { ApiError } from './api-error.js';
@@ -21,6 +22,8 @@ export interface ApiContext {
   /** Reloads the rules directory (POST /rules/reload), `actor` named in the audit log; undefined when the worker cannot. */
   readonly reloadRules?: ((actor: string) => Promise<ReloadOutcome>) | undefined;
   readonly tuning?: TuningService | undefined;
+  /** The worker's auto-tune (GET /tuning/auto/last, POST /tuning/auto/run); undefined without a ledger. */
+  readonly autoTune?: AutoTuner | undefined;
   /** Where recorded feedback goes in the audit trail (tuning changes are audited by the tuning service). */
   readonly audit?: AuditLog | undefined;
   /** The watermark's view and repair (GET /watermark, POST /watermark/reset); undefined while the worker starts. */

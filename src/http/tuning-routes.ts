@@ -1,11 +1,13 @@
 import { z } from 'zod';
-import { Percent } from '../config/tuning.js';
+import { AutoTuneMode, Percent } from '../config/tuning.js';
 import { TuningChange } from '../ledger/records.js';
 import { sinceField } from '../ledger/since.js';
 import { storable } from '../ledger/storable-text.js';
 import { TuningConflict } from '../tune/apply.js';
+import { AutoTuneRun } from '../tune/auto-tune.js';
 import { RuleFileRefused } from '../tune/rule-file-path.js';
 import { TuneReport } from '../tune/report.js';
+import { ScenarioRefusal, ScenarioTests } from '../tune/scenario-gate.js';
 import type { TuneRequest } from '../tune/service.js';
 import { ApiError, ErrorBody } from './api-error.js';
 import { defineRoute, ledgerOf, type ApiContext, type Route } from './route.js';
@@ -23,6 +25,12 @@ const ChangeSummary = TuningChange.omit({ beforeText: true, afterText: true });
 const summary = ({ beforeText: _b, afterText: _a, ...rest }: TuningChange) => rest;
 
 const ReloadResult = z.object({ applied: z.boolean() }).loose();
+
+function autoTuneOf(ctx: ApiContext) {
+  ledgerOf(ctx);
+  if (!ctx.autoTune) throw new ApiError(501, 'not_implemented', 'this worker does not tune');
+  return ctx.autoTune;
+}
 
 function tuningOf(ctx: ApiContext) {
   ledgerOf(ctx);
@@ -73,14 +81,17 @@ export const tuningRoutes: readonly Route[] = [
       })
       .strict(),
     responses: {
-      200: { description: 'the report and the changes applied (none when nothing passed the guardrails)', schema: z.object({ report: TuneReport, changes: z.array(ChangeSummary), reload: ReloadResult.nullable() }).strict() },
+      200: {
+        description: 'the report, the changes applied (none when nothing passed the guardrails) and the proposals the scenario tests of the rules directory refused (unwritten: each with the scenarios and expectations it broke)',
+        schema: z.object({ report: TuneReport, changes: z.array(ChangeSummary), refused: z.array(ScenarioRefusal), scenarioTests: ScenarioTests.nullable(), reload: ReloadResult.nullable() }).strict(),
+      },
       409: { description: 'a rule file changed meanwhile, or the change would make the rules invalid', schema: ErrorBody },
       422: { description: 'a proposal names a file outside the rules directory or through a symbolic link (rule_file_refused): nothing is written', schema: ErrorBody },
     },
     async handle({ body, principal }, ctx) {
-      const { report, changes } = await conflictsAs409(() => tuningOf(ctx).apply({ ...body, author: principal.name }));
+      const { report, changes, refused, scenarioTests } = await conflictsAs409(() => tuningOf(ctx).apply({ ...body, author: principal.name }));
       const reload = changes.length > 0 && ctx.reloadRules ? await ctx.reloadRules(principal.name) : null;
-      return { status: 200, body: { report, changes: changes.map(summary), reload } };
+      return { status: 200, body: { report, changes: changes.map(summary), refused, scenarioTests, reload } };
     },
   }),
   defineRoute({
@@ -113,6 +124,37 @@ export const tuningRoutes: readonly Route[] = [
       const change = await conflictsAs409(() => tuning.revert(params.id, principal.name, body.reason));
       const reload = ctx.reloadRules ? await ctx.reloadRules(principal.name) : null;
       return { status: 200, body: { change: summary(change), reload } };
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/tuning/auto/last',
+    role: 'viewer',
+    summary: 'Auto-tune\'s settings and its newest run (scheduled or requested): in dry-run mode the changes it would apply, in apply mode those it applied; the limits its guardrails set and the proposals the scenario tests refused.',
+    responses: {
+      200: {
+        description: 'the settings, and the newest run (null: none yet)',
+        schema: z.object({ enabled: z.boolean(), every: z.string(), mode: AutoTuneMode, last: AutoTuneRun.nullable() }).strict(),
+      },
+    },
+    async handle(_input, ctx) {
+      const autoTune = autoTuneOf(ctx);
+      return { status: 200, body: { ...autoTune.settings, last: autoTune.last ?? null } };
+    },
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/tuning/auto/run',
+    role: 'engineer',
+    summary: 'Runs auto-tune now, with its guardrails and in its mode (tuning.auto.mode: dry-run writes nothing), after any run under way; the schedule keeps its pace. Answers the run; in apply mode the worker reloads the rules it wrote.',
+    responses: {
+      200: { description: 'the run', schema: AutoTuneRun },
+      409: { description: 'the rules on disk are invalid, or a rule file changed meanwhile', schema: ErrorBody },
+      422: { description: 'a proposal names a file outside the rules directory or through a symbolic link (rule_file_refused): nothing is written', schema: ErrorBody },
+    },
+    async handle(_input, ctx) {
+      const autoTune = autoTuneOf(ctx);
+      return { status: 200, body: await conflictsAs409(() => autoTune.run('request')) };
     },
   }),
 ];

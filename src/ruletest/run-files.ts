@@ -14,6 +14,11 @@ export interface ScenarioFilesOptions {
   readonly rulesDir: string;
   /** Scenario files: every *.yaml, *.yml and *.json in it; a file may hold several scenarios (YAML documents or a list). */
   readonly testsDir: string;
+  /**
+   * The rules directory `rulesDir` stands in for (the tuner's candidate rules on a copy): a scenario whose
+   * own `rules` names this directory runs against `rulesDir` instead.
+   */
+  readonly standsInFor?: string | undefined;
 }
 
 /** Runs every scenario in testsDir against the real pipeline and reports each one. */
@@ -27,6 +32,7 @@ export async function runScenarioFiles(options: ScenarioFilesOptions): Promise<S
   if (files.length === 0) throw new Error(`no scenario files (*.yaml, *.yml, *.json) in ${options.testsDir}`);
   const context: RunContext = {
     defaultRules: resolve(options.rulesDir),
+    standsInFor: options.standsInFor === undefined ? undefined : resolve(options.standsInFor),
     rulesets: new Map(),
     normalize: createNormalizer({ format: 'canonical' }),
   };
@@ -42,6 +48,7 @@ export async function runScenarioFiles(options: ScenarioFilesOptions): Promise<S
 
 interface RunContext {
   readonly defaultRules: string;
+  readonly standsInFor: string | undefined;
   /** Each rules directory is loaded once; every scenario gets a fresh pipeline (fresh windows) over it. */
   readonly rulesets: Map<string, Promise<LoadResult>>;
   readonly normalize: Normalizer;
@@ -60,7 +67,8 @@ async function runDocument(doc: RuleDocument, context: RunContext): Promise<Scen
     return { file, name: scenario.name, alerts: 0, failures: [formatProblem(locate(doc, expanded.problem.path, expanded.problem.message))] };
   }
   const { alerts } = expanded;
-  const rulesDir = scenario.rules === undefined ? context.defaultRules : resolve(dirname(file), scenario.rules);
+  const named = scenario.rules === undefined ? undefined : resolve(dirname(file), scenario.rules);
+  const rulesDir = named === undefined || named === context.standsInFor ? context.defaultRules : named;
   const loaded = await rulesetOf(rulesDir, context);
   const prefix = `${file}: ${scenario.name}: `;
   if (!loaded.ok) {

@@ -9,8 +9,9 @@ import type { TuningChange } from '../ledger/records.js';
 import { loadRules } from '../rules/load.js';
 import { formatProblem } from '../rules/problems.js';
 import { durationText, parseDuration } from '../state/index.js';
-import type { DisableProposal, JointProposal, PipelineEvidence, Proposal, WindowProposal } from './report.js';
+import type { DisableProposal, JointProposal, PipelineEvidence, Proposal, TuneReport, WindowProposal } from './report.js';
 import { ruleFilePath } from './rule-file-path.js';
+import { formatScenarioRefusal, whatChanged, type ChangeKind, type ScenarioGate, type ScenarioRefusal } from './scenario-gate.js';
 
 /** A change could not be applied or reverted as asked; the message says why and what to do. */
 export class TuningConflict extends Error {
@@ -112,11 +113,13 @@ export interface ApplyOptions {
   readonly nowMs: number;
 }
 
-/** One change as it is written and recorded: what moves, and the evidence for it. */
-interface PlannedChange {
+/** One change as it is staged, written and recorded: what moves, and the evidence for it. */
+export interface PlannedChange {
+  /** Which of the report's lists it comes from; a joint proposal is one change per param. */
+  readonly kind: ChangeKind;
   readonly ruleId: string;
   readonly file: string;
-  /** The rule's version the proposal was computed from. */
+  /** The rule's version the change was computed from (a joint change's second param: the first's result). */
   readonly version: number;
   readonly param: string;
   readonly from: number;
@@ -125,62 +128,86 @@ interface PlannedChange {
   readonly evidence: Record<string, unknown>;
   /** The changelog's evidence lines. */
   readonly evidenceLines: readonly string[];
+  /** The reason recorded when none is given: the evidence in one line, with the tuner's mode. */
+  readonly reasonIn: (mode: TuneReport['mode']) => string;
+}
+
+/** A threshold proposal: its param's value. */
+export function plannedProposal(p: Proposal): PlannedChange {
+  const { pipeline } = p;
+  return {
+    kind: 'threshold',
+    ruleId: p.ruleId,
+    file: p.file,
+    version: p.version,
+    param: p.param,
+    from: p.from,
+    to: p.to,
+    edit: { param: p.param, value: p.to },
+    evidence: { ...p },
+    evidenceLines: [
+      `- evidence: ${p.falsePositiveRemoved} of ${p.falsePositiveTotal} false-positive incidents removed, ${p.truePositiveKept} of ${p.truePositiveTotal} true positives kept; incidents/day ${p.incidentsPerDayBefore} → ${p.incidentsPerDayAfter}`,
+      ...pipelineLines(pipeline),
+    ],
+    reasonIn: (mode) => `${pipeline ? pipelineWhy(pipeline) : `${p.falsePositiveRemoved} of ${p.falsePositiveTotal} false-positive incidents removed, ${p.truePositiveKept} of ${p.truePositiveTotal} true positives kept`} (${mode})`,
+  };
+}
+
+/** A disable proposal: `enabled: false`, recorded as param `enabled` from 1 to 0. */
+export function plannedDisable(p: DisableProposal): PlannedChange {
+  return { kind: 'disable', ruleId: p.ruleId, file: p.file, version: p.version, param: 'enabled', from: 1, to: 0, edit: { disable: true }, evidence: { ...p }, evidenceLines: [`- evidence: ${p.reason}`, ...pipelineLines(p.pipeline)], reasonIn: (mode) => `${p.reason} (${mode})` };
 }
 
 /**
- * Applies one proposal: checks that the file still says what the proposal was computed from, checks
- * that the whole rules directory is valid with the change (on a copy), writes the file atomically
- * (a running worker's watcher then reloads it), records the change in the ledger and appends it to
- * the changelog. If the ledger cannot record it, the file is put back.
+ * A joint proposal: one change per param, in order, each bumping the version (the second is computed
+ * from the first's result); each is recorded and reverted on its own (the later one first). They are
+ * staged and gated together: neither goes in alone.
  */
-export function applyProposal(p: Proposal, options: ApplyOptions): Promise<TuningChange> {
-  return applyChange(
-    {
-      ruleId: p.ruleId,
-      file: p.file,
-      version: p.version,
-      param: p.param,
-      from: p.from,
-      to: p.to,
-      edit: { param: p.param, value: p.to },
-      evidence: { ...p },
-      evidenceLines: [
-        `- evidence: ${p.falsePositiveRemoved} of ${p.falsePositiveTotal} false-positive incidents removed, ${p.truePositiveKept} of ${p.truePositiveTotal} true positives kept; incidents/day ${p.incidentsPerDayBefore} → ${p.incidentsPerDayAfter}`,
-        ...pipelineLines(p.pipeline),
-      ],
-    },
-    options,
-  );
-}
-
-/** Applies a disable proposal: `enabled: false` and the version bumped, recorded as param `enabled` from 1 to 0. */
-export function applyDisable(p: DisableProposal, options: ApplyOptions): Promise<TuningChange> {
-  return applyChange(
-    { ruleId: p.ruleId, file: p.file, version: p.version, param: 'enabled', from: 1, to: 0, edit: { disable: true }, evidence: { ...p }, evidenceLines: [`- evidence: ${p.reason}`, ...pipelineLines(p.pipeline)] },
-    options,
-  );
-}
-
-/**
- * Applies a joint proposal as one change per param, in order, each bumping the version (the second is
- * computed from the first's result): each is recorded and reverted on its own (the later one first).
- */
-export async function applyJoint(p: JointProposal, options: ApplyOptions): Promise<TuningChange[]> {
-  const changes: TuningChange[] = [];
+export function plannedJoint(p: JointProposal): PlannedChange[] {
   const together = `- together with ${p.changes.map((c) => `${c.param} ${c.from} → ${c.to}`).join(' and ')} (a joint change: neither alone was accepted)`;
-  for (const [i, c] of p.changes.entries()) {
-    const evidenceLines = [together, ...pipelineLines(p.pipeline)];
-    changes.push(await applyChange({ ruleId: p.ruleId, file: p.file, version: p.version + i, param: c.param, from: c.from, to: c.to, edit: { param: c.param, value: c.to }, evidence: { ...p }, evidenceLines }, options));
-  }
-  return changes;
+  return p.changes.map((c, i) => ({
+    kind: 'joint',
+    ruleId: p.ruleId,
+    file: p.file,
+    version: p.version + i,
+    param: c.param,
+    from: c.from,
+    to: c.to,
+    edit: { param: c.param, value: c.to },
+    evidence: { ...p },
+    evidenceLines: [together, ...pipelineLines(p.pipeline)],
+    reasonIn: (mode) => `${pipelineWhy(p.pipeline)} (joint change, ${mode})`,
+  }));
 }
 
-/** Applies a window proposal: `window.size` and the version, recorded as param `window.size` in milliseconds. */
-export function applyWindow(p: WindowProposal, options: ApplyOptions): Promise<TuningChange> {
-  return applyChange(
-    { ruleId: p.ruleId, file: p.file, version: p.version, param: 'window.size', from: parseDuration(p.from), to: parseDuration(p.to), edit: { windowSize: p.to }, evidence: { ...p }, evidenceLines: pipelineLines(p.pipeline) },
-    options,
-  );
+/** A window proposal: `window.size`, recorded as param `window.size` in milliseconds. */
+export function plannedWindow(p: WindowProposal): PlannedChange {
+  return {
+    kind: 'window',
+    ruleId: p.ruleId,
+    file: p.file,
+    version: p.version,
+    param: 'window.size',
+    from: parseDuration(p.from),
+    to: parseDuration(p.to),
+    edit: { windowSize: p.to },
+    evidence: { ...p },
+    evidenceLines: pipelineLines(p.pipeline),
+    reasonIn: (mode) => `${pipelineWhy(p.pipeline)} (window ${p.from} → ${p.to}, ${mode})`,
+  };
+}
+
+/**
+ * Every change a report proposes, in the order they are staged: threshold proposals, joint changes,
+ * smaller windows, rules to disable. Each group goes in whole or not at all (a joint change is a group
+ * of two).
+ */
+export function plannedChanges(report: Pick<TuneReport, 'proposals' | 'joint' | 'windows' | 'disable'>): PlannedChange[][] {
+  return [...report.proposals.map((p) => [plannedProposal(p)]), ...report.joint.map(plannedJoint), ...report.windows.map((w) => [plannedWindow(w)]), ...report.disable.map((d) => [plannedDisable(d)])];
+}
+
+function pipelineWhy(p: PipelineEvidence): string {
+  return `false-positive incidents ${p.falsePositiveBefore} → ${p.falsePositiveAfter} across the pipeline, ${p.truePositiveSurvived} of ${p.truePositiveTotal} confirmed true positives survive`;
 }
 
 function pipelineLines(pipeline: PipelineEvidence | undefined): string[] {
@@ -191,18 +218,109 @@ function pipelineLines(pipeline: PipelineEvidence | undefined): string[] {
     : [];
 }
 
-async function applyChange(planned: PlannedChange, options: ApplyOptions): Promise<TuningChange> {
-  const file = await ruleFilePath(options.rulesDir, planned.file);
-  const beforeText = await readFile(file, 'utf8');
-  const edit = editRule(beforeText, planned.ruleId, planned.edit);
-  if (edit.from !== planned.from || edit.versionBefore !== planned.version) {
-    throw new TuningConflict(
-      `${file}: rule ${planned.ruleId} changed since the proposal (now version ${edit.versionBefore}, ${planned.param} ${edit.from}); run the tuner again`,
-    );
+/** A planned change's edit of its rule file, checked on a copy of the rules directory (with the edits staged before it). */
+export interface StagedEdit {
+  readonly change: PlannedChange;
+  readonly beforeText: string;
+  readonly afterText: string;
+  readonly versionBefore: number;
+  readonly versionAfter: number;
+}
+
+/** A change the scenario tests refused. */
+export class ScenarioRefused extends TuningConflict {
+  override name = 'ScenarioRefused';
+  constructor(readonly refusal: ScenarioRefusal) {
+    super(formatScenarioRefusal(refusal));
   }
-  await checkValid(options.rulesDir, planned.file, edit.text);
+}
+
+/**
+ * Stages planned changes, group by group in order, on one copy of the rules directory: each is edited
+ * into its file (which must still say what the change was computed from), the whole directory must
+ * still load (else the apply is refused, with the located problems), and, with a gate, no scenario test
+ * that passes now may fail with the group in; a group that breaks one is taken back out of the copy and
+ * each of its changes listed under `refused`. The edits that pass are cumulative: together, they are
+ * what was checked.
+ */
+export async function stageChanges(rulesDir: string, groups: readonly (readonly PlannedChange[])[], gate: ScenarioGate | undefined): Promise<{ edits: StagedEdit[]; refused: ScenarioRefusal[] }> {
+  const edits: StagedEdit[] = [];
+  const refused: ScenarioRefusal[] = [];
+  await withCopy(rulesDir, async (copy) => {
+    for (const group of groups) {
+      const staged: { file: string; edit: StagedEdit }[] = [];
+      for (const change of group) {
+        // The change's file is confined to the rules directory before anything is read.
+        const file = await ruleFilePath(rulesDir, change.file);
+        const copied = await ruleFilePath(copy, change.file);
+        const beforeText = await readFile(copied, 'utf8');
+        const edit = editRule(beforeText, change.ruleId, change.edit);
+        if (edit.from !== change.from || edit.versionBefore !== change.version) {
+          throw new TuningConflict(`${file}: rule ${change.ruleId} changed since the proposal (now version ${edit.versionBefore}, ${change.param} ${edit.from}); run the tuner again`);
+        }
+        await writeAtomically(copied, edit.text);
+        const loaded = await loadRules(copy);
+        if (!loaded.ok) throw new TuningConflict(`the change would make the rules invalid:\n${loaded.problems.map(formatProblem).join('\n')}`);
+        staged.push({ file: copied, edit: { change, beforeText, afterText: edit.text, versionBefore: edit.versionBefore, versionAfter: edit.versionAfter } });
+      }
+      const broken = gate ? await gate.broken(copy) : [];
+      if (broken.length > 0) {
+        // Back out, the last first: each file as it was before the group.
+        for (const { file, edit } of [...staged].reverse()) await writeAtomically(file, edit.beforeText);
+        refused.push(...group.map(({ kind, ruleId, param, from, to }) => ({ kind, ruleId, param, from, to, scenarios: broken })));
+        continue;
+      }
+      edits.push(...staged.map((s) => s.edit));
+    }
+  });
+  return { edits, refused };
+}
+
+/**
+ * Applies a group of planned changes: stages it (see stageChanges; a scenario it breaks refuses it with
+ * ScenarioRefused), then writes each change (see writeEdit).
+ */
+async function applyGroup(group: readonly PlannedChange[], options: ApplyOptions & { readonly gate?: ScenarioGate | undefined }): Promise<TuningChange[]> {
+  const { edits, refused } = await stageChanges(options.rulesDir, [group], options.gate);
+  if (refused.length > 0) throw new ScenarioRefused(refused[0]!);
+  const changes: TuningChange[] = [];
+  for (const edit of edits) changes.push(await writeEdit(edit, options));
+  return changes;
+}
+
+/** Applies one threshold proposal (see applyGroup). */
+export async function applyProposal(p: Proposal, options: ApplyOptions & { readonly gate?: ScenarioGate | undefined }): Promise<TuningChange> {
+  return (await applyGroup([plannedProposal(p)], options))[0]!;
+}
+
+/** Applies a disable proposal (see applyGroup). */
+export async function applyDisable(p: DisableProposal, options: ApplyOptions & { readonly gate?: ScenarioGate | undefined }): Promise<TuningChange> {
+  return (await applyGroup([plannedDisable(p)], options))[0]!;
+}
+
+/** Applies a joint proposal, one change per param (see plannedJoint, applyGroup). */
+export function applyJoint(p: JointProposal, options: ApplyOptions & { readonly gate?: ScenarioGate | undefined }): Promise<TuningChange[]> {
+  return applyGroup(plannedJoint(p), options);
+}
+
+/** Applies a window proposal (see applyGroup). */
+export async function applyWindow(p: WindowProposal, options: ApplyOptions & { readonly gate?: ScenarioGate | undefined }): Promise<TuningChange> {
+  return (await applyGroup([plannedWindow(p)], options))[0]!;
+}
+
+/**
+ * Writes a staged edit: the file must still be what was staged; it is written atomically (a running
+ * worker's watcher then reloads it), the change recorded in the ledger and appended to the changelog.
+ * If the ledger cannot record it, the file is put back.
+ */
+export async function writeEdit(staged: StagedEdit, options: ApplyOptions): Promise<TuningChange> {
+  const { change: planned, beforeText } = staged;
+  const file = await ruleFilePath(options.rulesDir, planned.file);
+  if ((await readFile(file, 'utf8')) !== beforeText) {
+    throw new TuningConflict(`${file}: changed since the proposal was checked; run the tuner again`);
+  }
   const id = `tc-${createHash('sha256').update(JSON.stringify([planned.ruleId, planned.param, planned.from, planned.to, options.nowMs, sha(beforeText)])).digest('hex').slice(0, 16)}`;
-  await writeAtomically(file, edit.text);
+  await writeAtomically(file, staged.afterText);
   const change: TuningChange = {
     id,
     ruleId: planned.ruleId,
@@ -210,10 +328,10 @@ async function applyChange(planned: PlannedChange, options: ApplyOptions): Promi
     param: planned.param,
     from: planned.from,
     to: planned.to,
-    versionBefore: edit.versionBefore,
-    versionAfter: edit.versionAfter,
+    versionBefore: staged.versionBefore,
+    versionAfter: staged.versionAfter,
     beforeText,
-    afterText: edit.text,
+    afterText: staged.afterText,
     author: options.author,
     reason: options.reason,
     evidence: planned.evidence,
@@ -262,12 +380,19 @@ export async function revertChange(changeId: string, options: ApplyOptions): Pro
  * stays valid. The file is confined to the copy as it is to the rules directory.
  */
 async function checkValid(rulesDir: string, relativeFile: string, text: string): Promise<void> {
-  const copy = mkdtempSync(join(tmpdir(), 'alertgate-tune-'));
-  try {
-    await cp(rulesDir, copy, { recursive: true });
+  await withCopy(rulesDir, async (copy) => {
     await writeAtomically(await ruleFilePath(copy, relativeFile), text);
     const loaded = await loadRules(copy);
     if (!loaded.ok) throw new TuningConflict(`the change would make the rules invalid:\n${loaded.problems.map(formatProblem).join('\n')}`);
+  });
+}
+
+/** Runs `task` on a temporary copy of the rules directory, removed afterwards. */
+async function withCopy(rulesDir: string, task: (copy: string) => Promise<void>): Promise<void> {
+  const copy = mkdtempSync(join(tmpdir(), 'alertgate-tune-'));
+  try {
+    await cp(rulesDir, copy, { recursive: true });
+    await task(copy);
   } finally {
     await rm(copy, { recursive: true, force: true });
   }
@@ -294,13 +419,6 @@ async function appendChangelog(changelog: string, entry: string): Promise<void> 
     () => false,
   );
   await appendFile(changelog, `${exists ? '' : CHANGELOG_HEADER}\n${entry}`);
-}
-
-/** What a change did, in the changelog's words: `minCount 20 → 30`, `disabled` for `enabled` 1 → 0, `window.size 10m → 5m`. */
-function whatChanged(change: Pick<TuningChange, 'param' | 'from' | 'to'>): string {
-  if (change.param === 'enabled') return change.to === 0 ? 'disabled (enabled: false)' : 'enabled';
-  if (change.param === 'window.size') return `window.size ${durationText(change.from)} → ${durationText(change.to)}`;
-  return `${change.param} ${change.from} → ${change.to}`;
 }
 
 function appliedEntry(change: TuningChange, evidenceLines: readonly string[]): string {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { VerdictCounts } from '../ledger/records.js';
+import { SamplingEvidence } from './sampling.js';
 
 /** One param of one rule, evaluated: the value the tuner would move it to (or why not), and the evidence. */
 export const ParamEvaluation = z
@@ -254,6 +255,8 @@ export const TuneReport = z
     /** Pipeline mode: the routine signatures found, or null (none, or no --replay). Printed, never applied. */
     routine: RoutineProposal.nullable(),
     exceptions: z.array(ExceptionProposal),
+    /** The reviewed share per rule and, per proposal, its false positives removed per day as confirmed, estimated from the sample and at most (the tuning service adds it). */
+    sampling: SamplingEvidence.optional(),
     /** Exceptions found in false positives but refused: they match an alert of a true- or benign-positive incident, or fail the whole-pipeline check. */
     refusedExceptions: z.array(RefusedException),
   })

@@ -8,9 +8,12 @@ import { sinceMsOf } from '../ledger/since.js';
 import { loadRules } from '../rules/load.js';
 import { formatProblem } from '../rules/problems.js';
 import { parseDuration } from '../state/index.js';
-import { applyDisable, applyJoint, applyProposal, applyWindow, revertChange, TuningConflict } from './apply.js';
+import { plannedChanges, revertChange, stageChanges, TuningConflict, writeEdit, type StagedEdit } from './apply.js';
+import { limitRuleset, type AutoGuardrails, type ParamLimit } from './auto-limits.js';
 import type { ReplayEvaluator } from './replay.js';
 import type { TuneReport } from './report.js';
+import { samplingOf } from './sampling.js';
+import { ScenarioGate, type ScenarioRefusal, type ScenarioTests } from './scenario-gate.js';
 import { tune } from './tuner.js';
 
 export interface TuningServiceOptions {
@@ -35,6 +38,8 @@ export interface TuneRequest {
   readonly replay?: ReplayEvaluator | undefined;
   /** The owner of proposed exceptions. */
   readonly owner?: string | undefined;
+  /** Auto-tune's guardrails (floors, change per day) as tighter bounds on the params; see limitRuleset. */
+  readonly auto?: AutoGuardrails | undefined;
 }
 
 /**
@@ -63,13 +68,14 @@ export class TuningService {
     return loaded.ruleset;
   }
 
-  private async evaluate(request: TuneRequest): Promise<{ report: TuneReport; ruleset: CompiledRuleSet }> {
+  private async evaluate(request: TuneRequest): Promise<{ report: TuneReport; ruleset: CompiledRuleSet; limits: ParamLimit[]; problems: string[] }> {
     const { ledger, tuning } = this.options;
     const ruleset = await this.rules();
+    const limited = request.auto ? limitRuleset(ruleset, await ledger.tuningChanges(), request.auto, this.now()) : { ruleset, limits: [], problems: [] };
     const newestMs = await ledger.latestEventTimeMs();
     const sinceMs = sinceMsOf(request.since ?? tuning.since, newestMs);
     const report = tune({
-      ruleset,
+      ruleset: limited.ruleset,
       incidents: await ledger.tuningIncidents(sinceMs),
       guardrails: {
         minRecall: request.minRecall ?? tuning.minRecall,
@@ -86,46 +92,37 @@ export class TuningService {
       },
     });
     const only = request.rules && new Set(request.rules);
-    return { report: only ? { ...report, proposals: report.proposals.filter((p) => only.has(p.ruleId)), disable: report.disable.filter((d) => only.has(d.ruleId)), joint: report.joint.filter((j) => only.has(j.ruleId)), windows: report.windows.filter((w) => only.has(w.ruleId)) } : report, ruleset };
+    const chosen = only ? { ...report, proposals: report.proposals.filter((p) => only.has(p.ruleId)), disable: report.disable.filter((d) => only.has(d.ruleId)), joint: report.joint.filter((j) => only.has(j.ruleId)), windows: report.windows.filter((w) => only.has(w.ruleId)) } : report;
+    return { report: { ...chosen, sampling: samplingOf(chosen) }, ruleset, limits: limited.limits, problems: limited.problems };
   }
 
-  /** Proposes and applies every proposal (one param per rule) and every rule to disable. */
-  apply(request: TuneRequest & { author: string; reason?: string | undefined }): Promise<{ report: TuneReport; changes: TuningChange[] }> {
+  /**
+   * What an apply would do, writing nothing: the report, and every change it proposes (threshold
+   * proposals, joint changes, smaller windows, rules to disable; see plannedChanges) staged on a copy of
+   * the rules directory and run through its scenario tests (ScenarioGate): the edits that pass, and the
+   * changes refused.
+   */
+  async plan(request: TuneRequest): Promise<TuningPlan> {
+    const { report, ruleset, limits, problems } = await this.evaluate(request);
+    const gate = await ScenarioGate.open(this.options.rulesDir);
+    const { edits, refused } = await stageChanges(this.options.rulesDir, plannedChanges(report), gate);
+    return { report, ruleset, limits, problems, edits, refused, scenarioTests: gate?.summary ?? null };
+  }
+
+  /**
+   * Proposes and applies every change (see plan) that passes the scenario tests of the rules directory
+   * (ScenarioGate): those that break a passing scenario are returned under `refused`, unwritten.
+   */
+  apply(request: TuneRequest & { author: string; reason?: string | undefined }): Promise<AppliedTuning> {
     return this.serially(async () => {
-      const { report, ruleset } = await this.evaluate(request);
+      const { ruleset, edits, ...plan } = await this.plan(request);
       const changes: TuningChange[] = [];
-      for (const proposal of report.proposals) {
-        const { pipeline } = proposal;
-        const reason =
-          request.reason ??
-          (pipeline
-            ? `false-positive incidents ${pipeline.falsePositiveBefore} → ${pipeline.falsePositiveAfter} across the pipeline, ${pipeline.truePositiveSurvived} of ${pipeline.truePositiveTotal} confirmed true positives survive (${report.mode})`
-            : `${proposal.falsePositiveRemoved} of ${proposal.falsePositiveTotal} false-positive incidents removed, ${proposal.truePositiveKept} of ${proposal.truePositiveTotal} true positives kept (${report.mode})`);
-        const change = await applyProposal(proposal, this.applyOptions(request.author, reason));
+      for (const edit of edits) {
+        const change = await writeEdit(edit, this.applyOptions(request.author, request.reason ?? edit.change.reasonIn(plan.report.mode)));
         this.auditChange(change, 'applied', paramsOf(ruleset, change.ruleId, change.param, change.from));
         changes.push(change);
       }
-      for (const proposal of report.joint) {
-        const { pipeline } = proposal;
-        const reason = request.reason ?? `false-positive incidents ${pipeline.falsePositiveBefore} → ${pipeline.falsePositiveAfter} across the pipeline, ${pipeline.truePositiveSurvived} of ${pipeline.truePositiveTotal} confirmed true positives survive (joint change, ${report.mode})`;
-        for (const change of await applyJoint(proposal, this.applyOptions(request.author, reason))) {
-          this.auditChange(change, 'applied', paramsOf(ruleset, change.ruleId, change.param, change.from));
-          changes.push(change);
-        }
-      }
-      for (const proposal of report.windows) {
-        const { pipeline } = proposal;
-        const reason = request.reason ?? `false-positive incidents ${pipeline.falsePositiveBefore} → ${pipeline.falsePositiveAfter} across the pipeline, ${pipeline.truePositiveSurvived} of ${pipeline.truePositiveTotal} confirmed true positives survive (window ${proposal.from} → ${proposal.to}, ${report.mode})`;
-        const change = await applyWindow(proposal, this.applyOptions(request.author, reason));
-        this.auditChange(change, 'applied', paramsOf(ruleset, change.ruleId, change.param, change.from));
-        changes.push(change);
-      }
-      for (const proposal of report.disable) {
-        const change = await applyDisable(proposal, this.applyOptions(request.author, request.reason ?? `${proposal.reason} (${report.mode})`));
-        this.auditChange(change, 'applied', paramsOf(ruleset, change.ruleId, change.param, change.from));
-        changes.push(change);
-      }
-      return { report, changes };
+      return { ...plan, edits, changes };
     });
   }
 
@@ -155,6 +152,27 @@ export class TuningService {
     this.queue = next.catch(() => undefined);
     return next;
   }
+}
+
+/** What an apply would do: the planned changes' edits that pass the scenario tests, and those refused. */
+export interface TuningPlan {
+  readonly report: TuneReport;
+  /** The rules as they are on disk. */
+  readonly ruleset: CompiledRuleSet;
+  /** With auto-tune's guardrails: how far each param may move in this run. */
+  readonly limits: ParamLimit[];
+  /** With auto-tune's guardrails: floors that name no rule or param. */
+  readonly problems: string[];
+  /** In order; each staged with the ones before it. */
+  readonly edits: StagedEdit[];
+  readonly refused: ScenarioRefusal[];
+  /** The scenario tests that gated the changes; null when the rules directory has none. */
+  readonly scenarioTests: ScenarioTests | null;
+}
+
+/** What an apply did: the plan, and the changes written (one per edit). */
+export interface AppliedTuning extends Omit<TuningPlan, 'ruleset'> {
+  readonly changes: TuningChange[];
 }
 
 /** A rule's params as a rule set has them, with `param` at `value` (what the file says before the change). */

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain ESM script without types
 import { tuningWeek } from '../../scripts/tuning-fixture.mjs';
@@ -13,6 +13,9 @@ function cli(args: string[], env: Record<string, string> = {}) {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 1 << 26 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
+
+/** cpSync's filter: a rules directory without its scenario tests. */
+const withoutTests = (source: string) => basename(source) !== 'tests';
 
 interface Week {
   lines: string[];
@@ -152,7 +155,7 @@ describe('alertgate feedback and tune on the command line', () => {
     expect(text.stdout).toMatch(/^rule +param +old → new +FP incidents removed +TP kept +incidents\/day before → after +scope$/m);
     expect(text.stdout).toMatch(/^signature-burst +minCount +20 → 30 /m);
     expect(cli(['tune', '--rules', rules, '--db', db, '--format', 'md']).stdout).toContain('| signature-burst | minCount | 20 → 30 |');
-    expect(cli(['tune', '--rules', rules, '--db', db, '--format', 'xml'])).toMatchObject({ code: 1, stderr: expect.stringMatching(/--format: expected text, md or json/) });
+    expect(cli(['tune', '--rules', rules, '--db', db, '--format', 'xml'])).toMatchObject({ code: 1, stderr: expect.stringMatching(/--format: expected text, md, json or patch/) });
     expect(cli(['tune', '--rules', rules, '--db', db, '--max-step', '50'])).toMatchObject({ code: 1, stderr: expect.stringMatching(/--max-step: expected a percentage/) });
     expect(cli(['tune', '--rules', rules, '--db', db, '--min-recall', '2'])).toMatchObject({ code: 1 });
     expect(cli(['tune', '--rules', rules, '--db', db, '--revert', 'tc-nope'])).toMatchObject({ code: 1, stderr: 'alertgate: no tuning change tc-nope in the ledger\n' });
@@ -169,7 +172,8 @@ describe('alertgate feedback and tune on the command line', () => {
     expect(auditOf(cli(['feedback', id, '--verdict', 'fp', '--reason', 'noisy backup job', '--analyst', 'ana', '--db', db]).stderr)).toEqual([]);
 
     const tuned = join(dir, 'rules-audit');
-    cpSync(rules, tuned, { recursive: true });
+    // Without the scenario tests, which pin the starter thresholds (the test below).
+    cpSync(rules, tuned, { recursive: true, filter: withoutTests });
     const applied = cli(['tune', '--rules', tuned, '--db', db, '--apply', '--author', 'eve', '--format', 'json']);
     expect(applied.code, applied.stderr).toBe(0);
     const changes = auditOf(applied.stderr);
@@ -184,7 +188,7 @@ describe('alertgate feedback and tune on the command line', () => {
 
   it('tune --replay --apply records the whole-pipeline evidence in the reason and the changelog', () => {
     const tuned = join(dir, 'rules-pipeline');
-    cpSync(rules, tuned, { recursive: true });
+    cpSync(rules, tuned, { recursive: true, filter: withoutTests });
     const applied = cli(['tune', '--rules', tuned, '--db', db, '--replay', input, '--apply', '--author', 'eve', '--format', 'json']);
     expect(applied.code, applied.stderr).toBe(0);
     const { changes } = JSON.parse(applied.stdout) as { changes: { reason: string }[] };
@@ -192,5 +196,25 @@ describe('alertgate feedback and tune on the command line', () => {
     for (const change of changes) expect(change.reason).toMatch(/^false-positive incidents \d+ → \d+ across the pipeline, (\d+) of \1 confirmed true positives survive \(pipeline\)$/);
     const changelog = readFileSync(join(tuned, 'CHANGELOG.md'), 'utf8');
     expect(changelog.match(/^- across the whole pipeline: false-positive incidents \d+ → \d+, incidents \d+ → \d+, (\d+) of \1 confirmed true positives survive$/gm)).toHaveLength(changes.length);
+  });
+
+  it('tune --apply refuses the changes that make `alertgate test` fail, naming the scenario and the expectation; nothing is written (it applied them and the tests failed)', () => {
+    const tuned = join(dir, 'rules-gated');
+    cpSync(rules, tuned, { recursive: true });
+    const files = ['auth-brute-force.yaml', 'exfil-volume.yaml', 'signature-burst.yaml'];
+    const before = files.map((f) => readFileSync(join(tuned, f), 'utf8'));
+    const applied = cli(['tune', '--rules', tuned, '--db', db, '--apply', '--author', 'eve', '--format', 'json']);
+    expect(applied.code).toBe(1);
+    const out = JSON.parse(applied.stdout) as { changes: unknown[]; refused: { ruleId: string; scenarios: { file: string; name: string }[] }[] };
+    expect(out.changes).toEqual([]);
+    expect(out.refused.map((r) => r.ruleId)).toEqual(['auth-brute-force', 'exfil-volume', 'signature-burst']);
+    const scenarios = join(tuned, 'tests', 'signature-burst.yaml');
+    expect(applied.stderr).toContain('signature-burst minCount 20 → 30 refused: it makes 4 passing scenario tests fail (alertgate test):');
+    expect(applied.stderr).toContain(
+      `  ${scenarios}: the 20th alert of one signature against one destination within 5 minutes is promoted: alert #20 (twentieth): expected promote by signature-burst, got pass (matched but did not fire: signature-burst hits=20)`,
+    );
+    expect(files.map((f) => readFileSync(join(tuned, f), 'utf8'))).toEqual(before);
+    const test = cli(['test', tuned]);
+    expect(test.code, test.stdout).toBe(0);
   });
 });

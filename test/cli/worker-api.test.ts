@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain ESM script without types
 import { tuningWeek } from '../../scripts/tuning-fixture.mjs';
@@ -11,6 +11,9 @@ const ROOT = join(import.meta.dirname, '../..');
 const BIN = join(ROOT, 'bin/alertgate.js');
 const TOKENS = { viewer: 'viewer-secret-7c1e9a04d2', analyst: 'analyst-secret-4b8f0e61aa', engineer: 'engineer-secret-93d2c7f015' };
 
+/** cpSync's filter: the starter rules without their scenario tests, which pin the thresholds tuning moves here. */
+const withoutTests = (source: string) => basename(source) !== 'tests';
+
 interface Week {
   lines: string[];
   truth: { scenarios: Record<string, { label: string; reason: string; alertIds: string[] }> };
@@ -20,7 +23,7 @@ describe('alertgate run: the loop through the worker API', () => {
   it('records the run, takes verdicts over HTTP (and from the CLI via --api), applies the tuner, reloads, reverts; no token in its logs', async () => {
     const dir = tempDir('alertgate-worker-api-');
     const rules = join(dir, 'rules');
-    cpSync(join(ROOT, 'rules'), rules, { recursive: true });
+    cpSync(join(ROOT, 'rules'), rules, { recursive: true, filter: withoutTests });
     const week = tuningWeek('train') as Week;
     writeFileSync(join(dir, 'train.ndjson'), `${week.lines.join('\n')}\n`);
     const env = {
@@ -95,7 +98,7 @@ describe('alertgate run: the loop through the worker API', () => {
   it('auto-tune: with tuning.auto on, the worker applies the proposals itself, as its author, and reloads them', async () => {
     const dir = tempDir('alertgate-auto-tune-');
     const rules = join(dir, 'rules');
-    cpSync(join(ROOT, 'rules'), rules, { recursive: true });
+    cpSync(join(ROOT, 'rules'), rules, { recursive: true, filter: withoutTests });
     const week = tuningWeek('train') as Week;
     const input = join(dir, 'train.ndjson');
     writeFileSync(input, `${week.lines.join('\n')}\n`);
@@ -118,7 +121,7 @@ describe('alertgate run: the loop through the worker API', () => {
     cli('feedback', 'import', join(dir, 'verdicts.ndjson'), '--db', db);
 
     const config = join(dir, 'alertgate.yaml');
-    writeFileSync(config, stringify({ rules, input: { path: input, onEnd: 'serve' }, ledger: { url: db }, http: { port: 0 }, tuning: { auto: { enabled: true, every: '200ms' } } }));
+    writeFileSync(config, stringify({ rules, input: { path: input, onEnd: 'serve' }, ledger: { url: db }, http: { port: 0 }, tuning: { auto: { enabled: true, every: '200ms', mode: 'apply' } } }));
     const child = spawn(process.execPath, [BIN, 'run', '--config', config]) as ChildProcessWithoutNullStreams;
     let stderr = '';
     const applied = new Promise<void>((resolve) =>

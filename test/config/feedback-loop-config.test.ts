@@ -27,7 +27,7 @@ describe('config: ledger, api, tuning, feedback', () => {
       disableBelowPrecision: 0.05,
       since: '30d',
       exceptions: { minIncidents: 3, expiresAfter: '30d' },
-      auto: { enabled: false, every: '1d', author: 'alertgate-auto-tune' },
+      auto: { enabled: false, every: '1d', author: 'alertgate-auto-tune', mode: 'dry-run', maxChangePerDay: '50%', floors: {} },
     });
     expect(config.feedback).toEqual({});
   });
@@ -43,6 +43,7 @@ describe('config: ledger, api, tuning, feedback', () => {
       ALERTGATE_LEDGER: 'postgres://alertgate@db:5432/soc',
       ALERTGATE_LEDGER_SCHEMA: 'alertgate',
       ALERTGATE_TUNING_AUTO: 'true',
+      ALERTGATE_TUNING_AUTO_MODE: 'apply',
       ALERTGATE_METRICS_REQUIRE_TOKEN: '1',
     });
     expect(config.api.tokens).toEqual([
@@ -50,7 +51,7 @@ describe('config: ledger, api, tuning, feedback', () => {
       { name: 'ops', role: 'engineer', token: `${SECRET}-2` },
     ]);
     expect(config.ledger).toMatchObject({ url: 'postgres://alertgate@db:5432/soc', schema: 'alertgate' });
-    expect(config.tuning.auto.enabled).toBe(true);
+    expect(config.tuning.auto).toMatchObject({ enabled: true, mode: 'apply' });
     expect(config.metrics.requireToken).toBe(true);
   });
 

@@ -20,6 +20,7 @@ import { Pipeline } from '../../src/pipeline/pipeline.js';
 import { loadRulesOrThrow } from '../../src/rules/load.js';
 import { TuningConfig } from '../../src/config/tuning.js';
 import { Report } from '../../src/report/report.js';
+import { AutoTuner } from '../../src/tune/auto-tune.js';
 import { TuningService } from '../../src/tune/service.js';
 import { WorkerWatermark } from '../../src/cli/worker-watermark.js';
 import { caseAuditOf } from '../../src/ledger/case-store.js';
@@ -27,6 +28,8 @@ import { loadTestEscalation } from '../escalation/fixtures.js';
 import { alert, at, rule, tempDir, writeRules } from '../helpers.js';
 import { dropSchemas, freshLocation, postgresUrl } from '../ledger/backends.js';
 
+/** The wall clock of the worker's tuning (the day auto-tune's maxChangePerDay counts back from). */
+const NOW = Date.UTC(2026, 11, 3, 12, 0, 0);
 const TOKENS = { viewer: 'viewer-token-0123456789', analyst: 'analyst-token-0123456789', engineer: 'engineer-token-0123456789', ingest: 'ingest-token-0123456789' } as const;
 const burst = (version: number, minCount: number) =>
   rule({
@@ -72,11 +75,14 @@ async function world(options: { api?: Partial<ApiConfig>; ledger?: boolean; requ
   metrics.attach(pipeline, ruleset);
   const reloader = new RuleReloader({ dir: rulesDir, pipeline, metrics, log, audit });
   const escalation = await loadTestEscalation();
+  const tuningConfig = TuningConfig.parse({ minVerdicts: 3 });
+  const tuning = new TuningService({ rulesDir, ledger, tuning: tuningConfig, audit, now: () => NOW });
   const context: ApiContext = {
     ledger: options.ledger === false ? undefined : ledger,
     rules: () => reloader.current,
     reloadRules: (actor) => reloader.reload(actor),
-    tuning: new TuningService({ rulesDir, ledger, tuning: TuningConfig.parse({ minVerdicts: 3 }), audit }),
+    tuning,
+    autoTune: new AutoTuner({ service: tuning, auto: tuningConfig.auto, log, now: () => NOW }),
     audit,
     watermark: new WorkerWatermark({ pipeline: () => pipeline, apply: async (change) => change(pipeline), deciding: () => true, audit, log }),
     onCaseChanges: (changes) => changes.forEach((c) => audit.caseChange(caseAuditOf(c))),
@@ -125,6 +131,7 @@ describe('API', () => {
       'GET /notifications': { url: '/notifications?status=dead', ok: [200] },
       'GET /escalation/explain': { url: '/escalation/explain?severity=critical&category=malware', ok: [200] },
       'GET /incidents': { url: '/incidents', ok: [200] },
+      'GET /incidents/sample': { url: '/incidents/sample?n=3', ok: [200] },
       'GET /incidents/:id': { url: `/incidents/${id}`, ok: [200] },
       'POST /incidents/:id/feedback': { url: `/incidents/${id}/feedback`, payload: { verdict: 'false_positive', reason: 'matrix', analyst: 'ana' }, ok: [200, 201] },
       'GET /rules': { url: '/rules', ok: [200] },
@@ -133,6 +140,9 @@ describe('API', () => {
       'GET /tuning/proposals': { url: '/tuning/proposals', ok: [200] },
       'POST /tuning/apply': { url: '/tuning/apply', payload: { rules: ['no-such-rule'] }, ok: [200] },
       'GET /tuning/changes': { url: '/tuning/changes', ok: [200] },
+      'GET /tuning/auto/last': { url: '/tuning/auto/last', ok: [200] },
+      // Dry run (tuning.auto.mode's default): nothing is written.
+      'POST /tuning/auto/run': { url: '/tuning/auto/run', ok: [200] },
       'POST /tuning/changes/:id/revert': { url: '/tuning/changes/tc-none/revert', payload: { reason: 'matrix' }, ok: [404] },
       'GET /report': { url: '/report', ok: [200] },
       'GET /watermark': { url: '/watermark', ok: [200] },
@@ -160,6 +170,18 @@ describe('API', () => {
         } else expect(request.ok, `${where}: ${response.body}`).toContain(response.statusCode);
       }
     }
+  });
+
+  it('GET /incidents/sample: a seeded sample of the unreviewed incidents (before the verdicts of the tests below), the same for the same seed; n is required and bounded', async () => {
+    const first = (await call('GET', '/incidents/sample?n=3&seed=s1', 'viewer')).json();
+    expect(first.seed).toBe('s1');
+    expect(first.incidents).toHaveLength(3);
+    for (const i of first.incidents) expect(i).toMatchObject({ id: expect.stringMatching(/^inc-/), ruleId: 'burst', weight: expect.any(Number) });
+    expect((await call('GET', '/incidents/sample?n=3&seed=s1', 'viewer')).json()).toEqual(first);
+    const unreviewed = (await call('GET', '/incidents?verdict=unreviewed', 'viewer')).json().incidents.map((i: { id: string }) => i.id);
+    for (const i of first.incidents) expect(unreviewed).toContain(i.id);
+    expect((await call('GET', '/incidents/sample', 'viewer')).json().error).toMatchObject({ status: 400, field: '/n' });
+    expect((await call('GET', '/incidents/sample?n=1001', 'viewer')).statusCode).toBe(400);
   });
 
   it('feedback: 201 created, 200 duplicate, a later verdict supersedes with history; 404 for an unknown incident', async () => {
@@ -294,6 +316,27 @@ describe('API', () => {
     expect(again.statusCode).toBe(409);
     expect(again.json().error.message).toMatch(/reverted already/);
     expect((await call('POST', '/tuning/changes/x/revert', 'engineer', {})).json().error).toMatchObject({ status: 400, field: '/reason' });
+  });
+
+  it('auto-tune on request: POST /tuning/auto/run runs it now in its mode (dry-run: nothing written) within its guardrails; GET /tuning/auto/last shows the run', async () => {
+    const before = readFileSync(join(w.rulesDir, 'burst.yaml'), 'utf8');
+    const run = await call('POST', '/tuning/auto/run', 'engineer');
+    expect(run.statusCode, run.body).toBe(200);
+    const body = run.json();
+    // maxChangePerDay 50% of 10 (the reverted change above does not count): 15, not the 16 the tuner takes unbounded with maxStep 60%.
+    expect(body).toMatchObject({
+      at: new Date(NOW).toISOString(),
+      trigger: 'request',
+      mode: 'dry-run',
+      changes: [{ id: null, ruleId: 'burst', file: 'burst.yaml', param: 'minCount', from: 10, to: 15, versionBefore: 1, versionAfter: 2 }],
+      refused: [],
+      scenarioTests: null,
+      limits: [{ ruleId: 'burst', param: 'minCount', value: 10, direction: 'raise', limit: 15, by: ['maxChangePerDay'], dayStart: 10 }],
+      problems: [],
+    });
+    expect(readFileSync(join(w.rulesDir, 'burst.yaml'), 'utf8')).toBe(before);
+    expect((await call('GET', '/tuning/auto/last', 'viewer')).json()).toEqual({ enabled: false, every: '1d', mode: 'dry-run', last: body });
+    expect(w.logs.some((l) => /"msg":"auto-tune would apply a change"/.test(l) && /"to":15/.test(l))).toBe(true);
   });
 
   it('serves its OpenAPI document, equal to the committed docs/openapi.json', async () => {

@@ -19,6 +19,30 @@ export const BURST_RULES = {
   }),
 };
 
+/** A scenario file for BURST_RULES that pins the threshold: the 10th alert on a host is promoted, the 9 before pass. */
+export const BURST_THRESHOLD_SCENARIO = `# pins burst's minCount at 10
+name: the 10th alert of a burst on one host is promoted
+start: 2026-11-20T10:00:00Z
+defaults: { source: suricata, name: ET SCAN test, severity: medium, category: recon, entities: { host: web-01 } }
+alerts:
+  - { repeat: 9, every: 1s, alert: { id: early } }
+  - { id: tenth, time: +1s }
+expect:
+  decisions:
+    - { at: 1..9, decision: pass }
+    - { at: tenth, decision: promote, rule: burst }
+`;
+
+/** A scenario file for BURST_RULES that any threshold up to 40 keeps passing. */
+export const BURST_BIG_SCENARIO = `name: a burst of 40 alerts on one host is promoted
+start: 2026-11-20T10:00:00Z
+defaults: { source: suricata, name: ET SCAN test, severity: medium, category: recon, entities: { host: web-02 } }
+alerts:
+  - { repeat: 40, every: 1s, alert: { id: big } }
+expect:
+  decisions:
+    - { at: 40, decision: promote, rule: burst }
+`;
 /**
  * A tuner run over `alerts` with the whole-pipeline check: the current rules' incidents, each with the
  * verdict of the host it groups by, no exception proposals (minIncidents 100) and no disabling unless asked.
