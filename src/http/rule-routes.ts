@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { RuleStats } from '../ledger/records.js';
 import { sinceField, sinceMsOf } from '../ledger/since.js';
-import type { CompiledRuleSet } from '../rules/ruleset.js';
+import type { CompiledRuleSet, RuleScope } from '../rules/ruleset.js';
 import type { Rule } from '../rules/schema.js';
 import { TunableParam } from '../rules/schema.js';
 import { ApiError, ErrorBody } from './api-error.js';
@@ -18,6 +18,8 @@ const RuleSummary = z
     enabled: z.boolean(),
     /** The file it was loaded from, relative to the rules directory (null for disabled rules). */
     file: z.string().nullable(),
+    /** The tenant whose alerts alone it decides (rules directory `tenants/<tenant>/`); null for a shared rule, and for disabled rules (not compiled). */
+    tenant: z.string().nullable(),
     params: z.record(z.string(), TunableParam),
   })
   .strict();
@@ -27,7 +29,9 @@ const RuleList = z
     /** CompiledRuleSet.fingerprint: identifies the running rule set. */
     fingerprint: z.string(),
     rules: z.array(RuleSummary),
-    exceptions: z.array(z.object({ id: z.string(), reason: z.string(), expires: z.string(), file: z.string() }).strict()),
+    exceptions: z.array(z.object({ id: z.string(), reason: z.string(), expires: z.string(), file: z.string(), tenant: z.string().nullable() }).strict()),
+    /** With a `kind: tenancy` object: the tenant field and the tenants with rules of their own. */
+    tenancy: z.object({ field: z.string(), tenants: z.array(z.string()) }).strict().nullable(),
   })
   .strict();
 
@@ -36,18 +40,19 @@ const ReloadAnswer = z.union([
   z.object({ applied: z.literal(false), problems: z.array(z.string()) }).strict(),
 ]);
 
-function summaryOf(rule: Rule, file: string | null): z.infer<typeof RuleSummary> {
+function summaryOf(rule: Rule, file: string | null, scope: RuleScope | undefined): z.infer<typeof RuleSummary> {
   const { id, version, title, decision, severity, priority, enabled, params } = rule;
-  return { id, version, title, decision, severity, priority, enabled, file, params };
+  return { id, version, title, decision, severity, priority, enabled, file, tenant: scope?.tenant ?? null, params };
 }
 
 function listRules(ruleset: CompiledRuleSet): z.infer<typeof RuleList> {
-  const running = [...ruleset.suppressRules, ...ruleset.promoteRules].map((r) => summaryOf(r.rule, r.file));
-  const disabled = ruleset.disabledRules.map((r) => summaryOf(r, null));
+  const running = [...ruleset.suppressRules, ...ruleset.promoteRules].map((r) => summaryOf(r.rule, r.file, r.scope));
+  const disabled = ruleset.disabledRules.map((r) => summaryOf(r, null, undefined));
   return {
     fingerprint: ruleset.fingerprint,
     rules: [...running, ...disabled].sort((a, b) => (a.id < b.id ? -1 : 1)),
-    exceptions: ruleset.exceptions.map(({ exception: e, file }) => ({ id: e.id, reason: e.reason, expires: e.expires, file })),
+    exceptions: ruleset.exceptions.map(({ exception: e, file, scope }) => ({ id: e.id, reason: e.reason, expires: e.expires, file, tenant: scope?.tenant ?? null })),
+    tenancy: ruleset.tenancy ? { field: ruleset.tenancy.field, tenants: [...ruleset.tenancy.tenants] } : null,
   };
 }
 
