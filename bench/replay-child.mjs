@@ -1,6 +1,6 @@
 // Runs `alertgate <args>` in this process and reports its wall time, peak RSS and the CPU time of the
-// whole process (startup included) as one JSON line.
-import { main } from '../dist/cli/main.js';
+// whole process (startup included) as one JSON line. It runs the bundle bin/alertgate.js runs.
+import { main } from '../dist/bundle/main.js';
 
 let captured = '';
 const realWrite = process.stdout.write.bind(process.stdout);

@@ -1,18 +1,28 @@
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { alert, ndjson, rule, tempDir, writeRules } from '../helpers.js';
 
 const BIN = join(import.meta.dirname, '../../bin/alertgate.js');
 const TRACE = join(import.meta.dirname, '../support/trace-modules.mjs');
 
-/** The modules `alertgate <args>` loads, as paths under dist/ or node_modules/. */
+/**
+ * The modules `alertgate <args>` loads, as paths under dist/ or node_modules/. The bin runs the
+ * bundle (scripts/bundle.mjs): each chunk of dist/bundle/ it loads stands for the modules its source
+ * map names, so what a command loads is still told in dist's modules.
+ */
 function modulesLoadedBy(args: string[]): string[] {
   const r = spawnSync(process.execPath, ['--import', TRACE, BIN, ...args], { encoding: 'utf8' });
   expect(r.status, r.stderr).toBe(0);
-  const urls = r.stderr.split('\n').filter((l) => l.startsWith('module ')).map((l) => l.slice('module '.length));
-  return [...new Set(urls.map((u) => u.replace(/^.*\/(dist|node_modules)\//, '$1/')))];
+  const files = r.stderr.split('\n').filter((l) => l.startsWith('module file:')).map((l) => fileURLToPath(l.slice('module '.length)));
+  const modules = files.flatMap((file) => {
+    if (!file.includes('/dist/bundle/')) return [file];
+    const map = JSON.parse(readFileSync(`${file}.map`, 'utf8')) as { sources: string[] };
+    return map.sources.map((source) => resolve(dirname(file), source));
+  });
+  return [...new Set(modules.map((m) => m.replace(/^.*\/(dist|node_modules)\//, '$1/')))];
 }
 
 describe('replay starts with what it uses', () => {
@@ -21,8 +31,9 @@ describe('replay starts with what it uses', () => {
     const input = join(tempDir(), 'alerts.ndjson');
     writeFileSync(input, ndjson([alert({ id: 'a1', severity: 'high' })]));
     const loaded = modulesLoadedBy(['replay', '--rules', rules, '--input', input, '--summary', 'json']);
-    // The trace works: the pipeline's own modules are there.
+    // The trace works: the pipeline's own modules are there, read from the bundle's chunks, and zod (bundled) too.
     expect(loaded).toContain('dist/pipeline/pipeline.js');
+    expect(loaded.some((m) => m.startsWith('node_modules/zod/'))).toBe(true);
     // Of the ledger, only its pure shapes and checks (recorder, records, since, storable-text) may load: no database driver comes with them.
     const unneeded = /^node_modules\/(kafkajs|fastify|pino|prom-client|kysely|better-sqlite3|pg|@slack|jira\.js|nodemailer|axios)\/|^dist\/(receivers|kafka|http|ledger\/(?!recorder|records|since|storable-text)|report|worker|delivery|escalation|config\/(load|schema))/;
     expect(loaded.filter((m) => unneeded.test(m))).toEqual([]);
