@@ -209,19 +209,33 @@ export class SeenAlerts {
     this.head++;
   }
 
-  /** Doubles the ring (to at most maxIds rounded up to a power of two), each slot kept at its sequence number. */
+  /**
+   * Doubles the ring (to at most maxIds rounded up to a power of two), each slot kept at its sequence
+   * number. A sequence number's slot in the doubled ring is its old slot or that plus the old capacity,
+   * so the typed arrays are copied whole into both halves (two block copies; the slots outside the held
+   * range are rewritten before they are read), and the arrays of strings slot by slot over the held
+   * range only, so no string is kept alive twice.
+   */
   private grow(): void {
     const capacity = this.capacity * 2;
-    const moved = <T extends { [i: number]: unknown }>(from: T, to: T): T => {
-      for (let seq = this.head; seq < this.tail; seq++) to[seq & (capacity - 1)] = from[seq & (this.capacity - 1)]!;
-      return to;
-    };
-    this.ids = moved(this.ids, new Array<string | undefined>(capacity).fill(undefined));
-    this.times = moved(this.times, new Float64Array(capacity));
-    this.decisions = moved(this.decisions, new Uint8Array(capacity));
-    this.ruleIds = moved(this.ruleIds, new Array<string | null>(capacity).fill(null));
-    this.incidentIds = moved(this.incidentIds, new Array<string | undefined>(capacity).fill(undefined));
-    this.live = moved(this.live, new Uint8Array(capacity));
+    this.times = doubled(this.times, new Float64Array(capacity));
+    this.decisions = doubled(this.decisions, new Uint8Array(capacity));
+    this.live = doubled(this.live, new Uint8Array(capacity));
+    this.ids = this.moved(this.ids, new Array<string | undefined>(capacity).fill(undefined), capacity);
+    this.ruleIds = this.moved(this.ruleIds, new Array<string | null>(capacity).fill(null), capacity);
+    this.incidentIds = this.moved(this.incidentIds, new Array<string | undefined>(capacity).fill(undefined), capacity);
     this.capacity = capacity;
   }
+
+  private moved<T>(from: T[], to: T[], capacity: number): T[] {
+    for (let seq = this.head; seq < this.tail; seq++) to[seq & (capacity - 1)] = from[seq & (this.capacity - 1)]!;
+    return to;
+  }
+}
+
+/** `to` (twice `from`'s length) holding `from` in both halves. */
+function doubled<T extends Float64Array | Uint8Array>(from: T, to: T): T {
+  to.set(from);
+  to.set(from, from.length);
+  return to;
 }
