@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // The CLI's bundle (`npm run build` runs this after tsc): dist/cli/main.js and what it imports, zod
-// included, as a few dozen files in dist/bundle/ that bin/alertgate.js runs. Starting from dist's ~190
-// modules and zod's ~250 files, Node spent about 40 % of `replay`'s startup resolving, reading and
-// compiling modules (README, "Startup and the CLI path"). The bundle is split where main.js imports
-// lazily (each command, the ledger, the config), so a command still loads only what it uses; a chunk
-// holds only modules every importer of it needs. dist/ stays as tsc wrote it: the library's modules,
-// and the bundle's input.
+// included, as a few dozen files in dist/bundle/ that bin/alertgate.js runs. Node spends much of a
+// short command's CPU resolving, reading and compiling modules, and `replay` loaded dist's ~190 and
+// zod's ~250 files: the bundle cut its startup CPU by about a quarter (README, "Startup and the CLI
+// path"). The bundle is split where main.js imports lazily (each command, the ledger, the config), so
+// a command still loads only what it uses; a chunk holds only modules every importer of it needs.
+// dist/ stays as tsc wrote it: the library's modules, and the bundle's input. main.js reads the
+// version from ../../package.json, which dist/bundle/ reaches as dist/cli/ does: keep it two deep.
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'rolldown';
