@@ -57,6 +57,8 @@ if (imported.status !== 0) throw new Error(`feedback import failed: ${imported.s
 const MAX_STEP = process.env.BENCH_TUNE_MAX_STEP ?? '50%';
 const tuned = child('tune', '--rules', rules, '--db', db, '--replay', alerts, '--input-format', 'generic', '--map', MAP, '--max-step', MAX_STEP, '--format', 'json');
 const report = tuned.summary;
+// The whole report, to compare two versions of the tuner on the same data (BENCH_TUNE_REPORT=<file>).
+if (process.env.BENCH_TUNE_REPORT) writeFileSync(process.env.BENCH_TUNE_REPORT, `${JSON.stringify(report, null, 1)}\n`);
 const result = {
   bench: 'tune-pipeline',
   maxStep: MAX_STEP,

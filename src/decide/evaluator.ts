@@ -140,13 +140,9 @@ class RuleRunner {
 
   run(ctx: EvalContext, alert: CanonicalAlert, timeMs: number): RunResult {
     const { compiled } = this;
-    ctx.params = compiled.params;
-    ctx.aggregates = NO_AGGREGATES;
     this.late = false;
     this.lossy = false;
-    // A tenant's rule: another tenant's alert is not its business (it neither counts nor explains it).
-    if (compiled.scope && compiled.scope.read(alert) !== compiled.scope.tenant) return RunResult.NotMatched;
-    if (compiled.match && !compiled.match.test(ctx)) return RunResult.NotMatched;
+    if (!admits(compiled, ctx, alert)) return RunResult.NotMatched;
     if (this.absence) {
       // Alerts only show the group alive: the rule decides the silences (Evaluator.silences), never them.
       const key = groupKeyOf(compiled.absence!.groupReaders, alert);
@@ -194,6 +190,17 @@ class RuleRunner {
   get explainsMisses(): boolean {
     return this.compiled.match !== undefined || this.compiled.window !== undefined;
   }
+}
+
+/**
+ * Whether the rule looks at the alert at all: its tenant's (a tenant's rule neither counts nor explains
+ * another tenant's alert) and its match holds. Sets ctx's params to the rule's; ctx.alert must be the alert.
+ */
+export function admits(compiled: CompiledRule, ctx: EvalContext, alert: CanonicalAlert): boolean {
+  ctx.params = compiled.params;
+  ctx.aggregates = NO_AGGREGATES;
+  if (compiled.scope && compiled.scope.read(alert) !== compiled.scope.tenant) return false;
+  return !compiled.match || compiled.match.test(ctx);
 }
 
 /** The risk an alert adds: the sum of the scores whose condition holds for it. */

@@ -6,6 +6,8 @@ import { Pipeline } from '../pipeline/pipeline.js';
 import type { TuningIncident } from '../ledger/records.js';
 import type { CompiledException, CompiledRule, CompiledRuleSet } from '../rules/ruleset.js';
 import { readLines, type InputLine } from '../source/index.js';
+import type { Evaluator } from '../decide/evaluator.js';
+import { planRecount, Undecidable } from './recount.js';
 import { RecordingEvaluator, replayable, TapeEvaluator } from './tape.js';
 
 /** What one run of the whole pipeline promoted: every incident with every alert promoted into it. */
@@ -21,13 +23,14 @@ export interface PipelineRun {
  * suppress and promote rules by precedence, windows, lateness, incident grouping, case merging) with
  * a candidate rule set. The alerts are read and normalized once and kept in memory; each run writes
  * no decision records, and runs are cached by rule set fingerprint. The first run's decide stage is
- * recorded, and a later run whose rules differ from it only in promote rules' params or in promote
- * rules left out is decided from the record (src/tune/tape.ts): incidents and cases are formed again,
- * windows are not counted again.
+ * recorded, and a later run whose rules differ from it only in promote rules' params, promote rules
+ * left out, promote rules' window sizes or added exceptions is decided from the record (src/tune/tape.ts):
+ * incidents and cases are formed again, and only the windows' groups a change touches are counted again
+ * (src/tune/recount.ts).
  */
 export class ReplayEvaluator {
   private readonly cache = new Map<string, PipelineRun>();
-  /** The first run's decide stage, recorded: later runs that differ only in promote rules' params or rules left out are decided from it. */
+  /** The first run's decide stage, recorded: later runs that differ only in promote rules' params, rules left out, window sizes or added exceptions are decided from it. */
   private recording: RecordingEvaluator | undefined;
   /** Runs made (not cached), and of them those decided from the record. */
   readonly stats = { runs: 0, fromRecord: 0 };
@@ -73,13 +76,28 @@ export class ReplayEvaluator {
   run(ruleset: CompiledRuleSet): PipelineRun {
     const cached = this.cache.get(ruleset.fingerprint);
     if (cached) return cached;
+    this.stats.runs++;
+    const recording = this.recording;
+    const counterpart = recording && replayable(recording.recorded, ruleset);
+    const plan = counterpart && planRecount(recording!, ruleset, counterpart);
+    let run: PipelineRun | undefined;
+    if (plan) {
+      try {
+        run = this.runWith(ruleset, new TapeEvaluator(ruleset, recording!, counterpart!, plan));
+        this.stats.fromRecord++;
+      } catch (error) {
+        if (!(error instanceof Undecidable)) throw error;
+      }
+    }
+    run ??= this.runWith(ruleset, recording ? undefined : (this.recording = new RecordingEvaluator(ruleset)));
+    this.cache.set(ruleset.fingerprint, run);
+    return run;
+  }
+
+  private runWith(ruleset: CompiledRuleSet, evaluator: Evaluator | undefined): PipelineRun {
     const incidents = new Map<string, { ruleId: string; alerts: string[] }>();
     const incidentOf = new Map<string, string>();
     const normalized = this.normalized;
-    const counterpart = this.recording && replayable(this.recording.recorded, ruleset);
-    const evaluator = counterpart ? new TapeEvaluator(ruleset, this.recording!, counterpart) : this.recording ? undefined : (this.recording = new RecordingEvaluator(ruleset));
-    this.stats.runs++;
-    if (counterpart) this.stats.fromRecord++;
     const pipeline = new Pipeline({
       ruleset,
       evaluator,
@@ -100,9 +118,7 @@ export class ReplayEvaluator {
     });
     pipeline.processBatch(this.lines);
     pipeline.finish();
-    const run = { incidents, incidentOf };
-    this.cache.set(ruleset.fingerprint, run);
-    return run;
+    return { incidents, incidentOf };
   }
 }
 
