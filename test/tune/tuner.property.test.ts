@@ -149,6 +149,15 @@ describe('tuner properties', () => {
       aggregates: { repeats: { kind: 'count' } },
       conditions: { all: [{ fact: 'repeats', operator: 'greaterThanInclusive', value: { fact: 'params', path: '$.minRepeats' } }] },
     });
+    // A windowed promote rule below r: its windows count the alerts r promotes too.
+    const users = rule({
+      id: 'w',
+      priority: 2,
+      match: { all: [] },
+      window: { groupBy: ['entities.user'], size: '30m' },
+      aggregates: { seen: { kind: 'count' } },
+      conditions: { all: [{ fact: 'seen', operator: 'greaterThanInclusive', value: 4 }] },
+    });
     const arbException = fc.oneof(
       fc.record({ host: fc.constantFrom('h1', 'h2', 'h3', 'h4', 'h5', 'h6') }).map((entities) => ({ entities })),
       fc.record({ user: fc.constantFrom('u1', 'u2', 'u3', 'u4', 'u5') }).map((entities) => ({ entities })),
@@ -160,12 +169,13 @@ describe('tuner properties', () => {
       fc.asyncProperty(
         arbRuleSet,
         fc.boolean(),
+        fc.boolean(),
         arbAlerts,
         fc.array(arbException, { minLength: 0, maxLength: 3 }),
         fc.constantFrom(undefined, 3 / 4, 1 / 2),
         fc.integer({ min: 0, max: 3 }),
-        async (files, withQuiet, lines, matches, share, raise) => {
-          const set = await ruleset(withQuiet ? { ...files, 'q.yaml': quiet } : files);
+        async (files, withQuiet, withUsers, lines, matches, share, raise) => {
+          const set = await ruleset({ ...files, ...(withQuiet ? { 'q.yaml': quiet } : {}), ...(withUsers ? { 'w.yaml': users } : {}) });
           const r = set.promoteRules.find((c) => c.rule.id === 'r')!;
           let candidate = withParam(set, 'r', 'minHits', r.params.minHits! + raise);
           matches.forEach((match, i) => (candidate = withException(candidate, exceptionOf({ id: `x${i}`, match, expires: '2026-11-21', yaml: '' }))));
