@@ -83,7 +83,7 @@ export function planRecount(recording: RecordingEvaluator, candidate: CompiledRu
     if (error instanceof Undecidable) return undefined;
     throw error;
   }
-  const stats = new Map(recording.windowStats().map((s) => [s.ruleId, s.stats]));
+  const stats = new Map(recording.stats.map((s) => [s.ruleId, s.stats]));
   const apart = (rule: CompiledRule): boolean => {
     const s = stats.get(rule.rule.id);
     return !rule.window?.spike && !rule.window?.sequence && s !== undefined && s.overflowEvictions === 0 && s.droppedEvents === 0 && s.lossyObservations === 0;

@@ -52,9 +52,21 @@ export class RecordingEvaluator extends Evaluator {
       this.entries.push({ verdict: verdict.kind === 'rule' ? liveCopied(verdict) : verdict, silence: true });
     } else if (verdict.kind === 'exception') this.entries.push({ verdict });
     else if (verdict.kind === 'rule' && verdict.decision === 'suppress') this.entries.push({ verdict: liveCopied(verdict) });
-    else if (runs.length === 0) this.entries.push({ verdict: { kind: 'none', nearMisses: [], late: verdict.late, lossy: verdict.lossy } });
+    else if (runs.length === 0) this.entries.push(NO_PROMOTE_RULE[(verdict.late ? 2 : 0) + (verdict.lossy ? 1 : 0)]!);
     else this.entries.push({ runs, late: verdict.late, lossy: verdict.lossy });
     return verdict;
+  }
+
+  /** Each windowed rule's window stats at the end of the recorded run (seal()). */
+  stats: ReturnType<Evaluator['windowStats']> = [];
+
+  /**
+   * Ends the recording: the windows' stats are kept (whether a window lost state, src/tune/recount.ts)
+   * and their contents let go; later runs read the record, never these windows.
+   */
+  seal(): void {
+    this.stats = this.windowStats();
+    this.restore([]);
   }
 
   override silences(watermarkMs: number): NormalizedAlert[] {
@@ -65,6 +77,9 @@ export class RecordingEvaluator extends Evaluator {
     return made;
   }
 }
+
+/** No promote rule matched: one shared entry per (late, lossy), index late * 2 + lossy. */
+const NO_PROMOTE_RULE: readonly Entry[] = [false, true].flatMap((late) => [false, true].map((lossy): Entry => ({ verdict: { kind: 'none', nearMisses: [], late, lossy } })));
 
 /** The outcome's aggregates are the rule's live values: kept as they are now. */
 function liveCopied(verdict: Extract<Verdict, { kind: 'rule' }>): Verdict {
