@@ -5,6 +5,7 @@ import type { CompiledException, CompiledRule, CompiledRuleSet, CountedAggregate
 import { z } from 'zod';
 import { AbsenceTracker, AbsenceTrackerSnapshot, BaselineStore, BaselineStoreSnapshot, DEFAULT_HLL_PRECISION, SequenceStore, SequenceStoreSnapshot, WindowStore, WindowStoreSnapshot, type AggregateShape } from '../state/index.js';
 import { RuleCandidates } from './candidates.js';
+import { ExceptionIndex } from './exception-index.js';
 import { createHash } from 'node:crypto';
 import { groupFieldsOf, groupKeyOf } from './group-key.js';
 
@@ -253,7 +254,7 @@ function readAggregateInput(aggregate: CountedAggregate, read: FieldReader | und
  * alert does not reach the promote rules' windows.
  */
 export class Evaluator {
-  private ruleset!: CompiledRuleSet;
+  private exceptions!: ExceptionIndex;
   private suppress!: RuleRunner[];
   private promote!: RuleRunner[];
   private windowed!: RuleRunner[];
@@ -298,7 +299,7 @@ export class Evaluator {
 
   private install(ruleset: CompiledRuleSet, carried: ReadonlyMap<string, CarriedState>): void {
     const runner = (r: CompiledRule) => new RuleRunner(r, carried.get(r.rule.id));
-    this.ruleset = ruleset;
+    this.exceptions = new ExceptionIndex(ruleset.exceptions);
     this.suppress = ruleset.suppressRules.map(runner);
     this.promote = ruleset.promoteRules.map(runner);
     this.windowed = [...this.suppress, ...this.promote].filter((r) => r.store || r.absence);
@@ -341,9 +342,8 @@ export class Evaluator {
   evaluate({ alert, timeMs }: NormalizedAlert): Verdict {
     const silenced = this.silenceOf.get(alert);
     if (silenced) this.silenceOf.delete(alert);
-    for (const exception of this.ruleset.exceptions) {
-      if (timeMs < exception.expiresMs && exception.matches(alert)) return { kind: 'exception', exception, late: false, lossy: false };
-    }
+    const exception = this.exceptions.first(alert, timeMs);
+    if (exception) return { kind: 'exception', exception, late: false, lossy: false };
     this.ctx.alert = alert;
     if (silenced) return this.decideSilence(silenced);
     const suppressed = this.runRules(this.suppress, this.suppressCandidates, alert, timeMs);

@@ -1,4 +1,5 @@
 import { admits, Evaluator } from '../decide/evaluator.js';
+import { ExceptionIndex } from '../decide/exception-index.js';
 import { groupKeyOf } from '../decide/group-key.js';
 import type { CanonicalAlert, NormalizedAlert } from '../normalize/alert.js';
 import type { EvalContext } from '../rules/compile/index.js';
@@ -127,55 +128,5 @@ export class GroupCounter {
 
   advance(watermarkMs: number): void {
     this.evaluator.advance(watermarkMs);
-  }
-}
-
-/**
- * Exceptions looked up by what they require (a name, or the first entity's values), so an alert is
- * matched against the few that can match it rather than all of them; the first in the candidate's
- * order (exceptions are checked in id order) wins, as in the pipeline.
- */
-class ExceptionIndex {
-  private readonly byName = new Map<string, CompiledException[]>();
-  private readonly byEntity = new Map<string, Map<string, CompiledException[]>>();
-  private readonly rest: CompiledException[] = [];
-
-  constructor(
-    exceptions: readonly CompiledException[],
-    private readonly order: ReadonlyMap<CompiledException, number>,
-  ) {
-    const listed = (v: string | readonly string[]) => (typeof v === 'string' ? [v] : v);
-    const add = (map: Map<string, CompiledException[]>, value: string, e: CompiledException) => {
-      const list = map.get(value);
-      if (list) list.push(e);
-      else map.set(value, [e]);
-    };
-    for (const e of exceptions) {
-      const { name, entities } = e.exception.match;
-      const entity = entities && Object.entries(entities)[0];
-      if (name !== undefined) for (const n of listed(name)) add(this.byName, n, e);
-      else if (entity) {
-        let byValue = this.byEntity.get(entity[0]);
-        if (!byValue) this.byEntity.set(entity[0], (byValue = new Map()));
-        for (const v of listed(entity[1])) add(byValue, v, e);
-      } else this.rest.push(e);
-    }
-  }
-
-  first(alert: CanonicalAlert, timeMs: number): CompiledException | undefined {
-    let best: CompiledException | undefined;
-    const consider = (list: readonly CompiledException[] | undefined) => {
-      for (const e of list ?? []) {
-        if (best !== undefined && this.order.get(e)! > this.order.get(best)!) continue;
-        if (timeMs < e.expiresMs && e.matches(alert)) best = e;
-      }
-    };
-    consider(this.byName.get(alert.name));
-    for (const [kind, byValue] of this.byEntity) {
-      const value = alert.entities[kind];
-      if (value !== undefined) consider(byValue.get(value));
-    }
-    consider(this.rest);
-    return best;
   }
 }
