@@ -10,10 +10,10 @@ const T0 = Date.UTC(2026, 10, 20);
 const arbMatch = fc
   .record(
     {
-      name: fc.oneof(fc.constantFrom('sig-a', 'sig-b'), fc.constant(['sig-a', 'sig-c'])),
+      name: fc.oneof(fc.constantFrom('sig-a', 'sig-b'), fc.constant<string[]>(['sig-a', 'sig-c'])),
       source: fc.constantFrom('wazuh', 'suricata'),
       entities: fc.oneof(
-        fc.record({ host: fc.oneof(fc.constantFrom('h1', 'h2'), fc.constant(['h2', 'h3'])) }),
+        fc.record({ host: fc.oneof(fc.constantFrom('h1', 'h2'), fc.constant<string[]>(['h2', 'h3'])) }),
         fc.record({ user: fc.constantFrom('u1', 'u2'), host: fc.constantFrom('h1', 'h3') }),
       ),
     },
