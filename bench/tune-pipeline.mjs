@@ -4,8 +4,9 @@
 // verdicts on 30 % of the incidents; beside one `alertgate replay` of the same file in the same run.
 // Each command runs in its own child process (one core), with its peak RSS.
 //
-//   node bench/tune-pipeline.mjs              ~500 k alerts (430 hosts × 4 days)
-//   BENCH_TUNE_HOSTS=1720 node bench/tune-pipeline.mjs    ~1.8 M alerts (4 days × ~460 k)
+//   node bench/tune-pipeline.mjs              ~530 k alerts (430 hosts × 4 days)
+//   BENCH_TUNE_HOSTS=2440 node bench/tune-pipeline.mjs    ~2.7 M alerts: a month of a busy SOC by count (docs/tuning.md, "Cost")
+//   BENCH_TUNE_REPORT=<file>                  also writes the whole report (compare two versions of the tuner)
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -57,6 +58,8 @@ if (imported.status !== 0) throw new Error(`feedback import failed: ${imported.s
 const MAX_STEP = process.env.BENCH_TUNE_MAX_STEP ?? '50%';
 const tuned = child('tune', '--rules', rules, '--db', db, '--replay', alerts, '--input-format', 'generic', '--map', MAP, '--max-step', MAX_STEP, '--format', 'json');
 const report = tuned.summary;
+// The whole report, to compare two versions of the tuner on the same data (BENCH_TUNE_REPORT=<file>).
+if (process.env.BENCH_TUNE_REPORT) writeFileSync(process.env.BENCH_TUNE_REPORT, `${JSON.stringify(report, null, 1)}\n`);
 const result = {
   bench: 'tune-pipeline',
   maxStep: MAX_STEP,

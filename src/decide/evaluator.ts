@@ -5,6 +5,7 @@ import type { CompiledException, CompiledRule, CompiledRuleSet, CountedAggregate
 import { z } from 'zod';
 import { AbsenceTracker, AbsenceTrackerSnapshot, BaselineStore, BaselineStoreSnapshot, DEFAULT_HLL_PRECISION, SequenceStore, SequenceStoreSnapshot, WindowStore, WindowStoreSnapshot, type AggregateShape } from '../state/index.js';
 import { RuleCandidates } from './candidates.js';
+import { ExceptionIndex } from './exception-index.js';
 import { createHash } from 'node:crypto';
 import { groupFieldsOf, groupKeyOf } from './group-key.js';
 
@@ -140,13 +141,9 @@ class RuleRunner {
 
   run(ctx: EvalContext, alert: CanonicalAlert, timeMs: number): RunResult {
     const { compiled } = this;
-    ctx.params = compiled.params;
-    ctx.aggregates = NO_AGGREGATES;
     this.late = false;
     this.lossy = false;
-    // A tenant's rule: another tenant's alert is not its business (it neither counts nor explains it).
-    if (compiled.scope && compiled.scope.read(alert) !== compiled.scope.tenant) return RunResult.NotMatched;
-    if (compiled.match && !compiled.match.test(ctx)) return RunResult.NotMatched;
+    if (!admits(compiled, ctx, alert)) return RunResult.NotMatched;
     if (this.absence) {
       // Alerts only show the group alive: the rule decides the silences (Evaluator.silences), never them.
       const key = groupKeyOf(compiled.absence!.groupReaders, alert);
@@ -194,6 +191,17 @@ class RuleRunner {
   get explainsMisses(): boolean {
     return this.compiled.match !== undefined || this.compiled.window !== undefined;
   }
+}
+
+/**
+ * Whether the rule looks at the alert at all: its tenant's (a tenant's rule neither counts nor explains
+ * another tenant's alert) and its match holds. Sets ctx's params to the rule's; ctx.alert must be the alert.
+ */
+export function admits(compiled: CompiledRule, ctx: EvalContext, alert: CanonicalAlert): boolean {
+  ctx.params = compiled.params;
+  ctx.aggregates = NO_AGGREGATES;
+  if (compiled.scope && compiled.scope.read(alert) !== compiled.scope.tenant) return false;
+  return !compiled.match || compiled.match.test(ctx);
 }
 
 /** The risk an alert adds: the sum of the scores whose condition holds for it. */
@@ -246,7 +254,7 @@ function readAggregateInput(aggregate: CountedAggregate, read: FieldReader | und
  * alert does not reach the promote rules' windows.
  */
 export class Evaluator {
-  private ruleset!: CompiledRuleSet;
+  private exceptions!: ExceptionIndex;
   private suppress!: RuleRunner[];
   private promote!: RuleRunner[];
   private windowed!: RuleRunner[];
@@ -291,7 +299,7 @@ export class Evaluator {
 
   private install(ruleset: CompiledRuleSet, carried: ReadonlyMap<string, CarriedState>): void {
     const runner = (r: CompiledRule) => new RuleRunner(r, carried.get(r.rule.id));
-    this.ruleset = ruleset;
+    this.exceptions = new ExceptionIndex(ruleset.exceptions);
     this.suppress = ruleset.suppressRules.map(runner);
     this.promote = ruleset.promoteRules.map(runner);
     this.windowed = [...this.suppress, ...this.promote].filter((r) => r.store || r.absence);
@@ -334,9 +342,8 @@ export class Evaluator {
   evaluate({ alert, timeMs }: NormalizedAlert): Verdict {
     const silenced = this.silenceOf.get(alert);
     if (silenced) this.silenceOf.delete(alert);
-    for (const exception of this.ruleset.exceptions) {
-      if (timeMs < exception.expiresMs && exception.matches(alert)) return { kind: 'exception', exception, late: false, lossy: false };
-    }
+    const exception = this.exceptions.first(alert, timeMs);
+    if (exception) return { kind: 'exception', exception, late: false, lossy: false };
     this.ctx.alert = alert;
     if (silenced) return this.decideSilence(silenced);
     const suppressed = this.runRules(this.suppress, this.suppressCandidates, alert, timeMs);

@@ -6,6 +6,9 @@ import { Pipeline } from '../pipeline/pipeline.js';
 import type { TuningIncident } from '../ledger/records.js';
 import type { CompiledException, CompiledRule, CompiledRuleSet } from '../rules/ruleset.js';
 import { readLines, type InputLine } from '../source/index.js';
+import type { Evaluator } from '../decide/evaluator.js';
+import { HeldAlerts } from './held-alerts.js';
+import { planRecount, Undecidable } from './recount.js';
 import { RecordingEvaluator, replayable, TapeEvaluator } from './tape.js';
 
 /** What one run of the whole pipeline promoted: every incident with every alert promoted into it. */
@@ -21,40 +24,43 @@ export interface PipelineRun {
  * suppress and promote rules by precedence, windows, lateness, incident grouping, case merging) with
  * a candidate rule set. The alerts are read and normalized once and kept in memory; each run writes
  * no decision records, and runs are cached by rule set fingerprint. The first run's decide stage is
- * recorded, and a later run whose rules differ from it only in promote rules' params or in promote
- * rules left out is decided from the record (src/tune/tape.ts): incidents and cases are formed again,
- * windows are not counted again.
+ * recorded, and a later run whose rules differ from it only in promote rules' params, promote rules
+ * left out, promote rules' window sizes or added exceptions is decided from the record (src/tune/tape.ts):
+ * incidents and cases are formed again, and only the windows' groups a change touches are counted again
+ * (src/tune/recount.ts).
  */
 export class ReplayEvaluator {
   private readonly cache = new Map<string, PipelineRun>();
-  /** The first run's decide stage, recorded: later runs that differ only in promote rules' params or rules left out are decided from it. */
+  /** The first run's decide stage, recorded: later runs that differ only in promote rules' params, rules left out, window sizes or added exceptions are decided from it. */
   private recording: RecordingEvaluator | undefined;
   /** Runs made (not cached), and of them those decided from the record. */
   readonly stats = { runs: 0, fromRecord: 0 };
 
   private constructor(
-    /** The lines, numbered 1..n in the order given (normalized[i] belongs to line i + 1). */
-    private readonly lines: readonly InputLine[],
+    /** The normalized lines, numbered 1..n in the order given (normalized[i] belongs to line i + 1). */
     private readonly normalized: readonly (NormalizeResult | undefined)[],
+    /** The lines too long to read, by line number: every run dead-letters them again. */
+    private readonly oversized: ReadonlyMap<number, InputLine>,
     /** Ids of the valid alerts in the files. */
     readonly alertIds: ReadonlySet<string>,
     private readonly cases: CaseMergeOptions,
   ) {}
 
-  /** Reads the files, in order, as one stream. */
+  /** Reads the files, in order, as one stream, normalizing as it reads (the text is never held whole). */
   static async load(files: readonly string[], normalize: Normalizer, maxLineBytes: number, cases: CaseMergeOptions = NO_CASES): Promise<ReplayEvaluator> {
-    const lines: InputLine[] = [];
-    for (const file of files) for await (const batch of readLines(createReadStream(file), { maxLineBytes })) lines.push(...batch);
-    return ReplayEvaluator.of(lines, normalize, cases);
+    const reading = new Reading(normalize);
+    for (const file of files) for await (const batch of readLines(createReadStream(file), { maxLineBytes })) for (const line of batch) reading.add(line);
+    return ReplayEvaluator.from(reading, cases);
   }
 
   static of(input: readonly InputLine[], normalize: Normalizer, cases: CaseMergeOptions = NO_CASES): ReplayEvaluator {
-    const normalized = input.map((l, i) => ('oversized' in l ? undefined : normalize(l.text, i + 1)));
-    // Runs read the normalized alerts, never the text again: it is not kept.
-    const lines = input.map((l, i): InputLine => ('oversized' in l ? { ...l, line: i + 1 } : { line: i + 1, text: '' }));
-    const ids = new Set<string>();
-    for (const { alert } of validAlerts(normalized)) ids.add(alert.id);
-    return new ReplayEvaluator(lines, normalized, ids, cases);
+    const reading = new Reading(normalize);
+    for (const line of input) reading.add(line);
+    return ReplayEvaluator.from(reading, cases);
+  }
+
+  private static from({ read }: Reading, cases: CaseMergeOptions): ReplayEvaluator {
+    return new ReplayEvaluator(read.normalized, read.oversized, read.ids, cases);
   }
 
   /** Every valid alert of the files, in order. */
@@ -73,13 +79,35 @@ export class ReplayEvaluator {
   run(ruleset: CompiledRuleSet): PipelineRun {
     const cached = this.cache.get(ruleset.fingerprint);
     if (cached) return cached;
+    this.stats.runs++;
+    const recording = this.recording;
+    const counterpart = recording && replayable(recording.recorded, ruleset);
+    const plan = counterpart && planRecount(recording!, ruleset, counterpart);
+    let run: PipelineRun | undefined;
+    if (plan) {
+      try {
+        run = this.runWith(ruleset, new TapeEvaluator(ruleset, recording!, counterpart!, plan));
+        this.stats.fromRecord++;
+      } catch (error) {
+        if (!(error instanceof Undecidable)) throw error;
+      }
+    }
+    if (!run) {
+      const recorder = recording ? undefined : (this.recording = new RecordingEvaluator(ruleset));
+      run = this.runWith(ruleset, recorder);
+      recorder?.seal();
+    }
+    // The first run (the current rules, which every check compares with) and the latest are kept: a
+    // month of alerts is too many to hold every run's incidents.
+    for (const fingerprint of [...this.cache.keys()].slice(1)) this.cache.delete(fingerprint);
+    this.cache.set(ruleset.fingerprint, run);
+    return run;
+  }
+
+  private runWith(ruleset: CompiledRuleSet, evaluator: Evaluator | undefined): PipelineRun {
     const incidents = new Map<string, { ruleId: string; alerts: string[] }>();
     const incidentOf = new Map<string, string>();
     const normalized = this.normalized;
-    const counterpart = this.recording && replayable(this.recording.recorded, ruleset);
-    const evaluator = counterpart ? new TapeEvaluator(ruleset, this.recording!, counterpart) : this.recording ? undefined : (this.recording = new RecordingEvaluator(ruleset));
-    this.stats.runs++;
-    if (counterpart) this.stats.fromRecord++;
     const pipeline = new Pipeline({
       ruleset,
       evaluator,
@@ -98,11 +126,46 @@ export class ReplayEvaluator {
         deadLetter: () => {},
       },
     });
-    pipeline.processBatch(this.lines);
+    // The lines are made a batch at a time (the normalizer above reads the held alert by line number).
+    const batch: InputLine[] = [];
+    for (let line = 1; line <= normalized.length; line++) {
+      batch.push(this.oversized.get(line) ?? { line, text: '' });
+      if (batch.length === BATCH || line === normalized.length) {
+        pipeline.processBatch(batch);
+        batch.length = 0;
+      }
+    }
     pipeline.finish();
-    const run = { incidents, incidentOf };
-    this.cache.set(ruleset.fingerprint, run);
-    return run;
+    return { incidents, incidentOf };
+  }
+}
+
+/** Lines per pipeline batch in a run. */
+const BATCH = 4096;
+
+/** The files as they are read: each line normalized and held (HeldAlerts), the text dropped. */
+class Reading {
+  private readonly normalized: (NormalizeResult | undefined)[] = [];
+  private readonly oversized = new Map<number, InputLine>();
+  private readonly ids = new Set<string>();
+  private readonly held = new HeldAlerts();
+
+  constructor(private readonly normalize: Normalizer) {}
+
+  add(input: InputLine): void {
+    const line = this.normalized.length + 1;
+    if ('oversized' in input) {
+      this.oversized.set(line, { ...input, line });
+      this.normalized.push(undefined);
+      return;
+    }
+    const result = this.held.hold(this.normalize(input.text, line));
+    this.normalized.push(result);
+    for (const { alert } of validAlerts([result])) this.ids.add(alert.id);
+  }
+
+  get read(): { normalized: readonly (NormalizeResult | undefined)[]; oversized: ReadonlyMap<number, InputLine>; ids: ReadonlySet<string> } {
+    return { normalized: this.normalized, oversized: this.oversized, ids: this.ids };
   }
 }
 

@@ -1,10 +1,11 @@
 import { Evaluator, type RuleOutcome, type Verdict } from '../decide/evaluator.js';
-import type { NormalizedAlert } from '../normalize/alert.js';
+import type { CanonicalAlert, NormalizedAlert } from '../normalize/alert.js';
 import type { EvalContext } from '../rules/compile/index.js';
-import type { CompiledRule, CompiledRuleSet } from '../rules/ruleset.js';
+import type { CompiledException, CompiledRule, CompiledRuleSet } from '../rules/ruleset.js';
+import { GroupCounter, Undecidable, type RecountPlan } from './recount.js';
 
 /** A promote rule that matched an alert in the recorded run: its index in the recorded rule set's promote rules. */
-interface Run {
+export interface Run {
   readonly index: number;
   readonly fired: boolean;
   readonly aggregates: Readonly<Record<string, number>>;
@@ -13,8 +14,12 @@ interface Run {
 /**
  * One evaluate() of the recorded run: a verdict no promote rule's params can change (an exception, a
  * suppress rule, a silence, or no promote rule matched), or the promote rules that matched, in order.
+ * A suppress verdict keeps every suppress rule that fired (`alsoFired`): the suppress stage counted again
+ * (src/tune/recount.ts) reads them.
  */
-type Entry = { readonly verdict: Verdict } | { readonly runs: readonly Run[]; readonly late: boolean; readonly lossy: boolean };
+export type Entry =
+  | { readonly verdict: Verdict; readonly silence?: true }
+  | { readonly runs: readonly Run[]; readonly late: boolean; readonly lossy: boolean };
 
 /**
  * The decide stage of one whole-pipeline run, recorded (docs/tuning.md, "Cost"): every verdict, and
@@ -25,103 +30,203 @@ type Entry = { readonly verdict: Verdict } | { readonly runs: readonly Run[]; re
  */
 export class RecordingEvaluator extends Evaluator {
   readonly entries: Entry[] = [];
+  /** The alert of each evaluate(), by call number: what an added exception is matched against. */
+  readonly calls: NormalizedAlert[] = [];
   /** silences() calls that made silences, by call number. */
   readonly silenceBatches = new Map<number, NormalizedAlert[]>();
   private silenceCalls = 0;
+  private readonly made = new WeakSet<CanonicalAlert>();
 
   constructor(readonly recorded: CompiledRuleSet) {
     super(recorded);
   }
 
   override evaluate(normalized: NormalizedAlert): Verdict {
+    this.calls.push(normalized);
     this.promoteRuns = [];
     const verdict = super.evaluate(normalized);
     const runs = this.promoteRuns;
     this.promoteRuns = undefined;
-    if (verdict.kind === 'exception') this.entries.push({ verdict });
-    else if (verdict.kind === 'rule' && (verdict.decision === 'suppress' || runs.length === 0)) {
-      // The outcome's aggregates are the rule's live values: kept as they are now.
-      this.entries.push({ verdict: { ...verdict, outcome: { ...verdict.outcome, aggregates: { ...verdict.outcome.aggregates } }, alsoFired: [] } });
-    } else if (runs.length === 0) this.entries.push({ verdict: { kind: 'none', nearMisses: [], late: verdict.late, lossy: verdict.lossy } });
+    if (this.made.has(normalized.alert)) {
+      // A silence is decided by its absence rule alone and feeds no window.
+      this.entries.push({ verdict: verdict.kind === 'rule' ? liveCopied(verdict) : verdict, silence: true });
+    } else if (verdict.kind === 'exception') this.entries.push({ verdict });
+    else if (verdict.kind === 'rule' && verdict.decision === 'suppress') this.entries.push({ verdict: liveCopied(verdict) });
+    else if (runs.length === 0) this.entries.push(NO_PROMOTE_RULE[(verdict.late ? 2 : 0) + (verdict.lossy ? 1 : 0)]!);
     else this.entries.push({ runs, late: verdict.late, lossy: verdict.lossy });
     return verdict;
+  }
+
+  /** Each windowed rule's window stats at the end of the recorded run (seal()). */
+  stats: ReturnType<Evaluator['windowStats']> = [];
+
+  /**
+   * Ends the recording: the windows' stats are kept (whether a window lost state, src/tune/recount.ts)
+   * and their contents let go; later runs read the record, never these windows.
+   */
+  seal(): void {
+    this.stats = this.windowStats();
+    this.restore([]);
   }
 
   override silences(watermarkMs: number): NormalizedAlert[] {
     const made = super.silences(watermarkMs);
     if (made.length > 0) this.silenceBatches.set(this.silenceCalls, made);
+    for (const { alert } of made) this.made.add(alert);
     this.silenceCalls++;
     return made;
   }
 }
 
+/** No promote rule matched: one shared entry per (late, lossy), index late * 2 + lossy. */
+const NO_PROMOTE_RULE: readonly Entry[] = [false, true].flatMap((late) => [false, true].map((lossy): Entry => ({ verdict: { kind: 'none', nearMisses: [], late, lossy } })));
+
+/** The outcome's aggregates are the rule's live values: kept as they are now. */
+function liveCopied(verdict: Extract<Verdict, { kind: 'rule' }>): Verdict {
+  return { ...verdict, outcome: { ...verdict.outcome, aggregates: { ...verdict.outcome.aggregates } } };
+}
+
+/** How a candidate rule set differs from the recorded one, where the record can still decide its run. */
+export interface Counterpart {
+  /** Each recorded promote rule's counterpart (undefined: left out). */
+  readonly rules: readonly (CompiledRule | undefined)[];
+  /** Whether its conditions must be evaluated again (its params changed). */
+  readonly changed: readonly boolean[];
+  /** Whether its window counts differently (a smaller window): every group is counted again. */
+  readonly recounted: readonly boolean[];
+  /** The candidate's exceptions the recorded rules do not have. */
+  readonly added: readonly CompiledException[];
+}
+
 /**
  * For a rule set that differs from the recorded one only in promote rules' params (not read by their
- * match, aggregates or absence) or in promote rules left out: each recorded promote rule's counterpart
- * (undefined: left out) and whether its conditions must be evaluated again. Undefined when the record
- * cannot decide it (exceptions, suppress rules, windows, matches changed): run it in full.
+ * match, aggregates or absence), in promote rules left out, in promote rules' window sizes, or in added
+ * exceptions: how (Counterpart). Undefined when the record cannot decide it (suppress rules, matches
+ * or aggregates changed, exceptions removed): run it in full. Added exceptions and smaller windows are
+ * decided by counting the windows' touched groups again (src/tune/recount.ts).
  */
-export function replayable(recorded: CompiledRuleSet, candidate: CompiledRuleSet): { rules: (CompiledRule | undefined)[]; changed: boolean[] } | undefined {
-  if (candidate.exceptions !== recorded.exceptions || candidate.suppressRules.length !== recorded.suppressRules.length) return undefined;
+export function replayable(recorded: CompiledRuleSet, candidate: CompiledRuleSet): Counterpart | undefined {
+  const had = new Set(recorded.exceptions);
+  const kept = candidate.exceptions.filter((e) => had.has(e));
+  if (kept.length !== recorded.exceptions.length || candidate.suppressRules.length !== recorded.suppressRules.length) return undefined;
   if (candidate.suppressRules.some((r, i) => r !== recorded.suppressRules[i])) return undefined;
   const byId = new Map(candidate.promoteRules.map((r) => [r.rule.id, r]));
   const rules: (CompiledRule | undefined)[] = [];
   const changed: boolean[] = [];
+  const recounted: boolean[] = [];
   for (const before of recorded.promoteRules) {
     const after = byId.get(before.rule.id);
     byId.delete(before.rule.id);
     rules.push(after);
     changed.push(after !== undefined && after !== before);
+    const recount = after !== undefined && after.window !== before.window;
+    recounted.push(recount);
     // A silence an absence rule left out would not make is in the record.
     if (after === undefined && before.absence !== undefined) return undefined;
     if (after === undefined || after === before) continue;
-    const same = after.match === before.match && after.conditions === before.conditions && after.window === before.window && after.absence === before.absence && after.incident === before.incident && after.rule.priority === before.rule.priority;
+    const same = after.match === before.match && after.conditions === before.conditions && after.absence === before.absence && after.incident === before.incident && after.rule.priority === before.rule.priority;
+    // Counted again, a window may change its size only: the same groups, the same aggregates.
+    const sameCounting = recount ? after.window!.groupReaders === before.window?.groupReaders && after.window!.aggregates === before.window.aggregates : !JSON.stringify(before.rule.aggregates).includes('"params"');
     // Params read by a filtered aggregate, a risk score or a step change what the window counts.
-    if (!same || before.absence !== undefined || JSON.stringify(before.rule.aggregates).includes('"params"')) return undefined;
+    if (!same || !sameCounting || before.absence !== undefined) return undefined;
   }
-  return byId.size === 0 ? { rules, changed } : undefined;
+  const added = candidate.exceptions.filter((e) => !had.has(e));
+  return byId.size === 0 ? { rules, changed, recounted, added } : undefined;
 }
 
-/** Decides from a record (RecordingEvaluator): recorded verdicts as they were, the promote rules' again from their recorded aggregates. */
+/**
+ * Decides from a record (RecordingEvaluator): recorded verdicts as they were, the promote rules' again
+ * from their recorded aggregates; an alert an added exception silences is silenced, and the windows'
+ * groups the plan counts again are fed afresh (GroupCounter) and decide for their alerts. Throws
+ * Undecidable when an alert's suppress verdict changes (the promote rules' windows would then see
+ * other alerts than the record's): the caller runs the whole pipeline instead.
+ */
 export class TapeEvaluator extends Evaluator {
   private next = 0;
   private silenceCalls = 0;
   private readonly conditionsContext: EvalContext = { alert: {}, aggregates: {}, params: {} };
+  private readonly suppressCounters: readonly GroupCounter[];
+  /** By recorded promote rule index: the window counted again, if it is. */
+  private readonly promoteCounters: readonly (GroupCounter | undefined)[];
+  private readonly counters: readonly GroupCounter[];
+  private readonly promoteCounting: boolean;
 
   constructor(
-    candidate: CompiledRuleSet,
+    private readonly candidate: CompiledRuleSet,
     private readonly recording: RecordingEvaluator,
-    private readonly counterpart: { rules: readonly (CompiledRule | undefined)[]; changed: readonly boolean[] },
+    private readonly counterpart: Counterpart,
+    private readonly plan: RecountPlan,
   ) {
     super(candidate);
+    this.suppressCounters = [...plan.suppress].map(([index, groups]) => new GroupCounter(candidate.suppressRules[index]!, candidate, groups));
+    this.promoteCounters = counterpart.rules.map((rule, index) => {
+      const groups = plan.promote.get(index);
+      return groups && rule && new GroupCounter(rule, candidate, groups);
+    });
+    this.counters = [...this.suppressCounters, ...this.promoteCounters.filter((c) => c !== undefined)];
+    this.promoteCounting = this.counters.length > this.suppressCounters.length;
   }
 
   override evaluate(normalized: NormalizedAlert): Verdict {
-    const entry = this.recording.entries[this.next++]!;
+    const call = this.next++;
+    const entry = this.recording.entries[call]!;
+    const exception = this.plan.excepted.get(call);
+    if (exception) return { kind: 'exception', exception, late: false, lossy: false };
+    if ('verdict' in entry && (entry.silence || entry.verdict.kind === 'exception')) return entry.verdict;
+    if (this.suppressCounters.length > 0) {
+      const suppressed = this.suppressAgain(normalized, entry);
+      if (suppressed) return suppressed;
+    }
     if ('verdict' in entry) return entry.verdict;
     const { late, lossy } = entry;
+    let winner: RuleOutcome | undefined;
     for (const run of entry.runs) {
       const compiled = this.counterpart.rules[run.index];
       if (compiled === undefined) continue;
-      let fired = run.fired;
-      if (this.counterpart.changed[run.index]) {
+      let { fired, aggregates } = run;
+      const again = this.promoteCounters[run.index]?.count(normalized);
+      if (again) ({ fired, aggregates } = again);
+      else if (this.counterpart.changed[run.index]) {
         const ctx = this.conditionsContext;
         ctx.alert = normalized.alert;
         ctx.params = compiled.params;
-        ctx.aggregates = run.aggregates;
+        ctx.aggregates = aggregates;
         fired = compiled.conditions.test(ctx);
       }
-      if (!fired) continue;
-      const outcome: RuleOutcome = { rule: compiled, fired: true, aggregates: run.aggregates, late, lossy };
-      return { kind: 'rule', decision: 'promote', outcome, alsoFired: [], late, lossy };
+      if (!fired || winner) continue;
+      winner = { rule: compiled, fired: true, aggregates, late, lossy };
+      // Windows counted again see every alert they match, whoever decides it.
+      if (!this.promoteCounting) break;
     }
-    return { kind: 'none', nearMisses: [], late, lossy };
+    return winner ? { kind: 'rule', decision: 'promote', outcome: winner, alsoFired: [], late, lossy } : { kind: 'none', nearMisses: [], late, lossy };
+  }
+
+  /**
+   * The suppress stage where a suppress rule's group is counted again: the recorded suppress rules that
+   * fired, with the counted-again ones' outcomes in their place. A suppress verdict when it suppresses.
+   */
+  private suppressAgain(normalized: NormalizedAlert, entry: Entry): Verdict | undefined {
+    const recorded = 'verdict' in entry && entry.verdict.kind === 'rule' ? entry.verdict : undefined;
+    const again = new Map<CompiledRule, Run>();
+    for (const counter of this.suppressCounters) {
+      const run = counter.count(normalized);
+      if (run) again.set(counter.rule, run);
+    }
+    if (again.size === 0) return recorded;
+    const firedBefore = (rule: CompiledRule) => recorded !== undefined && (recorded.outcome.rule === rule || recorded.alsoFired.includes(rule));
+    const winner = this.candidate.suppressRules.find((rule) => again.get(rule)?.fired ?? firedBefore(rule));
+    if ((winner !== undefined) !== (recorded !== undefined)) throw new Undecidable('an alert suppressed differently reaches other promote rules than the record holds');
+    if (winner === undefined || winner === recorded!.outcome.rule) return recorded;
+    const { late, lossy } = recorded!;
+    return { kind: 'rule', decision: 'suppress', outcome: { rule: winner, fired: true, aggregates: again.get(winner)?.aggregates ?? {}, late, lossy }, alsoFired: [], late, lossy };
   }
 
   override silences(): NormalizedAlert[] {
     return this.recording.silenceBatches.get(this.silenceCalls++) ?? [];
   }
 
-  /** No window is counted: nothing to move. */
-  override advance(): void {}
+  /** Only the windows counted again are counted: they move with the stream. */
+  override advance(watermarkMs: number): void {
+    for (const counter of this.counters) counter.advance(watermarkMs);
+  }
 }

@@ -1,0 +1,132 @@
+import { admits, Evaluator } from '../decide/evaluator.js';
+import { ExceptionIndex } from '../decide/exception-index.js';
+import { groupKeyOf } from '../decide/group-key.js';
+import type { CanonicalAlert, NormalizedAlert } from '../normalize/alert.js';
+import type { EvalContext } from '../rules/compile/index.js';
+import type { CompiledException, CompiledRule, CompiledRuleSet } from '../rules/ruleset.js';
+import type { Counterpart, RecordingEvaluator, Run } from './tape.js';
+
+/** The record cannot decide this run (docs/tuning.md, "Cost"): it is run in full. */
+export class Undecidable extends Error {}
+
+/** The groups of one rule's window counted again: every group, or those with these keys. */
+export type Groups = 'all' | ReadonlySet<string>;
+
+/**
+ * What a run decided from the record counts again (docs/tuning.md, "Cost"). An exception silences an
+ * alert ahead of every rule, so the alert no longer feeds any window: only the groups (per rule, per
+ * group key) it fed in the recorded run can count differently, and only their alerts can be decided
+ * differently. A smaller window counts every group of its rule differently.
+ */
+export interface RecountPlan {
+  /** evaluate() calls an added exception silences, with the first one that matches. */
+  readonly excepted: ReadonlyMap<number, CompiledException>;
+  /** Suppress rules (by index) whose groups an excepted alert fed. */
+  readonly suppress: ReadonlyMap<number, ReadonlySet<string>>;
+  /** Promote rules (by recorded index) counted again. */
+  readonly promote: ReadonlyMap<number, Groups>;
+}
+
+/**
+ * The groups a candidate's added exceptions and smaller windows touch. Undefined when the record cannot
+ * decide the run: an excepted alert kept an absence rule's group alive (its silences would change), or a
+ * touched rule's window lost state in the recorded run or keeps state across its groups (maxKeys,
+ * maxEvents, a spike's or a sequence's store), so its groups cannot be counted apart.
+ */
+export function planRecount(recording: RecordingEvaluator, candidate: CompiledRuleSet, counterpart: Counterpart): RecountPlan | undefined {
+  const promote = new Map<number, Groups>();
+  counterpart.recounted.forEach((all, index) => all && promote.set(index, 'all'));
+  const suppress = new Map<number, Set<string>>();
+  const excepted = new Map<number, CompiledException>();
+  if (counterpart.added.length === 0) return { excepted, suppress, promote };
+  const order = new Map(candidate.exceptions.map((e, i) => [e, i]));
+  const added = new ExceptionIndex(counterpart.added, order);
+  const ctx: EvalContext = { alert: {}, aggregates: {}, params: {} };
+  /** The key of the alert's group in the rule's window; undefined when the rule's window does not count it. */
+  const fedKey = (rule: CompiledRule, alert: CanonicalAlert): string | undefined => {
+    if (!rule.window && !rule.absence) return undefined;
+    ctx.alert = alert;
+    if (!admits(rule, ctx, alert)) return undefined;
+    if (rule.absence) throw new Undecidable(`an excepted alert kept a group of absence rule ${rule.rule.id} alive`);
+    return groupKeyOf(rule.window!.groupReaders, alert);
+  };
+  try {
+    for (let call = 0; call < recording.calls.length; call++) {
+      const { alert, timeMs } = recording.calls[call]!;
+      const exception = added.first(alert, timeMs);
+      if (exception === undefined) continue;
+      const entry = recording.entries[call]!;
+      if ('verdict' in entry && entry.verdict.kind === 'exception') {
+        // Silenced already: only which exception silences it can change.
+        if (order.get(exception)! < order.get(entry.verdict.exception)!) excepted.set(call, exception);
+        continue;
+      }
+      excepted.set(call, exception);
+      if ('verdict' in entry && entry.silence) continue;
+      candidate.suppressRules.forEach((rule, index) => {
+        const key = fedKey(rule, alert);
+        if (key === undefined) return;
+        let keys = suppress.get(index);
+        if (!keys) suppress.set(index, (keys = new Set()));
+        keys.add(key);
+      });
+      // A suppressed alert never reached the promote rules' windows.
+      if ('verdict' in entry && entry.verdict.kind !== 'none') continue;
+      counterpart.rules.forEach((rule, index) => {
+        const key = rule && fedKey(rule, alert);
+        const keys = promote.get(index);
+        if (key === undefined || keys === 'all') return;
+        if (keys) (keys as Set<string>).add(key);
+        else promote.set(index, new Set([key]));
+      });
+    }
+  } catch (error) {
+    if (error instanceof Undecidable) return undefined;
+    throw error;
+  }
+  const stats = new Map(recording.stats.map((s) => [s.ruleId, s.stats]));
+  const apart = (rule: CompiledRule): boolean => {
+    const s = stats.get(rule.rule.id);
+    return !rule.window?.spike && !rule.window?.sequence && s !== undefined && s.overflowEvictions === 0 && s.droppedEvents === 0 && s.lossyObservations === 0;
+  };
+  for (const index of suppress.keys()) if (!apart(candidate.suppressRules[index]!)) return undefined;
+  for (const [index, groups] of promote) if (groups !== 'all' && !apart(recording.recorded.promoteRules[index]!)) return undefined;
+  return { excepted, suppress, promote };
+}
+
+/**
+ * One rule's window counted again from empty for some of its groups (or all): fed, in order, the
+ * alerts of those groups that reach it in the candidate's run, and moved with the stream's watermark,
+ * exactly as the whole pipeline's window would be.
+ */
+export class GroupCounter {
+  private readonly evaluator: Evaluator;
+  private readonly ctx: EvalContext = { alert: {}, aggregates: {}, params: {} };
+
+  constructor(
+    readonly rule: CompiledRule,
+    candidate: CompiledRuleSet,
+    private readonly groups: Groups,
+  ) {
+    // The rule alone, as a promote rule so that its run is recorded (fired and aggregates).
+    this.evaluator = new Evaluator({ ...candidate, exceptions: [], suppressRules: [], promoteRules: [rule] });
+  }
+
+  /** The rule's run on the alert (counted) when the alert is in one of the groups counted again. */
+  count(normalized: NormalizedAlert): Run | undefined {
+    if (this.groups !== 'all') {
+      const { alert } = normalized;
+      this.ctx.alert = alert;
+      if (!admits(this.rule, this.ctx, alert)) return undefined;
+      const key = groupKeyOf(this.rule.window!.groupReaders, alert);
+      if (key === undefined || !this.groups.has(key)) return undefined;
+    }
+    this.evaluator.promoteRuns = [];
+    this.evaluator.evaluate(normalized);
+    return this.evaluator.promoteRuns[0];
+  }
+
+  advance(watermarkMs: number): void {
+    this.evaluator.advance(watermarkMs);
+  }
+}
