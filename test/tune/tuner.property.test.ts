@@ -297,7 +297,10 @@ describe('tuner properties', () => {
         expect(falsePositives(after.incidents)).toBeLessThan(falsePositives(before.incidents));
         expect(after.incidents.length).toBeLessThanOrEqual(before.incidents.length);
       }),
-      { numRuns: 60 },
+      // Seeded: window proposals are rare in random rule sets (about one run in 60 or fewer), so an unseeded
+      // run sometimes made none and the coverage check below failed by chance (CI, 2026-12-03). The seed
+      // fixes which 200 cases run (more than the 60 before, as they are cheap); the property is checked on each.
+      { numRuns: 200, seed: 20261203 },
     );
     // Enough runs propose something, of every kind: the property is not passing on empty reports.
     expect(proposed).toBeGreaterThan(3);
