@@ -98,6 +98,20 @@ const arbRuleSet = fc
 
 const arbVerdicts = fc.array(fc.constantFrom<Verdict | null>('true_positive', 'false_positive', 'false_positive', 'benign_positive', null), { minLength: 200, maxLength: 200 });
 
+/**
+ * A candidate run decided from the record of `set`'s run equals a whole run of it, incident for
+ * incident; returns how many runs the record decided (0 when the candidate needed a whole run).
+ */
+function expectRecordEqualsWhole(lines: readonly InputLine[], set: CompiledRuleSet, candidate: CompiledRuleSet): number {
+  const recorded = ReplayEvaluator.of(lines, normalize);
+  recorded.run(set);
+  const fromRecord = recorded.run(candidate);
+  const whole = ReplayEvaluator.of(lines, normalize).run(candidate);
+  expect(fromRecord.incidents).toEqual(whole.incidents);
+  expect(fromRecord.incidentOf).toEqual(whole.incidentOf);
+  return recorded.stats.fromRecord;
+}
+
 describe('tuner properties', () => {
   it('raising a >= threshold never promotes more alerts (by the rule, or in all)', async () => {
     await fc.assert(
@@ -124,13 +138,7 @@ describe('tuner properties', () => {
         const current = set.promoteRules.find((r) => r.rule.id === 'r')!.params[param]!;
         const changed = withParam(set, 'r', param, Math.max(1, current + delta));
         const candidate = disable && set.promoteRules.length > 1 ? withoutRule(changed, 's') : changed;
-        const recorded = ReplayEvaluator.of(lines, normalize);
-        recorded.run(set);
-        const fromRecord = recorded.run(candidate);
-        const whole = ReplayEvaluator.of(lines, normalize).run(candidate);
-        expect(fromRecord.incidents).toEqual(whole.incidents);
-        expect(fromRecord.incidentOf).toEqual(whole.incidentOf);
-        decidedFromRecord += recorded.stats.fromRecord;
+        decidedFromRecord += expectRecordEqualsWhole(lines, set, candidate);
       }),
       { numRuns: 60 },
     );
@@ -180,13 +188,7 @@ describe('tuner properties', () => {
           let candidate = withParam(set, 'r', 'minHits', r.params.minHits! + raise);
           matches.forEach((match, i) => (candidate = withException(candidate, exceptionOf({ id: `x${i}`, match, expires: '2026-11-21', yaml: '' }))));
           if (share !== undefined) candidate = withWindowSize(candidate, 'r', Math.floor(r.window!.sizeMs * share));
-          const recorded = ReplayEvaluator.of(lines, normalize);
-          recorded.run(set);
-          const fromTape = recorded.run(candidate);
-          const whole = ReplayEvaluator.of(lines, normalize).run(candidate);
-          expect(fromTape.incidents).toEqual(whole.incidents);
-          expect(fromTape.incidentOf).toEqual(whole.incidentOf);
-          fromRecord += recorded.stats.fromRecord;
+          fromRecord += expectRecordEqualsWhole(lines, set, candidate);
           runs++;
         },
       ),
