@@ -143,7 +143,8 @@ async function latency(delivery, explanations = 'full') {
 function latencyLine(l, delivery, explanations = 'full') {
   return (
     `alert → decision at ${RATE}/s offered (${l.achieved}/s achieved) for ${SECONDS} s, ${delivery}${explanations === 'compact' ? ', compact explanations' : ''}: after the first ${WARMUP_SECONDS} s p50 ${l.p50} ms, p90 ${l.p90} ms, ` +
-    `p99 ${l.p99} ms${delivery === 'at-least-once' ? ' (target < 50)' : ''}, max ${l.max} ms; worst in the first ${WARMUP_SECONDS} s ${l.warmupMax} ms`
+    `p99 ${l.p99} ms${delivery === 'at-least-once' ? ' (target < 50)' : ''}, max ${l.max} ms; worst in the first ${WARMUP_SECONDS} s ${l.warmupMax} ms; ` +
+    `up to the decision's produce p50 ${l.toProduce.p50} ms, p99 ${l.toProduce.p99} ms, max ${l.toProduce.max} ms`
   );
 }
 
