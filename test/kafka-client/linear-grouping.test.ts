@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -40,5 +40,21 @@ describe("kafkajs' producer grouping, linear", () => {
       }));`;
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: REPO, encoding: 'utf8' });
     expect(JSON.parse(out)).toEqual({ installed: true, cached: true, kafkajsLoaded: true });
+  });
+
+  it('is the function kafkajs loads in the CLI bundle too (bin/alertgate.js and the producer thread run it)', () => {
+    // The bundle's chunk that holds src/kafka/kafkajs.ts; a bundler hoisting kafkajs above the install broke this once.
+    const bundle = join(REPO, 'dist', 'bundle');
+    const chunks = readdirSync(bundle).filter((f) => f.endsWith('.js') && readFileSync(join(bundle, f), 'utf8').includes('KAFKAJS_GROUPING_MODULE'));
+    expect(chunks).toHaveLength(1);
+    const script = `
+      import { createRequire } from 'node:module';
+      const chunk = ${JSON.stringify(join(bundle, chunks[0]!))};
+      await import(chunk);
+      const require = createRequire(chunk);
+      const loaded = require('kafkajs/src/producer/groupMessagesPerPartition.js');
+      console.log(JSON.stringify({ quadratic: loaded.toString().includes('Object.assign'), kafkajsLoaded: require.cache[require.resolve('kafkajs/src/producer/sendMessages.js')] !== undefined }));`;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: REPO, encoding: 'utf8' });
+    expect(JSON.parse(out)).toEqual({ quadratic: false, kafkajsLoaded: true });
   });
 });
