@@ -73,7 +73,7 @@ export async function openWorkerLedger(
     onCaseChanges: cases.onCaseChanges,
   });
   const tuning = new TuningService({ rulesDir: config.rules, ledger, tuning: config.tuning, audit });
-  const autoTune = new AutoTuner({ service: tuning, auto: config.tuning.auto, log });
+  const autoTune = new AutoTuner({ service: tuning, auto: config.tuning.auto, log, runs: ledger.autoTuneRuns });
   return {
     ledger,
     recorder,

@@ -139,7 +139,7 @@ export const tuningRoutes: readonly Route[] = [
     },
     async handle(_input, ctx) {
       const autoTune = autoTuneOf(ctx);
-      return { status: 200, body: { ...autoTune.settings, last: autoTune.last ?? null } };
+      return { status: 200, body: { ...autoTune.settings, last: (await autoTune.last()) ?? null } };
     },
   }),
   defineRoute({

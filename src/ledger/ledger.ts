@@ -6,6 +6,7 @@ import { IncidentRecord } from '../incidents/index.js';
 import type { LedgerStats } from '../metrics/ledger-stats.js';
 import { CaseStore, caseOfIncident, fileIntoCases, type CaseChange, type LedgerContext } from './case-store.js';
 import { connect, describeLocation, type LedgerLocation } from './connect.js';
+import { AutoTuneRunStore } from './auto-tune-runs.js';
 import { DrillStore } from './drill-store.js';
 import { Leases } from './leases.js';
 import { ObligationStore } from './obligation-store.js';
@@ -86,6 +87,8 @@ export class Ledger implements LedgerStats {
   readonly obligations: ObligationStore;
   /** Drill runs, kept apart from cases (docs/drills.md). */
   readonly drills: DrillStore;
+  /** Auto-tune's runs, the newest kept (docs/tuning.md, "Auto-tune"). */
+  readonly autoTuneRuns: AutoTuneRunStore;
   private readonly ctx: LedgerContext;
 
   private constructor(
@@ -100,6 +103,7 @@ export class Ledger implements LedgerStats {
     this.leases = new Leases(this.ctx);
     this.obligations = new ObligationStore(this.ctx);
     this.drills = new DrillStore(this.ctx);
+    this.autoTuneRuns = new AutoTuneRunStore(this.ctx);
   }
 
   /** Connects and migrates to the latest schema. */

@@ -269,6 +269,15 @@ export const DrillRunRow = z.object({
 });
 export type DrillRunRow = z.infer<typeof DrillRunRow>;
 
+export const AutoTuneRunRow = z.object({
+  id: z.string(),
+  run_at_ms: ms,
+  seq: ms,
+  /** The run (JSON), as GET /tuning/auto/last answers it. */
+  run: z.string(),
+});
+export type AutoTuneRunRow = z.infer<typeof AutoTuneRunRow>;
+
 /** The ledger's tables, for Kysely's query builder. */
 export interface LedgerTables {
   incidents: IncidentRow;
@@ -285,4 +294,5 @@ export interface LedgerTables {
   leases: LeaseRow;
   case_obligations: ObligationRow;
   drill_runs: DrillRunRow;
+  auto_tune_runs: AutoTuneRunRow;
 }

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { AutoTuneMode, type TuningConfig } from '../config/tuning.js';
+import type { AutoTuneRunStore } from '../ledger/auto-tune-runs.js';
 import { TuningChange } from '../ledger/records.js';
 import { parseDuration } from '../state/index.js';
 import { ParamLimit } from './auto-limits.js';
@@ -39,14 +40,16 @@ export interface AutoTunerOptions {
   readonly auto: TuningConfig['auto'];
   readonly log: Logger;
   readonly now?: () => number;
+  /** Where runs outlive this process and are shared by the workers on one ledger; without it, only this process's newest run is known. */
+  readonly runs?: Pick<AutoTuneRunStore, 'record' | 'list'>;
 }
 
 /**
  * The worker's auto-tune: runs the tuner with auto-tune's guardrails (floors and change per day as
  * bounds, see limitRuleset; the scenario tests gate every change) on a wall-clock schedule
  * (`tuning.auto.enabled`, `every`) and on request (POST /tuning/auto/run), one run at a time. In
- * `dry-run` mode a run writes nothing: it logs what it would apply and keeps the run for GET
- * /tuning/auto/last; in `apply` mode it applies, as `tuning.auto.author`.
+ * `dry-run` mode a run changes no rule: it logs what it would apply and keeps the run (in the ledger)
+ * for GET /tuning/auto/last; in `apply` mode it applies, as `tuning.auto.author`.
  */
 export class AutoTuner {
   private lastRun: AutoTuneRun | undefined;
@@ -63,9 +66,23 @@ export class AutoTuner {
     return { enabled, every, mode };
   }
 
-  /** The newest run that finished, scheduled or requested. */
-  get last(): AutoTuneRun | undefined {
-    return this.lastRun;
+  /**
+   * The newest run that finished, scheduled or requested, by this worker or (with the ledger) another
+   * one or an earlier process. This process's newest run still counts when the ledger could not take it.
+   */
+  async last(): Promise<AutoTuneRun | undefined> {
+    const stored = await this.newestStored();
+    if (this.lastRun !== undefined && (stored === undefined || Date.parse(this.lastRun.at) > Date.parse(stored.at))) return this.lastRun;
+    return stored;
+  }
+
+  private async newestStored(): Promise<AutoTuneRun | undefined> {
+    const [newest] = (await this.options.runs?.list(1)) ?? [];
+    if (newest === undefined) return undefined;
+    const parsed = AutoTuneRun.safeParse(newest.run);
+    // Written by a version whose run had another shape: this process's own runs replace it.
+    if (!parsed.success) this.options.log.warn({ runAt: new Date(newest.runAtMs).toISOString() }, 'the ledger\'s newest auto-tune run has an older shape; not shown');
+    return parsed.data;
   }
 
   /** Runs now, after any run under way; the schedule keeps its pace. */
@@ -106,6 +123,7 @@ export class AutoTuner {
       run = { at, trigger, mode: auto.mode, changes, refused, scenarioTests, limits, problems, report };
     }
     this.lastRun = run;
+    await this.options.runs?.record(Date.parse(at), run).catch((err: Error) => log.error({ err: err.message }, 'could not record the auto-tune run in the ledger'));
     for (const problem of run.problems) log.warn({ problem }, 'auto-tune guardrail names nothing');
     for (const c of run.changes) log.info({ change: c.id, rule: c.ruleId, param: c.param, from: c.from, to: c.to, mode: run.mode }, run.mode === 'apply' ? 'auto-tune applied a change' : 'auto-tune would apply a change');
     for (const r of run.refused) log.warn({ kind: r.kind, rule: r.ruleId, param: r.param, from: r.from, to: r.to, scenarios: r.scenarios.map((s) => `${s.file}: ${s.name}`) }, 'auto-tune change refused by the scenario tests');

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/cli/logger.js';
 import { TuningConfig } from '../../src/config/tuning.js';
 import { limitRuleset } from '../../src/tune/auto-limits.js';
-import { AutoTuner } from '../../src/tune/auto-tune.js';
+import type { Ledger } from '../../src/ledger/ledger.js';
+import { AutoTuner, type AutoTunerOptions } from '../../src/tune/auto-tune.js';
 import { TuningService } from '../../src/tune/service.js';
 import { rule, ruleset } from '../helpers.js';
 import { BURST_RULES, BURST_THRESHOLD_SCENARIO } from './fixtures.js';
@@ -25,16 +26,17 @@ const BURSTS: Burst[] = [
 ];
 
 /** An auto-tuner over a real ledger and rules directory, on a clock the test moves; its log lines kept. */
-async function autoWorld(auto: Record<string, unknown>, files: Record<string, unknown> = BURST_RULES) {
+async function autoWorld(auto: Record<string, unknown>, files: Record<string, unknown> = BURST_RULES, options: { runs?: (ledger: Ledger) => AutoTunerOptions['runs'] } = {}) {
   const world = await tuningWorld(files, BURSTS);
   const clock = { now: T0 };
   const tuning = TuningConfig.parse({ minVerdicts: 3, auto: { enabled: true, ...auto } });
   const service = new TuningService({ rulesDir: world.rulesDir, ledger: world.ledger, tuning, now: () => clock.now });
   const logs: Record<string, unknown>[] = [];
   const log = createLogger('info', { destination: new Writable({ write: (chunk, _enc, done) => (logs.push(JSON.parse(String(chunk))), done()) }) });
-  const tuner = new AutoTuner({ service, auto: tuning.auto, log, now: () => clock.now });
+  const newTuner = () => new AutoTuner({ service, auto: tuning.auto, log, now: () => clock.now, runs: options.runs?.(world.ledger) });
+  const tuner = newTuner();
   const minCount = () => Number(/value: (\d+)/.exec(readFileSync(join(world.rulesDir, 'burst.yaml'), 'utf8'))![1]);
-  return { ...world, clock, tuner, logs, minCount };
+  return { ...world, clock, tuner, newTuner, logs, minCount };
 }
 
 describe('auto-tune: dry run first, floors and a day\'s change as guardrails, on a schedule and on request', () => {
@@ -44,7 +46,7 @@ describe('auto-tune: dry run first, floors and a day\'s change as guardrails, on
     expect(run).toMatchObject({ mode: 'dry-run', trigger: 'request', at: new Date(T0).toISOString(), changes: [{ id: null, ruleId: 'burst', from: 10, to: 14 }] });
     expect(minCount()).toBe(10);
     expect(await ledger.tuningChanges()).toEqual([]);
-    expect(tuner.last).toBe(run);
+    expect(await tuner.last()).toBe(run);
     expect(logs.map((l) => l.msg)).toEqual(['auto-tune would apply a change', 'auto-tune run']);
     await ledger.close();
   });
@@ -114,7 +116,36 @@ describe('auto-tune: dry run first, floors and a day\'s change as guardrails, on
     tick();
     expect(await reloaded).toBe('alertgate-auto-tune');
     expect(minCount()).toBe(14);
-    expect(tuner.last).toMatchObject({ trigger: 'schedule', mode: 'apply' });
+    expect(await tuner.last()).toMatchObject({ trigger: 'schedule', mode: 'apply' });
+    await ledger.close();
+  });
+
+  it('with the ledger, the newest run outlives the worker and every worker on the ledger shows the same one', async () => {
+    const { tuner, newTuner, ledger, clock } = await autoWorld({ mode: undefined }, BURST_RULES, { runs: (ledger) => ledger.autoTuneRuns });
+    const dryRun = await tuner.run('request');
+    // A worker started afterwards (a restart, a standby) has made no run, yet shows the dry run to review.
+    const restarted = newTuner();
+    expect(await restarted.last()).toEqual(dryRun);
+    clock.now += HOUR;
+    const later = await restarted.run('schedule');
+    expect(await tuner.last()).toEqual(later);
+    // Two runs in one millisecond (the clock did not move): the one recorded last is the newest.
+    const sameMs = await tuner.run('request');
+    expect(sameMs.at).toBe(later.at);
+    expect(await restarted.last()).toEqual(sameMs);
+    expect((await ledger.autoTuneRuns.list()).map((r) => (r.run as { trigger: string }).trigger)).toEqual(['request', 'schedule', 'request']);
+    await ledger.close();
+  });
+
+  it('a run the ledger could not take is still shown by the worker that made it, and logged; a stored run of another shape is not shown', async () => {
+    // A ledger that fails to record, holding one newer run written by a version whose runs had another shape.
+    const stored = [{ runAtMs: T0 + HOUR, run: { at: new Date(T0 + HOUR).toISOString(), oldField: 1 } }];
+    const runs = { record: () => Promise.reject(new Error('ledger unreachable')), list: () => Promise.resolve(stored) };
+    const { tuner, ledger, logs } = await autoWorld({ mode: undefined }, BURST_RULES, { runs: () => runs });
+    const run = await tuner.run('request');
+    expect(await tuner.last()).toBe(run);
+    expect(logs.find((l) => l.msg === 'could not record the auto-tune run in the ledger')).toMatchObject({ err: 'ledger unreachable' });
+    expect(logs.filter((l) => l.msg === "the ledger's newest auto-tune run has an older shape; not shown")).toHaveLength(1);
     await ledger.close();
   });
 });

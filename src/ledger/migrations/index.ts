@@ -3,6 +3,7 @@ import { init } from './0001-init.js';
 import { cases } from './0002-cases.js';
 import { obligations } from './0003-obligations.js';
 import { countedAlerts } from './0004-counted-alerts.js';
+import { autoTuneRuns } from './0005-auto-tune-runs.js';
 
 /**
  * Every migration, by name, applied in name order when a ledger opens. Append new ones (0002-…);
@@ -13,6 +14,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0002-cases': cases,
   '0003-obligations': obligations,
   '0004-counted-alerts': countedAlerts,
+  '0005-auto-tune-runs': autoTuneRuns,
 };
 
 export const migrationProvider: MigrationProvider = {
