@@ -53,6 +53,6 @@ it('shared leaves and reads decide as unshared ones', () => {
     }),
     { numRuns: 2000 },
   );
-  // Most rule sets drawn share some leaf, or this says little.
-  expect(shared).toBeGreaterThan(1000);
+  // About half the rule sets drawn share some leaf (2000 runs: 1000 ± 25), or this says little.
+  expect(shared).toBeGreaterThan(600);
 });
