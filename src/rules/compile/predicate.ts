@@ -36,8 +36,20 @@ function leafTest({ read, compareTo, comparesFacts, constant, operator }: LeafPl
   };
 }
 
+/**
+ * Groups of two or three (most rules' are) as one expression each, without the loop: a fifth less
+ * time on the 50-rule bench pack (README, "Startup and the CLI path").
+ */
 function allOf(tests: readonly Test[]): Test {
   if (tests.length === 1) return tests[0]!;
+  if (tests.length === 2) {
+    const [a, b] = tests as [Test, Test];
+    return (ctx) => a(ctx) && b(ctx);
+  }
+  if (tests.length === 3) {
+    const [a, b, c] = tests as [Test, Test, Test];
+    return (ctx) => a(ctx) && b(ctx) && c(ctx);
+  }
   return (ctx) => {
     for (let i = 0; i < tests.length; i++) if (!tests[i]!(ctx)) return false;
     return true;
@@ -47,6 +59,10 @@ function allOf(tests: readonly Test[]): Test {
 function anyOf(tests: readonly Test[]): Test {
   if (tests.length === 0) return () => EMPTY_GROUP_RESULT;
   if (tests.length === 1) return tests[0]!;
+  if (tests.length === 2) {
+    const [a, b] = tests as [Test, Test];
+    return (ctx) => a(ctx) || b(ctx);
+  }
   return (ctx) => {
     for (let i = 0; i < tests.length; i++) if (tests[i]!(ctx)) return true;
     return false;
