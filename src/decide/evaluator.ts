@@ -340,7 +340,8 @@ export class Evaluator {
 
   /** Decides one alert. The verdict's aggregates are live window values: use them before the next call. */
   evaluate({ alert, timeMs }: NormalizedAlert): Verdict {
-    const silenced = this.silenceOf.get(alert);
+    // Most runs have no absence rule: the lookup by identity is skipped when nothing is held.
+    const silenced = this.silenceOf.size === 0 ? undefined : this.silenceOf.get(alert);
     if (silenced) this.silenceOf.delete(alert);
     const exception = this.exceptions.first(alert, timeMs);
     if (exception) return { kind: 'exception', exception, late: false, lossy: false };

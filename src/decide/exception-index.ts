@@ -10,11 +10,14 @@ export class ExceptionIndex {
   private readonly byName = new Map<string, CompiledException[]>();
   private readonly byEntity = new Map<string, Map<string, CompiledException[]>>();
   private readonly rest: CompiledException[] = [];
+  /** No exceptions at all (most rule sets): first() answers at once. */
+  private readonly empty: boolean;
 
   constructor(
     exceptions: readonly CompiledException[],
     private readonly order: ReadonlyMap<CompiledException, number> = new Map(exceptions.map((e, i) => [e, i])),
   ) {
+    this.empty = exceptions.length === 0;
     const listed = (v: string | readonly string[]) => (typeof v === 'string' ? [v] : v);
     const add = (map: Map<string, CompiledException[]>, value: string, e: CompiledException) => {
       const list = map.get(value);
@@ -35,6 +38,7 @@ export class ExceptionIndex {
 
   /** The first exception in order that silences the alert at its time (unexpired and matching). */
   first(alert: CanonicalAlert, timeMs: number): CompiledException | undefined {
+    if (this.empty) return undefined;
     let best = this.scan(this.byName.get(alert.name), alert, timeMs, undefined);
     for (const [kind, byValue] of this.byEntity) {
       const value = alert.entities[kind];

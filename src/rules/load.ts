@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { ALERT_FACTS } from '../normalize/alert.js';
 import { parseDuration } from '../state/index.js';
 import { compileTitle } from '../incidents/index.js';
-import { CompileError, compileCondition, pinnedValues, type AlertReads, type CompiledPredicate, type CompileOptions, type FactSource } from './compile/index.js';
+import { CompileError, compileCondition, pinnedValues, newAlertShare, type AlertShare, type CompiledPredicate, type CompileOptions, type FactSource } from './compile/index.js';
 import { TopLevelCondition } from './conditions.js';
 import { compileFieldPath } from './field-path.js';
 import { RuleLoadError, type RuleProblem } from './problems.js';
@@ -278,13 +278,13 @@ function validateNamedConditions(named: readonly Parsed<NamedConditions>[], name
 function compileRules(dir: string, rules: readonly Parsed<Rule>[], namedFor: NamedFor, scopeOf: (doc: RuleDocument) => RuleScope | undefined, problems: RuleProblem[]): CompiledRule[] {
   const ordered = [...rules].sort((a, b) => compareRules(a.value, b.value));
   const out: CompiledRule[] = [];
-  const alertReads: AlertReads = new Map();
+  const shared = newAlertShare();
   for (const [order, { doc, value: rule }] of ordered.entries()) {
     const scope = scopeOf(doc);
     const namedConditions = namedFor(scope);
     const filters = Object.entries(rule.aggregates).flatMap(([name, a]) => filtersOf(name, a, (c) => c as TopLevelCondition | undefined));
     const references = { params: Object.keys(rule.params), aggregates: Object.keys(rule.aggregates), match: rule.match, conditions: rule.conditions, filters };
-    const { match, conditions, matchOptions, conditionOptions, compiledFilters } = checkReferences(doc, references, namedConditions, problems, alertReads);
+    const { match, conditions, matchOptions, conditionOptions, compiledFilters } = checkReferences(doc, references, namedConditions, problems, shared);
     const durations = durationsOf(rule);
     if (!conditions || (rule.match && !match) || compiledFilters.size < filters.length) continue;
     const counted = Object.entries(rule.aggregates).filter((e): e is [string, CountedAggregate] => e[1].kind !== 'sequence' && e[1].kind !== 'spike');
@@ -369,7 +369,7 @@ function checkReferences(
   references: RuleReferences,
   namedConditions: ReadonlyMap<string, TopLevelCondition>,
   problems: RuleProblem[],
-  alertReads?: AlertReads,
+  shared?: AlertShare,
 ): {
   match?: CompiledPredicate | undefined;
   conditions?: CompiledPredicate | undefined;
@@ -383,9 +383,9 @@ function checkReferences(
       problems.push(locate(doc, ['aggregates', name], `aggregate name "${name}" shadows a fact; pick another name`));
     }
   }
-  const shared = alertReads ? { alertReads } : {};
-  const matchOptions: CompileOptions = { namedConditions, resolveFact: factResolver(references.aggregates ?? [], false), ...shared };
-  const conditionOptions: CompileOptions = { namedConditions, resolveFact: factResolver(references.aggregates ?? [], true), ...shared };
+  const sharing = shared ? { shared } : {};
+  const matchOptions: CompileOptions = { namedConditions, resolveFact: factResolver(references.aggregates ?? [], false), ...sharing };
+  const conditionOptions: CompileOptions = { namedConditions, resolveFact: factResolver(references.aggregates ?? [], true), ...sharing };
   const match = references.match && compileLocated(doc, ['match'], references.match, matchOptions, problems);
   // A where picks among the alerts the match picked: it sees what match sees.
   const compiledFilters = new Map<string, CompiledPredicate>();

@@ -10,7 +10,7 @@ import { Engine, type TopLevelCondition as EngineCondition } from 'json-rules-en
 import { JSONPath } from 'jsonpath-plus';
 import { expect, it } from 'vitest';
 import { ALERT_FACTS, SEVERITIES } from '../../src/normalize/alert.js';
-import { compileCondition, pinnedValues, type CompileOptions, type EvalContext } from '../../src/rules/compile/index.js';
+import { compileCondition, newAlertShare, pinnedValues, type CompileOptions, type EvalContext } from '../../src/rules/compile/index.js';
 import { compilePath, nativeKeys } from '../../src/rules/compile/path.js';
 import { BASE_OPERATORS, OPERATOR_DECORATORS, type Condition, type TopLevelCondition } from '../../src/rules/conditions.js';
 
@@ -164,8 +164,8 @@ it('agrees with json-rules-engine on random rule sets and alerts', async () => {
   await fc.assert(
     fc.asyncProperty(ruleSet, namedConditions, fc.array(evalContext, { minLength: 1, maxLength: 3 }), async (specs, named, contexts) => {
       const rules: Rule[] = specs.map((spec, i) => ({ id: `r${i}`, ...spec }));
-      // The rules share their alert reads, as a loaded rule set's do (each read remembers its last alert).
-      const compileOptions: CompileOptions = { ...options, namedConditions: named, alertReads: new Map() };
+      // The rules share their alert reads and leaves, as a loaded rule set's do (each remembers its last alert).
+      const compileOptions: CompileOptions = { ...options, namedConditions: named, shared: newAlertShare() };
       const compiled = new Map(rules.map((r) => [r.id, compileCondition(r.conditions, compileOptions)]));
       const engine = engineWith(rules, named);
       // The first alert again at the end: shared reads must read it afresh after the others.

@@ -13,7 +13,7 @@ export function compileCondition(condition: TopLevelCondition, options: CompileO
   const { plan, facts } = planCondition(condition, options);
   const explainJson = traceWriterOf(plan);
   return {
-    test: testOf(plan),
+    test: testOf(plan, options.shared),
     explainJson,
     explain: (ctx) => JSON.parse(explainJson(ctx)) as ConditionTrace,
     facts,

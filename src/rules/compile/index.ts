@@ -1,6 +1,6 @@
 export { compileCondition } from './compile.js';
 export { CompileError } from './compile-error.js';
-export type { AlertReads } from './facts.js';
+export { newAlertShare, type AlertShare } from './shared.js';
 export { pinnedValues, type PinnedValue, type PinnedValues } from './pinned.js';
 export type {
   CompiledPredicate,

@@ -3,13 +3,15 @@ import {
   OPERATORS,
   type Condition,
   type ConditionReference,
+  type FactReference,
   type LeafCondition,
   type TopLevelCondition,
 } from '../conditions.js';
 import { CompileError, pointerTo } from './compile-error.js';
 import { cloneLikeEngine } from './engine-clone.js';
-import { factReader, isFactReference, type Read } from './facts.js';
+import { factReader, isFactReference } from './facts.js';
 import { compileOperator, type Operator } from './operators.js';
+import { leafShareKey, type Read } from './shared.js';
 import { stringOperandProblems } from './string-operators.js';
 import type { CompileOptions, FactSource } from './types.js';
 
@@ -27,7 +29,11 @@ export interface LeafPlan {
   readonly compareTo: Read;
   /** True when `value` is a `{fact, path}` reference (its resolved value is then worth showing). */
   readonly comparesFacts: boolean;
+  /** Otherwise, what compareTo returns: the constant as json-rules-engine compares against it (its per-evaluation copy, made once here). */
+  readonly constant: unknown;
   readonly operator: Operator;
+  /** An alert fact against a constant: the key under which the rule set shares the leaf (AlertShare.tests), when it can. */
+  readonly shareKey: string | undefined;
 }
 
 export interface GroupPlan {
@@ -92,19 +98,23 @@ function planLeaf(leaf: LeafCondition, pointer: string, scope: Scope): LeafPlan 
     const [problem] = stringOperandProblems(leaf.operator, leaf.value);
     if (problem) throw new CompileError(problem.message, problem.path.reduce<string>(pointerTo, pointerTo(pointer, 'value')));
   }
+  const source = sourceOf(leaf.fact, pointerTo(pointer, 'fact'), scope);
+  const comparesFacts = isFactReference(leaf.value);
+  const constant = comparesFacts ? undefined : cloneLikeEngine(leaf.value);
   return {
     kind: 'fact',
     condition: leaf,
-    read: factReader(leaf.fact, leaf.path, sourceOf(leaf.fact, pointerTo(pointer, 'fact'), scope), scope.options.alertReads),
-    compareTo: valueReader(leaf.value, pointerTo(pointer, 'value'), scope),
-    comparesFacts: isFactReference(leaf.value),
+    read: factReader(leaf.fact, leaf.path, source, scope.options.shared),
+    compareTo: comparesFacts ? referenceReader(leaf.value as FactReference, pointerTo(pointer, 'value'), scope) : () => constant,
+    comparesFacts,
+    constant,
     operator,
+    shareKey: source === 'alert' && !comparesFacts ? leafShareKey(leaf.fact, leaf.path, leaf.operator, leaf.value) : undefined,
   };
 }
 
-function valueReader(value: unknown, pointer: string, scope: Scope): Read {
-  if (!isFactReference(value)) return constantReader(value);
-  return factReader(value.fact, value.path, sourceOf(value.fact, pointerTo(pointer, 'fact'), scope), scope.options.alertReads);
+function referenceReader(value: FactReference, pointer: string, scope: Scope): Read {
+  return factReader(value.fact, value.path, sourceOf(value.fact, pointerTo(pointer, 'fact'), scope), scope.options.shared);
 }
 
 function sourceOf(fact: string, pointer: string, scope: Scope): FactSource {
@@ -114,12 +124,6 @@ function sourceOf(fact: string, pointer: string, scope: Scope): FactSource {
   }
   scope.facts.add(fact);
   return source;
-}
-
-/** The constant as json-rules-engine compares against it: its per-evaluation copy, made once here. */
-function constantReader(value: unknown): Read {
-  const constant = cloneLikeEngine(value);
-  return () => constant;
 }
 
 function planReference(reference: ConditionReference, pointer: string, scope: Scope): ReferencePlan {

@@ -1,5 +1,5 @@
 import type { TopLevelCondition } from '../conditions.js';
-import type { AlertReads } from './facts.js';
+import type { AlertShare } from './shared.js';
 
 /** Where a fact's value comes from; decided once, when the condition is compiled. */
 export type FactSource = 'alert' | 'aggregate' | 'params';
@@ -16,8 +16,8 @@ export interface CompileOptions {
   resolveFact(name: string): FactSource | undefined;
   /** Named conditions, referenced as {condition: "name"} (json-rules-engine's engine.setCondition). */
   namedConditions: ReadonlyMap<string, TopLevelCondition>;
-  /** Alert-fact reads shared with the rule set's other conditions (facts.ts); left out, each condition reads for itself. */
-  alertReads?: AlertReads;
+  /** Alert-fact reads and leaves shared with the rule set's other conditions (shared.ts); left out, each condition works for itself. */
+  shared?: AlertShare;
 }
 
 /**
