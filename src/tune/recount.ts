@@ -71,17 +71,17 @@ export function planRecount(recording: RecordingEvaluator, candidate: CompiledRu
       const { alert, timeMs } = recording.calls[call]!;
       const exception = added.first(alert, timeMs);
       if (exception === undefined) continue;
-      const entry = recording.entries[call]!;
-      if ('verdict' in entry && entry.verdict.kind === 'exception') {
+      const entry = recording.verdictAt(call);
+      if (entry?.verdict.kind === 'exception') {
         // Silenced already: only which exception silences it can change.
         if (order.get(exception)! < order.get(entry.verdict.exception)!) excepted.set(call, exception);
         continue;
       }
       excepted.set(call, exception);
-      if ('verdict' in entry && entry.silence) continue;
+      if (entry?.silence) continue;
       candidate.suppressRules.forEach((rule, index) => touch(suppress, index, rule, suppressApart[index]!, alert));
       // A suppressed alert never reached the promote rules' windows.
-      if ('verdict' in entry && entry.verdict.kind !== 'none') continue;
+      if (entry !== undefined && entry.verdict.kind !== 'none') continue;
       counterpart.rules.forEach((rule, index) => rule && touch(promote, index, rule, promoteApart[index]!, alert));
     }
   } catch (error) {
