@@ -38,8 +38,8 @@ export class ReplayEvaluator {
   readonly stats = { runs: 0, fromRecord: 0 };
   /**
    * After the first run: the lines holding alerts it decided `duplicate`, each with what is left of it
-   * (null: nothing, the line is left out). The dedup stage decides by id and event time before any rule sees an alert,
-   * so every run finds the same duplicates: later runs leave them out and run without the stage.
+   * (null: nothing, the line is left out). The dedup stage decides by id and event time before any rule
+   * sees an alert, so every run finds the same duplicates: later runs leave them out and run without it.
    */
   private deduplicated: ReadonlyMap<number, NormalizeResult | null> | undefined;
 
