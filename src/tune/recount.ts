@@ -22,75 +22,72 @@ export interface RecountPlan {
   /** evaluate() calls an added exception silences, with the first one that matches. */
   readonly excepted: ReadonlyMap<number, CompiledException>;
   /** Suppress rules (by index) whose groups an excepted alert fed. */
-  readonly suppress: ReadonlyMap<number, ReadonlySet<string>>;
+  readonly suppress: ReadonlyMap<number, Groups>;
   /** Promote rules (by recorded index) counted again. */
   readonly promote: ReadonlyMap<number, Groups>;
 }
 
 /**
- * The groups a candidate's added exceptions and smaller windows touch. Undefined when the record cannot
- * decide the run: an excepted alert kept an absence rule's group alive (its silences would change), or a
- * touched rule's window lost state in the recorded run or keeps state across its groups (maxKeys,
- * maxEvents, a spike's or a sequence's store), so its groups cannot be counted apart.
+ * The groups a candidate's added exceptions and smaller windows touch. A touched rule's window that lost
+ * state in the recorded run or keeps state across its groups (maxKeys, maxEvents, a spike's or a
+ * sequence's store) cannot have its groups counted apart: it is counted again whole ('all'), fed every
+ * alert that reaches it, as a smaller window is. Undefined when the record cannot decide the run: an
+ * excepted alert kept an absence rule's group alive (its silences would change).
  */
 export function planRecount(recording: RecordingEvaluator, candidate: CompiledRuleSet, counterpart: Counterpart): RecountPlan | undefined {
   const promote = new Map<number, Groups>();
   counterpart.recounted.forEach((all, index) => all && promote.set(index, 'all'));
-  const suppress = new Map<number, Set<string>>();
+  const suppress = new Map<number, Groups>();
   const excepted = new Map<number, CompiledException>();
   if (counterpart.added.length === 0) return { excepted, suppress, promote };
   const order = new Map(candidate.exceptions.map((e, i) => [e, i]));
   const added = new ExceptionIndex(counterpart.added, order);
   const ctx: EvalContext = { alert: {}, aggregates: {}, params: {} };
-  /** The key of the alert's group in the rule's window; undefined when the rule's window does not count it. */
-  const fedKey = (rule: CompiledRule, alert: CanonicalAlert): string | undefined => {
-    if (!rule.window && !rule.absence) return undefined;
+  const stats = new Map(recording.stats.map((s) => [s.ruleId, s.stats]));
+  const apart = (rule: CompiledRule): boolean => {
+    const s = stats.get(rule.rule.id);
+    return !rule.window?.spike && !rule.window?.sequence && s !== undefined && s.overflowEvictions === 0 && s.droppedEvents === 0 && s.lossyObservations === 0;
+  };
+  const suppressApart = candidate.suppressRules.map(apart);
+  const promoteApart = recording.recorded.promoteRules.map(apart);
+  /** The excepted alert's group in the rule's window is touched: its key, or the whole window when it cannot be counted apart. */
+  const touch = (groups: Map<number, Groups>, index: number, rule: CompiledRule, countedApart: boolean, alert: CanonicalAlert): void => {
+    if ((!rule.window && !rule.absence) || groups.get(index) === 'all') return;
     ctx.alert = alert;
-    if (!admits(rule, ctx, alert)) return undefined;
+    if (!admits(rule, ctx, alert)) return;
     if (rule.absence) throw new Undecidable(`an excepted alert kept a group of absence rule ${rule.rule.id} alive`);
-    return groupKeyOf(rule.window!.groupReaders, alert);
+    if (!countedApart) {
+      groups.set(index, 'all');
+      return;
+    }
+    const key = groupKeyOf(rule.window!.groupReaders, alert);
+    if (key === undefined) return;
+    const keys = groups.get(index);
+    if (keys) (keys as Set<string>).add(key);
+    else groups.set(index, new Set([key]));
   };
   try {
     for (let call = 0; call < recording.calls.length; call++) {
       const { alert, timeMs } = recording.calls[call]!;
       const exception = added.first(alert, timeMs);
       if (exception === undefined) continue;
-      const entry = recording.entries[call]!;
-      if ('verdict' in entry && entry.verdict.kind === 'exception') {
+      const entry = recording.verdictAt(call);
+      if (entry?.verdict.kind === 'exception') {
         // Silenced already: only which exception silences it can change.
         if (order.get(exception)! < order.get(entry.verdict.exception)!) excepted.set(call, exception);
         continue;
       }
       excepted.set(call, exception);
-      if ('verdict' in entry && entry.silence) continue;
-      candidate.suppressRules.forEach((rule, index) => {
-        const key = fedKey(rule, alert);
-        if (key === undefined) return;
-        let keys = suppress.get(index);
-        if (!keys) suppress.set(index, (keys = new Set()));
-        keys.add(key);
-      });
+      if (entry?.silence) continue;
+      candidate.suppressRules.forEach((rule, index) => touch(suppress, index, rule, suppressApart[index]!, alert));
       // A suppressed alert never reached the promote rules' windows.
-      if ('verdict' in entry && entry.verdict.kind !== 'none') continue;
-      counterpart.rules.forEach((rule, index) => {
-        const key = rule && fedKey(rule, alert);
-        const keys = promote.get(index);
-        if (key === undefined || keys === 'all') return;
-        if (keys) (keys as Set<string>).add(key);
-        else promote.set(index, new Set([key]));
-      });
+      if (entry !== undefined && entry.verdict.kind !== 'none') continue;
+      counterpart.rules.forEach((rule, index) => rule && touch(promote, index, rule, promoteApart[index]!, alert));
     }
   } catch (error) {
     if (error instanceof Undecidable) return undefined;
     throw error;
   }
-  const stats = new Map(recording.stats.map((s) => [s.ruleId, s.stats]));
-  const apart = (rule: CompiledRule): boolean => {
-    const s = stats.get(rule.rule.id);
-    return !rule.window?.spike && !rule.window?.sequence && s !== undefined && s.overflowEvictions === 0 && s.droppedEvents === 0 && s.lossyObservations === 0;
-  };
-  for (const index of suppress.keys()) if (!apart(candidate.suppressRules[index]!)) return undefined;
-  for (const [index, groups] of promote) if (groups !== 'all' && !apart(recording.recorded.promoteRules[index]!)) return undefined;
   return { excepted, suppress, promote };
 }
 

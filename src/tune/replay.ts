@@ -1,7 +1,8 @@
 import { createReadStream } from 'node:fs';
 import type { CaseMergeOptions } from '../cases/case-merger.js';
-import type { NormalizedAlert } from '../normalize/alert.js';
+import type { CanonicalAlert, NormalizedAlert } from '../normalize/alert.js';
 import type { NormalizeResult, Normalizer } from '../normalize/index.js';
+import type { DedupOptions } from '../dedup/seen-alerts.js';
 import { Pipeline } from '../pipeline/pipeline.js';
 import type { TuningIncident } from '../ledger/records.js';
 import type { CompiledException, CompiledRule, CompiledRuleSet } from '../rules/ruleset.js';
@@ -35,6 +36,12 @@ export class ReplayEvaluator {
   private recording: RecordingEvaluator | undefined;
   /** Runs made (not cached), and of them those decided from the record. */
   readonly stats = { runs: 0, fromRecord: 0 };
+  /**
+   * After the first run: the lines holding alerts it decided `duplicate`, each with what is left of it
+   * (null: nothing, the line is left out). The dedup stage decides by id and event time before any rule
+   * sees an alert, so every run finds the same duplicates: later runs leave them out and run without it.
+   */
+  private deduplicated: ReadonlyMap<number, NormalizeResult | null> | undefined;
 
   private constructor(
     /** The normalized lines, numbered 1..n in the order given (normalized[i] belongs to line i + 1). */
@@ -108,14 +115,18 @@ export class ReplayEvaluator {
     const incidents = new Map<string, { ruleId: string; alerts: string[] }>();
     const incidentOf = new Map<string, string>();
     const normalized = this.normalized;
+    const deduplicated = this.deduplicated;
+    const duplicates = deduplicated ? undefined : new Set<CanonicalAlert>();
     const pipeline = new Pipeline({
       ruleset,
       evaluator,
-      normalize: (_text, line) => normalized[line - 1]!,
+      normalize: (_text, line) => deduplicated?.get(line) ?? normalized[line - 1]!,
       cases: this.cases,
       decisionRecords: false,
+      ...(deduplicated && { dedup: NO_DEDUP }),
       sinks: {
         decision: (_json, alertId, facts) => {
+          if (facts.decision === 'duplicate') duplicates?.add(facts.alert);
           if (facts.decision !== 'promote' || facts.incidentId === undefined || facts.ruleId === null) return;
           let incident = incidents.get(facts.incidentId);
           if (!incident) incidents.set(facts.incidentId, (incident = { ruleId: facts.ruleId, alerts: [] }));
@@ -129,15 +140,35 @@ export class ReplayEvaluator {
     // The lines are made a batch at a time (the normalizer above reads the held alert by line number).
     const batch: InputLine[] = [];
     for (let line = 1; line <= normalized.length; line++) {
-      batch.push(this.oversized.get(line) ?? { line, text: '' });
+      if (deduplicated?.get(line) !== null) batch.push(this.oversized.get(line) ?? { line, text: '' });
       if (batch.length === BATCH || line === normalized.length) {
         pipeline.processBatch(batch);
         batch.length = 0;
       }
     }
     pipeline.finish();
+    if (duplicates) this.deduplicated = withoutDuplicates(normalized, duplicates);
     return { incidents, incidentOf };
   }
+}
+
+/** Later runs' pipelines: no dedup stage (ReplayEvaluator.deduplicated). */
+const NO_DEDUP: DedupOptions = { horizonMs: 0, maxIds: 1 };
+
+/** The lines holding duplicates, each without them (null when nothing is left). */
+function withoutDuplicates(normalized: readonly (NormalizeResult | undefined)[], duplicates: ReadonlySet<CanonicalAlert>): Map<number, NormalizeResult | null> {
+  const lines = new Map<number, NormalizeResult | null>();
+  if (duplicates.size === 0) return lines;
+  normalized.forEach((result, i) => {
+    if (result === undefined || result.ok === false) return;
+    if (result.ok === true) {
+      if (duplicates.has(result.alert)) lines.set(i + 1, null);
+      return;
+    }
+    const parts = result.parts.filter((p) => !p.ok || !duplicates.has(p.alert));
+    if (parts.length < result.parts.length) lines.set(i + 1, parts.length === 0 ? null : { ...result, parts });
+  });
+  return lines;
 }
 
 /** Lines per pipeline batch in a run. */

@@ -12,14 +12,18 @@ export interface Run {
 }
 
 /**
- * One evaluate() of the recorded run: a verdict no promote rule's params can change (an exception, a
- * suppress rule, a silence, or no promote rule matched), or the promote rules that matched, in order.
- * A suppress verdict keeps every suppress rule that fired (`alsoFired`): the suppress stage counted again
- * (src/tune/recount.ts) reads them.
+ * One evaluate() of the recorded run that no promote rule's params can change: an exception, a suppress
+ * rule, a silence, or no promote rule matched. A suppress verdict keeps every suppress rule that fired
+ * (`alsoFired`): the suppress stage counted again (src/tune/recount.ts) reads them.
  */
-export type Entry =
-  | { readonly verdict: Verdict; readonly silence?: true }
-  | { readonly runs: readonly Run[]; readonly late: boolean; readonly lossy: boolean };
+export interface VerdictEntry {
+  readonly verdict: Verdict;
+  readonly silence?: true;
+}
+
+/** A call's kind: below RUNS a shared no-rule entry (late * 2 + lossy); RUNS + late * 2 + lossy, promote rules ran; VERDICT, a VerdictEntry of its own. */
+const RUNS = 4;
+const VERDICT = 8;
 
 /**
  * The decide stage of one whole-pipeline run, recorded (docs/tuning.md, "Cost"): every verdict, and
@@ -27,34 +31,113 @@ export type Entry =
  * Windows see the same alerts whatever a promote rule's params or whether it runs at all (every rule
  * whose match holds feeds its window; docs/rules.md, "Precedence"), so a run of a rule set that differs
  * only there can be decided from the record: no window is counted again.
+ * The runs are held in typed columns, not objects: a month of alerts is millions of runs, and objects
+ * held that long are what the garbage collector walks again at every full collection.
  */
 export class RecordingEvaluator extends Evaluator {
-  readonly entries: Entry[] = [];
   /** The alert of each evaluate(), by call number: what an added exception is matched against. */
   readonly calls: NormalizedAlert[] = [];
   /** silences() calls that made silences, by call number. */
   readonly silenceBatches = new Map<number, NormalizedAlert[]>();
   private silenceCalls = 0;
   private readonly made = new WeakSet<CanonicalAlert>();
+  /** By call: its kind (RUNS, VERDICT), and its first run (the next call's first ends its runs). */
+  private kinds = new Uint8Array(1024);
+  private firstRun = new Uint32Array(1025);
+  /** The entries of the calls of kind VERDICT. */
+  private readonly verdicts = new Map<number, VerdictEntry>();
+  /** By run: the promote rule (its index), whether it fired, where its aggregates start in `values`. */
+  private runRule = new Uint16Array(1024);
+  private runFired = new Uint8Array(1024);
+  private runValues = new Uint32Array(1024);
+  private values = new Float64Array(1024);
+  private runs = 0;
+  private valueCount = 0;
+  /** By promote rule: its aggregates' names (in the order the rule keeps them), and the object its runs' are read into. */
+  private readonly names: (readonly string[])[] = [];
+  private readonly read: Record<string, number>[] = [];
 
   constructor(readonly recorded: CompiledRuleSet) {
     super(recorded);
   }
 
   override evaluate(normalized: NormalizedAlert): Verdict {
+    const call = this.calls.length;
     this.calls.push(normalized);
     this.promoteRuns = [];
     const verdict = super.evaluate(normalized);
     const runs = this.promoteRuns;
     this.promoteRuns = undefined;
+    let kind = VERDICT;
     if (this.made.has(normalized.alert)) {
       // A silence is decided by its absence rule alone and feeds no window.
-      this.entries.push({ verdict: verdict.kind === 'rule' ? liveCopied(verdict) : verdict, silence: true });
-    } else if (verdict.kind === 'exception') this.entries.push({ verdict });
-    else if (verdict.kind === 'rule' && verdict.decision === 'suppress') this.entries.push({ verdict: liveCopied(verdict) });
-    else if (runs.length === 0) this.entries.push(NO_PROMOTE_RULE[(verdict.late ? 2 : 0) + (verdict.lossy ? 1 : 0)]!);
-    else this.entries.push({ runs, late: verdict.late, lossy: verdict.lossy });
+      this.verdicts.set(call, { verdict: verdict.kind === 'rule' ? liveCopied(verdict) : verdict, silence: true });
+    } else if (verdict.kind === 'exception') this.verdicts.set(call, { verdict });
+    else if (verdict.kind === 'rule' && verdict.decision === 'suppress') this.verdicts.set(call, { verdict: liveCopied(verdict) });
+    else {
+      kind = (runs.length === 0 ? 0 : RUNS) + (verdict.late ? 2 : 0) + (verdict.lossy ? 1 : 0);
+      for (const run of runs) this.addRun(run);
+    }
+    if (call >= this.kinds.length) this.kinds = grown(this.kinds, call + 1);
+    this.kinds[call] = kind;
+    if (call + 1 >= this.firstRun.length) this.firstRun = grown(this.firstRun, call + 2);
+    this.firstRun[call + 1] = this.runs;
     return verdict;
+  }
+
+  private addRun({ index, fired, aggregates }: Run): void {
+    const names = (this.names[index] ??= Object.keys(aggregates));
+    this.read[index] ??= { ...aggregates };
+    if (this.runs >= this.runRule.length) {
+      this.runRule = grown(this.runRule, this.runs + 1);
+      this.runFired = grown(this.runFired, this.runs + 1);
+      this.runValues = grown(this.runValues, this.runs + 1);
+    }
+    if (this.valueCount + names.length > this.values.length) this.values = grown(this.values, this.valueCount + names.length);
+    this.runRule[this.runs] = index;
+    this.runFired[this.runs] = fired ? 1 : 0;
+    this.runValues[this.runs] = this.valueCount;
+    for (const name of names) this.values[this.valueCount++] = aggregates[name]!;
+    this.runs++;
+  }
+
+  /** The call's entry when no promote rule's params can change its verdict; undefined when promote rules ran (runsOf). */
+  verdictAt(call: number): VerdictEntry | undefined {
+    const kind = this.kinds[call]!;
+    return kind < RUNS ? NO_PROMOTE_RULE[kind] : kind === VERDICT ? this.verdicts.get(call) : undefined;
+  }
+
+  /** Whether a call whose promote rules ran was late (some window saw it after its allowed lateness). */
+  lateAt(call: number): boolean {
+    return (this.kinds[call]! & 2) !== 0;
+  }
+
+  /** Whether a call whose promote rules ran read a window that had lost state. */
+  lossyAt(call: number): boolean {
+    return (this.kinds[call]! & 1) !== 0;
+  }
+
+  /** The first of the call's runs, in order; they end at the next call's first. */
+  firstRunOf(call: number): number {
+    return this.firstRun[call]!;
+  }
+
+  /** The run's promote rule, by index in the recorded rule set's promote rules. */
+  ruleOf(run: number): number {
+    return this.runRule[run]!;
+  }
+
+  firedAt(run: number): boolean {
+    return this.runFired[run] === 1;
+  }
+
+  /** The run's aggregates, read into one object per rule: valid until that rule's next run is read (as a live rule's are). */
+  aggregatesOf(run: number): Readonly<Record<string, number>> {
+    const index = this.runRule[run]!;
+    const out = this.read[index]!;
+    let at = this.runValues[run]!;
+    for (const name of this.names[index]!) out[name] = this.values[at++]!;
+    return out;
   }
 
   /** Each windowed rule's window stats at the end of the recorded run (seal()). */
@@ -62,11 +145,17 @@ export class RecordingEvaluator extends Evaluator {
 
   /**
    * Ends the recording: the windows' stats are kept (whether a window lost state, src/tune/recount.ts)
-   * and their contents let go; later runs read the record, never these windows.
+   * and their contents let go, as is the columns' room to grow; later runs read the record, never these windows.
    */
   seal(): void {
     this.stats = this.windowStats();
     this.restore([]);
+    this.kinds = this.kinds.slice(0, this.calls.length);
+    this.firstRun = this.firstRun.slice(0, this.calls.length + 1);
+    this.runRule = this.runRule.slice(0, this.runs);
+    this.runFired = this.runFired.slice(0, this.runs);
+    this.runValues = this.runValues.slice(0, this.runs);
+    this.values = this.values.slice(0, this.valueCount);
   }
 
   override silences(watermarkMs: number): NormalizedAlert[] {
@@ -78,8 +167,15 @@ export class RecordingEvaluator extends Evaluator {
   }
 }
 
+/** The column with room for `need` entries: twice as long, or `need`. */
+function grown<T extends Uint8Array | Uint16Array | Uint32Array | Float64Array>(column: T, need: number): T {
+  const longer = new (column.constructor as new (length: number) => T)(Math.max(need, column.length * 2));
+  longer.set(column as never);
+  return longer;
+}
+
 /** No promote rule matched: one shared entry per (late, lossy), index late * 2 + lossy. */
-const NO_PROMOTE_RULE: readonly Entry[] = [false, true].flatMap((late) => [false, true].map((lossy): Entry => ({ verdict: { kind: 'none', nearMisses: [], late, lossy } })));
+const NO_PROMOTE_RULE: readonly VerdictEntry[] = [false, true].flatMap((late) => [false, true].map((lossy): VerdictEntry => ({ verdict: { kind: 'none', nearMisses: [], late, lossy } })));
 
 /** The outcome's aggregates are the rule's live values: kept as they are now. */
 function liveCopied(verdict: Extract<Verdict, { kind: 'rule' }>): Verdict {
@@ -169,29 +265,37 @@ export class TapeEvaluator extends Evaluator {
 
   override evaluate(normalized: NormalizedAlert): Verdict {
     const call = this.next++;
-    const entry = this.recording.entries[call]!;
+    const recording = this.recording;
+    const entry = recording.verdictAt(call);
     const exception = this.plan.excepted.get(call);
     if (exception) return { kind: 'exception', exception, late: false, lossy: false };
-    if ('verdict' in entry && (entry.silence || entry.verdict.kind === 'exception')) return entry.verdict;
+    if (entry !== undefined && (entry.silence || entry.verdict.kind === 'exception')) return entry.verdict;
     if (this.suppressCounters.length > 0) {
       const suppressed = this.suppressAgain(normalized, entry);
       if (suppressed) return suppressed;
     }
-    if ('verdict' in entry) return entry.verdict;
-    const { late, lossy } = entry;
+    if (entry !== undefined) return entry.verdict;
+    const late = recording.lateAt(call);
+    const lossy = recording.lossyAt(call);
     let winner: RuleOutcome | undefined;
-    for (const run of entry.runs) {
-      const compiled = this.counterpart.rules[run.index];
+    for (let run = recording.firstRunOf(call), end = recording.firstRunOf(call + 1); run < end; run++) {
+      const index = recording.ruleOf(run);
+      const compiled = this.counterpart.rules[index];
       if (compiled === undefined) continue;
-      let { fired, aggregates } = run;
-      const again = this.promoteCounters[run.index]?.count(normalized);
+      const again = this.promoteCounters[index]?.count(normalized);
+      let fired: boolean;
+      let aggregates: Readonly<Record<string, number>>;
       if (again) ({ fired, aggregates } = again);
-      else if (this.counterpart.changed[run.index]) {
-        const ctx = this.conditionsContext;
-        ctx.alert = normalized.alert;
-        ctx.params = compiled.params;
-        ctx.aggregates = aggregates;
-        fired = compiled.conditions.test(ctx);
+      else {
+        aggregates = recording.aggregatesOf(run);
+        fired = recording.firedAt(run);
+        if (this.counterpart.changed[index]) {
+          const ctx = this.conditionsContext;
+          ctx.alert = normalized.alert;
+          ctx.params = compiled.params;
+          ctx.aggregates = aggregates;
+          fired = compiled.conditions.test(ctx);
+        }
       }
       if (!fired || winner) continue;
       winner = { rule: compiled, fired: true, aggregates, late, lossy };
@@ -205,8 +309,8 @@ export class TapeEvaluator extends Evaluator {
    * The suppress stage where a suppress rule's group is counted again: the recorded suppress rules that
    * fired, with the counted-again ones' outcomes in their place. A suppress verdict when it suppresses.
    */
-  private suppressAgain(normalized: NormalizedAlert, entry: Entry): Verdict | undefined {
-    const recorded = 'verdict' in entry && entry.verdict.kind === 'rule' ? entry.verdict : undefined;
+  private suppressAgain(normalized: NormalizedAlert, entry: VerdictEntry | undefined): Verdict | undefined {
+    const recorded = entry !== undefined && entry.verdict.kind === 'rule' ? entry.verdict : undefined;
     const again = new Map<CompiledRule, Run>();
     for (const counter of this.suppressCounters) {
       const run = counter.count(normalized);
