@@ -209,8 +209,12 @@ java_args() { # the JVM command line up to (excluding) the main class, into JAVA
 
 format_storage() {
   local cluster_id
-  # a random Kafka Uuid: 16 bytes, base64url without padding
-  cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
+  # a random Kafka Uuid: 16 bytes, base64url without padding; drawn again when it starts with '-'
+  # (1 in 64): the storage tool's argument parser takes "-…" for an option and formatting fails
+  cluster_id=-
+  while [[ $cluster_id == -* ]]; do
+    cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
+  done
   java_args
   if ! "${JAVA_ARGS[@]}" kafka.tools.StorageTool format --ignore-formatted \
       --cluster-id "$cluster_id" --config "$CONFIG" >"$LOG_DIR/format.out" 2>&1; then
