@@ -22,7 +22,9 @@ function modulesLoadedBy(args: string[]): string[] {
     const map = JSON.parse(readFileSync(`${file}.map`, 'utf8')) as { sources: string[] };
     return map.sources.map((source) => resolve(dirname(file), source));
   });
-  return [...new Set(modules.map((m) => m.replace(/^.*\/(dist|node_modules)\//, '$1/')))];
+  // A package's own dist/ (jsonpath-plus/dist/…) stays under its node_modules/ name.
+  const named = (m: string) => (m.includes('/node_modules/') ? m.replace(/^.*\/node_modules\//, 'node_modules/') : m.replace(/^.*\/dist\//, 'dist/'));
+  return [...new Set(modules.map(named))];
 }
 
 describe('replay starts with what it uses', () => {
@@ -35,7 +37,36 @@ describe('replay starts with what it uses', () => {
     expect(loaded).toContain('dist/pipeline/pipeline.js');
     expect(loaded.some((m) => m.startsWith('node_modules/zod/'))).toBe(true);
     // Of the ledger, only its pure shapes and checks (recorder, records, since, storable-text) may load: no database driver comes with them.
-    const unneeded = /^node_modules\/(kafkajs|fastify|pino|prom-client|kysely|better-sqlite3|pg|@slack|jira\.js|nodemailer|axios)\/|^dist\/(receivers|kafka|http|ledger\/(?!recorder|records|since|storable-text)|report|worker|delivery|escalation|config\/(load|schema))/;
+    const unneeded = /^node_modules\/(re2js|ipaddr\.js|jsonpath-plus|kafkajs|fastify|pino|prom-client|kysely|better-sqlite3|pg|@slack|jira\.js|nodemailer|axios)\/|^dist\/(receivers|kafka|http|ledger\/(?!recorder|records|since|storable-text)|report|worker|delivery|escalation|config\/(load|schema))/;
     expect(loaded.filter((m) => unneeded.test(m))).toEqual([]);
+  });
+
+  it('requires re2js, ipaddr.js and jsonpath-plus when a rule needs them, from the bundle', () => {
+    const rules = writeRules({
+      'r.yaml': rule({
+        id: 'r',
+        conditions: {
+          all: [
+            { fact: 'name', operator: 'regex', value: '^ET (SCAN|POLICY) ' },
+            { fact: 'entities', path: '$.src_ip', operator: 'inCidr', value: '10.0.0.0/8' },
+            { fact: 'raw', path: '$.tags[0]', operator: 'equal', value: 'x' },
+          ],
+        },
+      }),
+    });
+    const input = join(tempDir(), 'alerts.ndjson');
+    writeFileSync(
+      input,
+      ndjson([
+        alert({ id: 'a1', name: 'ET SCAN nmap', entities: { src_ip: '10.1.2.3' }, raw: { tags: ['x'] } }),
+        alert({ id: 'a2', name: 'ET SCAN nmap', entities: { src_ip: '192.168.0.1' }, raw: { tags: ['x'] } }),
+        alert({ id: 'a3', name: 'ET SCAN nmap', entities: { src_ip: '10.1.2.3' }, raw: { tags: ['y'] } }),
+      ]),
+    );
+    const loaded = modulesLoadedBy(['replay', '--rules', rules, '--input', input, '--summary', 'json']);
+    for (const name of ['re2js', 'ipaddr.js', 'jsonpath-plus']) expect(loaded.some((m) => m.startsWith(`node_modules/${name}/`))).toBe(true);
+    const r = spawnSync(process.execPath, [BIN, 'replay', '--rules', rules, '--input', input, '--summary', 'json'], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ alerts: 3, promoted: 1 });
   });
 });

@@ -2,8 +2,7 @@ import { jsonType } from '../describe.js';
 import { deterministicId } from '../id.js';
 import { eventTimeText, parseEventTime } from '../time.js';
 import type { AlertResult, FormatAdapter, JsonObject, NormalizeFailure, NormalizeResult } from './adapter.js';
-import { builtinMapping, isObject, type MappingInput } from './builtin.js';
-import { compileMapping } from './generic.js';
+import { builtinReader, isObject, type MappingInput } from './builtin.js';
 
 /**
  * Prometheus Alertmanager's webhook payload (version 4; Grafana's webhook contact point sends the same
@@ -33,7 +32,7 @@ export const ALERTMANAGER_ALERT_MAPPING: MappingInput = {
   tags: 'status',
 };
 
-const element = compileMapping('alertmanager', builtinMapping('alertmanager', ALERTMANAGER_ALERT_MAPPING));
+const element = builtinReader('alertmanager', ALERTMANAGER_ALERT_MAPPING);
 
 export const alertmanagerFormat: FormatAdapter = {
   name: 'alertmanager',
@@ -54,7 +53,7 @@ export const alertmanagerFormat: FormatAdapter = {
 /** One element of `alerts[]`. */
 function readAlert(item: unknown, index: number, rawLine: string): AlertResult {
   if (!isObject(item)) return fail(`/alerts/${index}: expected an alert object, got ${jsonType(item)}`);
-  const read = element.read(item, rawLine, ['alerts', index]);
+  const read = element().read(item, rawLine, ['alerts', index]);
   if (!read.ok) return read;
   const resolved = item.status === 'resolved';
   // A resolved alert happened when it ended; a firing one when it started.

@@ -1,4 +1,4 @@
-import { builtinMapping, isObject, type MappingInput } from './builtin.js';
+import { builtinReader, isObject, type MappingInput } from './builtin.js';
 import { mappedFormat } from './generic.js';
 
 /**
@@ -40,7 +40,7 @@ export const ECS_MAPPING: MappingInput = {
 
 export const ecsFormat = mappedFormat(
   'ecs',
-  builtinMapping('ecs', ECS_MAPPING),
+  builtinReader('ecs', ECS_MAPPING),
   // Every ECS document states its ECS version, nested or as one flat key, and has @timestamp.
   (obj) => obj['@timestamp'] !== undefined && ((isObject(obj.ecs) && typeof obj.ecs.version === 'string') || typeof obj['ecs.version'] === 'string'),
 );

@@ -1,4 +1,4 @@
-import { builtinMapping, type MappingInput } from './builtin.js';
+import { builtinReader, type MappingInput } from './builtin.js';
 import { mappedFormat } from './generic.js';
 
 /**
@@ -33,7 +33,7 @@ export const FALCO_MAPPING: MappingInput = {
 
 export const falcoFormat = mappedFormat(
   'falco',
-  builtinMapping('falco', FALCO_MAPPING),
+  builtinReader('falco', FALCO_MAPPING),
   // Falco's rule is a name (a string) and it always writes a priority and the formatted output.
   (obj) => typeof obj.rule === 'string' && typeof obj.priority === 'string' && typeof obj.output === 'string',
 );

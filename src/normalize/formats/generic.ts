@@ -55,13 +55,13 @@ export interface MappingReader {
 /** The `generic` format: any JSON object, read through the user's mapping (see docs/formats.md). */
 export function genericFormat(mapping: Mapping): SingleAlertFormat {
   // The fallback for any object: the mapping says how to read it, and what it cannot find becomes a reason.
-  return mappedFormat('generic', mapping, () => true);
+  const reader = compileMapping('generic', mapping);
+  return mappedFormat('generic', () => reader, () => true);
 }
 
 /** A format that is a mapping: the generic format, and the built-in formats whose reading is a fixed mapping. */
-export function mappedFormat(name: FormatName, mapping: Mapping, sniff: (obj: JsonObject) => boolean): SingleAlertFormat {
-  const reader = compileMapping(name, mapping);
-  return { name, sniff, normalize: (obj, rawLine) => reader.read(obj, rawLine) };
+export function mappedFormat(name: FormatName, reader: () => MappingReader, sniff: (obj: JsonObject) => boolean): SingleAlertFormat {
+  return { name, sniff, normalize: (obj, rawLine) => reader().read(obj, rawLine) };
 }
 
 export function compileMapping(format: FormatName, mapping: Mapping): MappingReader {

@@ -1,4 +1,4 @@
-import { builtinMapping, type MappingInput } from './builtin.js';
+import { builtinReader, type MappingInput } from './builtin.js';
 import { mappedFormat } from './generic.js';
 
 /** OCSF Detection Finding, class_uid 2004 (OCSF 1.1+). docs/formats.md, "ocsf". */
@@ -27,7 +27,7 @@ export const OCSF_MAPPING: MappingInput = {
 
 export const ocsfFormat = mappedFormat(
   'ocsf',
-  builtinMapping('ocsf', OCSF_MAPPING),
+  builtinReader('ocsf', OCSF_MAPPING),
   // The class is the record's type in OCSF; other classes (Security Finding 2001, ...) are not read.
   (obj) => obj.class_uid === 2004,
 );

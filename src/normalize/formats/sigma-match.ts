@@ -1,4 +1,4 @@
-import { builtinMapping, isObject, type MappingInput } from './builtin.js';
+import { builtinReader, isObject, type MappingInput } from './builtin.js';
 import { mappedFormat } from './generic.js';
 
 /**
@@ -33,7 +33,7 @@ export const SIGMA_MATCH_MAPPING: MappingInput = {
 
 export const sigmaMatchFormat = mappedFormat(
   'sigma-match',
-  builtinMapping('sigma-match', SIGMA_MATCH_MAPPING),
+  builtinReader('sigma-match', SIGMA_MATCH_MAPPING),
   // A rule name and level beside the document(s) it matched.
   (obj) =>
     typeof obj.name === 'string' && typeof obj.level === 'string' && obj.timestamp !== undefined && (isObject(obj.document) || Array.isArray(obj.documents)),

@@ -1,4 +1,4 @@
-import { builtinMapping, isObject, type MappingInput } from './builtin.js';
+import { builtinReader, isObject, type MappingInput } from './builtin.js';
 import { mappedFormat } from './generic.js';
 
 /**
@@ -30,7 +30,7 @@ export const SURICATA_EVE_MAPPING: MappingInput = {
 
 export const suricataEveFormat = mappedFormat(
   'suricata-eve',
-  builtinMapping('suricata-eve', SURICATA_EVE_MAPPING),
+  builtinReader('suricata-eve', SURICATA_EVE_MAPPING),
   // Every EVE record has event_type; only alert records carry an `alert` object.
   (obj) => obj.event_type === 'alert' && isObject(obj.alert),
 );

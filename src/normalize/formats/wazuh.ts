@@ -1,4 +1,4 @@
-import { builtinMapping, isObject, type MappingInput } from './builtin.js';
+import { builtinReader, isObject, type MappingInput } from './builtin.js';
 import { mappedFormat } from './generic.js';
 
 /** Wazuh manager alerts (alerts.json, or the wazuh-alerts-* index). docs/formats.md, "wazuh". */
@@ -27,7 +27,7 @@ export const WAZUH_MAPPING: MappingInput = {
 
 export const wazuhFormat = mappedFormat(
   'wazuh',
-  builtinMapping('wazuh', WAZUH_MAPPING),
+  builtinReader('wazuh', WAZUH_MAPPING),
   // A numeric rule level and an agent: Falco's `rule` is a string, ECS's has no level.
   (obj) => isObject(obj.rule) && typeof obj.rule.level === 'number' && isObject(obj.agent),
 );

@@ -1,4 +1,4 @@
-import { builtinMapping, type MappingInput } from './builtin.js';
+import { builtinReader, type MappingInput } from './builtin.js';
 import { mappedFormat } from './generic.js';
 
 /**
@@ -27,7 +27,7 @@ export const ZEEK_NOTICE_MAPPING: MappingInput = {
 
 export const zeekNoticeFormat = mappedFormat(
   'zeek-notice',
-  builtinMapping('zeek-notice', ZEEK_NOTICE_MAPPING),
+  builtinReader('zeek-notice', ZEEK_NOTICE_MAPPING),
   // `note` is notice.log's own field; every Zeek log has `ts`.
   (obj) => typeof obj.note === 'string' && obj.ts !== undefined,
 );

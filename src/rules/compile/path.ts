@@ -1,4 +1,17 @@
-import { JSONPath } from 'jsonpath-plus';
+import { createRequire } from 'node:module';
+import type { JSONPath as JSONPathFunction } from 'jsonpath-plus';
+
+/**
+ * jsonpath-plus is required on first use, not imported: the paths rules use (`$.rule.level`) are
+ * read natively and recognized without it (DOTTED_PATH), and loading it cost every `replay` a few per
+ * cent of its startup.
+ */
+const requireLazily = createRequire(import.meta.url);
+let jsonpathPlus: typeof import('jsonpath-plus') | undefined;
+const JSONPath = (): typeof JSONPathFunction => (jsonpathPlus ??= requireLazily('jsonpath-plus') as typeof import('jsonpath-plus')).JSONPath;
+
+/** `$.name.name…` with names of word characters: jsonpath-plus's toPathArray splits these at the dots and nothing else. */
+const DOTTED_PATH = /^\$(?:\.[A-Za-z_][A-Za-z0-9_]*)+$/;
 
 /** Reads a condition's `path` out of a fact value. */
 export type PathReader = (factValue: unknown) => unknown;
@@ -18,7 +31,7 @@ export function compilePath(path: string): PathReader {
 /** compilePath's reading of an object fact value (the part a caller that knows the value is an object can call directly). */
 export function objectPathReader(path: string): (json: object) => unknown {
   const keys = nativeKeys(path);
-  return keys ? propertyReader(keys) : (json) => JSONPath({ path, json, wrap: false });
+  return keys ? propertyReader(keys) : (json) => JSONPath()({ path, json, wrap: false });
 }
 
 /**
@@ -27,9 +40,10 @@ export function objectPathReader(path: string): (json: object) => unknown {
  * mean exactly what they mean there.
  */
 export function nativeKeys(path: string): readonly string[] | undefined {
+  if (DOTTED_PATH.test(path)) return path.slice(2).split('.');
   let tokens: (string | undefined)[];
   try {
-    tokens = JSONPath.toPathArray(path);
+    tokens = JSONPath().toPathArray(path);
   } catch {
     // Paths named like an Object.prototype member ("constructor") break jsonpath-plus's own token
     // cache; delegating keeps the throw where json-rules-engine has it.

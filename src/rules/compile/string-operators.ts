@@ -1,7 +1,18 @@
+import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
-import ipaddr from 'ipaddr.js';
-import { RE2JS } from 're2js';
+import type ipaddr from 'ipaddr.js';
+import type { RE2JS } from 're2js';
 import type { StringOperator } from '../conditions.js';
+
+/**
+ * re2js and ipaddr.js are required on first use, not imported: most rule sets use neither operator,
+ * and loading them cost every `replay` a tenth of its startup (README, "Startup and the CLI path").
+ */
+const requireLazily = createRequire(import.meta.url);
+let re2js: typeof import('re2js') | undefined;
+let ipaddrJs: typeof ipaddr | undefined;
+const RE2 = (): typeof RE2JS => (re2js ??= requireLazily('re2js') as typeof import('re2js')).RE2JS;
+const addresses = (): typeof ipaddr => (ipaddrJs ??= requireLazily('ipaddr.js') as typeof ipaddr);
 
 
 /**
@@ -100,7 +111,7 @@ function cached<T>(cache: Map<string, T | null>, text: string, parse: (text: str
 function compiledPattern(pattern: string): RE2JS | undefined {
   return cached(patterns, pattern, (text) => {
     try {
-      return RE2JS.compile(text);
+      return RE2().compile(text);
     } catch {
       return null;
     }
@@ -109,7 +120,7 @@ function compiledPattern(pattern: string): RE2JS | undefined {
 
 function patternProblem(pattern: string): string | undefined {
   try {
-    RE2JS.compile(pattern);
+    RE2().compile(pattern);
     return undefined;
   } catch (err) {
     return `invalid regex (RE2 syntax: no backreferences or lookaround): ${(err as Error).message}`;
@@ -135,7 +146,7 @@ function parsedRange(text: string): [ipaddr.IPv4 | ipaddr.IPv6, number] | undefi
 
 /** An IPv4 or IPv6 address; an IPv4-mapped IPv6 address (::ffff:10.0.0.1) is its IPv4 address. */
 function parseAddress(text: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
-  return isIP(text) === 0 ? undefined : ipaddr.process(text);
+  return isIP(text) === 0 ? undefined : addresses().process(text);
 }
 
 function describe(value: unknown): string {
