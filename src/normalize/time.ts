@@ -31,7 +31,7 @@ const FORMAT_HINT = 'use ISO-8601 (2026-11-20T10:00:00Z) or epoch seconds or mil
  */
 export function parseEventTime(value: unknown): number | string {
   if (typeof value === 'number') return fromEpoch(value);
-  if (typeof value === 'string') return EPOCH_TEXT.test(value) ? fromEpoch(Number(value)) : fromIso(value);
+  if (typeof value === 'string') return fromCanonicalText(value) ?? (EPOCH_TEXT.test(value) ? fromEpoch(Number(value)) : fromIso(value));
   return `expected a timestamp string or number, got ${jsonType(value)}; ${FORMAT_HINT}`;
 }
 
@@ -74,6 +74,38 @@ export function eventTimeText(value: unknown, ms: number): string {
     return value;
   }
   return formatEventTime(ms);
+}
+
+/** The day of the last canonical text read, as `2026-11-20T`, and its epoch milliseconds. */
+let lastReadDayText = '';
+let lastReadDayMs = 0;
+
+/**
+ * The canonical text (`2026-11-20T10:00:00.000Z`, what formatEventTime writes and most streams
+ * carry) of a day read before, read without the regex and Date.UTC; undefined for anything else,
+ * which fromIso reads (and its day is remembered). Alerts come roughly in time order, so the day
+ * nearly always repeats. It agrees with fromIso on every text it answers for (test/normalize/time.test.ts).
+ */
+function fromCanonicalText(text: string): number | undefined {
+  if (text.length !== 24 || lastReadDayText === '' || !text.startsWith(lastReadDayText) || text.charCodeAt(13) !== 0x3a || text.charCodeAt(16) !== 0x3a || text.charCodeAt(19) !== 0x2e || text.charCodeAt(23) !== 0x5a) {
+    return undefined;
+  }
+  const hour = twoDigitsAt(text, 11);
+  const minute = twoDigitsAt(text, 14);
+  const second = twoDigitsAt(text, 17);
+  const millis = twoDigitsAt(text, 20) * 10 + digitAt(text, 22);
+  // A non-digit makes its reading negative or above 99, so the bounds check digits too.
+  if (!(hour >= 0 && hour <= 23 && minute >= 0 && minute <= 59 && second >= 0 && second <= 59 && millis >= 0 && millis <= 999)) return undefined;
+  return lastReadDayMs + ((hour * 60 + minute) * 60 + second) * 1000 + millis;
+}
+
+function digitAt(text: string, at: number): number {
+  const d = text.charCodeAt(at) - 0x30;
+  return d >= 0 && d <= 9 ? d : -1000;
+}
+
+function twoDigitsAt(text: string, at: number): number {
+  return digitAt(text, at) * 10 + digitAt(text, at + 1);
 }
 
 function fromEpoch(n: number): number | string {
@@ -130,7 +162,12 @@ function fromIso(text: string): number | string {
   if (year < 1969) return outsideYears(text);
   const offsetMs = (offsetHours * 60 + offsetMinutes) * 60_000;
   const ms = Date.UTC(year, month - 1, day, hour, minute, second, millis) + (sign === '-' ? offsetMs : -offsetMs);
-  return ms >= 0 && ms <= MAX_EVENT_MS ? ms : outsideYears(text);
+  if (!(ms >= 0 && ms <= MAX_EVENT_MS)) return outsideYears(text);
+  if (text.length === 24 && text[10] === 'T' && text[19] === '.' && text[23] === 'Z') {
+    lastReadDayText = text.slice(0, 11);
+    lastReadDayMs = Date.UTC(year, month - 1, day);
+  }
+  return ms;
 }
 
 function outsideYears(text: string): string {
