@@ -33,6 +33,8 @@ if (!existsSync(alerts)) {
 }
 
 function child(...args) {
+  // BENCH_PRINT_ARGS=1: the child's command line, to profile it alone (node --cpu-prof bench/replay-child.mjs <args>).
+  if (process.env.BENCH_PRINT_ARGS) console.error(`bench/replay-child.mjs ${args.join(' ')}`);
   const r = spawnSync(process.execPath, [join(import.meta.dirname, 'replay-child.mjs'), ...args], { encoding: 'utf8', maxBuffer: 1 << 28 });
   if (r.status !== 0) throw new Error(`alertgate ${args.join(' ')} failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop());
