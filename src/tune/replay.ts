@@ -77,7 +77,13 @@ export class ReplayEvaluator {
   /** Those of `ids` that are ids of alerts in the files (a scan of the held alerts). */
   inFiles(ids: ReadonlySet<string>): Set<string> {
     const found = new Set<string>();
-    if (ids.size > 0) for (const { alert } of this.alerts()) if (ids.has(alert.id)) found.add(alert.id);
+    if (ids.size === 0) return found;
+    for (const result of this.normalized) {
+      // Most lines are one alert: read without the generator of alerts().
+      if (result?.ok === true) {
+        if (ids.has(result.alert.id)) found.add(result.alert.id);
+      } else if (result?.ok === 'split') for (const part of result.parts) if (part.ok && ids.has(part.alert.id)) found.add(part.alert.id);
+    }
     return found;
   }
 
