@@ -7,6 +7,7 @@
 //   node bench/tune-pipeline.mjs              ~530 k alerts (430 hosts × 4 days)
 //   BENCH_TUNE_HOSTS=2440 node bench/tune-pipeline.mjs    ~2.7 M alerts: a month of a busy SOC by count (docs/tuning.md, "Cost")
 //   BENCH_TUNE_REPORT=<file>                  also writes the whole report (compare two versions of the tuner)
+//   BENCH_PRINT_ARGS=1                        prints each child's command line (node --cpu-prof bench/replay-child.mjs <args>)
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -33,6 +34,8 @@ if (!existsSync(alerts)) {
 }
 
 function child(...args) {
+  // BENCH_PRINT_ARGS=1: the child's command line, to profile it alone (node --cpu-prof bench/replay-child.mjs <args>).
+  if (process.env.BENCH_PRINT_ARGS) console.error(`bench/replay-child.mjs ${args.join(' ')}`);
   const r = spawnSync(process.execPath, [join(import.meta.dirname, 'replay-child.mjs'), ...args], { encoding: 'utf8', maxBuffer: 1 << 28 });
   if (r.status !== 0) throw new Error(`alertgate ${args.join(' ')} failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop());

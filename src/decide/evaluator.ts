@@ -363,6 +363,19 @@ export class Evaluator {
     return { kind: 'none', nearMisses, late, lossy };
   }
 
+  /**
+   * The first promote rule on an alert as evaluate() runs it (its match, window and conditions), nothing
+   * else looked at: for a rule counted alone (src/tune/recount.ts), installed with no exception, suppress
+   * rule or other promote rule, so that the verdict and its arrays are not made per alert. Undefined
+   * when the rule's match does not hold; the aggregates are live, as evaluate()'s are.
+   */
+  runAlone({ alert, timeMs }: NormalizedAlert): { readonly fired: boolean; readonly aggregates: Readonly<Record<string, number>> } | undefined {
+    this.ctx.alert = alert;
+    const runner = this.promote[0]!;
+    const result = runner.run(this.ctx, alert, timeMs);
+    return result === RunResult.NotMatched ? undefined : runner.outcome(result === RunResult.Fired);
+  }
+
   /** Moves every window to the stream's newest event time, so rules that stopped matching still free idle keys. */
   advance(watermarkMs: number): void {
     for (const runner of this.windowed) {

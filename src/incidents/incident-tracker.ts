@@ -3,6 +3,7 @@ import type { CanonicalAlert } from '../normalize/alert.js';
 import { incidentId } from './incident-id.js';
 import { DEFAULT_MAX_ALERT_IDS, IncidentRecord, type IncidentSeverity, type IncidentView } from './incident-record.js';
 import { IndexedHeap } from './indexed-heap.js';
+import { isoTime } from './iso-time.js';
 
 export const IncidentTrackerOptions = z.object({
   /** How many alert ids an incident lists before it only counts (alertIdsTruncated). */
@@ -385,8 +386,4 @@ function snapshotOf(incident: TrackedIncident): IncidentTrackerSnapshot['open'][
 
 function compareIds(a: TrackedIncident, b: TrackedIncident): number {
   return a.record.id < b.record.id ? -1 : a.record.id > b.record.id ? 1 : 0;
-}
-
-function isoTime(ms: number): string {
-  return new Date(ms).toISOString();
 }

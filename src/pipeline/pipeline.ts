@@ -8,8 +8,8 @@ import type { AlertResult, NormalizeSuccess, Normalizer } from '../normalize/ind
 import { Evaluator, EvaluatorSnapshot, type RuleOutcome, type Verdict } from '../decide/evaluator.js';
 import { groupFieldsOf, groupKeyOf } from '../decide/group-key.js';
 import { CaseMerger, CaseMergerSnapshot, type CaseMergeOptions } from '../cases/case-merger.js';
-import { IncidentTracker, IncidentTrackerSnapshot, type IncidentRecord, type IncidentView } from '../incidents/index.js';
-import type { CompiledRuleSet } from '../rules/ruleset.js';
+import { IncidentTracker, IncidentTrackerSnapshot, type IncidentGrouping, type IncidentRecord, type IncidentView } from '../incidents/index.js';
+import type { CompiledRule, CompiledRuleSet } from '../rules/ruleset.js';
 import { PipelineStats } from '../metrics/pipeline-stats.js';
 import { deadLetter, oversizedReason, type DeadLetterReason, type DeadLetterRecord } from './dead-letter.js';
 import { DecisionWriter } from './decision-json.js';
@@ -535,26 +535,10 @@ export class Pipeline {
 
   private group({ rule: compiled, aggregates }: RuleOutcome, { alert, timeMs }: NormalizedAlert): string {
     const spec = compiled.incident!;
-    const { rule } = compiled;
     const groupFields = groupFieldsOf(spec.groupBy, spec.groupReaders, alert);
     // Alerts missing a grouping field still get an incident: they group under the empty value.
     const groupKey = groupKeyOf(spec.groupReaders, alert) ?? JSON.stringify(Object.values(groupFields));
-    const { incidentId, opened, incident } = this.incidents.record(
-      {
-        ruleId: rule.id,
-        ruleVersion: rule.version,
-        severity: rule.severity,
-        category: rule.category,
-        title: spec.title,
-        windowMs: spec.windowMs,
-        ...(spec.maxSpanMs !== undefined ? { maxSpanMs: spec.maxSpanMs } : {}),
-      },
-      groupKey,
-      groupFields,
-      alert,
-      timeMs,
-      aggregates,
-    );
+    const { incidentId, opened, incident } = this.incidents.record(groupingOf(compiled), groupKey, groupFields, alert, timeMs, aggregates);
     // The case is decided when the incident opens, in event order, so every run files it the same way.
     const mergeable = spec.spec.merge !== false;
     if (opened) this.incidents.assignCase(incident, this.cases.open(incidentId, alert.entities, timeMs, mergeable));
@@ -599,6 +583,28 @@ function isoOrNone(ms: number): string {
 function aheadText(ms: number): string {
   const [unit, size] = ms >= 365 * 86_400_000 ? ['years', 365 * 86_400_000] : ms >= 86_400_000 ? ['days', 86_400_000] : ms >= 3_600_000 ? ['hours', 3_600_000] : ['minutes', 60_000];
   return `${(ms / size).toFixed(1)} ${unit}`;
+}
+
+/** Each promote rule's incident grouping, made once: a promoted alert is most of a run's cost, and the grouping never changes with the alert. */
+const groupings = new WeakMap<CompiledRule, IncidentGrouping>();
+
+function groupingOf(compiled: CompiledRule): IncidentGrouping {
+  let grouping = groupings.get(compiled);
+  if (grouping === undefined) {
+    const { rule } = compiled;
+    const spec = compiled.incident!;
+    grouping = {
+      ruleId: rule.id,
+      ruleVersion: rule.version,
+      severity: rule.severity,
+      category: rule.category,
+      title: spec.title,
+      windowMs: spec.windowMs,
+      ...(spec.maxSpanMs !== undefined ? { maxSpanMs: spec.maxSpanMs } : {}),
+    };
+    groupings.set(compiled, grouping);
+  }
+  return grouping;
 }
 
 /** Incidents close this far behind the watermark: the largest allowed lateness of any rule. */

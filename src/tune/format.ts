@@ -87,7 +87,8 @@ export function formatReport(report: TuneReport, format: 'text' | 'md', applied?
   const period = report.period.from ? `${report.period.from} … ${report.period.to}` : `… ${report.period.to ?? ''}`;
   out.push(
     `${report.mode === 'pipeline' ? 'whole pipeline (the stored alerts re-run with every rule)' : 'per-rule forecast (recorded facts; --replay checks across the whole pipeline)'} over ${period} (${report.period.days} days); ` +
-      `guardrails: min recall ${report.guardrails.minRecall}, max step ${report.guardrails.maxStep}, min verdicts ${report.guardrails.minVerdicts}`,
+      `guardrails: min recall ${report.guardrails.minRecall}, max step ${report.guardrails.maxStep}, min verdicts ${report.guardrails.minVerdicts}` +
+      (report.runs ? `; runs of the whole pipeline: ${report.runs.whole} whole, ${report.runs.fromRecord} decided from the record` : ''),
   );
   const nothing = nothingToTune(report);
   if (nothing !== undefined) out.push('', nothing);

@@ -66,7 +66,7 @@ export class PipelineSearch {
     readonly minRecall: number,
   ) {
     const baseline = replay.run(ruleset);
-    this.judge = verdictJudge(baseline, incidents, replay.alertIds);
+    this.judge = verdictJudge(baseline, incidents, (ids) => replay.inFiles(ids));
     this.accepted = ruleset;
     this.current = this.judge(baseline);
   }
@@ -161,28 +161,42 @@ export function refusalOf(before: PipelineScore, after: PipelineScore, minRecall
 /**
  * Scores runs by the verdicts on the current rules' incidents. An incident's alerts are those the
  * current rules' run promoted into it (all of them), or the ids its record lists when that run does
- * not have it (an incident of an older rule version).
+ * not have it (an incident of an older rule version). `inFiles`: those of some ids that are alerts of
+ * the replayed files.
  */
-export function verdictJudge(baseline: PipelineRun, incidents: readonly TuningIncident[], inFiles: ReadonlySet<string>): (run: PipelineRun) => PipelineScore {
+export function verdictJudge(baseline: PipelineRun, incidents: readonly TuningIncident[], inFiles: (ids: ReadonlySet<string>) => ReadonlySet<string>): (run: PipelineRun) => PipelineScore {
   const verdictOf = new Map<string, Verdict>();
-  const truePositives: (readonly string[])[] = [];
+  /** By alert of a confirmed true positive: the true positives (their index in `truePositives`) holding it. */
+  const truePositiveOf = new Map<string, number[]>();
+  let truePositives = 0;
   let unknown = 0;
-  for (const incident of incidents) {
-    if (incident.verdict === null) continue;
-    const alerts = alertsOf(baseline, incident).filter((id) => inFiles.has(id));
-    if (incident.verdict === 'true_positive') {
+  const verdicted = incidents.flatMap((incident) => (incident.verdict === null ? [] : [{ verdict: incident.verdict, ids: alertsOf(baseline, incident) }]));
+  const found = inFiles(new Set(verdicted.flatMap((v) => v.ids)));
+  for (const { verdict, ids } of verdicted) {
+    const alerts = ids.filter((id) => found.has(id));
+    if (verdict === 'true_positive') {
       if (alerts.length === 0) unknown++;
-      else truePositives.push(alerts);
+      else {
+        for (const id of alerts) {
+          const holding = truePositiveOf.get(id);
+          if (holding === undefined) truePositiveOf.set(id, [truePositives]);
+          else if (holding.at(-1) !== truePositives) holding.push(truePositives);
+        }
+        truePositives++;
+      }
     }
     for (const id of alerts) {
       const known = verdictOf.get(id);
       // A true positive's alert stays one whatever else it was part of; then false over benign.
-      if (known === 'true_positive' || (known === 'false_positive' && incident.verdict === 'benign_positive')) continue;
-      verdictOf.set(id, incident.verdict);
+      if (known === 'true_positive' || (known === 'false_positive' && verdict === 'benign_positive')) continue;
+      verdictOf.set(id, verdict);
     }
   }
   return (run) => {
     let falsePositive = 0;
+    // A true positive survives when one of its alerts is promoted, into any incident of the run.
+    const survives = new Uint8Array(truePositives);
+    let survived = 0;
     for (const { alerts } of run.incidents.values()) {
       let fp = false;
       let tp = false;
@@ -190,13 +204,11 @@ export function verdictJudge(baseline: PipelineRun, incidents: readonly TuningIn
         const v = verdictOf.get(id);
         if (v === 'true_positive') {
           tp = true;
-          break;
-        }
-        if (v === 'false_positive') fp = true;
+          for (const i of truePositiveOf.get(id)!) if (survives[i] === 0) survived += survives[i] = 1;
+        } else if (v === 'false_positive') fp = true;
       }
       if (fp && !tp) falsePositive++;
     }
-    const survived = truePositives.filter((alerts) => alerts.some((id) => run.incidentOf.has(id))).length;
-    return { incidents: run.incidents.size, falsePositive, truePositiveSurvived: survived, truePositiveTotal: truePositives.length + unknown, truePositiveUnknown: unknown };
+    return { incidents: run.incidents.size, falsePositive, truePositiveSurvived: survived, truePositiveTotal: truePositives + unknown, truePositiveUnknown: unknown };
   };
 }

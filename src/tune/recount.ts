@@ -105,12 +105,12 @@ export class GroupCounter {
     candidate: CompiledRuleSet,
     private readonly groups: Groups,
   ) {
-    // The rule alone, as a promote rule so that its run is recorded (fired and aggregates).
+    // The rule alone, as a promote rule (Evaluator.runAlone).
     this.evaluator = new Evaluator({ ...candidate, exceptions: [], suppressRules: [], promoteRules: [rule] });
   }
 
-  /** The rule's run on the alert (counted) when the alert is in one of the groups counted again. */
-  count(normalized: NormalizedAlert): Run | undefined {
+  /** The rule's run on the alert (counted) when the alert is in one of the groups counted again; its aggregates are live until the next count(). */
+  count(normalized: NormalizedAlert): Pick<Run, 'fired' | 'aggregates'> | undefined {
     if (this.groups !== 'all') {
       const { alert } = normalized;
       this.ctx.alert = alert;
@@ -118,9 +118,7 @@ export class GroupCounter {
       const key = groupKeyOf(this.rule.window!.groupReaders, alert);
       if (key === undefined || !this.groups.has(key)) return undefined;
     }
-    this.evaluator.promoteRuns = [];
-    this.evaluator.evaluate(normalized);
-    return this.evaluator.promoteRuns[0];
+    return this.evaluator.runAlone(normalized);
   }
 
   advance(watermarkMs: number): void {

@@ -12,12 +12,13 @@ import { HeldAlerts } from './held-alerts.js';
 import { planRecount, Undecidable } from './recount.js';
 import { RecordingEvaluator, replayable, TapeEvaluator } from './tape.js';
 
-/** What one run of the whole pipeline promoted: every incident with every alert promoted into it. */
+/**
+ * What one run of the whole pipeline promoted: every incident with every alert promoted into it (an
+ * alert promoted is in exactly one; no index by alert is kept, a month of alerts has millions promoted).
+ */
 export interface PipelineRun {
   /** Incident id → its rule and the ids of all its alerts, in the order they were promoted. */
   readonly incidents: ReadonlyMap<string, { readonly ruleId: string; readonly alerts: readonly string[] }>;
-  /** Alert id → the incident it was promoted into (alerts not promoted are absent). */
-  readonly incidentOf: ReadonlyMap<string, string>;
 }
 
 /**
@@ -37,19 +38,17 @@ export class ReplayEvaluator {
   /** Runs made (not cached), and of them those decided from the record. */
   readonly stats = { runs: 0, fromRecord: 0 };
   /**
-   * After the first run: the lines holding alerts it decided `duplicate`, each with what is left of it
-   * (null: nothing, the line is left out). The dedup stage decides by id and event time before any rule
+   * After the first run: the normalized lines with the alerts it decided `duplicate` left out (null: nothing
+   * is left of the line, it is left out). The dedup stage decides by id and event time before any rule
    * sees an alert, so every run finds the same duplicates: later runs leave them out and run without it.
    */
-  private deduplicated: ReadonlyMap<number, NormalizeResult | null> | undefined;
+  private deduplicated: readonly (NormalizeResult | null | undefined)[] | undefined;
 
   private constructor(
     /** The normalized lines, numbered 1..n in the order given (normalized[i] belongs to line i + 1). */
     private readonly normalized: readonly (NormalizeResult | undefined)[],
     /** The lines too long to read, by line number: every run dead-letters them again. */
     private readonly oversized: ReadonlyMap<number, InputLine>,
-    /** Ids of the valid alerts in the files. */
-    readonly alertIds: ReadonlySet<string>,
     private readonly cases: CaseMergeOptions,
   ) {}
 
@@ -67,12 +66,25 @@ export class ReplayEvaluator {
   }
 
   private static from({ read }: Reading, cases: CaseMergeOptions): ReplayEvaluator {
-    return new ReplayEvaluator(read.normalized, read.oversized, read.ids, cases);
+    return new ReplayEvaluator(read.normalized, read.oversized, cases);
   }
 
   /** Every valid alert of the files, in order. */
   alerts(): Iterable<NormalizedAlert> {
     return validAlerts(this.normalized);
+  }
+
+  /** Those of `ids` that are ids of alerts in the files (a scan of the held alerts). */
+  inFiles(ids: ReadonlySet<string>): Set<string> {
+    const found = new Set<string>();
+    if (ids.size === 0) return found;
+    for (const result of this.normalized) {
+      // Most lines are one alert: read without the generator of alerts().
+      if (result?.ok === true) {
+        if (ids.has(result.alert.id)) found.add(result.alert.id);
+      } else if (result?.ok === 'split') for (const part of result.parts) if (part.ok && ids.has(part.alert.id)) found.add(part.alert.id);
+    }
+    return found;
   }
 
   /** The alerts of the files with these ids (a scan of the held alerts). */
@@ -113,14 +125,13 @@ export class ReplayEvaluator {
 
   private runWith(ruleset: CompiledRuleSet, evaluator: Evaluator | undefined): PipelineRun {
     const incidents = new Map<string, { ruleId: string; alerts: string[] }>();
-    const incidentOf = new Map<string, string>();
-    const normalized = this.normalized;
     const deduplicated = this.deduplicated;
+    const lines = deduplicated ?? this.normalized;
     const duplicates = deduplicated ? undefined : new Set<CanonicalAlert>();
     const pipeline = new Pipeline({
       ruleset,
       evaluator,
-      normalize: (_text, line) => deduplicated?.get(line) ?? normalized[line - 1]!,
+      normalize: (_text, line) => lines[line - 1]!,
       cases: this.cases,
       decisionRecords: false,
       ...(deduplicated && { dedup: NO_DEDUP }),
@@ -131,44 +142,49 @@ export class ReplayEvaluator {
           let incident = incidents.get(facts.incidentId);
           if (!incident) incidents.set(facts.incidentId, (incident = { ruleId: facts.ruleId, alerts: [] }));
           incident.alerts.push(alertId);
-          incidentOf.set(alertId, facts.incidentId);
         },
         incident: () => {},
         deadLetter: () => {},
       },
     });
-    // The lines are made a batch at a time (the normalizer above reads the held alert by line number).
+    // The lines are made a batch at a time (the normalizer above reads the held alert by line number),
+    // from the same line objects every batch: the pipeline keeps none, and a month of alerts is millions
+    // of lines per run.
     const batch: InputLine[] = [];
-    for (let line = 1; line <= normalized.length; line++) {
-      if (deduplicated?.get(line) !== null) batch.push(this.oversized.get(line) ?? { line, text: '' });
-      if (batch.length === BATCH || line === normalized.length) {
+    const reused = Array.from({ length: BATCH }, () => ({ line: 0, text: '' }));
+    const oversized = this.oversized.size > 0 ? this.oversized : undefined;
+    for (let line = 1; line <= lines.length; line++) {
+      if (lines[line - 1] !== null) {
+        let input: InputLine | undefined = oversized?.get(line);
+        if (input === undefined) {
+          const free = reused[batch.length]!;
+          free.line = line;
+          input = free;
+        }
+        batch.push(input);
+      }
+      if (batch.length === BATCH || line === lines.length) {
         pipeline.processBatch(batch);
         batch.length = 0;
       }
     }
     pipeline.finish();
-    if (duplicates) this.deduplicated = withoutDuplicates(normalized, duplicates);
-    return { incidents, incidentOf };
+    if (duplicates) this.deduplicated = withoutDuplicates(this.normalized, duplicates);
+    return { incidents };
   }
 }
 
 /** Later runs' pipelines: no dedup stage (ReplayEvaluator.deduplicated). */
 const NO_DEDUP: DedupOptions = { horizonMs: 0, maxIds: 1 };
 
-/** The lines holding duplicates, each without them (null when nothing is left). */
-function withoutDuplicates(normalized: readonly (NormalizeResult | undefined)[], duplicates: ReadonlySet<CanonicalAlert>): Map<number, NormalizeResult | null> {
-  const lines = new Map<number, NormalizeResult | null>();
-  if (duplicates.size === 0) return lines;
-  normalized.forEach((result, i) => {
-    if (result === undefined || result.ok === false) return;
-    if (result.ok === true) {
-      if (duplicates.has(result.alert)) lines.set(i + 1, null);
-      return;
-    }
+/** The lines without their duplicates (null where nothing is left of a line). */
+function withoutDuplicates(normalized: readonly (NormalizeResult | undefined)[], duplicates: ReadonlySet<CanonicalAlert>): (NormalizeResult | null | undefined)[] {
+  return normalized.map((result) => {
+    if (duplicates.size === 0 || result === undefined || result.ok === false) return result;
+    if (result.ok === true) return duplicates.has(result.alert) ? null : result;
     const parts = result.parts.filter((p) => !p.ok || !duplicates.has(p.alert));
-    if (parts.length < result.parts.length) lines.set(i + 1, parts.length === 0 ? null : { ...result, parts });
+    return parts.length === result.parts.length ? result : parts.length === 0 ? null : { ...result, parts };
   });
-  return lines;
 }
 
 /** Lines per pipeline batch in a run. */
@@ -178,7 +194,6 @@ const BATCH = 4096;
 class Reading {
   private readonly normalized: (NormalizeResult | undefined)[] = [];
   private readonly oversized = new Map<number, InputLine>();
-  private readonly ids = new Set<string>();
   private readonly held = new HeldAlerts();
 
   constructor(private readonly normalize: Normalizer) {}
@@ -190,13 +205,11 @@ class Reading {
       this.normalized.push(undefined);
       return;
     }
-    const result = this.held.hold(this.normalize(input.text, line));
-    this.normalized.push(result);
-    for (const { alert } of validAlerts([result])) this.ids.add(alert.id);
+    this.normalized.push(this.held.hold(this.normalize(input.text, line)));
   }
 
-  get read(): { normalized: readonly (NormalizeResult | undefined)[]; oversized: ReadonlyMap<number, InputLine>; ids: ReadonlySet<string> } {
-    return { normalized: this.normalized, oversized: this.oversized, ids: this.ids };
+  get read(): { normalized: readonly (NormalizeResult | undefined)[]; oversized: ReadonlyMap<number, InputLine> } {
+    return { normalized: this.normalized, oversized: this.oversized };
   }
 }
 

@@ -259,6 +259,12 @@ export const TuneReport = z
     sampling: SamplingEvidence.optional(),
     /** Exceptions found in false positives but refused: they match an alert of a true- or benign-positive incident, or fail the whole-pipeline check. */
     refusedExceptions: z.array(RefusedException),
+    /**
+     * Pipeline mode: the runs of the whole pipeline the checks made (docs/tuning.md, "Cost"): `whole`, every
+     * stage and window run (the first, recorded, and any the record could not decide), and `fromRecord`,
+     * decided from the first run's record. Reports written before it have none.
+     */
+    runs: z.object({ whole: z.number().int().nonnegative(), fromRecord: z.number().int().nonnegative() }).strict().optional(),
   })
   .strict();
 export type TuneReport = z.infer<typeof TuneReport>;

@@ -60,7 +60,7 @@ export function learnRoutine(replay: ReplayEvaluator, ruleset: CompiledRuleSet, 
   const signatures = frequent.filter(([, s]) => !s.guarded).map(([name]) => name).sort();
   const guarded = frequent.filter(([, s]) => s.guarded).map(([name]) => name).sort();
   if (signatures.length === 0) return undefined;
-  const judge = verdictJudge(baseline, incidents, replay.alertIds);
+  const judge = verdictJudge(baseline, incidents, (ids) => replay.inFiles(ids));
   const after = judge(replay.run(withSuppressed(ruleset, signatures)));
   return { signatures, guarded, before: judge(baseline), after };
 }

@@ -311,7 +311,7 @@ export class TapeEvaluator extends Evaluator {
    */
   private suppressAgain(normalized: NormalizedAlert, entry: VerdictEntry | undefined): Verdict | undefined {
     const recorded = entry !== undefined && entry.verdict.kind === 'rule' ? entry.verdict : undefined;
-    const again = new Map<CompiledRule, Run>();
+    const again = new Map<CompiledRule, NonNullable<ReturnType<GroupCounter['count']>>>();
     for (const counter of this.suppressCounters) {
       const run = counter.count(normalized);
       if (run) again.set(counter.rule, run);

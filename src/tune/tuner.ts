@@ -54,6 +54,8 @@ type Evaluate = (value: number) => ReadonlyMap<string, Survival>;
  */
 export function tune(input: TuneInput): TuneReport {
   const { ruleset, guardrails } = input;
+  // The evaluator may have run before (a service tunes again): only this report's runs are counted.
+  const runsBefore = input.replay && { ...input.replay.stats };
   const maxStepShare = parsePercent(guardrails.maxStep);
   const period = effectivePeriod(input.period, input.incidents);
   const days = period.days;
@@ -111,7 +113,14 @@ export function tune(input: TuneInput): TuneReport {
     routine: input.replay ? routineProposal(input.replay, input) : null,
     exceptions: exceptions.proposals,
     refusedExceptions: exceptions.refused,
+    ...(input.replay && runsBefore && { runs: runsOf(input.replay, runsBefore) }),
   };
+}
+
+/** The whole-pipeline runs made since `before` (ReplayEvaluator.stats), whole and decided from the record. */
+function runsOf(replay: ReplayEvaluator, before: ReplayEvaluator['stats']): NonNullable<TuneReport['runs']> {
+  const fromRecord = replay.stats.fromRecord - before.fromRecord;
+  return { whole: replay.stats.runs - before.runs - fromRecord, fromRecord };
 }
 
 /** Whole-pipeline runs spent on the exception proposals, at most (docs/tuning.md, "Exception proposals"). */

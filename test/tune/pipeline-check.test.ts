@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Verdict } from '../../src/feedback/feedback.js';
 import type { TuningIncident } from '../../src/ledger/records.js';
 import { createNormalizer } from '../../src/normalize/index.js';
+import { formatReport } from '../../src/tune/format.js';
 import { ReplayEvaluator } from '../../src/tune/replay.js';
 import { tune, type TuneInput } from '../../src/tune/tuner.js';
 import { alert, at, rule, ruleset, runPipeline } from '../helpers.js';
@@ -71,6 +72,17 @@ describe('the whole-pipeline check of tuning proposals', () => {
   it('accepts it when nothing else takes the alerts', async () => {
     const report = tune(await input(BURST_RULES));
     expect(report.proposals).toEqual([expect.objectContaining({ ruleId: 'burst', to: 13, pipeline: { incidentsBefore: 5, incidentsAfter: 3, falsePositiveBefore: 3, falsePositiveAfter: 1, truePositiveSurvived: 2, truePositiveTotal: 2 } })]);
+  });
+
+  it('reports the runs of the whole pipeline it made: the recorded one whole, the others decided from the record; a second report counts its own only', async () => {
+    const tuned = await input(BURST_RULES);
+    const report = tune(tuned);
+    expect(report.runs).toEqual({ whole: 1, fromRecord: tuned.replay!.stats.runs - 1 });
+    expect(report.runs!.fromRecord).toBeGreaterThan(0);
+    // The same evaluator again: its record is made already and the checked candidates are cached.
+    expect(tune(tuned).runs!.whole).toBe(0);
+    expect(formatReport(report, 'text')).toContain(`runs of the whole pipeline: 1 whole, ${report.runs!.fromRecord} decided from the record`);
+    expect(tune({ ...tuned, replay: undefined }).runs).toBeUndefined();
   });
 
   it('counts a confirmed true positive whose alerts are in no replayed file as lost', async () => {
