@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import type { CanonicalAlert } from '../normalize/alert.js';
+import { formatEventTime } from '../normalize/time.js';
 import { incidentId } from './incident-id.js';
 import { DEFAULT_MAX_ALERT_IDS, IncidentRecord, type IncidentSeverity, type IncidentView } from './incident-record.js';
 import { IndexedHeap } from './indexed-heap.js';
-import { isoTime } from './iso-time.js';
 
 export const IncidentTrackerOptions = z.object({
   /** How many alert ids an incident lists before it only counts (alertIdsTruncated). */
@@ -294,7 +294,7 @@ export class IncidentTracker {
   ): TrackedIncident {
     if (!(grouping.windowMs >= 0)) throw new RangeError(`incident window of rule ${grouping.ruleId} must be ≥ 0 ms, got ${grouping.windowMs}`);
     this.opened++;
-    const seen = isoTime(timeMs);
+    const seen = formatEventTime(timeMs);
     const record: IncidentRecord = {
       id: incidentId(grouping.ruleId, groupKey, timeMs),
       ruleId: grouping.ruleId,
@@ -331,12 +331,12 @@ export class IncidentTracker {
     }
     if (timeMs > incident.lastSeenMs) {
       incident.lastSeenMs = timeMs;
-      record.lastSeen = isoTime(timeMs);
+      record.lastSeen = formatEventTime(timeMs);
       this.byDeadline.update(incident);
       this.byLastSeen.update(incident);
     } else if (timeMs < incident.firstSeenMs) {
       incident.firstSeenMs = timeMs;
-      record.firstSeen = isoTime(timeMs);
+      record.firstSeen = formatEventTime(timeMs);
     }
   }
 
