@@ -162,7 +162,7 @@ export function refusalOf(before: PipelineScore, after: PipelineScore, minRecall
  * Scores runs by the verdicts on the current rules' incidents. An incident's alerts are those the
  * current rules' run promoted into it (all of them), or the ids its record lists when that run does
  * not have it (an incident of an older rule version). `inFiles`: those of some ids that are alerts of
- * the replayed files.
+ * the replayed files (asked only of the ids records list: `baseline` is a run of those files).
  */
 export function verdictJudge(baseline: PipelineRun, incidents: readonly TuningIncident[], inFiles: (ids: ReadonlySet<string>) => ReadonlySet<string>): (run: PipelineRun) => PipelineScore {
   const verdictOf = new Map<string, Verdict>();
@@ -170,10 +170,11 @@ export function verdictJudge(baseline: PipelineRun, incidents: readonly TuningIn
   const truePositiveOf = new Map<string, number[]>();
   let truePositives = 0;
   let unknown = 0;
-  const verdicted = incidents.flatMap((incident) => (incident.verdict === null ? [] : [{ verdict: incident.verdict, ids: alertsOf(baseline, incident) }]));
-  const found = inFiles(new Set(verdicted.flatMap((v) => v.ids)));
-  for (const { verdict, ids } of verdicted) {
-    const alerts = ids.filter((id) => found.has(id));
+  const verdicted = incidents.flatMap((incident) => (incident.verdict === null ? [] : [{ verdict: incident.verdict, ids: alertsOf(baseline, incident), run: baseline.incidents.has(incident.record.id) }]));
+  // The baseline run's incidents hold alerts of the files by construction: only the others' ids are looked for (a scan of every held alert).
+  const found = inFiles(new Set(verdicted.flatMap((v) => (v.run ? [] : v.ids))));
+  for (const { verdict, ids, run } of verdicted) {
+    const alerts = run ? ids : ids.filter((id) => found.has(id));
     if (verdict === 'true_positive') {
       if (alerts.length === 0) unknown++;
       else {

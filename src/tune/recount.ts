@@ -20,7 +20,7 @@ export type Groups = 'all' | ReadonlySet<string>;
  */
 export interface RecountPlan {
   /** evaluate() calls an added exception silences, with the first one that matches. */
-  readonly excepted: ReadonlyMap<number, CompiledException>;
+  readonly excepted: ExceptedCalls;
   /** Suppress rules (by index) whose groups an excepted alert fed. */
   readonly suppress: ReadonlyMap<number, Groups>;
   /** Promote rules (by recorded index) counted again. */
@@ -38,8 +38,8 @@ export function planRecount(recording: RecordingEvaluator, candidate: CompiledRu
   const promote = new Map<number, Groups>();
   counterpart.recounted.forEach((all, index) => all && promote.set(index, 'all'));
   const suppress = new Map<number, Groups>();
-  const excepted = new Map<number, CompiledException>();
-  if (counterpart.added.length === 0) return { excepted, suppress, promote };
+  if (counterpart.added.length === 0) return { excepted: new ExceptedCalls(candidate.exceptions, 0), suppress, promote };
+  const excepted = new ExceptedCalls(candidate.exceptions, recording.calls.length);
   const order = new Map(candidate.exceptions.map((e, i) => [e, i]));
   const added = new ExceptionIndex(counterpart.added, order);
   const ctx: EvalContext = { alert: {}, aggregates: {}, params: {} };
@@ -74,10 +74,10 @@ export function planRecount(recording: RecordingEvaluator, candidate: CompiledRu
       const entry = recording.verdictAt(call);
       if (entry?.verdict.kind === 'exception') {
         // Silenced already: only which exception silences it can change.
-        if (order.get(exception)! < order.get(entry.verdict.exception)!) excepted.set(call, exception);
+        if (order.get(exception)! < order.get(entry.verdict.exception)!) excepted.set(call, order.get(exception)!);
         continue;
       }
-      excepted.set(call, exception);
+      excepted.set(call, order.get(exception)!);
       if (entry?.silence) continue;
       candidate.suppressRules.forEach((rule, index) => touch(suppress, index, rule, suppressApart[index]!, alert));
       // A suppressed alert never reached the promote rules' windows.
@@ -89,6 +89,31 @@ export function planRecount(recording: RecordingEvaluator, candidate: CompiledRu
     throw error;
   }
   return { excepted, suppress, promote };
+}
+
+/**
+ * Which exception silences each call, by call: a typed column, not a map (an exception may silence
+ * millions of a month's alerts).
+ */
+export class ExceptedCalls {
+  /** By call: the exception's index in `exceptions` plus one; 0 for none. */
+  private readonly byCall: Uint32Array;
+
+  constructor(
+    private readonly exceptions: readonly CompiledException[],
+    calls: number,
+  ) {
+    this.byCall = new Uint32Array(calls);
+  }
+
+  set(call: number, index: number): void {
+    this.byCall[call] = index + 1;
+  }
+
+  get(call: number): CompiledException | undefined {
+    const index = this.byCall[call];
+    return index ? this.exceptions[index - 1] : undefined;
+  }
 }
 
 /**

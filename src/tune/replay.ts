@@ -100,7 +100,7 @@ export class ReplayEvaluator {
     if (cached) return cached;
     this.stats.runs++;
     const recording = this.recording;
-    const counterpart = recording && replayable(recording.recorded, ruleset);
+    const counterpart = recording && replayable(recording.recorded, ruleset, recording.eventSpanMs);
     const plan = counterpart && planRecount(recording!, ruleset, counterpart);
     let run: PipelineRun | undefined;
     if (plan) {

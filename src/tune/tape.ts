@@ -1,7 +1,7 @@
 import { Evaluator, type RuleOutcome, type Verdict } from '../decide/evaluator.js';
 import type { CanonicalAlert, NormalizedAlert } from '../normalize/alert.js';
 import type { EvalContext } from '../rules/compile/index.js';
-import type { CompiledException, CompiledRule, CompiledRuleSet } from '../rules/ruleset.js';
+import type { CompiledException, CompiledRule, CompiledRuleSet, CompiledWindow } from '../rules/ruleset.js';
 import { GroupCounter, Undecidable, type RecountPlan } from './recount.js';
 
 /** A promote rule that matched an alert in the recorded run: its index in the recorded rule set's promote rules. */
@@ -61,9 +61,20 @@ export class RecordingEvaluator extends Evaluator {
     super(recorded);
   }
 
+  /** The earliest and the latest event time of the calls: no window sees anything outside them. */
+  private earliestMs = Number.POSITIVE_INFINITY;
+  private latestMs = Number.NEGATIVE_INFINITY;
+
+  /** How far apart the calls' event times lie (0 with none). */
+  get eventSpanMs(): number {
+    return this.latestMs >= this.earliestMs ? this.latestMs - this.earliestMs : 0;
+  }
+
   override evaluate(normalized: NormalizedAlert): Verdict {
     const call = this.calls.length;
     this.calls.push(normalized);
+    if (normalized.timeMs < this.earliestMs) this.earliestMs = normalized.timeMs;
+    if (normalized.timeMs > this.latestMs) this.latestMs = normalized.timeMs;
     this.promoteRuns = [];
     const verdict = super.evaluate(normalized);
     const runs = this.promoteRuns;
@@ -201,7 +212,7 @@ export interface Counterpart {
  * or aggregates changed, exceptions removed): run it in full. Added exceptions and smaller windows are
  * decided by counting the windows' touched groups again (src/tune/recount.ts).
  */
-export function replayable(recorded: CompiledRuleSet, candidate: CompiledRuleSet): Counterpart | undefined {
+export function replayable(recorded: CompiledRuleSet, candidate: CompiledRuleSet, eventSpanMs = Number.POSITIVE_INFINITY): Counterpart | undefined {
   const had = new Set(recorded.exceptions);
   const kept = candidate.exceptions.filter((e) => had.has(e));
   if (kept.length !== recorded.exceptions.length || candidate.suppressRules.length !== recorded.suppressRules.length) return undefined;
@@ -215,7 +226,8 @@ export function replayable(recorded: CompiledRuleSet, candidate: CompiledRuleSet
     byId.delete(before.rule.id);
     rules.push(after);
     changed.push(after !== undefined && after !== before);
-    const recount = after !== undefined && after.window !== before.window;
+    const resized = after !== undefined && after.window !== before.window;
+    const recount = resized && !sameCounts(before.window, after!.window, eventSpanMs);
     recounted.push(recount);
     // A silence an absence rule left out would not make is in the record.
     if (after === undefined && before.absence !== undefined) return undefined;
@@ -228,6 +240,19 @@ export function replayable(recorded: CompiledRuleSet, candidate: CompiledRuleSet
   }
   const added = candidate.exceptions.filter((e) => !had.has(e));
   return byId.size === 0 ? { rules, changed, recounted, added } : undefined;
+}
+
+/**
+ * Whether a window whose size changed counts what it counted: both sizes longer than the recorded
+ * alerts' event-time span (every event a window held stays in every later one's (t - size, t], none is
+ * forgotten, none goes idle), nothing else of it changed, and no spike or sequence (their state is
+ * by period). Only explanations' `lossy` marks, which no incident reads, can differ.
+ */
+function sameCounts(before: CompiledWindow | undefined, after: CompiledWindow | undefined, eventSpanMs: number): boolean {
+  if (before === undefined || after === undefined || before.spike || before.sequence) return false;
+  if (!(before.sizeMs > eventSpanMs && after.sizeMs > eventSpanMs)) return false;
+  const fields = Object.keys(before) as (keyof CompiledWindow)[];
+  return fields.length === Object.keys(after).length && fields.every((field) => field === 'sizeMs' || before[field] === after[field]);
 }
 
 /**

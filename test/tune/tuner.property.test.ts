@@ -12,6 +12,7 @@ import { parseDuration } from '../../src/state/index.js';
 import { exceptionOf } from '../../src/tune/exceptions.js';
 import { withWindowSize } from '../../src/tune/window.js';
 import { ReplayEvaluator, withException, withoutRule, withParam } from '../../src/tune/replay.js';
+import { replayable } from '../../src/tune/tape.js';
 import { tune } from '../../src/tune/tuner.js';
 import { alert, rule, ruleset } from '../helpers.js';
 
@@ -222,6 +223,31 @@ describe('tuner properties', () => {
     // Most runs are decided from the record, evicting windows too: the property is not passing on whole runs.
     expect(fromRecord).toBeGreaterThan(runs * 0.7);
     expect(evictingFromRecord).toBeGreaterThan(evictingWithExceptions * 0.7);
+  });
+
+  it('a smaller window longer than the alerts\' event-time span keeps its record (not counted again); within the span it is counted again; both equal the whole run', async () => {
+    let kept = 0;
+    let counted = 0;
+    await fc.assert(
+      fc.asyncProperty(arbRuleSet, arbAlertsWithCopies, fc.constantFrom(1, 4, 12, 48, 480), fc.constantFrom(3 / 4, 1 / 2), async (files, lines, hours, share) => {
+        const r0 = files['r.yaml'] as { window: object };
+        const set = await ruleset({ ...files, 'r.yaml': { ...r0, window: { ...r0.window, size: `${hours}h` } } });
+        const r = set.promoteRules.findIndex((c) => c.rule.id === 'r');
+        const sizeMs = set.promoteRules[r]!.window!.sizeMs;
+        const candidate = withWindowSize(set, 'r', Math.floor(sizeMs * share));
+        const times = lines.map((l) => Date.parse(JSON.parse('text' in l ? l.text : '{}').time));
+        const spanMs = Math.max(...times) - Math.min(...times);
+        const recounted = replayable(set, candidate, spanMs)!.recounted[r];
+        expect(recounted).toBe(!(Math.floor(sizeMs * share) > spanMs));
+        if (recounted) counted++;
+        else kept++;
+        expect(expectRecordEqualsWhole(lines, set, candidate)).toBe(1);
+      }),
+      { numRuns: 80 },
+    );
+    // Both sides are exercised.
+    expect(kept).toBeGreaterThan(10);
+    expect(counted).toBeGreaterThan(10);
   });
 
   it('counterfactuals are sound: an incident said to be kept (removed) at a stricter value is (is not) opened again', async () => {

@@ -42,10 +42,12 @@ describe('verdictJudge', () => {
     fc.assert(
       fc.property(arbLedger, fc.array(arbAlerts, { minLength: 8, maxLength: 8 }), arbAlerts, arbRun, (ledger, baselineAlerts, outside, run) => {
         const incidents: TuningIncident[] = ledger.map(({ listed, verdict }, n) => ({ record: incidentRecord({ n, alertIds: listed }), verdict, entity: undefined, openingAlert: undefined }));
-        const baseline: PipelineRun = {
-          incidents: new Map(incidents.flatMap((incident, n) => (ledger[n]!.inBaseline ? [[incident.record.id, { ruleId: 'r1', alerts: baselineAlerts[n]! }]] : []))),
-        };
         const inFiles = new Set(Array.from({ length: 12 }, (_, n) => `a${n}`).filter((id) => !outside.includes(id)));
+        // The baseline is a run of the files: its incidents hold alerts of the files only.
+        const runOfFiles = (n: number) => baselineAlerts[n]!.filter((id) => inFiles.has(id));
+        const baseline: PipelineRun = {
+          incidents: new Map(incidents.flatMap((incident, n) => (ledger[n]!.inBaseline && runOfFiles(n).length > 0 ? [[incident.record.id, { ruleId: 'r1', alerts: runOfFiles(n) }]] : []))),
+        };
         const judge = verdictJudge(baseline, incidents, (ids) => new Set([...ids].filter((id) => inFiles.has(id))));
         expect(judge(run)).toEqual(scoreByDefinition(baseline, incidents, inFiles, run));
       }),
