@@ -262,10 +262,10 @@ export class Evaluator {
   private promoteCandidates!: RuleCandidates;
   private readonly ctx: EvalContext = { alert: {}, aggregates: NO_AGGREGATES, params: {} };
   /**
-   * When set (the tuner's recorded run, src/tune/tape.ts): every promote rule that matched the alert
-   * last evaluated, in order, whether it fired, and its aggregates (copied).
+   * When set (the tuner's recorded run, src/tune/tape.ts): told of every promote rule that matches the
+   * alert being evaluated, in order, whether it fired, and its aggregates (live: read them at once).
    */
-  promoteRuns: { index: number; fired: boolean; aggregates: Record<string, number> }[] | undefined;
+  protected promoteRan: ((index: number, fired: boolean, aggregates: Readonly<Record<string, number>>) => void) | undefined;
   /** The silences made by silences() and not decided yet, with their rule. */
   private readonly silenceOf = new Map<CanonicalAlert, RuleRunner>();
 
@@ -463,7 +463,7 @@ export class Evaluator {
       const runner = runners[i]!;
       const result = runner.run(this.ctx, alert, timeMs);
       if (result === RunResult.NotMatched) continue;
-      if (this.promoteRuns !== undefined && runners === this.promote) this.promoteRuns.push({ index: i, fired: result === RunResult.Fired, aggregates: { ...runner.outcome(false).aggregates } });
+      if (this.promoteRan !== undefined && runners === this.promote) this.promoteRan(i, result === RunResult.Fired, runner.outcome(false).aggregates);
       late ||= runner.wasLate;
       lossy ||= runner.wasLossy;
       if (result === RunResult.Missed) {

@@ -75,19 +75,20 @@ export class RecordingEvaluator extends Evaluator {
     this.calls.push(normalized);
     if (normalized.timeMs < this.earliestMs) this.earliestMs = normalized.timeMs;
     if (normalized.timeMs > this.latestMs) this.latestMs = normalized.timeMs;
-    this.promoteRuns = [];
+    // The runs go straight into the columns; a call that ends as a VerdictEntry takes them back.
+    const runsBefore = this.runs;
+    const valuesBefore = this.valueCount;
     const verdict = super.evaluate(normalized);
-    const runs = this.promoteRuns;
-    this.promoteRuns = undefined;
     let kind = VERDICT;
     if (this.made.has(normalized.alert)) {
       // A silence is decided by its absence rule alone and feeds no window.
       this.verdicts.set(call, { verdict: verdict.kind === 'rule' ? liveCopied(verdict) : verdict, silence: true });
     } else if (verdict.kind === 'exception') this.verdicts.set(call, { verdict });
     else if (verdict.kind === 'rule' && verdict.decision === 'suppress') this.verdicts.set(call, { verdict: liveCopied(verdict) });
-    else {
-      kind = (runs.length === 0 ? 0 : RUNS) + (verdict.late ? 2 : 0) + (verdict.lossy ? 1 : 0);
-      for (const run of runs) this.addRun(run);
+    else kind = (this.runs === runsBefore ? 0 : RUNS) + (verdict.late ? 2 : 0) + (verdict.lossy ? 1 : 0);
+    if (kind === VERDICT) {
+      this.runs = runsBefore;
+      this.valueCount = valuesBefore;
     }
     if (call >= this.kinds.length) this.kinds = grown(this.kinds, call + 1);
     this.kinds[call] = kind;
@@ -96,7 +97,7 @@ export class RecordingEvaluator extends Evaluator {
     return verdict;
   }
 
-  private addRun({ index, fired, aggregates }: Run): void {
+  protected override promoteRan = (index: number, fired: boolean, aggregates: Readonly<Record<string, number>>): void => {
     const names = (this.names[index] ??= Object.keys(aggregates));
     this.read[index] ??= { ...aggregates };
     if (this.runs >= this.runRule.length) {
@@ -110,7 +111,7 @@ export class RecordingEvaluator extends Evaluator {
     this.runValues[this.runs] = this.valueCount;
     for (const name of names) this.values[this.valueCount++] = aggregates[name]!;
     this.runs++;
-  }
+  };
 
   /** The call's entry when no promote rule's params can change its verdict; undefined when promote rules ran (runsOf). */
   verdictAt(call: number): VerdictEntry | undefined {
@@ -327,7 +328,7 @@ export class TapeEvaluator extends Evaluator {
       // Windows counted again see every alert they match, whoever decides it.
       if (!this.promoteCounting) break;
     }
-    return winner ? { kind: 'rule', decision: 'promote', outcome: winner, alsoFired: [], late, lossy } : { kind: 'none', nearMisses: [], late, lossy };
+    return winner ? { kind: 'rule', decision: 'promote', outcome: winner, alsoFired: [], late, lossy } : NO_PROMOTE_RULE[(late ? 2 : 0) + (lossy ? 1 : 0)]!.verdict;
   }
 
   /**

@@ -1,4 +1,7 @@
+import { isFactReference } from '../rules/compile/facts.js';
+import { isLeaf, type Condition } from '../rules/conditions.js';
 import type { CompiledRule, CompiledRuleSet } from '../rules/ruleset.js';
+import type { Rule } from '../rules/schema.js';
 import { durationText, parseDuration } from '../state/index.js';
 import type { PipelineScore, PipelineSearch } from './pipeline-check.js';
 import type { PipelineEvidence, RefusedWindow, RuleReport, WindowProposal } from './report.js';
@@ -14,6 +17,35 @@ export function withWindowSize(ruleset: CompiledRuleSet, ruleId: string, sizeMs:
       ? c
       : { ...c, rule: { ...c.rule, window: { ...c.rule.window, size } }, window: { ...c.window, sizeMs }, windowIdentity: `${c.windowIdentity}+size=${size}` };
   return { ...ruleset, promoteRules: ruleset.promoteRules.map(swap), fingerprint: `${ruleset.fingerprint}+${ruleId}.window=${size}` };
+}
+
+/**
+ * Whether a smaller window can only make the rule fire on more alerts, never fewer: every condition that
+ * reads a window aggregate compares an exact count or distinct count (neither grows when the window
+ * shrinks) with `<` or `<=`, outside any `not`, against a param or a constant, and no condition reads
+ * another aggregate or a named condition (not looked into). For such a rule (`seen <= maxSeen`) the
+ * stricter window is a longer one: shrinking it is loosening, which the tuner never proposes.
+ */
+export function shrinkingLoosens(rule: Rule): boolean {
+  const aggregates = rule.aggregates;
+  const readsWindow = (fact: string) => Object.hasOwn(aggregates, fact);
+  let compared = false;
+  const loosens = (condition: Condition, negated: boolean): boolean => {
+    if (isLeaf(condition)) {
+      const reference = isFactReference(condition.value) ? condition.value.fact : undefined;
+      if (reference !== undefined && reference !== 'params' && readsWindow(reference)) return false;
+      if (!readsWindow(condition.fact)) return true;
+      const aggregate = aggregates[condition.fact]!;
+      const shrinks = aggregate.kind === 'count' || (aggregate.kind === 'distinct' && aggregate.approximate !== true);
+      compared = true;
+      return shrinks && !negated && (condition.operator === 'lessThan' || condition.operator === 'lessThanInclusive');
+    }
+    if ('all' in condition) return condition.all.every((c) => loosens(c, negated));
+    if ('any' in condition) return condition.any.every((c) => loosens(c, negated));
+    if ('not' in condition) return loosens(condition.not, !negated);
+    return false;
+  };
+  return loosens(rule.conditions, false) && compared;
 }
 
 /**
@@ -41,7 +73,7 @@ export function shrinkWindows(
   const refusedWindows: RefusedWindow[] = [];
   for (const report of rules) {
     const compiled = search.accepted.promoteRules.find((r) => r.rule.id === report.ruleId);
-    if (!compiled?.window || !compiled.rule.window || compiled.window.spike || report.falsePositive === 0) continue;
+    if (!compiled?.window || !compiled.rule.window || compiled.window.spike || report.falsePositive === 0 || shrinkingLoosens(compiled.rule)) continue;
     const from = compiled.rule.window.size;
     const tried: string[] = [];
     let last: ReturnType<PipelineSearch['consider']> | undefined;

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -7,7 +8,11 @@ import { Ledger } from '../../src/ledger/ledger.js';
 import { loadRulesOrThrow } from '../../src/rules/load.js';
 import { applyWindow, editRule, revertChange } from '../../src/tune/apply.js';
 import { formatReport } from '../../src/tune/format.js';
-import { smallerSizes } from '../../src/tune/window.js';
+import { createNormalizer } from '../../src/normalize/index.js';
+import { Pipeline } from '../../src/pipeline/pipeline.js';
+import type { CompiledRuleSet } from '../../src/rules/ruleset.js';
+import { Rule } from '../../src/rules/schema.js';
+import { shrinkingLoosens, smallerSizes, withWindowSize } from '../../src/tune/window.js';
 import { alert, at, rule, ruleset, tempDir, writeRules } from '../helpers.js';
 import { pipelineTune } from './fixtures.js';
 
@@ -65,5 +70,69 @@ describe('window changes', () => {
     } finally {
       await ledger.close();
     }
+  });
+
+  it('a rule whose conditions hold for small counts (seen <= maxSeen) is not shrunk: a smaller window only loosens it', async () => {
+    const FIRST = { ...SLOW, id: 'first', params: { maxSeen: { value: 6, min: 1, max: 20, step: 1 } }, conditions: { all: [{ fact: 'hits', operator: 'lessThanInclusive', value: { fact: 'params', path: '$.maxSeen' } }] } };
+    const set = await ruleset({ 'first.yaml': FIRST });
+    const alerts = HOSTS.flatMap((h, i) => Array.from({ length: h.size }, (_, k) => alert({ id: `${h.host}-${k}`, time: at(i * 60 + k * h.gapMin), entities: { host: h.host } })));
+    const tuned = await pipelineTune(set, alerts, (host) => HOSTS.find((b) => b.host === host)!.verdict);
+    expect(tuned.rules.find((r) => r.ruleId === 'first')!.falsePositive).toBeGreaterThan(0);
+    expect(tuned.windows).toEqual([]);
+    expect(tuned.refusedWindows).toEqual([]);
+  });
+
+  it('shrinkingLoosens: exact counts and distinct counts compared with < or <=, outside not, and nothing else read from the window', () => {
+    const loosens = (conditions: unknown, aggregates: unknown = { hits: { kind: 'count' }, users: { kind: 'distinct', field: 'entities.user' }, bytes: { kind: 'sum', field: 'raw.bytes' } }) =>
+      shrinkingLoosens(Rule.parse({ ...SLOW, params: { n: { value: 3, min: 1, max: 9, step: 1 } }, aggregates, conditions }));
+    const leaf = (fact: string, operator: string, value: unknown = 3) => ({ fact, operator, value });
+    expect(loosens({ all: [leaf('hits', 'lessThanInclusive', { fact: 'params', path: '$.n' })] })).toBe(true);
+    expect(loosens({ any: [leaf('hits', 'lessThan'), leaf('users', 'lessThanInclusive')] })).toBe(true);
+    expect(loosens({ all: [leaf('severity', 'equal', 'high'), leaf('users', 'lessThan')] })).toBe(true);
+    // Not a window comparison at all: nothing to loosen, so shrinking is tried (the pipeline decides).
+    expect(loosens({ all: [leaf('severity', 'equal', 'high')] })).toBe(false);
+    expect(loosens({ all: [leaf('hits', 'greaterThanInclusive')] })).toBe(false);
+    expect(loosens({ any: [leaf('hits', 'lessThan'), leaf('users', 'greaterThan')] })).toBe(false);
+    expect(loosens({ not: leaf('hits', 'lessThan') })).toBe(false);
+    expect(loosens({ not: { not: leaf('hits', 'lessThan') } })).toBe(true);
+    // A sum can grow when the window shrinks (negative values); an approximate distinct count is an estimate.
+    expect(loosens({ all: [leaf('bytes', 'lessThan')] })).toBe(false);
+    expect(loosens({ all: [leaf('users', 'lessThan')] }, { users: { kind: 'distinct', field: 'entities.user', approximate: true } })).toBe(false);
+    expect(loosens({ all: [leaf('hits', 'lessThan'), leaf('hits', 'equal')] })).toBe(false);
+    expect(loosens({ all: [leaf('severity', 'lessThan', { fact: 'hits' })] })).toBe(false);
+    expect(loosens({ all: [leaf('hits', 'lessThan'), { condition: 'quiet' }] })).toBe(false);
+  });
+
+  it('property: such a rule, alone, fires with a smaller window on every alert it fired on before', async () => {
+    const normalize = createNormalizer({ format: 'canonical' });
+    const fired = (set: CompiledRuleSet, lines: { line: number; text: string }[]) => {
+      const ids = new Set<string>();
+      const pipeline = new Pipeline({ ruleset: set, normalize, sinks: { decision: (_json, id, facts) => void (facts.decision === 'promote' && ids.add(id)), incident: () => {}, deadLetter: () => {} } });
+      pipeline.processBatch(lines);
+      pipeline.finish();
+      return ids;
+    };
+    const arbConditions = fc.constantFrom(
+      { all: [{ fact: 'hits', operator: 'lessThanInclusive', value: 2 }] },
+      { all: [{ fact: 'users', operator: 'lessThan', value: 3 }] },
+      { any: [{ fact: 'hits', operator: 'lessThan', value: 2 }, { fact: 'users', operator: 'lessThanInclusive', value: 1 }] },
+      { all: [{ fact: 'severity', operator: 'equal', value: 'high' }, { fact: 'hits', operator: 'lessThanInclusive', value: 3 }] },
+    );
+    const arbStream = fc.array(fc.record({ gapS: fc.integer({ min: 0, max: 900 }), host: fc.constantFrom('h1', 'h2', 'h3'), user: fc.constantFrom('u1', 'u2', 'u3'), severity: fc.constantFrom('low', 'high') }), { minLength: 5, maxLength: 80 });
+    let checked = 0;
+    await fc.assert(
+      fc.asyncProperty(arbConditions, arbStream, fc.constantFrom(3 / 4, 1 / 2, 1 / 10), async (conditions, stream, share) => {
+        const set = await ruleset({ 'r.yaml': { ...SLOW, id: 'r', window: { groupBy: ['entities.host'], size: '30m' }, aggregates: { hits: { kind: 'count' }, users: { kind: 'distinct', field: 'entities.user' } }, conditions } });
+        expect(shrinkingLoosens(set.promoteRules[0]!.rule)).toBe(true);
+        let t = Date.UTC(2026, 10, 20, 10);
+        const lines = stream.map((a, i) => ({ line: i + 1, text: JSON.stringify(alert({ id: `a${i}`, time: new Date((t += a.gapS * 1000)).toISOString(), severity: a.severity, entities: { host: a.host, user: a.user } })) }));
+        const before = fired(set, lines);
+        const after = fired(withWindowSize(set, 'r', Math.floor(1_800_000 * share)), lines);
+        for (const id of before) expect(after.has(id)).toBe(true);
+        checked += before.size;
+      }),
+      { numRuns: 100 },
+    );
+    expect(checked).toBeGreaterThan(100);
   });
 });
