@@ -40,6 +40,8 @@ class HeldCase {
 }
 
 const KEY_SEPARATOR = '\u0000';
+/** Values remembered per kind in CaseMerger's key memo (a few MB at most). */
+const KEY_MEMO_LIMIT = 65_536;
 
 /**
  * One case per attack: files each incident, as it opens, into a case. An incident joins the case that
@@ -65,12 +67,18 @@ export class CaseMerger {
   private readonly maxKeys: number;
   /** Keys of the alert being filed; reused from call to call. */
   private readonly scratch: string[] = [];
+  /**
+   * By `mergeBy` kind, value → its `kind\u0000value` key, made before: entity values repeat from alert to
+   * alert, and a key made afresh is a new string, hashed afresh by every lookup. Emptied at KEY_MEMO_LIMIT.
+   */
+  private readonly keyMemo: Map<string, string>[];
 
   constructor(options: CaseMergeOptions) {
     if (!(options.windowMs >= 0)) throw new RangeError(`case merge window must be ≥ 0 ms, got ${options.windowMs}`);
     this.mergeBy = [...options.mergeBy];
     this.windowMs = options.windowMs;
     this.maxKeys = options.maxKeysPerCase ?? DEFAULT_MAX_KEYS_PER_CASE;
+    this.keyMemo = this.mergeBy.map(() => new Map());
   }
 
   /** Cases held (incidents can still join them). */
@@ -168,9 +176,17 @@ export class CaseMerger {
   private keysOf(entities: Readonly<Record<string, string>>): string[] {
     const keys = this.scratch;
     keys.length = 0;
-    for (const kind of this.mergeBy) {
+    for (let i = 0; i < this.mergeBy.length; i++) {
+      const kind = this.mergeBy[i]!;
       const value = entities[kind];
-      if (typeof value === 'string' && value !== '') keys.push(kind + KEY_SEPARATOR + value);
+      if (typeof value !== 'string' || value === '') continue;
+      const memo = this.keyMemo[i]!;
+      let key = memo.get(value);
+      if (key === undefined) {
+        if (memo.size >= KEY_MEMO_LIMIT) memo.clear();
+        memo.set(value, (key = kind + KEY_SEPARATOR + value));
+      }
+      keys.push(key);
     }
     return keys;
   }

@@ -50,11 +50,12 @@ export function planRecount(recording: RecordingEvaluator, candidate: CompiledRu
   };
   const suppressApart = candidate.suppressRules.map(apart);
   const promoteApart = recording.recorded.promoteRules.map(apart);
+  const absenceRules = counterpart.rules.flatMap((rule, index) => (rule?.absence ? [index] : []));
   /** The excepted alert's group in the rule's window is touched: its key, or the whole window when it cannot be counted apart. */
-  const touch = (groups: Map<number, Groups>, index: number, rule: CompiledRule, countedApart: boolean, alert: CanonicalAlert): void => {
+  const touch = (groups: Map<number, Groups>, index: number, rule: CompiledRule, countedApart: boolean, alert: CanonicalAlert, admitted = false): void => {
     if ((!rule.window && !rule.absence) || groups.get(index) === 'all') return;
     ctx.alert = alert;
-    if (!admits(rule, ctx, alert)) return;
+    if (!admitted && !admits(rule, ctx, alert)) return;
     if (rule.absence) throw new Undecidable(`an excepted alert kept a group of absence rule ${rule.rule.id} alive`);
     if (!countedApart) {
       groups.set(index, 'all');
@@ -82,7 +83,14 @@ export function planRecount(recording: RecordingEvaluator, candidate: CompiledRu
       candidate.suppressRules.forEach((rule, index) => touch(suppress, index, rule, suppressApart[index]!, alert));
       // A suppressed alert never reached the promote rules' windows.
       if (entry !== undefined && entry.verdict.kind !== 'none') continue;
-      counterpart.rules.forEach((rule, index) => rule && touch(promote, index, rule, promoteApart[index]!, alert));
+      // The windowed promote rules it reached are the record's runs of the call (their match held, and
+      // the candidate's matches are the recorded ones); an absence rule keeps no run: its match is tested.
+      for (let run = recording.firstRunOf(call), end = recording.firstRunOf(call + 1); run < end; run++) {
+        const index = recording.ruleOf(run);
+        const rule = counterpart.rules[index];
+        if (rule) touch(promote, index, rule, promoteApart[index]!, alert, true);
+      }
+      absenceRules.forEach((index) => touch(promote, index, counterpart.rules[index]!, false, alert));
     }
   } catch (error) {
     if (error instanceof Undecidable) return undefined;

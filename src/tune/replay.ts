@@ -134,6 +134,8 @@ export class ReplayEvaluator {
       normalize: (_text, line) => lines[line - 1]!,
       cases: this.cases,
       decisionRecords: false,
+      // A run's incidents are read from its decisions (below): their records need no alert ids.
+      maxAlertIdsPerIncident: 0,
       ...(deduplicated && { dedup: NO_DEDUP }),
       sinks: {
         decision: (_json, alertId, facts) => {

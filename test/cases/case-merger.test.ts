@@ -31,6 +31,16 @@ describe('CaseMerger', () => {
     expect(merger.open('inc-c', { host: 'web-1' }, T0 + 101 * MIN)).toBe(caseIdOf('inc-c'));
   });
 
+  it('merges the same past more distinct entity values than its key memo holds (the memo is emptied, not consulted stale)', () => {
+    const merger = new CaseMerger({ mergeBy: ['host', 'src_ip'], windowMs: 30 * MIN });
+    const first = merger.open('inc-a', { host: 'web-1', src_ip: '203.0.113.7' }, T0);
+    for (let i = 0; i < 70_000; i++) merger.open(`inc-x${i}`, { host: `h-${i}`, src_ip: `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}` }, T0 + MIN);
+    expect(merger.open('inc-b', { host: 'web-1' }, T0 + 2 * MIN)).toBe(first);
+    expect(merger.open('inc-c', { src_ip: '203.0.113.7' }, T0 + 3 * MIN)).toBe(first);
+    expect(merger.open('inc-d', { host: 'h-5' }, T0 + 4 * MIN)).toBe(caseIdOf('inc-x5'));
+    expect(merger.open('inc-e', { host: 'h-69999' }, T0 + 4 * MIN)).toBe(caseIdOf('inc-x69999'));
+  });
+
   it('links the entities of alerts that join a case: a later incident on any of them joins it', () => {
     const merger = new CaseMerger({ mergeBy: ['host', 'src_ip'], windowMs: 30 * MIN });
     const c = merger.open('inc-a', { src_ip: '203.0.113.7', host: 'web-1' }, T0);
