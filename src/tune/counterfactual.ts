@@ -42,19 +42,24 @@ function paramOf(value: unknown): string | undefined {
   return /^\$\.([A-Za-z_][A-Za-z0-9_]*)$/.exec(String((value as { path?: unknown }).path))?.[1];
 }
 
-interface Occurrence {
+export interface Occurrence {
   readonly leaf: LeafCondition;
   /** Under an odd number of `not`s. */
   readonly negated: boolean;
 }
 
-function occurrences(condition: Condition, param: string, negated = false, out: Occurrence[] = []): Occurrence[] {
-  if (isLeaf(condition)) {
-    if (paramOf(condition.value) === param || (condition.fact === 'params' && condition.path === `$.${param}`)) out.push({ leaf: condition, negated });
-  } else if ('all' in condition) for (const c of condition.all) occurrences(c, param, negated, out);
-  else if ('any' in condition) for (const c of condition.any) occurrences(c, param, negated, out);
-  else if ('not' in condition) occurrences(condition.not, param, !negated, out);
+/** Every leaf of a condition, in order, and whether the tree refers to a named condition (not looked into). */
+export function leavesOf(condition: Condition, negated = false, out: { leaves: Occurrence[]; named: boolean } = { leaves: [], named: false }): { leaves: Occurrence[]; named: boolean } {
+  if (isLeaf(condition)) out.leaves.push({ leaf: condition, negated });
+  else if ('all' in condition) for (const c of condition.all) leavesOf(c, negated, out);
+  else if ('any' in condition) for (const c of condition.any) leavesOf(c, negated, out);
+  else if ('not' in condition) leavesOf(condition.not, !negated, out);
+  else out.named = true;
   return out;
+}
+
+function occurrences(condition: Condition, param: string): Occurrence[] {
+  return leavesOf(condition).leaves.filter(({ leaf }) => paramOf(leaf.value) === param || (leaf.fact === 'params' && leaf.path === `$.${param}`));
 }
 
 /** Whether each param of a rule can be tuned from facts, and how. */

@@ -143,7 +143,7 @@ export class GroupCounter {
   }
 
   /** The rule's run on the alert (counted) when the alert is in one of the groups counted again; its aggregates are live until the next count(). */
-  count(normalized: NormalizedAlert): Pick<Run, 'fired' | 'aggregates'> | undefined {
+  count(normalized: NormalizedAlert): Run | undefined {
     if (this.groups !== 'all') {
       const { alert } = normalized;
       this.ctx.alert = alert;

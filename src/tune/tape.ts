@@ -4,9 +4,8 @@ import type { EvalContext } from '../rules/compile/index.js';
 import type { CompiledException, CompiledRule, CompiledRuleSet, CompiledWindow } from '../rules/ruleset.js';
 import { GroupCounter, Undecidable, type RecountPlan } from './recount.js';
 
-/** A promote rule that matched an alert in the recorded run: its index in the recorded rule set's promote rules. */
+/** A promote rule's run on an alert that its match held for: whether it fired, and its aggregates. */
 export interface Run {
-  readonly index: number;
   readonly fired: boolean;
   readonly aggregates: Readonly<Record<string, number>>;
 }

@@ -1,8 +1,8 @@
 import { isFactReference } from '../rules/compile/facts.js';
-import { isLeaf, type Condition } from '../rules/conditions.js';
 import type { CompiledRule, CompiledRuleSet } from '../rules/ruleset.js';
 import type { Rule } from '../rules/schema.js';
 import { durationText, parseDuration } from '../state/index.js';
+import { leavesOf } from './counterfactual.js';
 import type { PipelineScore, PipelineSearch } from './pipeline-check.js';
 import type { PipelineEvidence, RefusedWindow, RuleReport, WindowProposal } from './report.js';
 
@@ -27,25 +27,20 @@ export function withWindowSize(ruleset: CompiledRuleSet, ruleId: string, sizeMs:
  * stricter window is a longer one: shrinking it is loosening, which the tuner never proposes.
  */
 export function shrinkingLoosens(rule: Rule): boolean {
-  const aggregates = rule.aggregates;
+  const { aggregates } = rule;
   const readsWindow = (fact: string) => Object.hasOwn(aggregates, fact);
+  const { leaves, named } = leavesOf(rule.conditions);
+  if (named) return false;
   let compared = false;
-  const loosens = (condition: Condition, negated: boolean): boolean => {
-    if (isLeaf(condition)) {
-      const reference = isFactReference(condition.value) ? condition.value.fact : undefined;
-      if (reference !== undefined && reference !== 'params' && readsWindow(reference)) return false;
-      if (!readsWindow(condition.fact)) return true;
-      const aggregate = aggregates[condition.fact]!;
-      const shrinks = aggregate.kind === 'count' || (aggregate.kind === 'distinct' && aggregate.approximate !== true);
-      compared = true;
-      return shrinks && !negated && (condition.operator === 'lessThan' || condition.operator === 'lessThanInclusive');
-    }
-    if ('all' in condition) return condition.all.every((c) => loosens(c, negated));
-    if ('any' in condition) return condition.any.every((c) => loosens(c, negated));
-    if ('not' in condition) return loosens(condition.not, !negated);
-    return false;
-  };
-  return loosens(rule.conditions, false) && compared;
+  for (const { leaf, negated } of leaves) {
+    if (isFactReference(leaf.value) && leaf.value.fact !== 'params' && readsWindow(leaf.value.fact)) return false;
+    if (!readsWindow(leaf.fact)) continue;
+    const aggregate = aggregates[leaf.fact]!;
+    const shrinks = aggregate.kind === 'count' || (aggregate.kind === 'distinct' && aggregate.approximate !== true);
+    if (!shrinks || negated || (leaf.operator !== 'lessThan' && leaf.operator !== 'lessThanInclusive')) return false;
+    compared = true;
+  }
+  return compared;
 }
 
 /**
