@@ -125,7 +125,8 @@ class Term {
  *
  * - at-least-once: a chunk's record (where it ended in each partition) is written to the state topic
  *   before its outputs are sent; offsets are committed after the outputs are acknowledged. Sends are
- *   pipelined: each request carries the previous chunk's outputs and the next chunk's record.
+ *   pipelined: each request carries the previous chunk's outputs and the next chunk's record. Over a
+ *   single input partition there is no record, and a chunk's outputs go in the next request.
  * - exactly-once: one transaction per chunk with its record, its outputs and its offsets.
  *
  * When it takes the partitions over (start, restart, another worker's crash), it reads the state
@@ -374,10 +375,11 @@ export class Decider {
       term.seq = checkpoint.seq;
       term.lastCheckpointSeq = checkpoint.seq;
       term.replay.push(...found.chunks);
+      if (!recordsChunks(term.merged)) term.replay.push(...this.unrecordedChunks(term, checkpoint.seq + found.chunks.length));
       const rules = processor.pipeline.snapshot().rulesFingerprint;
       const otherRules = checkpoint.pipeline.rulesFingerprint !== rules || found.chunks.some((c) => c.rules !== rules);
       log.info(
-        { checkpoint: checkpoint.seq, chunksToReplay: found.chunks.length, windowsKept: kept, windowsReset: reset, ...(otherRules ? { rulesChanged: true } : {}) },
+        { checkpoint: checkpoint.seq, chunksToReplay: term.replay.length, windowsKept: kept, windowsReset: reset, ...(otherRules ? { rulesChanged: true } : {}) },
         otherRules
           ? 'restored the state from the state topic; it was built with other rules, the replayed chunks are decided with the current ones'
           : 'restored the state from the state topic',
@@ -483,6 +485,27 @@ export class Decider {
     await inFlight;
   }
 
+  /**
+   * A single input partition's chunks need no record: its records are merged in offset order alone, so
+   * whatever chunks first decided them, the same sequence decides them again. After the recovered
+   * records (none, unless an older version or more partitions wrote them), the records up to the
+   * committed offset were decided and sent already: formed again here as chunks of at most
+   * `maxChunkMessages` offsets, they are decided silently, as a recorded chunk within the commits is.
+   */
+  private unrecordedChunks(term: Term, lastSeq: number): ChunkRecord[] {
+    const tp = term.merged.partitions[0]!;
+    const committed = term.committed.get(0);
+    const last = term.replay[term.replay.length - 1]?.ends.find(([topic, partition]) => topic === tp.topic && partition === tp.partition);
+    let from = last?.[2] ?? term.merged.position(0);
+    const chunks: ChunkRecord[] = [];
+    const rules = this.options.processor.pipeline.rulesFingerprint;
+    while (committed !== undefined && from < committed) {
+      from = Math.min(committed, from + this.options.maxChunkMessages);
+      chunks.push({ seq: lastSeq + chunks.length + 1, epoch: term.epoch, ends: [[tp.topic, tp.partition, from]], rules });
+    }
+    return chunks;
+  }
+
   /** The next chunk: one recorded in the state topic (formed again exactly), else a new one from the merge. */
   private nextChunk(term: Term): FormedChunk | undefined {
     const recorded = term.replay[0];
@@ -515,7 +538,8 @@ export class Decider {
   /**
    * One at-least-once request: the new chunk's record (so it can be formed again), the outputs of the
    * chunk before it (whose record is on the broker already), a checkpoint whose chunk's outputs are
-   * acknowledged. A replayed chunk has its record already: its outputs go at once. Returns the send in
+   * acknowledged. A replayed chunk has its record already, and a single partition's chunk needs
+   * none: their outputs go at once. Returns the send in
    * flight, or undefined when there is nothing to send.
    */
   private startPipelined(term: Term, decided: DecidedChunk | undefined, recorded: boolean): Promise<void> | undefined {
@@ -523,7 +547,7 @@ export class Decider {
     const outputs: DecidedChunk[] = [];
     if (term.pending) outputs.push(term.pending);
     term.pending = undefined;
-    if (decided && recorded) outputs.push(decided);
+    if (decided && (recorded || !recordsChunks(term.merged))) outputs.push(decided);
     else if (decided) {
       state.push(this.chunkRecord(term, decided));
       term.pending = decided;
@@ -814,6 +838,14 @@ function commitTopics(positions: readonly Position[], state: TopicPartition, sta
   }
   if (statePointer !== undefined) byTopic.set(state.topic, [{ partition: state.partition, offset: String(statePointer) }]);
   return [...byTopic].map(([topic, partitions]) => ({ topic, partitions }));
+}
+
+/**
+ * At-least-once, whether a chunk's record must be on the broker before its outputs: only a merge of
+ * several partitions depends on what was caught up when a chunk was formed (MergedPartitions).
+ */
+function recordsChunks(merged: MergedPartitions): boolean {
+  return merged.partitions.length > 1;
 }
 
 function positionsOf(merged: MergedPartitions): Position[] {

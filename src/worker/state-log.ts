@@ -7,7 +7,8 @@ import { PipelineSnapshot } from '../pipeline/pipeline.js';
  * last one stopped (docs/kafka.md, "State across restarts and rebalances"). Two kinds of records:
  *
  * - a chunk record per chunk of merged input, written before the chunk's outputs are sent: where the
- *   chunk ended in each input partition, so the chunk can be formed again in the same order;
+ *   chunk ended in each input partition, so the chunk can be formed again in the same order (none
+ *   at-least-once over a single input partition, whose order needs no record);
  * - checkpoints: the pipeline's whole state after some chunk, with every input position, split into
  *   parts that fit a message.
  *
