@@ -539,8 +539,8 @@ export class Decider {
    * One at-least-once request: the new chunk's record (so it can be formed again), the outputs of the
    * chunk before it (whose record is on the broker already), a checkpoint whose chunk's outputs are
    * acknowledged. A replayed chunk has its record already, and a single partition's chunk needs
-   * none: their outputs go at once. Returns the send in
-   * flight, or undefined when there is nothing to send.
+   * none: their outputs go at once. Returns the send in flight, or undefined when there is nothing
+   * to send.
    */
   private startPipelined(term: Term, decided: DecidedChunk | undefined, recorded: boolean): Promise<void> | undefined {
     const state: Message[] = [];
@@ -841,8 +841,10 @@ function commitTopics(positions: readonly Position[], state: TopicPartition, sta
 }
 
 /**
- * At-least-once, whether a chunk's record must be on the broker before its outputs: only a merge of
- * several partitions depends on what was caught up when a chunk was formed (MergedPartitions).
+ * Whether a chunk's record must be on the broker before its outputs (at-least-once; exactly-once writes
+ * it in the chunk's transaction regardless): only a merge of several partitions depends on what was
+ * caught up when a chunk was formed (MergedPartitions). Without records, a recovery forms the chunks up
+ * to the committed offset anew (unrecordedChunks).
  */
 function recordsChunks(merged: MergedPartitions): boolean {
   return merged.partitions.length > 1;
