@@ -10,13 +10,16 @@
 // Uses KAFKA_BROKERS, or starts the project's broker (bench/kafka-broker.mjs) and stops it at the end.
 // BENCH_KAFKA_ALERTS (400000), BENCH_RATE (10000), BENCH_SECONDS (20: the first BENCH_WARMUP_SECONDS,
 // 5, are reported apart), BENCH_KAFKA_ONLY (throughput or latency: only that, for BENCH_DELIVERY,
-// default at-least-once, and BENCH_EXPLANATIONS, default full), BENCH_WORKER_FLAGS (node flags for the worker, e.g. --cpu-prof).
+// default at-least-once, and BENCH_EXPLANATIONS, default full), BENCH_WORKER_FLAGS (node flags for the worker, e.g. --cpu-prof),
+// BENCH_INCIDENT_INTERVAL_MS (kafka.incidentUpdateIntervalMs of the at-least-once workers; default 0, every chunk).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import kafkajs from 'kafkajs';
 import { offerAndMeasure, RATE, SECONDS, WARMUP_SECONDS } from './kafka-latency.mjs';
+
+const INCIDENT_INTERVAL_MS = Number(process.env.BENCH_INCIDENT_INTERVAL_MS ?? 0);
 import { benchBroker, bin, createTopics as createTopicsWith, produceInput as produceInputWith, waitUntil } from './kafka-broker.mjs';
 import { useFastGzip } from '../dist/kafka/compression.js';
 
@@ -93,7 +96,7 @@ async function startWorker(name, topics, delivery, explanations) {
       http: { port: 0 },
       log: { level: 'info' },
       outputs: { explanations },
-      kafka: { brokers, groupId: `${run}-${name}`, delivery, topics, createTopics: { enabled: true } },
+      kafka: { brokers, groupId: `${run}-${name}`, delivery, topics, createTopics: { enabled: true }, ...(delivery === 'at-least-once' ? { incidentUpdateIntervalMs: INCIDENT_INTERVAL_MS } : {}) },
     }),
   );
   const child = spawn(process.execPath, [...(process.env.BENCH_WORKER_FLAGS ?? '').split(' ').filter(Boolean), bin, 'run', '--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseFieldPath } from '../normalize/field-path.js';
-import { timerMs } from './timer-ms.js';
+import { MAX_TIMER_MS, timerMs } from './timer-ms.js';
 
 /**
  * The `kafka` section of the worker's config: with it, `alertgate run` consumes alerts from Kafka and
@@ -93,6 +93,13 @@ export const KafkaConfig = z
       .optional(),
     /** With shardBy: partitions of the repartition and state topics, the most deciders that share the work. */
     shardPartitions: z.number().int().positive().max(1000).default(12),
+    /**
+     * At-least-once: an open incident's update goes to the incidents topic (and the ledger) at most once
+     * per this many ms, not after every chunk it grew in; 0 (the default): after every chunk. Offsets
+     * are committed only up to the first alert whose incident update is not on the broker yet, so the
+     * last record per incident is still the uninterrupted run's (docs/kafka.md, "Incident updates").
+     */
+    incidentUpdateIntervalMs: z.number().int().nonnegative().max(MAX_TIMER_MS, `at most ${MAX_TIMER_MS} ms (about 24.8 days): Node's timers cannot wait longer`).default(0),
     /** How the decider's state survives restarts and moves to another worker (docs/kafka.md, "State"). */
     state: z
       .object({
@@ -177,6 +184,10 @@ export const KafkaConfig = z
   .refine((c) => c.delivery !== 'exactly-once' || c.shardBy === undefined, {
     message: 'sharded deciders (kafka.shardBy) deliver at-least-once only; exactly-once with shards is not implemented',
     path: ['delivery'],
+  })
+  .refine((c) => c.delivery !== 'exactly-once' || c.incidentUpdateIntervalMs === 0, {
+    message: 'incidentUpdateIntervalMs applies to at-least-once delivery; exactly-once writes each chunk\'s incident updates in its transaction',
+    path: ['incidentUpdateIntervalMs'],
   })
   .refine((c) => c.delivery !== 'exactly-once' || c.producer.idempotent, {
     message: 'exactly-once delivery needs the idempotent producer (producer.idempotent: true)',

@@ -243,7 +243,7 @@ export class Pipeline {
   /** Incidents close this far behind the watermark, so an alert within its rule's lateness can still join. */
   private closeDelayMs: number;
   private readonly maxLineBytes: number;
-  /** Incidents opened or joined in the current processBatch() call (incidentUpdates only). */
+  /** Incidents opened or joined since their last write (incidentUpdates only): in the current processBatch() call unless held. */
   private readonly touched: Set<IncidentView> | undefined;
   /** Handed to the decision sink with every decision; refilled per alert rather than allocated. */
   private readonly facts: DecisionFacts = { ruleId: null, decision: 'pass', timeMs: 0, incidentId: undefined, opened: false, incident: undefined, alert: undefined as unknown as CanonicalAlert };
@@ -269,11 +269,28 @@ export class Pipeline {
     this.seen = dedup.horizonMs > 0 ? new SeenAlerts(dedup) : undefined;
   }
 
+  /**
+   * With incidentUpdates: keep the incidents a processBatch() call touched for a later call or
+   * flushIncidentUpdates() instead of writing them at its end (the Kafka worker's
+   * `outputs.incidentUpdateIntervalMs`: an incident written at most once per interval).
+   */
+  holdIncidentUpdates = false;
+
   processBatch(lines: readonly InputLine[]): void {
     this.stats.beginBatch();
     for (const line of lines) this.processLine(line);
-    if (this.touched !== undefined && this.touched.size > 0) this.writeIncidentUpdates(this.touched);
+    if (!this.holdIncidentUpdates) this.flushIncidentUpdates();
     this.stats.endBatch(lines.length, this.watermarkMs);
+  }
+
+  /** Whether incidents touched since the last write wait for one (holdIncidentUpdates). */
+  get heldIncidentUpdates(): boolean {
+    return this.touched !== undefined && this.touched.size > 0;
+  }
+
+  /** Writes every incident touched since the last write that is still open, in id order. */
+  flushIncidentUpdates(): void {
+    if (this.touched !== undefined && this.touched.size > 0) this.writeIncidentUpdates(this.touched);
   }
 
   processLine(input: InputLine): void {

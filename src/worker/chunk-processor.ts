@@ -102,7 +102,12 @@ export class ChunkProcessor {
     this.partitions = partitions;
   }
 
-  process(records: readonly MergedRecord[]): BatchOutputs {
+  /**
+   * `holdIncidents`: the incidents the chunk touched are written by a later chunk or flushIncidents()
+   * (the decider's incident update interval), not with this chunk's outputs.
+   */
+  process(records: readonly MergedRecord[], holdIncidents = false): BatchOutputs {
+    this.pipeline.holdIncidentUpdates = holdIncidents;
     const outputs = new BatchOutputs(this.options.topics);
     const lines: InputLine[] = [];
     const positions: number[] = [];
@@ -126,6 +131,18 @@ export class ChunkProcessor {
       this.inFlight = undefined;
     }
     this.options.stateLoss?.check(this.pipeline.windowStats());
+    return outputs;
+  }
+
+  /** The incidents held since their last write (process with holdIncidents), as outputs of their own. */
+  flushIncidents(): BatchOutputs {
+    const outputs = new BatchOutputs(this.options.topics);
+    this.inFlight = { records: [], outputs, positions: [], lines: [], problems: new Map() };
+    try {
+      this.pipeline.flushIncidentUpdates();
+    } finally {
+      this.inFlight = undefined;
+    }
     return outputs;
   }
 

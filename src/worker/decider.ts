@@ -29,6 +29,8 @@ export interface DeciderOptions {
   readonly maxChunkMessages: number;
   readonly maxBufferedMessages: number;
   readonly checkpointIntervalMs: number;
+  /** At-least-once: an open incident is written at most once per this many ms; 0: after every chunk. */
+  readonly incidentUpdateIntervalMs?: number;
   /** Most bytes per checkpoint part (a message). */
   readonly checkpointPartBytes: number;
   readonly log: Logger;
@@ -58,6 +60,17 @@ interface DecidedChunk {
   readonly outputs: BatchOutputs;
   /** The partitions it took records from: source → offset after its last record there. */
   readonly ends: ReadonlyMap<number, number>;
+  readonly positions: Position[];
+  /** The held incident updates its outputs write (incident update interval): released once they are acknowledged. */
+  readonly releases?: HeldUpdates;
+}
+
+/**
+ * Incident updates held back (incident update interval) since the chunk `seq`: the input positions
+ * before it are as far as offsets may be committed until the updates are on the broker.
+ */
+interface HeldUpdates {
+  readonly seq: number;
   readonly positions: Position[];
 }
 
@@ -107,6 +120,12 @@ class Term {
   ackedPositions: Position[] = [];
   /** Set when something new is to be committed (acknowledged outputs, a written checkpoint). */
   commitDue = false;
+  /** Incident updates held since a chunk and not yet written (incident update interval). */
+  held: HeldUpdates | undefined;
+  /** Held incident updates written in outputs not yet acknowledged, oldest first. */
+  releasing: HeldUpdates[] = [];
+  /** When the held incident updates were last written. */
+  incidentsWrittenAt: number;
   done: Promise<void> = Promise.resolve();
 
   constructor(
@@ -115,6 +134,7 @@ class Term {
     now: number,
   ) {
     this.lastCheckpointAt = now;
+    this.incidentsWrittenAt = now;
   }
 }
 
@@ -444,6 +464,8 @@ export class Decider {
       }
       if (this.pendingReload) await this.applyReload(term);
       if (this.pendingChange && term.replay.length === 0 && term.checkpoint === undefined && !this.checkpointedNow(term)) await this.applyChange(term);
+      // Where the input stood before the chunk: as far as commits may go while its incident updates are held.
+      const before = this.holdsIncidents() ? positionsOf(term.merged) : undefined;
       const chunk = this.changeCheckpoint ? undefined : this.nextChunk(term);
       if (chunk?.silent) {
         // Decided before, by this worker or another: the state is rebuilt, the metrics and the ledger count it once.
@@ -463,7 +485,7 @@ export class Decider {
         await nextTurn();
         continue;
       }
-      const decided = chunk && this.decide(term, chunk);
+      const decided = chunk && this.decide(term, chunk, before);
       if (decided) this.resumeDrained(term);
       if (decided && this.checkpointDue(term)) term.checkpoint = await this.serializeCheckpoint(term);
       await inFlight;
@@ -471,7 +493,11 @@ export class Decider {
       if (this.stopping && !decided && term.pending === undefined && term.checkpoint === undefined && term.lastCheckpointSeq < term.seq) {
         term.checkpoint = await this.serializeCheckpoint(term);
       }
-      inFlight = this.options.exactlyOnce ? this.startTransaction(term, decided, chunk?.recorded ?? false) : this.startPipelined(term, decided, chunk?.recorded ?? false);
+      // Nothing decided: held incident updates whose time has come go out on their own (they need no chunk record).
+      const flushed = !decided && term.held !== undefined && this.incidentsDue(term) ? this.flushIncidents(term) : undefined;
+      inFlight = this.options.exactlyOnce
+        ? this.startTransaction(term, decided, chunk?.recorded ?? false)
+        : this.startPipelined(term, decided ?? flushed, (chunk?.recorded ?? false) || flushed !== undefined);
       if (inFlight) continue;
       if (this.stopping) {
         await this.flushCommit(term);
@@ -529,10 +555,68 @@ export class Decider {
     return { records, ends, seq: term.seq, recorded: false, silent: false };
   }
 
-  private decide(term: Term, chunk: FormedChunk): DecidedChunk {
-    const outputs = this.options.processor.process(chunk.records);
+  private decide(term: Term, chunk: FormedChunk, before: Position[] | undefined): DecidedChunk {
+    const hold = before !== undefined && !this.incidentsDue(term);
+    const { processor } = this.options;
+    const outputs = processor.process(chunk.records, hold);
     this.stats.chunks++;
-    return { seq: chunk.seq, outputs, ends: chunk.ends, positions: positionsOf(term.merged) };
+    const positions = positionsOf(term.merged);
+    if (hold) {
+      if (term.held === undefined && processor.pipeline.heldIncidentUpdates) term.held = { seq: chunk.seq, positions: before };
+      return { seq: chunk.seq, outputs, ends: chunk.ends, positions };
+    }
+    return { seq: chunk.seq, outputs, ends: chunk.ends, positions, ...(before !== undefined ? { releases: this.release(term) } : {}) };
+  }
+
+  /** At-least-once with an incident update interval: chunks may hold their incident updates back. */
+  private holdsIncidents(): boolean {
+    return (this.options.incidentUpdateIntervalMs ?? 0) > 0 && !this.options.exactlyOnce;
+  }
+
+  /**
+   * Whether held incident updates are to be written now: their interval has passed, or something needs
+   * them on the broker first (a checkpoint, which a recovery would not decide again; a stop; a reload or
+   * a change of the state, which checkpoint).
+   */
+  private incidentsDue(term: Term): boolean {
+    return (
+      this.stopping ||
+      this.pendingReload !== undefined ||
+      this.pendingChange !== undefined ||
+      term.checkpoint !== undefined ||
+      this.checkpointDue(term) ||
+      this.now() - term.incidentsWrittenAt >= (this.options.incidentUpdateIntervalMs ?? 0)
+    );
+  }
+
+  /** Incident updates written now: the held ones are released once the outputs carrying them are acknowledged. */
+  private release(term: Term): HeldUpdates | undefined {
+    term.incidentsWrittenAt = this.now();
+    const held = term.held;
+    term.held = undefined;
+    if (held) term.releasing.push(held);
+    return held;
+  }
+
+  /** The held incident updates as outputs of their own, after every chunk decided so far. */
+  private flushIncidents(term: Term): DecidedChunk {
+    const outputs = this.options.processor.flushIncidents();
+    return { seq: term.seq, outputs, ends: new Map(), positions: positionsOf(term.merged), releases: this.release(term) };
+  }
+
+  /** A checkpoint after chunk `seq` needs every incident update of the chunks up to it on the broker. */
+  private updatesWrittenThrough(term: Term, seq: number): boolean {
+    return term.releasing.length === 0 && (term.held === undefined || term.held.seq > seq);
+  }
+
+  /** The acknowledged positions, but not past the first alert whose incident update is held or unacknowledged. */
+  private committable(term: Term): Position[] {
+    const gate = term.releasing[0] ?? term.held;
+    if (gate === undefined) return term.ackedPositions;
+    return term.ackedPositions.map((position, i) => {
+      const held = gate.positions[i];
+      return held !== undefined && held[2] < position[2] ? held : position;
+    });
   }
 
   /**
@@ -554,7 +638,7 @@ export class Decider {
     }
     // A checkpoint goes out only once its chunk's outputs are on the broker: else a crash could leave a
     // checkpoint that includes outputs nobody will send again.
-    const due = term.checkpoint !== undefined && term.checkpoint.seq <= term.ackedSeq ? term.checkpoint : undefined;
+    const due = term.checkpoint !== undefined && term.checkpoint.seq <= term.ackedSeq && this.updatesWrittenThrough(term, term.checkpoint.seq) ? term.checkpoint : undefined;
     if (state.length === 0 && outputs.length === 0 && due === undefined) return undefined;
 
     // A recovery restores the newest checkpoint it finds, committed or not, and decides nothing before it
@@ -587,6 +671,7 @@ export class Decider {
         term.ackedSeq = last.seq;
         term.ackedPositions = last.positions;
       }
+      if (term.releasing.length > 0) term.releasing = term.releasing.filter((held) => !outputs.some((o) => o.releases === held));
       term.commitDue = true;
       this.commitSoon(term);
     });
@@ -727,7 +812,10 @@ export class Decider {
   }
 
   private idleWaitMs(term: Term): number {
-    return Math.max(50, this.options.checkpointIntervalMs - (this.now() - term.lastCheckpointAt));
+    const now = this.now();
+    const checkpointIn = this.options.checkpointIntervalMs - (now - term.lastCheckpointAt);
+    const incidentsIn = term.held === undefined ? Number.POSITIVE_INFINITY : (this.options.incidentUpdateIntervalMs ?? 0) - (now - term.incidentsWrittenAt);
+    return Math.max(50, Math.min(checkpointIn, incidentsIn));
   }
 
   /** Between chunks: checkpoint what the old rules built (so no replay crosses the change), then switch. */
@@ -783,7 +871,7 @@ export class Decider {
     if (term.committing || term.commitRetry || !term.commitDue || this.rebalancing) return;
     term.commitDue = false;
     const { consumer, log, retry } = this.options;
-    const topics = commitTopics(term.ackedPositions, { topic: this.options.stateTopic, partition: this.options.statePartition }, term.statePointer);
+    const topics = commitTopics(this.committable(term), { topic: this.options.stateTopic, partition: this.options.statePartition }, term.statePointer);
     const recorder = this.options.processor.recorder;
     // The ledger has what the outputs have before their input is committed (at-least-once there too).
     term.committing = (recorder ? recorder.flush() : Promise.resolve())

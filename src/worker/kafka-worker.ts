@@ -175,6 +175,7 @@ export class KafkaWorker {
           maxChunkMessages: config.consumer.maxChunkMessages,
           maxBufferedMessages: config.consumer.maxBufferedMessages,
           checkpointIntervalMs: config.state.checkpointIntervalMs,
+          incidentUpdateIntervalMs: config.incidentUpdateIntervalMs,
           // A part is one message: below the broker's 1 MiB limit even if it does not compress.
           checkpointPartBytes: 512 * 1024,
           log: deciderLog,

@@ -36,6 +36,7 @@ describe('config: kafka section', () => {
       shardPartitions: 12,
       createTopics: { enabled: false, partitions: -1, replicationFactor: -1 },
       delivery: 'at-least-once',
+      incidentUpdateIntervalMs: 0,
       state: { checkpointIntervalMs: 30_000, retentionMs: 7 * 24 * 3600 * 1000, retentionBytes: 1024 * 1024 * 1024 },
       consumer: { sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000, maxWaitTimeMs: 100, maxBytesPerPartition: 1024 * 1024, maxChunkMessages: 2_000, maxBufferedMessages: 20_000, fromBeginning: true },
       producer: { idempotent: true, acks: -1, compression: 'gzip', maxRequestBytes: 4 * 1024 * 1024, transactionalId: 'alertgate-decider' },
@@ -100,6 +101,8 @@ describe('config: kafka section', () => {
     [{ shardBy: ['entities..host'] }, /\/kafka\/shardBy\/0: .*expected a field path/],
     [{ shardBy: ['entities.tenant'], delivery: 'exactly-once' }, /\/kafka\/delivery: sharded deciders \(kafka.shardBy\) deliver at-least-once only/],
     [{ shardPartitions: 0 }, /\/kafka\/shardPartitions/],
+    [{ delivery: 'exactly-once', incidentUpdateIntervalMs: 1000 }, /\/kafka\/incidentUpdateIntervalMs: incidentUpdateIntervalMs applies to at-least-once delivery/],
+    [{ incidentUpdateIntervalMs: -1 }, /\/kafka\/incidentUpdateIntervalMs/],
     [{ topics: { input: ['alerts'], repartition: 'alerts' } }, /\/kafka\/topics\/input: an output topic .* cannot also be an input topic/],
     // Longer than a Node timer can wait: it would fire after 1 ms (a checkpoint on every chunk, an instant shutdown).
     [{ state: { checkpointIntervalMs: 2_147_483_648 } }, /\/kafka\/state\/checkpointIntervalMs: at most 2147483647 ms/],

@@ -80,6 +80,35 @@ describe('ChunkProcessor: one chunk of merged input → its output messages', ()
     expect(JSON.parse(String(closing.incidents[0]!.value))).toMatchObject({ status: 'closed', alertIds: ['h1', 'h2'] });
   });
 
+  it('holds incident updates when asked and writes each held incident once, in its latest state, on the next write; a closed one only as closed', async () => {
+    const p = await processor();
+    const high = (id: string, minute: number, host = 'web-1') => JSON.stringify(alert({ id, time: at(minute), severity: 'high', entities: { host } }));
+    const held = p.process(batchOf([high('h1', 0)]), true);
+    expect(held.decisions).toHaveLength(1);
+    expect(held.incidents).toEqual([]);
+    expect(p.pipeline.heldIncidentUpdates).toBe(true);
+    expect(p.process(batchOf([high('h2', 1), high('d1', 1, 'db-1')], 101), true).incidents).toEqual([]);
+    const flushed = p.flushIncidents();
+    expect(flushed.decisions).toEqual([]);
+    const records = flushed.incidents.map((m) => JSON.parse(String(m.value)) as { status: string; alertIds: string[] });
+    expect(records.map((r) => [r.status, r.alertIds])).toEqual(
+      expect.arrayContaining([
+        ['open', ['h1', 'h2']],
+        ['open', ['d1']],
+      ]),
+    );
+    expect(records).toHaveLength(2);
+    expect(p.pipeline.heldIncidentUpdates).toBe(false);
+    expect(p.flushIncidents().incidents).toEqual([]);
+    // Held, then closed before the write: the closed record goes out when it closes, no open one after it.
+    p.process(batchOf([high('h3', 2)], 103), true);
+    const closing = p.process(batchOf([JSON.stringify(alert({ id: 'later', time: at(60) }))], 104), true);
+    expect(closing.incidents.map((m) => (JSON.parse(String(m.value)) as { status: string }).status)).toEqual(['closed', 'closed']);
+    expect(p.flushIncidents().incidents).toEqual([]);
+    // Not held: written with the chunk, as before.
+    expect(p.process(batchOf([high('h4', 61)], 105)).incidents).toHaveLength(1);
+  });
+
   it('names each record by the partition it came from', async () => {
     const p = await processor();
     const outputs = p.process([{ source: 0, message: { offset: '7', timestamp: '0', value: Buffer.from('nope') } }, ...batchOf(['also not json'], 3)]);
