@@ -59,8 +59,9 @@ export interface PipelineOptions {
   readonly maxLineBytes?: number;
   /**
    * Also write each incident that alerts opened or joined during a processBatch() call and that is still
-   * open, once, at the end of that call (status "open"): a stream's consumers see incidents as they grow,
-   * not only when they close. Off for files, where an incident is written once, closed (or open at the end).
+   * open, once, at the end of that call (status "open"), or later when held (holdIncidentUpdates): a
+   * stream's consumers see incidents as they grow, not only when they close. Off for files, where an
+   * incident is written once, closed (or open at the end).
    */
   readonly incidentUpdates?: boolean;
   /** Where the metrics' breakdowns are counted (source labels, clock); a fresh default one if left out. */
@@ -272,7 +273,7 @@ export class Pipeline {
   /**
    * With incidentUpdates: keep the incidents a processBatch() call touched for a later call or
    * flushIncidentUpdates() instead of writing them at its end (the Kafka worker's
-   * `outputs.incidentUpdateIntervalMs`: an incident written at most once per interval).
+   * `kafka.incidentUpdateIntervalMs`: an incident written at most once per interval).
    */
   holdIncidentUpdates = false;
 

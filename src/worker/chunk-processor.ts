@@ -172,7 +172,7 @@ export class ChunkProcessor {
   }
 
   private current(): InFlight {
-    // The pipeline writes only inside processBatch (finish() is never called on Kafka).
+    // The pipeline writes only inside processBatch and flushIncidentUpdates (finish() is never called on Kafka).
     if (this.inFlight === undefined) throw new Error('pipeline output outside of a chunk');
     return this.inFlight;
   }
