@@ -18,10 +18,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import kafkajs from 'kafkajs';
 import { offerAndMeasure, RATE, SECONDS, WARMUP_SECONDS } from './kafka-latency.mjs';
-
-const INCIDENT_INTERVAL_MS = Number(process.env.BENCH_INCIDENT_INTERVAL_MS ?? 0);
 import { benchBroker, bin, createTopics as createTopicsWith, produceInput as produceInputWith, waitUntil } from './kafka-broker.mjs';
 import { useFastGzip } from '../dist/kafka/compression.js';
+
+const INCIDENT_INTERVAL_MS = Number(process.env.BENCH_INCIDENT_INTERVAL_MS ?? 0);
 
 const { Kafka, logLevel, CompressionTypes } = kafkajs;
 const repo = join(import.meta.dirname, '..');
