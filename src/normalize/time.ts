@@ -110,7 +110,8 @@ function twoDigitsAt(text: string, at: number): number {
 
 function fromEpoch(n: number): number | string {
   if (!Number.isFinite(n)) return `epoch time ${String(n)} is not a finite number; ${FORMAT_HINT}`;
-  const ms = Math.round(n < EPOCH_SECONDS_BELOW ? n * 1000 : n);
+  // `+ 0` turns the -0 that a tiny negative value rounds to (-5e-324, "-0") into the epoch itself.
+  const ms = Math.round(n < EPOCH_SECONDS_BELOW ? n * 1000 : n) + 0;
   if (ms >= 0 && ms <= MAX_EVENT_MS) return ms;
   return (
     `epoch time ${String(n)} is outside the years 1970–9999 (numbers below 1e11 are read as seconds, ` +

@@ -52,6 +52,11 @@ describe('parseEventTime', () => {
     expect(parseEventTime(value)).toBe(ms);
   });
 
+  it.each([-5e-324, -0.0004, -0, '-0', '-0.0001'])('reads %s, which rounds to the epoch, as +0, not -0', (value) => {
+    // -0 would format as the epoch but compare unequal to Date.parse of it (found by a property run).
+    expect(Object.is(parseEventTime(value), 0)).toBe(true);
+  });
+
   it.each([
     ['yesterday', 'unparseable timestamp "yesterday"; use ISO-8601 (2026-11-20T10:00:00Z) or epoch seconds or milliseconds'],
     ['2026-11-20', 'date without a time of day "2026-11-20"; event times need at least hours and minutes (2026-11-20T00:00Z)'],
