@@ -6,18 +6,18 @@
 //   (b') the same with `outputs.explanations: compact` (docs/outputs.md);
 //   (c) alertgate, exactly-once: the same in one Kafka transaction per chunk;
 // throughput of each (alerts/s, first fetch to the last output acknowledged), the ratios b/a and c/a,
-// and the alert → decision latency at a fixed offered rate (p50/p99), for each (bench/kafka-latency.mjs).
+// and the alert → decision latency at a fixed offered rate (p50/p99), for each and for (a) (bench/kafka-latency.mjs).
 // Uses KAFKA_BROKERS, or starts the project's broker (bench/kafka-broker.mjs) and stops it at the end.
 // BENCH_KAFKA_ALERTS (400000), BENCH_RATE (10000), BENCH_SECONDS (20: the first BENCH_WARMUP_SECONDS,
 // 5, are reported apart), BENCH_KAFKA_ONLY (throughput or latency: only that, for BENCH_DELIVERY,
-// default at-least-once, and BENCH_EXPLANATIONS, default full), BENCH_WORKER_FLAGS (node flags for the worker, e.g. --cpu-prof),
+// default at-least-once, or pass-through for the latency of (a), and BENCH_EXPLANATIONS, default full), BENCH_WORKER_FLAGS (node flags for the worker, e.g. --cpu-prof),
 // BENCH_INCIDENT_INTERVAL_MS (kafka.incidentUpdateIntervalMs of the at-least-once workers; default 0, every chunk).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import kafkajs from 'kafkajs';
-import { offerAndMeasure, RATE, SECONDS, WARMUP_SECONDS } from './kafka-latency.mjs';
+import { offerAndMeasure, OFFERED, RATE, SECONDS, WARMUP_SECONDS } from './kafka-latency.mjs';
 import { benchBroker, bin, createTopics as createTopicsWith, produceInput as produceInputWith, waitUntil } from './kafka-broker.mjs';
 import { useFastGzip } from '../dist/kafka/compression.js';
 
@@ -44,9 +44,11 @@ async function recordsIn(topic) {
 /** The throughput input: generated alerts in a topic of one partition. */
 const produceInput = () => produceInputWith(admin, brokers, `${run}-alerts`, ALERTS);
 
-/** (a) consume → produce each message unchanged → commit after the acks; with the given compression. */
-async function passThrough({ topic: input, count }, compression) {
-  const copy = `${run}-copy-${Math.random().toString(36).slice(2, 6)}`;
+/**
+ * (a) consume → produce each message unchanged to `copy` → commit after the acks; with the given
+ * compression; resolves once `count` messages are through.
+ */
+async function passThrough({ topic: input, count }, compression, copy = `${run}-copy-${Math.random().toString(36).slice(2, 6)}`) {
   await createTopics(copy);
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
@@ -142,12 +144,28 @@ async function latency(delivery, explanations = 'full') {
   return measured;
 }
 
+/**
+ * (a) on a live topic at RATE alerts/s offered: alert → copy latency of the pass-through (in this
+ * process, beside the harness), the floor of any consume → produce → commit loop on this machine.
+ */
+async function passThroughLatency() {
+  const name = 'lat-pass';
+  const input = `${run}-${name}-alerts`;
+  const copy = `${run}-${name}-copy`;
+  await createTopics(input, copy);
+  const through = passThrough({ topic: input, count: OFFERED + 1 }, CompressionTypes.None, copy);
+  const measured = await offerAndMeasure({ kafka, input, decisions: copy, name: `${run}-${name}` });
+  await through;
+  return measured;
+}
+
 /** Latency figures in words: steady state after the warm-up, and the warm-up's worst. */
 function latencyLine(l, delivery, explanations = 'full') {
+  const what = delivery === 'pass-through' ? 'alert → its copy, (a) kafkajs pass-through' : `alert → decision, ${delivery}${explanations === 'compact' ? ', compact explanations' : ''}`;
   return (
-    `alert → decision at ${RATE}/s offered (${l.achieved}/s achieved) for ${SECONDS} s, ${delivery}${explanations === 'compact' ? ', compact explanations' : ''}: after the first ${WARMUP_SECONDS} s p50 ${l.p50} ms, p90 ${l.p90} ms, ` +
+    `${what}, at ${RATE}/s offered (${l.achieved}/s achieved) for ${SECONDS} s: after the first ${WARMUP_SECONDS} s p50 ${l.p50} ms, p90 ${l.p90} ms, ` +
     `p99 ${l.p99} ms${delivery === 'at-least-once' ? ' (target < 50)' : ''}, max ${l.max} ms; worst in the first ${WARMUP_SECONDS} s ${l.warmupMax} ms; ` +
-    `up to the decision's produce p50 ${l.toProduce.p50} ms, p99 ${l.toProduce.p99} ms, max ${l.toProduce.max} ms`
+    `up to the ${delivery === 'pass-through' ? "copy's" : "decision's"} produce p50 ${l.toProduce.p50} ms, p99 ${l.toProduce.p99} ms, max ${l.toProduce.max} ms`
   );
 }
 
@@ -166,6 +184,8 @@ async function all() {
   console.log(`(b) alertgate run, at-least-once (decide, produce, commit): ${alo.rate} alerts/s (${alo.ms} ms), RSS ${alo.rssMB} MB; b/a = ${(alo.rate / base.rate).toFixed(2)} (target ≥ 0.8)`);
   console.log(`(b') the same with outputs.explanations compact:             ${compact.rate} alerts/s (${compact.ms} ms), RSS ${compact.rssMB} MB; b'/a = ${(compact.rate / base.rate).toFixed(2)}`);
   console.log(`(c) alertgate run, exactly-once (one transaction a chunk):  ${eos.rate} alerts/s (${eos.ms} ms), RSS ${eos.rssMB} MB; c/a = ${(eos.rate / base.rate).toFixed(2)}`);
+  const latPass = await passThroughLatency();
+  console.log(latencyLine(latPass, 'pass-through'));
   const latAlo = await latency('at-least-once');
   console.log(latencyLine(latAlo, 'at-least-once'));
   const latCompact = await latency('at-least-once', 'compact');
@@ -175,7 +195,7 @@ async function all() {
   console.log(`(worst latency by second of sending, at-least-once: ${latAlo.worstBySecond.join(' ')}; exactly-once: ${latEos.worstBySecond.join(' ')})`);
   const summary = ({ worstBySecond, ...l }) => l;
   console.log(
-    JSON.stringify({ bench: 'kafka', alerts: input.count, passThroughPerSec: plain.rate, passThroughGzipPerSec: gzipped.rate, atLeastOncePerSec: alo.rate, compactPerSec: compact.rate, exactlyOncePerSec: eos.rate, ratio: Number((alo.rate / base.rate).toFixed(2)), compactRatio: Number((compact.rate / base.rate).toFixed(2)), latencyAtLeastOnce: summary(latAlo), latencyCompact: summary(latCompact), latencyExactlyOnce: summary(latEos) }),
+    JSON.stringify({ bench: 'kafka', alerts: input.count, passThroughPerSec: plain.rate, passThroughGzipPerSec: gzipped.rate, atLeastOncePerSec: alo.rate, compactPerSec: compact.rate, exactlyOncePerSec: eos.rate, ratio: Number((alo.rate / base.rate).toFixed(2)), compactRatio: Number((compact.rate / base.rate).toFixed(2)), latencyPassThrough: summary(latPass), latencyAtLeastOnce: summary(latAlo), latencyCompact: summary(latCompact), latencyExactlyOnce: summary(latEos) }),
   );
 }
 
@@ -186,7 +206,7 @@ try {
   const explanations = process.env.BENCH_EXPLANATIONS ?? 'full';
   if (only === undefined) await all();
   else if (only === 'throughput') console.log(JSON.stringify({ bench: 'kafka-throughput', delivery, explanations, ...(await worker(await produceInput(), delivery, explanations)) }));
-  else if (only === 'latency') console.log(latencyLine(await latency(delivery, explanations), delivery, explanations));
+  else if (only === 'latency') console.log(latencyLine(delivery === 'pass-through' ? await passThroughLatency() : await latency(delivery, explanations), delivery, explanations));
   else throw new Error(`BENCH_KAFKA_ONLY is throughput or latency, not ${only}`);
 } finally {
   await admin.disconnect();

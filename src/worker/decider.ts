@@ -450,7 +450,9 @@ export class Decider {
 
   /**
    * Decides chunk after chunk. A chunk is decided while the request before it is in flight, so the
-   * pipeline's CPU time overlaps the broker's round trip; requests themselves go one at a time.
+   * pipeline's CPU time overlaps the broker's round trip; requests themselves go one at a time. Over
+   * one input partition (overlapsSends), a decided chunk is handed to the producer thread at once, so
+   * it sends the next request as soon as one is answered.
    */
   private async runTerm(term: Term): Promise<void> {
     const { processor, log } = this.options;
@@ -488,6 +490,22 @@ export class Decider {
       const decided = chunk && this.decide(term, chunk, before);
       if (decided) this.resumeDrained(term);
       if (decided && this.checkpointDue(term)) term.checkpoint = await this.serializeCheckpoint(term);
+      if (decided && inFlight && this.overlapsSends(term)) {
+        // The producer thread sends this chunk as soon as the request before it is answered, not a
+        // round trip of messages between the threads later; answers come in order, two chunks at most are out.
+        const next = this.startPipelined(term, decided, false)!;
+        // Its failure is met when it is awaited, not first as an unhandled rejection.
+        next.catch(() => undefined);
+        try {
+          await inFlight;
+        } catch (err) {
+          // Nothing of this term may still be sending once its loop has ended.
+          await next.catch(() => undefined);
+          throw err;
+        }
+        inFlight = next;
+        continue;
+      }
       await inFlight;
       inFlight = undefined;
       if (this.stopping && !decided && term.pending === undefined && term.checkpoint === undefined && term.lastCheckpointSeq < term.seq) {
@@ -509,6 +527,17 @@ export class Decider {
       if (this.checkpointDue(term) && term.lastCheckpointSeq < term.seq && term.pending === undefined) term.checkpoint = await this.serializeCheckpoint(term);
     }
     await inFlight;
+  }
+
+  /**
+   * Whether a chunk's outputs may go to the producer thread before the request before them is
+   * answered: at-least-once over one input partition (over several, a chunk's outputs wait for its
+   * record's answer anyway: term.pending), with no checkpoint waiting to go out (one goes out only
+   * after every output before it is answered). The producer thread sends what it is given in order,
+   * one request at a time; chunks waiting together there go as one request, messages in order.
+   */
+  private overlapsSends(term: Term): boolean {
+    return !this.options.exactlyOnce && !recordsChunks(term.merged) && term.checkpoint === undefined && term.pending === undefined && !this.stopping;
   }
 
   /**
