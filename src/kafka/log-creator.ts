@@ -13,6 +13,9 @@ export function kafkajsLevel(pinoLevel: string): LogLevel {
   return logLevel.WARN;
 }
 
+/** kafkajs' text for the broker's CONCURRENT_TRANSACTIONS error (kafkajs/src/protocol/error.js). */
+const CONCURRENT_TRANSACTIONS_MESSAGE = 'The producer attempted to update a transaction while another concurrent operation on the same transaction was ongoing';
+
 /** Routes kafkajs' log lines into the worker's pino logger, tagged `kafkajs: <namespace>`. */
 export function pinoLogCreator(log: Logger): logCreator {
   return () =>
@@ -22,6 +25,9 @@ export function pinoLogCreator(log: Logger): logCreator {
       // An error response to one request ("Response GroupCoordinator…: not available"): kafkajs retries
       // it, and what still fails after the retries is logged by whoever made the request.
       if (namespace === 'Connection' && message.startsWith('Response ')) log.debug(fields, message);
+      // A transaction's first send refused while the one before it is still being committed: routine
+      // under exactly-once (many a minute), retried after TRANSACTIONAL_FIRST_RETRY_MS; not an error.
+      else if (namespace === 'Producer' && message.startsWith('Failed to send messages: ') && message.endsWith(CONCURRENT_TRANSACTIONS_MESSAGE)) log.debug(fields, message);
       else if (level === logLevel.ERROR) log.error(fields, message);
       else if (level === logLevel.WARN) log.warn(fields, message);
       else if (level === logLevel.INFO) log.info(fields, message);

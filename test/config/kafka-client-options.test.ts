@@ -40,6 +40,11 @@ describe('kafka config → kafkajs options', () => {
     expect(plain).not.toHaveProperty('maxInFlightRequests');
   });
 
+  it('producer: a transactional one tries a refused send again after 20 ms (a commit\'s markers still being written), others after 300 ms', () => {
+    expect(producerOptions(config(), 'group-decider')).toMatchObject({ transactionalId: 'group-decider', retry: { initialRetryTime: 20, maxRetryTime: 5_000 } });
+    expect(producerOptions(config())).toMatchObject({ retry: { initialRetryTime: 300, maxRetryTime: 5_000 } });
+  });
+
   it('backoff doubles up to its cap', () => {
     expect([1, 2, 3, 6, 7, 100].map((n) => backoffMs(n))).toEqual([250, 500, 1000, 8000, 10_000, 10_000]);
   });
