@@ -30,7 +30,7 @@ export interface DeciderOptions {
   readonly maxBufferedMessages: number;
   readonly checkpointIntervalMs: number;
   /** At-least-once: an open incident is written at most once per this many ms; 0: after every chunk. */
-  readonly incidentUpdateIntervalMs?: number;
+  readonly incidentUpdateIntervalMs: number;
   /** Most bytes per checkpoint part (a message). */
   readonly checkpointPartBytes: number;
   readonly log: Logger;
@@ -589,17 +589,14 @@ export class Decider {
     const { processor } = this.options;
     const outputs = processor.process(chunk.records, hold);
     this.stats.chunks++;
-    const positions = positionsOf(term.merged);
-    if (hold) {
-      if (term.held === undefined && processor.pipeline.heldIncidentUpdates) term.held = { seq: chunk.seq, positions: before };
-      return { seq: chunk.seq, outputs, ends: chunk.ends, positions };
-    }
-    return { seq: chunk.seq, outputs, ends: chunk.ends, positions, ...(before !== undefined ? { releases: this.release(term) } : {}) };
+    if (hold && term.held === undefined && processor.pipeline.heldIncidentUpdates) term.held = { seq: chunk.seq, positions: before };
+    const releases = before !== undefined && !hold ? this.release(term) : undefined;
+    return { seq: chunk.seq, outputs, ends: chunk.ends, positions: positionsOf(term.merged), ...(releases !== undefined ? { releases } : {}) };
   }
 
   /** At-least-once with an incident update interval: chunks may hold their incident updates back. */
   private holdsIncidents(): boolean {
-    return (this.options.incidentUpdateIntervalMs ?? 0) > 0 && !this.options.exactlyOnce;
+    return this.options.incidentUpdateIntervalMs > 0 && !this.options.exactlyOnce;
   }
 
   /**
@@ -614,7 +611,7 @@ export class Decider {
       this.pendingChange !== undefined ||
       term.checkpoint !== undefined ||
       this.checkpointDue(term) ||
-      this.now() - term.incidentsWrittenAt >= (this.options.incidentUpdateIntervalMs ?? 0)
+      this.now() - term.incidentsWrittenAt >= this.options.incidentUpdateIntervalMs
     );
   }
 
@@ -843,7 +840,7 @@ export class Decider {
   private idleWaitMs(term: Term): number {
     const now = this.now();
     const checkpointIn = this.options.checkpointIntervalMs - (now - term.lastCheckpointAt);
-    const incidentsIn = term.held === undefined ? Number.POSITIVE_INFINITY : (this.options.incidentUpdateIntervalMs ?? 0) - (now - term.incidentsWrittenAt);
+    const incidentsIn = term.held === undefined ? Number.POSITIVE_INFINITY : this.options.incidentUpdateIntervalMs - (now - term.incidentsWrittenAt);
     return Math.max(50, Math.min(checkpointIn, incidentsIn));
   }
 
